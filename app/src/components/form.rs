@@ -1,0 +1,107 @@
+//! Form pieces: labelled fields with inline errors, and the form-level error banner.
+//!
+//! Errors come from the form's action; with wasm they arrive by fetch and the form keeps what was
+//! typed; without it they arrive through the URL after a redirect, and the typed values come back
+//! from the server (see `server::ssr::fail_form`).
+
+use leptos::prelude::*;
+
+use crate::errors::AppError;
+
+/// The latest result of an action, as a signal of its error.
+pub fn action_error<T: Clone + Send + Sync + 'static>(value: RwSignal<Option<Result<T, AppError>>>) -> Signal<Option<AppError>> {
+    Signal::derive(move || value.get().and_then(Result::err))
+}
+
+/// The value a field should start with: what a failed plain form post (for the form whose
+/// server function is at `fn_path`) typed, if anything.
+pub fn refill(fn_path: &'static str, field: &'static str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<crate::server::ssr::Prefill>()
+            .filter(|p| p.0.path == fn_path)
+            .and_then(|p| p.0.values.get(field).cloned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (fn_path, field);
+        None
+    }
+}
+
+/// A labelled input with its inline error. `name` is what the server function receives.
+#[component]
+pub fn Field(
+    /// The visible label.
+    label: &'static str,
+    /// The input's name (and id).
+    name: &'static str,
+    /// The input type (text, email, password...).
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// The browser's autofill hint.
+    #[prop(optional)]
+    autocomplete: Option<&'static str>,
+    /// A hint shown under the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    /// Initial value.
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// The form's latest error.
+    error: Signal<Option<AppError>>,
+    /// Whether the browser should require a value.
+    #[prop(default = true)]
+    required: bool,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field(name));
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described_by = {
+        let error_id = error_id.clone();
+        let hint_id = hint_id.clone();
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="field">
+            <label for=name>{label}</label>
+            {hint.map(|h| view! { <p class="hint" id=hint_id.clone()>{h}</p> })}
+            <input
+                id=name
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                required=required
+                aria-invalid=move || message().is_some().then_some("true")
+                aria-describedby=described_by
+            />
+            <Show when=move || message().is_some()>
+                <p class="field-error" id=error_id.clone()>{message}</p>
+            </Show>
+        </div>
+    }
+}
+
+/// The form-level error (wrong password, throttled, server trouble), announced to screen readers.
+#[component]
+pub fn FormError(
+    /// The form's latest error.
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.form_message());
+    view! {
+        <Show when=move || message().is_some()>
+            <p class="form-error" role="alert">{message}</p>
+        </Show>
+    }
+}

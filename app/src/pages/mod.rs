@@ -1,0 +1,10 @@
+//! One module per page.
+
+pub mod dashboard;
+pub mod invite;
+pub mod login;
+pub mod members;
+pub mod not_found;
+pub mod placeholder;
+pub mod settings;
+pub mod signup;

@@ -1,0 +1,93 @@
+//! Sign-up, log-in, log-out, and who is signed in.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PasswordField;
+use crate::errors::AppError;
+
+/// The signed-in person as the pages show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// Their team's name.
+    pub team_name: String,
+    /// Their email.
+    pub email: String,
+    /// Their role.
+    pub role: crier_domain::Role,
+}
+
+/// Who is signed in (`None` when nobody is).
+#[server(prefix = "/api", endpoint = "me")]
+pub async fn who_am_i() -> Result<Option<Me>, AppError> {
+    use super::ssr::{member_from_session, pool, session};
+    let member = member_from_session(&session().await?, &pool()?).await?;
+    Ok(member.map(|m| Me { team_name: m.team_name, email: m.email, role: m.role }))
+}
+
+/// Creates a team with the person as its owner, and signs them in.
+#[server(prefix = "/api", endpoint = "sign_up")]
+pub async fn sign_up(team_name: String, email: String, password: PasswordField) -> Result<(), AppError> {
+    use crier_domain::password::Password;
+    use crier_domain::store::teams;
+    use crier_domain::{EmailAddress, TeamName};
+
+    use super::ssr::{fail_form, pool, redirect, sign_in};
+
+    let kept = [("team_name", team_name.as_str()), ("email", email.as_str())];
+    // Check every field before answering, so one submission shows every problem.
+    let team = TeamName::parse(&team_name);
+    let address = EmailAddress::parse(&email);
+    let secret = Password::parse(password.0.into());
+    let (team, address, secret) = match (team, address, secret) {
+        (Ok(t), Ok(a), Ok(s)) => (t, a, s),
+        (t, a, s) => {
+            let fields = [t.err(), a.err(), s.err()].into_iter().flatten().collect();
+            return fail_form(SignUp::PATH, AppError::Fields(fields), &kept).await;
+        }
+    };
+    let member = match teams::sign_up(&pool()?, team, address, secret).await {
+        Ok(member) => member,
+        Err(e) => return fail_form(SignUp::PATH, e.into(), &kept).await,
+    };
+    sign_in(&member).await?;
+    redirect("/");
+    Ok(())
+}
+
+/// Checks an email and password, signs in, and goes to `next` (a local path) or the dashboard.
+#[server(prefix = "/api", endpoint = "log_in")]
+pub async fn log_in(email: String, password: PasswordField, next: Option<String>) -> Result<(), AppError> {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use crier_domain::store::login;
+
+    use super::ssr::{fail_form, pool, redirect, safe_next, sign_in};
+
+    let client_addr = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "unknown".into());
+    let kept = [("email", email.as_str())];
+    match login::log_in(&pool()?, &email, password.0.into(), &client_addr).await {
+        Ok(member) => {
+            sign_in(&member).await?;
+            redirect(&safe_next(next.as_deref()));
+            Ok(())
+        }
+        Err(e) => fail_form(LogIn::PATH, e.into(), &kept).await,
+    }
+}
+
+/// Ends the session everywhere it is stored, and goes to the login page.
+#[server(prefix = "/api", endpoint = "log_out")]
+pub async fn log_out() -> Result<(), AppError> {
+    use super::ssr::{redirect, session};
+    session().await?.flush().await.map_err(|e| {
+        tracing::error!(error = %e, "session store failed");
+        AppError::Internal
+    })?;
+    redirect("/login");
+    Ok(())
+}

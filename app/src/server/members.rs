@@ -1,0 +1,205 @@
+//! The Members page: list, invite, change role, remove; and joining by invite link.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PasswordField;
+use crate::errors::AppError;
+use crier_domain::Role;
+
+/// One member as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberRow {
+    /// Their id (for the row's forms).
+    pub user_id: String,
+    /// Their email.
+    pub email: String,
+    /// Their role.
+    pub role: Role,
+    /// Whether this row is the person looking.
+    pub is_you: bool,
+}
+
+/// A pending invite as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteRow {
+    /// Its id (for revoking).
+    pub invite_id: String,
+    /// Who is invited.
+    pub email: String,
+    /// With which role.
+    pub role: Role,
+    /// Expiry, RFC 3339 UTC.
+    pub expires_at: String,
+}
+
+/// Everything the Members page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersView {
+    /// The members.
+    pub members: Vec<MemberRow>,
+    /// Pending invites (only for those who manage members).
+    pub invites: Vec<InviteRow>,
+    /// Whether the viewer may invite, re-role and remove.
+    pub can_manage: bool,
+}
+
+/// The members of the signed-in person's team.
+#[server(prefix = "/api", endpoint = "members")]
+pub async fn list_members() -> Result<MembersView, AppError> {
+    use crier_domain::store::{invites, members};
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    let pool = pool()?;
+    let rows = members::list(&pool, me.team_id).await?;
+    let can_manage = me.role.can_manage_members();
+    let pending = if can_manage { invites::list_pending(&pool, me.team_id).await? } else { Vec::new() };
+    Ok(MembersView {
+        members: rows
+            .into_iter()
+            .map(|m| MemberRow { user_id: m.user_id.to_string(), is_you: m.user_id == me.user_id, email: m.email, role: m.role })
+            .collect(),
+        invites: pending
+            .into_iter()
+            .map(|i| InviteRow { invite_id: i.invite_id.to_string(), email: i.email, role: i.role, expires_at: i.expires_at.to_rfc3339() })
+            .collect(),
+        can_manage,
+    })
+}
+
+/// A created invite: the link to hand to the person (shown once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedInvite {
+    /// Who it is for.
+    pub email: String,
+    /// The full link.
+    pub url: String,
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
+    // A malformed id is indistinguishable from another team's: both are "not found".
+    uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound)
+}
+
+#[cfg(feature = "ssr")]
+fn parse_role_field(raw: &str) -> Result<Role, AppError> {
+    Role::parse(raw).ok_or_else(|| crier_domain::FieldError::new("role", "Choose a role: admin, editor or viewer.").into())
+}
+
+/// Creates an invite link for an email and a role.
+#[server(prefix = "/api", endpoint = "create_invite")]
+pub async fn create_invite(email: String, role: String) -> Result<CreatedInvite, AppError> {
+    use crier_domain::EmailAddress;
+    use crier_domain::store::invites;
+
+    use super::ssr::{current_member, fail_form, state};
+    let kept = [("email", email.as_str()), ("role", role.as_str())];
+    let outcome = async {
+        let me = current_member().await?;
+        let address = EmailAddress::parse(&email)?;
+        let role = parse_role_field(&role)?;
+        let state = state()?;
+        let created = invites::create(&state.pool, &me, address, role).await?;
+        Ok::<_, AppError>(CreatedInvite {
+            email: created.invite.email,
+            url: format!("{}/invite/{}", state.public_base, created.token.expose()),
+        })
+    }
+    .await;
+    match outcome {
+        Ok(created) => Ok(created),
+        Err(e) => fail_form(CreateInvite::PATH, e, &kept).await,
+    }
+}
+
+/// Revokes a pending invite.
+#[server(prefix = "/api", endpoint = "revoke_invite")]
+pub async fn revoke_invite(invite_id: String) -> Result<(), AppError> {
+    use crier_domain::store::invites;
+
+    use super::ssr::{current_member, fail_form, pool};
+    let outcome = async { Ok::<_, AppError>(invites::revoke(&pool()?, &current_member().await?, parse_id(&invite_id)?).await?) }.await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => fail_form(RevokeInvite::PATH, e, &[]).await,
+    }
+}
+
+/// Gives a member another role.
+#[server(prefix = "/api", endpoint = "change_role")]
+pub async fn change_role(user_id: String, role: String) -> Result<(), AppError> {
+    use crier_domain::store::members;
+
+    use super::ssr::{current_member, fail_form, pool};
+    let outcome = async {
+        let me = current_member().await?;
+        Ok::<_, AppError>(members::change_role(&pool()?, &me, parse_id(&user_id)?, parse_role_field(&role)?).await?)
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => fail_form(ChangeRole::PATH, e, &[]).await,
+    }
+}
+
+/// Removes a member from the team.
+#[server(prefix = "/api", endpoint = "remove_member")]
+pub async fn remove_member(user_id: String) -> Result<(), AppError> {
+    use crier_domain::store::members;
+
+    use super::ssr::{current_member, fail_form, pool};
+    let outcome = async {
+        let me = current_member().await?;
+        Ok::<_, AppError>(members::remove(&pool()?, &me, parse_id(&user_id)?).await?)
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => fail_form(RemoveMember::PATH, e, &[]).await,
+    }
+}
+
+/// What the invite page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InviteInfo {
+    /// The team.
+    pub team_name: String,
+    /// The invited email.
+    pub email: String,
+    /// The role they will have.
+    pub role: Role,
+}
+
+/// Looks up an invite link (no session needed).
+#[server(prefix = "/api", endpoint = "invite")]
+pub async fn invite_info(token: String) -> Result<InviteInfo, AppError> {
+    use crier_domain::store::invites;
+
+    use super::ssr::pool;
+    let details = invites::find_by_token(&pool()?, &token).await?;
+    Ok(InviteInfo { team_name: details.team_name, email: details.email, role: details.role })
+}
+
+/// Joins a team through an invite link with a new password, and signs in.
+#[server(prefix = "/api", endpoint = "accept_invite")]
+pub async fn accept_invite(token: String, password: PasswordField) -> Result<(), AppError> {
+    use crier_domain::password::Password;
+    use crier_domain::store::invites;
+
+    use super::ssr::{fail_form, pool, redirect, sign_in};
+    let outcome = async {
+        let password = Password::parse(password.0.into())?;
+        Ok::<_, AppError>(invites::accept(&pool()?, &token, password).await?)
+    }
+    .await;
+    match outcome {
+        Ok(member) => {
+            sign_in(&member).await?;
+            redirect("/");
+            Ok(())
+        }
+        Err(e) => fail_form(AcceptInvite::PATH, e, &[]).await,
+    }
+}

@@ -1,0 +1,22 @@
+//! Server functions: thin adapters from forms to the domain. Each parses its input, calls one
+//! domain function scoped to the signed-in member's team, and maps errors through
+//! [`AppError`](crate::errors::AppError).
+
+pub mod auth;
+pub mod members;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use serde::{Deserialize, Serialize};
+
+/// A password as a form submits it. Server-function arguments derive `Debug`, so the password
+/// travels in this wrapper whose `Debug` never shows it.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PasswordField(pub String);
+
+impl std::fmt::Debug for PasswordField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PasswordField([REDACTED])")
+    }
+}

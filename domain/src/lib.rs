@@ -1,0 +1,29 @@
+//! Crier's domain: the values a team works with, parsed once at the edge so the rest of the code
+//! can trust them ("parse, don't validate"), and — with the `store` feature — their Postgres store.
+//!
+//! Without `store` this crate is plain types and compiles to wasm: the browser checks a form with
+//! exactly the rules the server applies.
+
+pub mod field_error;
+pub mod people;
+pub mod role;
+
+#[cfg(feature = "store")]
+pub mod error;
+#[cfg(feature = "store")]
+pub mod password;
+#[cfg(feature = "store")]
+pub mod secret_token;
+#[cfg(feature = "store")]
+pub mod store;
+
+pub use field_error::FieldError;
+pub use people::{EmailAddress, TeamName};
+pub use role::Role;
+
+#[cfg(feature = "store")]
+pub use error::DomainError;
+
+/// Crier's own migrations (the job queue's are applied separately, in their own schema).
+#[cfg(feature = "store")]
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");

@@ -1,0 +1,38 @@
+//! The Postgres store. Every function that reads or writes team data takes the team (or the
+//! signed-in [`Member`], which carries it) and filters by it in SQL, so an id from another team
+//! simply finds nothing.
+
+pub mod api_tokens;
+pub mod housekeeping;
+pub mod invites;
+pub mod login;
+pub mod members;
+pub mod sessions;
+pub mod teams;
+
+use uuid::Uuid;
+
+use crate::Role;
+
+/// A signed-in person as every request sees them: who, in which team, with which role.
+/// Loaded fresh from the database on each request, so a removed member is signed out at once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// The person.
+    pub user_id: Uuid,
+    /// Their team.
+    pub team_id: Uuid,
+    /// Their team's name.
+    pub team_name: String,
+    /// Their (normalised) email address.
+    pub email: String,
+    /// Their role in the team.
+    pub role: Role,
+}
+
+impl Member {
+    /// Fails with `Forbidden` unless this member may manage members and settings.
+    pub fn require_manager(&self) -> Result<(), crate::DomainError> {
+        if self.role.can_manage_members() { Ok(()) } else { Err(crate::DomainError::Forbidden) }
+    }
+}

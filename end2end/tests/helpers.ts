@@ -1,0 +1,124 @@
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery';
+
+/** Options shared by the helpers. */
+export interface StepOptions {
+  /**
+   * Wait for `<body data-hydrated>` after each full page load before typing.
+   * Default true. Pass false in a context with JavaScript disabled, where
+   * hydration never happens and the forms are submitted as plain HTML forms.
+   */
+  hydrated?: boolean;
+}
+
+export interface Account {
+  team: string;
+  email: string;
+  password: string;
+}
+
+function uniqueSuffix(): string {
+  return `${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A fresh, unique email address, e.g. `first-1700000000000-k3j9zq@example.com`. */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${uniqueSuffix()}@example.com`;
+}
+
+/** A fresh, unique team name. */
+export function uniqueTeamName(prefix = 'Team'): string {
+  return `${prefix} ${uniqueSuffix()}`;
+}
+
+/** A fresh account (team, owner email, password) to sign up with. */
+export function newAccount(emailPrefix = 'first'): Account {
+  return { team: uniqueTeamName(), email: uniqueEmail(emailPrefix), password: PASSWORD };
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Matches a full URL whose path is exactly `path` (any origin, any query or fragment). */
+export function pathIs(path: string): RegExp {
+  return new RegExp(`^https?://[^/]+${escapeRegExp(path)}(?:[?#].*)?$`);
+}
+
+/** Resolves once the Leptos app has hydrated the current document. */
+export async function waitForHydration(page: Page): Promise<void> {
+  await expect(page.locator('body[data-hydrated]')).toHaveCount(1);
+}
+
+async function settle(page: Page, opts: StepOptions): Promise<void> {
+  if (opts.hydrated ?? true) await waitForHydration(page);
+}
+
+/** The main navigation (the one holding the app's section links). */
+export function mainNav(page: Page): Locator {
+  return page
+    .getByRole('navigation')
+    .filter({ has: page.getByRole('link', { name: 'Compose', exact: true }) });
+}
+
+export const NAV_LINKS = ['Dashboard', 'Compose', 'Accounts', 'Analytics', 'Audit', 'Settings'] as const;
+
+/** Asserts the browser is on the dashboard, signed in as `email` of `team`. */
+export async function expectDashboard(page: Page, team: string, email: string): Promise<void> {
+  await expect(page).toHaveURL(pathIs('/'));
+  await expect(page.getByRole('heading', { level: 1, name: 'Dashboard', exact: true })).toBeVisible();
+  const header = page.getByRole('banner');
+  await expect(header).toContainText(team);
+  await expect(header).toContainText(email);
+}
+
+/** Signs up a new team from /signup and waits for the dashboard. */
+export async function signUp(page: Page, account: Account, opts: StepOptions = {}): Promise<void> {
+  await page.goto('/signup');
+  await expect(page.getByRole('heading', { level: 1, name: 'Create your team', exact: true })).toBeVisible();
+  await settle(page, opts);
+  await page.getByLabel('Team name', { exact: true }).fill(account.team);
+  await page.getByLabel('Email', { exact: true }).fill(account.email);
+  await page.getByLabel('Password', { exact: true }).fill(account.password);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expectDashboard(page, account.team, account.email);
+}
+
+/**
+ * Fills and submits the login form on the current page, which must already be
+ * /login (possibly with ?next=...). Does not check where the browser lands.
+ */
+export async function submitLogin(
+  page: Page,
+  email: string,
+  password: string,
+  opts: StepOptions = {},
+): Promise<void> {
+  await expect(page).toHaveURL(pathIs('/login'));
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in', exact: true })).toBeVisible();
+  await settle(page, opts);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+}
+
+/** Opens /login, logs in and waits to land on `expectedPath` (default `/`). */
+export async function logIn(
+  page: Page,
+  email: string,
+  password: string,
+  expectedPath = '/',
+  opts: StepOptions = {},
+): Promise<void> {
+  await page.goto('/login');
+  await submitLogin(page, email, password, opts);
+  await expect(page).toHaveURL(pathIs(expectedPath));
+}
+
+/** Clicks "Log out" and waits to be on /login. */
+export async function logOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Log out', exact: true }).click();
+  await expect(page).toHaveURL(pathIs('/login'));
+  await expect(page.getByRole('heading', { level: 1, name: 'Log in', exact: true })).toBeVisible();
+}

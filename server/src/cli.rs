@@ -1,0 +1,202 @@
+//! The command line: `crier [serve|worker|migrate|admin ...]`.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::SecretString;
+
+use crate::config::{Config, ConfigError, GlobalArgs, SecretKey, WebArgs, WebConfig};
+use crate::database::Database;
+use crate::{admin, telemetry};
+
+/// Crier schedules and publishes posts to X, LinkedIn and Facebook Pages.
+///
+/// With no subcommand, `crier` serves the web app and runs the worker pool (like `crier serve`).
+/// Without DATABASE_URL it runs its own PostgreSQL in CRIER_DATA_DIR (the PostgreSQL server
+/// binaries must be installed: `apt-get install postgresql`).
+#[derive(Parser, Debug)]
+#[command(name = "crier", version, propagate_version = true, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of the default command (`serve`).
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The subcommands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web app and run the worker pool in one process (the default).
+    Serve(ServeArgs),
+    /// Run the worker pool alone, to scale publishing out over several processes.
+    Worker(WorkerArgs),
+    /// Apply the database migrations (Crier's and the job queue's), then exit.
+    Migrate,
+    /// Operator commands.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `crier serve` options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub web: WebArgs,
+    /// Serve the web app only, without the worker pool (run `crier worker` elsewhere).
+    #[arg(long = "no-worker")]
+    pub no_worker: bool,
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+}
+
+/// Worker pool options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkerArgs {
+    /// Jobs one worker process runs at once.
+    #[arg(long = "concurrency", env = "CRIER_WORKER_CONCURRENCY", default_value_t = 16)]
+    pub concurrency: usize,
+}
+
+/// `crier admin ...`
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create a person in a team. The team is created if it does not exist, and then its first
+    /// person is its owner; otherwise the person joins with --role.
+    CreateUser {
+        /// The team's name (case-insensitive).
+        #[arg(long)]
+        team: String,
+        /// The person's email address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input (required: passwords never
+        /// go on the command line, where `ps` and shell history would show them).
+        #[arg(long = "password-stdin", required = true)]
+        password_stdin: bool,
+        /// Role when joining an existing team: admin, editor or viewer.
+        #[arg(long, default_value = "editor")]
+        role: String,
+    },
+    /// Create a team API token and print it once (only its hash is stored).
+    CreateToken {
+        /// The team's name (case-insensitive).
+        #[arg(long)]
+        team: String,
+        /// A label to recognise the token by.
+        #[arg(long)]
+        name: String,
+        /// The role the token acts with: admin, editor or viewer.
+        #[arg(long, default_value = "editor")]
+        role: String,
+    },
+}
+
+/// Runs the command line and turns failures into a message and an exit code: 2 for bad input or
+/// configuration, 1 for everything else.
+pub fn main(cli: Cli) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("crier: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::Config(e)) => {
+            eprintln!("crier: configuration error: {e}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Usage(message)) => {
+            eprintln!("crier: {message}");
+            ExitCode::from(2)
+        }
+        Err(CliError::Failed(e)) => {
+            eprintln!("crier: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A configuration value is unusable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Input the person must correct.
+    #[error("{0}")]
+    Usage(String),
+    /// Anything else.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::parse(&cli.global)?;
+    telemetry::init(config.log_format);
+    let command = cli.command.unwrap_or(Command::Serve(cli.serve));
+    match command {
+        Command::Serve(args) => {
+            let web = WebConfig::parse(&args.web)?;
+            let key = SecretKey::resolve(&config)?;
+            let database = Database::open(&config).await?;
+            let result = crate::serve(&database, web, key, (!args.no_worker).then_some(args.worker), crate::shutdown_signal()).await;
+            database.close().await;
+            result.map_err(CliError::Failed)
+        }
+        Command::Worker(args) => {
+            SecretKey::resolve(&config)?;
+            let database = Database::open(&config).await?;
+            let result = crate::worker::run(database.pool.clone(), args, crate::shutdown_signal()).await;
+            database.close().await;
+            result.map_err(CliError::Failed)
+        }
+        Command::Migrate => {
+            let database = Database::open(&config).await?;
+            database.close().await;
+            println!("crier: migrations are up to date");
+            Ok(())
+        }
+        Command::Admin(admin) => {
+            let database = Database::open(&config).await?;
+            let result = run_admin(&database, admin).await;
+            database.close().await;
+            result
+        }
+    }
+}
+
+async fn run_admin(database: &Database, command: AdminCommand) -> Result<(), CliError> {
+    match command {
+        AdminCommand::CreateUser { team, email, password_stdin: _, role } => {
+            let password = read_password_line()?;
+            let outcome = admin::create_user(&database.pool, &team, &email, password, &role).await?;
+            println!("{outcome}");
+        }
+        AdminCommand::CreateToken { team, name, role } => {
+            let token = admin::create_token(&database.pool, &team, &name, &role).await?;
+            // The token alone on stdout, so scripts can capture it; the explanation on stderr.
+            eprintln!("crier: created API token “{name}” for team “{team}”. It is shown once; store it now.");
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+fn read_password_line() -> Result<SecretString, CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| CliError::Usage(format!("cannot read the password from standard input: {e}")))?;
+    let password = line.trim_end_matches(['\n', '\r']).to_owned();
+    if password.is_empty() {
+        return Err(CliError::Usage("--password-stdin: standard input was empty; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | crier admin create-user ...`".into()));
+    }
+    Ok(SecretString::from(password))
+}

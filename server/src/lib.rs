@@ -1,0 +1,103 @@
+//! The `crier` binary's library: configuration, database, web server and worker pool.
+//!
+//! `main` only parses the command line; [`build`] assembles the web application and is what the
+//! integration tests start, so they exercise exactly what production runs.
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod telemetry;
+pub mod web;
+pub mod worker;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::cli::WorkerArgs;
+use crate::config::{SecretKey, WebConfig};
+use crate::database::Database;
+
+/// A web application bound to its address, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    addr: SocketAddr,
+}
+
+impl Application {
+    /// The address actually bound (port 0 becomes a real port).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the web server failed")
+    }
+}
+
+/// Binds the web server and assembles the router on an open database.
+pub async fn build(database: &Database, web: WebConfig, key: SecretKey) -> anyhow::Result<Application> {
+    let listener = TcpListener::bind(web.addr).await.with_context(|| format!("cannot listen on {} (CRIER_ADDR)", web.addr))?;
+    let addr = listener.local_addr()?;
+    let router = web::router(database.pool.clone(), web, key);
+    Ok(Application { listener, router, addr })
+}
+
+/// `crier serve`: the web app, and the worker pool unless `worker` is `None`, until `shutdown`.
+pub async fn serve(
+    database: &Database,
+    web: WebConfig,
+    key: SecretKey,
+    worker: Option<WorkerArgs>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let public_url = web.public_base();
+    let app = build(database, web, key).await?;
+    tracing::info!(addr = %app.addr(), %public_url, "Crier is serving");
+    // One shutdown signal fans out to the web server and the worker pool.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let web_task = app.run_until(stopped(stop_rx.clone()));
+    match worker {
+        Some(args) => {
+            let worker_task = worker::run(database.pool.clone(), args, stopped(stop_rx));
+            let (web_result, worker_result) = tokio::join!(web_task, worker_task);
+            web_result.and(worker_result)
+        }
+        None => web_task.await,
+    }
+}
+
+/// Completes on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,83 @@
+//! The HTTP side: the Leptos app and its server functions, health, and the layers every
+//! response passes through (sessions, the sign-in gate, security headers, request ids, tracing).
+
+mod health;
+mod security;
+mod sign_in_gate;
+
+use std::sync::Arc;
+
+use app::state::AppState;
+use app::{App, shell};
+use axum::Router;
+use axum::routing::get;
+use crier_domain::store::sessions::PgSessionStore;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::config::{SecretKey, WebConfig};
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "crier_session";
+/// Sessions end after this long without a request.
+pub const SESSION_INACTIVITY_DAYS: i64 = 7;
+
+/// Where the compiled site (wasm, JS, CSS, public files) is: LEPTOS_SITE_ROOT, as cargo-leptos
+/// sets it, else `target/site` relative to the working directory.
+fn leptos_options(web: &WebConfig) -> LeptosOptions {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    LeptosOptions::builder()
+        .output_name("crier")
+        .site_root(site_root)
+        .site_pkg_dir("pkg")
+        .site_addr(web.addr)
+        .build()
+}
+
+/// The whole web application.
+pub fn router(pool: PgPool, web: WebConfig, _key: SecretKey) -> Router {
+    let state = AppState { leptos_options: leptos_options(&web), pool: pool.clone(), public_base: web.public_base() };
+    let context = {
+        let state = state.clone();
+        move || provide_context(state.clone())
+    };
+    let routes = generate_route_list(App);
+
+    let sessions = SessionManagerLayer::new(PgSessionStore::new(pool.clone()))
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        // Lax, not Strict: the OAuth providers' redirects back to us must carry the session.
+        .with_same_site(SameSite::Lax)
+        .with_secure(web.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_INACTIVITY_DAYS)));
+
+    let gate_state = Arc::new(state.clone());
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn_with_state(gate_state, sign_in_gate::gate))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(security::headers))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                    let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id()),
+        )
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
+        .with_state(state)
+}

@@ -1,0 +1,49 @@
+//! Pages need a signed-in member: a signed-out page load is redirected to
+//! `/login?next=<the page>` before anything renders, so protected pages never flash or leak.
+//! Also hands a failed plain form post's typed values to the page render that follows it.
+
+use std::sync::Arc;
+
+use app::server::ssr::{FormValues, SESSION_FORM_VALUES_KEY, member_from_session};
+use app::state::AppState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{Method, Response};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect};
+use tower_sessions::Session;
+
+/// Paths anyone may load.
+fn is_public(path: &str) -> bool {
+    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.ico")
+        || path.starts_with("/invite/")
+        || path.starts_with("/pkg/")
+        // Server functions check the session themselves and answer with a typed error.
+        || path.starts_with("/api/")
+}
+
+pub(super) async fn gate(State(state): State<Arc<AppState>>, session: Session, mut request: Request, next: Next) -> Response<Body> {
+    let is_page_load = matches!(*request.method(), Method::GET | Method::HEAD);
+    if is_page_load {
+        // One page view consumes the values a failed plain form post left behind.
+        if let Ok(Some(values)) = session.remove::<FormValues>(SESSION_FORM_VALUES_KEY).await {
+            request.extensions_mut().insert(values);
+        }
+    }
+    if !is_page_load || is_public(request.uri().path()) {
+        return next.run(request).await;
+    }
+    match member_from_session(&session, &state.pool).await {
+        Ok(Some(_)) => next.run(request).await,
+        Ok(None) => {
+            let next_path = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
+            let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>());
+            Redirect::to(&target).into_response()
+        }
+        Err(_) => {
+            // Logged by member_from_session; the page would fail the same way, so say it plainly.
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "Crier cannot reach its database right now. Please try again in a moment.")
+                .into_response()
+        }
+    }
+}
