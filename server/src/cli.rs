@@ -143,9 +143,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     match command {
         Command::Serve(args) => {
             let web = WebConfig::parse(&args.web)?;
-            let key = SecretKey::resolve(&config)?;
+            // Resolved now (generated on first run with the embedded database) so a bad or missing
+            // key stops start-up; the token vault reads it from the same place.
+            SecretKey::resolve(&config)?;
             let database = Database::open(&config).await?;
-            let result = crate::serve(&database, web, key, (!args.no_worker).then_some(args.worker), crate::shutdown_signal()).await;
+            let result = crate::serve(&database, web, (!args.no_worker).then_some(args.worker), crate::shutdown_signal()).await;
             database.close().await;
             result.map_err(CliError::Failed)
         }

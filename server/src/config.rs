@@ -127,8 +127,8 @@ impl Config {
 pub struct WebConfig {
     /// Listen address (port 0 picks a free port, as tests do).
     pub addr: SocketAddr,
-    /// The public base URL, without a trailing slash.
-    pub public_url: Url,
+    /// The public base URL; `None` means `http://<the bound address>`.
+    pub public_url: Option<Url>,
 }
 
 impl WebConfig {
@@ -146,21 +146,25 @@ impl WebConfig {
                 if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
                     return Err(bad("CRIER_PUBLIC_URL", format!("`{raw}` must be an http or https URL with a host")));
                 }
-                url
+                Some(url)
             }
-            _ => Url::parse(&format!("http://{addr}")).map_err(|e| bad("CRIER_ADDR", e.to_string()))?,
+            _ => None,
         };
         Ok(Self { addr, public_url })
     }
 
-    /// The public URL as a string without a trailing slash, for building links.
-    pub fn public_base(&self) -> String {
-        self.public_url.as_str().trim_end_matches('/').to_owned()
+    /// The public URL without a trailing slash, for building links; `bound` is the address the
+    /// server actually listens on (it differs from CRIER_ADDR when that asks for port 0).
+    pub fn public_base(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => format!("http://{bound}"),
+        }
     }
 
     /// Whether cookies must be Secure (the site is served over https).
     pub fn cookies_secure(&self) -> bool {
-        self.public_url.scheme() == "https"
+        self.public_url.as_ref().is_some_and(|url| url.scheme() == "https")
     }
 }
 
@@ -250,8 +254,8 @@ mod tests {
     fn defaults_use_embedded_database_and_derive_public_url() {
         let config = Config::parse(&global()).unwrap();
         assert!(matches!(config.database, DatabaseSetting::Embedded));
-        let web = WebConfig::parse(&web("127.0.0.1:3000", None)).unwrap();
-        assert_eq!(web.public_base(), "http://127.0.0.1:3000");
+        let web = WebConfig::parse(&web("127.0.0.1:0", None)).unwrap();
+        assert_eq!(web.public_base("127.0.0.1:3456".parse().unwrap()), "http://127.0.0.1:3456", "the bound port, not 0");
         assert!(!web.cookies_secure());
     }
 
@@ -283,7 +287,7 @@ mod tests {
     fn https_public_url_makes_cookies_secure() {
         let web = WebConfig::parse(&web("127.0.0.1:3000", Some("https://crier.example.com/"))).unwrap();
         assert!(web.cookies_secure());
-        assert_eq!(web.public_base(), "https://crier.example.com");
+        assert_eq!(web.public_base("127.0.0.1:3000".parse().unwrap()), "https://crier.example.com");
     }
 
     #[test]

@@ -18,7 +18,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::cli::WorkerArgs;
-use crate::config::{SecretKey, WebConfig};
+use crate::config::WebConfig;
 use crate::database::Database;
 
 /// A web application bound to its address, ready to run.
@@ -44,10 +44,10 @@ impl Application {
 }
 
 /// Binds the web server and assembles the router on an open database.
-pub async fn build(database: &Database, web: WebConfig, key: SecretKey) -> anyhow::Result<Application> {
+pub async fn build(database: &Database, web: WebConfig) -> anyhow::Result<Application> {
     let listener = TcpListener::bind(web.addr).await.with_context(|| format!("cannot listen on {} (CRIER_ADDR)", web.addr))?;
     let addr = listener.local_addr()?;
-    let router = web::router(database.pool.clone(), web, key);
+    let router = web::router(database.pool.clone(), web, addr);
     Ok(Application { listener, router, addr })
 }
 
@@ -55,12 +55,11 @@ pub async fn build(database: &Database, web: WebConfig, key: SecretKey) -> anyho
 pub async fn serve(
     database: &Database,
     web: WebConfig,
-    key: SecretKey,
     worker: Option<WorkerArgs>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let public_url = web.public_base();
-    let app = build(database, web, key).await?;
+    let app = build(database, web.clone()).await?;
+    let public_url = web.public_base(app.addr());
     tracing::info!(addr = %app.addr(), %public_url, "Crier is serving");
     // One shutdown signal fans out to the web server and the worker pool.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);

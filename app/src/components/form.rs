@@ -9,7 +9,11 @@ use leptos::prelude::*;
 use crate::errors::AppError;
 
 /// The latest result of an action, as a signal of its error.
-pub fn action_error<T: Clone + Send + Sync + 'static>(value: RwSignal<Option<Result<T, AppError>>>) -> Signal<Option<AppError>> {
+pub fn action_error<T, S>(value: S) -> Signal<Option<AppError>>
+where
+    S: Get<Value = Option<Result<T, AppError>>> + Send + Sync + 'static,
+    T: 'static,
+{
     Signal::derive(move || value.get().and_then(Result::err))
 }
 

@@ -107,6 +107,7 @@ fn MemberLine(row: MemberRow, can_manage: bool, change_role: ServerAction<Change
         let select_label = format!("Role for {}", row.email);
         let remove_label = format!("Remove {}", row.email);
         let save_label = format!("Save the role of {}", row.email);
+        let (role_user_id, remove_user_id) = (row.user_id.clone(), row.user_id.clone());
         let options = Role::ALL
             .into_iter()
             .map(|role| view! { <option value=role.as_str() selected=role == row.role>{role.label()}</option> })
@@ -114,12 +115,12 @@ fn MemberLine(row: MemberRow, can_manage: bool, change_role: ServerAction<Change
         view! {
             <td>
                 <ActionForm action=change_role>
-                    <input type="hidden" name="user_id" value=row.user_id.clone() />
+                    <input type="hidden" name="user_id" value=role_user_id />
                     <select name="role" aria-label=select_label>{options}</select>
                     <button type="submit" class="secondary" aria-label=save_label>"Save"</button>
                 </ActionForm>
                 <ActionForm action=remove>
-                    <input type="hidden" name="user_id" value=row.user_id.clone() />
+                    <input type="hidden" name="user_id" value=remove_user_id />
                     <button type="submit" class="danger" aria-label=remove_label>"Remove"</button>
                 </ActionForm>
             </td>

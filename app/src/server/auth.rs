@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PasswordField;
 use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
 
 /// The signed-in person as the pages show them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

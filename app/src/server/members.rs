@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PasswordField;
 use crate::errors::AppError;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
 use crier_domain::Role;
 
 /// One member as listed.
@@ -163,7 +165,7 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
 
 /// What the invite page shows.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InviteInfo {
+pub struct InviteSummary {
     /// The team.
     pub team_name: String,
     /// The invited email.
@@ -174,12 +176,12 @@ pub struct InviteInfo {
 
 /// Looks up an invite link (no session needed).
 #[server(prefix = "/api", endpoint = "invite")]
-pub async fn invite_info(token: String) -> Result<InviteInfo, AppError> {
+pub async fn invite_info(token: String) -> Result<InviteSummary, AppError> {
     use crier_domain::store::invites;
 
     use super::ssr::pool;
     let details = invites::find_by_token(&pool()?, &token).await?;
-    Ok(InviteInfo { team_name: details.team_name, email: details.email, role: details.role })
+    Ok(InviteSummary { team_name: details.team_name, email: details.email, role: details.role })
 }
 
 /// Joins a team through an invite link with a new password, and signs in.

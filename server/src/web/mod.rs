@@ -5,6 +5,7 @@ mod health;
 mod security;
 mod sign_in_gate;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::state::AppState;
@@ -22,7 +23,7 @@ use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::config::{SecretKey, WebConfig};
+use crate::config::WebConfig;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "crier_session";
@@ -31,19 +32,19 @@ pub const SESSION_INACTIVITY_DAYS: i64 = 7;
 
 /// Where the compiled site (wasm, JS, CSS, public files) is: LEPTOS_SITE_ROOT, as cargo-leptos
 /// sets it, else `target/site` relative to the working directory.
-fn leptos_options(web: &WebConfig) -> LeptosOptions {
+fn leptos_options(bound: SocketAddr) -> LeptosOptions {
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
     LeptosOptions::builder()
         .output_name("crier")
         .site_root(site_root)
         .site_pkg_dir("pkg")
-        .site_addr(web.addr)
+        .site_addr(bound)
         .build()
 }
 
 /// The whole web application.
-pub fn router(pool: PgPool, web: WebConfig, _key: SecretKey) -> Router {
-    let state = AppState { leptos_options: leptos_options(&web), pool: pool.clone(), public_base: web.public_base() };
+pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
+    let state = AppState { leptos_options: leptos_options(bound), pool: pool.clone(), public_base: web.public_base(bound) };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
