@@ -14,7 +14,7 @@ pub mod state;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{ParentRoute, Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
 use crate::components::shell::SignedInShell;
 use crate::pages::{
@@ -41,6 +41,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The application: routes, and the per-request set-up both renderers share.
+///
+/// Every route renders with `SsrMode::Async`: the server waits for the page's data and sends
+/// complete HTML. Pages are small and their data is one or two queries, and it is what makes
+/// them work before (or without) the wasm: streamed `Suspense` content needs script to appear.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -58,17 +62,17 @@ pub fn App() -> impl IntoView {
         <Title formatter=|title: String| if title.is_empty() { "Crier".to_owned() } else { format!("{title} · Crier") } />
         <Router>
             <Routes fallback=NotFoundPage>
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/signup") view=SignUpPage />
-                <Route path=path!("/invite/:token") view=InvitePage />
-                <ParentRoute path=path!("") view=SignedInShell>
-                    <Route path=path!("") view=DashboardPage />
-                    <Route path=path!("/compose") view=|| view! { <PlaceholderPage title="Compose" what="Composing, scheduling and publishing posts" /> } />
-                    <Route path=path!("/accounts") view=|| view! { <PlaceholderPage title="Accounts" what="Connecting X, LinkedIn and Facebook Pages" /> } />
-                    <Route path=path!("/analytics") view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
-                    <Route path=path!("/audit") view=|| view! { <PlaceholderPage title="Audit" what="The audit trail" /> } />
-                    <Route path=path!("/settings") view=SettingsPage />
-                    <Route path=path!("/settings/members") view=MembersPage />
+                <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage />
+                <Route path=path!("/signup") ssr=SsrMode::Async view=SignUpPage />
+                <Route path=path!("/invite/:token") ssr=SsrMode::Async view=InvitePage />
+                <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
+                    <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
+                    <Route path=path!("/compose") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Compose" what="Composing, scheduling and publishing posts" /> } />
+                    <Route path=path!("/accounts") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Accounts" what="Connecting X, LinkedIn and Facebook Pages" /> } />
+                    <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
+                    <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Audit" what="The audit trail" /> } />
+                    <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
+                    <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
                 </ParentRoute>
             </Routes>
         </Router>

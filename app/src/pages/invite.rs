@@ -24,7 +24,7 @@ pub fn InvitePage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match info.await {
                         Ok(info) => view! {
-                            <h1>"Join " {info.team_name.clone()}</h1>
+                            <h1>{format!("Join {}", info.team_name)}</h1>
                             <p>"You are invited as " {info.role.label()} " with the email " <strong>{info.email.clone()}</strong> "."</p>
                             <ActionForm action=action attr:class="stack">
                                 <FormError error />

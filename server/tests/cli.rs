@@ -1,0 +1,189 @@
+//! The `crier` binary itself: admin commands, configuration errors, help, and the embedded
+//! PostgreSQL kept across restarts.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Child, Command, Stdio};
+
+use reqwest::StatusCode;
+use support::{PASSWORD, location};
+
+const CRIER: &str = env!("CARGO_BIN_EXE_crier");
+
+fn crier() -> Command {
+    let mut command = Command::new(CRIER);
+    for var in ["DATABASE_URL", "CRIER_ADDR", "CRIER_PUBLIC_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT"] {
+        command.env_remove(var);
+    }
+    command
+}
+
+fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn admin_create_user_and_create_token() {
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let mut create = crier();
+    create.env("DATABASE_URL", &url).args(["admin", "create-user", "--team", "Initech", "--email", "Peter@Example.com", "--password-stdin"]);
+    let output = run_with_stdin(create, &format!("{PASSWORD}\n"));
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("created team “Initech” with peter@example.com as its owner"));
+
+    let mut join = crier();
+    join.env("DATABASE_URL", &url).args(["admin", "create-user", "--team", "initech", "--email", "milton@example.com", "--password-stdin", "--role", "viewer"]);
+    let output = run_with_stdin(join, &format!("{PASSWORD}\n"));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("added milton@example.com to team “Initech” as viewer"));
+
+    let short = {
+        let mut c = crier();
+        c.env("DATABASE_URL", &url).args(["admin", "create-user", "--team", "Initech", "--email", "x@example.com", "--password-stdin"]);
+        run_with_stdin(c, "short\n")
+    };
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("--password: Use at least 10 characters"));
+
+    let token = crier().env("DATABASE_URL", &url).args(["admin", "create-token", "--team", "Initech", "--name", "deploy"]).output().unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let secret = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("crier_api_"), "{secret}");
+    assert!(String::from_utf8_lossy(&token.stderr).contains("shown once"));
+
+    // The web app knows the person, and the token authenticates as the team.
+    let database = crier::database::Database::open_url(&url).await.unwrap();
+    let team = crier_domain::store::api_tokens::authenticate(&database.pool, &secret).await.unwrap().expect("token valid");
+    assert_eq!(team.1, crier_domain::Role::Editor);
+    let stored: i64 = sqlx::query_scalar("select count(*) from api_token where name = 'deploy'").fetch_one(&database.pool).await.unwrap();
+    assert_eq!(stored, 1);
+    let member = crier_domain::store::login::log_in(&database.pool, "peter@example.com", PASSWORD.to_owned().into(), "cli-test").await.unwrap();
+    assert_eq!(member.role, crier_domain::Role::Owner);
+}
+
+#[test]
+fn bad_configuration_names_the_variable() {
+    let output = crier().env("DATABASE_URL", "postgres://unused/x").env("CRIER_ADDR", "localhost").env("CRIER_SECRET_KEY", "AAAA").args(["serve"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("CRIER_SECRET_KEY: decodes to 3 bytes; it must be exactly 32"), "{stderr}");
+
+    let output = crier().env("CRIER_LOG_FORMAT", "xml").args(["migrate"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("CRIER_LOG_FORMAT: is `xml`; use `pretty` or `json`"));
+}
+
+#[test]
+fn help_documents_every_variable() {
+    let top = String::from_utf8(crier().arg("--help").output().unwrap().stdout).unwrap();
+    for var in ["DATABASE_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_ADDR", "CRIER_PUBLIC_URL"] {
+        assert!(top.contains(var), "crier --help mentions {var}");
+    }
+    for sub in ["serve", "worker", "migrate", "admin"] {
+        assert!(top.contains(sub), "crier --help lists {sub}");
+    }
+    let serve = String::from_utf8(crier().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(serve.contains("--no-worker") && serve.contains("CRIER_WORKER_CONCURRENCY"));
+    let create_user = String::from_utf8(crier().args(["admin", "create-user", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(create_user.contains("--password-stdin") && create_user.contains("--team"));
+}
+
+/// A `crier serve` process on its own embedded PostgreSQL.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+impl Served {
+    /// Starts `crier serve` and waits for its "serving" log line (JSON logs), which carries the
+    /// address it bound.
+    fn start(data_dir: &std::path::Path) -> Served {
+        let mut child = crier()
+            .env("CRIER_DATA_DIR", data_dir)
+            .env("CRIER_ADDR", "127.0.0.1:0")
+            .env("CRIER_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .arg("serve")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("crier exited before serving").unwrap();
+            if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+                if event["fields"]["message"] == "Crier is serving" {
+                    break event["fields"]["addr"].as_str().unwrap().to_owned();
+                }
+            }
+        };
+        // Keep draining the log so the process never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, base: format!("http://{addr}") }
+    }
+
+    /// SIGTERM, then wait: the server stops its embedded PostgreSQL on the way out.
+    fn stop(mut self) {
+        nix_kill(self.child.id());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "crier exits cleanly on SIGTERM: {status}");
+    }
+}
+
+fn nix_kill(pid: u32) {
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
+    // Under /tmp with 0755 so that, when tests run as root, the postgres user can reach it.
+    let data_dir = tempfile::Builder::new().prefix("crier-restart-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(data_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = data_dir.path().to_owned();
+
+    let first = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || Served::start(&dir)
+    })
+    .await
+    .unwrap();
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = client
+        .post(format!("{}/api/sign_up", first.base))
+        .form(&[("team_name", "Acme"), ("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let health: serde_json::Value = client.get(format!("{}/healthz", first.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["worker"], "ok", "serve runs the worker pool");
+    tokio::task::spawn_blocking(move || first.stop()).await.unwrap();
+    assert!(!dir.join("pg/postmaster.pid").exists(), "the embedded PostgreSQL was stopped");
+    let key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
+
+    let second = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || Served::start(&dir)
+    })
+    .await
+    .unwrap();
+    let fresh = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let response = fresh
+        .post(format!("{}/api/log_in", second.base))
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "the account survived the restart");
+    assert_eq!(location(&response).as_deref(), Some("/"));
+    assert!(fresh.get(format!("{}/", second.base)).send().await.unwrap().text().await.unwrap().contains("Acme"));
+    assert_eq!(std::fs::read_to_string(dir.join("secret.key")).unwrap(), key, "the generated key is kept");
+    tokio::task::spawn_blocking(move || second.stop()).await.unwrap();
+
+    let migrate = crier().env("CRIER_DATA_DIR", &dir).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations are up to date"));
+}

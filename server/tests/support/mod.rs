@@ -1,0 +1,145 @@
+//! Test harness: the real application (the same `crier::build` that `main` uses) on a random
+//! port, against a fresh database on the shared test cluster.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::collections::HashMap;
+
+use crier::config::{WebArgs, WebConfig};
+use crier::database::Database;
+use reqwest::header::{ACCEPT, LOCATION, REFERER};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+
+/// A running app and a database handle to inspect it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub base: String,
+    /// The app's database.
+    pub pool: PgPool,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl TestApp {
+    /// Starts the app on a fresh database.
+    pub async fn spawn() -> TestApp {
+        let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+        let database = Database::open_url(&url).await.expect("database opens and migrates");
+        let web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), public_url: None }).unwrap();
+        let app = crier::build(&database, web).await.expect("app builds");
+        let base = format!("http://{}", app.addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        TestApp { base, pool: database.pool.clone(), stop: Some(stop) }
+    }
+
+    /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
+    pub fn browser(&self) -> Browser {
+        Browser {
+            base: self.base.clone(),
+            client: Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap(),
+        }
+    }
+
+    /// A signed-in owner of a new team.
+    pub async fn owner(&self, team: &str, email: &str) -> Browser {
+        let browser = self.browser();
+        let response = browser.sign_up(team, email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-up succeeds");
+        browser
+    }
+}
+
+/// The password the helpers use.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One person's browser.
+pub struct Browser {
+    /// The app's base URL.
+    pub base: String,
+    /// The HTTP client with this browser's cookies.
+    pub client: Client,
+}
+
+impl Browser {
+    /// Calls a server function as the hydrated page does (form-encoded in, JSON out).
+    pub async fn call(&self, function: &str, form: &[(&str, &str)]) -> Response {
+        self.client.post(format!("{}/api/{function}", self.base)).form(form).send().await.unwrap()
+    }
+
+    /// Calls a server function as a plain HTML form post does (before the wasm has loaded).
+    pub async fn post_plain(&self, function: &str, form: &[(&str, &str)], from_page: &str) -> Response {
+        self.client
+            .post(format!("{}/api/{function}", self.base))
+            .header(ACCEPT, "text/html,application/xhtml+xml")
+            .header(REFERER, format!("{}{from_page}", self.base))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// GETs a page.
+    pub async fn get(&self, path: &str) -> Response {
+        self.client.get(format!("{}{path}", self.base)).send().await.unwrap()
+    }
+
+    /// GETs a page that must render, and returns its HTML.
+    pub async fn page(&self, path: &str) -> String {
+        let response = self.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "GET {path}");
+        response.text().await.unwrap()
+    }
+
+    /// Signs up a team.
+    pub async fn sign_up(&self, team: &str, email: &str, password: &str) -> Response {
+        self.call("sign_up", &[("team_name", team), ("email", email), ("password", password)]).await
+    }
+
+    /// Logs in.
+    pub async fn log_in(&self, email: &str, password: &str, next: Option<&str>) -> Response {
+        let mut form = vec![("email", email), ("password", password)];
+        if let Some(next) = next {
+            form.push(("next", next));
+        }
+        self.call("log_in", &form).await
+    }
+
+    /// Logs out.
+    pub async fn log_out(&self) -> Response {
+        self.call("log_out", &[]).await
+    }
+}
+
+/// The `Location` a response redirects to.
+pub fn location(response: &Response) -> Option<String> {
+    response.headers().get(LOCATION).map(|v| v.to_str().unwrap().to_owned())
+}
+
+/// The JSON error a failed server function answered with.
+pub async fn error_of(response: Response) -> Value {
+    assert!(response.status().is_server_error() || response.status().is_client_error(), "expected an error, got {}", response.status());
+    response.json().await.unwrap()
+}
+
+/// Field name → message of a `Fields` error.
+pub fn field_errors(error: &Value) -> HashMap<String, String> {
+    error["Fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a field error: {error}"))
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned()))
+        .collect()
+}
