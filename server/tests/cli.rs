@@ -187,3 +187,68 @@ async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
     assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations are up to date"));
 }
+
+/// Reads a child's JSON log lines until one has `message`; returns that event.
+fn wait_for_log(lines: &mut impl Iterator<Item = std::io::Result<String>>, message: &str) -> serde_json::Value {
+    loop {
+        let line = lines.next().unwrap_or_else(|| panic!("process exited before logging {message:?}")).unwrap();
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
+            if event["fields"]["message"] == message {
+                return event;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn web_and_worker_run_as_separate_processes() {
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="; // 32 bytes, base64
+    let spawn = |args: &[&str]| {
+        crier()
+            .env("DATABASE_URL", &url)
+            .env("CRIER_SECRET_KEY", key)
+            .env("CRIER_ADDR", "127.0.0.1:0")
+            .env("CRIER_LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .args(args)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    let mut web = spawn(&["serve", "--no-worker"]);
+    let mut web_log = BufReader::new(web.stderr.take().unwrap()).lines();
+    let serving = tokio::task::spawn_blocking(move || (wait_for_log(&mut web_log, "Crier is serving"), web_log)).await.unwrap();
+    let base = format!("http://{}", serving.0["fields"]["addr"].as_str().unwrap());
+    std::thread::spawn(move || for _ in serving.1 {});
+    let health = |base: String| async move { reqwest::get(format!("{base}/healthz")).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    assert_eq!(health(base.clone()).await["worker"], "none", "--no-worker runs no worker");
+
+    let mut worker = spawn(&["worker"]);
+    let mut worker_log = BufReader::new(worker.stderr.take().unwrap()).lines();
+    // The pool enqueues a housekeeping pass at start and runs it: proof it registered and works.
+    let worker_log = tokio::task::spawn_blocking(move || {
+        wait_for_log(&mut worker_log, "housekeeping done");
+        worker_log
+    })
+    .await
+    .unwrap();
+    assert_eq!(health(base.clone()).await["worker"], "ok", "the web process sees the worker's heartbeat");
+    let database = crier::database::Database::open_url(&url).await.unwrap();
+    let names: Vec<String> = sqlx::query_scalar("select id from apalis.workers").fetch_all(&database.pool).await.unwrap();
+    assert_eq!(names.len(), 1);
+    assert!(names[0].starts_with("crier-worker-"), "{names:?}");
+
+    nix_kill(worker.id());
+    let stopped = tokio::task::spawn_blocking(move || {
+        let mut lines = worker_log;
+        wait_for_log(&mut lines, "worker pool stopped");
+        worker.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(stopped.success(), "the worker stops cleanly on SIGTERM");
+    nix_kill(web.id());
+    assert!(web.wait().unwrap().success());
+}

@@ -113,3 +113,16 @@ async fn another_teams_members_and_invites_are_unreachable() {
     assert!(!acme_page.contains("hank@example.com") && !acme_page.contains("secret-hire"));
     assert_eq!(members(&globex).await["members"][0]["role"], "owner", "Globex is untouched");
 }
+
+#[tokio::test]
+async fn an_invite_created_without_script_still_shows_its_link_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Acme", "ada@example.com").await;
+    let response = owner.post_plain("create_invite", &[("email", "bob@example.com"), ("role", "viewer")], "/settings/members").await;
+    assert!(response.status().is_redirection());
+    let page = owner.page("/settings/members").await;
+    let link = page.split(r#"id="invite-link" readonly value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("the link is shown");
+    assert!(link.starts_with(&format!("{}/invite/crier_inv_", app.base)), "{link}");
+    assert!(!owner.page("/settings/members").await.contains("id=\"invite-link\""), "shown once");
+    assert!(app.browser().page(&link.replace(&app.base, "")).await.contains("Join Acme"), "and it works");
+}

@@ -5,7 +5,7 @@ use leptos_meta::Title;
 use server_fn::ServerFn;
 
 use crate::components::form::{Field, FormError, action_error, refill};
-use crate::server::members::{ChangeRole, CreateInvite, MemberRow, MembersView, RemoveMember, RevokeInvite, list_members};
+use crate::server::members::{ChangeRole, CreateInvite, CreatedInvite, MemberRow, MembersView, RemoveMember, RevokeInvite, list_members};
 use crier_domain::Role;
 
 /// Members: list, invite by link, change roles, remove. Viewers, editors see the list only.
@@ -138,7 +138,12 @@ fn MemberLine(row: MemberRow, can_manage: bool, change_role: ServerAction<Change
 #[component]
 fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     let error = action_error(invite.value());
-    let created = move || invite.value().get().and_then(Result::ok);
+    // From the action once hydrated; from the server after a plain form post.
+    let kept_link = StoredValue::new(refill(CreateInvite::PATH, "invite_url").map(|url| CreatedInvite {
+        url,
+        email: refill(CreateInvite::PATH, "invite_email").unwrap_or_default(),
+    }));
+    let created = move || invite.value().get().and_then(Result::ok).or_else(|| kept_link.get_value());
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
     let options = [Role::Admin, Role::Editor, Role::Viewer]
         .into_iter()

@@ -96,7 +96,7 @@ pub async fn create_invite(email: String, role: String) -> Result<CreatedInvite,
     use crier_domain::EmailAddress;
     use crier_domain::store::invites;
 
-    use super::ssr::{current_member, fail_form, state};
+    use super::ssr::{current_member, fail_form, keep_for_next_page, state};
     let kept = [("email", email.as_str()), ("role", role.as_str())];
     let outcome = async {
         let me = current_member().await?;
@@ -111,7 +111,11 @@ pub async fn create_invite(email: String, role: String) -> Result<CreatedInvite,
     }
     .await;
     match outcome {
-        Ok(created) => Ok(created),
+        Ok(created) => {
+            // Without wasm the browser reloads the page: the link must survive to be shown.
+            keep_for_next_page(CreateInvite::PATH, &[("invite_url", &created.url), ("invite_email", &created.email)]).await;
+            Ok(created)
+        }
         Err(e) => fail_form(CreateInvite::PATH, e, &kept).await,
     }
 }

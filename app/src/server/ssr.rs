@@ -110,18 +110,26 @@ pub struct Prefill(pub FormValues);
 /// as if it had arrived by fetch; the typed values (never passwords) wait in the session for that
 /// one page view, to refill the form.
 pub async fn fail_form<T>(fn_path: &str, error: AppError, values: &[(&str, &str)]) -> Result<T, AppError> {
-    if is_plain_form_post() && !values.is_empty() {
-        let kept = FormValues {
-            path: fn_path.to_owned(),
-            values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-        };
-        if let Ok(session) = session().await {
-            if let Err(e) = session.insert(SESSION_FORM_VALUES_KEY, kept).await {
-                tracing::warn!(error = %e, "could not keep the form's values for redisplay");
-            }
+    keep_for_next_page(fn_path, values).await;
+    Err(error)
+}
+
+/// For a plain form post only: keeps `values` in the session for the page the browser is sent
+/// to next (the sign-in gate hands them to that render), e.g. what was typed into a form that
+/// failed, or a result that must be shown once (an invite link).
+pub async fn keep_for_next_page(fn_path: &str, values: &[(&str, &str)]) {
+    if !is_plain_form_post() || values.is_empty() {
+        return;
+    }
+    let kept = FormValues {
+        path: fn_path.to_owned(),
+        values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+    };
+    if let Ok(session) = session().await {
+        if let Err(e) = session.insert(SESSION_FORM_VALUES_KEY, kept).await {
+            tracing::warn!(error = %e, "could not keep the form's values for the next page");
         }
     }
-    Err(error)
 }
 
 /// Per page render: the Content-Security-Policy with this response's nonce, and the refill
