@@ -56,6 +56,23 @@ impl AppError {
     }
 }
 
+impl AppError {
+    /// The HTTP status this error answers with (the wasm client treats every 4xx and 5xx as
+    /// this error either way; the status is for logs, proxies and API clients).
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::Fields(_) => 422,
+            AppError::WrongCredentials | AppError::Unauthenticated => 401,
+            AppError::Throttled(_) => 429,
+            AppError::Forbidden => 403,
+            AppError::NotFound => 404,
+            AppError::Refused(_) => 409,
+            AppError::Internal => 500,
+            AppError::Transport => 400,
+        }
+    }
+}
+
 impl From<FieldError> for AppError {
     fn from(value: FieldError) -> Self {
         AppError::Fields(vec![value])

@@ -48,9 +48,14 @@ async fn sign_up_makes_an_owner_and_refuses_duplicates() {
     let again = |name: &'static str, email: &'static str| {
         let pool = pool.clone();
         async move {
-            teams::sign_up(&pool, TeamName::parse(name).unwrap(), EmailAddress::parse(email).unwrap(), Password::parse(secret("correct horse battery")).unwrap())
-                .await
-                .unwrap_err()
+            teams::sign_up(
+                &pool,
+                TeamName::parse(name).unwrap(),
+                EmailAddress::parse(email).unwrap(),
+                Password::parse(secret("correct horse battery")).unwrap(),
+            )
+            .await
+            .unwrap_err()
         }
     };
     assert_eq!(field_of(again("ACME", "other@example.com").await), "team_name", "team names are unique regardless of case");
@@ -65,8 +70,14 @@ async fn log_in_accepts_the_right_password_only() {
     let owner = team(&pool, "Acme", "ada@example.com").await;
     let member = login::log_in(&pool, "  ADA@example.com ", secret("correct horse battery"), "10.0.0.1").await.unwrap();
     assert_eq!(member, owner);
-    assert!(matches!(login::log_in(&pool, "ada@example.com", secret("wrong password!"), "10.0.0.1").await, Err(DomainError::WrongCredentials)));
-    assert!(matches!(login::log_in(&pool, "nobody@example.com", secret("correct horse battery"), "10.0.0.1").await, Err(DomainError::WrongCredentials)));
+    assert!(matches!(
+        login::log_in(&pool, "ada@example.com", secret("wrong password!"), "10.0.0.1").await,
+        Err(DomainError::WrongCredentials)
+    ));
+    assert!(matches!(
+        login::log_in(&pool, "nobody@example.com", secret("correct horse battery"), "10.0.0.1").await,
+        Err(DomainError::WrongCredentials)
+    ));
     let stored: String = sqlx::query_scalar("select password_hash from app_user").fetch_one(&pool).await.unwrap();
     assert!(stored.starts_with("$argon2id$"));
 }
@@ -77,7 +88,10 @@ async fn five_failures_per_email_throttle_that_email() {
     team(&pool, "Acme", "ada@example.com").await;
     for attempt in 0..5 {
         let addr = format!("10.0.0.{attempt}");
-        assert!(matches!(login::log_in(&pool, "ada@example.com", secret("wrong password!"), &addr).await, Err(DomainError::WrongCredentials)));
+        assert!(matches!(
+            login::log_in(&pool, "ada@example.com", secret("wrong password!"), &addr).await,
+            Err(DomainError::WrongCredentials)
+        ));
     }
     // Even the right password is refused now, from a fresh address.
     match login::log_in(&pool, "ada@example.com", secret("correct horse battery"), "10.9.9.9").await {
@@ -100,7 +114,10 @@ async fn five_failures_per_address_throttle_that_address() {
         login::log_in(&pool, "ada@example.com", secret("correct horse battery"), "10.0.0.7").await,
         Err(DomainError::Throttled { .. })
     ));
-    assert!(login::log_in(&pool, "ada@example.com", secret("correct horse battery"), "10.0.0.8").await.is_ok(), "other addresses are unaffected");
+    assert!(
+        login::log_in(&pool, "ada@example.com", secret("correct horse battery"), "10.0.0.8").await.is_ok(),
+        "other addresses are unaffected"
+    );
 }
 
 #[tokio::test]
@@ -115,7 +132,10 @@ async fn invites_are_single_use_and_expire() {
 
     let bob = invites::accept(&pool, &token, Password::parse(secret("bob's long password")).unwrap()).await.unwrap();
     assert_eq!((bob.team_id, bob.role), (owner.team_id, Role::Editor));
-    assert!(matches!(invites::accept(&pool, &token, Password::parse(secret("another password")).unwrap()).await, Err(DomainError::InviteInvalid)));
+    assert!(matches!(
+        invites::accept(&pool, &token, Password::parse(secret("another password")).unwrap()).await,
+        Err(DomainError::InviteInvalid)
+    ));
     assert!(invites::list_pending(&pool, owner.team_id).await.unwrap().is_empty());
     assert!(login::log_in(&pool, "bob@example.com", secret("bob's long password"), "10.0.0.1").await.is_ok());
 
@@ -125,7 +145,10 @@ async fn invites_are_single_use_and_expire() {
 
     let revoked = invites::create(&pool, &owner, EmailAddress::parse("dan@example.com").unwrap(), Role::Viewer).await.unwrap();
     invites::revoke(&pool, &owner, revoked.invite.invite_id).await.unwrap();
-    assert!(matches!(invites::accept(&pool, revoked.token.expose(), Password::parse(secret("dan's long password")).unwrap()).await, Err(DomainError::InviteInvalid)));
+    assert!(matches!(
+        invites::accept(&pool, revoked.token.expose(), Password::parse(secret("dan's long password")).unwrap()).await,
+        Err(DomainError::InviteInvalid)
+    ));
 
     let stored: Vec<u8> = sqlx::query_scalar("select token_hash from invite limit 1").fetch_one(&pool).await.unwrap();
     assert_eq!(stored.len(), 32, "only the SHA-256 of the token is stored");
@@ -142,9 +165,18 @@ async fn only_managers_invite_and_never_as_owner() {
     )
     .await
     .unwrap();
-    assert!(matches!(invites::create(&pool, &editor, EmailAddress::parse("x@example.com").unwrap(), Role::Viewer).await, Err(DomainError::Forbidden)));
-    assert_eq!(field_of(invites::create(&pool, &owner, EmailAddress::parse("x@example.com").unwrap(), Role::Owner).await.unwrap_err()), "role");
-    assert_eq!(field_of(invites::create(&pool, &owner, EmailAddress::parse("ED@example.com").unwrap(), Role::Viewer).await.unwrap_err()), "email");
+    assert!(matches!(
+        invites::create(&pool, &editor, EmailAddress::parse("x@example.com").unwrap(), Role::Viewer).await,
+        Err(DomainError::Forbidden)
+    ));
+    assert_eq!(
+        field_of(invites::create(&pool, &owner, EmailAddress::parse("x@example.com").unwrap(), Role::Owner).await.unwrap_err()),
+        "role"
+    );
+    assert_eq!(
+        field_of(invites::create(&pool, &owner, EmailAddress::parse("ED@example.com").unwrap(), Role::Viewer).await.unwrap_err()),
+        "email"
+    );
 }
 
 #[tokio::test]
@@ -201,14 +233,26 @@ async fn another_teams_ids_find_nothing() {
 async fn admin_create_user_creates_or_joins_a_team() {
     let pool = pool().await;
     let pw = || Password::parse(secret("a long password")).unwrap();
-    let first = teams::create_user(&pool, TeamName::parse("Initech").unwrap(), EmailAddress::parse("peter@example.com").unwrap(), pw(), Role::Viewer)
-        .await
-        .unwrap();
+    let first = teams::create_user(
+        &pool,
+        TeamName::parse("Initech").unwrap(),
+        EmailAddress::parse("peter@example.com").unwrap(),
+        pw(),
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
     assert!(first.created_team);
     assert_eq!(first.member.role, Role::Owner, "the first person of a new team owns it");
-    let second = teams::create_user(&pool, TeamName::parse("initech").unwrap(), EmailAddress::parse("milton@example.com").unwrap(), pw(), Role::Viewer)
-        .await
-        .unwrap();
+    let second = teams::create_user(
+        &pool,
+        TeamName::parse("initech").unwrap(),
+        EmailAddress::parse("milton@example.com").unwrap(),
+        pw(),
+        Role::Viewer,
+    )
+    .await
+    .unwrap();
     assert!(!second.created_team);
     assert_eq!((second.member.team_id, second.member.role), (first.member.team_id, Role::Viewer));
 }
@@ -262,7 +306,8 @@ async fn sessions_round_trip_expire_and_are_pruned() {
     let pruned = housekeeping::prune(&pool).await.unwrap();
     assert_eq!((pruned.sessions, pruned.login_failures), (1, 1));
 
-    let mut other = Record { id: Id::default(), data: Default::default(), expiry_date: time::OffsetDateTime::now_utc() + time::Duration::days(1) };
+    let mut other =
+        Record { id: Id::default(), data: Default::default(), expiry_date: time::OffsetDateTime::now_utc() + time::Duration::days(1) };
     store.create(&mut other).await.unwrap();
     store.delete(&other.id).await.unwrap();
     assert!(store.load(&other.id).await.unwrap().is_none());

@@ -46,11 +46,7 @@ const WAIT_LIMIT: Duration = Duration::from_secs(60);
 const POLL: Duration = Duration::from_millis(50);
 
 /// Characters left as they are in URL components: RFC 3986 "unreserved".
-const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// How to run the embedded server.
 #[derive(Debug, Clone)]
@@ -217,8 +213,9 @@ impl Layout {
     fn resolve(data_dir: &Path) -> Result<Self> {
         let abs = match fs::canonicalize(data_dir) {
             Ok(p) => p,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => std::path::absolute(data_dir)
-                .map_err(io_err(format!("cannot resolve {}", data_dir.display())))?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                std::path::absolute(data_dir).map_err(io_err(format!("cannot resolve {}", data_dir.display())))?
+            }
             Err(e) => return Err(io_err(format!("cannot resolve {}", data_dir.display()))(e)),
         };
         Ok(Self::new(abs))
@@ -252,11 +249,7 @@ fn server_user() -> Result<Option<ServerUser>> {
         return Ok(None);
     }
     match nix::unistd::User::from_name("postgres") {
-        Ok(Some(u)) => Ok(Some(ServerUser {
-            uid: u.uid.as_raw(),
-            gid: u.gid.as_raw(),
-            home: u.dir,
-        })),
+        Ok(Some(u)) => Ok(Some(ServerUser { uid: u.uid.as_raw(), gid: u.gid.as_raw(), home: u.dir })),
         Ok(None) => Err(EmbeddedPgError::NoPostgresUser),
         Err(e) => Err(io_err("cannot look up the `postgres` user")(e.into())),
     }
@@ -290,8 +283,7 @@ impl EmbeddedPostgres {
         // Checked before creating anything, and again below once symlinks
         // are resolved.
         check_socket_path(&Layout::resolve(data_dir)?)?;
-        fs::create_dir_all(data_dir)
-            .map_err(io_err(format!("cannot create {}", data_dir.display())))?;
+        fs::create_dir_all(data_dir).map_err(io_err(format!("cannot create {}", data_dir.display())))?;
         let layout = Layout::resolve(data_dir)?;
         check_socket_path(&layout)?;
         if let Some(user) = &server_user {
@@ -301,12 +293,7 @@ impl EmbeddedPostgres {
         // Held until the end of this function: initdb, stale-file cleanup and
         // pg_ctl start must not interleave with another starter's.
         let _lock = lock(&layout)?;
-        let mut pg = Self {
-            bindir,
-            layout,
-            server_user,
-            adopted: false,
-        };
+        let mut pg = Self { bindir, layout, server_user, adopted: false };
         pg.prepare_dirs()?;
         if !pg.layout.pg_dir.join("PG_VERSION").is_file() {
             pg.init_cluster(options)?;
@@ -372,9 +359,7 @@ impl EmbeddedPostgres {
             return Ok(());
         }
         let mut cmd = self.command("pg_ctl", true);
-        cmd.arg("-D")
-            .arg(&self.layout.pg_dir)
-            .args(["stop", "-m", "fast", "-w"]);
+        cmd.arg("-D").arg(&self.layout.pg_dir).args(["stop", "-m", "fast", "-w"]);
         let (desc, out) = run(&mut cmd)?;
         if out.status.success() || !self.layout.pid_file().exists() || !is_alive(pid) {
             return Ok(());
@@ -409,9 +394,8 @@ impl EmbeddedPostgres {
 
     fn chown_to_server(&self, path: &Path) -> Result<()> {
         if let Some(user) = &self.server_user {
-            std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid)).map_err(io_err(
-                format!("cannot chown {} to postgres", path.display()),
-            ))?;
+            std::os::unix::fs::chown(path, Some(user.uid), Some(user.gid))
+                .map_err(io_err(format!("cannot chown {} to postgres", path.display())))?;
         }
         Ok(())
     }
@@ -421,16 +405,14 @@ impl EmbeddedPostgres {
     fn prepare_dirs(&self) -> Result<()> {
         let l = &self.layout;
         if self.server_user.is_some() {
-            let meta = fs::metadata(&l.data_dir)
-                .map_err(io_err(format!("cannot stat {}", l.data_dir.display())))?;
+            let meta = fs::metadata(&l.data_dir).map_err(io_err(format!("cannot stat {}", l.data_dir.display())))?;
             let mode = meta.permissions().mode();
             if mode & 0o001 == 0 {
                 fs::set_permissions(&l.data_dir, fs::Permissions::from_mode(mode | 0o001))
                     .map_err(io_err(format!("cannot chmod {}", l.data_dir.display())))?;
             }
         }
-        fs::create_dir_all(&l.socket_dir)
-            .map_err(io_err(format!("cannot create {}", l.socket_dir.display())))?;
+        fs::create_dir_all(&l.socket_dir).map_err(io_err(format!("cannot create {}", l.socket_dir.display())))?;
         fs::set_permissions(&l.socket_dir, fs::Permissions::from_mode(0o700))
             .map_err(io_err(format!("cannot chmod {}", l.socket_dir.display())))?;
         self.chown_to_server(&l.socket_dir)?;
@@ -448,25 +430,14 @@ impl EmbeddedPostgres {
     fn init_cluster(&self, options: &Options) -> Result<()> {
         let pg_dir = &self.layout.pg_dir;
         if fs::symlink_metadata(pg_dir).is_ok() {
-            fs::remove_dir_all(pg_dir).map_err(io_err(format!(
-                "cannot remove the partially initialised cluster {}",
-                pg_dir.display()
-            )))?;
+            fs::remove_dir_all(pg_dir).map_err(io_err(format!("cannot remove the partially initialised cluster {}", pg_dir.display())))?;
         }
         fs::create_dir(pg_dir).map_err(io_err(format!("cannot create {}", pg_dir.display())))?;
-        fs::set_permissions(pg_dir, fs::Permissions::from_mode(0o700))
-            .map_err(io_err(format!("cannot chmod {}", pg_dir.display())))?;
+        fs::set_permissions(pg_dir, fs::Permissions::from_mode(0o700)).map_err(io_err(format!("cannot chmod {}", pg_dir.display())))?;
         self.chown_to_server(pg_dir)?;
 
         let mut cmd = self.command("initdb", true);
-        cmd.arg("-D").arg(pg_dir).args([
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "-E",
-            "UTF8",
-            "--no-locale",
-        ]);
+        cmd.arg("-D").arg(pg_dir).args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-locale"]);
         if !options.fsync {
             cmd.arg("--no-sync");
         }
@@ -505,16 +476,7 @@ impl EmbeddedPostgres {
         let deadline = Instant::now() + WAIT_LIMIT;
         loop {
             let mut cmd = self.command("pg_isready", false);
-            cmd.arg("-h").arg(&self.layout.socket_dir).args([
-                "-p",
-                &PORT.to_string(),
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-                "-t",
-                "10",
-            ]);
+            cmd.arg("-h").arg(&self.layout.socket_dir).args(["-p", &PORT.to_string(), "-U", SUPERUSER, "-d", "postgres", "-t", "10"]);
             let (_, out) = run(&mut cmd)?;
             match out.status.code() {
                 Some(0) => return Ok(Some(pid)),
@@ -557,11 +519,7 @@ impl EmbeddedPostgres {
             if Instant::now() >= deadline {
                 return Err(EmbeddedPgError::LeftoverProcesses {
                     pg_dir: self.layout.pg_dir.clone(),
-                    pids: pids
-                        .iter()
-                        .map(|p| p.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
+                    pids: pids.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
                 });
             }
             std::thread::sleep(POLL);
@@ -596,19 +554,8 @@ impl EmbeddedPostgres {
         cmd.arg("-X")
             .arg("-h")
             .arg(&self.layout.socket_dir)
-            .args([
-                "-p",
-                &PORT.to_string(),
-                "-U",
-                SUPERUSER,
-                "-d",
-                "postgres",
-                "-tAc",
-            ])
-            .arg(format!(
-                "SELECT 1 FROM pg_database WHERE datname={}",
-                quote_sql_literal(database)
-            ));
+            .args(["-p", &PORT.to_string(), "-U", SUPERUSER, "-d", "postgres", "-tAc"])
+            .arg(format!("SELECT 1 FROM pg_database WHERE datname={}", quote_sql_literal(database)));
         let (desc, out) = run(&mut cmd)?;
         if !out.status.success() {
             return Err(command_failed(desc, &out));
@@ -617,14 +564,7 @@ impl EmbeddedPostgres {
             return Ok(());
         }
         let mut cmd = self.command("createdb", false);
-        cmd.arg("-h").arg(&self.layout.socket_dir).args([
-            "-p",
-            &PORT.to_string(),
-            "-U",
-            SUPERUSER,
-            "--",
-            database,
-        ]);
+        cmd.arg("-h").arg(&self.layout.socket_dir).args(["-p", &PORT.to_string(), "-U", SUPERUSER, "--", database]);
         let (desc, out) = run(&mut cmd)?;
         if !out.status.success() {
             return Err(command_failed(desc, &out));
@@ -641,12 +581,7 @@ pub fn stop_data_dir(data_dir: &Path) -> Result<()> {
     if !layout.pid_file().exists() {
         return Ok(());
     }
-    let pg = EmbeddedPostgres {
-        bindir: find_bindir()?,
-        server_user: server_user()?,
-        layout,
-        adopted: true,
-    };
+    let pg = EmbeddedPostgres { bindir: find_bindir()?, server_user: server_user()?, layout, adopted: true };
     pg.stop()
 }
 
@@ -711,9 +646,7 @@ fn choose_bindir(pg_config_bindir: Option<&Path>, lib_root: &Path) -> Result<Pat
         searched.push("pg_config on PATH".to_string());
     }
     searched.push(format!("{}/<version>/bin", lib_root.display()));
-    Err(EmbeddedPgError::NotInstalled {
-        searched: searched.join(", "),
-    })
+    Err(EmbeddedPgError::NotInstalled { searched: searched.join(", ") })
 }
 
 /// "15" -> [15], "9.6" -> [9, 6]; anything else is not a version dir.
@@ -748,10 +681,7 @@ fn check_traversable(data_dir: &Path, user: &ServerUser) -> Result<()> {
             0o001
         };
         if meta.mode() & bit == 0 {
-            return Err(EmbeddedPgError::AncestorNotTraversable {
-                ancestor: dir.to_path_buf(),
-                data_dir: data_dir.to_path_buf(),
-            });
+            return Err(EmbeddedPgError::AncestorNotTraversable { ancestor: dir.to_path_buf(), data_dir: data_dir.to_path_buf() });
         }
     }
     Ok(())
@@ -766,14 +696,8 @@ fn lock(layout: &Layout) -> Result<File> {
         .truncate(false)
         .write(true)
         .open(&layout.lock_file)
-        .map_err(io_err(format!(
-            "cannot open {}",
-            layout.lock_file.display()
-        )))?;
-    file.lock().map_err(io_err(format!(
-        "cannot lock {}",
-        layout.lock_file.display()
-    )))?;
+        .map_err(io_err(format!("cannot open {}", layout.lock_file.display())))?;
+    file.lock().map_err(io_err(format!("cannot lock {}", layout.lock_file.display())))?;
     Ok(file)
 }
 
@@ -826,9 +750,7 @@ fn run(cmd: &mut Command) -> Result<(String, Output)> {
         desc.push(' ');
         desc.push_str(&arg.to_string_lossy());
     }
-    let out = cmd
-        .output()
-        .map_err(io_err(format!("cannot run `{desc}`")))?;
+    let out = cmd.output().map_err(io_err(format!("cannot run `{desc}`")))?;
     Ok((desc, out))
 }
 
@@ -845,11 +767,7 @@ fn combined_output(out: &Output) -> String {
 }
 
 fn command_failed(command: String, out: &Output) -> EmbeddedPgError {
-    EmbeddedPgError::CommandFailed {
-        command,
-        status: out.status.to_string(),
-        output: combined_output(out),
-    }
+    EmbeddedPgError::CommandFailed { command, status: out.status.to_string(), output: combined_output(out) }
 }
 
 fn log_tail(path: &Path, lines: usize) -> String {
@@ -865,9 +783,7 @@ fn log_tail(path: &Path, lines: usize) -> String {
 
 fn remove_if_exists(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => {
-            Err(io_err(format!("cannot remove {}", path.display()))(e))
-        }
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(io_err(format!("cannot remove {}", path.display()))(e)),
         _ => Ok(()),
     }
 }
@@ -887,9 +803,7 @@ fn is_alive(pid: i32) -> bool {
         return false;
     };
     // "pid (comm) S ...": comm may contain spaces and parentheses.
-    let state = stat
-        .rfind(')')
-        .and_then(|i| stat[i + 1..].trim_start().chars().next());
+    let state = stat.rfind(')').and_then(|i| stat[i + 1..].trim_start().chars().next());
     !matches!(state, None | Some('Z' | 'X' | 'x'))
 }
 
@@ -951,10 +865,7 @@ mod tests {
             fake_bindir(&root.path().join(v).join("bin"));
         }
         fs::create_dir_all(root.path().join("16")).unwrap(); // no bin
-        assert_eq!(
-            choose_bindir(None, root.path()).unwrap(),
-            root.path().join("15/bin")
-        );
+        assert_eq!(choose_bindir(None, root.path()).unwrap(), root.path().join("15/bin"));
     }
 
     #[test]
@@ -966,31 +877,19 @@ mod tests {
         assert_eq!(choose_bindir(Some(&custom), root.path()).unwrap(), custom);
         let incomplete = root.path().join("incomplete");
         fs::create_dir_all(&incomplete).unwrap();
-        assert_eq!(
-            choose_bindir(Some(&incomplete), root.path()).unwrap(),
-            root.path().join("15/bin")
-        );
+        assert_eq!(choose_bindir(Some(&incomplete), root.path()).unwrap(), root.path().join("15/bin"));
     }
 
     #[test]
     fn url_percent_encodes_socket_dir_and_database() {
-        assert_eq!(
-            url_for(Path::new("/abs/my path/run"), "crier"),
-            "postgres://crier@localhost:5432/crier?host=%2Fabs%2Fmy%20path%2Frun"
-        );
-        assert_eq!(
-            url_for(Path::new("/r"), "t?x"),
-            "postgres://crier@localhost:5432/t%3Fx?host=%2Fr"
-        );
+        assert_eq!(url_for(Path::new("/abs/my path/run"), "crier"), "postgres://crier@localhost:5432/crier?host=%2Fabs%2Fmy%20path%2Frun");
+        assert_eq!(url_for(Path::new("/r"), "t?x"), "postgres://crier@localhost:5432/t%3Fx?host=%2Fr");
     }
 
     #[test]
     fn server_options_quote_for_shell_and_guc_list() {
         let o = server_options(Path::new("/a b/it's,\"x\"/run"), &Options { fsync: true });
-        assert_eq!(
-            o.to_str().unwrap(),
-            r#"-p 5432 -k '"/a b/it'\''s,""x""/run"' -c listen_addresses=''"#
-        );
+        assert_eq!(o.to_str().unwrap(), r#"-p 5432 -k '"/a b/it'\''s,""x""/run"' -c listen_addresses=''"#);
         let o = server_options(Path::new("/r"), &Options { fsync: false });
         assert!(o.to_str().unwrap().ends_with("-c full_page_writes=off"));
     }

@@ -9,18 +9,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crier_embedded_pg::{
-    EmbeddedPgError, EmbeddedPostgres, Options, database_url_for_data_dir, stop_data_dir,
-};
+use crier_embedded_pg::{EmbeddedPgError, EmbeddedPostgres, Options, database_url_for_data_dir, stop_data_dir};
 use tempfile::TempDir;
 
 /// A fresh data dir's parent, traversable by the `postgres` user when the
 /// tests run as root.
 fn fresh_dir() -> TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix("crier-epg-")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix("crier-epg-").tempdir_in("/tmp").unwrap();
     fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
@@ -54,10 +49,7 @@ fn start(data_dir: &Path) -> Guard {
 
 /// Runs SQL through psql on `url`, returning trimmed unaligned output.
 fn psql(pg: &EmbeddedPostgres, url: &str, sql: &str) -> Result<String, String> {
-    let out = Command::new(pg.bindir().join("psql"))
-        .args(["-X", "-v", "ON_ERROR_STOP=1", "-tA", "-d", url, "-c", sql])
-        .output()
-        .unwrap();
+    let out = Command::new(pg.bindir().join("psql")).args(["-X", "-v", "ON_ERROR_STOP=1", "-tA", "-d", url, "-c", sql]).output().unwrap();
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     } else {
@@ -107,31 +99,17 @@ fn first_start_initialises_cluster_and_url_connects() {
 
     let url = pg.database_url();
     let encoded_socket = data.join("run").display().to_string().replace('/', "%2F");
-    assert_eq!(
-        url,
-        format!("postgres://crier@localhost:5432/crier?host={encoded_socket}")
-    );
+    assert_eq!(url, format!("postgres://crier@localhost:5432/crier?host={encoded_socket}"));
     assert_eq!(database_url_for_data_dir(&data).unwrap(), url);
     assert_eq!(psql(&pg, &url, "SELECT 1").unwrap(), "1");
-    assert_eq!(
-        psql(
-            &pg,
-            &url,
-            "SELECT current_database() || ' ' || current_user"
-        )
-        .unwrap(),
-        "crier crier"
-    );
+    assert_eq!(psql(&pg, &url, "SELECT current_database() || ' ' || current_user").unwrap(), "crier crier");
     // No TCP listener.
     assert_eq!(psql(&pg, &url, "SHOW listen_addresses").unwrap(), "");
 
     // database_url_for reaches other databases on the same server.
     psql(&pg, &url, "CREATE DATABASE other").unwrap();
     let other = pg.database_url_for("other");
-    assert_eq!(
-        psql(&pg, &other, "SELECT current_database()").unwrap(),
-        "other"
-    );
+    assert_eq!(psql(&pg, &other, "SELECT current_database()").unwrap(), "other");
 }
 
 #[test]
@@ -152,12 +130,7 @@ fn restart_reuses_cluster_and_keeps_data() {
     let data = tmp.path().join("crier");
     let pg = start(&data);
     let url = pg.database_url();
-    psql(
-        &pg,
-        &url,
-        "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)",
-    )
-    .unwrap();
+    psql(&pg, &url, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (42)").unwrap();
     pg.stop().unwrap();
     assert!(!data.join("pg/postmaster.pid").exists());
     assert!(psql(&pg, &url, "SELECT 1").is_err());
@@ -177,27 +150,15 @@ fn start_recovers_after_crash_with_stale_postmaster_pid() {
     let data = tmp.path().join("crier");
     let pg = start(&data);
     let url = pg.database_url();
-    psql(
-        &pg,
-        &url,
-        "CREATE TABLE survived (v int); INSERT INTO survived VALUES (7)",
-    )
-    .unwrap();
+    psql(&pg, &url, "CREATE TABLE survived (v int); INSERT INTO survived VALUES (7)").unwrap();
     // A separate statement: psql -c runs a multi-statement string as one
     // transaction, and with synchronous_commit=off only a checkpoint after
     // the commit guarantees the data reaches the WAL before the kill.
     psql(&pg, &url, "CHECKPOINT").unwrap();
     let old_pid = postmaster_pid(&data);
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(old_pid),
-        nix::sys::signal::Signal::SIGKILL,
-    )
-    .unwrap();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(old_pid), nix::sys::signal::Signal::SIGKILL).unwrap();
     wait_gone(old_pid);
-    assert!(
-        data.join("pg/postmaster.pid").exists(),
-        "stale pid file expected"
-    );
+    assert!(data.join("pg/postmaster.pid").exists(), "stale pid file expected");
 
     let pg2 = start(&data);
     assert!(!pg2.adopted());
@@ -220,12 +181,7 @@ fn start_recovers_when_postmaster_pid_names_a_live_non_postgres_process() {
     fs::write(data.join("run/.s.PGSQL.5432.lock"), format!("{me}\n")).unwrap();
     if is_root() {
         // As it would be after a crash: owned by the server user.
-        Command::new("chown")
-            .args(["postgres:"])
-            .arg(&pid_file)
-            .arg(data.join("run/.s.PGSQL.5432.lock"))
-            .status()
-            .unwrap();
+        Command::new("chown").args(["postgres:"]).arg(&pid_file).arg(data.join("run/.s.PGSQL.5432.lock")).status().unwrap();
     }
     // Must not signal this process, and is not an error.
     stop_data_dir(&data).unwrap();
@@ -249,10 +205,7 @@ fn second_start_adopts_the_running_server() {
     assert_eq!(postmaster_pid(&data), pid, "a second server was started");
     assert!(!process_gone(pid));
     assert_eq!(second.database_url(), first.database_url());
-    assert_eq!(
-        psql(&second, &second.database_url(), "SELECT 1").unwrap(),
-        "1"
-    );
+    assert_eq!(psql(&second, &second.database_url(), "SELECT 1").unwrap(), "1");
 
     // Stopping through the adopter stops the one server.
     second.stop().unwrap();
@@ -271,11 +224,7 @@ fn concurrent_starts_on_one_dir_both_succeed() {
     });
     let a = a.unwrap_or_else(|e| panic!("first start: {e}"));
     let b = b.unwrap_or_else(|e| panic!("second start: {e}"));
-    assert_eq!(
-        [a.adopted(), b.adopted()].iter().filter(|x| **x).count(),
-        1,
-        "exactly one of them should have adopted the other's server"
-    );
+    assert_eq!([a.adopted(), b.adopted()].iter().filter(|x| **x).count(), 1, "exactly one of them should have adopted the other's server");
     assert_eq!(a.database_url(), b.database_url());
     assert_eq!(psql(&a, &a.database_url(), "SELECT 1").unwrap(), "1");
     assert_eq!(psql(&b, &b.database_url(), "SELECT 1").unwrap(), "1");
@@ -305,10 +254,7 @@ fn root_ancestor_not_traversable_is_a_clear_error() {
     let msg = err.to_string();
     assert!(msg.contains(&closed.display().to_string()), "{msg}");
     assert!(msg.contains("CRIER_DATA_DIR"), "{msg}");
-    assert!(
-        !data.join("pg").exists(),
-        "nothing should have been created"
-    );
+    assert!(!data.join("pg").exists(), "nothing should have been created");
 }
 
 #[test]
@@ -325,11 +271,7 @@ fn cli_start_url_stop() {
     let bin = env!("CARGO_BIN_EXE_crier-embedded-pg");
     let run = |args: &[&str]| {
         let out = Command::new(bin).args(args).arg(&data).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
     let url = run(&["start", "--no-fsync"]);

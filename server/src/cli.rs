@@ -198,7 +198,10 @@ fn read_password_line() -> Result<SecretString, CliError> {
         .map_err(|e| CliError::Usage(format!("cannot read the password from standard input: {e}")))?;
     let password = line.trim_end_matches(['\n', '\r']).to_owned();
     if password.is_empty() {
-        return Err(CliError::Usage("--password-stdin: standard input was empty; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | crier admin create-user ...`".into()));
+        return Err(CliError::Usage(
+            "--password-stdin: standard input was empty; pipe the password in, e.g. `printf '%s\\n' \"$PW\" | crier admin create-user ...`"
+                .into(),
+        ));
     }
     Ok(SecretString::from(password))
 }

@@ -134,11 +134,8 @@ pub struct WebConfig {
 impl WebConfig {
     /// Parses the web settings.
     pub fn parse(args: &WebArgs) -> Result<Self, ConfigError> {
-        let addr: SocketAddr = args
-            .addr
-            .trim()
-            .parse()
-            .map_err(|_| bad("CRIER_ADDR", format!("`{}` is not an address like 127.0.0.1:3000", args.addr)))?;
+        let addr: SocketAddr =
+            args.addr.trim().parse().map_err(|_| bad("CRIER_ADDR", format!("`{}` is not an address like 127.0.0.1:3000", args.addr)))?;
         let public_url = match &args.public_url {
             Some(raw) if !raw.trim().is_empty() => {
                 let url = Url::parse(raw.trim())
@@ -184,9 +181,8 @@ impl SecretKey {
         let bytes = STANDARD
             .decode(encoded.trim())
             .map_err(|_| bad(source, "is not base64; generate a key with `head -c 32 /dev/urandom | base64`"))?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|b: Vec<u8>| bad(source, format!("decodes to {} bytes; it must be exactly 32", b.len())))?;
+        let key: [u8; 32] =
+            bytes.try_into().map_err(|b: Vec<u8>| bad(source, format!("decodes to {} bytes; it must be exactly 32", b.len())))?;
         Ok(Self(SecretBox::new(Box::new(key))))
     }
 

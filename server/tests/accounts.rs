@@ -58,7 +58,6 @@ async fn log_out_ends_the_session_and_log_in_starts_a_new_one() {
     assert!(browser.page("/").await.contains("ada@example.com"));
 }
 
-
 #[tokio::test]
 async fn session_cookie_is_httponly_lax_and_lasts_a_week_of_inactivity() {
     let app = TestApp::spawn().await;
@@ -168,7 +167,11 @@ async fn a_failed_plain_form_post_shows_the_error_and_keeps_what_was_typed() {
     let app = TestApp::spawn().await;
     let browser = app.browser();
     let response = browser
-        .post_plain("sign_up", &[("team_name", "Acme Rockets"), ("email", "not-an-email"), ("password", "correct horse battery")], "/signup")
+        .post_plain(
+            "sign_up",
+            &[("team_name", "Acme Rockets"), ("email", "not-an-email"), ("password", "correct horse battery")],
+            "/signup",
+        )
         .await;
     assert!(response.status().is_redirection(), "{}", response.status());
     let back = location(&response).unwrap();

@@ -30,13 +30,31 @@ fn run_with_stdin(mut command: Command, stdin: &str) -> std::process::Output {
 async fn admin_create_user_and_create_token() {
     let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
     let mut create = crier();
-    create.env("DATABASE_URL", &url).args(["admin", "create-user", "--team", "Initech", "--email", "Peter@Example.com", "--password-stdin"]);
+    create.env("DATABASE_URL", &url).args([
+        "admin",
+        "create-user",
+        "--team",
+        "Initech",
+        "--email",
+        "Peter@Example.com",
+        "--password-stdin",
+    ]);
     let output = run_with_stdin(create, &format!("{PASSWORD}\n"));
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(String::from_utf8_lossy(&output.stdout).contains("created team “Initech” with peter@example.com as its owner"));
 
     let mut join = crier();
-    join.env("DATABASE_URL", &url).args(["admin", "create-user", "--team", "initech", "--email", "milton@example.com", "--password-stdin", "--role", "viewer"]);
+    join.env("DATABASE_URL", &url).args([
+        "admin",
+        "create-user",
+        "--team",
+        "initech",
+        "--email",
+        "milton@example.com",
+        "--password-stdin",
+        "--role",
+        "viewer",
+    ]);
     let output = run_with_stdin(join, &format!("{PASSWORD}\n"));
     assert!(String::from_utf8_lossy(&output.stdout).contains("added milton@example.com to team “Initech” as viewer"));
 
@@ -48,7 +66,8 @@ async fn admin_create_user_and_create_token() {
     assert_eq!(short.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&short.stderr).contains("--password: Use at least 10 characters"));
 
-    let token = crier().env("DATABASE_URL", &url).args(["admin", "create-token", "--team", "Initech", "--name", "deploy"]).output().unwrap();
+    let token =
+        crier().env("DATABASE_URL", &url).args(["admin", "create-token", "--team", "Initech", "--name", "deploy"]).output().unwrap();
     assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
     let secret = String::from_utf8(token.stdout).unwrap().trim().to_owned();
     assert!(secret.starts_with("crier_api_"), "{secret}");
@@ -60,13 +79,20 @@ async fn admin_create_user_and_create_token() {
     assert_eq!(team.1, crier_domain::Role::Editor);
     let stored: i64 = sqlx::query_scalar("select count(*) from api_token where name = 'deploy'").fetch_one(&database.pool).await.unwrap();
     assert_eq!(stored, 1);
-    let member = crier_domain::store::login::log_in(&database.pool, "peter@example.com", PASSWORD.to_owned().into(), "cli-test").await.unwrap();
+    let member =
+        crier_domain::store::login::log_in(&database.pool, "peter@example.com", PASSWORD.to_owned().into(), "cli-test").await.unwrap();
     assert_eq!(member.role, crier_domain::Role::Owner);
 }
 
 #[test]
 fn bad_configuration_names_the_variable() {
-    let output = crier().env("DATABASE_URL", "postgres://unused/x").env("CRIER_ADDR", "localhost").env("CRIER_SECRET_KEY", "AAAA").args(["serve"]).output().unwrap();
+    let output = crier()
+        .env("DATABASE_URL", "postgres://unused/x")
+        .env("CRIER_ADDR", "localhost")
+        .env("CRIER_SECRET_KEY", "AAAA")
+        .args(["serve"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("CRIER_SECRET_KEY: decodes to 3 bytes; it must be exactly 32"), "{stderr}");
@@ -111,14 +137,7 @@ impl Served {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines.next().expect("crier exited before serving").unwrap();
-            if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-                if event["fields"]["message"] == "Crier is serving" {
-                    break event["fields"]["addr"].as_str().unwrap().to_owned();
-                }
-            }
-        };
+        let addr = wait_for_log(&mut lines, "Crier is serving")["fields"]["addr"].as_str().unwrap().to_owned();
         // Keep draining the log so the process never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
         Served { child, base: format!("http://{addr}") }
@@ -192,10 +211,10 @@ async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
 fn wait_for_log(lines: &mut impl Iterator<Item = std::io::Result<String>>, message: &str) -> serde_json::Value {
     loop {
         let line = lines.next().unwrap_or_else(|| panic!("process exited before logging {message:?}")).unwrap();
-        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line) {
-            if event["fields"]["message"] == message {
-                return event;
-            }
+        if let Ok(event) = serde_json::from_str::<serde_json::Value>(&line)
+            && event["fields"]["message"] == message
+        {
+            return event;
         }
     }
 }
@@ -222,7 +241,8 @@ async fn web_and_worker_run_as_separate_processes() {
     let serving = tokio::task::spawn_blocking(move || (wait_for_log(&mut web_log, "Crier is serving"), web_log)).await.unwrap();
     let base = format!("http://{}", serving.0["fields"]["addr"].as_str().unwrap());
     std::thread::spawn(move || for _ in serving.1 {});
-    let health = |base: String| async move { reqwest::get(format!("{base}/healthz")).await.unwrap().json::<serde_json::Value>().await.unwrap() };
+    let health =
+        |base: String| async move { reqwest::get(format!("{base}/healthz")).await.unwrap().json::<serde_json::Value>().await.unwrap() };
     assert_eq!(health(base.clone()).await["worker"], "none", "--no-worker runs no worker");
 
     let mut worker = spawn(&["worker"]);

@@ -88,3 +88,21 @@ async fn pages_arrive_complete_for_browsers_without_script() {
         assert!(html.contains("ada@example.com"), "{path} shows the signed-in frame in the HTML itself");
     }
 }
+
+#[tokio::test]
+async fn server_function_errors_answer_fitting_statuses() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Acme", "ada@example.com").await;
+    let stranger = app.browser();
+    let cases = [
+        (stranger.log_in("ada@example.com", "wrong password", None).await, StatusCode::UNAUTHORIZED),
+        (stranger.sign_up("", "x", "y").await, StatusCode::UNPROCESSABLE_ENTITY),
+        (stranger.call("members", &[]).await, StatusCode::UNAUTHORIZED),
+        (owner.call("remove_member", &[("user_id", "00000000-0000-0000-0000-000000000000")]).await, StatusCode::NOT_FOUND),
+    ];
+    for (response, expected) in cases {
+        let url = response.url().to_string();
+        assert_eq!(response.status(), expected, "{url}");
+        assert!(response.headers().contains_key("serverfnerror"), "still a server-function error for the client");
+    }
+}

@@ -45,7 +45,8 @@ async fn an_invite_link_lets_a_person_join_once() {
     let dashboard = bob.page("/").await;
     assert!(dashboard.contains("Acme") && dashboard.contains("bob@example.com"));
 
-    let again = error_of(app.browser().call("accept_invite", &[("token", url.rsplit('/').next().unwrap()), ("password", PASSWORD)]).await).await;
+    let again =
+        error_of(app.browser().call("accept_invite", &[("token", url.rsplit('/').next().unwrap()), ("password", PASSWORD)]).await).await;
     assert!(again["Refused"].as_str().unwrap().contains("no longer valid"));
     let used_page = app.browser().page(&url.replace(&app.base, "")).await;
     assert!(used_page.contains("Invite not valid"), "{used_page}");
@@ -74,13 +75,21 @@ async fn roles_limit_what_members_can_change() {
     let viewer_id = user_id_of(&view, "viewer@example.com");
 
     for (who, name) in [(&viewer, "viewer"), (&editor, "editor")] {
-        assert_eq!(error_of(who.call("create_invite", &[("email", "x@example.com"), ("role", "viewer")]).await).await, "Forbidden", "{name}");
+        assert_eq!(
+            error_of(who.call("create_invite", &[("email", "x@example.com"), ("role", "viewer")]).await).await,
+            "Forbidden",
+            "{name}"
+        );
         assert_eq!(error_of(who.call("remove_member", &[("user_id", &viewer_id)]).await).await, "Forbidden", "{name}");
         assert_eq!(error_of(who.call("change_role", &[("user_id", &viewer_id), ("role", "admin")]).await).await, "Forbidden", "{name}");
         assert_eq!(members(who).await["can_manage"], false);
         assert!(!who.page("/settings/members").await.contains("Create invite"), "{name} sees no invite form");
     }
-    assert_eq!(error_of(admin.call("change_role", &[("user_id", &viewer_id), ("role", "owner")]).await).await, "Forbidden", "only owners grant ownership");
+    assert_eq!(
+        error_of(admin.call("change_role", &[("user_id", &viewer_id), ("role", "owner")]).await).await,
+        "Forbidden",
+        "only owners grant ownership"
+    );
     assert_eq!(admin.call("change_role", &[("user_id", &viewer_id), ("role", "editor")]).await.status(), StatusCode::OK);
 
     let last_owner = error_of(owner.call("change_role", &[("user_id", &owner_id), ("role", "admin")]).await).await;
@@ -121,7 +130,8 @@ async fn an_invite_created_without_script_still_shows_its_link_once() {
     let response = owner.post_plain("create_invite", &[("email", "bob@example.com"), ("role", "viewer")], "/settings/members").await;
     assert!(response.status().is_redirection());
     let page = owner.page("/settings/members").await;
-    let link = page.split(r#"id="invite-link" readonly value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("the link is shown");
+    let link =
+        page.split(r#"id="invite-link" readonly value=""#).nth(1).and_then(|rest| rest.split('"').next()).expect("the link is shown");
     assert!(link.starts_with(&format!("{}/invite/crier_inv_", app.base)), "{link}");
     assert!(!owner.page("/settings/members").await.contains("id=\"invite-link\""), "shown once");
     assert!(app.browser().page(&link.replace(&app.base, "")).await.contains("Join Acme"), "and it works");

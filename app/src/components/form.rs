@@ -22,9 +22,7 @@ where
 pub fn refill(fn_path: &'static str, field: &'static str) -> Option<String> {
     #[cfg(feature = "ssr")]
     {
-        use_context::<crate::server::ssr::Prefill>()
-            .filter(|p| p.0.path == fn_path)
-            .and_then(|p| p.0.values.get(field).cloned())
+        use_context::<crate::server::ssr::Prefill>().filter(|p| p.0.path == fn_path).and_then(|p| p.0.values.get(field).cloned())
     }
     #[cfg(not(feature = "ssr"))]
     {

@@ -8,23 +8,46 @@ use crate::server::auth::{LogOut, Me, who_am_i};
 
 /// The signed-in layout. The server already refuses signed-out page loads (redirecting to the
 /// login page); this also covers navigation inside the app after the session has ended.
+///
+/// Only the header's team and person wait for data: the page below (the `Outlet`) is created
+/// once, outside any `Suspense`, so its own resources are not re-created when the header's
+/// data arrives.
 #[component]
 pub fn SignedInShell() -> impl IntoView {
     let me = Resource::new(|| (), |_| who_am_i());
     let location = use_location();
+    let log_out = ServerAction::<LogOut>::new();
     view! {
-        <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match me.await {
-                    Ok(Some(me)) => view! { <Frame me /> }.into_any(),
-                    Ok(None) | Err(_) => {
-                        let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
-                        let path = format!("/login?next={}", encode_component(&next));
-                        view! { <Redirect path /> }.into_any()
+        <header class="app-header">
+            <Suspense fallback=|| view! { <span class="team">"Crier"</span> }>
+                {move || Suspend::new(async move {
+                    match me.await {
+                        Ok(Some(me)) => view! { <Identity me /> }.into_any(),
+                        Ok(None) | Err(_) => {
+                            let next = format!("{}{}", location.pathname.get_untracked(), location.search.get_untracked());
+                            let path = format!("/login?next={}", encode_component(&next));
+                            view! { <Redirect path /> }.into_any()
+                        }
                     }
-                }
-            })}
-        </Suspense>
+                })}
+            </Suspense>
+            <nav aria-label="Main">
+                <ul>
+                    <li><A href="/" exact=true>"Dashboard"</A></li>
+                    <li><A href="/compose">"Compose"</A></li>
+                    <li><A href="/accounts">"Accounts"</A></li>
+                    <li><A href="/analytics">"Analytics"</A></li>
+                    <li><A href="/audit">"Audit"</A></li>
+                    <li><A href="/settings">"Settings"</A></li>
+                </ul>
+            </nav>
+            <ActionForm action=log_out>
+                <button type="submit" class="secondary">"Log out"</button>
+            </ActionForm>
+        </header>
+        <main class="page">
+            <Outlet />
+        </main>
     }
 }
 
@@ -39,29 +62,11 @@ fn encode_component(raw: &str) -> String {
     out
 }
 
+/// The team and the signed-in person, in the header.
 #[component]
-fn Frame(me: Me) -> impl IntoView {
-    let log_out = ServerAction::<LogOut>::new();
+fn Identity(me: Me) -> impl IntoView {
     view! {
-        <header class="app-header">
-            <span class="team">{me.team_name.clone()}</span>
-            <nav aria-label="Main">
-                <ul>
-                    <li><A href="/" exact=true>"Dashboard"</A></li>
-                    <li><A href="/compose">"Compose"</A></li>
-                    <li><A href="/accounts">"Accounts"</A></li>
-                    <li><A href="/analytics">"Analytics"</A></li>
-                    <li><A href="/audit">"Audit"</A></li>
-                    <li><A href="/settings">"Settings"</A></li>
-                </ul>
-            </nav>
-            <span class="who">{me.email.clone()}" · "{me.role.label()}</span>
-            <ActionForm action=log_out>
-                <button type="submit" class="secondary">"Log out"</button>
-            </ActionForm>
-        </header>
-        <main class="page">
-            <Outlet />
-        </main>
+        <span class="team">{me.team_name}</span>
+        <span class="who">{format!("{} · {}", me.email, me.role.label())}</span>
     }
 }

@@ -15,9 +15,13 @@ pub fn MembersPage() -> impl IntoView {
     let change_role = ServerAction::<ChangeRole>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvite>::new();
-    let view_data = Resource::new(
+    let view_data = Resource::new(|| (), |_| list_members());
+    // Reload after any change. An effect, so it runs in the browser only: a resource whose
+    // source tracks the actions would re-run on the server as the render is torn down.
+    Effect::watch(
         move || (invite.version().get(), change_role.version().get(), remove.version().get(), revoke.version().get()),
-        |_| list_members(),
+        move |_, _, _| view_data.refetch(),
+        false,
     );
     let row_error = Signal::derive(move || {
         [action_error(change_role.value()).get(), action_error(remove.value()).get(), action_error(revoke.value()).get()]
@@ -33,15 +37,16 @@ pub fn MembersPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading members…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) => view! { <MembersTables data change_role remove revoke /> }.into_any(),
+                    Ok(data) => {
+                        let can_manage = data.can_manage;
+                        view! {
+                            <MembersTables data change_role remove revoke />
+                            {can_manage.then(|| view! { <InviteForm invite /> })}
+                        }
+                            .into_any()
+                    }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
-            })}
-        </Suspense>
-        <Suspense>
-            {move || Suspend::new(async move {
-                let can_manage = view_data.await.map(|d| d.can_manage).unwrap_or(false);
-                can_manage.then(|| view! { <InviteForm invite /> })
             })}
         </Suspense>
     }
@@ -101,7 +106,12 @@ fn MembersTables(
 }
 
 #[component]
-fn MemberLine(row: MemberRow, can_manage: bool, change_role: ServerAction<ChangeRole>, remove: ServerAction<RemoveMember>) -> impl IntoView {
+fn MemberLine(
+    row: MemberRow,
+    can_manage: bool,
+    change_role: ServerAction<ChangeRole>,
+    remove: ServerAction<RemoveMember>,
+) -> impl IntoView {
     let email_cell = if row.is_you { format!("{} (you)", row.email) } else { row.email.clone() };
     let actions = can_manage.then(|| {
         let select_label = format!("Role for {}", row.email);
@@ -139,10 +149,10 @@ fn MemberLine(row: MemberRow, can_manage: bool, change_role: ServerAction<Change
 fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     let error = action_error(invite.value());
     // From the action once hydrated; from the server after a plain form post.
-    let kept_link = StoredValue::new(refill(CreateInvite::PATH, "invite_url").map(|url| CreatedInvite {
-        url,
-        email: refill(CreateInvite::PATH, "invite_email").unwrap_or_default(),
-    }));
+    let kept_link = StoredValue::new(
+        refill(CreateInvite::PATH, "invite_url")
+            .map(|url| CreatedInvite { url, email: refill(CreateInvite::PATH, "invite_email").unwrap_or_default() }),
+    );
     let created = move || invite.value().get().and_then(Result::ok).or_else(|| kept_link.get_value());
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
     let options = [Role::Admin, Role::Editor, Role::Viewer]

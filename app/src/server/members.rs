@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::PasswordField;
 use crate::errors::AppError;
+use crier_domain::Role;
 #[cfg(feature = "ssr")]
 use server_fn::ServerFn;
-use crier_domain::Role;
 
 /// One member as listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crier_domain::store::{Member, members};
-use http::header::{ACCEPT, CONTENT_SECURITY_POLICY};
 use http::HeaderValue;
+use http::header::{ACCEPT, CONTENT_SECURITY_POLICY};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use serde::{Deserialize, Serialize};
@@ -76,10 +76,8 @@ pub async fn sign_in(member: &Member) -> Result<(), AppError> {
 /// Refuses `//host`, `/\host` (browsers treat both as other hosts), schemes and control chars.
 pub fn safe_next(next: Option<&str>) -> String {
     let Some(next) = next.map(str::trim).filter(|n| !n.is_empty()) else { return "/".into() };
-    let is_local_path = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\');
+    let is_local_path =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.chars().any(|c| c.is_control() || c == '\\');
     if is_local_path { next.to_owned() } else { "/".into() }
 }
 
@@ -121,14 +119,11 @@ pub async fn keep_for_next_page(fn_path: &str, values: &[(&str, &str)]) {
     if !is_plain_form_post() || values.is_empty() {
         return;
     }
-    let kept = FormValues {
-        path: fn_path.to_owned(),
-        values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
-    };
-    if let Ok(session) = session().await {
-        if let Err(e) = session.insert(SESSION_FORM_VALUES_KEY, kept).await {
-            tracing::warn!(error = %e, "could not keep the form's values for the next page");
-        }
+    let kept = FormValues { path: fn_path.to_owned(), values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() };
+    if let Ok(session) = session().await
+        && let Err(e) = session.insert(SESSION_FORM_VALUES_KEY, kept).await
+    {
+        tracing::warn!(error = %e, "could not keep the form's values for the next page");
     }
 }
 
@@ -136,15 +131,15 @@ pub async fn keep_for_next_page(fn_path: &str, values: &[(&str, &str)]) {
 /// values of a failed plain form post. (The error itself needs nothing here: the router reads
 /// `__path`/`__err` from the URL and hands it to the matching action, on server and client.)
 pub fn prepare_page_response() {
-    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>()) {
-        if let Ok(policy) = HeaderValue::from_str(&page_csp(&nonce)) {
-            response.insert_header(CONTENT_SECURITY_POLICY, policy);
-        }
+    if let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+        && let Ok(policy) = HeaderValue::from_str(&page_csp(&nonce))
+    {
+        response.insert_header(CONTENT_SECURITY_POLICY, policy);
     }
-    if let Some(parts) = use_context::<http::request::Parts>() {
-        if let Some(values) = parts.extensions.get::<FormValues>() {
-            provide_context(Prefill(values.clone()));
-        }
+    if let Some(parts) = use_context::<http::request::Parts>()
+        && let Some(values) = parts.extensions.get::<FormValues>()
+    {
+        provide_context(Prefill(values.clone()));
     }
 }
 

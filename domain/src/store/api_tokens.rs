@@ -41,7 +41,13 @@ fn parse_label(name: &str) -> Result<String, FieldError> {
 }
 
 /// Creates a token for a team.
-pub async fn create(pool: &PgPool, team_id: Uuid, name: &str, role: Role, created_by: Option<Uuid>) -> Result<CreatedApiToken, DomainError> {
+pub async fn create(
+    pool: &PgPool,
+    team_id: Uuid,
+    name: &str,
+    role: Role,
+    created_by: Option<Uuid>,
+) -> Result<CreatedApiToken, DomainError> {
     let name = parse_label(name)?;
     if role == Role::Owner {
         return Err(FieldError::new("role", "A token acts as admin, editor or viewer.").into());
@@ -86,9 +92,13 @@ pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<Vec<ApiTokenListing>, 
 
 /// Revokes one of the team's tokens.
 pub async fn revoke(pool: &PgPool, team_id: Uuid, api_token_id: Uuid) -> Result<(), DomainError> {
-    let done = sqlx::query!("update api_token set revoked_at = now() where api_token_id = $1 and team_id = $2 and revoked_at is null", api_token_id, team_id)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query!(
+        "update api_token set revoked_at = now() where api_token_id = $1 and team_id = $2 and revoked_at is null",
+        api_token_id,
+        team_id
+    )
+    .execute(pool)
+    .await?;
     if done.rows_affected() == 0 { Err(DomainError::NotFound) } else { Ok(()) }
 }
 

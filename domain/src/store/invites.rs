@@ -143,7 +143,11 @@ pub async fn accept(pool: &PgPool, token: &str, password: Password) -> Result<Me
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| {
-        DomainError::on_constraint(e, "app_user_email_key", FieldError::new("password", "This email already belongs to a Crier account: log in instead."))
+        DomainError::on_constraint(
+            e,
+            "app_user_email_key",
+            FieldError::new("password", "This email already belongs to a Crier account: log in instead."),
+        )
     })?;
     sqlx::query!("update invite set accepted_at = now() where invite_id = $1", invite.invite_id).execute(&mut *tx).await?;
     tx.commit().await?;

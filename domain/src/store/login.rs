@@ -40,9 +40,7 @@ pub async fn log_in(pool: &PgPool, email_input: &str, password: SecretString, cl
         return Ok(Member { user_id: a.user_id, team_id: a.team_id, team_name: a.team_name, email: a.email, role: a.role });
     }
 
-    sqlx::query!("insert into login_failure (email, client_addr) values ($1, $2)", email, client_addr)
-        .execute(pool)
-        .await?;
+    sqlx::query!("insert into login_failure (email, client_addr) values ($1, $2)", email, client_addr).execute(pool).await?;
     Err(DomainError::WrongCredentials)
 }
 

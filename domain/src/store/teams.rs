@@ -7,10 +7,7 @@ use crate::password::{Password, hash_password};
 use crate::{DomainError, EmailAddress, FieldError, Role, TeamName};
 
 fn team_name_taken(name: &TeamName) -> FieldError {
-    FieldError::new(
-        "team_name",
-        format!("A team named “{name}” already exists. Choose another name, or ask its owner for an invite."),
-    )
+    FieldError::new("team_name", format!("A team named “{name}” already exists. Choose another name, or ask its owner for an invite."))
 }
 
 fn email_taken() -> FieldError {

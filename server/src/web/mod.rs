@@ -3,6 +3,7 @@
 
 mod health;
 mod security;
+mod server_fn_errors;
 mod sign_in_gate;
 
 use std::net::SocketAddr;
@@ -34,12 +35,7 @@ pub const SESSION_INACTIVITY_DAYS: i64 = 7;
 /// sets it, else `target/site` relative to the working directory.
 fn leptos_options(bound: SocketAddr) -> LeptosOptions {
     let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
-    LeptosOptions::builder()
-        .output_name("crier")
-        .site_root(site_root)
-        .site_pkg_dir("pkg")
-        .site_addr(bound)
-        .build()
+    LeptosOptions::builder().output_name("crier").site_root(site_root).site_pkg_dir("pkg").site_addr(bound).build()
 }
 
 /// The whole web application.
@@ -67,6 +63,7 @@ pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(axum::middleware::from_fn(server_fn_errors::statuses))
         .layer(axum::middleware::from_fn_with_state(gate_state, sign_in_gate::gate))
         .layer(sessions)
         .layer(axum::middleware::from_fn(security::headers))

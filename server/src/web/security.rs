@@ -26,11 +26,8 @@ pub(super) async fn headers(request: Request, next: Next) -> Response<Body> {
 
 /// A panic becomes a plain 500 page; the panic message goes to the log, never to the browser.
 pub(super) fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response<Body> {
-    let message = panic
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| panic.downcast_ref::<&str>().copied())
-        .unwrap_or("(no message)");
+    let message =
+        panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied()).unwrap_or("(no message)");
     tracing::error!(panic = message, "a request handler panicked");
     let page = "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Something went wrong · Crier</title></head>\
                 <body><h1>Something went wrong</h1><p>Crier hit an unexpected problem. It has been logged. \

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 /// Paths anyone may load.
 fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.ico")
+    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/invite/")
         || path.starts_with("/pkg/")
         // Server functions check the session themselves and answer with a typed error.
