@@ -1,4 +1,29 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { test as base, expect, type Locator, type Page } from '@playwright/test';
+
+/**
+ * Every test fails if the browser reports an error: a hydration mismatch or a wasm panic shows
+ * up only there, while the server-rendered page can look fine. Answers of 4xx to server-function
+ * calls are expected (a wrong password is a 401) and the browser logs those, so they are let through.
+ */
+export const test = base.extend<{ browserErrors: string[] }>({
+  browserErrors: [
+    async ({ context }, use) => {
+      const errors: string[] = [];
+      const watch = (p: Page) => {
+        p.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
+        p.on('console', (m) => {
+          const expected4xx = /^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text());
+          if (m.type() === 'error' && !expected4xx) errors.push(`console error: ${m.text()}`);
+        });
+      };
+      context.pages().forEach(watch);
+      context.on('page', watch);
+      await use(errors);
+      expect(errors, 'the browser reported errors').toEqual([]);
+    },
+    { auto: true },
+  ],
+});
 
 export const PASSWORD = 'correct horse battery';
 
