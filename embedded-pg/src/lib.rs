@@ -87,20 +87,6 @@ pub enum EmbeddedPgError {
     )]
     NoPostgresUser,
 
-    /// Running as root, and the `postgres` user cannot reach the data dir.
-    #[error(
-        "the `postgres` user cannot reach the data directory {}: {} is not traversable by it; \
-         use a data directory outside it (e.g. CRIER_DATA_DIR=/var/lib/crier), \
-         or allow traversal with `chmod o+x {}`",
-        data_dir.display(), ancestor.display(), ancestor.display()
-    )]
-    AncestorNotTraversable {
-        /// The outermost directory on the path that the `postgres` user cannot enter.
-        ancestor: PathBuf,
-        /// Crier's data dir.
-        data_dir: PathBuf,
-    },
-
     /// The socket path would not fit in a `sockaddr_un`.
     #[error(
         "the PostgreSQL socket path {} is {len} bytes long, over the {MAX_SOCKET_PATH}-byte limit \
@@ -189,6 +175,10 @@ fn io_err(context: impl Into<String>) -> impl FnOnce(io::Error) -> EmbeddedPgErr
 #[derive(Debug, Clone)]
 struct Layout {
     data_dir: PathBuf,
+    /// Where the cluster, its socket and its log live: the data dir itself, or, when we run as
+    /// root and the server user cannot reach the data dir, a directory of its own under
+    /// [`RELOCATED_CLUSTERS`].
+    cluster_root: PathBuf,
     pg_dir: PathBuf,
     socket_dir: PathBuf,
     log_file: PathBuf,
@@ -198,19 +188,21 @@ struct Layout {
 impl Layout {
     /// `data_dir` must be absolute: the socket path ends up in URLs and
     /// pg_ctl changes directory.
-    fn new(data_dir: PathBuf) -> Self {
+    fn new(data_dir: PathBuf, cluster_root: PathBuf) -> Self {
         Self {
-            pg_dir: data_dir.join("pg"),
-            socket_dir: data_dir.join("run"),
-            log_file: data_dir.join("pg.log"),
+            pg_dir: cluster_root.join("pg"),
+            socket_dir: cluster_root.join("run"),
+            log_file: cluster_root.join("pg.log"),
+            // The lock stays in the data dir: only Crier's own processes (as root) take it.
             lock_file: data_dir.join("pg.lock"),
             data_dir,
+            cluster_root,
         }
     }
 
     /// Resolves `data_dir` the same way whether or not it exists yet, so
-    /// `url` and `start` agree on the socket path.
-    fn resolve(data_dir: &Path) -> Result<Self> {
+    /// `url`, `start` and `stop` agree on where the cluster and its socket are.
+    fn resolve(data_dir: &Path, server_user: Option<&ServerUser>) -> Result<Self> {
         let abs = match fs::canonicalize(data_dir) {
             Ok(p) => p,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -218,7 +210,15 @@ impl Layout {
             }
             Err(e) => return Err(io_err(format!("cannot resolve {}", data_dir.display()))(e)),
         };
-        Ok(Self::new(abs))
+        let cluster_root = match server_user {
+            Some(user) if blocking_ancestor(&abs, user)?.is_some() => relocated_cluster_root(&abs),
+            _ => abs.clone(),
+        };
+        Ok(Self::new(abs, cluster_root))
+    }
+
+    fn relocated(&self) -> bool {
+        self.cluster_root != self.data_dir
     }
 
     fn pid_file(&self) -> PathBuf {
@@ -272,7 +272,9 @@ impl EmbeddedPostgres {
     /// Starts (or adopts an already running) PostgreSQL server for Crier's
     /// data dir (e.g. `./.crier`), creating the cluster and the `crier`
     /// database on first use. The cluster lives in `<data_dir>/pg`, the unix
-    /// socket in `<data_dir>/run`.
+    /// socket in `<data_dir>/run`; as root, when the `postgres` user cannot
+    /// reach the data dir (a clone under `/root`, say), they live under
+    /// [`RELOCATED_CLUSTERS`] instead and `<data_dir>/pg` links there.
     ///
     /// Safe to call from several processes or threads at once on the same
     /// data dir: they are serialized by a lock on `<data_dir>/pg.lock`, and
@@ -282,12 +284,22 @@ impl EmbeddedPostgres {
         let server_user = server_user()?;
         // Checked before creating anything, and again below once symlinks
         // are resolved.
-        check_socket_path(&Layout::resolve(data_dir)?)?;
+        check_socket_path(&Layout::resolve(data_dir, server_user.as_ref())?)?;
         fs::create_dir_all(data_dir).map_err(io_err(format!("cannot create {}", data_dir.display())))?;
-        let layout = Layout::resolve(data_dir)?;
+        let layout = Layout::resolve(data_dir, server_user.as_ref())?;
         check_socket_path(&layout)?;
-        if let Some(user) = &server_user {
-            check_traversable(&layout.data_dir, user)?;
+        if layout.relocated() {
+            // E.g. root running Crier from a clone under /root (mode 0700): the postgres user
+            // cannot enter it, so the cluster lives where it can, and a link in the data dir
+            // shows where.
+            fs::create_dir_all(&layout.cluster_root).map_err(io_err(format!("cannot create {}", layout.cluster_root.display())))?;
+            for dir in layout.cluster_root.ancestors().take_while(|d| d.starts_with(RELOCATED_CLUSTERS)) {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).map_err(io_err(format!("cannot chmod {}", dir.display())))?;
+            }
+            let link = layout.data_dir.join("pg");
+            if fs::symlink_metadata(&link).is_err() {
+                std::os::unix::fs::symlink(&layout.pg_dir, &link).map_err(io_err(format!("cannot create {}", link.display())))?;
+            }
         }
 
         // Held until the end of this function: initdb, stale-file cleanup and
@@ -405,11 +417,12 @@ impl EmbeddedPostgres {
     fn prepare_dirs(&self) -> Result<()> {
         let l = &self.layout;
         if self.server_user.is_some() {
-            let meta = fs::metadata(&l.data_dir).map_err(io_err(format!("cannot stat {}", l.data_dir.display())))?;
+            let root = &l.cluster_root;
+            let meta = fs::metadata(root).map_err(io_err(format!("cannot stat {}", root.display())))?;
             let mode = meta.permissions().mode();
             if mode & 0o001 == 0 {
-                fs::set_permissions(&l.data_dir, fs::Permissions::from_mode(mode | 0o001))
-                    .map_err(io_err(format!("cannot chmod {}", l.data_dir.display())))?;
+                fs::set_permissions(root, fs::Permissions::from_mode(mode | 0o001))
+                    .map_err(io_err(format!("cannot chmod {}", root.display())))?;
             }
         }
         fs::create_dir_all(&l.socket_dir).map_err(io_err(format!("cannot create {}", l.socket_dir.display())))?;
@@ -577,18 +590,19 @@ impl EmbeddedPostgres {
 /// start the server in one process and stop it from another. A data dir
 /// without a running server (or without a cluster at all) is not an error.
 pub fn stop_data_dir(data_dir: &Path) -> Result<()> {
-    let layout = Layout::resolve(data_dir)?;
+    let server_user = server_user()?;
+    let layout = Layout::resolve(data_dir, server_user.as_ref())?;
     if !layout.pid_file().exists() {
         return Ok(());
     }
-    let pg = EmbeddedPostgres { bindir: find_bindir()?, server_user: server_user()?, layout, adopted: true };
+    let pg = EmbeddedPostgres { bindir: find_bindir()?, server_user, layout, adopted: true };
     pg.stop()
 }
 
 /// The database URL [`EmbeddedPostgres::database_url`] returns for
 /// `data_dir`, without starting anything (for scripts, and the CLI's `url`).
 pub fn database_url_for_data_dir(data_dir: &Path) -> Result<String> {
-    let layout = Layout::resolve(data_dir)?;
+    let layout = Layout::resolve(data_dir, server_user()?.as_ref())?;
     Ok(url_for(&layout.socket_dir, DATABASE))
 }
 
@@ -663,14 +677,22 @@ fn check_socket_path(layout: &Layout) -> Result<()> {
     Ok(())
 }
 
+/// Where clusters go whose data dir the server user cannot reach (as root only).
+pub const RELOCATED_CLUSTERS: &str = "/var/lib/crier/clusters";
+
 /// As root, the server user must be able to walk down to the data dir. We
 /// fix the data dir itself (it is ours) but not its ancestors (they are the
-/// user's); report the outermost one that blocks.
-fn check_traversable(data_dir: &Path, user: &ServerUser) -> Result<()> {
+/// user's): returns the outermost existing one that blocks, if any.
+fn blocking_ancestor(data_dir: &Path, user: &ServerUser) -> Result<Option<PathBuf>> {
     let mut ancestors: Vec<&Path> = data_dir.ancestors().skip(1).collect();
     ancestors.reverse();
     for dir in ancestors {
-        let meta = fs::metadata(dir).map_err(io_err(format!("cannot stat {}", dir.display())))?;
+        let meta = match fs::metadata(dir) {
+            Ok(meta) => meta,
+            // Not created yet: we create it with the default 0755.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(io_err(format!("cannot stat {}", dir.display()))(e)),
+        };
         // std clears supplementary groups when switching uid, so only the
         // user's primary group counts.
         let bit = if meta.uid() == user.uid {
@@ -681,10 +703,21 @@ fn check_traversable(data_dir: &Path, user: &ServerUser) -> Result<()> {
             0o001
         };
         if meta.mode() & bit == 0 {
-            return Err(EmbeddedPgError::AncestorNotTraversable { ancestor: dir.to_path_buf(), data_dir: data_dir.to_path_buf() });
+            return Ok(Some(dir.to_path_buf()));
         }
     }
-    Ok(())
+    Ok(None)
+}
+
+/// A stable directory name for a data dir's relocated cluster: FNV-1a of its path (stable
+/// across Rust versions, unlike std's hasher), so every start finds the same cluster.
+fn relocated_cluster_root(data_dir: &Path) -> PathBuf {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in data_dir.as_os_str().as_bytes() {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Path::new(RELOCATED_CLUSTERS).join(format!("{hash:016x}"))
 }
 
 /// Takes the exclusive start/stop lock of the data dir; released on drop.
@@ -897,9 +930,9 @@ mod tests {
     #[test]
     fn socket_path_limit() {
         let long = PathBuf::from(format!("/{}", "x".repeat(100)));
-        let err = check_socket_path(&Layout::new(long)).unwrap_err();
+        let err = check_socket_path(&Layout::new(long.clone(), long)).unwrap_err();
         assert!(err.to_string().contains("shorter path"), "{err}");
-        assert!(check_socket_path(&Layout::new(PathBuf::from("/tmp/c"))).is_ok());
+        assert!(check_socket_path(&Layout::new(PathBuf::from("/tmp/c"), PathBuf::from("/tmp/c"))).is_ok());
     }
 
     #[test]
