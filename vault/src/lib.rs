@@ -39,7 +39,7 @@ use secrecy::{ExposeSecret, SecretBox, SecretString};
 const VERSION: u8 = 1;
 /// Version byte and key id byte.
 const HEADER_LEN: usize = 2;
-/// XChaCha20's extended nonce.
+/// `XChaCha20`'s extended nonce.
 const NONCE_LEN: usize = 24;
 /// Poly1305 tag.
 const TAG_LEN: usize = 16;
@@ -105,6 +105,7 @@ impl VaultKey {
     /// # Panics
     /// If `id` is 0 (a programming error: ids are chosen by the caller, not by data), or if the
     /// operating system cannot supply randomness — a key that is not random must never be used.
+    #[must_use]
     pub fn generate(id: u8) -> Self {
         assert!(id != 0, "vault key id 0 is reserved");
         // Filled in place inside the zeroizing box, so the key never exists on the stack.
@@ -115,6 +116,7 @@ impl VaultKey {
     }
 
     /// The key's id, as written into the values it seals.
+    #[must_use]
     pub fn id(&self) -> u8 {
         self.id
     }
@@ -152,6 +154,7 @@ pub struct Vault {
 
 impl Vault {
     /// A vault that seals and opens with `current` only.
+    #[must_use]
     pub fn new(current: VaultKey) -> Self {
         Self { current, previous: Vec::new() }
     }
@@ -166,15 +169,12 @@ impl Vault {
     /// If a *different* key with the same id is already known. The id in a sealed value could then
     /// name either key, and values sealed under one would fail to open under the other; that is a
     /// configuration error to stop on at startup, not to discover row by row later.
+    #[must_use = "with_previous returns the vault with the key added"]
     pub fn with_previous(mut self, key: VaultKey) -> Self {
         if let Some(known) = self.key(key.id) {
             // Not constant-time, and needn't be: this runs once at configuration time and compares
             // two keys the process already holds; it is never fed attacker-chosen input.
-            assert!(
-                known.key.expose_secret() == key.key.expose_secret(),
-                "two different vault keys have the same id {}",
-                key.id
-            );
+            assert!(known.key.expose_secret() == key.key.expose_secret(), "two different vault keys have the same id {}", key.id);
             return self;
         }
         self.previous.push(key);
@@ -190,7 +190,8 @@ impl Vault {
     ///
     /// # Panics
     /// If the operating system cannot supply randomness for the nonce (never silently reuse or
-    /// guess one), or if the plaintext is larger than XChaCha20 can encrypt (256 GiB).
+    /// guess one), or if the plaintext is larger than `XChaCha20` can encrypt (256 GiB).
+    #[must_use]
     pub fn seal(&self, plaintext: &SecretString, aad: &[u8]) -> Vec<u8> {
         let plaintext = plaintext.expose_secret().as_bytes();
         let key = &self.current;
@@ -263,6 +264,7 @@ impl Vault {
     /// This reads the header only; it does not authenticate. A value that is not well-formed at
     /// all also answers `true`, so a rotation sweep hands it to [`Vault::reseal`], which reports
     /// the error, instead of silently skipping it.
+    #[must_use]
     pub fn needs_reseal(&self, sealed: &[u8]) -> bool {
         Parts::parse(sealed).map_or(true, |parts| parts.key_id != self.current.id)
     }
