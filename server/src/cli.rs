@@ -16,7 +16,13 @@ use crate::{admin, telemetry};
 /// Without DATABASE_URL it runs its own PostgreSQL in CRIER_DATA_DIR (the PostgreSQL server
 /// binaries must be installed: `apt-get install postgresql`).
 #[derive(Parser, Debug)]
-#[command(name = "crier", version, propagate_version = true, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "crier",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true,
+    after_long_help = "Also read from the environment:\n  RUST_LOG          log levels, tracing filter syntax (default: info), e.g. info,crier=debug\n  LEPTOS_SITE_ROOT  where the compiled site (wasm, JS, CSS) is served from (default: target/site)"
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

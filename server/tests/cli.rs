@@ -105,7 +105,7 @@ fn bad_configuration_names_the_variable() {
 #[test]
 fn help_documents_every_variable() {
     let top = String::from_utf8(crier().arg("--help").output().unwrap().stdout).unwrap();
-    for var in ["DATABASE_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_ADDR", "CRIER_PUBLIC_URL"] {
+    for var in ["DATABASE_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_ADDR", "CRIER_PUBLIC_URL", "RUST_LOG", "LEPTOS_SITE_ROOT"] {
         assert!(top.contains(var), "crier --help mentions {var}");
     }
     for sub in ["serve", "worker", "migrate", "admin"] {
