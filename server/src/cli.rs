@@ -45,6 +45,13 @@ pub enum Command {
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Check a post's text for a platform: reads the text from standard input and prints one JSON
+    /// line `{"platform","length","limit","valid"}` (the same rules the Compose page counts with).
+    CheckText {
+        /// x, linkedin or facebook.
+        #[arg(long)]
+        platform: String,
+    },
 }
 
 /// `crier serve` options.
@@ -143,6 +150,10 @@ pub enum CliError {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
+    // Needs no configuration, database or logging: a pure function over standard input.
+    if let Some(Command::CheckText { platform }) = &cli.command {
+        return check_text(platform);
+    }
     let config = Config::parse(&cli.global)?;
     telemetry::init(config.log_format);
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
@@ -170,6 +181,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             println!("crier: migrations are up to date");
             Ok(())
         }
+        Command::CheckText { .. } => unreachable!("handled before configuration is read"),
         Command::Admin(admin) => {
             let database = Database::open(&config).await?;
             let result = run_admin(&database, admin).await;
@@ -193,6 +205,18 @@ async fn run_admin(database: &Database, command: AdminCommand) -> Result<(), Cli
             println!("{token}");
         }
     }
+    Ok(())
+}
+
+fn check_text(platform: &str) -> Result<(), CliError> {
+    use std::io::Read;
+    let platform: crier_text::Platform = platform.parse().map_err(|e| CliError::Usage(format!("--platform: {e}")))?;
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| CliError::Usage(format!("cannot read the text from standard input: {e}")))?;
+    // A trailing newline from `echo` or a file is not part of the post.
+    let text = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    let check = crier_text::check(platform, text);
+    println!("{}", serde_json::to_string(&check).map_err(|e| CliError::Failed(e.into()))?);
     Ok(())
 }
 

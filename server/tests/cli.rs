@@ -105,7 +105,16 @@ fn bad_configuration_names_the_variable() {
 #[test]
 fn help_documents_every_variable() {
     let top = String::from_utf8(crier().arg("--help").output().unwrap().stdout).unwrap();
-    for var in ["DATABASE_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_ADDR", "CRIER_PUBLIC_URL", "RUST_LOG", "LEPTOS_SITE_ROOT"] {
+    for var in [
+        "DATABASE_URL",
+        "CRIER_DATA_DIR",
+        "CRIER_SECRET_KEY",
+        "CRIER_LOG_FORMAT",
+        "CRIER_ADDR",
+        "CRIER_PUBLIC_URL",
+        "RUST_LOG",
+        "LEPTOS_SITE_ROOT",
+    ] {
         assert!(top.contains(var), "crier --help mentions {var}");
     }
     for sub in ["serve", "worker", "migrate", "admin"] {
@@ -271,4 +280,39 @@ async fn web_and_worker_run_as_separate_processes() {
     assert!(stopped.success(), "the worker stops cleanly on SIGTERM");
     nix_kill(web.id());
     assert!(web.wait().unwrap().success());
+}
+
+#[test]
+fn check_text_prints_one_json_line_per_platform() {
+    let check = |platform: &str, text: &str| {
+        let output = run_with_stdin(
+            {
+                let mut c = crier();
+                c.args(["check-text", "--platform", platform]);
+                c
+            },
+            text,
+        );
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()
+    };
+    // A URL counts 23 on X, and the trailing newline of `echo` is not part of the post.
+    assert_eq!(
+        check("x", "Read https://example.com/a/very/long/path/that/is/still/one/link\n"),
+        serde_json::json!({"platform": "x", "length": 28, "limit": 280, "valid": true})
+    );
+    assert_eq!(check("x", &"a".repeat(281))["valid"], false);
+    assert_eq!(check("linkedin", "Hello (world)")["length"], 13, "counted as typed, before escaping");
+    assert_eq!(check("facebook", "")["valid"], false, "an empty post is never valid");
+
+    let unknown = run_with_stdin(
+        {
+            let mut c = crier();
+            c.args(["check-text", "--platform", "myspace"]);
+            c
+        },
+        "hi",
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("--platform: unknown platform"));
 }
