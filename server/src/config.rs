@@ -48,6 +48,12 @@ pub struct WebArgs {
     /// makes the session cookie Secure when it is https. Default: http://<CRIER_ADDR>.
     #[arg(long = "public-url", env = "CRIER_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// Reverse proxies (IP addresses or CIDR ranges, comma-separated) whose X-Forwarded-For
+    /// header tells the client's address, e.g. `10.0.0.0/8,127.0.0.1`. Login throttling counts
+    /// per client address; unset, the header is ignored (anyone could forge it).
+    #[arg(long = "trusted-proxies", env = "CRIER_TRUSTED_PROXIES")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -129,6 +135,8 @@ pub struct WebConfig {
     pub addr: SocketAddr,
     /// The public base URL; `None` means `http://<the bound address>`.
     pub public_url: Option<Url>,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl WebConfig {
@@ -147,7 +155,21 @@ impl WebConfig {
             }
             _ => None,
         };
-        Ok(Self { addr, public_url })
+        let trusted_proxies = args
+            .trusted_proxies
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry
+                    .parse::<ipnet::IpNet>()
+                    .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| bad("CRIER_TRUSTED_PROXIES", format!("`{entry}` is not an IP address or CIDR range like 10.0.0.0/8")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { addr, public_url, trusted_proxies })
     }
 
     /// The public URL without a trailing slash, for building links; `bound` is the address the
@@ -243,7 +265,20 @@ mod tests {
     }
 
     fn web(addr: &str, public_url: Option<&str>) -> WebArgs {
-        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into) }
+        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into), trusted_proxies: None }
+    }
+
+    #[test]
+    fn trusted_proxies_take_addresses_and_ranges() {
+        let mut args = web("127.0.0.1:3000", None);
+        args.trusted_proxies = Some(" 10.0.0.0/8, 127.0.0.1 ,::1".into());
+        let parsed = WebConfig::parse(&args).unwrap().trusted_proxies;
+        assert_eq!(parsed.len(), 3);
+        assert!(parsed[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        args.trusted_proxies = Some("10.0.0.0/8,proxy.internal".into());
+        let err = WebConfig::parse(&args).unwrap_err();
+        assert_eq!(err.variable, "CRIER_TRUSTED_PROXIES");
+        assert!(err.problem.contains("proxy.internal"));
     }
 
     #[test]

@@ -186,3 +186,57 @@ async fn a_failed_plain_form_post_shows_the_error_and_keeps_what_was_typed() {
     let again = browser.page(&back.replace(&app.base, "")).await;
     assert!(!again.contains(r#"value="Acme Rockets""#), "kept values are shown once");
 }
+
+async fn failed_logins_from(browser: &support::Browser, forwarded_for: &str, emails: &[&str]) {
+    for email in emails {
+        let response = browser
+            .client
+            .post(format!("{}/api/log_in", browser.base))
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[("email", *email), ("password", "wrong password")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(error_of(response).await, "WrongCredentials");
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_throttling_counts_per_client_not_per_proxy() {
+    use crier::config::WebArgs;
+    let app = TestApp::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), public_url: None, trusted_proxies: Some("127.0.0.1".into()) }).await;
+    app.owner("Acme", "ada@example.com").await;
+    let browser = app.browser();
+    // Five different emails, so only the per-address limit can trip.
+    failed_logins_from(&browser, "203.0.113.7", &["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"]).await;
+    let blocked = browser
+        .client
+        .post(format!("{}/api/log_in", app.base))
+        .header("x-forwarded-for", "203.0.113.7")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(error_of(blocked).await["Throttled"].is_u64(), "that client is throttled");
+    let other = browser
+        .client
+        .post(format!("{}/api/log_in", app.base))
+        .header("x-forwarded-for", "203.0.113.8")
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::OK, "another client behind the same proxy is not");
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_header_does_not_escape_throttling() {
+    let app = TestApp::spawn().await;
+    app.owner("Acme", "ada@example.com").await;
+    let browser = app.browser();
+    for (n, email) in ["a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io"].iter().enumerate() {
+        failed_logins_from(&browser, &format!("203.0.113.{n}"), &[email]).await;
+    }
+    let response = browser.log_in("ada@example.com", PASSWORD, None).await;
+    assert!(error_of(response).await["Throttled"].is_u64(), "no trusted proxy: the header is ignored, the peer is throttled");
+}

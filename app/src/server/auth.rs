@@ -60,17 +60,11 @@ pub async fn sign_up(team_name: String, email: String, password: PasswordField) 
 /// Checks an email and password, signs in, and goes to `next` (a local path) or the dashboard.
 #[server(prefix = "/api", endpoint = "log_in")]
 pub async fn log_in(email: String, password: PasswordField, next: Option<String>) -> Result<(), AppError> {
-    use std::net::SocketAddr;
-
-    use axum::extract::ConnectInfo;
     use crier_domain::store::login;
 
-    use super::ssr::{fail_form, pool, redirect, safe_next, sign_in};
+    use super::ssr::{client_addr, fail_form, pool, redirect, safe_next, sign_in};
 
-    let client_addr = leptos_axum::extract::<ConnectInfo<SocketAddr>>()
-        .await
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|_| "unknown".into());
+    let client_addr = client_addr();
     let kept = [("email", email.as_str())];
     match login::log_in(&pool()?, &email, password.0.into(), &client_addr).await {
         Ok(member) => {

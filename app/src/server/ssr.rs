@@ -16,6 +16,19 @@ use uuid::Uuid;
 use crate::errors::AppError;
 use crate::state::AppState;
 
+/// The client's IP address as the server determined it (the socket peer, or the address a
+/// trusted proxy reported); put into the request by the server's middleware.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// The client's address, for throttling; "unknown" only if the middleware is missing.
+pub fn client_addr() -> String {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<ClientAddr>().copied())
+        .map(|ClientAddr(ip)| ip.to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// Session key holding the signed-in person's id.
 pub const SESSION_USER_KEY: &str = "user_id";
 /// Session key holding what a failed plain form post typed (see [`fail_form`]).

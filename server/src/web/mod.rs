@@ -1,6 +1,7 @@
 //! The HTTP side: the Leptos app and its server functions, health, and the layers every
 //! response passes through (sessions, the sign-in gate, security headers, request ids, tracing).
 
+mod client_addr;
 mod health;
 mod security;
 mod server_fn_errors;
@@ -56,6 +57,7 @@ pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_INACTIVITY_DAYS)));
 
     let gate_state = Arc::new(state.clone());
+    let trusted_proxies = Arc::new(web.trusted_proxies.clone());
     Router::new()
         .route("/healthz", get(health::healthz))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -66,6 +68,7 @@ pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn(server_fn_errors::statuses))
         .layer(axum::middleware::from_fn_with_state(gate_state, sign_in_gate::gate))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(trusted_proxies, client_addr::resolve))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(
             ServiceBuilder::new()

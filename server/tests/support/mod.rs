@@ -33,9 +33,14 @@ impl Drop for TestApp {
 impl TestApp {
     /// Starts the app on a fresh database.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), public_url: None, trusted_proxies: None }).await
+    }
+
+    /// Starts the app on a fresh database with these web settings.
+    pub async fn spawn_with(args: WebArgs) -> TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
-        let web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), public_url: None }).unwrap();
+        let web = WebConfig::parse(&args).unwrap();
         let app = crier::build(&database, web).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let (stop, stopped) = oneshot::channel::<()>();
