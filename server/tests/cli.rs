@@ -14,7 +14,7 @@ const CRIER: &str = env!("CARGO_BIN_EXE_crier");
 
 fn crier() -> Command {
     let mut command = Command::new(CRIER);
-    for var in ["DATABASE_URL", "CRIER_ADDR", "CRIER_PUBLIC_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT"] {
+    for var in ["DATABASE_URL", "CRIER_ADDR", "CRIER_PUBLIC_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_TRUSTED_PROXIES"] {
         command.env_remove(var);
     }
     command
@@ -112,6 +112,7 @@ fn help_documents_every_variable() {
         "CRIER_LOG_FORMAT",
         "CRIER_ADDR",
         "CRIER_PUBLIC_URL",
+        "CRIER_TRUSTED_PROXIES",
         "RUST_LOG",
         "LEPTOS_SITE_ROOT",
     ] {
