@@ -14,7 +14,15 @@ const CRIER: &str = env!("CARGO_BIN_EXE_crier");
 
 fn crier() -> Command {
     let mut command = Command::new(CRIER);
-    for var in ["DATABASE_URL", "CRIER_ADDR", "CRIER_PUBLIC_URL", "CRIER_DATA_DIR", "CRIER_SECRET_KEY", "CRIER_LOG_FORMAT", "CRIER_TRUSTED_PROXIES"] {
+    for var in [
+        "DATABASE_URL",
+        "CRIER_ADDR",
+        "CRIER_PUBLIC_URL",
+        "CRIER_DATA_DIR",
+        "CRIER_SECRET_KEY",
+        "CRIER_LOG_FORMAT",
+        "CRIER_TRUSTED_PROXIES",
+    ] {
         command.env_remove(var);
     }
     command
