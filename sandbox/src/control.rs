@@ -1,28 +1,56 @@
-//! The control API tests drive the fakes with (JSON).
+//! The control API tests drive the fakes with (JSON): `/control/{platform}/...` for `x`,
+//! `linkedin` and `meta` (`facebook` is accepted as another name for `meta`).
+
+// `platform` hands back the finished 404 as its error, once per request (as in x.rs).
+#![allow(clippy::result_large_err)]
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Json, State as AxumState};
+use axum::extract::{Json, Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::Inner;
-use crate::faults::FaultRequest;
+use crate::faults::{FaultRequest, Faults};
+use crate::{Inner, State};
 
 type Shared = AxumState<Arc<Inner>>;
 
 pub(crate) fn routes() -> Router<Arc<Inner>> {
     Router::new()
-        .route("/control/x/apps", post(register_app))
-        .route("/control/x/faults", post(add_faults).delete(clear_faults))
-        .route("/control/x/expire-token", post(expire_token))
-        .route("/control/x/revoke-user", post(revoke_user))
+        .route("/control/{platform}/apps", post(register_app))
+        .route("/control/{platform}/faults", post(add_faults).delete(clear_faults))
+        .route("/control/{platform}/expire-token", post(expire_token))
+        .route("/control/{platform}/revoke-user", post(revoke_user))
         .route("/control/ledger", get(ledger))
         .route("/control/reset", post(reset))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Platform {
+    X,
+    LinkedIn,
+    Meta,
+}
+
+fn platform(name: &str) -> Result<Platform, Response> {
+    match name {
+        "x" => Ok(Platform::X),
+        "linkedin" => Ok(Platform::LinkedIn),
+        "meta" | "facebook" => Ok(Platform::Meta),
+        _ => Err((StatusCode::NOT_FOUND, Json(json!({"error": format!("unknown platform {name:?}")}))).into_response()),
+    }
+}
+
+fn faults(state: &mut State, platform: Platform) -> &mut Faults {
+    match platform {
+        Platform::X => &mut state.x.faults,
+        Platform::LinkedIn => &mut state.linkedin.faults,
+        Platform::Meta => &mut state.meta.faults,
+    }
 }
 
 #[derive(Deserialize)]
@@ -32,23 +60,51 @@ struct AppRequest {
     client_secret: String,
     redirect_uri: String,
     name: String,
+    /// LinkedIn only: programmatic refresh tokens (approved partners).
+    #[serde(default)]
+    refresh_tokens: Option<bool>,
 }
 
-async fn register_app(AxumState(inner): Shared, Json(app): Json<AppRequest>) -> Response {
-    inner.lock().x.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name);
+async fn register_app(AxumState(inner): Shared, Path(name): Path<String>, Json(app): Json<AppRequest>) -> Response {
+    let platform = match platform(&name) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let mut state = inner.lock();
+    match platform {
+        Platform::X => state.x.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
+        Platform::LinkedIn => {
+            state.linkedin.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name);
+            if let Some(enabled) = app.refresh_tokens {
+                state.linkedin.set_refresh_tokens(&app.client_id, enabled);
+            }
+        }
+        Platform::Meta => state.meta.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
+    }
     Json(json!({"registered": true})).into_response()
 }
 
-async fn add_faults(AxumState(inner): Shared, Json(request): Json<FaultRequest>) -> Response {
+async fn add_faults(AxumState(inner): Shared, Path(name): Path<String>, Json(request): Json<FaultRequest>) -> Response {
+    let platform = match platform(&name) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
     if request.error_rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "error_rate must be between 0 and 1"}))).into_response();
     }
-    inner.lock().x.faults.add(request);
+    if request.created_then_500.is_some() && platform != Platform::Meta {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "created_then_500 is a Meta fault"}))).into_response();
+    }
+    faults(&mut inner.lock(), platform).add(request);
     Json(json!({"ok": true})).into_response()
 }
 
-async fn clear_faults(AxumState(inner): Shared) -> Response {
-    inner.lock().x.faults.clear();
+async fn clear_faults(AxumState(inner): Shared, Path(name): Path<String>) -> Response {
+    let platform = match platform(&name) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    faults(&mut inner.lock(), platform).clear();
     Json(json!({"ok": true})).into_response()
 }
 
@@ -57,9 +113,19 @@ struct ExpireRequest {
     access_token: String,
 }
 
-async fn expire_token(AxumState(inner): Shared, Json(request): Json<ExpireRequest>) -> Response {
+async fn expire_token(AxumState(inner): Shared, Path(name): Path<String>, Json(request): Json<ExpireRequest>) -> Response {
+    let platform = match platform(&name) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
     let now = inner.now();
-    if inner.lock().x.expire_token(&request.access_token, now) {
+    let mut state = inner.lock();
+    let found = match platform {
+        Platform::X => state.x.expire_token(&request.access_token, now),
+        Platform::LinkedIn => state.linkedin.expire_token(&request.access_token, now),
+        Platform::Meta => state.meta.expire_token(&request.access_token, now),
+    };
+    if found {
         Json(json!({"expired": true})).into_response()
     } else {
         (StatusCode::NOT_FOUND, Json(json!({"error": "unknown access token"}))).into_response()
@@ -71,8 +137,17 @@ struct RevokeUserRequest {
     user_id: String,
 }
 
-async fn revoke_user(AxumState(inner): Shared, Json(request): Json<RevokeUserRequest>) -> Response {
-    let revoked = inner.lock().x.revoke_user(&request.user_id);
+async fn revoke_user(AxumState(inner): Shared, Path(name): Path<String>, Json(request): Json<RevokeUserRequest>) -> Response {
+    let platform = match platform(&name) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let mut state = inner.lock();
+    let revoked = match platform {
+        Platform::X => state.x.revoke_user(&request.user_id),
+        Platform::LinkedIn => state.linkedin.revoke_user(&request.user_id),
+        Platform::Meta => state.meta.revoke_user(&request.user_id),
+    };
     Json(json!({"revoked": revoked})).into_response()
 }
 
@@ -81,8 +156,6 @@ async fn ledger(AxumState(inner): Shared) -> Response {
 }
 
 async fn reset(AxumState(inner): Shared) -> Response {
-    let mut state = inner.lock();
-    state.x.reset();
-    state.ledger.clear();
+    inner.lock().reset();
     Json(json!({"reset": true})).into_response()
 }

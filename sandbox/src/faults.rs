@@ -6,7 +6,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::util;
 
@@ -35,6 +35,9 @@ pub(crate) struct FaultRequest {
     /// Seeds the error-rate generator, for reproducible runs.
     #[serde(default)]
     pub(crate) seed: Option<u64>,
+    /// Meta only: the next N `POST /{page_id}/feed` calls create the post, then answer HTTP 500 code 2.
+    #[serde(default)]
+    pub(crate) created_then_500: Option<u32>,
 }
 
 #[derive(Default)]
@@ -48,6 +51,8 @@ pub(crate) struct Faults {
     global: Scope,
     users: HashMap<String, Scope>,
     rng: u64,
+    /// Meta only: how many more publishes succeed silently behind an HTTP 500 code 2.
+    pub(crate) created_then_500: u32,
 }
 
 /// What to do to one API request before (or instead of) answering it.
@@ -57,9 +62,20 @@ pub(crate) struct Decision {
     pub(crate) response: Option<Response>,
 }
 
+impl Decision {
+    /// Carries the decision out: waits out the injected latency (the fault being simulated is a
+    /// slow platform), then answers with the injected response, if any, instead of the real one.
+    pub(crate) async fn apply(self) -> Result<(), Response> {
+        if let Some(latency) = self.latency {
+            tokio::time::sleep(latency).await;
+        }
+        self.response.map_or(Ok(()), Err)
+    }
+}
+
 impl Faults {
     pub(crate) fn new() -> Self {
-        Faults { global: Scope::default(), users: HashMap::new(), rng: util::random_u64() | 1 }
+        Faults { global: Scope::default(), users: HashMap::new(), rng: util::random_u64() | 1, created_then_500: 0 }
     }
 
     pub(crate) fn add(&mut self, request: FaultRequest) {
@@ -77,11 +93,15 @@ impl Faults {
         if let Some(rate) = request.error_rate {
             scope.error_rate = Some(rate.clamp(0.0, 1.0));
         }
+        if let Some(n) = request.created_then_500 {
+            self.created_then_500 = n;
+        }
     }
 
     pub(crate) fn clear(&mut self) {
         self.global = Scope::default();
         self.users.clear();
+        self.created_then_500 = 0;
     }
 
     /// xorshift64*: uniform in [0, 1).
@@ -94,8 +114,9 @@ impl Faults {
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    /// The user's own faults come first, then the global ones.
-    pub(crate) fn decide(&mut self, user_id: Option<&str>) -> Decision {
+    /// The user's own faults come first, then the global ones. `transient` is the platform's own
+    /// answer for a random error.
+    pub(crate) fn decide(&mut self, user_id: Option<&str>, transient: impl FnOnce() -> Response) -> Decision {
         let mut decision = Decision::default();
         let user_latency = user_id.and_then(|u| self.users.get(u)).and_then(|s| s.latency_ms);
         decision.latency = user_latency.or(self.global.latency_ms).filter(|ms| *ms > 0).map(Duration::from_millis);
@@ -107,9 +128,7 @@ impl Faults {
         }
         let rate = user_id.and_then(|u| self.users.get(u)).and_then(|s| s.error_rate).or(self.global.error_rate).unwrap_or(0.0);
         if rate > 0.0 && self.next_unit() < rate {
-            // X's problem shape, as for 429 (platforms.md §1.4); the 503 body itself is not documented.
-            let body = json!({"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503});
-            decision.response = Some(util::json(StatusCode::SERVICE_UNAVAILABLE, &body, Default::default()));
+            decision.response = Some(transient());
         }
         decision
     }

@@ -1,9 +1,9 @@
 //! Faithful fakes of the platform APIs Crier talks to, served as an axum [`Router`].
 //!
-//! Today: X (API v2 + OAuth 2.0 authorization code with PKCE), per `platforms.md` §1, §4 and §5.
-//! LinkedIn and Meta follow the same pattern later. The fake decides its answers on its own (it
-//! does not consult `crier_platforms`' client-side classification), so a client bug cannot be
-//! hidden by a fake that shares it.
+//! X (API v2 + OAuth 2.0 authorization code with PKCE), LinkedIn (OAuth 2.0 3-legged, OpenID
+//! userinfo, versioned Posts API) and Meta (Graph API for Facebook Pages), per `platforms.md` §1–§5.
+//! The fake decides its answers on its own (it does not consult `crier_platforms`' client-side
+//! classification), so a client bug cannot be hidden by a fake that shares it.
 //!
 //! Routes (relative; the app nests the router at `/sandbox`):
 //!
@@ -17,16 +17,32 @@
 //! | `POST /x/2/tweets` | publish |
 //! | `DELETE /x/2/tweets/{id}` | delete own post |
 //! | `GET /x/2/users/{id}/tweets` | a user's recent posts |
-//! | `POST /control/x/apps` | register an app (`{"client_id","client_secret","redirect_uri","name"}`) |
-//! | `POST /control/x/faults`, `DELETE /control/x/faults` | inject / clear faults |
-//! | `POST /control/x/expire-token` | `{"access_token"}` → expired now |
-//! | `POST /control/x/revoke-user` | `{"user_id"}` → every token of that user dies |
-//! | `GET /control/ledger` | every accepted post |
+//! | `GET`/`POST /linkedin/oauth/v2/authorization` | consent page / form |
+//! | `POST /linkedin/oauth/v2/accessToken` | authorization_code / refresh_token grants (credentials in the body) |
+//! | `POST /linkedin/oauth/v2/introspectToken` | token introspection |
+//! | `GET /linkedin/v2/userinfo` | who am I (OpenID) |
+//! | `GET /linkedin/rest/organizationAcls?q=roleAssignee` | organizations the member administers |
+//! | `GET /linkedin/rest/organizations/{id}` | an organization's name |
+//! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
+//! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
+//! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
+//! | `GET`/`POST /meta/{vNN.N}/dialog/oauth` | login dialog / form |
+//! | `GET /meta/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
+//! | `GET /meta/{v}/me`, `GET /meta/{v}/me/accounts` | who am I; the Pages with Page tokens |
+//! | `POST`/`GET /meta/{v}/{page_id}/feed` | publish / recent posts |
+//! | `GET`/`DELETE /meta/{v}/{id}` | a Page or post / delete a post |
+//! | `POST /control/{x,linkedin,meta}/apps` | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
+//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Meta also `{"created_then_500": N}`) |
+//! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
+//! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
+//! | `GET /control/ledger` | every accepted post, all platforms |
 //! | `POST /control/reset` | forget everything but the registered apps |
 
 mod clock;
 mod control;
 mod faults;
+mod linkedin;
+mod meta;
 mod util;
 mod x;
 
@@ -38,6 +54,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use linkedin::LinkedInLimits;
+pub use meta::MetaLimits;
 pub use x::XLimits;
 
 /// How the sandbox behaves. `SandboxConfig::new(public_base)` gives the X defaults.
@@ -52,6 +70,26 @@ pub struct SandboxConfig {
     pub x_code_ttl: Duration,
     /// Rate limits of the X fake.
     pub x_limits: XLimits,
+    /// LinkedIn access-token lifetime (`expires_in`); LinkedIn: 60 days (5,184,000 s).
+    pub linkedin_access_token_ttl: Duration,
+    /// LinkedIn refresh-token lifetime (`refresh_token_expires_in`), not extended by refreshing; 365 days.
+    pub linkedin_refresh_token_ttl: Duration,
+    /// LinkedIn authorization-code lifetime; LinkedIn: 30 minutes.
+    pub linkedin_code_ttl: Duration,
+    /// Daily throttle and active API versions of the LinkedIn fake.
+    pub linkedin_limits: LinkedInLimits,
+    /// Meta short-lived user token (code exchange); "expiring in hours": 2 hours here.
+    pub meta_short_user_token_ttl: Duration,
+    /// Meta long-lived user token (`fb_exchange_token`): about 60 days.
+    pub meta_long_user_token_ttl: Duration,
+    /// Page tokens got with a short-lived user token: 1 hour (from a long-lived one: no expiry).
+    pub meta_short_page_token_ttl: Duration,
+    /// Meta authorization-code lifetime: 10 minutes (not in platforms.md).
+    pub meta_code_ttl: Duration,
+    /// Graph versions the Meta fake answers (`v26.0`, ...); empty = any well-formed `vNN.N`.
+    pub meta_graph_versions: Vec<String>,
+    /// Rate limits of the Meta fake.
+    pub meta_limits: MetaLimits,
     /// The clock every expiry, window and `accepted_at` is measured with. Tests inject a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
 }
@@ -63,6 +101,16 @@ impl SandboxConfig {
             x_access_token_ttl: Duration::from_secs(2 * 60 * 60),
             x_code_ttl: Duration::from_secs(30),
             x_limits: XLimits::default(),
+            linkedin_access_token_ttl: Duration::from_secs(5_184_000),
+            linkedin_refresh_token_ttl: Duration::from_secs(31_536_000),
+            linkedin_code_ttl: Duration::from_secs(30 * 60),
+            linkedin_limits: LinkedInLimits::default(),
+            meta_short_user_token_ttl: Duration::from_secs(2 * 60 * 60),
+            meta_long_user_token_ttl: Duration::from_secs(5_184_000),
+            meta_short_page_token_ttl: Duration::from_secs(60 * 60),
+            meta_code_ttl: Duration::from_secs(10 * 60),
+            meta_graph_versions: Vec::new(),
+            meta_limits: MetaLimits::default(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -82,9 +130,13 @@ impl Default for SandboxConfig {
 /// One accepted post, in acceptance order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LedgerEntry {
-    /// `"x"` (later `"linkedin"`, `"facebook"`).
+    /// `"x"`, `"linkedin"` or `"facebook"`.
     pub platform: String,
+    /// Who is signed in: the X user id, the LinkedIn member id (`sub`), the Facebook user id.
     pub user_id: String,
+    /// Who the post is by: the X user id, `urn:li:person:…` / `urn:li:organization:…`, the Page id.
+    #[serde(default)]
+    pub author: String,
     pub post_id: String,
     pub text: String,
     pub in_reply_to: Option<String>,
@@ -93,7 +145,18 @@ pub struct LedgerEntry {
 
 pub(crate) struct State {
     pub(crate) x: x::XState,
+    pub(crate) linkedin: linkedin::LinkedInState,
+    pub(crate) meta: meta::MetaState,
     pub(crate) ledger: Vec<LedgerEntry>,
+}
+
+impl State {
+    pub(crate) fn reset(&mut self) {
+        self.x.reset();
+        self.linkedin.reset();
+        self.meta.reset();
+        self.ledger.clear();
+    }
 }
 
 pub(crate) struct Inner {
@@ -120,19 +183,41 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
-        let state = State { x: x::XState::new(), ledger: Vec::new() };
+        let state =
+            State { x: x::XState::new(), linkedin: linkedin::LinkedInState::new(), meta: meta::MetaState::new(), ledger: Vec::new() };
         Sandbox { inner: Arc::new(Inner { config, state: Mutex::new(state) }) }
     }
 
     /// All routes, relative (nest under `/sandbox`).
     pub fn router(&self) -> Router {
-        Router::new().merge(x::routes()).merge(control::routes()).with_state(self.inner.clone())
+        Router::new()
+            .merge(x::routes())
+            .merge(linkedin::routes())
+            .merge(meta::routes())
+            .merge(control::routes())
+            .with_state(self.inner.clone())
     }
 
     /// Registers an X app that may authorize. An empty `client_secret` makes it a public client
     /// (`client_id` in the token request body instead of HTTP Basic). Re-registering replaces it.
     pub fn register_x_app(&self, client_id: &str, client_secret: &str, redirect_uri: &str, name: &str) {
         self.inner.lock().x.register_app(client_id, client_secret, redirect_uri, name);
+    }
+
+    /// Registers a LinkedIn app (client credentials go in the token request body). New apps are
+    /// "approved" for programmatic refresh tokens; see [`Sandbox::set_linkedin_refresh_tokens`].
+    pub fn register_linkedin_app(&self, client_id: &str, client_secret: &str, redirect_uri: &str, name: &str) {
+        self.inner.lock().linkedin.register_app(client_id, client_secret, redirect_uri, name);
+    }
+
+    /// Whether the LinkedIn app gets refresh tokens (only approved partners do). False when unknown.
+    pub fn set_linkedin_refresh_tokens(&self, client_id: &str, enabled: bool) -> bool {
+        self.inner.lock().linkedin.set_refresh_tokens(client_id, enabled)
+    }
+
+    /// Registers a Meta app (`client_id` = app id, `client_secret` = app secret).
+    pub fn register_meta_app(&self, app_id: &str, app_secret: &str, redirect_uri: &str, name: &str) {
+        self.inner.lock().meta.register_app(app_id, app_secret, redirect_uri, name);
     }
 
     /// Every accepted post, in order.
@@ -142,8 +227,6 @@ impl Sandbox {
 
     /// Forgets users, codes, tokens, posts, the ledger, rate-limit windows and faults; keeps the apps.
     pub fn reset(&self) {
-        let mut state = self.inner.lock();
-        state.x.reset();
-        state.ledger.clear();
+        self.inner.lock().reset();
     }
 }

@@ -49,3 +49,49 @@ pub(crate) fn header_map(pairs: impl IntoIterator<Item = (String, String)>) -> H
     }
     map
 }
+
+/// A whole HTML page with the sandbox banner (consent pages of the LinkedIn and Meta fakes).
+pub(crate) fn html_page(banner: &str, title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}\
+         .banner{{background:#fff4cc;padding:.5rem 1rem;border-radius:.5rem}}.error{{color:#b00020}}\
+         button{{font-size:1rem;padding:.5rem 1.5rem;margin-right:.5rem}}</style></head>\
+         <body><p class=\"banner\">{}</p>\n{}\n</body></html>\n",
+        html_escape(title),
+        html_escape(banner),
+        body
+    )
+}
+
+/// The bearer token of a request, if any.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim())
+}
+
+pub(crate) fn parse_form(body: &[u8]) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body).into_owned().collect()
+}
+
+/// Every value of a repeated form field, in order.
+pub(crate) fn form_values(body: &[u8], name: &str) -> Vec<String> {
+    url::form_urlencoded::parse(body).filter(|(k, _)| k == name).map(|(_, v)| v.into_owned()).collect()
+}
+
+pub(crate) fn redirect(to: &url::Url) -> Response {
+    (
+        StatusCode::FOUND,
+        [(axum::http::header::LOCATION, to.as_str().to_owned()), (axum::http::header::CACHE_CONTROL, "no-store".to_owned())],
+    )
+        .into_response()
+}
+
+/// A time-ordered id like X's and LinkedIn's (milliseconds shifted left 22 bits), strictly increasing.
+pub(crate) fn time_id(last: &mut u64, now: chrono::DateTime<chrono::Utc>, epoch_ms: i64, floor: u64) -> u64 {
+    let millis = (now.timestamp_millis() - epoch_ms).max(0) as u64;
+    let id = (millis << 22).max(*last + 1).max(floor);
+    *last = id;
+    id
+}

@@ -372,16 +372,15 @@ async fn front_door(inner: &Inner, headers: &HeaderMap) -> Result<Option<Auth>, 
     let (auth, decision) = {
         let mut state = inner.lock();
         let auth = state.x.bearer(headers, inner.now());
-        let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()));
+        let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()), || {
+            // X's problem shape, as for 429 (platforms.md §1.4); the 503 body itself is not documented.
+            let body = json!({"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503});
+            util::json(StatusCode::SERVICE_UNAVAILABLE, &body, HeaderMap::new())
+        });
         (auth, decision)
     };
-    if let Some(latency) = decision.latency {
-        tokio::time::sleep(latency).await;
-    }
-    match decision.response {
-        Some(response) => Err(response),
-        None => Ok(auth),
-    }
+    decision.apply().await?;
+    Ok(auth)
 }
 
 /// Applies a rate-limit bucket: the headers to send, or the 429.
@@ -451,15 +450,7 @@ fn validate_authorize(x: &XState, params: &HashMap<String, String>) -> Result<Au
 }
 
 fn page(title: &str, body: &str) -> String {
-    format!(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}\
-         .banner{{background:#fff4cc;padding:.5rem 1rem;border-radius:.5rem}}.error{{color:#b00020}}\
-         button{{font-size:1rem;padding:.5rem 1.5rem;margin-right:.5rem}}</style></head>\
-         <body><p class=\"banner\">X sandbox: a fake of X for trying Crier; nothing is posted anywhere.</p>\n{}\n</body></html>\n",
-        html_escape(title),
-        body
-    )
+    util::html_page("X sandbox: a fake of X for trying Crier; nothing is posted anywhere.", title, body)
 }
 
 fn error_page(message: &str) -> Response {
@@ -821,6 +812,7 @@ async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) 
     state.x.posts.push(Post { id, user_id: auth.user_id.clone(), text: text.to_owned(), created_at: now, deleted: false });
     state.ledger.push(LedgerEntry {
         platform: "x".to_owned(),
+        author: auth.user_id.clone(),
         user_id: auth.user_id,
         post_id: id.to_string(),
         text: text.to_owned(),

@@ -1,14 +1,15 @@
 //! The X fake over real HTTP: the router is bound on 127.0.0.1:0 and called with reqwest.
 
+mod support;
+
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeZone, Utc};
-use crier_sandbox::{ManualClock, Sandbox, SandboxConfig, XLimits};
+use crier_sandbox::XLimits;
 use reqwest::StatusCode;
-use reqwest::redirect::Policy;
 use serde_json::{Value, json};
+use support::Harness;
 
 const CLIENT_ID: &str = "crier-test-client";
 const CLIENT_SECRET: &str = "s3cret";
@@ -17,30 +18,12 @@ const APP_NAME: &str = "Crier Test App";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const SCOPES: &str = "tweet.read tweet.write users.read offline.access";
 
-struct Harness {
-    base: String,
-    sandbox: Sandbox,
-    clock: Arc<ManualClock>,
-    http: reqwest::Client,
-}
-
 async fn start() -> Harness {
     start_with(XLimits::default()).await
 }
 
 async fn start_with(limits: XLimits) -> Harness {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}/sandbox");
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()));
-    let mut config = SandboxConfig::new(base.clone()).with_clock(clock.clone());
-    config.x_limits = limits;
-    let sandbox = Sandbox::new(config);
-    sandbox.register_x_app(CLIENT_ID, CLIENT_SECRET, REDIRECT, APP_NAME);
-    let app = axum::Router::new().nest("/sandbox", sandbox.router());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
-    Harness { base, sandbox, clock, http }
+    support::serve(|config| config.x_limits = limits, |sandbox| sandbox.register_x_app(CLIENT_ID, CLIENT_SECRET, REDIRECT, APP_NAME)).await
 }
 
 fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
