@@ -475,13 +475,7 @@ async fn authorize_page(AxumState(inner): Shared, Query(params): Query<HashMap<S
             format!("<li><code>{}</code>: {}</li>\n", html_escape(s), html_escape(description))
         })
         .collect();
-    let hidden: String = ["response_type", "client_id", "redirect_uri", "scope", "state"]
-        .iter()
-        .map(|k| {
-            let v = params.get(*k).map(String::as_str).unwrap_or("");
-            format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">\n", html_escape(v))
-        })
-        .collect();
+    let hidden = util::hidden_inputs(&params, &["response_type", "client_id", "redirect_uri", "scope", "state"]);
     let accounts: String = li.members.iter().map(|m| format!("<option value=\"{}\"></option>", html_escape(&m.vanity))).collect();
     let orgs = if request.scope.iter().any(|s| ORG_SCOPES.contains(&s.as_str())) {
         let default_orgs = li.members.iter().find(|m| m.vanity == DEFAULT_MEMBER).map(|m| m.orgs.clone()).unwrap_or_default();

@@ -586,13 +586,7 @@ fn dialog_page(inner: &Inner, version: &str, params: &HashMap<String, String>) -
         Err(message) => return error_page(&message),
     };
     let scopes: String = request.scope.iter().map(|s| format!("<li><code>{}</code></li>\n", html_escape(s))).collect();
-    let hidden: String = ["response_type", "client_id", "redirect_uri", "scope", "state"]
-        .iter()
-        .map(|k| {
-            let v = params.get(*k).map(String::as_str).unwrap_or("");
-            format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">\n", html_escape(v))
-        })
-        .collect();
+    let hidden = util::hidden_inputs(params, &["response_type", "client_id", "redirect_uri", "scope", "state"]);
     let accounts: String = meta.users.iter().map(|u| format!("<option value=\"{}\"></option>", html_escape(&u.name))).collect();
     let default_id = &meta.users[0].id;
     let pages: String = meta

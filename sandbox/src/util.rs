@@ -71,6 +71,18 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth")).then(|| token.trim())
 }
 
+/// The consent form's hidden inputs: the authorization request's parameters, carried from the
+/// page to its submission.
+pub(crate) fn hidden_inputs(params: &std::collections::HashMap<String, String>, names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|name| {
+            let value = params.get(*name).map(String::as_str).unwrap_or("");
+            format!("<input type=\"hidden\" name=\"{name}\" value=\"{}\">\n", html_escape(value))
+        })
+        .collect()
+}
+
 pub(crate) fn parse_form(body: &[u8]) -> std::collections::HashMap<String, String> {
     url::form_urlencoded::parse(body).into_owned().collect()
 }

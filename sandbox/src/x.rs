@@ -475,13 +475,10 @@ async fn authorize_page(AxumState(inner): Shared, Query(params): Query<HashMap<S
             format!("<li><code>{}</code>: {}</li>\n", html_escape(s), html_escape(description))
         })
         .collect();
-    let hidden: String = ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"]
-        .iter()
-        .map(|k| {
-            let v = params.get(*k).map(String::as_str).unwrap_or("");
-            format!("<input type=\"hidden\" name=\"{k}\" value=\"{}\">\n", html_escape(v))
-        })
-        .collect();
+    let hidden = util::hidden_inputs(
+        &params,
+        &["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"],
+    );
     let accounts: String = state.x.users.iter().map(|u| format!("<option value=\"{}\"></option>", html_escape(&u.username))).collect();
     let body = format!(
         "<h1><strong>{app}</strong> wants to access your X account</h1>\n\
@@ -501,16 +498,8 @@ async fn authorize_page(AxumState(inner): Shared, Query(params): Query<HashMap<S
     Html(page(&format!("Authorize {} to access your account", request.app_name), &body)).into_response()
 }
 
-fn parse_form(body: &[u8]) -> HashMap<String, String> {
-    url::form_urlencoded::parse(body).into_owned().collect()
-}
-
-fn redirect(to: &url::Url) -> Response {
-    (StatusCode::FOUND, [(header::LOCATION, to.as_str().to_owned()), (header::CACHE_CONTROL, "no-store".to_owned())]).into_response()
-}
-
 async fn authorize_submit(AxumState(inner): Shared, body: Bytes) -> Response {
-    let form = parse_form(&body);
+    let form = util::parse_form(&body);
     let now = inner.now();
     let mut state = inner.lock();
     let request = match validate_authorize(&state.x, &form) {
@@ -521,7 +510,7 @@ async fn authorize_submit(AxumState(inner): Shared, body: Bytes) -> Response {
     match form.get("action").map(String::as_str) {
         Some("cancel") => {
             target.query_pairs_mut().append_pair("error", "access_denied").append_pair("state", &request.state);
-            redirect(&target)
+            util::redirect(&target)
         }
         Some("authorize") => {
             let account = form.get("account").map(|a| a.trim()).filter(|a| !a.is_empty()).unwrap_or(DEFAULT_USER);
@@ -543,7 +532,7 @@ async fn authorize_submit(AxumState(inner): Shared, body: Bytes) -> Response {
                 },
             );
             target.query_pairs_mut().append_pair("state", &request.state).append_pair("code", &code);
-            redirect(&target)
+            util::redirect(&target)
         }
         _ => error_page("Choose Authorize or Cancel."),
     }
@@ -588,7 +577,7 @@ async fn token(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Res
     if let Err(response) = front_door(&inner, &HeaderMap::new()).await {
         return response;
     }
-    let form = parse_form(&body);
+    let form = util::parse_form(&body);
     let now = inner.now();
     let ttl = TimeDelta::from_std(inner.config.x_access_token_ttl).unwrap_or(TimeDelta::hours(2));
     let mut state = inner.lock();
@@ -641,7 +630,7 @@ async fn revoke(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Re
     if let Err(response) = front_door(&inner, &HeaderMap::new()).await {
         return response;
     }
-    let form = parse_form(&body);
+    let form = util::parse_form(&body);
     let mut state = inner.lock();
     let x = &mut state.x;
     let client_id = match authenticate_client(x, &headers, &form) {
