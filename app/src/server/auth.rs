@@ -22,8 +22,7 @@ pub struct Me {
 /// Who is signed in (`None` when nobody is).
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
-    use super::ssr::{member_from_session, pool, session};
-    let member = member_from_session(&session().await?, &pool()?).await?;
+    let member = super::ssr::signed_in_member().await?;
     Ok(member.map(|m| Me { team_name: m.team_name, email: m.email, role: m.role }))
 }
 

@@ -67,10 +67,18 @@ pub async fn member_from_session(session: &Session, pool: &PgPool) -> Result<Opt
     }
 }
 
+/// The signed-in member, if any: from the request when the server's sign-in gate already looked
+/// them up (page loads), else from the session.
+pub async fn signed_in_member() -> Result<Option<Member>, AppError> {
+    if let Some(member) = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<Member>().cloned()) {
+        return Ok(Some(member));
+    }
+    member_from_session(&session().await?, &pool()?).await
+}
+
 /// The signed-in member, or `Unauthenticated`.
 pub async fn current_member() -> Result<Member, AppError> {
-    let session = session().await?;
-    member_from_session(&session, &pool()?).await?.ok_or(AppError::Unauthenticated)
+    signed_in_member().await?.ok_or(AppError::Unauthenticated)
 }
 
 /// Signs a member in: a new session id (against fixation), then their id in it.

@@ -13,28 +13,38 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect};
 use tower_sessions::Session;
 
-/// Paths anyone may load.
-fn is_public(path: &str) -> bool {
-    matches!(path, "/login" | "/signup" | "/healthz" | "/favicon.svg" | "/favicon.ico")
-        || path.starts_with("/invite/")
+/// Files and endpoints, not pages: no session work for them (each session access is a query).
+fn is_not_a_page(path: &str) -> bool {
+    matches!(path, "/healthz" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/pkg/")
         // Server functions check the session themselves and answer with a typed error.
         || path.starts_with("/api/")
 }
 
+/// Pages anyone may load.
+fn is_public_page(path: &str) -> bool {
+    matches!(path, "/login" | "/signup") || path.starts_with("/invite/")
+}
+
 pub(super) async fn gate(State(state): State<Arc<AppState>>, session: Session, mut request: Request, next: Next) -> Response<Body> {
-    let is_page_load = matches!(*request.method(), Method::GET | Method::HEAD);
-    if is_page_load {
-        // One page view consumes the values a failed plain form post left behind.
-        if let Ok(Some(values)) = session.remove::<FormValues>(SESSION_FORM_VALUES_KEY).await {
-            request.extensions_mut().insert(values);
-        }
+    let path = request.uri().path();
+    if !matches!(*request.method(), Method::GET | Method::HEAD) || is_not_a_page(path) {
+        return next.run(request).await;
     }
-    if !is_page_load || is_public(request.uri().path()) {
+    let public = is_public_page(path);
+    // One page view consumes the values a failed plain form post left behind.
+    if let Ok(Some(values)) = session.remove::<FormValues>(SESSION_FORM_VALUES_KEY).await {
+        request.extensions_mut().insert(values);
+    }
+    if public {
         return next.run(request).await;
     }
     match member_from_session(&session, &state.pool).await {
-        Ok(Some(_)) => next.run(request).await,
+        Ok(Some(member)) => {
+            // The page render asks who is signed in; it finds the answer here, not in the database.
+            request.extensions_mut().insert(member);
+            next.run(request).await
+        }
         Ok(None) => {
             let next_path = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>());
