@@ -25,6 +25,7 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/control/{platform}/faults", post(add_faults).delete(clear_faults))
         .route("/control/{platform}/expire-token", post(expire_token))
         .route("/control/{platform}/revoke-user", post(revoke_user))
+        .route("/control/x/oauth1-credentials", post(register_x_oauth1))
         .route("/control/ledger", get(ledger))
         .route("/control/reset", post(reset))
 }
@@ -82,6 +83,32 @@ async fn register_app(AxumState(inner): Shared, Path(name): Path<String>, Json(a
         Platform::Meta => state.meta.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
     }
     Json(json!({"registered": true})).into_response()
+}
+
+#[derive(Deserialize)]
+struct OAuth1Request {
+    consumer_key: String,
+    consumer_secret: String,
+    access_token: String,
+    token_secret: String,
+    username: String,
+}
+
+async fn register_x_oauth1(AxumState(inner): Shared, Json(request): Json<OAuth1Request>) -> Response {
+    let valid_username =
+        (1..=15).contains(&request.username.len()) && request.username.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !valid_username || request.consumer_key.is_empty() || request.access_token.is_empty() {
+        let message = "consumer_key and access_token are required; a username is 1 to 15 letters, digits or underscores";
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response();
+    }
+    let user_id = inner.lock().x.register_oauth1(
+        &request.consumer_key,
+        &request.consumer_secret,
+        &request.access_token,
+        &request.token_secret,
+        &request.username,
+    );
+    Json(json!({"registered": true, "user_id": user_id})).into_response()
 }
 
 async fn add_faults(AxumState(inner): Shared, Path(name): Path<String>, Json(request): Json<FaultRequest>) -> Response {

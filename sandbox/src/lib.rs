@@ -35,8 +35,13 @@
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Meta also `{"created_then_500": N}`) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
 //! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
+//! | `POST /control/x/oauth1-credentials` | `{"consumer_key","consumer_secret","access_token","token_secret","username"}` → OAuth 1.0a user-context credentials for that user (`{"user_id"}`) |
 //! | `GET /control/ledger` | every accepted post, all platforms |
 //! | `POST /control/reset` | forget everything but the registered apps |
+//!
+//! The X API routes take `Authorization: Bearer <OAuth 2.0 user token>` or an OAuth 1.0a
+//! HMAC-SHA1 `Authorization: OAuth …` header signed with credentials registered through
+//! `/control/x/oauth1-credentials` or [`Sandbox::register_x_oauth1`].
 
 mod clock;
 mod control;
@@ -188,6 +193,23 @@ impl Sandbox {
         Sandbox { inner: Arc::new(Inner { config, state: Mutex::new(state) }) }
     }
 
+    /// Serves a new sandbox over real HTTP on a free port of 127.0.0.1, nested at `/sandbox` as
+    /// `crier serve` mounts it: for tests in any crate. `config.public_base` is replaced by where it
+    /// listens, which is returned with it (`http://127.0.0.1:<port>/sandbox`). The server runs on
+    /// the current tokio runtime.
+    pub async fn serve_local(mut config: SandboxConfig) -> std::io::Result<(String, Sandbox)> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        config.public_base = format!("http://{}/sandbox", listener.local_addr()?);
+        let base = config.public_base.clone();
+        let sandbox = Sandbox::new(config);
+        let app = Router::new().nest("/sandbox", sandbox.router());
+        tokio::spawn(async move {
+            // Only fails when the runtime goes away, which ends the test that started it.
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok((base, sandbox))
+    }
+
     /// All routes, relative (nest under `/sandbox`).
     pub fn router(&self) -> Router {
         Router::new()
@@ -202,6 +224,20 @@ impl Sandbox {
     /// (`client_id` in the token request body instead of HTTP Basic). Re-registering replaces it.
     pub fn register_x_app(&self, client_id: &str, client_secret: &str, redirect_uri: &str, name: &str) {
         self.inner.lock().x.register_app(client_id, client_secret, redirect_uri, name);
+    }
+
+    /// Registers OAuth 1.0a user-context credentials for the X user `username` (created if new): the
+    /// app's API key and secret and the user's access token and secret, as X's developer portal
+    /// issues them. API calls signed with them (HMAC-SHA1) act as that user. Returns the user's id.
+    pub fn register_x_oauth1(
+        &self,
+        consumer_key: &str,
+        consumer_secret: &str,
+        access_token: &str,
+        token_secret: &str,
+        username: &str,
+    ) -> String {
+        self.inner.lock().x.register_oauth1(consumer_key, consumer_secret, access_token, token_secret, username)
     }
 
     /// Registers a LinkedIn app (client credentials go in the token request body). New apps are

@@ -2,6 +2,12 @@
 //!
 //! Bodies and statuses follow platforms.md §1.4–§1.7 and §5; where the reference says NOT FOUND,
 //! the choice made here is noted at the spot.
+//!
+//! The API routes accept an OAuth 2.0 user token (`Authorization: Bearer …`) or OAuth 1.0a
+//! user-context credentials (`Authorization: OAuth …`, HMAC-SHA1, §1.1 and §1.10) registered with
+//! [`crate::Sandbox::register_x_oauth1`]. The fake checks OAuth 1.0a signatures with its own code
+//! (see [`oauth1_signature`]), not with `crier_platforms::oauth1`, so a signing bug in the client
+//! cannot be hidden by a fake that shares it.
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
 // it as is, once per request, so boxing it would buy nothing.
@@ -13,13 +19,15 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State as AxumState};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, TimeDelta, Utc};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
+use sha1::Sha1;
 
 use crate::faults::Faults;
 use crate::util::{self, html_escape};
@@ -138,6 +146,23 @@ struct Window {
     used: u32,
 }
 
+/// OAuth 1.0a user-context credentials (the app's API key and secret, the user's access token and
+/// secret), keyed in [`XState`] by the access token.
+struct OAuth1Grant {
+    consumer_key: String,
+    consumer_secret: String,
+    token_secret: String,
+    user_id: String,
+}
+
+/// What an OAuth 1.0a user-context token may do: X grants it the app's permission level; the fake
+/// treats every registered app as "Read and write".
+const OAUTH1_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read"];
+
+/// How far `oauth_timestamp` may be from the fake's clock. X refuses stale timestamps (v1.1 code
+/// 135, "Timestamp out of bounds", §1.4) without documenting the window; 5 minutes here.
+const OAUTH1_TIMESTAMP_WINDOW: i64 = 300;
+
 /// The authenticated caller of an API request.
 #[derive(Clone)]
 struct Auth {
@@ -155,6 +180,10 @@ pub(crate) struct XState {
     posts: Vec<Post>,
     last_post_id: u64,
     windows: HashMap<String, Window>,
+    /// OAuth 1.0a credentials by access token (`oauth_token`).
+    oauth1: HashMap<String, OAuth1Grant>,
+    /// `(oauth_token, oauth_nonce, oauth_timestamp)` already seen: a replayed request is refused.
+    nonces: std::collections::HashSet<(String, String, i64)>,
     pub(crate) faults: Faults,
 }
 
@@ -169,6 +198,8 @@ impl XState {
             posts: Vec::new(),
             last_post_id: 0,
             windows: HashMap::new(),
+            oauth1: HashMap::new(),
+            nonces: std::collections::HashSet::new(),
             faults: Faults::new(),
         }
     }
@@ -195,16 +226,40 @@ impl XState {
         }
     }
 
-    /// Control API: the person removed the app's access: every token of the user dies. Returns how many.
+    /// Control API: the person removed the app's access: every token of the user dies (OAuth 1.0a
+    /// credentials too). Returns how many.
     pub(crate) fn revoke_user(&mut self, user_id: &str) -> usize {
         let mut count = 0;
         for access in self.access.values_mut().filter(|a| a.user_id == user_id && !a.revoked) {
             access.revoked = true;
             count += 1;
         }
-        let before = self.refresh.len();
+        let before = self.refresh.len() + self.oauth1.len();
         self.refresh.retain(|_, r| r.user_id != user_id);
-        count + before - self.refresh.len()
+        self.oauth1.retain(|_, g| g.user_id != user_id);
+        count + before - self.refresh.len() - self.oauth1.len()
+    }
+
+    /// Control API: OAuth 1.0a user-context credentials for `username` (created if new), as the
+    /// developer portal hands them out. Replaces earlier credentials with the same access token.
+    /// Returns the user's id. Like every token, forgotten by a reset.
+    pub(crate) fn register_oauth1(
+        &mut self,
+        consumer_key: &str,
+        consumer_secret: &str,
+        access_token: &str,
+        token_secret: &str,
+        username: &str,
+    ) -> String {
+        let user = self.user_by_username(username);
+        let grant = OAuth1Grant {
+            consumer_key: consumer_key.to_owned(),
+            consumer_secret: consumer_secret.to_owned(),
+            token_secret: token_secret.to_owned(),
+            user_id: user.id.clone(),
+        };
+        self.oauth1.insert(access_token.to_owned(), grant);
+        user.id
     }
 
     fn user_by_id(&self, id: &str) -> Option<&User> {
@@ -221,17 +276,57 @@ impl XState {
         user
     }
 
-    fn bearer(&self, headers: &HeaderMap, now: DateTime<Utc>) -> Option<Auth> {
+    /// The caller of an API request: an OAuth 2.0 bearer token, or OAuth 1.0a credentials with a
+    /// valid signature over the request as it arrived (`url` as the client addressed it).
+    fn authenticate(&mut self, method: &Method, url: &url::Url, headers: &HeaderMap, now: DateTime<Utc>) -> Option<Auth> {
         let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
+        let (scheme, credentials) = value.split_once(' ')?;
+        if scheme.eq_ignore_ascii_case("oauth") {
+            return self.oauth1_caller(method, url, credentials, now);
+        }
         if !scheme.eq_ignore_ascii_case("bearer") {
             return None;
         }
-        let access = self.access.get(token.trim())?;
+        let access = self.access.get(credentials.trim())?;
         (!access.revoked && now < access.expires_at).then(|| Auth {
             user_id: access.user_id.clone(),
             client_id: access.client_id.clone(),
             scope: access.scope.clone(),
+        })
+    }
+
+    /// RFC 5849 §3.2 as X applies it: HMAC-SHA1 only, a known token with its own consumer key, a
+    /// timestamp near the fake's clock, a nonce not seen before, and a signature recomputed here
+    /// from the method, the URL and its query (a JSON body is not signed, §1.10).
+    fn oauth1_caller(&mut self, method: &Method, url: &url::Url, credentials: &str, now: DateTime<Utc>) -> Option<Auth> {
+        let params = oauth1_header_params(credentials)?;
+        let get = |name: &str| params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        if get("oauth_signature_method")? != "HMAC-SHA1" || get("oauth_version").is_some_and(|v| v != "1.0") {
+            return None;
+        }
+        let token = get("oauth_token")?;
+        let grant = self.oauth1.get(token)?;
+        let nonce = get("oauth_nonce").filter(|n| !n.is_empty())?;
+        let timestamp: i64 = get("oauth_timestamp")?.parse().ok()?;
+        if get("oauth_consumer_key")? != grant.consumer_key || (now.timestamp() - timestamp).abs() > OAUTH1_TIMESTAMP_WINDOW {
+            return None;
+        }
+        let signed: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .chain(params.iter().filter(|(k, _)| k != "oauth_signature" && k != "realm").cloned())
+            .collect();
+        let expected = oauth1_signature(method.as_str(), url, &signed, &grant.consumer_secret, &grant.token_secret);
+        if !same_bytes(expected.as_bytes(), get("oauth_signature")?.as_bytes()) {
+            return None;
+        }
+        if !self.nonces.insert((token.to_owned(), nonce.to_owned(), timestamp)) {
+            return None;
+        }
+        Some(Auth {
+            user_id: grant.user_id.clone(),
+            client_id: grant.consumer_key.clone(),
+            scope: OAUTH1_SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         })
     }
 
@@ -288,6 +383,56 @@ impl XState {
 
 fn default_users() -> Vec<User> {
     vec![User { id: "1".to_owned(), name: "Sandbox User".to_owned(), username: DEFAULT_USER.to_owned() }]
+}
+
+/// The `Authorization: OAuth k="v", …` parameters, percent-decoded; `None` when malformed.
+fn oauth1_header_params(credentials: &str) -> Option<Vec<(String, String)>> {
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).decode_utf8().ok().map(|d| d.into_owned());
+    credentials
+        .split(',')
+        .map(str::trim)
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=')?;
+            let value = value.trim().strip_prefix('"')?.strip_suffix('"')?;
+            Some((decode(key.trim())?, decode(value)?))
+        })
+        .collect()
+}
+
+/// RFC 3986 percent-encoding as OAuth 1.0a signs with it: unreserved bytes stay, every other byte
+/// becomes `%XX` in uppercase hex (§1.10 step 2).
+fn oauth1_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The HMAC-SHA1 signature of a request (§1.10 steps 1–6): `params` are the decoded query, form and
+/// `oauth_*` parameters (without `oauth_signature`); the base URL is the scheme and host in lower
+/// case, without a default port, with the path and without the query.
+fn oauth1_signature(method: &str, url: &url::Url, params: &[(String, String)], consumer_secret: &str, token_secret: &str) -> String {
+    let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (oauth1_encode(k), oauth1_encode(v))).collect();
+    encoded.sort();
+    let parameter_string = encoded.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    let base_url = format!("{}://{}{port}{}", url.scheme(), url.host_str().unwrap_or_default().to_ascii_lowercase(), url.path());
+    let base_string = format!("{}&{}&{}", method.to_ascii_uppercase(), oauth1_encode(&base_url), oauth1_encode(&parameter_string));
+    let key = format!("{}&{}", oauth1_encode(consumer_secret), oauth1_encode(token_secret));
+    let mut mac = Hmac::<Sha1>::new_from_slice(key.as_bytes()).expect("HMAC takes a key of any length");
+    mac.update(base_string.as_bytes());
+    STANDARD.encode(mac.finalize().into_bytes())
+}
+
+/// Compares two signatures without stopping at the first difference.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 struct Limit {
@@ -368,10 +513,30 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Shared front door of the API routes: authenticate, then faults (latency, canned responses).
 
-async fn front_door(inner: &Inner, headers: &HeaderMap) -> Result<Option<Auth>, Response> {
+/// An API request as authentication sees it: OAuth 1.0a signs the method and the URL.
+struct Caller<'a> {
+    method: &'a Method,
+    /// The request URI inside the sandbox router (the nesting prefix stripped).
+    uri: &'a Uri,
+    headers: &'a HeaderMap,
+}
+
+impl Caller<'_> {
+    /// The URL the client addressed: the sandbox's public base and the path and query it called.
+    fn url(&self, public_base: &str) -> Option<url::Url> {
+        let path_and_query = self.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        url::Url::parse(&format!("{public_base}{path_and_query}")).ok()
+    }
+}
+
+async fn front_door(inner: &Inner, caller: Option<&Caller<'_>>) -> Result<Option<Auth>, Response> {
     let (auth, decision) = {
         let mut state = inner.lock();
-        let auth = state.x.bearer(headers, inner.now());
+        let now = inner.now();
+        let auth = caller.and_then(|c| {
+            let url = c.url(&inner.config.public_base)?;
+            state.x.authenticate(c.method, &url, c.headers, now)
+        });
         let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()), || {
             // X's problem shape, as for 429 (platforms.md §1.4); the 503 body itself is not documented.
             let body = json!({"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503});
@@ -574,7 +739,7 @@ fn invalid_value(what: &str) -> Response {
 }
 
 async fn token(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(response) = front_door(&inner, &HeaderMap::new()).await {
+    if let Err(response) = front_door(&inner, None).await {
         return response;
     }
     let form = util::parse_form(&body);
@@ -627,7 +792,7 @@ async fn token(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Res
 }
 
 async fn revoke(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(response) = front_door(&inner, &HeaderMap::new()).await {
+    if let Err(response) = front_door(&inner, None).await {
         return response;
     }
     let form = util::parse_form(&body);
@@ -658,12 +823,12 @@ async fn revoke(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Re
 /// first, then the call counted against its 15-minute window, then the scope.
 async fn enter<'a>(
     inner: &'a Inner,
-    headers: &HeaderMap,
+    caller: &Caller<'_>,
     window: &str,
     limit: u32,
     scope: Option<&str>,
 ) -> Result<(Auth, std::sync::MutexGuard<'a, State>, HeaderMap), Response> {
-    let auth = match front_door(inner, headers).await {
+    let auth = match front_door(inner, Some(caller)).await {
         Ok(Some(auth)) => auth,
         Ok(None) => return Err(unauthorized()),
         Err(response) => return Err(response),
@@ -679,9 +844,10 @@ async fn enter<'a>(
     Ok((auth, state, out))
 }
 
-async fn users_me(AxumState(inner): Shared, headers: HeaderMap) -> Response {
+async fn users_me(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let limit = inner.config.x_limits.users_me_per_15min;
-    let (auth, state, headers) = match enter(&inner, &headers, "me", limit, None).await {
+    let caller = Caller { method: &method, uri: &uri, headers: &headers };
+    let (auth, state, headers) = match enter(&inner, &caller, "me", limit, None).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
@@ -719,8 +885,9 @@ fn is_post_id(s: &str) -> bool {
     (1..=19).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 
-async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
-    let auth = match front_door(&inner, &headers).await {
+async fn create_post(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let caller = Caller { method: &method, uri: &uri, headers: &headers };
+    let auth = match front_door(&inner, Some(&caller)).await {
         Ok(Some(auth)) => auth,
         Ok(None) => return unauthorized(),
         Err(response) => return response,
@@ -812,9 +979,10 @@ async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) 
     util::json(StatusCode::CREATED, &body, out)
 }
 
-async fn delete_post(AxumState(inner): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn delete_post(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let limit = inner.config.x_limits.delete_per_15min;
-    let (auth, mut state, out) = match enter(&inner, &headers, "delete", limit, Some("tweet.write")).await {
+    let caller = Caller { method: &method, uri: &uri, headers: &headers };
+    let (auth, mut state, out) = match enter(&inner, &caller, "delete", limit, Some("tweet.write")).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
@@ -833,12 +1001,15 @@ async fn delete_post(AxumState(inner): Shared, headers: HeaderMap, Path(id): Pat
 
 async fn user_posts(
     AxumState(inner): Shared,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
     Path(user_id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let limit = inner.config.x_limits.timeline_per_15min;
-    let (_auth, state, out) = match enter(&inner, &headers, "timeline", limit, Some("tweet.read")).await {
+    let caller = Caller { method: &method, uri: &uri, headers: &headers };
+    let (_auth, state, out) = match enter(&inner, &caller, "timeline", limit, Some("tweet.read")).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
@@ -866,4 +1037,61 @@ async fn user_posts(
         })
     };
     util::json(StatusCode::OK, &body, out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// platforms.md §1.10: the fake's own signing reproduces the documented X test vector.
+    #[test]
+    fn oauth1_signature_matches_the_documented_vector() {
+        let params: Vec<(String, String)> = [
+            ("status", "Hello Ladies + Gentlemen, a signed OAuth request!"),
+            ("oauth_consumer_key", "xvz1evFS4wEEPTGEFPHBog"),
+            ("oauth_nonce", "kYjzVBB8Y0ZFabxSWbWovY3uYSQ2pTgmZeNu2VS4cg"),
+            ("oauth_signature_method", "HMAC-SHA1"),
+            ("oauth_timestamp", "1318622958"),
+            ("oauth_token", "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb"),
+            ("oauth_version", "1.0"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        for (url, expected) in [
+            ("https://api.x.com/1.1/statuses/update.json", "Ls93hJiZbQ3akF3HF3x1Bz8/zU4="),
+            ("https://API.twitter.com:443/1.1/statuses/update.json", "hCtSmYh+iHYCEqBWrE7C7hYmtUk="),
+        ] {
+            let url = url::Url::parse(url).unwrap();
+            let mut all = params.clone();
+            all.push(("include_entities".to_owned(), "true".to_owned()));
+            let signature = oauth1_signature(
+                "post",
+                &url,
+                &all,
+                "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw",
+                "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE",
+            );
+            assert_eq!(signature, expected, "{url}");
+        }
+    }
+
+    #[test]
+    fn oauth1_header_is_parsed_and_decoded() {
+        let params =
+            oauth1_header_params(r#"oauth_consumer_key="key", oauth_signature="tnnArxj06cWHq44gCs1OSKk%2FjLY%3D",oauth_version="1.0""#)
+                .unwrap();
+        assert_eq!(
+            params,
+            vec![
+                ("oauth_consumer_key".to_owned(), "key".to_owned()),
+                ("oauth_signature".to_owned(), "tnnArxj06cWHq44gCs1OSKk/jLY=".to_owned()),
+                ("oauth_version".to_owned(), "1.0".to_owned()),
+            ]
+        );
+        assert_eq!(oauth1_header_params(r#"oauth_token=unquoted"#), None);
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"abc", b"ab"));
+    }
 }

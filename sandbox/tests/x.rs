@@ -686,3 +686,135 @@ async fn faults_apply_to_the_token_endpoint_too() {
     // The fault answered before the code was looked at: it still works.
     assert_eq!(h.exchange(&code, VERIFIER).await.status(), StatusCode::OK);
 }
+
+// ---------------------------------------------------------------------------------------------
+// OAuth 1.0a user context (platforms.md §1.1, §1.10).
+
+const CONSUMER_KEY: &str = "xvz1evFS4wEEPTGEFPHBog";
+const CONSUMER_SECRET: &str = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw";
+const ACCESS_TOKEN: &str = "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb";
+const TOKEN_SECRET: &str = "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
+
+fn oauth1_creds(consumer_secret: &str, token_secret: &str) -> crier_platforms::oauth1::OAuth1Credentials {
+    crier_platforms::oauth1::OAuth1Credentials {
+        consumer_key: CONSUMER_KEY.into(),
+        consumer_secret: consumer_secret.into(),
+        token: ACCESS_TOKEN.into(),
+        token_secret: token_secret.into(),
+    }
+}
+
+impl Harness {
+    /// The `Authorization` header for `method url`, signed at the sandbox clock's time.
+    fn oauth1(&self, method: &str, url: &str, creds: &crier_platforms::oauth1::OAuth1Credentials, nonce: &str) -> String {
+        let now = crier_sandbox::Clock::now(&*self.clock).timestamp() as u64;
+        crier_platforms::oauth1::authorization_header(method, url, &[], creds, nonce, now)
+    }
+}
+
+#[tokio::test]
+async fn oauth1_signed_requests_act_as_the_registered_user() {
+    let h = start().await;
+    let user_id = h.sandbox.register_x_oauth1(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, TOKEN_SECRET, "oauth_one");
+    assert_ne!(user_id, "1");
+    let creds = oauth1_creds(CONSUMER_SECRET, TOKEN_SECRET);
+
+    let me = h.url("/x/2/users/me");
+    let response = h.http.get(&me).header("authorization", h.oauth1("GET", &me, &creds, "nonce-me")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["data"], json!({"id": user_id, "name": "oauth_one", "username": "oauth_one"}));
+
+    // A JSON body is not signed (§1.10): only the method and the URL are.
+    let tweets = h.url("/x/2/tweets");
+    let response = h
+        .http
+        .post(&tweets)
+        .header("authorization", h.oauth1("POST", &tweets, &creds, "nonce-post"))
+        .json(&json!({"text": "signed with OAuth 1.0a"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert!(response.headers().contains_key("x-rate-limit-remaining"));
+    let ledger = h.sandbox.ledger();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!(ledger[0].user_id, user_id);
+    assert_eq!(ledger[0].text, "signed with OAuth 1.0a");
+
+    // Query parameters are signed: the timeline with max_results.
+    let timeline = format!("{}?max_results=5", h.url(&format!("/x/2/users/{user_id}/tweets")));
+    let response = h.http.get(&timeline).header("authorization", h.oauth1("GET", &timeline, &creds, "nonce-tl")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["meta"]["result_count"], 1);
+}
+
+#[tokio::test]
+async fn oauth1_bad_signatures_get_the_401_problem() {
+    let h = start().await;
+    h.sandbox.register_x_oauth1(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, TOKEN_SECRET, "oauth_one");
+    let good = oauth1_creds(CONSUMER_SECRET, TOKEN_SECRET);
+    let me = h.url("/x/2/users/me");
+    let get = |header: String| h.http.get(&me).header("authorization", header).send();
+
+    // Wrong consumer secret, wrong token secret.
+    assert_unauthorized(get(h.oauth1("GET", &me, &oauth1_creds("wrong", TOKEN_SECRET), "n1")).await.unwrap()).await;
+    assert_unauthorized(get(h.oauth1("GET", &me, &oauth1_creds(CONSUMER_SECRET, "wrong"), "n2")).await.unwrap()).await;
+    // Signed for another URL (a query the request does not carry), or another method.
+    assert_unauthorized(get(h.oauth1("GET", &format!("{me}?user.fields=id"), &good, "n3")).await.unwrap()).await;
+    assert_unauthorized(get(h.oauth1("POST", &me, &good, "n4")).await.unwrap()).await;
+    // Unknown access token; a consumer key that is not the token's.
+    let mut unknown = good.clone();
+    unknown.token = "12345-unknown".into();
+    assert_unauthorized(get(h.oauth1("GET", &me, &unknown, "n5")).await.unwrap()).await;
+    let mut other_app = good.clone();
+    other_app.consumer_key = "another-app".into();
+    assert_unauthorized(get(h.oauth1("GET", &me, &other_app, "n6")).await.unwrap()).await;
+    // A tampered signature.
+    let header = h.oauth1("GET", &me, &good, "n7");
+    let start = header.find("oauth_signature=\"").unwrap() + "oauth_signature=\"".len();
+    let mut tampered = header.clone();
+    tampered.replace_range(start..start + 1, if &header[start..=start] == "A" { "B" } else { "A" });
+    assert_unauthorized(get(tampered).await.unwrap()).await;
+    // The untampered one is fine, once: a replayed nonce is refused.
+    assert_eq!(get(header.clone()).await.unwrap().status(), StatusCode::OK);
+    assert_unauthorized(get(header).await.unwrap()).await;
+    // A timestamp more than 5 minutes off the sandbox clock.
+    let stale = h.oauth1("GET", &me, &good, "n8");
+    h.clock.advance(Duration::from_secs(301));
+    assert_unauthorized(get(stale).await.unwrap()).await;
+    assert_eq!(get(h.oauth1("GET", &me, &good, "n9")).await.unwrap().status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn oauth1_credentials_over_the_control_api_and_revoke_user() {
+    let h = start().await;
+    let response = h
+        .control(
+            "/control/x/oauth1-credentials",
+            json!({"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET, "access_token": ACCESS_TOKEN, "token_secret": TOKEN_SECRET, "username": "sandbox_user"}),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body, json!({"registered": true, "user_id": "1"}));
+    let bad = h
+        .control(
+            "/control/x/oauth1-credentials",
+            json!({"consumer_key": "", "consumer_secret": "", "access_token": "t", "token_secret": "", "username": "x"}),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+
+    let creds = oauth1_creds(CONSUMER_SECRET, TOKEN_SECRET);
+    let me = h.url("/x/2/users/me");
+    let response = h.http.get(&me).header("authorization", h.oauth1("GET", &me, &creds, "c1")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.json::<Value>().await.unwrap()["data"]["username"], "sandbox_user");
+
+    let revoked: Value = h.control("/control/x/revoke-user", json!({"user_id": "1"})).await.json().await.unwrap();
+    assert_eq!(revoked, json!({"revoked": 1}));
+    let response = h.http.get(&me).header("authorization", h.oauth1("GET", &me, &creds, "c2")).send().await.unwrap();
+    assert_unauthorized(response).await;
+}

@@ -22,16 +22,11 @@ pub struct Harness {
 
 /// Serves a sandbox configured by `tweak`, with `register` run on it before it starts (apps).
 pub async fn serve(tweak: impl FnOnce(&mut SandboxConfig), register: impl FnOnce(&Sandbox)) -> Harness {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}/sandbox");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()));
-    let mut config = SandboxConfig::new(base.clone()).with_clock(clock.clone());
+    let mut config = SandboxConfig::default().with_clock(clock.clone());
     tweak(&mut config);
-    let sandbox = Sandbox::new(config);
+    let (base, sandbox) = Sandbox::serve_local(config).await.unwrap();
     register(&sandbox);
-    let app = axum::Router::new().nest("/sandbox", sandbox.router());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     Harness { base, sandbox, clock, http }
 }

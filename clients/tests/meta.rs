@@ -1,0 +1,255 @@
+//! The Meta client against the sandbox's Meta fake, over real HTTP.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use crier_clients::{
+    ErrorClass, FacebookPage, FacebookPageInfo, FacebookPost, MetaClient, MetaSettings, MetaUser, RevokeOutcome, TokenSet,
+};
+use crier_sandbox::MetaLimits;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use support::{Harness, query};
+use url::Url;
+
+const APP_ID: &str = "1234567890123456";
+const APP_SECRET: &str = "meta-app-secret-value";
+const REDIRECT: &str = "http://localhost:3000/connect/meta/callback";
+const USER: &str = "10160000000000001";
+const PAGE: &str = "422575694827569";
+
+async fn start_with(limits: MetaLimits) -> Harness {
+    support::serve(|config| config.meta_limits = limits, |sandbox| sandbox.register_meta_app(APP_ID, APP_SECRET, REDIRECT, "Crier")).await
+}
+
+async fn start() -> Harness {
+    start_with(MetaLimits::default()).await
+}
+
+fn redirect() -> Url {
+    Url::parse(REDIRECT).unwrap()
+}
+
+fn client(h: &Harness) -> MetaClient {
+    MetaClient::with_clock(MetaSettings::sandbox(&h.base, APP_ID.into(), SecretString::from(APP_SECRET)), h.client_clock())
+}
+
+/// The login dialog as the default person, granting both default Pages (checked on the page).
+async fn connect(h: &Harness, meta: &MetaClient) -> TokenSet {
+    let start = meta.start_authorization(&redirect());
+    let back = h.consent(&start.url, |_| {}, "authorize").await;
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    assert_eq!(query(&back, "state").as_deref(), Some(start.state.as_str()));
+    // Spawned, as a request handler runs it: the futures are `Send` whatever they borrow.
+    let (meta, code) = (meta.clone(), query(&back, "code").unwrap());
+    tokio::spawn(async move { meta.exchange_code(&code, None, &redirect()).await }).await.unwrap().unwrap()
+}
+
+async fn page_token(h: &Harness, meta: &MetaClient) -> (TokenSet, SecretString) {
+    let user = connect(h, meta).await;
+    let pages = meta.pages(&user.access_token).await.unwrap();
+    let page = pages.into_iter().find(|p| p.id == PAGE).expect("the default Page");
+    (user, page.access_token)
+}
+
+fn message(text: &str) -> FacebookPost {
+    FacebookPost { message: text.to_owned(), link: None }
+}
+
+#[tokio::test]
+async fn login_gives_a_long_lived_user_token_and_page_tokens() {
+    let h = start().await;
+    let meta = client(&h);
+    let start = meta.start_authorization(&redirect());
+    assert_eq!(query(&start.url, "scope").as_deref(), Some("pages_manage_posts,pages_read_engagement,pages_show_list"));
+    assert!(start.url.path().ends_with("/meta/v26.0/dialog/oauth"), "{}", start.url);
+    assert!(start.pkce_verifier.is_none());
+
+    let user = connect(&h, &meta).await;
+    // Long-lived (about 60 days), not the 2-hour token the code alone gives; no refresh token.
+    assert_eq!(user.expires_at, Some(h.now() + TimeDelta::days(60)));
+    assert!(user.refresh_token.is_none() && user.refresh_expires_at.is_none());
+
+    assert_eq!(meta.who_am_i(&user.access_token).await.unwrap(), MetaUser { id: USER.into(), name: "Sandbox User".into() });
+    let pages = meta.pages(&user.access_token).await.unwrap();
+    let summary: Vec<(&str, &str, Option<_>)> = pages.iter().map(|p| (p.id.as_str(), p.name.as_str(), p.token_expires_at)).collect();
+    assert_eq!(summary, [(PAGE, "Sandbox Page", None), ("112130216863063", "Second Sandbox Page", None)]);
+    assert_ne!(pages[0].access_token.expose_secret(), user.access_token.expose_secret());
+    assert_eq!(meta.page(PAGE, &pages[0].access_token).await.unwrap(), FacebookPageInfo { id: PAGE.into(), name: "Sandbox Page".into() });
+
+    // Page tokens from a long-lived user token do not expire: three days on, they still publish.
+    h.clock.advance(Duration::from_secs(3 * 24 * 3600));
+    let published = meta.publish(PAGE, &pages[0].access_token, &message("Hello from Crier")).await.value.unwrap();
+    assert!(published.external_id.starts_with(&format!("{PAGE}_")), "{}", published.external_id);
+    assert_eq!(published.permalink, Some(format!("https://www.facebook.com/{}", published.external_id)));
+    let ledger = h.sandbox.ledger();
+    assert_eq!(ledger.len(), 1);
+    assert_eq!((ledger[0].platform.as_str(), ledger[0].user_id.as_str(), ledger[0].author.as_str()), ("facebook", USER, PAGE));
+    assert_eq!((ledger[0].post_id.as_str(), ledger[0].text.as_str()), (published.external_id.as_str(), "Hello from Crier"));
+}
+
+#[tokio::test]
+async fn only_the_pages_granted_in_the_dialog() {
+    let h = start().await;
+    let meta = client(&h);
+    let start = meta.start_authorization(&redirect());
+    let back = h.consent(&start.url, |fields| fields.retain(|(k, v)| !(k == "page" && v != PAGE)), "authorize").await;
+    let user = meta.exchange_code(&query(&back, "code").unwrap(), None, &redirect()).await.unwrap();
+    let ids: Vec<String> = meta.pages(&user.access_token).await.unwrap().into_iter().map(|p| p.id).collect();
+    assert_eq!(ids, [PAGE]);
+}
+
+#[tokio::test]
+async fn link_posts_recent_posts_and_delete() {
+    let h = start().await;
+    let meta = client(&h);
+    let (_, token) = page_token(&h, &meta).await;
+    let link = FacebookPost { message: "Read the launch notes".into(), link: Some(Url::parse("https://example.com/launch").unwrap()) };
+    let first = meta.publish(PAGE, &token, &link).await.value.unwrap();
+    h.clock.advance(Duration::from_secs(60));
+    let second = meta.publish(PAGE, &token, &message("second")).await.value.unwrap();
+
+    let posts = meta.recent_posts(PAGE, &token, 10).await.value.unwrap();
+    let seen: Vec<(&str, &str)> = posts.iter().map(|p| (p.external_id.as_str(), p.text.as_str())).collect();
+    assert_eq!(seen, [(second.external_id.as_str(), "second"), (first.external_id.as_str(), "Read the launch notes")]);
+    assert_eq!(posts[0].created_at, Some(h.now()));
+    assert_eq!(posts[1].created_at, Some(h.now() - TimeDelta::minutes(1)));
+
+    assert_eq!(meta.delete_post(&second.external_id, &token).await.value, Ok(()));
+    let e = meta.delete_post(&second.external_id, &token).await.value.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::Permanent, Some("100/33")));
+    assert_eq!(meta.recent_posts(PAGE, &token, 10).await.value.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn created_then_500_is_temporary_and_the_post_is_found_again() {
+    let h = start().await;
+    let meta = client(&h);
+    let (_, token) = page_token(&h, &meta).await;
+    h.control("/control/meta/faults", json!({"created_then_500": 1})).await;
+    let e = meta.publish(PAGE, &token, &message("did it go out?")).await.value.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Temporary, Some(500), Some("2")));
+    // Reconciling: the post exists.
+    let posts = meta.recent_posts(PAGE, &token, 5).await.value.unwrap();
+    assert_eq!(posts.len(), 1);
+    assert_eq!(posts[0].text, "did it go out?");
+    assert_eq!(posts[0].external_id, h.sandbox.ledger()[0].post_id);
+}
+
+#[tokio::test]
+async fn page_usage_headers_become_a_budget_and_then_a_wait() {
+    let h = start_with(MetaLimits { page_calls_per_day: 4, ..MetaLimits::default() }).await;
+    let meta = client(&h);
+    let (_, token) = page_token(&h, &meta).await;
+    let first_call = h.now();
+    for (i, expected) in [25u8, 50, 75].into_iter().enumerate() {
+        let response = meta.publish(PAGE, &token, &message(&format!("post {i}"))).await;
+        response.value.unwrap();
+        let budget = response.budget.unwrap();
+        assert_eq!((budget.usage_percent, budget.reset_at), (Some(expected), None), "call {i}");
+        assert!(!budget.is_exhausted());
+    }
+    // The fourth call uses the day up: 100 %, and the estimate (minutes) to regain access.
+    let response = meta.recent_posts(PAGE, &token, 5).await;
+    assert_eq!(response.value.unwrap().len(), 3);
+    let budget = response.budget.unwrap();
+    assert!(budget.is_exhausted());
+    assert_eq!(budget.reset_at, Some(first_call + TimeDelta::hours(24)));
+    // The fifth is refused with code 32: wait until access comes back.
+    let e = meta.publish(PAGE, &token, &message("one more")).await.value.unwrap_err();
+    assert_eq!(e.class, ErrorClass::RateLimited { until: first_call + TimeDelta::hours(24) });
+    assert_eq!(e.code.as_deref(), Some("32"));
+}
+
+#[tokio::test]
+async fn every_error_class_from_real_answers() {
+    let h = start().await;
+    let meta = client(&h);
+    let (user, token) = page_token(&h, &meta).await;
+
+    // HTTP 500 code 2 → Temporary.
+    let transient = json!({"error": {"message": "An unexpected error has occurred. Please retry your request later.", "type": "OAuthException", "code": 2, "is_transient": true, "fbtrace_id": "Abc"}});
+    h.control("/control/meta/faults", json!({"next_responses": [{"status": 500, "body": transient}]})).await;
+    let e = meta.publish(PAGE, &token, &message("during an outage")).await.value.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Temporary, Some(500), Some("2")));
+
+    // Duplicate → Permanent, 506.
+    meta.publish(PAGE, &token, &message("twice")).await.value.unwrap();
+    let e = meta.publish(PAGE, &token, &message("twice")).await.value.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Permanent, Some(400), Some("506")));
+
+    // Expired Page token → NeedsReauth, 190/463.
+    h.control("/control/meta/expire-token", json!({"access_token": token.expose_secret()})).await;
+    let e = meta.page(PAGE, &token).await.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/463")));
+    // An expired user token cannot be extended.
+    h.control("/control/meta/expire-token", json!({"access_token": user.access_token.expose_secret()})).await;
+    let e = meta.extend_user_token(&user.access_token).await.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/463")));
+
+    // The person changed their password → every token dies, 190/460.
+    let (fresh_user, fresh_page) = page_token(&h, &meta).await;
+    h.control("/control/meta/revoke-user", json!({"user_id": USER})).await;
+    let e = meta.who_am_i(&fresh_user.access_token).await.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/460")));
+    let e = meta.recent_posts(PAGE, &fresh_page, 5).await.value.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/460")));
+
+    // A bad code → NeedsReauth; a wrong app secret → Permanent.
+    let e = meta.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::NeedsReauth, Some(400), Some("100")));
+    let wrong = MetaClient::new(MetaSettings::sandbox(&h.base, APP_ID.into(), SecretString::from("wrong")));
+    let e = wrong.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
+    // Meta answers code 1 "Error validating client secret." (classified by crier_platforms as
+    // code 1, "API Unknown"); the secret itself is not in the error.
+    assert_eq!((e.status, e.code.as_deref(), e.message.as_str()), (Some(400), Some("1"), "Error validating client secret."));
+}
+
+/// The sandbox's Meta fake has no `DELETE /me/permissions`: a stand-in for that one endpoint,
+/// answering as Meta documents (`true`, or the 190 envelope for a bad token).
+async fn permissions_stub() -> Url {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::routing::delete;
+    async fn revoke(headers: HeaderMap) -> (StatusCode, axum::Json<serde_json::Value>) {
+        match headers.get("authorization").and_then(|v| v.to_str().ok()) {
+            Some("Bearer good-user-token") => (StatusCode::OK, axum::Json(json!(true))),
+            _ => (
+                StatusCode::BAD_REQUEST,
+                axum::Json(
+                    json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190, "fbtrace_id": "Abc"}}),
+                ),
+            ),
+        }
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = Url::parse(&format!("http://{}/sandbox", listener.local_addr().unwrap())).unwrap();
+    let app = axum::Router::new().route("/sandbox/meta/v26.0/me/permissions", delete(revoke));
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+#[tokio::test]
+async fn revoke_deletes_the_apps_permissions() {
+    let base = permissions_stub().await;
+    let meta = MetaClient::new(MetaSettings::sandbox(&base, APP_ID.into(), SecretString::from(APP_SECRET)));
+    assert_eq!(meta.revoke(&SecretString::from("good-user-token")).await.unwrap(), RevokeOutcome::Revoked);
+    let e = meta.revoke(&SecretString::from("bad-user-token")).await.unwrap_err();
+    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190")));
+}
+
+#[tokio::test]
+async fn debug_output_shows_no_secret() {
+    let h = start().await;
+    let meta = client(&h);
+    let user = connect(&h, &meta).await;
+    let pages: Vec<FacebookPage> = meta.pages(&user.access_token).await.unwrap();
+    let shown = format!("{user:?}\n{pages:?}\n{:?}\n{meta:?}", meta.settings());
+    let mut secrets = vec![user.access_token.expose_secret().to_owned(), APP_SECRET.to_owned()];
+    secrets.extend(pages.iter().map(|p| p.access_token.expose_secret().to_owned()));
+    for secret in &secrets {
+        assert!(!shown.contains(secret.as_str()), "{secret} in {shown}");
+    }
+    assert!(shown.contains("Sandbox Page") && shown.contains("v26.0"), "{shown}");
+}
