@@ -102,6 +102,15 @@ impl From<crier_domain::DomainError> for AppError {
             D::Forbidden => AppError::Forbidden,
             D::LastOwner => AppError::Refused("A team needs at least one owner: make someone else an owner first.".into()),
             D::InviteInvalid => AppError::Refused("This invite link is no longer valid. Ask for a new one.".into()),
+            D::ConnectionExpired => AppError::Refused(
+                "This connection attempt is no longer valid (it expired, was already used, or was started by someone else). Click Connect again.".into(),
+            ),
+            D::SecretUnreadable(e) => {
+                tracing::error!(error = %e, "a sealed secret does not open with the configured keys");
+                AppError::Refused(
+                    "This account's tokens cannot be decrypted with the configured secret key. Reconnect the account, or restore the previous key.".into(),
+                )
+            }
             D::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 AppError::Internal

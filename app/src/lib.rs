@@ -17,6 +17,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::shell::SignedInShell;
+use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
     placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
@@ -69,7 +70,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Compose" what="Composing, scheduling and publishing posts" /> } />
-                    <Route path=path!("/accounts") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Accounts" what="Connecting X, LinkedIn and Facebook Pages" /> } />
+                    <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
+                    <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
                     <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Audit" what="The audit trail" /> } />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />

@@ -1,6 +1,11 @@
 //! What the server gives every page render and server function, through Leptos context.
 
+use std::sync::Arc;
+
 use axum::extract::FromRef;
+use crier_clients::{LinkedInClient, MetaClient, XClient};
+use crier_domain::account::Platform;
+use crier_vault::Vault;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
 
@@ -11,8 +16,63 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// The database.
     pub pool: PgPool,
-    /// The public base URL without a trailing slash, for links people follow (invites).
+    /// Seals and opens platform tokens.
+    pub vault: Arc<Vault>,
+    /// The platform clients.
+    pub platforms: Arc<Platforms>,
+    /// The public base URL without a trailing slash, for links people follow (invites) and OAuth
+    /// redirect URIs.
     pub public_base: String,
+}
+
+/// The platform clients this Crier can connect with. A platform is `None` when it has no app
+/// configured and the sandbox is off.
+#[derive(Clone, Debug)]
+pub struct Platforms {
+    /// X with an OAuth 2.0 app.
+    pub x: Option<XClient>,
+    /// LinkedIn.
+    pub linkedin: Option<LinkedInClient>,
+    /// Facebook Pages.
+    pub meta: Option<MetaClient>,
+    /// X for OAuth 1.0a keys, which need no OAuth 2.0 app: the configured X API (or the sandbox's).
+    pub x_keys: XClient,
+    /// Which platforms are served by the sandbox (X, LinkedIn, Facebook order).
+    pub sandboxed: [bool; 3],
+}
+
+fn index(platform: Platform) -> usize {
+    match platform {
+        Platform::X => 0,
+        Platform::Linkedin => 1,
+        Platform::Facebook => 2,
+    }
+}
+
+impl Platforms {
+    /// Whether "Connect …" works for the platform.
+    pub fn is_available(&self, platform: Platform) -> bool {
+        match platform {
+            Platform::X => self.x.is_some(),
+            Platform::Linkedin => self.linkedin.is_some(),
+            Platform::Facebook => self.meta.is_some(),
+        }
+    }
+
+    /// Whether the platform is the sandbox's fake.
+    pub fn is_sandboxed(&self, platform: Platform) -> bool {
+        self.sandboxed[index(platform)]
+    }
+
+    /// Whether any platform is the sandbox's (every page then shows the "Sandbox" badge).
+    pub fn any_sandboxed(&self) -> bool {
+        self.sandboxed.iter().any(|s| *s)
+    }
+
+    /// The X client that checks and uses OAuth 1.0a keys.
+    pub fn x_for_keys(&self) -> &XClient {
+        &self.x_keys
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

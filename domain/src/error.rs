@@ -29,6 +29,13 @@ pub enum DomainError {
     /// The invite link is unknown, expired, revoked or already used.
     #[error("this invite link is no longer valid")]
     InviteInvalid,
+    /// An OAuth connection's state is unknown, already used, expired or someone else's.
+    #[error("this connection attempt is no longer valid")]
+    ConnectionExpired,
+    /// A sealed secret does not open with the configured keys (wrong or rotated-away key,
+    /// tampered row). The detail names the vault error, never the secret.
+    #[error("a stored secret cannot be decrypted: {0}")]
+    SecretUnreadable(String),
     /// The database failed; details are for the log only.
     #[error("database error")]
     Database(#[from] sqlx::Error),

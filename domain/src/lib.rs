@@ -4,6 +4,7 @@
 //! Without `store` this crate is plain types and compiles to wasm: the browser checks a form with
 //! exactly the rules the server applies.
 
+pub mod account;
 pub mod field_error;
 pub mod people;
 pub mod role;

@@ -1,34 +1,13 @@
 //! The store against a real PostgreSQL: one fresh database per test.
 
+mod support;
+
 use crier_domain::password::Password;
-use crier_domain::store::{Member, api_tokens, housekeeping, invites, login, members, sessions::PgSessionStore, teams};
+use crier_domain::store::{api_tokens, housekeeping, invites, login, members, sessions::PgSessionStore, teams};
 use crier_domain::{DomainError, EmailAddress, Role, TeamName};
-use secrecy::SecretString;
-use sqlx::PgPool;
+use support::{pool, secret, team};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::SessionStore;
-
-async fn pool() -> PgPool {
-    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
-    let pool = PgPool::connect(&url).await.unwrap();
-    crier_domain::MIGRATOR.run(&pool).await.unwrap();
-    pool
-}
-
-fn secret(s: &str) -> SecretString {
-    SecretString::from(s.to_owned())
-}
-
-async fn team(pool: &PgPool, name: &str, email: &str) -> Member {
-    teams::sign_up(
-        pool,
-        TeamName::parse(name).unwrap(),
-        EmailAddress::parse(email).unwrap(),
-        Password::parse(secret("correct horse battery")).unwrap(),
-    )
-    .await
-    .unwrap()
-}
 
 fn field_of(err: DomainError) -> String {
     match err {

@@ -505,7 +505,7 @@ async fn authorize_page(AxumState(inner): Shared, Query(params): Query<HashMap<S
          <p>You will be sent back to <code>{redirect}</code>.</p>\n\
          <form method=\"post\" action=\"{action}\">\n{hidden}\
          <p><label for=\"account\">Account</label> \
-         <input id=\"account\" name=\"account\" list=\"accounts\" value=\"{default}\" pattern=\"[A-Za-z0-9_.-]{{3,100}}\">\
+         <input id=\"account\" name=\"account\" list=\"accounts\" value=\"{default}\" pattern=\"[A-Za-z0-9_.\\-]{{3,100}}\">\
          <datalist id=\"accounts\">{accounts}</datalist> (pick a member, or type a new profile name)</p>\n{orgs}\
          <button type=\"submit\" name=\"action\" value=\"authorize\">Authorize</button>\n\
          <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n</form>",

@@ -44,3 +44,93 @@ pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str) -> 
     let created = api_tokens::create_for_team_name(pool, &team, name, role).await.map_err(usage)?;
     Ok(created.secret.expose().to_owned())
 }
+
+/// `crier admin rotate-key`: re-encrypts every stored platform secret under the current key.
+///
+/// With the key file (embedded default) Crier makes the new key itself: it is written as the
+/// file's first line with the old keys after it, everything is re-sealed, and then the old keys are
+/// dropped from the file. A crash in between leaves a file that still opens everything; running
+/// the command again finishes the job. With CRIER_SECRET_KEY the operator supplies the new key
+/// there and the old one in CRIER_PREVIOUS_SECRET_KEYS.
+///
+/// Stop running Crier processes first: they hold the old keys in memory.
+pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<String, CliError> {
+    use crate::config::{KeyRing, KeySource};
+    use crier_domain::store::accounts;
+
+    let ring = match ring.source {
+        KeySource::File(_) => ring.rotate_file()?,
+        KeySource::Environment => ring,
+    };
+    let vault = crate::vault::open(pool, &ring).await?;
+    let report = accounts::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
+    let mut summary = format!("re-encrypted {} secret(s) under the current key ({} already were)", report.resealed, report.current);
+    if report.unreadable > 0 {
+        summary.push_str(&format!(
+            "; {} account(s) could not be decrypted with any configured key and were left as they are: reconnect them, or add the missing key and run this again",
+            report.unreadable
+        ));
+        return Ok(summary);
+    }
+    match &ring.source {
+        KeySource::File(path) => {
+            KeyRing::write_file(path, &[&ring.current])
+                .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+            summary.push_str(&format!("; the old key is removed from {}", path.display()));
+        }
+        KeySource::Environment if !ring.previous.is_empty() => summary.push_str("; CRIER_PREVIOUS_SECRET_KEYS can now be removed"),
+        KeySource::Environment => {}
+    }
+    Ok(summary)
+}
+
+/// The environment variables `crier admin import-env` reads (the names X's own tools use).
+pub const X_OAUTH1_ENV: [&str; 4] = ["TWITTER_API_KEY", "TWITTER_API_SECRET", "TWITTER_ACCESS_TOKEN", "TWITTER_ACCESS_TOKEN_SECRET"];
+
+/// `crier admin import-env --team NAME`: connects the X account whose OAuth 1.0a keys are in the
+/// environment (checked with X first), exactly as pasting them on the Accounts page does.
+pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str, x_api_url: Option<&str>) -> Result<String, CliError> {
+    use app::server::connections::{XKeysClient, connect_x_oauth1};
+    use crier_clients::{XClient, XSettings};
+    use crier_domain::store::teams;
+
+    let mut values = Vec::with_capacity(4);
+    for name in X_OAUTH1_ENV {
+        match std::env::var(name) {
+            Ok(value) if !value.trim().is_empty() => values.push(SecretString::from(value.trim().to_owned())),
+            _ => {
+                return Err(CliError::Usage(format!(
+                    "{name} is not set; export all four of {} (X developer portal → your app → Keys and tokens)",
+                    X_OAUTH1_ENV.join(", ")
+                )));
+            }
+        }
+    }
+    let team = TeamName::parse(team).map_err(|e| usage(e.into()))?;
+    let team_id = teams::id_by_name(pool, &team).await.map_err(usage)?;
+    let mut settings = XSettings::production(String::new(), SecretString::from(String::new()));
+    if let Some(raw) = x_api_url.map(str::trim).filter(|u| !u.is_empty()) {
+        settings.api_url = url::Url::parse(raw).map_err(|e| CliError::Usage(format!("CRIER_X_API_URL: `{raw}` is not a URL ({e})")))?;
+    }
+
+    struct Cli<'a> {
+        client: XClient,
+        pool: &'a PgPool,
+        vault: crier_vault::Vault,
+    }
+    impl XKeysClient for Cli<'_> {
+        fn x_client(&self) -> &XClient {
+            &self.client
+        }
+        fn store(&self) -> (&PgPool, &crier_vault::Vault) {
+            (self.pool, &self.vault)
+        }
+    }
+    let cli = Cli { client: XClient::new(settings), pool, vault: crate::vault::open(pool, &ring).await? };
+    let [consumer_key, consumer_secret, access_token, access_token_secret]: [SecretString; 4] =
+        values.try_into().map_err(|_| CliError::Failed(anyhow::anyhow!("four keys expected")))?;
+    let account = connect_x_oauth1(&cli, team_id, None, consumer_key, consumer_secret, access_token, access_token_secret)
+        .await
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    Ok(format!("connected X account {} {} to team “{team}” with OAuth 1.0a keys", account.name, account.handle.unwrap_or_default()))
+}

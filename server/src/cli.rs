@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::config::{Config, ConfigError, GlobalArgs, SecretKey, WebArgs, WebConfig};
+use crate::config::{Config, ConfigError, GlobalArgs, KeyRing, WebArgs, WebConfig};
 use crate::database::Database;
 use crate::{admin, telemetry};
 
@@ -34,6 +34,8 @@ pub struct Cli {
 }
 
 /// The subcommands.
+// Parsed once per process: the size of `Serve`'s flags does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Serve the web app and run the worker pool in one process (the default).
@@ -45,6 +47,16 @@ pub enum Command {
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Serve only the fake X, LinkedIn and Meta APIs (for tests, benchmarks and demos). Register
+    /// apps with `POST /sandbox/control/{x,linkedin,meta}/apps`; see the crier-sandbox docs.
+    Sandbox {
+        /// Address to listen on.
+        #[arg(long, env = "CRIER_SANDBOX_ADDR", default_value = "127.0.0.1:3100")]
+        addr: String,
+        /// The URL browsers reach it at (consent forms post there). Default: http://<addr>.
+        #[arg(long = "public-url", env = "CRIER_SANDBOX_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
     /// Check a post's text for a platform: reads the text from standard input and prints one JSON
     /// line `{"platform","length","limit","valid"}` (the same rules the Compose page counts with).
     CheckText {
@@ -106,6 +118,21 @@ pub enum AdminCommand {
         #[arg(long, default_value = "editor")]
         role: String,
     },
+    /// Re-encrypt every stored platform token under the current secret key. With the key file
+    /// (embedded default) a new key is generated; with CRIER_SECRET_KEY, put the new key there and
+    /// the old one in CRIER_PREVIOUS_SECRET_KEYS first. Stop running Crier processes first.
+    RotateKey,
+    /// Connect an X account from OAuth 1.0a keys in the environment: TWITTER_API_KEY,
+    /// TWITTER_API_SECRET, TWITTER_ACCESS_TOKEN, TWITTER_ACCESS_TOKEN_SECRET. The keys are checked
+    /// with X (who am I) before they are stored, encrypted.
+    ImportEnv {
+        /// The team's name (case-insensitive).
+        #[arg(long)]
+        team: String,
+        /// X API base [default: https://api.x.com].
+        #[arg(long = "x-api-url", env = "CRIER_X_API_URL")]
+        x_api_url: Option<String>,
+    },
 }
 
 /// Runs the command line and turns failures into a message and an exit code: 2 for bad input or
@@ -154,22 +181,32 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(Command::CheckText { platform }) = &cli.command {
         return check_text(platform);
     }
+    if let Some(Command::Sandbox { addr, public_url }) = &cli.command {
+        telemetry::init(crate::config::LogFormat::Pretty);
+        return crate::sandbox::serve_alone(addr, public_url.as_deref(), crate::shutdown_signal()).await;
+    }
     let config = Config::parse(&cli.global)?;
     telemetry::init(config.log_format);
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
             let web = WebConfig::parse(&args.web)?;
-            // Resolved now (generated on first run with the embedded database) so a bad or missing
-            // key stops start-up; the token vault reads it from the same place.
-            SecretKey::resolve(&config)?;
+            // Resolved before anything starts (generated on first run with the embedded database),
+            // so a bad or missing key stops start-up.
+            let keys = KeyRing::resolve(&config)?;
+            let sandbox_default = matches!(config.database, crate::config::DatabaseSetting::Embedded);
             let database = Database::open(&config).await?;
-            let result = crate::serve(&database, web, (!args.no_worker).then_some(args.worker), crate::shutdown_signal()).await;
+            let result = async {
+                let vault = crate::vault::open(&database.pool, &keys).await?;
+                let worker = (!args.no_worker).then_some(args.worker);
+                crate::serve(&database, web, std::sync::Arc::new(vault), sandbox_default, worker, crate::shutdown_signal()).await
+            }
+            .await;
             database.close().await;
             result.map_err(CliError::Failed)
         }
         Command::Worker(args) => {
-            SecretKey::resolve(&config)?;
+            KeyRing::resolve(&config)?;
             let database = Database::open(&config).await?;
             let result = crate::worker::run(database.pool.clone(), args, crate::shutdown_signal()).await;
             database.close().await;
@@ -181,17 +218,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             println!("crier: migrations are up to date");
             Ok(())
         }
-        Command::CheckText { .. } => unreachable!("handled before configuration is read"),
+        Command::CheckText { .. } | Command::Sandbox { .. } => unreachable!("handled before configuration is read"),
         Command::Admin(admin) => {
+            // Only the commands that touch secrets need the keys (and may generate the key file).
+            let keys =
+                matches!(admin, AdminCommand::RotateKey | AdminCommand::ImportEnv { .. }).then(|| KeyRing::resolve(&config)).transpose()?;
             let database = Database::open(&config).await?;
-            let result = run_admin(&database, admin).await;
+            let result = run_admin(&database, admin, keys).await;
             database.close().await;
             result
         }
     }
 }
 
-async fn run_admin(database: &Database, command: AdminCommand) -> Result<(), CliError> {
+async fn run_admin(database: &Database, command: AdminCommand, keys: Option<KeyRing>) -> Result<(), CliError> {
     match command {
         AdminCommand::CreateUser { team, email, password_stdin: _, role } => {
             let password = read_password_line()?;
@@ -203,6 +243,14 @@ async fn run_admin(database: &Database, command: AdminCommand) -> Result<(), Cli
             // The token alone on stdout, so scripts can capture it; the explanation on stderr.
             eprintln!("crier: created API token “{name}” for team “{team}”. It is shown once; store it now.");
             println!("{token}");
+        }
+        AdminCommand::RotateKey => {
+            let keys = keys.expect("resolved for rotate-key");
+            println!("crier: {}", admin::rotate_key(&database.pool, keys).await?);
+        }
+        AdminCommand::ImportEnv { team, x_api_url } => {
+            let keys = keys.expect("resolved for import-env");
+            println!("crier: {}", admin::import_env(&database.pool, keys, &team, x_api_url.as_deref()).await?);
         }
     }
     Ok(())

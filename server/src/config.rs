@@ -31,6 +31,11 @@ pub struct GlobalArgs {
     #[arg(long = "secret-key", env = "CRIER_SECRET_KEY", global = true, hide_env_values = true)]
     pub secret_key: Option<SecretString>,
 
+    /// Old keys (base64, comma-separated) that still decrypt, while `crier admin rotate-key`
+    /// re-encrypts everything under CRIER_SECRET_KEY. Remove them once it has run.
+    #[arg(long = "previous-secret-keys", env = "CRIER_PREVIOUS_SECRET_KEYS", global = true, hide_env_values = true)]
+    pub previous_secret_keys: Option<SecretString>,
+
     /// Log output: `pretty` for people, `json` for log collectors. Levels come from RUST_LOG
     /// (default `info`).
     #[arg(long = "log-format", env = "CRIER_LOG_FORMAT", global = true, default_value = "pretty")]
@@ -54,6 +59,218 @@ pub struct WebArgs {
     /// per client address; unset, the header is ignored (anyone could forge it).
     #[arg(long = "trusted-proxies", env = "CRIER_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
+
+    #[command(flatten)]
+    pub platforms: PlatformArgs,
+}
+
+impl Default for WebArgs {
+    /// The values the command line defaults to (tests override what they need).
+    fn default() -> Self {
+        WebArgs { addr: "127.0.0.1:3000".into(), public_url: None, trusted_proxies: None, platforms: PlatformArgs::default() }
+    }
+}
+
+/// The platforms' OAuth apps and API endpoints. Defaults are the real production endpoints; a
+/// platform without a client id is served by the sandbox (when it is on) or cannot be connected.
+#[derive(Args, Clone, Debug, Default)]
+pub struct PlatformArgs {
+    /// X OAuth 2.0 client id (developer portal → your app → Keys and tokens).
+    #[arg(long = "x-client-id", env = "CRIER_X_CLIENT_ID")]
+    pub x_client_id: Option<String>,
+    /// X OAuth 2.0 client secret (confidential clients).
+    #[arg(long = "x-client-secret", env = "CRIER_X_CLIENT_SECRET", hide_env_values = true)]
+    pub x_client_secret: Option<SecretString>,
+    /// X authorize page [default: https://x.com/i/oauth2/authorize].
+    #[arg(long = "x-authorize-url", env = "CRIER_X_AUTHORIZE_URL")]
+    pub x_authorize_url: Option<String>,
+    /// X token endpoint [default: https://api.x.com/2/oauth2/token].
+    #[arg(long = "x-token-url", env = "CRIER_X_TOKEN_URL")]
+    pub x_token_url: Option<String>,
+    /// X API base [default: https://api.x.com].
+    #[arg(long = "x-api-url", env = "CRIER_X_API_URL")]
+    pub x_api_url: Option<String>,
+
+    /// LinkedIn client id.
+    #[arg(long = "linkedin-client-id", env = "CRIER_LINKEDIN_CLIENT_ID")]
+    pub linkedin_client_id: Option<String>,
+    /// LinkedIn client secret.
+    #[arg(long = "linkedin-client-secret", env = "CRIER_LINKEDIN_CLIENT_SECRET", hide_env_values = true)]
+    pub linkedin_client_secret: Option<SecretString>,
+    /// LinkedIn authorize page [default: https://www.linkedin.com/oauth/v2/authorization].
+    #[arg(long = "linkedin-authorize-url", env = "CRIER_LINKEDIN_AUTHORIZE_URL")]
+    pub linkedin_authorize_url: Option<String>,
+    /// LinkedIn token endpoint [default: https://www.linkedin.com/oauth/v2/accessToken].
+    #[arg(long = "linkedin-token-url", env = "CRIER_LINKEDIN_TOKEN_URL")]
+    pub linkedin_token_url: Option<String>,
+    /// LinkedIn API base [default: https://api.linkedin.com].
+    #[arg(long = "linkedin-api-url", env = "CRIER_LINKEDIN_API_URL")]
+    pub linkedin_api_url: Option<String>,
+    /// The LinkedIn-Version header, YYYYMM (LinkedIn retires versions after about a year).
+    #[arg(long = "linkedin-version", env = "CRIER_LINKEDIN_VERSION")]
+    pub linkedin_version: Option<String>,
+
+    /// Meta app id (Facebook Pages).
+    #[arg(long = "meta-client-id", env = "CRIER_META_CLIENT_ID")]
+    pub meta_client_id: Option<String>,
+    /// Meta app secret.
+    #[arg(long = "meta-client-secret", env = "CRIER_META_CLIENT_SECRET", hide_env_values = true)]
+    pub meta_client_secret: Option<SecretString>,
+    /// Meta login dialog [default: https://www.facebook.com/<version>/dialog/oauth].
+    #[arg(long = "meta-authorize-url", env = "CRIER_META_AUTHORIZE_URL")]
+    pub meta_authorize_url: Option<String>,
+    /// Meta token endpoint [default: https://graph.facebook.com/<version>/oauth/access_token].
+    #[arg(long = "meta-token-url", env = "CRIER_META_TOKEN_URL")]
+    pub meta_token_url: Option<String>,
+    /// Meta Graph API base, without the version [default: https://graph.facebook.com].
+    #[arg(long = "meta-api-url", env = "CRIER_META_API_URL")]
+    pub meta_api_url: Option<String>,
+    /// The Graph API version, e.g. v26.0.
+    #[arg(long = "meta-graph-version", env = "CRIER_META_GRAPH_VERSION")]
+    pub meta_graph_version: Option<String>,
+
+    /// Serve fake X, LinkedIn and Meta under /sandbox and connect to them, for trying Crier
+    /// without API keys (every page then shows a "Sandbox" badge). Default: on with the embedded
+    /// database when no platform client id is set, off otherwise.
+    #[arg(long = "sandbox", env = "CRIER_SANDBOX")]
+    pub sandbox: Option<String>,
+}
+
+/// One platform's OAuth app, parsed. `None` URLs mean "the production default".
+#[derive(Clone, Debug)]
+pub struct OAuthAppConfig {
+    /// Client id.
+    pub client_id: String,
+    /// Client secret.
+    pub client_secret: SecretString,
+    /// Authorize page override.
+    pub authorize_url: Option<Url>,
+    /// Token endpoint override.
+    pub token_url: Option<Url>,
+    /// API base override.
+    pub api_url: Option<Url>,
+}
+
+/// The platforms' settings, parsed.
+#[derive(Clone, Debug, Default)]
+pub struct PlatformConfig {
+    /// X's app, when configured.
+    pub x: Option<OAuthAppConfig>,
+    /// LinkedIn's app, when configured.
+    pub linkedin: Option<OAuthAppConfig>,
+    /// Meta's app, when configured.
+    pub meta: Option<OAuthAppConfig>,
+    /// LinkedIn-Version override (YYYYMM).
+    pub linkedin_version: Option<String>,
+    /// Graph version override (vNN.N).
+    pub meta_graph_version: Option<String>,
+    /// CRIER_SANDBOX when given.
+    pub sandbox: Option<bool>,
+}
+
+impl PlatformConfig {
+    /// Parses the platform settings; each problem names its variable.
+    pub fn parse(args: &PlatformArgs) -> Result<Self, ConfigError> {
+        fn url(raw: &Option<String>, variable: &'static str) -> Result<Option<Url>, ConfigError> {
+            match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+                None => Ok(None),
+                Some(raw) => {
+                    let url = Url::parse(raw).map_err(|e| bad(variable, format!("`{raw}` is not a URL ({e})")))?;
+                    if !matches!(url.scheme(), "http" | "https") {
+                        return Err(bad(variable, format!("`{raw}` must be an http or https URL")));
+                    }
+                    Ok(Some(url))
+                }
+            }
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn app(
+            id: &Option<String>,
+            secret: &Option<SecretString>,
+            urls: [(&Option<String>, &'static str); 3],
+            id_var: &'static str,
+            secret_var: &'static str,
+        ) -> Result<Option<OAuthAppConfig>, ConfigError> {
+            let [authorize, token, api] = urls;
+            let (authorize_url, token_url, api_url) = (url(authorize.0, authorize.1)?, url(token.0, token.1)?, url(api.0, api.1)?);
+            let Some(client_id) = id.as_deref().map(str::trim).filter(|id| !id.is_empty()) else {
+                if secret.is_some() {
+                    return Err(bad(id_var, format!("is not set, but {secret_var} is; set both, or neither")));
+                }
+                return Ok(None);
+            };
+            let client_secret = secret
+                .clone()
+                .filter(|s| !s.expose_secret().trim().is_empty())
+                .ok_or_else(|| bad(secret_var, format!("is required with {id_var}")))?;
+            Ok(Some(OAuthAppConfig { client_id: client_id.to_owned(), client_secret, authorize_url, token_url, api_url }))
+        }
+        let a = args;
+        let x = app(
+            &a.x_client_id,
+            &a.x_client_secret,
+            [(&a.x_authorize_url, "CRIER_X_AUTHORIZE_URL"), (&a.x_token_url, "CRIER_X_TOKEN_URL"), (&a.x_api_url, "CRIER_X_API_URL")],
+            "CRIER_X_CLIENT_ID",
+            "CRIER_X_CLIENT_SECRET",
+        )?;
+        let linkedin = app(
+            &a.linkedin_client_id,
+            &a.linkedin_client_secret,
+            [
+                (&a.linkedin_authorize_url, "CRIER_LINKEDIN_AUTHORIZE_URL"),
+                (&a.linkedin_token_url, "CRIER_LINKEDIN_TOKEN_URL"),
+                (&a.linkedin_api_url, "CRIER_LINKEDIN_API_URL"),
+            ],
+            "CRIER_LINKEDIN_CLIENT_ID",
+            "CRIER_LINKEDIN_CLIENT_SECRET",
+        )?;
+        let meta = app(
+            &a.meta_client_id,
+            &a.meta_client_secret,
+            [
+                (&a.meta_authorize_url, "CRIER_META_AUTHORIZE_URL"),
+                (&a.meta_token_url, "CRIER_META_TOKEN_URL"),
+                (&a.meta_api_url, "CRIER_META_API_URL"),
+            ],
+            "CRIER_META_CLIENT_ID",
+            "CRIER_META_CLIENT_SECRET",
+        )?;
+        let linkedin_version = match a.linkedin_version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v)
+                if v.len() == 6
+                    && v.bytes().all(|b| b.is_ascii_digit())
+                    && matches!(&v[4..], "01" | "02" | "03" | "04" | "05" | "06" | "07" | "08" | "09" | "10" | "11" | "12") =>
+            {
+                Some(v.to_owned())
+            }
+            Some(v) => return Err(bad("CRIER_LINKEDIN_VERSION", format!("`{v}` is not a YYYYMM version like 202601"))),
+        };
+        let meta_graph_version = match a.meta_graph_version.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => {
+                let ok = v.strip_prefix('v').and_then(|rest| rest.split_once('.')).is_some_and(|(major, minor)| {
+                    !major.is_empty() && !minor.is_empty() && major.bytes().chain(minor.bytes()).all(|b| b.is_ascii_digit())
+                });
+                if !ok {
+                    return Err(bad("CRIER_META_GRAPH_VERSION", format!("`{v}` is not a Graph API version like v26.0")));
+                }
+                Some(v.to_owned())
+            }
+        };
+        let sandbox = match a.sandbox.as_deref().map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Some(true),
+            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Some(false),
+            Some(v) => return Err(bad("CRIER_SANDBOX", format!("is `{v}`; use 1 or 0"))),
+        };
+        Ok(Self { x, linkedin, meta, linkedin_version, meta_graph_version, sandbox })
+    }
+
+    /// Whether any platform has a real app configured.
+    pub fn any_real_app(&self) -> bool {
+        self.x.is_some() || self.linkedin.is_some() || self.meta.is_some()
+    }
 }
 
 /// A configuration value that cannot be used; the message names the variable.
@@ -95,8 +312,10 @@ pub struct Config {
     pub database: DatabaseSetting,
     /// The data directory.
     pub data_dir: PathBuf,
-    /// The secret key given in CRIER_SECRET_KEY, if any (see [`SecretKey::resolve`]).
+    /// The secret key given in CRIER_SECRET_KEY, if any (see [`KeyRing::resolve`]).
     pub secret_key: Option<SecretKey>,
+    /// Keys given in CRIER_PREVIOUS_SECRET_KEYS (during a rotation).
+    pub previous_keys: Vec<SecretKey>,
     /// Log format.
     pub log_format: LogFormat,
 }
@@ -118,13 +337,30 @@ impl Config {
         if args.data_dir.as_os_str().is_empty() {
             return Err(bad("CRIER_DATA_DIR", "is empty; give a directory path such as ./.crier"));
         }
-        let secret_key = args.secret_key.as_ref().map(|key| SecretKey::parse(key.expose_secret(), "CRIER_SECRET_KEY")).transpose()?;
+        let secret_key = args
+            .secret_key
+            .as_ref()
+            .filter(|key| !key.expose_secret().trim().is_empty())
+            .map(|key| SecretKey::parse(key.expose_secret(), "CRIER_SECRET_KEY"))
+            .transpose()?;
+        let previous_keys = args
+            .previous_secret_keys
+            .as_ref()
+            .map(|keys| {
+                keys.expose_secret()
+                    .split(',')
+                    .filter(|k| !k.trim().is_empty())
+                    .map(|k| SecretKey::parse(k, "CRIER_PREVIOUS_SECRET_KEYS"))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
         let log_format = match args.log_format.trim().to_ascii_lowercase().as_str() {
             "pretty" => LogFormat::Pretty,
             "json" => LogFormat::Json,
             other => return Err(bad("CRIER_LOG_FORMAT", format!("is `{other}`; use `pretty` or `json`"))),
         };
-        Ok(Self { database, data_dir: args.data_dir.clone(), secret_key, log_format })
+        Ok(Self { database, data_dir: args.data_dir.clone(), secret_key, previous_keys, log_format })
     }
 }
 
@@ -137,6 +373,8 @@ pub struct WebConfig {
     pub public_url: Option<Url>,
     /// Proxies whose X-Forwarded-For is believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The platforms' apps and endpoints.
+    pub platforms: PlatformConfig,
 }
 
 impl WebConfig {
@@ -169,7 +407,8 @@ impl WebConfig {
                     .map_err(|_| bad("CRIER_TRUSTED_PROXIES", format!("`{entry}` is not an IP address or CIDR range like 10.0.0.0/8")))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { addr, public_url, trusted_proxies })
+        let platforms = PlatformConfig::parse(&args.platforms)?;
+        Ok(Self { addr, public_url, trusted_proxies, platforms })
     }
 
     /// The public URL without a trailing slash, for building links; `bound` is the address the
@@ -187,7 +426,7 @@ impl WebConfig {
     }
 }
 
-/// The 32-byte key that encrypts secrets at rest (used by the token vault).
+/// One 32-byte key of the token vault.
 pub struct SecretKey(SecretBox<[u8; 32]>);
 
 impl std::fmt::Debug for SecretKey {
@@ -197,8 +436,6 @@ impl std::fmt::Debug for SecretKey {
 }
 
 impl SecretKey {
-    const FILE_NAME: &'static str = "secret.key";
-
     fn parse(encoded: &str, source: &'static str) -> Result<Self, ConfigError> {
         let bytes = STANDARD
             .decode(encoded.trim())
@@ -208,17 +445,57 @@ impl SecretKey {
         Ok(Self(SecretBox::new(Box::new(key))))
     }
 
+    /// A fresh random key.
+    pub fn generate() -> Result<Self, ConfigError> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| bad("CRIER_SECRET_KEY", format!("no randomness to generate a key: {e}")))?;
+        Ok(Self(SecretBox::new(Box::new(key))))
+    }
+
     /// The key bytes.
     pub fn expose(&self) -> &[u8; 32] {
         self.0.expose_secret()
     }
 
-    /// The key to use: CRIER_SECRET_KEY when given; with the embedded database, the one kept in
-    /// the data dir (generated on first run); with DATABASE_URL and no key, an error, because a
-    /// key generated on one machine would leave the others unable to decrypt.
+    fn encode(&self) -> String {
+        STANDARD.encode(self.expose())
+    }
+}
+
+/// Where the keys came from, which decides how `crier admin rotate-key` rotates them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// CRIER_SECRET_KEY (and CRIER_PREVIOUS_SECRET_KEYS): the operator rotates them.
+    Environment,
+    /// The key file in the data dir (embedded default): Crier rotates it itself.
+    File(PathBuf),
+}
+
+/// The token vault's keys: the current one seals, previous ones (during a rotation) only open.
+#[derive(Debug)]
+pub struct KeyRing {
+    /// Seals every new value.
+    pub current: SecretKey,
+    /// Still open values sealed before a rotation.
+    pub previous: Vec<SecretKey>,
+    /// Where they came from.
+    pub source: KeySource,
+}
+
+impl KeyRing {
+    const FILE_NAME: &'static str = "secret.key";
+
+    /// The keys to use: CRIER_SECRET_KEY (plus CRIER_PREVIOUS_SECRET_KEYS) when given; with the
+    /// embedded database, the key file in the data dir (generated on first run); with
+    /// DATABASE_URL and no key, an error, because a key generated on one machine would leave the
+    /// others unable to decrypt.
     pub fn resolve(config: &Config) -> Result<Self, ConfigError> {
         if let Some(key) = &config.secret_key {
-            return Ok(Self(SecretBox::new(Box::new(*key.expose()))));
+            let previous = config.previous_keys.iter().map(|k| SecretKey(SecretBox::new(Box::new(*k.expose())))).collect();
+            return Ok(Self { current: SecretKey(SecretBox::new(Box::new(*key.expose()))), previous, source: KeySource::Environment });
+        }
+        if !config.previous_keys.is_empty() {
+            return Err(bad("CRIER_PREVIOUS_SECRET_KEYS", "is set without CRIER_SECRET_KEY; set the new key in CRIER_SECRET_KEY"));
         }
         if let DatabaseSetting::External(_) = config.database {
             return Err(bad(
@@ -229,30 +506,80 @@ impl SecretKey {
         Self::load_or_create(&config.data_dir)
     }
 
+    /// A ring of one fresh key, kept nowhere (tests).
+    pub fn ephemeral() -> Self {
+        Self { current: SecretKey::generate().expect("randomness"), previous: Vec::new(), source: KeySource::Environment }
+    }
+
+    /// Reads the key file: the current key on the first line, previous keys on the lines after
+    /// (present only while a rotation is under way).
+    fn load(path: &Path) -> Result<Option<Self>, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let mut keys = text.lines().filter(|l| !l.trim().is_empty()).map(|l| SecretKey::parse(l, "CRIER_DATA_DIR"));
+                let current = keys.next().ok_or_else(|| bad("CRIER_DATA_DIR", format!("{} is empty", path.display())))??;
+                let previous = keys.collect::<Result<Vec<_>, _>>()?;
+                Ok(Some(Self { current, previous, source: KeySource::File(path.to_owned()) }))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(bad("CRIER_DATA_DIR", format!("cannot read {}: {e}", path.display()))),
+        }
+    }
+
     fn load_or_create(data_dir: &Path) -> Result<Self, ConfigError> {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
 
         let path = data_dir.join(Self::FILE_NAME);
-        match std::fs::read_to_string(&path) {
-            Ok(encoded) => return Self::parse(&encoded, "CRIER_DATA_DIR"),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(bad("CRIER_DATA_DIR", format!("cannot read {}: {e}", path.display()))),
+        if let Some(ring) = Self::load(&path)? {
+            return Ok(ring);
         }
         std::fs::create_dir_all(data_dir).map_err(|e| bad("CRIER_DATA_DIR", format!("cannot create {}: {e}", data_dir.display())))?;
-        let mut key = [0u8; 32];
-        getrandom::fill(&mut key).map_err(|e| bad("CRIER_SECRET_KEY", format!("no randomness to generate a key: {e}")))?;
+        let key = SecretKey::generate()?;
         // create_new: two processes starting at once cannot overwrite each other's key; the loser
         // reads the winner's.
         match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&path) {
             Ok(mut file) => {
-                file.write_all(STANDARD.encode(key).as_bytes())
+                file.write_all(key.encode().as_bytes())
                     .map_err(|e| bad("CRIER_DATA_DIR", format!("cannot write {}: {e}", path.display())))?;
-                Ok(Self(SecretBox::new(Box::new(key))))
+                Ok(Self { current: key, previous: Vec::new(), source: KeySource::File(path) })
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load_or_create(data_dir),
             Err(e) => Err(bad("CRIER_DATA_DIR", format!("cannot write {}: {e}", path.display()))),
         }
+    }
+
+    /// Replaces the key file's contents atomically (write a sibling, fsync, rename), so a crash
+    /// leaves either the old file or the new one, never half of one.
+    pub fn write_file(path: &Path, keys: &[&SecretKey]) -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+
+        let tmp = path.with_extension("key.tmp");
+        let _ = std::fs::remove_file(&tmp);
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp)?;
+        let text: String = keys.iter().map(|k| k.encode() + "\n").collect();
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        Ok(())
+    }
+
+    /// Key-file rotation, step 1: a new current key, the old ones kept as previous (on disk too).
+    pub fn rotate_file(self) -> Result<Self, ConfigError> {
+        let KeySource::File(path) = &self.source else {
+            return Err(bad(
+                "CRIER_SECRET_KEY",
+                "is set, so you rotate it: put the new key in CRIER_SECRET_KEY, the old one in CRIER_PREVIOUS_SECRET_KEYS, then run `crier admin rotate-key`",
+            ));
+        };
+        let new = SecretKey::generate()?;
+        let mut keys = vec![&new, &self.current];
+        keys.extend(self.previous.iter());
+        Self::write_file(path, &keys).map_err(|e| bad("CRIER_DATA_DIR", format!("cannot write {}: {e}", path.display())))?;
+        let mut previous = vec![self.current];
+        previous.extend(self.previous);
+        Ok(Self { current: new, previous, source: self.source })
     }
 }
 
@@ -261,11 +588,17 @@ mod tests {
     use super::*;
 
     fn global() -> GlobalArgs {
-        GlobalArgs { database_url: None, data_dir: "./.crier".into(), secret_key: None, log_format: "pretty".into() }
+        GlobalArgs {
+            database_url: None,
+            data_dir: "./.crier".into(),
+            secret_key: None,
+            previous_secret_keys: None,
+            log_format: "pretty".into(),
+        }
     }
 
     fn web(addr: &str, public_url: Option<&str>) -> WebArgs {
-        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into), trusted_proxies: None }
+        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into), trusted_proxies: None, platforms: PlatformArgs::default() }
     }
 
     #[test]
@@ -326,7 +659,7 @@ mod tests {
         let mut args = global();
         args.database_url = Some(SecretString::from("postgres://u:p@db/crier".to_owned()));
         let config = Config::parse(&args).unwrap();
-        assert_eq!(SecretKey::resolve(&config).unwrap_err().variable, "CRIER_SECRET_KEY");
+        assert_eq!(KeyRing::resolve(&config).unwrap_err().variable, "CRIER_SECRET_KEY");
     }
 
     #[test]
@@ -335,13 +668,22 @@ mod tests {
         let mut args = global();
         args.data_dir = dir.path().to_owned();
         let config = Config::parse(&args).unwrap();
-        let first = SecretKey::resolve(&config).unwrap();
-        let second = SecretKey::resolve(&config).unwrap();
-        assert_eq!(first.expose(), second.expose());
+        let first = KeyRing::resolve(&config).unwrap();
+        let second = KeyRing::resolve(&config).unwrap();
+        assert_eq!(first.current.expose(), second.current.expose());
+        assert!(first.previous.is_empty());
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600, "only the owner may read the key");
-        assert_eq!(format!("{first:?}"), "SecretKey([REDACTED])");
+        assert_eq!(format!("{:?}", first.current), "SecretKey([REDACTED])");
+
+        // Rotation keeps the old key readable (on disk too) until it is dropped.
+        let rotated = first.rotate_file().unwrap();
+        let reread = KeyRing::resolve(&config).unwrap();
+        assert_eq!(reread.current.expose(), rotated.current.expose());
+        assert_eq!(reread.previous.len(), 1);
+        assert_eq!(reread.previous[0].expose(), second.current.expose());
+        assert_ne!(rotated.current.expose(), second.current.expose());
     }
 
     #[test]

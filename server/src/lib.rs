@@ -7,12 +7,18 @@ pub mod admin;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod platforms;
+pub mod sandbox;
 pub mod telemetry;
+pub mod vault;
 pub mod web;
 pub mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crier_vault::Vault;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -43,11 +49,19 @@ impl Application {
     }
 }
 
-/// Binds the web server and assembles the router on an open database.
-pub async fn build(database: &Database, web: WebConfig) -> anyhow::Result<Application> {
+/// Binds the web server and assembles the router on an open database. `vault` seals the platform
+/// tokens; `embedded_database` decides whether the sandbox is on by default (see
+/// [`platforms::sandbox_enabled`]).
+pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embedded_database: bool) -> anyhow::Result<Application> {
     let listener = TcpListener::bind(web.addr).await.with_context(|| format!("cannot listen on {} (CRIER_ADDR)", web.addr))?;
     let addr = listener.local_addr()?;
-    let router = web::router(database.pool.clone(), web, addr);
+    let public_base = web.public_base(addr);
+    let sandbox_on = platforms::sandbox_enabled(&web, embedded_database);
+    let assembled = platforms::assemble(&web, addr, &public_base, sandbox_on);
+    if sandbox_on {
+        tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
+    }
+    let router = web::router(database.pool.clone(), vault, assembled, web, addr);
     Ok(Application { listener, router, addr })
 }
 
@@ -55,10 +69,12 @@ pub async fn build(database: &Database, web: WebConfig) -> anyhow::Result<Applic
 pub async fn serve(
     database: &Database,
     web: WebConfig,
+    vault: Arc<Vault>,
+    embedded_database: bool,
     worker: Option<WorkerArgs>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = build(database, web.clone()).await?;
+    let app = build(database, web.clone(), vault, embedded_database).await?;
     let public_url = web.public_base(app.addr());
     tracing::info!(addr = %app.addr(), %public_url, "Crier is serving");
     // One shutdown signal fans out to the web server and the worker pool.

@@ -205,7 +205,7 @@ async fn failed_logins_from(browser: &support::Browser, forwarded_for: &str, ema
 async fn behind_a_trusted_proxy_throttling_counts_per_client_not_per_proxy() {
     use crier::config::WebArgs;
     let app =
-        TestApp::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), public_url: None, trusted_proxies: Some("127.0.0.1".into()) }).await;
+        TestApp::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), trusted_proxies: Some("127.0.0.1".into()), ..WebArgs::default() }).await;
     app.owner("Acme", "ada@example.com").await;
     let browser = app.browser();
     // Five different emails, so only the per-address limit can trip.

@@ -22,6 +22,16 @@ fn crier() -> Command {
         "CRIER_SECRET_KEY",
         "CRIER_LOG_FORMAT",
         "CRIER_TRUSTED_PROXIES",
+        "CRIER_PREVIOUS_SECRET_KEYS",
+        "CRIER_SANDBOX",
+        "CRIER_X_API_URL",
+        "CRIER_X_CLIENT_ID",
+        "CRIER_LINKEDIN_CLIENT_ID",
+        "CRIER_META_CLIENT_ID",
+        "TWITTER_API_KEY",
+        "TWITTER_API_SECRET",
+        "TWITTER_ACCESS_TOKEN",
+        "TWITTER_ACCESS_TOKEN_SECRET",
     ] {
         command.env_remove(var);
     }
@@ -324,4 +334,88 @@ fn check_text_prints_one_json_line_per_platform() {
     );
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--platform: unknown platform"));
+}
+
+/// Runs the binary off the async runtime (the sandbox it talks to is served on that runtime).
+async fn run_blocking(command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || run_with_stdin(command, "")).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_env_connects_x_keys_and_rotate_key_reseals_them() {
+    use base64::Engine as _;
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let mut create = crier();
+    create.env("DATABASE_URL", &url).args([
+        "admin",
+        "create-user",
+        "--team",
+        "Initech",
+        "--email",
+        "peter@example.com",
+        "--password-stdin",
+    ]);
+    assert!(run_with_stdin(create, &format!("{PASSWORD}\n")).status.success());
+
+    let (base, sandbox) = crier_sandbox::Sandbox::serve_local(crier_sandbox::SandboxConfig::default()).await.unwrap();
+    sandbox.register_x_oauth1(
+        "initech-consumer-key",
+        "consumer-secret-1234567890",
+        "access-token-1234567890",
+        "token-secret-1234567890",
+        "initech_news",
+    );
+    let key = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
+    let import = |secret: &str, keys: &str| {
+        let mut command = crier();
+        command
+            .env("DATABASE_URL", &url)
+            .env("CRIER_SECRET_KEY", keys)
+            .env("CRIER_X_API_URL", format!("{base}/x"))
+            .env("TWITTER_API_KEY", "initech-consumer-key")
+            .env("TWITTER_API_SECRET", "consumer-secret-1234567890")
+            .env("TWITTER_ACCESS_TOKEN", "access-token-1234567890")
+            .env("TWITTER_ACCESS_TOKEN_SECRET", secret)
+            .args(["admin", "import-env", "--team", "initech"]);
+        command
+    };
+
+    let refused = run_blocking(import("not-the-secret", &key(1))).await;
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("X refused these keys"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    let imported = run_blocking(import("token-secret-1234567890", &key(1))).await;
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let said = String::from_utf8_lossy(&imported.stdout);
+    assert!(said.contains("connected X account") && said.contains("@initech_news") && said.contains("to team “initech”"), "{said}");
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let dump: Vec<(String,)> = sqlx::query_as("select row_to_json(t)::text from platform_account t").fetch_all(&pool).await.unwrap();
+    assert_eq!(dump.len(), 1, "one account, the refused keys stored nothing");
+    for secret in ["consumer-secret-1234567890", "access-token-1234567890", "token-secret-1234567890", "initech-consumer-key"] {
+        assert!(!dump[0].0.contains(secret), "{secret} is stored in plain text");
+    }
+    assert!(dump[0].0.contains("\"auth_method\":\"oauth1\""));
+
+    // Rotate from key 1 to key 2.
+    let mut rotate = crier();
+    rotate
+        .env("DATABASE_URL", &url)
+        .env("CRIER_SECRET_KEY", key(2))
+        .env("CRIER_PREVIOUS_SECRET_KEYS", key(1))
+        .args(["admin", "rotate-key"]);
+    let rotated = run_blocking(rotate).await;
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("re-encrypted 1 secret(s)"), "{}", String::from_utf8_lossy(&rotated.stdout));
+
+    // Key 2 alone now reads everything; key 1 alone reads nothing.
+    let check = |keys: String| {
+        let mut command = crier();
+        command.env("DATABASE_URL", &url).env("CRIER_SECRET_KEY", keys).args(["admin", "rotate-key"]);
+        command
+    };
+    let with_new = String::from_utf8_lossy(&run_blocking(check(key(2))).await.stdout).into_owned();
+    assert!(with_new.contains("re-encrypted 0 secret(s) under the current key (1 already were)"), "{with_new}");
+    let with_old = String::from_utf8_lossy(&run_blocking(check(key(1))).await.stdout).into_owned();
+    assert!(with_old.contains("1 account(s) could not be decrypted"), "{with_old}");
 }

@@ -28,6 +28,7 @@ pub use x::{WeightRange, XConfig, XParse, x_parse, x_weighted_length};
 /// A platform Crier publishes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "platform", rename_all = "lowercase"))]
 pub enum Platform {
     /// X (formerly Twitter).
     X,

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
-use crate::server::auth::{LogOut, Me, who_am_i};
+use crate::server::auth::{LogOut, Me, sandbox_mode, who_am_i};
 
 /// The signed-in layout. The server already refuses signed-out page loads (redirecting to the
 /// login page); this also covers navigation inside the app after the session has ended.
@@ -31,6 +31,7 @@ pub fn SignedInShell() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <SandboxBadge />
             <nav aria-label="Main">
                 <ul>
                     <li><A href="/" exact=true>"Dashboard"</A></li>
@@ -68,5 +69,21 @@ fn Identity(me: Me) -> impl IntoView {
     view! {
         <span class="team">{me.team_name}</span>
         <span class="who">{format!("{} · {}", me.email, me.role.label())}</span>
+    }
+}
+
+/// "Sandbox": shown on every page while the Connect buttons go to fake platforms, so nobody
+/// mistakes a sandbox post for a real one.
+#[component]
+pub fn SandboxBadge() -> impl IntoView {
+    let on = Resource::new(|| (), |_| sandbox_mode());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                matches!(on.await, Ok(true)).then(|| view! {
+                    <span class="sandbox-badge" title="X, LinkedIn and Facebook are simulated: nothing is really posted">"Sandbox"</span>
+                })
+            })}
+        </Suspense>
     }
 }

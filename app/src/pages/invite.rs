@@ -1,6 +1,8 @@
 //! `/invite/:token`
 
 use leptos::prelude::*;
+
+use crate::components::shell::SandboxBadge;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
@@ -19,7 +21,7 @@ pub fn InvitePage() -> impl IntoView {
     view! {
         <Title text="Join a team" />
         <main class="auth-page">
-            <p class="brand">"Crier"</p>
+            <p class="brand">"Crier " <SandboxBadge /></p>
             <Suspense fallback=|| view! { <p class="hint">"Checking the invite…"</p> }>
                 {move || Suspend::new(async move {
                     match info.await {

@@ -1,6 +1,8 @@
 //! `/login`
 
 use leptos::prelude::*;
+
+use crate::components::shell::SandboxBadge;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
@@ -19,7 +21,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Title text="Log in" />
         <main class="auth-page">
-            <p class="brand">"Crier"</p>
+            <p class="brand">"Crier " <SandboxBadge /></p>
             <h1>"Log in"</h1>
             <ActionForm action=action attr:class="stack">
                 <FormError error />

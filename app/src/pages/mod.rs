@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod accounts;
 pub mod dashboard;
 pub mod invite;
 pub mod login;

@@ -1,6 +1,8 @@
 //! `/signup`
 
 use leptos::prelude::*;
+
+use crate::components::shell::SandboxBadge;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use server_fn::ServerFn;
@@ -16,7 +18,7 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <Title text="Sign up" />
         <main class="auth-page">
-            <p class="brand">"Crier"</p>
+            <p class="brand">"Crier " <SandboxBadge /></p>
             <h1>"Create your team"</h1>
             <ActionForm action=action attr:class="stack">
                 <FormError error />

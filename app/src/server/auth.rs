@@ -86,3 +86,9 @@ pub async fn log_out() -> Result<(), AppError> {
     redirect("/login");
     Ok(())
 }
+
+/// Whether the Connect buttons go to the sandbox's fake platforms (every page then says so).
+#[server(prefix = "/api", endpoint = "sandbox_mode")]
+pub async fn sandbox_mode() -> Result<bool, AppError> {
+    Ok(super::ssr::state()?.platforms.any_sandboxed())
+}

@@ -2,7 +2,10 @@
 //! domain function scoped to the signed-in member's team, and maps errors through
 //! [`AppError`](crate::errors::AppError).
 
+pub mod accounts;
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod connections;
 pub mod members;
 #[cfg(feature = "ssr")]
 pub mod ssr;

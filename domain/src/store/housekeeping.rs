@@ -1,4 +1,4 @@
-//! Periodic clean-up: expired sessions and old login failures.
+//! Periodic clean-up: expired sessions, old login failures, abandoned OAuth connections.
 
 use sqlx::PgPool;
 
@@ -11,12 +11,15 @@ pub struct Pruned {
     pub sessions: u64,
     /// Login failures older than an hour deleted (throttling looks back one minute).
     pub login_failures: u64,
+    /// OAuth connections past their 10 minutes (abandoned on a consent page, or never chosen).
+    pub oauth_connections: u64,
 }
 
-/// Deletes expired sessions and login failures that no longer matter.
+/// Deletes expired sessions, login failures that no longer matter and expired OAuth connections.
 pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
     let sessions = sqlx::query!("delete from web_session where expires_at <= now()").execute(pool).await?.rows_affected();
     let login_failures =
         sqlx::query!("delete from login_failure where failed_at < now() - interval '1 hour'").execute(pool).await?.rows_affected();
-    Ok(Pruned { sessions, login_failures })
+    let oauth_connections = sqlx::query!("delete from oauth_connection where expires_at <= now()").execute(pool).await?.rows_affected();
+    Ok(Pruned { sessions, login_failures, oauth_connections })
 }

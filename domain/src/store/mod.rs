@@ -2,13 +2,16 @@
 //! signed-in [`Member`], which carries it) and filters by it in SQL, so an id from another team
 //! simply finds nothing.
 
+pub mod accounts;
 pub mod api_tokens;
 pub mod housekeeping;
 pub mod invites;
 pub mod login;
 pub mod members;
+pub mod oauth_connections;
 pub mod sessions;
 pub mod teams;
+pub mod vault_keys;
 
 use uuid::Uuid;
 

@@ -83,3 +83,11 @@ pub async fn create_user(
     tx.commit().await?;
     Ok(CreatedUser { member: Member { user_id, team_id, team_name: stored_name, email: email.to_string(), role }, created_team })
 }
+
+/// The id of the team with this name (case-insensitive), for the admin CLI.
+pub async fn id_by_name(pool: &PgPool, team_name: &TeamName) -> Result<uuid::Uuid, DomainError> {
+    sqlx::query_scalar!("select team_id from team where lower(name) = lower($1)", team_name.as_str())
+        .fetch_optional(pool)
+        .await?
+        .ok_or_else(|| crate::FieldError::new("team", format!("There is no team named “{team_name}”.")).into())
+}

@@ -3,6 +3,7 @@
 
 mod client_addr;
 mod health;
+mod oauth;
 mod security;
 mod server_fn_errors;
 mod sign_in_gate;
@@ -26,6 +27,8 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::WebConfig;
+use crate::platforms::Assembled;
+use crier_vault::Vault;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "crier_session";
@@ -40,8 +43,14 @@ fn leptos_options(bound: SocketAddr) -> LeptosOptions {
 }
 
 /// The whole web application.
-pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
-    let state = AppState { leptos_options: leptos_options(bound), pool: pool.clone(), public_base: web.public_base(bound) };
+pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebConfig, bound: SocketAddr) -> Router {
+    let state = AppState {
+        leptos_options: leptos_options(bound),
+        pool: pool.clone(),
+        vault,
+        platforms: Arc::new(platforms.platforms),
+        public_base: web.public_base(bound),
+    };
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -58,8 +67,11 @@ pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
 
     let gate_state = Arc::new(state.clone());
     let trusted_proxies = Arc::new(web.trusted_proxies.clone());
+    let sandbox = platforms.sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/accounts/connect/{platform}", get(oauth::connect))
+        .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -81,4 +93,6 @@ pub fn router(pool: PgPool, web: WebConfig, bound: SocketAddr) -> Router {
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
         .with_state(state)
+        // Outside every layer above: the fakes are another "site" with their own sign-in.
+        .merge(sandbox)
 }

@@ -19,6 +19,8 @@ fn is_not_a_page(path: &str) -> bool {
         || path.starts_with("/pkg/")
         // Server functions check the session themselves and answer with a typed error.
         || path.starts_with("/api/")
+        // The sandbox's fake platforms have their own (fake) sign-in.
+        || path.starts_with("/sandbox/")
 }
 
 /// Pages anyone may load.

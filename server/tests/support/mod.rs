@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crier::config::{WebArgs, WebConfig};
+use crier::config::{KeyRing, WebArgs, WebConfig};
 use crier::database::Database;
 use reqwest::header::{ACCEPT, LOCATION, REFERER};
 use reqwest::{Client, Response, StatusCode};
@@ -33,7 +33,7 @@ impl Drop for TestApp {
 impl TestApp {
     /// Starts the app on a fresh database.
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), public_url: None, trusted_proxies: None }).await
+        Self::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).await
     }
 
     /// Starts the app on a fresh database with these web settings.
@@ -41,7 +41,9 @@ impl TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let web = WebConfig::parse(&args).unwrap();
-        let app = crier::build(&database, web).await.expect("app builds");
+        let vault = crier::vault::open(&database.pool, &KeyRing::ephemeral()).await.expect("the vault opens");
+        // Sandbox on unless the test configures platforms (the embedded default's behaviour).
+        let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {

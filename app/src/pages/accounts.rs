@@ -1,0 +1,274 @@
+//! `/accounts` and `/accounts/choose/:connection`
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::form::{Field, FormError, action_error};
+use crate::server::accounts::{
+    AccountRow, AccountsView, AddXKeys, CancelChoice, ChooseAccounts, ConnectOption, DisconnectAccount, VerifyAccount, connection_choices,
+    list_accounts, platform_label,
+};
+use crier_domain::account::{AccountHealth, AccountKind};
+
+/// The team's connected accounts, the Connect buttons, Verify and Disconnect.
+#[component]
+pub fn AccountsPage() -> impl IntoView {
+    let verify = ServerAction::<VerifyAccount>::new();
+    let disconnect = ServerAction::<DisconnectAccount>::new();
+    let add_keys = ServerAction::<AddXKeys>::new();
+    let data = Resource::new(|| (), |_| list_accounts());
+    // Reload after any change; browser only (see the Members page).
+    Effect::watch(
+        move || (verify.version().get(), disconnect.version().get(), add_keys.version().get()),
+        move |_, _, _| data.refetch(),
+        false,
+    );
+    let row_error =
+        Signal::derive(move || [action_error(verify.value()).get(), action_error(disconnect.value()).get()].into_iter().flatten().next());
+    let verified = move || {
+        verify.value().get().and_then(Result::ok).map(|row| format!("Verified {}: {}.", row.name, row.health.label().to_lowercase()))
+    };
+
+    view! {
+        <Title text="Accounts" />
+        <h1>"Accounts"</h1>
+        <FormError error=row_error />
+        <Show when=move || verified().is_some()>
+            <p class="notice" role="status">{verified}</p>
+        </Show>
+        <Suspense fallback=|| view! { <p class="hint">"Loading accounts…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <AccountsBody data=view_data verify disconnect add_keys /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn AccountsBody(
+    data: AccountsView,
+    verify: ServerAction<VerifyAccount>,
+    disconnect: ServerAction<DisconnectAccount>,
+    add_keys: ServerAction<AddXKeys>,
+) -> impl IntoView {
+    let can_manage = data.can_manage;
+    let flash = data.flash.map(|flash| {
+        let class = if flash.ok { "notice" } else { "form-error" };
+        let role = if flash.ok { "status" } else { "alert" };
+        view! { <p class=class role=role>{flash.text}</p> }
+    });
+    let buttons = if can_manage {
+        let buttons = data.connect.into_iter().map(|option| view! { <ConnectButton option /> }).collect_view();
+        view! { <div class="connect-buttons">{buttons}</div> }.into_any()
+    } else {
+        view! { <p class="hint">"Only owners and admins connect and disconnect accounts."</p> }.into_any()
+    };
+    let list = if data.accounts.is_empty() {
+        view! { <p class="hint">"No accounts yet. Connect one above to start publishing."</p> }.into_any()
+    } else {
+        let rows = data.accounts.into_iter().map(|row| view! { <AccountLine row can_manage verify disconnect /> }).collect_view();
+        view! {
+            <table class="accounts">
+                <thead>
+                    <tr>
+                        <th scope="col">"Account"</th>
+                        <th scope="col">"Platform"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Token"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Actions"</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    view! {
+        {flash}
+        {buttons}
+        {list}
+        {can_manage.then(|| view! { <XKeysForm add_keys /> })}
+    }
+}
+
+#[component]
+fn ConnectButton(option: ConnectOption) -> impl IntoView {
+    let text = format!("Connect {}", option.label);
+    if option.available {
+        // A link, not a form: the response redirects to the platform's own site, which a page's
+        // `form-action 'self'` policy would block after a form submission. `rel="external"`
+        // makes the router leave it to the browser (it is a server endpoint, not a page).
+        let href = format!("/accounts/connect/{}", option.platform.as_str());
+        let title = option.sandbox.then(|| format!("Goes to the sandbox's fake {}", option.label));
+        view! { <a class="button" href=href rel="external" title=title>{text}</a> }.into_any()
+    } else {
+        let why = format!("{} is not set up on this Crier (no client id configured).", option.label);
+        view! { <button type="button" disabled title=why>{text}</button> }.into_any()
+    }
+}
+
+fn short_date(rfc3339: &Option<String>) -> String {
+    rfc3339.as_deref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ") + " UTC").unwrap_or_else(|| "—".into())
+}
+
+#[component]
+fn AccountLine(
+    row: AccountRow,
+    can_manage: bool,
+    verify: ServerAction<VerifyAccount>,
+    disconnect: ServerAction<DisconnectAccount>,
+) -> impl IntoView {
+    let kind = match row.kind {
+        AccountKind::Profile => "",
+        AccountKind::Organization => " (organization)",
+        AccountKind::Page => " (Page)",
+    };
+    let name = match &row.handle {
+        Some(handle) => format!("{} {}{}", row.name, handle, kind),
+        None => format!("{}{}", row.name, kind),
+    };
+    let status_class = match row.health {
+        AccountHealth::Connected => "status ok",
+        AccountHealth::ExpiringSoon => "status warn",
+        AccountHealth::NeedsReauth | AccountHealth::Revoked => "status bad",
+    };
+    let token = if row.oauth1 {
+        "OAuth 1.0a keys (no expiry)".to_owned()
+    } else if row.refreshes {
+        match &row.reauth_by {
+            Some(_) => format!("Renewed automatically until {}", short_date(&row.reauth_by)),
+            None => "Renewed automatically".to_owned(),
+        }
+    } else {
+        match &row.token_expires_at {
+            Some(_) => format!("Expires {}", short_date(&row.token_expires_at)),
+            None => "Does not expire".to_owned(),
+        }
+    };
+    let verify_label = format!("Verify {}", row.name);
+    let disconnect_label = format!("Disconnect {}", row.name);
+    let (verify_id, disconnect_id) = (row.account_id.clone(), row.account_id.clone());
+    let detail = row.detail.clone().map(|d| view! { <br /><small class="hint">{d}</small> });
+    view! {
+        <tr data-account=row.account_id.clone()>
+            <td>{name}</td>
+            <td>{platform_label(row.platform)}</td>
+            <td><span class=status_class>{row.health.label()}</span>{detail}</td>
+            <td>{token}</td>
+            <td>{short_date(&row.last_used_at)}</td>
+            <td>
+                <ActionForm action=verify>
+                    <input type="hidden" name="account_id" value=verify_id />
+                    <button type="submit" class="secondary" aria-label=verify_label>"Verify"</button>
+                </ActionForm>
+                {can_manage.then(|| view! {
+                    <ActionForm action=disconnect>
+                        <input type="hidden" name="account_id" value=disconnect_id />
+                        <button type="submit" class="danger" aria-label=disconnect_label>"Disconnect"</button>
+                    </ActionForm>
+                })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn XKeysForm(add_keys: ServerAction<AddXKeys>) -> impl IntoView {
+    let error = action_error(add_keys.value());
+    let added = move || add_keys.value().get().and_then(Result::ok).map(|row| format!("Connected X account {} with its keys.", row.name));
+    view! {
+        <details class="panel">
+            <summary>"Connect X with OAuth 1.0a keys instead"</summary>
+            <p class="hint">"From the X developer portal: your app → Keys and tokens. The keys are checked with X, then stored encrypted."</p>
+            <ActionForm action=add_keys attr:class="stack">
+                <FormError error />
+                <Field label="API key" name="api_key" kind="password" autocomplete="off" error />
+                <Field label="API key secret" name="api_secret" kind="password" autocomplete="off" error />
+                <Field label="Access token" name="access_token" kind="password" autocomplete="off" error />
+                <Field label="Access token secret" name="access_token_secret" kind="password" autocomplete="off" error />
+                <div><button type="submit" disabled=move || add_keys.pending().get()>"Check and connect"</button></div>
+            </ActionForm>
+            <Show when=move || added().is_some()>
+                <p class="notice" role="status">{added}</p>
+            </Show>
+        </details>
+    }
+}
+
+/// After LinkedIn or Facebook consent: choose the profile, organizations or Pages to connect.
+#[component]
+pub fn ChooseAccountsPage() -> impl IntoView {
+    let params = use_params_map();
+    let connection_id = move || params.read().get("connection").unwrap_or_default();
+    let choose = ServerAction::<ChooseAccounts>::new();
+    let cancel = ServerAction::<CancelChoice>::new();
+    let choices = Resource::new(connection_id, connection_choices);
+    let error = action_error(choose.value());
+    view! {
+        <Title text="Choose accounts" />
+        <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match choices.await {
+                    Ok(view_data) => {
+                        let label = platform_label(view_data.platform);
+                        let intro = match view_data.platform {
+                            crier_domain::account::Platform::Facebook => "Choose the Pages Crier may post to. Each Page becomes an account with its own token.",
+                            _ => "Choose your profile and/or the organization pages you administer.",
+                        };
+                        let boxes = view_data
+                            .options
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, option)| {
+                                let id = format!("choice-{i}");
+                                let kind = match option.kind {
+                                    AccountKind::Profile => "profile",
+                                    AccountKind::Organization => "organization",
+                                    AccountKind::Page => "Page",
+                                };
+                                let text = format!("{} ({kind})", option.label);
+                                view! {
+                                    <div class="check">
+                                        <input type="checkbox" id=id.clone() name=format!("chosen[{i}]") value=option.key checked=i == 0 />
+                                        <label for=id>{text}</label>
+                                    </div>
+                                }
+                            })
+                            .collect_view();
+                        let id = connection_id();
+                        let cancel_id = id.clone();
+                        view! {
+                            <h1>{format!("Connect {label}")}</h1>
+                            <p>{intro}</p>
+                            <ActionForm action=choose attr:class="stack">
+                                <FormError error />
+                                <input type="hidden" name="connection_id" value=id />
+                                <fieldset>
+                                    <legend>{format!("{label} accounts")}</legend>
+                                    {boxes}
+                                </fieldset>
+                                <div><button type="submit" disabled=move || choose.pending().get()>"Connect selected"</button></div>
+                            </ActionForm>
+                            <ActionForm action=cancel>
+                                <input type="hidden" name="connection_id" value=cancel_id />
+                                <button type="submit" class="secondary">"Cancel"</button>
+                            </ActionForm>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! {
+                        <h1>"Connect an account"</h1>
+                        <p class="form-error" role="alert">{e.to_string()}</p>
+                        <p><a href="/accounts">"Back to Accounts"</a></p>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

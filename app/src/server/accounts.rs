@@ -1,0 +1,235 @@
+//! The Accounts page: connected accounts with their status, Verify, Disconnect, the LinkedIn /
+//! Facebook chooser after consent, and X OAuth 1.0a keys. The OAuth redirects themselves are
+//! plain HTTP endpoints (see `connections`), not server functions.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::PasswordField;
+use crate::errors::AppError;
+use crier_domain::account::{AccountHealth, AccountKind, Platform};
+
+/// One account as listed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountRow {
+    /// Crier's id (for the row's forms).
+    pub account_id: String,
+    /// Which platform.
+    pub platform: Platform,
+    /// Profile, organization or Page.
+    pub kind: AccountKind,
+    /// Display name.
+    pub name: String,
+    /// `@username` on X.
+    pub handle: Option<String>,
+    /// Health now.
+    pub health: AccountHealth,
+    /// The platform's words on a failed check.
+    pub detail: Option<String>,
+    /// When re-authorisation is due (RFC 3339), if ever.
+    pub reauth_by: Option<String>,
+    /// When the access token expires (RFC 3339), if it does.
+    pub token_expires_at: Option<String>,
+    /// Whether Crier refreshes the access token itself.
+    pub refreshes: bool,
+    /// Last publish (RFC 3339).
+    pub last_used_at: Option<String>,
+    /// Last successful Verify (RFC 3339).
+    pub last_verified_at: Option<String>,
+    /// OAuth 1.0a keys rather than a Connect button.
+    pub oauth1: bool,
+}
+
+/// A platform's Connect button.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectOption {
+    /// Which platform.
+    pub platform: Platform,
+    /// "X", "LinkedIn", "Facebook".
+    pub label: String,
+    /// Whether the button works: an app is configured, or the sandbox stands in.
+    pub available: bool,
+    /// Whether it goes to the sandbox rather than the real platform.
+    pub sandbox: bool,
+}
+
+/// A one-time message from the last redirect (connected, cancelled, expired...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash {
+    /// Good news or a problem.
+    pub ok: bool,
+    /// What to show.
+    pub text: String,
+}
+
+/// Everything the Accounts page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountsView {
+    /// The team's accounts.
+    pub accounts: Vec<AccountRow>,
+    /// One per platform.
+    pub connect: Vec<ConnectOption>,
+    /// Whether the viewer may connect and disconnect.
+    pub can_manage: bool,
+    /// The message from the last connect attempt, shown once.
+    pub flash: Option<Flash>,
+}
+
+/// The display label of a platform.
+pub fn platform_label(platform: Platform) -> &'static str {
+    match platform {
+        Platform::X => "X",
+        Platform::Linkedin => "LinkedIn",
+        Platform::Facebook => "Facebook",
+    }
+}
+
+#[cfg(feature = "ssr")]
+pub(crate) fn row(account: crier_domain::store::accounts::Account, now: chrono::DateTime<chrono::Utc>) -> AccountRow {
+    use crier_domain::account::AuthMethod;
+    let rfc = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    AccountRow {
+        account_id: account.account_id.to_string(),
+        platform: account.platform,
+        kind: account.kind,
+        health: account.health(now),
+        reauth_by: rfc(account.reauth_by()),
+        token_expires_at: rfc(account.token_expires_at),
+        refreshes: account.can_refresh,
+        last_used_at: rfc(account.last_used_at),
+        last_verified_at: rfc(account.last_verified_at),
+        oauth1: account.auth_method == AuthMethod::Oauth1,
+        detail: account.status_detail,
+        handle: account.handle,
+        name: account.name,
+    }
+}
+
+/// The team's accounts, the Connect buttons, and the pending message.
+#[server(prefix = "/api", endpoint = "accounts")]
+pub async fn list_accounts() -> Result<AccountsView, AppError> {
+    use crier_domain::store::accounts;
+
+    use super::connections::take_flash;
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    let state = state()?;
+    let now = chrono::Utc::now();
+    let rows = accounts::list(&state.pool, me.team_id).await?;
+    let connect = Platform::ALL
+        .into_iter()
+        .map(|platform| ConnectOption {
+            platform,
+            label: platform_label(platform).into(),
+            available: state.platforms.is_available(platform),
+            sandbox: state.platforms.is_sandboxed(platform),
+        })
+        .collect();
+    Ok(AccountsView {
+        accounts: rows.into_iter().map(|a| row(a, now)).collect(),
+        connect,
+        can_manage: me.role.can_manage_members(),
+        flash: take_flash().await,
+    })
+}
+
+/// Ids arrive as text and are parsed once here; a malformed id is simply not found, like another
+/// team's.
+#[cfg(feature = "ssr")]
+fn parse_account_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
+}
+
+/// "Verify": asks the platform who the token belongs to and records the answer.
+#[server(prefix = "/api", endpoint = "accounts/verify")]
+pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    let id = parse_account_id(&account_id)?;
+    let state = state()?;
+    let account = super::connections::verify(&state, me.team_id, id).await?;
+    Ok(row(account, chrono::Utc::now()))
+}
+
+/// "Disconnect": deletes the tokens (revoking them at the platform where it can), keeps history.
+#[server(prefix = "/api", endpoint = "accounts/disconnect")]
+pub async fn disconnect_account(account_id: String) -> Result<(), AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    me.require_manager().map_err(AppError::from)?;
+    let id = parse_account_id(&account_id)?;
+    let state = state()?;
+    super::connections::disconnect(&state, me.team_id, id).await
+}
+
+/// One choice after LinkedIn or Facebook consent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    /// The platform's id of the profile, organization or Page.
+    pub key: String,
+    /// Its name.
+    pub label: String,
+    /// Profile, organization or Page.
+    pub kind: AccountKind,
+}
+
+/// The chooser's content.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceView {
+    /// Which platform.
+    pub platform: Platform,
+    /// What may be connected.
+    pub options: Vec<ChoiceOption>,
+}
+
+/// What a LinkedIn or Facebook consent made available.
+#[server(prefix = "/api", endpoint = "accounts/choices")]
+pub async fn connection_choices(connection_id: String) -> Result<ChoiceView, AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    me.require_manager().map_err(AppError::from)?;
+    let id = parse_account_id(&connection_id)?;
+    super::connections::choices(&state()?, &me, id).await
+}
+
+/// Connects the chosen profile, organizations or Pages, then returns to the Accounts page.
+#[server(prefix = "/api", endpoint = "accounts/choose")]
+pub async fn choose_accounts(connection_id: String, #[server(default)] chosen: Vec<String>) -> Result<(), AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    me.require_manager().map_err(AppError::from)?;
+    let id = parse_account_id(&connection_id)?;
+    if chosen.is_empty() {
+        return Err(AppError::Fields(vec![crier_domain::FieldError::new("chosen", "Choose at least one account to connect, or cancel.")]));
+    }
+    super::connections::finish_choice(&state()?, &me, id, &chosen).await?;
+    leptos_axum::redirect("/accounts");
+    Ok(())
+}
+
+/// Abandons a connection after consent: the held tokens are deleted.
+#[server(prefix = "/api", endpoint = "accounts/choose-cancel")]
+pub async fn cancel_choice(connection_id: String) -> Result<(), AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    let id = parse_account_id(&connection_id)?;
+    super::connections::cancel_choice(&state()?, &me, id).await?;
+    leptos_axum::redirect("/accounts");
+    Ok(())
+}
+
+/// Connects an X account with OAuth 1.0a keys (developer portal → Keys and tokens).
+#[server(prefix = "/api", endpoint = "accounts/x-keys")]
+pub async fn add_x_keys(
+    api_key: PasswordField,
+    api_secret: PasswordField,
+    access_token: PasswordField,
+    access_token_secret: PasswordField,
+) -> Result<AccountRow, AppError> {
+    use super::ssr::{current_member, state};
+    let me = current_member().await?;
+    me.require_manager().map_err(AppError::from)?;
+    let state = state()?;
+    let account = super::connections::connect_x_keys(&state, &me, [api_key.0, api_secret.0, access_token.0, access_token_secret.0]).await?;
+    Ok(row(account, chrono::Utc::now()))
+}

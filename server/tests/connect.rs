@@ -1,0 +1,218 @@
+//! Connecting accounts end to end over real HTTP: the app with its sandbox platforms, a browser's
+//! cookie jar, the consent forms posted like a person would, the callbacks, the chooser, Verify,
+//! Disconnect, cancel, replayed state and cross-team ids.
+
+mod support;
+
+use std::collections::HashMap;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{Browser, TestApp, location};
+
+/// The `name`/`value` pairs of the page's hidden inputs, and its form's action.
+fn form_of(html: &str) -> (String, Vec<(String, String)>) {
+    let action = html.split("<form").nth(1).and_then(|f| f.split("action=\"").nth(1)).and_then(|a| a.split('"').next()).unwrap_or_default();
+    let hidden = html
+        .split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|tag| {
+            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
+            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")))
+        })
+        .collect();
+    (action.replace("&amp;", "&"), hidden)
+}
+
+/// Clicks "Connect {platform}", answers the sandbox consent page with `extra` fields and
+/// `decision` (authorize / cancel), follows the callback, and returns where the app sent the
+/// browser then.
+async fn connect(browser: &Browser, platform: &str, extra: &[(&str, &str)], decision: &str) -> String {
+    let start = browser.get(&format!("/accounts/connect/{platform}")).await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER, "Connect redirects to the consent page");
+    let consent_url = location(&start).unwrap();
+    assert!(consent_url.contains("/sandbox/"), "the sandbox's consent page: {consent_url}");
+    let consent = browser.client.get(&consent_url).send().await.unwrap();
+    assert_eq!(consent.status(), StatusCode::OK);
+    let html = consent.text().await.unwrap();
+    assert!(html.contains("Crier (sandbox)"), "the consent page names the app");
+    let (action, mut fields) = form_of(&html);
+    let action = if action.starts_with("http") { action } else { consent_url.split('?').next().unwrap().to_owned() };
+    fields.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    fields.push(("action".into(), decision.into()));
+    let answered = browser.client.post(&action).form(&fields).send().await.unwrap();
+    assert!(answered.status().is_redirection(), "the consent form redirects back ({})", answered.status());
+    let callback = location(&answered).unwrap();
+    assert!(callback.contains(&format!("/oauth/{platform}/callback")), "back to Crier's callback: {callback}");
+    let back = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    location(&back).unwrap()
+}
+
+async fn accounts(browser: &Browser) -> Value {
+    let response = browser.call("accounts", &[]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+fn names(view: &Value) -> Vec<String> {
+    view["accounts"].as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap().to_owned()).collect()
+}
+
+fn by_name<'a>(view: &'a Value, name: &str) -> &'a Value {
+    view["accounts"].as_array().unwrap().iter().find(|a| a["name"] == name).unwrap_or_else(|| panic!("no account {name} in {view}"))
+}
+
+#[tokio::test]
+async fn connect_x_verify_and_disconnect_through_the_sandbox() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+
+    let page = ada.page("/accounts").await;
+    for button in ["Connect X", "Connect LinkedIn", "Connect Facebook"] {
+        assert!(page.contains(button), "the page offers {button}");
+    }
+    assert!(page.contains("Sandbox"), "the sandbox badge is shown");
+
+    assert_eq!(connect(&ada, "x", &[("account", "acme_rockets")], "authorize").await, "/accounts");
+    let page = ada.page("/accounts").await;
+    assert!(page.contains("Connected X account acme_rockets."), "the outcome is shown once");
+    assert!(!ada.page("/accounts").await.contains("Connected X account"), "…and only once");
+    let view = accounts(&ada).await;
+    let x = by_name(&view, "acme_rockets");
+    assert_eq!((x["platform"].as_str(), x["health"].as_str(), x["refreshes"].as_bool()), (Some("x"), Some("connected"), Some(true)));
+
+    // No token in plain text anywhere in the database.
+    let dump: Vec<(String,)> = sqlx::query_as("select row_to_json(t)::text from platform_account t").fetch_all(&app.pool).await.unwrap();
+    let sealed: Vec<u8> = sqlx::query_scalar("select credentials from platform_account").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(dump.len(), 1);
+    assert!(sealed.len() > 60 && sealed[0] == 1, "credentials are a sealed vault value");
+
+    // Reconnecting the same X user updates the account instead of adding one.
+    connect(&ada, "x", &[("account", "acme_rockets")], "authorize").await;
+    assert_eq!(names(&accounts(&ada).await), vec!["acme_rockets"]);
+
+    let id = x["account_id"].as_str().unwrap().to_owned();
+    let verified = ada.call("accounts/verify", &[("account_id", &id)]).await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let verified: Value = verified.json().await.unwrap();
+    assert_eq!(verified["health"], "connected");
+    assert!(verified["last_verified_at"].is_string());
+
+    // Another team cannot see, verify or disconnect it.
+    let eve = app.owner("Rival", "eve@example.com").await;
+    assert!(names(&accounts(&eve).await).is_empty());
+    assert_eq!(eve.call("accounts/verify", &[("account_id", &id)]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(eve.call("accounts/disconnect", &[("account_id", &id)]).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(eve.call("accounts/verify", &[("account_id", "not-a-uuid")]).await.status(), StatusCode::NOT_FOUND);
+
+    let disconnected = ada.call("accounts/disconnect", &[("account_id", &id)]).await;
+    assert_eq!(disconnected.status(), StatusCode::OK);
+    assert!(names(&accounts(&ada).await).is_empty());
+    let (rows, tokens): (i64, i64) =
+        sqlx::query_as("select count(*), count(credentials) from platform_account").fetch_one(&app.pool).await.unwrap();
+    assert_eq!((rows, tokens), (1, 0), "history kept, tokens deleted");
+}
+
+#[tokio::test]
+async fn cancel_replay_and_roles_leave_nothing_half_saved() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+
+    assert_eq!(connect(&ada, "x", &[("account", "acme")], "cancel").await, "/accounts");
+    let page = ada.page("/accounts").await;
+    assert!(
+        page.contains("You cancelled on X&#x27;s consent page. Nothing was connected.")
+            || page.contains("You cancelled on X's consent page. Nothing was connected."),
+        "{page}"
+    );
+    let count: i64 = sqlx::query_scalar("select count(*) from platform_account").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 0);
+
+    // A callback replayed with a used state is refused.
+    let start = ada.get("/accounts/connect/x").await;
+    let consent_url = location(&start).unwrap();
+    let html = ada.client.get(&consent_url).send().await.unwrap().text().await.unwrap();
+    let (_, mut fields) = form_of(&html);
+    fields.push(("account".into(), "acme".into()));
+    fields.push(("action".into(), "authorize".into()));
+    let post_to = consent_url.split('?').next().unwrap().to_owned();
+    let callback = location(&ada.client.post(&post_to).form(&fields).send().await.unwrap()).unwrap();
+    assert_eq!(location(&ada.client.get(&callback).send().await.unwrap()).as_deref(), Some("/accounts"));
+    assert!(ada.page("/accounts").await.contains("Connected X account acme."));
+    ada.client.get(&callback).send().await.unwrap();
+    assert!(ada.page("/accounts").await.contains("That connection attempt is no longer valid"));
+    let count: i64 = sqlx::query_scalar("select count(*) from platform_account").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 1);
+
+    // A forged state never matches.
+    let forged = ada.get("/oauth/x/callback?code=abc&state=forged").await;
+    assert_eq!(location(&forged).as_deref(), Some("/accounts"));
+    assert!(ada.page("/accounts").await.contains("no longer valid"));
+
+    // Editors see accounts but cannot connect or disconnect.
+    let editor_link: Value = ada.call("create_invite", &[("email", "ed@example.com"), ("role", "editor")]).await.json().await.unwrap();
+    let token = editor_link["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let ed = app.browser();
+    let joined = ed.call("accept_invite", &[("token", &token), ("password", support::PASSWORD)]).await;
+    assert_eq!(joined.status(), StatusCode::OK, "{}", joined.text().await.unwrap());
+    let start = ed.get("/accounts/connect/x").await;
+    assert_eq!(location(&start).as_deref(), Some("/accounts"));
+    assert!(ed.page("/accounts").await.contains("Only owners and admins connect"));
+    let id = accounts(&ada).await["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    assert_eq!(ed.call("accounts/disconnect", &[("account_id", &id)]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(names(&accounts(&ed).await), vec!["acme"]);
+}
+
+#[tokio::test]
+async fn linkedin_profile_and_organization_and_facebook_pages_are_chosen() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+
+    let next = connect(&ada, "linkedin", &[("account", "ada-lovelace"), ("new_organization", "Acme Rockets")], "authorize").await;
+    assert!(next.starts_with("/accounts/choose/"), "LinkedIn goes to the chooser: {next}");
+    let connection_id = next.rsplit('/').next().unwrap().to_owned();
+    let choices: Value = ada.call("accounts/choices", &[("connection_id", &connection_id)]).await.json().await.unwrap();
+    let options: HashMap<String, String> = choices["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["kind"].as_str().unwrap().to_owned(), o["key"].as_str().unwrap().to_owned()))
+        .collect();
+    assert!(options["profile"].starts_with("urn:li:person:"), "{choices}");
+    assert!(options["organization"].starts_with("urn:li:organization:"), "{choices}");
+    assert!(ada.page(&next).await.contains("Acme Rockets"), "the chooser renders");
+    let chose = ada
+        .call(
+            "accounts/choose",
+            &[("connection_id", &connection_id), ("chosen[0]", &options["profile"]), ("chosen[1]", &options["organization"])],
+        )
+        .await;
+    assert!(chose.status().is_success() || chose.status().is_redirection(), "{}", chose.status());
+    let view = accounts(&ada).await;
+    assert_eq!(by_name(&view, "Acme Rockets")["kind"], "organization");
+    assert_eq!(view["accounts"].as_array().unwrap().len(), 2);
+    // The held grant is gone once used.
+    assert_eq!(ada.call("accounts/choices", &[("connection_id", &connection_id)]).await.status(), StatusCode::CONFLICT);
+
+    let next = connect(&ada, "facebook", &[("account", "ada.fb"), ("new_page", "Acme Page")], "authorize").await;
+    assert!(next.starts_with("/accounts/choose/"), "Facebook goes to the chooser: {next}");
+    let connection_id = next.rsplit('/').next().unwrap().to_owned();
+    let choices: Value = ada.call("accounts/choices", &[("connection_id", &connection_id)]).await.json().await.unwrap();
+    let page = choices["options"].as_array().unwrap().iter().find(|o| o["label"] == "Acme Page").expect("the Page is offered").clone();
+    let none = ada.call("accounts/choose", &[("connection_id", &connection_id)]).await;
+    assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY, "choosing nothing is a clear error");
+    ada.call("accounts/choose", &[("connection_id", &connection_id), ("chosen[0]", page["key"].as_str().unwrap())]).await;
+    let view = accounts(&ada).await;
+    let fb = by_name(&view, "Acme Page");
+    assert_eq!((fb["platform"].as_str(), fb["kind"].as_str()), (Some("facebook"), Some("page")));
+
+    for account in view["accounts"].as_array().unwrap() {
+        let id = account["account_id"].as_str().unwrap();
+        let verified = ada.call("accounts/verify", &[("account_id", id)]).await;
+        assert_eq!(verified.status(), StatusCode::OK, "verify {}", account["name"]);
+        let verified: Value = verified.json().await.unwrap();
+        assert_eq!(verified["health"], "connected", "{verified}");
+    }
+}
