@@ -197,46 +197,41 @@ async fn every_error_class_from_real_answers() {
     let e = meta.recent_posts(PAGE, &fresh_page, 5).await.value.unwrap_err();
     assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/460")));
 
-    // A bad code → NeedsReauth; a wrong app secret → Permanent.
+    // A bad code → NeedsReauth.
     let e = meta.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
     assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::NeedsReauth, Some(400), Some("100")));
     let wrong = MetaClient::new(MetaSettings::sandbox(&h.base, APP_ID.into(), SecretString::from("wrong")));
     let e = wrong.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
-    // Meta answers code 1 "Error validating client secret." (classified by crier_platforms as
-    // code 1, "API Unknown"); the secret itself is not in the error.
+    // A wrong app secret: code 1 "Error validating client secret.", which crier_platforms reads
+    // as code 1 "API Unknown" (Temporary, §3.3); platforms.md says nothing about bad secrets. The
+    // secret itself is not in the error.
     assert_eq!((e.status, e.code.as_deref(), e.message.as_str()), (Some(400), Some("1"), "Error validating client secret."));
 }
 
-/// The sandbox's Meta fake has no `DELETE /me/permissions`: a stand-in for that one endpoint,
-/// answering as Meta documents (`true`, or the 190 envelope for a bad token).
-async fn permissions_stub() -> Url {
-    use axum::http::{HeaderMap, StatusCode};
-    use axum::routing::delete;
-    async fn revoke(headers: HeaderMap) -> (StatusCode, axum::Json<serde_json::Value>) {
-        match headers.get("authorization").and_then(|v| v.to_str().ok()) {
-            Some("Bearer good-user-token") => (StatusCode::OK, axum::Json(json!(true))),
-            _ => (
-                StatusCode::BAD_REQUEST,
-                axum::Json(
-                    json!({"error": {"message": "Invalid OAuth access token - Cannot parse access token", "type": "OAuthException", "code": 190, "fbtrace_id": "Abc"}}),
-                ),
-            ),
-        }
-    }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = Url::parse(&format!("http://{}/sandbox", listener.local_addr().unwrap())).unwrap();
-    let app = axum::Router::new().route("/sandbox/meta/v26.0/me/permissions", delete(revoke));
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    base
-}
-
 #[tokio::test]
-async fn revoke_deletes_the_apps_permissions() {
-    let base = permissions_stub().await;
-    let meta = MetaClient::new(MetaSettings::sandbox(&base, APP_ID.into(), SecretString::from(APP_SECRET)));
-    assert_eq!(meta.revoke(&SecretString::from("good-user-token")).await.unwrap(), RevokeOutcome::Revoked);
-    let e = meta.revoke(&SecretString::from("bad-user-token")).await.unwrap_err();
-    assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190")));
+async fn revoke_deauthorizes_the_app_and_every_token_dies() {
+    let h = start().await;
+    let meta = client(&h);
+    let (user, page) = page_token(&h, &meta).await;
+    assert_eq!(meta.revoke(&user.access_token).await.unwrap(), RevokeOutcome::Revoked);
+
+    // The user token and the Page token got through it are refused: 190/458, "App Not Installed".
+    let e = meta.who_am_i(&user.access_token).await.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::NeedsReauth, Some(400), Some("190/458")));
+    let e = meta.publish(PAGE, &page, &message("after revoking")).await.value.unwrap_err();
+    assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::NeedsReauth, Some(400), Some("190/458")));
+    let e = meta.page(PAGE, &page).await.unwrap_err();
+    assert_eq!(e.class, ErrorClass::NeedsReauth);
+    assert!(h.sandbox.ledger().is_empty());
+    // Revoking again, or with a token Meta never issued: the token is refused.
+    for token in [user.access_token.clone(), SecretString::from("EAAnot-a-token")] {
+        let e = meta.revoke(&token).await.unwrap_err();
+        assert_eq!(e.class, ErrorClass::NeedsReauth);
+    }
+
+    // Connecting again gives working tokens.
+    let (_, page) = page_token(&h, &meta).await;
+    meta.publish(PAGE, &page, &message("connected again")).await.value.unwrap();
 }
 
 #[tokio::test]

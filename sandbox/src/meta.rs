@@ -1,5 +1,6 @@
 //! The Meta fake (Facebook Pages through the Graph API): the login dialog, the token endpoint,
-//! `/me`, `/me/accounts`, and a Page's feed, under `/meta/{version}/...` with any `vNN.N` version.
+//! `/me`, `/me/accounts`, `DELETE /me/permissions` (de-authorizing the app), and a Page's feed,
+//! under `/meta/{version}/...` with any `vNN.N` version.
 //!
 //! Bodies and statuses follow platforms.md §3 and §5; where the reference says NOT FOUND, the
 //! choice made here is noted at the spot. Every error uses Meta's envelope
@@ -103,7 +104,8 @@ struct Token {
     scope: Vec<String>,
     /// None: never expires (Page tokens from a long-lived user token).
     expires_at: Option<DateTime<Utc>>,
-    /// The error subcode when the token was invalidated (460 password changed, 467 logged out).
+    /// The error subcode when the token was invalidated (458 app removed, 460 password changed,
+    /// 467 logged out).
     invalidated: Option<u32>,
 }
 
@@ -192,9 +194,24 @@ impl MetaState {
     /// Every token of the user (and the Page tokens got through them) dies with 190/460.
     pub(crate) fn revoke_user(&mut self, user: &str) -> usize {
         let Some(id) = self.users.iter().find(|u| u.id == user || u.name == user).map(|u| u.id.clone()) else { return 0 };
+        self.invalidate(460, |t| t.user_id == id)
+    }
+
+    /// The person removes the app (`DELETE /me/permissions`): its grant and unused codes go, and
+    /// every token of that person for that app, Page tokens included, dies with 190/458 "App Not
+    /// Installed" (§3.3: "user removed app"; §3.2: de-authorizing invalidates Page tokens). Their
+    /// tokens for other apps live on.
+    fn deauthorize(&mut self, user_id: &str, app_id: &str) {
+        self.grants.remove(&(user_id.to_owned(), app_id.to_owned()));
+        self.codes.retain(|_, c| !(c.user_id == user_id && c.app_id == app_id));
+        self.invalidate(458, |t| t.user_id == user_id && t.app_id == app_id);
+    }
+
+    /// Invalidates every live token `which` picks with `subcode`; how many.
+    fn invalidate(&mut self, subcode: u32, which: impl Fn(&Token) -> bool) -> usize {
         let mut count = 0;
-        for t in self.tokens.values_mut().filter(|t| t.user_id == id && t.invalidated.is_none()) {
-            t.invalidated = Some(460);
+        for t in self.tokens.values_mut().filter(|t| t.invalidated.is_none() && which(t)) {
+            t.invalidated = Some(subcode);
             count += 1;
         }
         count
@@ -234,7 +251,7 @@ impl MetaState {
 pub(crate) fn routes() -> Router<Arc<Inner>> {
     Router::new()
         .route("/meta/{version}/{node}", get(get_node).delete(delete_node))
-        .route("/meta/{version}/{node}/{edge}", get(get_edge).post(post_edge))
+        .route("/meta/{version}/{node}/{edge}", get(get_edge).post(post_edge).delete(delete_edge))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -307,11 +324,13 @@ fn check_token(meta: &MetaState, token: Option<&str>, now: DateTime<Utc>, me: bo
     if let Some(subcode) = t.invalidated {
         let message = match subcode {
             460 => {
-                "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons."
+                "Error validating access token: The session has been invalidated because the user changed their password or Facebook has changed the session for security reasons.".to_owned()
             }
-            _ => "Error validating access token: The session is invalid because the user logged out.",
+            // §3.3 names 458 "App Not Installed" without quoting its message; this wording is the sandbox's.
+            458 => format!("Error validating access token: The user has not authorized application {}.", t.app_id),
+            _ => "Error validating access token: The session is invalid because the user logged out.".to_owned(),
         };
-        return Err(oauth_exception(190, Some(subcode), message));
+        return Err(oauth_exception(190, Some(subcode), &message));
     }
     if let Some(expires_at) = t.expires_at
         && now >= expires_at
@@ -522,6 +541,18 @@ async fn post_edge(
             }
             publish(&inner, &version, &node, &headers, &params).await
         }
+        _ => unknown_path(&node, &edge),
+    }
+}
+
+async fn delete_edge(
+    AxumState(inner): Shared,
+    Path((version, node, edge)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    match edge.as_str() {
+        "permissions" => deauthorize(&inner, &version, &node, &headers, &params).await,
         _ => unknown_path(&node, &edge),
     }
 }
@@ -810,7 +841,7 @@ async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, params: &Ha
         Err(response) => return response,
     };
     let Kind::User { long_lived } = token.kind else {
-        return oauth_exception(100, None, "(#100) Tried accessing nonexisting field (accounts) on node type (Page)");
+        return not_on_a_page("accounts");
     };
     if !token.scope.iter().any(|s| s == "pages_show_list") {
         return with_headers(permission("Requires pages_show_list permission to manage the object"), usage);
@@ -864,6 +895,31 @@ async fn page_node(inner: &Inner, version: &str, node: &str, headers: &HeaderMap
         return util::json(StatusCode::OK, &select(post_json(post), fields), usage);
     }
     with_headers(not_found(node, "get"), usage)
+}
+
+/// With a Page token, `/me` is the Page, which has no such edge.
+fn not_on_a_page(edge: &str) -> Response {
+    invalid_parameter(&format!("Tried accessing nonexisting field ({edge}) on node type (Page)"))
+}
+
+/// `DELETE /me/permissions` or `DELETE /{user-id}/permissions` with a user token: the person
+/// de-authorizes the app (see [`MetaState::deauthorize`]). Meta's User permissions reference says
+/// the answer is `true` (not in platforms.md); the sandbox answers `{"success": true}`, the shape
+/// of §3.1's delete, which clients must accept too. Removing one permission
+/// (`/permissions/{name}`) and calls with an app token are not served.
+async fn deauthorize(inner: &Inner, version: &str, node: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
+    let (token, usage) = match enter(inner, version, headers, params, node == "me").await {
+        Ok(entered) => entered,
+        Err(response) => return response,
+    };
+    if !matches!(token.kind, Kind::User { .. }) {
+        return with_headers(not_on_a_page("permissions"), usage);
+    }
+    if node != "me" && node != token.user_id {
+        return with_headers(not_found(node, "delete"), usage);
+    }
+    inner.lock().meta.deauthorize(&token.user_id, &token.app_id);
+    util::json(StatusCode::OK, &json!({"success": true}), usage)
 }
 
 fn not_found(id: &str, operation: &str) -> Response {

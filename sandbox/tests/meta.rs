@@ -17,6 +17,10 @@ const APP_NAME: &str = "Crier Meta Test";
 const SCOPES: &str = "pages_manage_posts,pages_read_engagement,pages_show_list";
 const V: &str = "v26.0";
 const PAGE: &str = "422575694827569";
+/// A second app, registered by the tests that need one.
+const OTHER_APP_ID: &str = "6543210987654321";
+const OTHER_APP_SECRET: &str = "other-s3cret";
+const OTHER_REDIRECT: &str = "http://localhost:4000/auth/facebook";
 
 async fn start() -> Harness {
     start_with(|_| {}).await
@@ -27,9 +31,13 @@ async fn start_with(tweak: impl FnOnce(&mut SandboxConfig)) -> Harness {
 }
 
 fn dialog_params() -> Vec<(&'static str, String)> {
+    dialog_params_for(APP_ID, REDIRECT)
+}
+
+fn dialog_params_for(app_id: &str, redirect: &str) -> Vec<(&'static str, String)> {
     vec![
-        ("client_id", APP_ID.into()),
-        ("redirect_uri", REDIRECT.into()),
+        ("client_id", app_id.into()),
+        ("redirect_uri", redirect.into()),
         ("state", "st4te".into()),
         ("scope", SCOPES.into()),
         ("response_type", "code".into()),
@@ -46,14 +54,19 @@ impl Harness {
     }
 
     async fn submit(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
-        let mut form = dialog_params();
+        self.submit_to(APP_ID, REDIRECT, extra).await
+    }
+
+    /// Submits `app_id`'s login dialog with `extra` fields; the query it redirects back with.
+    async fn submit_to(&self, app_id: &str, redirect: &str, extra: &[(&str, &str)]) -> HashMap<String, String> {
+        let mut form = dialog_params_for(app_id, redirect);
         for (k, v) in extra {
             form.push((k, (*v).to_owned()));
         }
         let response = self.http.post(self.url("/dialog/oauth")).form(&form).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FOUND);
         let location = response.headers()["location"].to_str().unwrap().to_owned();
-        assert!(location.starts_with(REDIRECT), "{location}");
+        assert!(location.starts_with(redirect), "{location}");
         query_of(&location)
     }
 
@@ -68,8 +81,29 @@ impl Harness {
     }
 
     async fn exchange(&self, code: &str, redirect: &str) -> reqwest::Response {
-        let params = [("client_id", APP_ID), ("redirect_uri", redirect), ("client_secret", APP_SECRET), ("code", code)];
+        self.exchange_for(APP_ID, APP_SECRET, code, redirect).await
+    }
+
+    async fn exchange_for(&self, app_id: &str, secret: &str, code: &str, redirect: &str) -> reqwest::Response {
+        let params = [("client_id", app_id), ("redirect_uri", redirect), ("client_secret", secret), ("code", code)];
         self.http.get(self.url("/oauth/access_token")).query(&params).send().await.unwrap()
+    }
+
+    /// A short-lived user token for `account` through the second app (registered here).
+    async fn other_app_token(&self, account: &str) -> String {
+        self.sandbox.register_meta_app(OTHER_APP_ID, OTHER_APP_SECRET, OTHER_REDIRECT, "Other App");
+        let query = self.submit_to(OTHER_APP_ID, OTHER_REDIRECT, &[("account", account), ("action", "authorize"), ("page", PAGE)]).await;
+        let response = self.exchange_for(OTHER_APP_ID, OTHER_APP_SECRET, &query["code"], OTHER_REDIRECT).await;
+        body_of(response).await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `DELETE /me/permissions` (or `/{node}/permissions`) with `token`.
+    async fn deauthorize(&self, node: &str, token: &str) -> reqwest::Response {
+        self.http.delete(self.url(&format!("/{node}/permissions"))).bearer_auth(token).send().await.unwrap()
+    }
+
+    async fn me(&self, token: &str) -> reqwest::Response {
+        self.http.get(self.url("/me")).bearer_auth(token).send().await.unwrap()
     }
 
     async fn long_lived(&self, short: &str) -> reqwest::Response {
@@ -244,6 +278,68 @@ async fn invalid_and_revoked_tokens_are_190() {
     assert_eq!(h.control("/control/meta/expire-token", json!({"access_token": user})).await.status(), StatusCode::OK);
     let body = assert_graph_error(h.accounts(&user).await, StatusCode::BAD_REQUEST, 190, Some(463)).await;
     assert!(body["error"]["message"].as_str().unwrap().starts_with("Error validating access token: Session has expired on"));
+}
+
+#[tokio::test]
+async fn deleting_permissions_kills_that_persons_tokens_for_that_app_only() {
+    let h = start().await;
+    let short = h.user_token("Sandbox User").await;
+    let long = body_of(h.long_lived(&short).await).await["access_token"].as_str().unwrap().to_owned();
+    let accounts = body_of(h.accounts(&long).await).await;
+    let page_token = accounts["data"][0]["access_token"].as_str().unwrap().to_owned();
+    let other_app = h.other_app_token("Sandbox User").await;
+    let other_person = h.page_token("Someone Else").await;
+
+    let response = h.deauthorize("me", &long).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(body_of(response).await, json!({"success": true}));
+
+    // The user tokens (short- and long-lived) and the Page token derived from them: 190/458.
+    for token in [&short, &long] {
+        let body = assert_graph_error(h.me(token).await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("Error validating access token:"), "{body}");
+        assert_eq!(body["error"]["type"], "OAuthException");
+    }
+    assert_graph_error(h.publish(&page_token, "after removing the app").await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+    assert_graph_error(h.long_lived(&short).await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+    assert_graph_error(h.deauthorize("me", &long).await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+    assert!(h.sandbox.ledger().is_empty());
+
+    // The same person's token for another app, and another person's token for this app, live on.
+    assert_eq!(h.me(&other_app).await.status(), StatusCode::OK);
+    assert_eq!(h.publish(&other_person, "still connected").await.status(), StatusCode::OK);
+    // The Page token would never have expired; it stays dead.
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    assert_graph_error(h.publish(&page_token, "a day later").await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+    // Logging in again authorizes the app afresh.
+    let again = h.page_token("Sandbox User").await;
+    assert_eq!(h.publish(&again, "connected again").await.status(), StatusCode::OK);
+    assert_eq!(h.sandbox.ledger().len(), 2);
+}
+
+#[tokio::test]
+async fn deleting_permissions_needs_the_persons_own_user_token() {
+    let h = start().await;
+    assert_graph_error(h.http.delete(h.url("/me/permissions")).send().await.unwrap(), StatusCode::BAD_REQUEST, 2500, None).await;
+    // With a Page token, /me is the Page: no permissions edge, and nothing is revoked.
+    let page_token = h.page_token("Sandbox User").await;
+    assert_graph_error(h.deauthorize("me", &page_token).await, StatusCode::BAD_REQUEST, 100, None).await;
+    assert_eq!(h.publish(&page_token, "still works").await.status(), StatusCode::OK);
+
+    // `/{user-id}/permissions` works for the token's own person only.
+    let user = h.user_token("Sandbox User").await;
+    let someone_else = body_of(h.me(&h.user_token("Someone Else").await).await).await["id"].as_str().unwrap().to_owned();
+    assert_graph_error(h.deauthorize(&someone_else, &user).await, StatusCode::BAD_REQUEST, 100, Some(33)).await;
+    // A code from before the app was removed cannot be exchanged afterwards.
+    let pending = h.code("Sandbox User", &[PAGE]).await;
+    let own = body_of(h.me(&user).await).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(h.deauthorize(&own, &user).await.status(), StatusCode::OK);
+    assert_graph_error(h.publish(&page_token, "gone").await, StatusCode::BAD_REQUEST, 190, Some(458)).await;
+    assert_graph_error(h.exchange(&pending, REDIRECT).await, StatusCode::BAD_REQUEST, 100, None).await;
+    // Other edges cannot be deleted.
+    let user = h.user_token("Sandbox User").await;
+    let response = h.http.delete(h.url("/me/accounts")).bearer_auth(&user).send().await.unwrap();
+    assert_graph_error(response, StatusCode::BAD_REQUEST, 2500, None).await;
 }
 
 // ---------------------------------------------------------------------------------------------
