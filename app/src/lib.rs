@@ -18,6 +18,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::shell::SignedInShell;
 use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
+use crate::pages::compose::ComposePage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
     placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
@@ -69,7 +70,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/invite/:token") ssr=SsrMode::Async view=InvitePage />
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
-                    <Route path=path!("/compose") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Compose" what="Composing, scheduling and publishing posts" /> } />
+                    <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />

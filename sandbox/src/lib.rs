@@ -31,6 +31,7 @@
 //! | `GET /meta/{v}/me`, `GET /meta/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /meta/{v}/{page_id}/feed` | publish / recent posts |
 //! | `GET`/`DELETE /meta/{v}/{id}` | a Page or post / delete a post |
+//! | `DELETE /meta/{v}/me/permissions` | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,meta}/apps` | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Meta also `{"created_then_500": N}`) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |

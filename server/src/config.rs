@@ -648,6 +648,45 @@ mod tests {
     }
 
     #[test]
+    fn platform_settings_are_parsed_and_each_problem_names_its_variable() {
+        let parse = |f: fn(&mut PlatformArgs)| {
+            let mut args = PlatformArgs::default();
+            f(&mut args);
+            PlatformConfig::parse(&args)
+        };
+        let none = parse(|_| {}).unwrap();
+        assert!(none.x.is_none() && none.linkedin.is_none() && none.meta.is_none() && none.sandbox.is_none());
+        assert!(!none.any_real_app());
+
+        let x = parse(|a| {
+            a.x_client_id = Some(" abc ".into());
+            a.x_client_secret = Some(SecretString::from("s3cret".to_owned()));
+            a.x_api_url = Some("http://127.0.0.1:9/x".into());
+            a.sandbox = Some("0".into());
+            a.linkedin_version = Some("202604".into());
+            a.meta_graph_version = Some("v25.0".into());
+        })
+        .unwrap();
+        let app = x.x.as_ref().unwrap();
+        assert_eq!((app.client_id.as_str(), app.api_url.as_ref().map(Url::as_str)), ("abc", Some("http://127.0.0.1:9/x")));
+        assert_eq!(
+            (x.sandbox, x.linkedin_version.as_deref(), x.meta_graph_version.as_deref()),
+            (Some(false), Some("202604"), Some("v25.0"))
+        );
+        assert!(x.any_real_app());
+        assert!(!format!("{x:?}").contains("s3cret"), "Debug hides the client secret");
+
+        let variable = |f: fn(&mut PlatformArgs)| parse(f).unwrap_err().variable;
+        assert_eq!(variable(|a| a.x_client_id = Some("id".into())), "CRIER_X_CLIENT_SECRET");
+        assert_eq!(variable(|a| a.meta_client_secret = Some(SecretString::from("s".to_owned()))), "CRIER_META_CLIENT_ID");
+        assert_eq!(variable(|a| a.linkedin_token_url = Some("ftp://x".into())), "CRIER_LINKEDIN_TOKEN_URL");
+        assert_eq!(variable(|a| a.linkedin_version = Some("2026-01".into())), "CRIER_LINKEDIN_VERSION");
+        assert_eq!(variable(|a| a.linkedin_version = Some("202613".into())), "CRIER_LINKEDIN_VERSION");
+        assert_eq!(variable(|a| a.meta_graph_version = Some("26".into())), "CRIER_META_GRAPH_VERSION");
+        assert_eq!(variable(|a| a.sandbox = Some("maybe".into())), "CRIER_SANDBOX");
+    }
+
+    #[test]
     fn https_public_url_makes_cookies_secure() {
         let web = WebConfig::parse(&web("127.0.0.1:3000", Some("https://crier.example.com/"))).unwrap();
         assert!(web.cookies_secure());

@@ -419,3 +419,30 @@ async fn import_env_connects_x_keys_and_rotate_key_reseals_them() {
     let with_old = String::from_utf8_lossy(&run_blocking(check(key(1))).await.stdout).into_owned();
     assert!(with_old.contains("1 account(s) could not be decrypted"), "{with_old}");
 }
+
+#[tokio::test]
+async fn sandbox_runs_alone_and_takes_app_registrations() {
+    let mut command = crier();
+    command.args(["sandbox", "--addr", "127.0.0.1:0"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut child: Child = command.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("crier: sandbox serving at ").unwrap_or_else(|| panic!("announces its URL: {line}")).to_owned();
+    assert!(base.ends_with("/sandbox"), "{base}");
+
+    let http = reqwest::Client::new();
+    let registered = http
+        .post(format!("{base}/control/x/apps"))
+        .json(&serde_json::json!({"client_id": "bench", "client_secret": "s", "redirect_uri": "http://127.0.0.1:1/cb", "name": "Bench"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success(), "{}", registered.status());
+    let consent = http.get(format!("{base}/x/i/oauth2/authorize?response_type=code&client_id=bench&redirect_uri=http%3A%2F%2F127.0.0.1%3A1%2Fcb&scope=tweet.read&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGKSC5DqDg&code_challenge_method=S256")).send().await.unwrap();
+    assert_eq!(consent.status(), StatusCode::OK);
+    assert!(consent.text().await.unwrap().contains("Bench"));
+    let ledger = http.get(format!("{base}/control/ledger")).send().await.unwrap();
+    assert_eq!(ledger.status(), StatusCode::OK);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -216,3 +216,136 @@ async fn linkedin_profile_and_organization_and_facebook_pages_are_chosen() {
         assert_eq!(verified["health"], "connected", "{verified}");
     }
 }
+
+#[tokio::test]
+async fn with_a_configured_app_connect_goes_to_that_platform_and_the_sandbox_stays_off() {
+    use crier::config::{PlatformArgs, WebArgs};
+    use secrecy::SecretString;
+
+    // Stands in for the real X: a sandbox on its own port, reached only through the configured URLs.
+    let (platform, fake_x) = crier_sandbox::Sandbox::serve_local(crier_sandbox::SandboxConfig::default()).await.unwrap();
+    let platforms = PlatformArgs {
+        x_client_id: Some("real-app".into()),
+        x_client_secret: Some(SecretString::from("real-secret".to_owned())),
+        x_authorize_url: Some(format!("{platform}/x/i/oauth2/authorize")),
+        x_token_url: Some(format!("{platform}/x/2/oauth2/token")),
+        x_api_url: Some(format!("{platform}/x")),
+        ..PlatformArgs::default()
+    };
+    let app = TestApp::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), platforms, ..WebArgs::default() }).await;
+    fake_x.register_x_app("real-app", "real-secret", &format!("{}/oauth/x/callback", app.base), "Acme's Crier");
+    let ada = app.owner("Acme", "ada@example.com").await;
+
+    let page = ada.page("/accounts").await;
+    assert!(!page.contains("sandbox-badge"), "no sandbox badge with a real app configured");
+    assert!(page.contains("LinkedIn and Facebook are not set up on this Crier"), "unconfigured platforms say why their button is off");
+    assert_eq!(ada.get("/sandbox/control/ledger").await.status(), StatusCode::NOT_FOUND, "the sandbox is not mounted");
+
+    let start = ada.get("/accounts/connect/x").await;
+    let consent = location(&start).unwrap();
+    assert!(consent.starts_with(&format!("{platform}/x/i/oauth2/authorize?")), "to the configured platform: {consent}");
+    assert!(consent.contains("client_id=real-app") && consent.contains("code_challenge_method=S256"), "{consent}");
+    let html = ada.client.get(&consent).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Acme&#39;s Crier") || html.contains("Acme's Crier"));
+    let (_, mut fields) = form_of(&html);
+    fields.push(("account".into(), "acme_real".into()));
+    fields.push(("action".into(), "authorize".into()));
+    let callback = location(&ada.client.post(consent.split('?').next().unwrap()).form(&fields).send().await.unwrap()).unwrap();
+    assert!(callback.starts_with(&format!("{}/oauth/x/callback?", app.base)));
+    assert_eq!(location(&ada.client.get(&callback).send().await.unwrap()).as_deref(), Some("/accounts"));
+    assert_eq!(names(&accounts(&ada).await), vec!["acme_real"]);
+
+    let linkedin = ada.get("/accounts/connect/linkedin").await;
+    assert_eq!(location(&linkedin).as_deref(), Some("/accounts"));
+    assert!(ada.page("/accounts").await.contains("CRIER_LINKEDIN_CLIENT_ID"), "the refusal names the setting");
+}
+
+#[tokio::test]
+async fn x_oauth1_keys_are_checked_then_stored_sealed() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    let registered = ada
+        .client
+        .post(format!("{}/sandbox/control/x/oauth1-credentials", app.base))
+        .json(&serde_json::json!({
+            "consumer_key": "ck-acme-0001", "consumer_secret": "cs-acme-secret-0001",
+            "access_token": "at-acme-token-0001", "token_secret": "ts-acme-secret-0001", "username": "acme_keys"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success());
+    let keys = |secret: &'static str| {
+        [
+            ("api_key", "ck-acme-0001"),
+            ("api_secret", "cs-acme-secret-0001"),
+            ("access_token", "at-acme-token-0001"),
+            ("access_token_secret", secret),
+        ]
+    };
+
+    let blank =
+        ada.call("accounts/x-keys", &[("api_key", ""), ("api_secret", ""), ("access_token", " "), ("access_token_secret", "x")]).await;
+    assert_eq!(blank.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = support::field_errors(&blank.json().await.unwrap());
+    assert_eq!(fields.len(), 3, "every empty key is named: {fields:?}");
+
+    let wrong = ada.call("accounts/x-keys", &keys("not-the-secret")).await;
+    assert_eq!(wrong.status(), StatusCode::CONFLICT);
+    assert!(wrong.text().await.unwrap().contains("X refused these keys"));
+    assert!(names(&accounts(&ada).await).is_empty(), "refused keys store nothing");
+
+    let added = ada.call("accounts/x-keys", &keys("ts-acme-secret-0001")).await;
+    assert_eq!(added.status(), StatusCode::OK);
+    let view = accounts(&ada).await;
+    let account = by_name(&view, "acme_keys");
+    assert_eq!((account["oauth1"].as_bool(), account["health"].as_str()), (Some(true), Some("connected")));
+    let verified: Value =
+        ada.call("accounts/verify", &[("account_id", account["account_id"].as_str().unwrap())]).await.json().await.unwrap();
+    assert_eq!(verified["health"], "connected");
+    let dump: Vec<(String,)> = sqlx::query_as("select row_to_json(t)::text from platform_account t").fetch_all(&app.pool).await.unwrap();
+    for secret in ["cs-acme-secret-0001", "at-acme-token-0001", "ts-acme-secret-0001", "ck-acme-0001"] {
+        assert!(!dump[0].0.contains(secret), "{secret} in plain text");
+    }
+}
+
+#[tokio::test]
+async fn verify_refreshes_an_expired_x_token_and_reports_a_revoked_one() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    connect(&ada, "x", &[("account", "acme_refresh")], "authorize").await;
+    let id = accounts(&ada).await["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    let sealed = || async {
+        sqlx::query_as::<_, (Vec<u8>, chrono::DateTime<chrono::Utc>)>("select credentials, token_expires_at from platform_account")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+
+    // Two hours later (as far as Crier knows): Verify refreshes first, and stores the rotated tokens.
+    sqlx::query("update platform_account set token_expires_at = now() - interval '1 minute'").execute(&app.pool).await.unwrap();
+    let (before, _) = sealed().await;
+    let verified: Value = ada.call("accounts/verify", &[("account_id", &id)]).await.json().await.unwrap();
+    assert_eq!(verified["health"], "connected", "{verified}");
+    let (after, expires) = sealed().await;
+    assert_ne!(before, after, "new tokens were sealed and stored");
+    assert!(expires > chrono::Utc::now() + chrono::TimeDelta::minutes(100), "the new access token lives about two hours");
+
+    // The member revokes the app at X: Verify says so and keeps the account for reconnecting.
+    let user_id: Value = ada.client.get(format!("{}/sandbox/control/ledger", app.base)).send().await.unwrap().json().await.unwrap();
+    assert!(user_id.is_array());
+    let external_id: String = sqlx::query_scalar("select external_id from platform_account").fetch_one(&app.pool).await.unwrap();
+    let revoked = ada
+        .client
+        .post(format!("{}/sandbox/control/x/revoke-user", app.base))
+        .json(&serde_json::json!({"user_id": external_id}))
+        .send()
+        .await
+        .unwrap();
+    assert!(revoked.status().is_success());
+    let verified: Value = ada.call("accounts/verify", &[("account_id", &id)]).await.json().await.unwrap();
+    assert_eq!(verified["health"], "needs_reauth", "{verified}");
+    assert!(verified["detail"].is_string(), "the platform's words are shown: {verified}");
+    let page = ada.page("/accounts").await;
+    assert!(page.contains("Needs re-auth"));
+}

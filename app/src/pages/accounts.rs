@@ -62,8 +62,20 @@ fn AccountsBody(
         view! { <p class=class role=role>{flash.text}</p> }
     });
     let buttons = if can_manage {
+        let missing: Vec<_> = data.connect.iter().filter(|o| !o.available).map(|o| o.label.clone()).collect();
+        let missing = (!missing.is_empty()).then(|| {
+            view! {
+                <p class="hint">
+                    {format!(
+                        "{} {} not set up on this Crier: an administrator sets the platform's client id and secret (see the README's configuration table).",
+                        missing.join(" and "),
+                        if missing.len() == 1 { "is" } else { "are" },
+                    )}
+                </p>
+            }
+        });
         let buttons = data.connect.into_iter().map(|option| view! { <ConnectButton option /> }).collect_view();
-        view! { <div class="connect-buttons">{buttons}</div> }.into_any()
+        view! { <div class="connect-buttons">{buttons}</div> {missing} }.into_any()
     } else {
         view! { <p class="hint">"Only owners and admins connect and disconnect accounts."</p> }.into_any()
     };

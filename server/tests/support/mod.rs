@@ -42,7 +42,7 @@ impl TestApp {
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let web = WebConfig::parse(&args).unwrap();
         let vault = crier::vault::open(&database.pool, &KeyRing::ephemeral()).await.expect("the vault opens");
-        // Sandbox on unless the test configures platforms (the embedded default's behaviour).
+        // As with the embedded database: the sandbox is on unless the test configures a platform.
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let (stop, stopped) = oneshot::channel::<()>();
