@@ -349,3 +349,27 @@ async fn verify_refreshes_an_expired_x_token_and_reports_a_revoked_one() {
     let page = ada.page("/accounts").await;
     assert!(page.contains("Needs re-auth"));
 }
+
+#[tokio::test]
+async fn a_callback_must_come_back_to_the_session_that_started_it() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    // The same person, signed in from a second browser.
+    let other = app.browser();
+    assert_eq!(other.log_in("ada@example.com", support::PASSWORD, None).await.status(), StatusCode::OK);
+
+    let consent_url = location(&ada.get("/accounts/connect/x").await).unwrap();
+    let html = ada.client.get(&consent_url).send().await.unwrap().text().await.unwrap();
+    let (_, mut fields) = form_of(&html);
+    fields.push(("account".into(), "acme".into()));
+    fields.push(("action".into(), "authorize".into()));
+    let callback = location(&ada.client.post(consent_url.split('?').next().unwrap()).form(&fields).send().await.unwrap()).unwrap();
+
+    assert_eq!(location(&other.client.get(&callback).send().await.unwrap()).as_deref(), Some("/accounts"));
+    assert!(other.page("/accounts").await.contains("no longer valid"));
+    let count: i64 = sqlx::query_scalar("select count(*) from platform_account").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 0, "nothing connected from the other session");
+    // …and the attempt is burnt for the session that started it, too.
+    ada.client.get(&callback).send().await.unwrap();
+    assert!(ada.page("/accounts").await.contains("no longer valid"));
+}

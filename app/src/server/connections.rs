@@ -24,6 +24,7 @@ use super::accounts::{ChoiceOption, ChoiceView, Flash, platform_label};
 use super::ssr::session;
 use crate::errors::AppError;
 use crate::state::AppState;
+use tower_sessions::Session;
 
 const SESSION_FLASH_KEY: &str = "accounts_flash";
 
@@ -129,8 +130,19 @@ fn platform_name(e: &PlatformError) -> &'static str {
     }
 }
 
-/// "Connect …": records the attempt and returns where to send the browser.
-pub async fn start(state: &AppState, member: &Member, platform: Platform) -> Result<Url, ConnectProblem> {
+/// Session key listing the connections this browser session started: a callback must come back
+/// to the session that started it (not merely to the same person signed in elsewhere).
+const SESSION_CONNECTIONS_KEY: &str = "oauth_connections";
+/// A person rarely has more than one consent page open; older attempts simply expire.
+const SESSION_CONNECTIONS_KEPT: usize = 5;
+
+async fn session_connections(session: &Session) -> Vec<Uuid> {
+    session.get::<Vec<Uuid>>(SESSION_CONNECTIONS_KEY).await.ok().flatten().unwrap_or_default()
+}
+
+/// "Connect …": records the attempt, binds it to this browser session, and returns where to send
+/// the browser.
+pub async fn start(state: &AppState, session: &Session, member: &Member, platform: Platform) -> Result<Url, ConnectProblem> {
     if !member.role.can_manage_members() {
         return Err(ConnectProblem::Forbidden);
     }
@@ -141,7 +153,13 @@ pub async fn start(state: &AppState, member: &Member, platform: Platform) -> Res
         Platform::Facebook => state.platforms.meta.as_ref().map(|c| c.start_authorization(&redirect)),
     }
     .ok_or(ConnectProblem::Unavailable(platform))?;
-    oauth_connections::begin(&state.pool, &state.vault, member, platform, &begun.state, begun.pkce_verifier.as_ref()).await?;
+    let connection_id =
+        oauth_connections::begin(&state.pool, &state.vault, member, platform, &begun.state, begun.pkce_verifier.as_ref()).await?;
+    let mut mine = session_connections(session).await;
+    mine.push(connection_id);
+    let excess = mine.len().saturating_sub(SESSION_CONNECTIONS_KEPT);
+    mine.drain(..excess);
+    session.insert(SESSION_CONNECTIONS_KEY, mine).await.map_err(|e| ConnectProblem::App(internal(e)))?;
     Ok(begun.url)
 }
 
@@ -171,6 +189,7 @@ pub enum CallbackNext {
 /// `/oauth/{platform}/callback`.
 pub async fn callback(
     state: &AppState,
+    session: &Session,
     member: &Member,
     platform: Platform,
     params: CallbackParams,
@@ -185,6 +204,14 @@ pub async fn callback(
         oauth_connections::finish(&state.pool, member, called_back.connection_id).await.ok();
         result
     };
+    let mut mine = session_connections(session).await;
+    let started_here = mine.contains(&called_back.connection_id);
+    mine.retain(|id| *id != called_back.connection_id);
+    let _ = session.insert(SESSION_CONNECTIONS_KEY, mine).await;
+    if !started_here {
+        // Started in another session (another browser, or a link someone was sent): burnt, refused.
+        return finish(Err(ConnectProblem::Expired)).await;
+    }
     if let Some(error) = params.error.as_deref() {
         // X and Facebook say `access_denied` (Facebook adds `error_reason=user_denied`); LinkedIn
         // says `user_cancelled_authorize` or, on its sign-in page, `user_cancelled_login`.

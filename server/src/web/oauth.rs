@@ -24,7 +24,7 @@ pub(super) async fn connect(
     Path(platform): Path<String>,
 ) -> Response {
     let Ok(platform) = platform.parse::<Platform>() else { return back_to_accounts() };
-    match connections::start(&state, &member, platform).await {
+    match connections::start(&state, &session, &member, platform).await {
         // 303: the browser must GET the consent page.
         Ok(url) => Redirect::to(url.as_str()).into_response(),
         Err(problem) => {
@@ -43,7 +43,7 @@ pub(super) async fn callback(
     Query(params): Query<CallbackParams>,
 ) -> Response {
     let Ok(platform) = platform.parse::<Platform>() else { return back_to_accounts() };
-    match connections::callback(&state, &member, platform, params).await {
+    match connections::callback(&state, &session, &member, platform, params).await {
         Ok(CallbackNext::Choose(connection_id)) => Redirect::to(&format!("/accounts/choose/{connection_id}")).into_response(),
         Ok(CallbackNext::Accounts(flash)) => {
             connections::set_flash_on(&session, flash.ok, flash.text).await;
