@@ -18,6 +18,7 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::shell::SignedInShell;
 use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
+use crate::pages::audit::AuditPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
@@ -74,7 +75,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
-                    <Route path=path!("/audit") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Audit" what="The audit trail" /> } />
+                    <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
                 </ParentRoute>

@@ -373,3 +373,38 @@ async fn a_callback_must_come_back_to_the_session_that_started_it() {
     ada.client.get(&callback).send().await.unwrap();
     assert!(ada.page("/accounts").await.contains("no longer valid"));
 }
+
+#[tokio::test]
+async fn the_audit_page_lists_account_and_member_actions_for_the_team_only() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    connect(&ada, "x", &[("account", "acme_audit")], "authorize").await;
+    let id = accounts(&ada).await["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    ada.call("accounts/disconnect", &[("account_id", &id)]).await;
+    ada.call("create_invite", &[("email", "ed@example.com"), ("role", "editor")]).await;
+
+    let rows: Value = ada.call("audit", &[]).await.json().await.unwrap();
+    let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["member_invited", "account_disconnected", "account_connected"], "{rows}");
+    assert_eq!(rows[1]["actor"], "ada@example.com");
+    assert_eq!(rows[1]["entity_id"], id.as_str());
+    assert!(rows[1]["details"].as_str().unwrap().contains("\"platform\":\"x\""));
+
+    let filtered: Value = ada.call("audit", &[("entity", "account"), ("action", "account_connected")]).await.json().await.unwrap();
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    let bad = ada.call("audit", &[("from", "21/11/2026")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(support::field_errors(&bad.json().await.unwrap())["from"].contains("YYYY-MM-DD"));
+
+    let page = ada.page("/audit?entity=account").await;
+    assert!(page.contains("account_disconnected") && !page.contains("member_invited"), "the page filters by its query");
+
+    let eve = app.owner("Rival", "eve@example.com").await;
+    let theirs: Value = eve.call("audit", &[]).await.json().await.unwrap();
+    assert_eq!(theirs, serde_json::json!([]), "another team sees none of Acme's events");
+    assert!(eve.log_out().await.status().is_success());
+    assert_eq!(eve.log_in("eve@example.com", support::PASSWORD, None).await.status(), StatusCode::OK);
+    let theirs: Value = eve.call("audit", &[]).await.json().await.unwrap();
+    assert_eq!(theirs.as_array().unwrap().len(), 1, "only Eve's own login: {theirs}");
+    assert_eq!((theirs[0]["action"].as_str(), theirs[0]["actor"].as_str()), (Some("login_succeeded"), Some("eve@example.com")));
+}

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod accounts;
+pub mod audit;
 pub mod compose;
 pub mod dashboard;
 pub mod invite;

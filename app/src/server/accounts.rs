@@ -159,7 +159,7 @@ pub async fn disconnect_account(account_id: String) -> Result<(), AppError> {
     me.require_manager().map_err(AppError::from)?;
     let id = parse_account_id(&account_id)?;
     let state = state()?;
-    super::connections::disconnect(&state, me.team_id, id).await
+    super::connections::disconnect(&state, &me, id).await
 }
 
 /// One choice after LinkedIn or Facebook consent.

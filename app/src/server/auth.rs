@@ -68,6 +68,18 @@ pub async fn log_in(email: String, password: PasswordField, next: Option<String>
     match login::log_in(&pool()?, &email, password.0.into(), &client_addr).await {
         Ok(member) => {
             sign_in(&member).await?;
+            use crier_domain::store::audit::{self, Actor};
+            let metadata = serde_json::json!({ "client_addr": client_addr });
+            audit::record_after(
+                &pool()?,
+                member.team_id,
+                Actor::User(member.user_id),
+                "login_succeeded",
+                "member",
+                Some(&member.user_id.to_string()),
+                metadata,
+            )
+            .await;
             redirect(&safe_next(next.as_deref()));
             Ok(())
         }

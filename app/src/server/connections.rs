@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use crier_clients::{XAuth, XUser};
 use crier_domain::account::{AccountKind, Platform};
 use crier_domain::store::accounts::{self, Account, CheckOutcome, Credentials, NewAccount};
+use crier_domain::store::audit::{self, Actor};
 use crier_domain::store::{Member, oauth_connections};
 use crier_platforms::{ErrorClass, PlatformError};
 use secrecy::{ExposeSecret, SecretString};
@@ -254,6 +255,7 @@ pub async fn callback(
                     },
                 )
                 .await?;
+                audit_account(&state.pool, member.team_id, Actor::User(member.user_id), "account_connected", &account).await;
                 Ok::<_, ConnectProblem>(CallbackNext::Accounts(Flash { ok: true, text: format!("Connected X account {}.", account.name) }))
             }
             .await;
@@ -431,6 +433,7 @@ pub async fn finish_choice(state: &AppState, member: &Member, connection_id: Uui
             },
         )
         .await?;
+        audit_account(&state.pool, member.team_id, Actor::User(member.user_id), "account_connected", &account).await;
         names.push(account.name);
     }
     if names.is_empty() {
@@ -514,7 +517,17 @@ pub async fn verify(state: &AppState, team_id: Uuid, account_id: Uuid) -> Result
             )));
         }
     };
-    Ok(accounts::record_check(&state.pool, team_id, account_id, &outcome).await?)
+    let checked = accounts::record_check(&state.pool, team_id, account_id, &outcome).await?;
+    if let CheckOutcome::NeedsReauth(_) = outcome {
+        audit_account(&state.pool, team_id, Actor::System, "account_needs_reauth", &checked).await;
+    }
+    Ok(checked)
+}
+
+/// Records an account event: the account's id, platform and kind (never a token).
+async fn audit_account(pool: &sqlx::PgPool, team_id: Uuid, actor: Actor, action: &str, account: &Account) {
+    let metadata = serde_json::json!({ "platform": account.platform, "kind": account.kind, "external_id": account.external_id });
+    audit::record_after(pool, team_id, actor, action, "account", Some(&account.account_id.to_string()), metadata).await;
 }
 
 fn unavailable(platform: Platform) -> AppError {
@@ -560,8 +573,10 @@ async fn refresh_if_expired(
 
 /// "Disconnect": deletes the tokens first (what the team asked for), then revokes them at the
 /// platform where it can; a failed revoke is logged, not shown as a failure.
-pub async fn disconnect(state: &AppState, team_id: Uuid, account_id: Uuid) -> Result<(), AppError> {
+pub async fn disconnect(state: &AppState, member: &Member, account_id: Uuid) -> Result<(), AppError> {
+    let team_id = member.team_id;
     let (account, credentials) = accounts::disconnect(&state.pool, &state.vault, team_id, account_id).await?;
+    audit_account(&state.pool, team_id, Actor::User(member.user_id), "account_disconnected", &account).await;
     let p = &state.platforms;
     let revoked = match (credentials, account.platform) {
         (Some(Credentials::OAuth2 { access_token, refresh_token }), Platform::X) => match &p.x {
@@ -628,7 +643,7 @@ pub async fn connect_x_oauth1(
         _ => AppError::Refused(format!("X could not be reached to check these keys ({}). Try again in a moment.", e.message)),
     })?;
     let (pool, vault) = state_or_client.store();
-    Ok(accounts::connect(
+    let account = accounts::connect(
         pool,
         vault,
         team_id,
@@ -646,7 +661,10 @@ pub async fn connect_x_oauth1(
             scopes: Vec::new(),
         },
     )
-    .await?)
+    .await?;
+    let actor = connected_by.map(Actor::User).unwrap_or(Actor::System);
+    audit_account(pool, team_id, actor, "account_connected", &account).await;
+    Ok(account)
 }
 
 /// The client's form of stored OAuth 1.0a keys.

@@ -104,6 +104,7 @@ pub async fn create_invite(email: String, role: String) -> Result<CreatedInvite,
         let role = parse_role_field(&role)?;
         let state = state()?;
         let created = invites::create(&state.pool, &me, address, role).await?;
+        audit(&me, "member_invited", "invite", &created.invite.invite_id.to_string(), serde_json::json!({ "role": role.as_str() })).await;
         Ok::<_, AppError>(CreatedInvite {
             email: created.invite.email,
             url: format!("{}/invite/{}", state.public_base, created.token.expose()),
@@ -141,7 +142,10 @@ pub async fn change_role(user_id: String, role: String) -> Result<(), AppError> 
     use super::ssr::{current_member, fail_form, pool};
     let outcome = async {
         let me = current_member().await?;
-        Ok::<_, AppError>(members::change_role(&pool()?, &me, parse_id(&user_id)?, parse_role_field(&role)?).await?)
+        let (target, role) = (parse_id(&user_id)?, parse_role_field(&role)?);
+        members::change_role(&pool()?, &me, target, role).await?;
+        audit(&me, "member_role_changed", "member", &target.to_string(), serde_json::json!({ "role": role.as_str() })).await;
+        Ok::<_, AppError>(())
     }
     .await;
     match outcome {
@@ -158,7 +162,10 @@ pub async fn remove_member(user_id: String) -> Result<(), AppError> {
     use super::ssr::{current_member, fail_form, pool};
     let outcome = async {
         let me = current_member().await?;
-        Ok::<_, AppError>(members::remove(&pool()?, &me, parse_id(&user_id)?).await?)
+        let target = parse_id(&user_id)?;
+        members::remove(&pool()?, &me, target).await?;
+        audit(&me, "member_removed", "member", &target.to_string(), serde_json::json!({})).await;
+        Ok::<_, AppError>(())
     }
     .await;
     match outcome {
@@ -207,5 +214,14 @@ pub async fn accept_invite(token: String, password: PasswordField) -> Result<(),
             Ok(())
         }
         Err(e) => fail_form(AcceptInvite::PATH, e, &[]).await,
+    }
+}
+
+/// Records what a member did to the team's people (after it is done).
+#[cfg(feature = "ssr")]
+async fn audit(me: &crier_domain::store::Member, action: &str, entity: &str, entity_id: &str, metadata: serde_json::Value) {
+    use crier_domain::store::audit::{Actor, record_after};
+    if let Ok(pool) = super::ssr::pool() {
+        record_after(&pool, me.team_id, Actor::User(me.user_id), action, entity, Some(entity_id), metadata).await;
     }
 }

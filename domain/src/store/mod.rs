@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod api_tokens;
+pub mod audit;
 pub mod housekeeping;
 pub mod invites;
 pub mod login;

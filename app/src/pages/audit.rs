@@ -1,0 +1,86 @@
+//! `/audit`: the team's audit trail with filters. The filter form is a plain GET form, so it
+//! works before the wasm loads and every filtered view has its own address.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::server::audit::list_audit;
+
+/// The audit trail.
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let rows = Resource::new(
+        move || (param("entity"), param("action"), param("from"), param("until")),
+        |(entity, action, from, until)| list_audit(entity, action, from, until),
+    );
+    let entities = ["", "account", "member", "invite", "post", "delivery"];
+    view! {
+        <Title text="Audit" />
+        <h1>"Audit"</h1>
+        <form method="get" action="/audit" class="filters">
+            <div class="field">
+                <label for="audit-entity">"Entity"</label>
+                <select id="audit-entity" name="entity">
+                    {entities
+                        .into_iter()
+                        .map(|e| {
+                            let label = if e.is_empty() { "All" } else { e };
+                            view! { <option value=e selected=move || param("entity") == e>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="field">
+                <label for="audit-action">"Action"</label>
+                <input id="audit-action" name="action" placeholder="e.g. account_connected" value=move || param("action") />
+            </div>
+            <div class="field">
+                <label for="audit-from">"From (UTC)"</label>
+                <input id="audit-from" name="from" type="date" value=move || param("from") />
+            </div>
+            <div class="field">
+                <label for="audit-until">"Until (UTC)"</label>
+                <input id="audit-until" name="until" type="date" value=move || param("until") />
+            </div>
+            <div><button type="submit">"Filter"</button></div>
+        </form>
+        <Suspense fallback=|| view! { <p class="hint">"Loading the audit trail…"</p> }>
+            {move || Suspend::new(async move {
+                match rows.await {
+                    Ok(rows) if rows.is_empty() => view! { <p class="hint">"Nothing recorded matches."</p> }.into_any(),
+                    Ok(rows) => {
+                        let lines = rows
+                            .into_iter()
+                            .map(|row| {
+                                let what = match &row.entity_id {
+                                    Some(id) => format!("{} {id}", row.entity),
+                                    None => row.entity.clone(),
+                                };
+                                view! {
+                                    <tr>
+                                        <td><time datetime=row.occurred_at.clone()>{row.occurred_at.replace('T', " ").replace('Z', " UTC")}</time></td>
+                                        <td>{row.actor}</td>
+                                        <td>{row.action}</td>
+                                        <td>{what}</td>
+                                        <td><code>{row.details}</code></td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view();
+                        view! {
+                            <table class="audit">
+                                <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Action"</th><th scope="col">"On"</th><th scope="col">"Details"</th></tr></thead>
+                                <tbody>{lines}</tbody>
+                            </table>
+                        }
+                        .into_any()
+                    }
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

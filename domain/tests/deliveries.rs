@@ -1,0 +1,154 @@
+//! The delivery state machine and the audit trail, enforced by the database.
+
+mod support;
+
+use crier_domain::account::{AccountKind, Platform};
+use crier_domain::delivery::DeliveryState;
+use crier_domain::store::accounts::{self, Credentials, NewAccount};
+use crier_domain::store::audit::{self, Actor, AuditFilter};
+use crier_domain::store::vault_keys;
+use crier_vault::{Vault, VaultKey};
+use serde_json::json;
+use sqlx::PgPool;
+use support::{pool, secret, team};
+use uuid::Uuid;
+
+async fn account(pool: &PgPool, team_id: Uuid) -> Uuid {
+    let key = [8u8; 32];
+    let id = vault_keys::key_ids(pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
+    let vault = Vault::new(VaultKey::new(id, key).unwrap());
+    let new = NewAccount {
+        platform: Platform::X,
+        kind: AccountKind::Profile,
+        external_id: "42".into(),
+        name: "Acme".into(),
+        handle: None,
+        authorized_by: "42".into(),
+        credentials: Credentials::OAuth2 { access_token: secret("t"), refresh_token: None },
+        token_expires_at: None,
+        refresh_expires_at: None,
+        scopes: vec![],
+    };
+    accounts::connect(pool, &vault, team_id, None, new).await.unwrap().account_id
+}
+
+/// A new scheduled delivery (due now).
+async fn insert_delivery(pool: &PgPool, team_id: Uuid, post_id: Uuid, account_id: Uuid) -> Uuid {
+    sqlx::query_scalar(
+        "insert into delivery (team_id, post_id, account_id, next_attempt_at) values ($1, $2, $3, now()) returning delivery_id",
+    )
+    .bind(team_id)
+    .bind(post_id)
+    .bind(account_id)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
+/// The columns a delivery in `state` must have to satisfy the table's CHECK constraints.
+fn columns(state: DeliveryState) -> &'static str {
+    match state {
+        DeliveryState::Published => "external_id = '1', published_at = now(), claimed_by = null, claimed_at = null",
+        DeliveryState::Publishing => "external_id = null, published_at = null, claimed_by = 'worker-1', claimed_at = now()",
+        _ => "external_id = null, published_at = null, claimed_by = null, claimed_at = null",
+    }
+}
+
+/// The statement that moves a delivery to `state` (text built only from our own enum).
+fn set_state(state: DeliveryState) -> sqlx::AssertSqlSafe<String> {
+    let name = serde_json::to_value(state).unwrap().as_str().unwrap().to_owned();
+    sqlx::AssertSqlSafe(format!("update delivery set state = '{name}', {} where delivery_id = $1", columns(state)))
+}
+
+#[tokio::test]
+async fn the_database_allows_exactly_the_transitions_the_state_machine_draws() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "ada@example.com").await;
+    let account_id = account(&pool, owner.team_id).await;
+    let post_id: Uuid = sqlx::query_scalar(
+        "insert into post (team_id, author_id, text, scheduled_at, schedule_timezone) values ($1, $2, 'hello', now(), 'Europe/Berlin') returning post_id",
+    )
+    .bind(owner.team_id)
+    .bind(owner.user_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+
+    let mut checked = 0;
+    for from in DeliveryState::ALL {
+        for to in DeliveryState::ALL.into_iter().filter(|to| *to != from) {
+            let delivery_id = insert_delivery(&pool, owner.team_id, post_id, account_id).await;
+            // Put it in `from` without the guard's say (a test fixture, not a transition).
+            sqlx::query("alter table delivery disable trigger delivery_transition_guard").execute(&pool).await.unwrap();
+            sqlx::query(set_state(from)).bind(delivery_id).execute(&pool).await.unwrap();
+            sqlx::query("alter table delivery enable trigger delivery_transition_guard").execute(&pool).await.unwrap();
+
+            let moved = sqlx::query(set_state(to)).bind(delivery_id).execute(&pool).await;
+            match (&moved, from.can_become(to)) {
+                (Ok(_), true) => {}
+                (Err(sqlx::Error::Database(e)), false) => {
+                    assert_eq!(e.constraint(), Some("delivery_transition"), "{from:?} → {to:?} refused by the guard: {e}")
+                }
+                (result, allowed) => panic!("{from:?} → {to:?}: Rust says allowed={allowed}, the database said {result:?}"),
+            }
+            sqlx::query("delete from delivery where delivery_id = $1").bind(delivery_id).execute(&pool).await.unwrap();
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8 * 7);
+
+    // Claims and published ids are tied to their states.
+    let delivery_id = insert_delivery(&pool, owner.team_id, post_id, account_id).await;
+    let unclaimed = sqlx::query("update delivery set state = 'publishing' where delivery_id = $1").bind(delivery_id).execute(&pool).await;
+    assert!(matches!(unclaimed, Err(sqlx::Error::Database(e)) if e.constraint() == Some("delivery_claimed_iff_publishing")));
+    let moved_team =
+        sqlx::query("update delivery set team_id = gen_random_uuid() where delivery_id = $1").bind(delivery_id).execute(&pool).await;
+    assert!(moved_team.is_err(), "a delivery never changes team");
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_append_only_team_scoped_and_free_of_secrets() {
+    let pool = pool().await;
+    let acme = team(&pool, "Acme", "ada@example.com").await;
+    let rival = team(&pool, "Rival", "eve@example.com").await;
+
+    audit::record(&pool, acme.team_id, Actor::User(acme.user_id), "account_connected", "account", Some("a1"), json!({"platform": "x"}))
+        .await
+        .unwrap();
+    audit::record(
+        &pool,
+        acme.team_id,
+        Actor::System,
+        "account_needs_reauth",
+        "account",
+        Some("a1"),
+        json!({"error_class": "needs_reauth"}),
+    )
+    .await
+    .unwrap();
+    audit::record(&pool, rival.team_id, Actor::User(rival.user_id), "account_connected", "account", Some("b1"), json!({})).await.unwrap();
+
+    for secretive in
+        [json!({"access_token": "abc"}), json!({"nested": {"refresh_token": "x"}}), json!({"client_secret": "s"}), json!("text")]
+    {
+        assert!(audit::record(&pool, acme.team_id, Actor::System, "account_refreshed", "account", None, secretive).await.is_err());
+    }
+
+    let all = audit::list(&pool, acme.team_id, &AuditFilter::default(), 100).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), vec!["account_needs_reauth", "account_connected"]);
+    assert_eq!(all[1].actor_label.as_deref(), Some("ada@example.com"));
+    assert_eq!(all[0].actor_label, None, "the system has no label");
+    let filtered =
+        audit::list(&pool, acme.team_id, &AuditFilter { action: Some("account_connected".into()), ..AuditFilter::default() }, 100)
+            .await
+            .unwrap();
+    assert_eq!(filtered.len(), 1);
+    assert_eq!(audit::list(&pool, rival.team_id, &AuditFilter::default(), 100).await.unwrap().len(), 1, "each team sees its own");
+
+    for statement in ["update audit_event set action = 'tampered'", "delete from audit_event", "truncate audit_event"] {
+        let refused = sqlx::query(statement).execute(&pool).await;
+        assert!(refused.is_err(), "{statement} must be refused");
+    }
+    let count: i64 = sqlx::query_scalar("select count(*) from audit_event").fetch_one(&pool).await.unwrap();
+    assert_eq!(count, 3);
+}
