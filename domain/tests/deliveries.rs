@@ -152,3 +152,24 @@ async fn the_audit_trail_is_append_only_team_scoped_and_free_of_secrets() {
     let count: i64 = sqlx::query_scalar("select count(*) from audit_event").fetch_one(&pool).await.unwrap();
     assert_eq!(count, 3);
 }
+
+#[tokio::test]
+async fn failed_logins_and_new_api_tokens_are_audited_without_secrets() {
+    use crier_domain::Role;
+    use crier_domain::store::{api_tokens, login};
+
+    let pool = pool().await;
+    let acme = team(&pool, "Acme", "ada@example.com").await;
+    assert!(login::log_in(&pool, "ada@example.com", secret("not the password"), "192.0.2.7").await.is_err());
+    assert!(login::log_in(&pool, "nobody@example.com", secret("whatever"), "192.0.2.7").await.is_err());
+    let created = api_tokens::create(&pool, acme.team_id, "CI", Role::Editor, Some(acme.user_id)).await.unwrap();
+
+    let events = audit::list(&pool, acme.team_id, &AuditFilter::default(), 100).await.unwrap();
+    let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, vec!["token_created", "login_failed"], "an unknown email is nobody's event");
+    assert_eq!(events[1].metadata, json!({"client_addr": "192.0.2.7"}));
+    assert_eq!(events[0].actor_label.as_deref(), Some("ada@example.com"));
+    let dump: String = sqlx::query_scalar("select string_agg(metadata::text, ' ') from audit_event").fetch_one(&pool).await.unwrap();
+    assert!(!dump.contains(created.secret.expose()), "the token itself is never recorded");
+    assert!(!dump.contains("not the password"));
+}

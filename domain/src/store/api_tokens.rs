@@ -63,6 +63,9 @@ pub async fn create(
     )
     .fetch_one(pool)
     .await?;
+    let actor = created_by.map(super::audit::Actor::User).unwrap_or(super::audit::Actor::System);
+    let metadata = serde_json::json!({ "name": name, "role": role.as_str() });
+    super::audit::record_after(pool, team_id, actor, "token_created", "api_token", Some(&row.api_token_id.to_string()), metadata).await;
     Ok(CreatedApiToken {
         token: ApiTokenListing { api_token_id: row.api_token_id, name, role, created_at: row.created_at, last_used_at: None },
         secret,

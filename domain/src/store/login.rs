@@ -41,6 +41,21 @@ pub async fn log_in(pool: &PgPool, email_input: &str, password: SecretString, cl
     }
 
     sqlx::query!("insert into login_failure (email, client_addr) values ($1, $2)", email, client_addr).execute(pool).await?;
+    // A wrong password for an existing person goes into their team's audit trail (an unknown email
+    // belongs to no team, and only the throttle counts it).
+    if let Some(a) = &account {
+        let metadata = serde_json::json!({ "client_addr": client_addr });
+        super::audit::record_after(
+            pool,
+            a.team_id,
+            super::audit::Actor::System,
+            "login_failed",
+            "member",
+            Some(&a.user_id.to_string()),
+            metadata,
+        )
+        .await;
+    }
     Err(DomainError::WrongCredentials)
 }
 
