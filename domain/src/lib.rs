@@ -18,6 +18,8 @@ pub mod password;
 pub mod secret_token;
 #[cfg(feature = "store")]
 pub mod store;
+#[cfg(feature = "store")]
+pub mod timezone;
 
 pub use field_error::FieldError;
 pub use people::{EmailAddress, TeamName};

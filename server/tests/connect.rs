@@ -408,3 +408,40 @@ async fn the_audit_page_lists_account_and_member_actions_for_the_team_only() {
     assert_eq!(theirs.as_array().unwrap().len(), 1, "only Eve's own login: {theirs}");
     assert_eq!((theirs[0]["action"].as_str(), theirs[0]["actor"].as_str()), (Some("login_succeeded"), Some("eve@example.com")));
 }
+
+#[tokio::test]
+async fn times_are_shown_in_the_persons_timezone_taken_at_sign_up_and_changed_in_settings() {
+    let app = TestApp::spawn().await;
+    let ada = app.browser();
+    let signed_up = ada
+        .call(
+            "sign_up",
+            &[("team_name", "Acme"), ("email", "ada@example.com"), ("password", support::PASSWORD), ("timezone", "Europe/Berlin")],
+        )
+        .await;
+    assert_eq!(signed_up.status(), StatusCode::OK);
+    let settings: Value = ada.call("timezone", &[]).await.json().await.unwrap();
+    assert_eq!(settings["current"], "Europe/Berlin", "the browser's zone is adopted at sign-up");
+    assert!(settings["all"].as_array().unwrap().iter().any(|z| z == "Asia/Tokyo"));
+
+    connect(&ada, "x", &[("account", "acme_tz")], "authorize").await;
+    let id = accounts(&ada).await["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    let verified: Value = ada.call("accounts/verify", &[("account_id", &id)]).await.json().await.unwrap();
+    let shown = verified["last_verified_at"].as_str().unwrap();
+    assert!(shown.ends_with(" CET") || shown.ends_with(" CEST"), "shown in Berlin time: {shown}");
+
+    let bad = ada.call("set_timezone", &[("timezone", "Mars/Olympus")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(support::field_errors(&bad.json().await.unwrap()).contains_key("timezone"));
+    assert_eq!(ada.call("set_timezone", &[("timezone", "Asia/Tokyo")]).await.status(), StatusCode::OK);
+    let verified: Value = ada.call("accounts/verify", &[("account_id", &id)]).await.json().await.unwrap();
+    assert!(verified["last_verified_at"].as_str().unwrap().ends_with(" JST"), "{verified}");
+    let audit: Value = ada.call("audit", &[]).await.json().await.unwrap();
+    assert!(audit[0]["shown_at"].as_str().unwrap().ends_with(" JST"));
+
+    // A sign-up before the wasm loaded reports no zone: UTC until the person chooses.
+    let bob = app.browser();
+    bob.sign_up("Bobs", "bob@example.com", support::PASSWORD).await;
+    let settings: Value = bob.call("timezone", &[]).await.json().await.unwrap();
+    assert_eq!(settings["current"], "UTC");
+}

@@ -107,3 +107,25 @@ pub fn FormError(
         </Show>
     }
 }
+
+/// A hidden `timezone` field holding the browser's IANA timezone, filled in once the page is
+/// interactive (before that, and without JavaScript, it stays empty and the server keeps UTC).
+#[component]
+pub fn BrowserTimezoneField() -> impl IntoView {
+    let zone = RwSignal::new(String::new());
+    Effect::new(move |_| zone.set(browser_timezone()));
+    view! { <input type="hidden" name="timezone" prop:value=move || zone.get() /> }
+}
+
+/// `Intl.DateTimeFormat().resolvedOptions().timeZone`, or empty when unknown.
+fn browser_timezone() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+        js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into()).ok().and_then(|v| v.as_string()).unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}

@@ -124,8 +124,9 @@ fn ConnectButton(option: ConnectOption) -> impl IntoView {
     }
 }
 
-fn short_date(rfc3339: &Option<String>) -> String {
-    rfc3339.as_deref().map(|t| t.get(..16).unwrap_or(t).replace('T', " ") + " UTC").unwrap_or_else(|| "—".into())
+/// A time the server already put in the viewer's timezone, or a dash.
+fn short_date(shown: &Option<String>) -> String {
+    shown.clone().unwrap_or_else(|| "—".into())
 }
 
 #[component]

@@ -38,11 +38,11 @@ pub fn AuditPage() -> impl IntoView {
                 <input id="audit-action" name="action" placeholder="e.g. account_connected" value=move || param("action") />
             </div>
             <div class="field">
-                <label for="audit-from">"From (UTC)"</label>
+                <label for="audit-from">"From"</label>
                 <input id="audit-from" name="from" type="date" value=move || param("from") />
             </div>
             <div class="field">
-                <label for="audit-until">"Until (UTC)"</label>
+                <label for="audit-until">"Until"</label>
                 <input id="audit-until" name="until" type="date" value=move || param("until") />
             </div>
             <div><button type="submit">"Filter"</button></div>
@@ -61,7 +61,7 @@ pub fn AuditPage() -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td><time datetime=row.occurred_at.clone()>{row.occurred_at.replace('T', " ").replace('Z', " UTC")}</time></td>
+                                        <td><time datetime=row.occurred_at.clone()>{row.shown_at.clone()}</time></td>
                                         <td>{row.actor}</td>
                                         <td>{row.action}</td>
                                         <td>{what}</td>

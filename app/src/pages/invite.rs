@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::{Field, FormError, action_error};
+use crate::components::form::{BrowserTimezoneField, Field, FormError, action_error};
 use crate::server::members::{AcceptInvite, invite_info};
 
 /// Joining a team through an invite link: the person chooses a password.
@@ -32,6 +32,7 @@ pub fn InvitePage() -> impl IntoView {
                                 <FormError error />
                                 <input type="hidden" name="token" value=token />
                                 <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters." error />
+                                <BrowserTimezoneField />
                                 <button type="submit" disabled=move || action.pending().get()>"Join team"</button>
                             </ActionForm>
                         }.into_any(),

@@ -26,15 +26,15 @@ pub struct AccountRow {
     pub health: AccountHealth,
     /// The platform's words on a failed check.
     pub detail: Option<String>,
-    /// When re-authorisation is due (RFC 3339), if ever.
+    /// When re-authorisation is due, in the viewer's timezone, if ever.
     pub reauth_by: Option<String>,
-    /// When the access token expires (RFC 3339), if it does.
+    /// When the access token expires, in the viewer's timezone, if it does.
     pub token_expires_at: Option<String>,
     /// Whether Crier refreshes the access token itself.
     pub refreshes: bool,
-    /// Last publish (RFC 3339).
+    /// Last publish, in the viewer's timezone.
     pub last_used_at: Option<String>,
-    /// Last successful Verify (RFC 3339).
+    /// Last successful Verify, in the viewer's timezone.
     pub last_verified_at: Option<String>,
     /// OAuth 1.0a keys rather than a Connect button.
     pub oauth1: bool,
@@ -85,9 +85,13 @@ pub fn platform_label(platform: Platform) -> &'static str {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn row(account: crier_domain::store::accounts::Account, now: chrono::DateTime<chrono::Utc>) -> AccountRow {
+pub(crate) fn row(
+    account: crier_domain::store::accounts::Account,
+    now: chrono::DateTime<chrono::Utc>,
+    zone: crier_domain::timezone::TimeZone,
+) -> AccountRow {
     use crier_domain::account::AuthMethod;
-    let rfc = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    let rfc = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| zone.format(t));
     AccountRow {
         account_id: account.account_id.to_string(),
         platform: account.platform,
@@ -126,7 +130,7 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
         })
         .collect();
     Ok(AccountsView {
-        accounts: rows.into_iter().map(|a| row(a, now)).collect(),
+        accounts: rows.into_iter().map(|a| row(a, now, me.timezone)).collect(),
         connect,
         can_manage: me.role.can_manage_members(),
         flash: take_flash().await,
@@ -148,7 +152,7 @@ pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> 
     let id = parse_account_id(&account_id)?;
     let state = state()?;
     let account = super::connections::verify(&state, me.team_id, id).await?;
-    Ok(row(account, chrono::Utc::now()))
+    Ok(row(account, chrono::Utc::now(), me.timezone))
 }
 
 /// "Disconnect": deletes the tokens (revoking them at the platform where it can), keeps history.
@@ -231,5 +235,5 @@ pub async fn add_x_keys(
     me.require_manager().map_err(AppError::from)?;
     let state = state()?;
     let account = super::connections::connect_x_keys(&state, &me, [api_key.0, api_secret.0, access_token.0, access_token_secret.0]).await?;
-    Ok(row(account, chrono::Utc::now()))
+    Ok(row(account, chrono::Utc::now(), me.timezone))
 }

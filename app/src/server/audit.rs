@@ -10,6 +10,8 @@ use crate::errors::AppError;
 pub struct AuditRow {
     /// When (RFC 3339, UTC).
     pub occurred_at: String,
+    /// When, in the viewer's timezone.
+    pub shown_at: String,
     /// Who: an email, an API token's label, or "Crier".
     pub actor: String,
     /// What.
@@ -22,8 +24,8 @@ pub struct AuditRow {
     pub details: String,
 }
 
-/// The team's events, newest first (at most 200), filtered by entity kind, action and UTC dates
-/// (`YYYY-MM-DD`, `until` inclusive).
+/// The team's events, newest first (at most 200), filtered by entity kind, action and dates in
+/// the viewer's timezone (`YYYY-MM-DD`, `until` inclusive).
 #[server(prefix = "/api", endpoint = "audit")]
 pub async fn list_audit(
     #[server(default)] entity: String,
@@ -31,7 +33,7 @@ pub async fn list_audit(
     #[server(default)] from: String,
     #[server(default)] until: String,
 ) -> Result<Vec<AuditRow>, AppError> {
-    use chrono::{NaiveDate, TimeDelta};
+    use chrono::{NaiveDate, TimeDelta, TimeZone as _};
     use crier_domain::FieldError;
     use crier_domain::store::audit::{self, ActorKind, AuditFilter};
 
@@ -42,9 +44,18 @@ pub async fn list_audit(
         if raw.is_empty() {
             return Ok(None);
         }
-        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map(|d| Some(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()))
-            .map_err(|_| FieldError::new(field, "Give a date as YYYY-MM-DD."))
+        let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new(field, "Give a date as YYYY-MM-DD."))?;
+        // The start of that day where the viewer lives. (Where a DST change skips midnight, the
+        // day starts at the first moment that exists.)
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        let zone = me.timezone.tz();
+        let start = zone
+            .from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| zone.from_local_datetime(&(midnight + TimeDelta::hours(1))).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| midnight.and_utc());
+        Ok(Some(start))
     };
     let (from, until) = (date("from", &from), date("until", &until));
     let errors: Vec<_> = [from.as_ref().err().cloned(), until.as_ref().err().cloned()].into_iter().flatten().collect();
@@ -65,6 +76,7 @@ pub async fn list_audit(
         .into_iter()
         .map(|e| AuditRow {
             occurred_at: e.occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            shown_at: me.timezone.format(e.occurred_at),
             actor: match e.actor_kind {
                 ActorKind::System => "Crier".to_owned(),
                 _ => e.actor_label.unwrap_or_else(|| "(removed)".to_owned()),

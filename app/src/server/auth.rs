@@ -28,7 +28,12 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
 
 /// Creates a team with the person as its owner, and signs them in.
 #[server(prefix = "/api", endpoint = "sign_up")]
-pub async fn sign_up(team_name: String, email: String, password: PasswordField) -> Result<(), AppError> {
+pub async fn sign_up(
+    team_name: String,
+    email: String,
+    password: PasswordField,
+    #[server(default)] timezone: String,
+) -> Result<(), AppError> {
     use crier_domain::password::Password;
     use crier_domain::store::teams;
     use crier_domain::{EmailAddress, TeamName};
@@ -51,6 +56,7 @@ pub async fn sign_up(team_name: String, email: String, password: PasswordField) 
         Ok(member) => member,
         Err(e) => return fail_form(SignUp::PATH, e.into(), &kept).await,
     };
+    adopt_browser_timezone(&member, &timezone).await?;
     sign_in(&member).await?;
     redirect("/");
     Ok(())
@@ -103,4 +109,54 @@ pub async fn log_out() -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "sandbox_mode")]
 pub async fn sandbox_mode() -> Result<bool, AppError> {
     Ok(super::ssr::state()?.platforms.any_sandboxed())
+}
+
+/// Takes the timezone the browser reported at sign-up (empty before the wasm has loaded, and
+/// then UTC stays until the person picks one in Settings). It is not typed by the person, so a
+/// value the database does not know is ignored rather than shown as an error.
+#[cfg(feature = "ssr")]
+pub(crate) async fn adopt_browser_timezone(member: &crier_domain::store::Member, reported: &str) -> Result<(), AppError> {
+    use crier_domain::store::members;
+    use crier_domain::timezone::TimeZone;
+    if let Ok(timezone) = TimeZone::parse(reported) {
+        members::set_timezone(&super::ssr::pool()?, member, timezone).await?;
+    }
+    Ok(())
+}
+
+/// The timezone settings: the person's zone and every zone to choose from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimezoneChoice {
+    /// The person's zone.
+    pub current: String,
+    /// Every IANA zone.
+    pub all: Vec<String>,
+}
+
+/// The person's timezone and the choices.
+#[server(prefix = "/api", endpoint = "timezone")]
+pub async fn timezone_settings() -> Result<TimezoneChoice, AppError> {
+    use crier_domain::timezone::TimeZone;
+    let me = super::ssr::current_member().await?;
+    Ok(TimezoneChoice { current: me.timezone.name().to_owned(), all: TimeZone::all().map(str::to_owned).collect() })
+}
+
+/// Changes the timezone the person sees and enters times in.
+#[server(prefix = "/api", endpoint = "set_timezone")]
+pub async fn set_timezone(timezone: String) -> Result<String, AppError> {
+    use crier_domain::store::members;
+    use crier_domain::timezone::TimeZone;
+
+    use super::ssr::{current_member, fail_form, pool};
+    let outcome = async {
+        let me = current_member().await?;
+        let zone = TimeZone::parse(&timezone)?;
+        members::set_timezone(&pool()?, &me, zone).await?;
+        Ok::<_, AppError>(zone.name().to_owned())
+    }
+    .await;
+    match outcome {
+        Ok(name) => Ok(name),
+        Err(e) => fail_form(SetTimezone::PATH, e, &[("timezone", timezone.as_str())]).await,
+    }
 }

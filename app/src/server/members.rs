@@ -197,7 +197,7 @@ pub async fn invite_info(token: String) -> Result<InviteSummary, AppError> {
 
 /// Joins a team through an invite link with a new password, and signs in.
 #[server(prefix = "/api", endpoint = "accept_invite")]
-pub async fn accept_invite(token: String, password: PasswordField) -> Result<(), AppError> {
+pub async fn accept_invite(token: String, password: PasswordField, #[server(default)] timezone: String) -> Result<(), AppError> {
     use crier_domain::password::Password;
     use crier_domain::store::invites;
 
@@ -209,6 +209,7 @@ pub async fn accept_invite(token: String, password: PasswordField) -> Result<(),
     .await;
     match outcome {
         Ok(member) => {
+            super::auth::adopt_browser_timezone(&member, &timezone).await?;
             sign_in(&member).await?;
             redirect("/");
             Ok(())

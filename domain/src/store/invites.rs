@@ -151,5 +151,12 @@ pub async fn accept(pool: &PgPool, token: &str, password: Password) -> Result<Me
     })?;
     sqlx::query!("update invite set accepted_at = now() where invite_id = $1", invite.invite_id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(Member { user_id, team_id: invite.team_id, team_name: invite.team_name, email: invite.email, role: invite.role })
+    Ok(Member {
+        user_id,
+        team_id: invite.team_id,
+        team_name: invite.team_name,
+        email: invite.email,
+        role: invite.role,
+        timezone: crate::timezone::TimeZone::UTC,
+    })
 }

@@ -26,7 +26,7 @@ pub async fn log_in(pool: &PgPool, email_input: &str, password: SecretString, cl
     }
 
     let account = sqlx::query!(
-        r#"select u.user_id, u.team_id, t.name as team_name, u.email, u.role as "role: Role", u.password_hash
+        r#"select u.user_id, u.team_id, t.name as team_name, u.email, u.role as "role: Role", u.password_hash, u.timezone
            from app_user u join team t using (team_id)
            where u.email = $1"#,
         email
@@ -37,7 +37,14 @@ pub async fn log_in(pool: &PgPool, email_input: &str, password: SecretString, cl
     let stored_hash = account.as_ref().map(|a| PasswordHash::from_stored(a.password_hash.clone()));
     if verify_password(password, stored_hash).await? {
         let a = account.expect("a password only verifies against an existing account");
-        return Ok(Member { user_id: a.user_id, team_id: a.team_id, team_name: a.team_name, email: a.email, role: a.role });
+        return Ok(Member {
+            user_id: a.user_id,
+            team_id: a.team_id,
+            team_name: a.team_name,
+            email: a.email,
+            role: a.role,
+            timezone: crate::timezone::TimeZone::from_stored(&a.timezone),
+        });
     }
 
     sqlx::query!("insert into login_failure (email, client_addr) values ($1, $2)", email, client_addr).execute(pool).await?;

@@ -5,18 +5,32 @@ use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use super::Member;
+use crate::timezone::TimeZone;
 use crate::{DomainError, Role};
 
 /// Loads the member a session points at; `None` once they have been removed.
 pub async fn find(pool: &PgPool, user_id: Uuid) -> Result<Option<Member>, DomainError> {
     let row = sqlx::query!(
-        r#"select u.user_id, u.team_id, t.name as team_name, u.email, u.role as "role: Role"
+        r#"select u.user_id, u.team_id, t.name as team_name, u.email, u.role as "role: Role", u.timezone
            from app_user u join team t using (team_id) where u.user_id = $1"#,
         user_id
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| Member { user_id: r.user_id, team_id: r.team_id, team_name: r.team_name, email: r.email, role: r.role }))
+    Ok(row.map(|r| Member {
+        user_id: r.user_id,
+        team_id: r.team_id,
+        team_name: r.team_name,
+        email: r.email,
+        role: r.role,
+        timezone: TimeZone::from_stored(&r.timezone),
+    }))
+}
+
+/// Sets the timezone a member sees and enters times in.
+pub async fn set_timezone(pool: &PgPool, member: &Member, timezone: TimeZone) -> Result<(), DomainError> {
+    sqlx::query!("update app_user set timezone = $2 where user_id = $1", member.user_id, timezone.name()).execute(pool).await?;
+    Ok(())
 }
 
 /// One row of the Members page.

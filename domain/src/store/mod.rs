@@ -32,6 +32,8 @@ pub struct Member {
     pub email: String,
     /// Their role in the team.
     pub role: Role,
+    /// The timezone they see and enter times in.
+    pub timezone: crate::timezone::TimeZone,
 }
 
 impl Member {

@@ -33,7 +33,14 @@ pub async fn sign_up(pool: &PgPool, team_name: TeamName, email: EmailAddress, pa
     .await
     .map_err(|e| DomainError::on_constraint(e, "app_user_email_key", email_taken()))?;
     tx.commit().await?;
-    Ok(Member { user_id, team_id, team_name: team_name.to_string(), email: email.to_string(), role: Role::Owner })
+    Ok(Member {
+        user_id,
+        team_id,
+        team_name: team_name.to_string(),
+        email: email.to_string(),
+        role: Role::Owner,
+        timezone: crate::timezone::TimeZone::UTC,
+    })
 }
 
 /// What `create_user` did.
@@ -81,7 +88,17 @@ pub async fn create_user(
     .await
     .map_err(|e| DomainError::on_constraint(e, "app_user_email_key", email_taken()))?;
     tx.commit().await?;
-    Ok(CreatedUser { member: Member { user_id, team_id, team_name: stored_name, email: email.to_string(), role }, created_team })
+    Ok(CreatedUser {
+        member: Member {
+            user_id,
+            team_id,
+            team_name: stored_name,
+            email: email.to_string(),
+            role,
+            timezone: crate::timezone::TimeZone::UTC,
+        },
+        created_team,
+    })
 }
 
 /// The id of the team with this name (case-insensitive), for the admin CLI.
