@@ -106,3 +106,23 @@ async fn server_function_errors_answer_fitting_statuses() {
         assert!(response.headers().contains_key("serverfnerror"), "still a server-function error for the client");
     }
 }
+
+/// Building another app (as every test does) while pages render must not stall a render: route
+/// generation suppresses resource loading process-wide (see `web::route_list`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn building_apps_while_pages_render_never_stalls_a_render() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Acme", "ada@example.com").await;
+    let renders = async {
+        for _ in 0..40 {
+            let page = tokio::time::timeout(std::time::Duration::from_secs(20), owner.page("/settings/members")).await;
+            assert!(page.expect("a page render stalled").contains("<h1>Members</h1>"));
+        }
+    };
+    let builds = async {
+        for _ in 0..6 {
+            let _other = TestApp::spawn().await;
+        }
+    };
+    tokio::join!(renders, builds);
+}

@@ -42,6 +42,16 @@ fn leptos_options(bound: SocketAddr) -> LeptosOptions {
     LeptosOptions::builder().output_name("crier").site_root(site_root).site_pkg_dir("pkg").site_addr(bound).build()
 }
 
+/// The app's routes, generated once per process. Generating them runs the whole app with resource
+/// loading suppressed by a process-global flag (leptos_server's `SuppressResourceLoad`); a page
+/// render whose resource first polls while that flag is up never finishes (leptos issue 4773). In
+/// production the list is built once before serving; tests build many apps in one process, so
+/// they must not generate it again while another app is rendering.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole web application.
 pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebConfig, bound: SocketAddr) -> Router {
     let state = AppState {
@@ -55,7 +65,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         let state = state.clone();
         move || provide_context(state.clone())
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
 
     let sessions = SessionManagerLayer::new(PgSessionStore::new(pool.clone()))
         .with_name(SESSION_COOKIE)
