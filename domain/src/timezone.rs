@@ -47,6 +47,55 @@ impl TimeZone {
     }
 }
 
+/// A wall-clock time in a zone, resolved to UTC the way a person expects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocalTime {
+    /// The time exists once.
+    Exact(chrono::DateTime<chrono::Utc>),
+    /// The clocks skip this time (spring forward): it does not exist. `after_gap` is the first
+    /// moment after the gap, at the same distance from the gap's start (02:30 → 03:30 in
+    /// Berlin), offered instead of shifting silently.
+    Gap {
+        /// The suggested moment after the gap.
+        after_gap: chrono::DateTime<chrono::Utc>,
+    },
+    /// The clocks repeat this time (fall back): it happens twice, and the person must choose.
+    Ambiguous {
+        /// The first occurrence (summer time).
+        earlier: chrono::DateTime<chrono::Utc>,
+        /// The second occurrence (standard time).
+        later: chrono::DateTime<chrono::Utc>,
+    },
+}
+
+impl TimeZone {
+    /// Resolves a wall-clock time entered in this zone.
+    pub fn resolve(self, local: chrono::NaiveDateTime) -> LocalTime {
+        use chrono::Offset as _;
+        use chrono::TimeZone as _;
+        use chrono::offset::LocalResult;
+        let utc = |t: chrono::DateTime<chrono_tz::Tz>| t.with_timezone(&chrono::Utc);
+        match self.0.from_local_datetime(&local) {
+            LocalResult::Single(t) => LocalTime::Exact(utc(t)),
+            LocalResult::Ambiguous(a, b) => {
+                let (earlier, later) = if utc(a) <= utc(b) { (utc(a), utc(b)) } else { (utc(b), utc(a)) };
+                LocalTime::Ambiguous { earlier, later }
+            }
+            LocalResult::None => {
+                // Read the wall time with the offset in force just before the gap: that lands as far
+                // past the gap's end as the wall time was past its start.
+                let before = local - chrono::TimeDelta::hours(3);
+                let offset = match self.0.from_local_datetime(&before) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.offset().fix(),
+                    LocalResult::None => chrono::FixedOffset::east_opt(0).expect("zero offset"),
+                };
+                let after_gap = (local - chrono::TimeDelta::seconds(i64::from(offset.local_minus_utc()))).and_utc();
+                LocalTime::Gap { after_gap }
+            }
+        }
+    }
+}
+
 impl fmt::Display for TimeZone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -65,6 +114,23 @@ mod tests {
         assert_eq!(err.field, "timezone");
         assert_eq!(TimeZone::from_stored("Mars/Olympus"), TimeZone::UTC);
         assert!(TimeZone::all().any(|n| n == "America/New_York"));
+    }
+
+    #[test]
+    fn wall_times_in_a_dst_gap_or_overlap_are_explained_not_shifted() {
+        use super::LocalTime;
+        use chrono::NaiveDate;
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        let at = |d: u32, m: u32, h: u32, min: u32| NaiveDate::from_ymd_opt(2026, m, d).unwrap().and_hms_opt(h, min, 0).unwrap();
+        let utc = |m: u32, d: u32, h: u32, min: u32| chrono::Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap();
+
+        // 2026-03-29 02:30 does not exist in Berlin (02:00 CET → 03:00 CEST): 03:30 CEST is offered.
+        assert_eq!(berlin.resolve(at(29, 3, 2, 30)), LocalTime::Gap { after_gap: utc(3, 29, 1, 30) });
+        assert_eq!(berlin.format(utc(3, 29, 1, 30)), "2026-03-29 03:30 CEST");
+        // 2026-10-25 02:30 happens twice (03:00 CEST → 02:00 CET).
+        assert_eq!(berlin.resolve(at(25, 10, 2, 30)), LocalTime::Ambiguous { earlier: utc(10, 25, 0, 30), later: utc(10, 25, 1, 30) });
+        // An ordinary time is exact.
+        assert_eq!(berlin.resolve(at(21, 11, 14, 5)), LocalTime::Exact(utc(11, 21, 13, 5)));
     }
 
     #[test]
