@@ -68,11 +68,6 @@ impl Platforms {
     pub fn any_sandboxed(&self) -> bool {
         self.sandboxed.iter().any(|s| *s)
     }
-
-    /// The X client that checks and uses OAuth 1.0a keys.
-    pub fn x_for_keys(&self) -> &XClient {
-        &self.x_keys
-    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -90,7 +90,7 @@ pub const X_OAUTH1_ENV: [&str; 4] = ["TWITTER_API_KEY", "TWITTER_API_SECRET", "T
 /// `crier admin import-env --team NAME`: connects the X account whose OAuth 1.0a keys are in the
 /// environment (checked with X first), exactly as pasting them on the Accounts page does.
 pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str, x_api_url: Option<&str>) -> Result<String, CliError> {
-    use app::server::connections::{XKeysClient, connect_x_oauth1};
+    use app::server::connections::{XKeys, connect_x_oauth1};
     use crier_clients::{XClient, XSettings};
     use crier_domain::store::teams;
 
@@ -113,24 +113,11 @@ pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str,
         settings.api_url = url::Url::parse(raw).map_err(|e| CliError::Usage(format!("CRIER_X_API_URL: `{raw}` is not a URL ({e})")))?;
     }
 
-    struct Cli<'a> {
-        client: XClient,
-        pool: &'a PgPool,
-        vault: crier_vault::Vault,
-    }
-    impl XKeysClient for Cli<'_> {
-        fn x_client(&self) -> &XClient {
-            &self.client
-        }
-        fn store(&self) -> (&PgPool, &crier_vault::Vault) {
-            (self.pool, &self.vault)
-        }
-    }
-    let cli = Cli { client: XClient::new(settings), pool, vault: crate::vault::open(pool, &ring).await? };
+    let vault = crate::vault::open(pool, &ring).await?;
     let [consumer_key, consumer_secret, access_token, access_token_secret]: [SecretString; 4] =
         values.try_into().map_err(|_| CliError::Failed(anyhow::anyhow!("four keys expected")))?;
-    let account = connect_x_oauth1(&cli, team_id, None, consumer_key, consumer_secret, access_token, access_token_secret)
-        .await
-        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let keys = XKeys { consumer_key, consumer_secret, access_token, access_token_secret };
+    let account =
+        connect_x_oauth1(&XClient::new(settings), pool, &vault, team_id, None, keys).await.map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(format!("connected X account {} {} to team “{team}” with OAuth 1.0a keys", account.name, account.handle.unwrap_or_default()))
 }

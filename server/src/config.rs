@@ -183,7 +183,6 @@ impl PlatformConfig {
                 }
             }
         }
-        #[allow(clippy::too_many_arguments)]
         fn app(
             id: &Option<String>,
             secret: &Option<SecretString>,

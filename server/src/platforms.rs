@@ -111,12 +111,7 @@ pub fn assemble(web: &WebConfig, bound: SocketAddr, public_base: &str, sandbox_o
             if let Some(version) = &p.meta_graph_version {
                 settings = settings.with_graph_version(version);
             }
-            let browser = MetaSettings::sandbox(&browser_base, String::new(), SecretString::from(String::new()));
-            let browser = match &p.meta_graph_version {
-                Some(version) => browser.with_graph_version(version),
-                None => browser,
-            };
-            settings.authorize_url = browser.authorize_url;
+            settings.authorize_url = join(&browser_base, &format!("/meta/{}/dialog/oauth", settings.graph_version));
             Some(MetaClient::new(settings))
         }
         (None, None) => None,

@@ -10,7 +10,7 @@
 //! or an expired state leaves nothing half done.
 
 use chrono::{DateTime, Utc};
-use crier_clients::{XAuth, XUser};
+use crier_clients::{XAuth, XClient, XUser};
 use crier_domain::account::{AccountKind, Platform};
 use crier_domain::store::accounts::{self, Account, CheckOutcome, Credentials, NewAccount};
 use crier_domain::store::audit::{self, Actor};
@@ -32,12 +32,12 @@ const SESSION_FLASH_KEY: &str = "accounts_flash";
 /// Leaves a one-time message for the next Accounts page view.
 pub async fn set_flash(ok: bool, text: impl Into<String>) {
     if let Ok(session) = session().await {
-        let _ = session.insert(SESSION_FLASH_KEY, Flash { ok, text: text.into() }).await;
+        set_flash_on(&session, ok, text).await;
     }
 }
 
 /// Leaves a message on a session the caller already holds (the OAuth endpoints).
-pub async fn set_flash_on(session: &tower_sessions::Session, ok: bool, text: impl Into<String>) {
+pub async fn set_flash_on(session: &Session, ok: bool, text: impl Into<String>) {
     let _ = session.insert(SESSION_FLASH_KEY, Flash { ok, text: text.into() }).await;
 }
 
@@ -165,7 +165,8 @@ pub async fn start(state: &AppState, session: &Session, member: &Member, platfor
 }
 
 /// What the platform put on the callback URL.
-#[derive(Clone, Debug, Default, Deserialize)]
+// No `Debug`: the authorization code is a credential until it is exchanged.
+#[derive(Clone, Default, Deserialize)]
 pub struct CallbackParams {
     /// The authorization code.
     pub code: Option<String>,
@@ -470,13 +471,11 @@ pub async fn verify(state: &AppState, team_id: Uuid, account_id: Uuid) -> Result
     let p = &state.platforms;
     let credentials = refresh_if_expired(state, team_id, &account, credentials).await;
     let checked: Result<String, PlatformError> = match (&credentials, account.platform, account.kind) {
-        (Ok(Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret }), Platform::X, _) => {
-            let client = p.x_for_keys();
-            client
-                .who_am_i(&XAuth::OAuth1(oauth1_credentials(consumer_key, consumer_secret, access_token, access_token_secret)))
-                .await
-                .map(|u| u.name)
-        }
+        (Ok(Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret }), Platform::X, _) => p
+            .x_keys
+            .who_am_i(&XAuth::OAuth1(oauth1_credentials(consumer_key, consumer_secret, access_token, access_token_secret)))
+            .await
+            .map(|u| u.name),
         (Ok(Credentials::OAuth2 { access_token, .. }), Platform::X, _) => {
             p.x.as_ref().ok_or(unavailable(account.platform))?.who_am_i(&XAuth::Bearer(access_token.clone())).await.map(|u| u.name)
         }
@@ -622,27 +621,39 @@ pub async fn connect_x_keys(state: &AppState, member: &Member, keys: [String; 4]
         return Err(AppError::Fields(errors));
     }
     let [consumer_key, consumer_secret, access_token, access_token_secret] = keys.map(|k| SecretString::from(k.trim().to_owned()));
-    connect_x_oauth1(state, member.team_id, Some(member.user_id), consumer_key, consumer_secret, access_token, access_token_secret).await
+    let keys = XKeys { consumer_key, consumer_secret, access_token, access_token_secret };
+    connect_x_oauth1(&state.platforms.x_keys, &state.pool, &state.vault, member.team_id, Some(member.user_id), keys).await
+}
+
+/// X OAuth 1.0a user-context keys as pasted or imported.
+pub struct XKeys {
+    /// API key (consumer key).
+    pub consumer_key: SecretString,
+    /// API key secret.
+    pub consumer_secret: SecretString,
+    /// Access token.
+    pub access_token: SecretString,
+    /// Access token secret.
+    pub access_token_secret: SecretString,
 }
 
 /// Verifies OAuth 1.0a keys with X and stores them (the Accounts page, `crier admin import-env`).
 pub async fn connect_x_oauth1(
-    state_or_client: &impl XKeysClient,
+    client: &XClient,
+    pool: &sqlx::PgPool,
+    vault: &crier_vault::Vault,
     team_id: Uuid,
     connected_by: Option<Uuid>,
-    consumer_key: SecretString,
-    consumer_secret: SecretString,
-    access_token: SecretString,
-    access_token_secret: SecretString,
+    keys: XKeys,
 ) -> Result<Account, AppError> {
-    let keys = oauth1_credentials(&consumer_key, &consumer_secret, &access_token, &access_token_secret);
-    let user = state_or_client.x_client().who_am_i(&XAuth::OAuth1(keys)).await.map_err(|e| match e.class {
+    let XKeys { consumer_key, consumer_secret, access_token, access_token_secret } = keys;
+    let signing = oauth1_credentials(&consumer_key, &consumer_secret, &access_token, &access_token_secret);
+    let user = client.who_am_i(&XAuth::OAuth1(signing)).await.map_err(|e| match e.class {
         ErrorClass::NeedsReauth | ErrorClass::Permanent => {
             AppError::Refused(format!("X refused these keys: {}. Check all four values.", e.message))
         }
         _ => AppError::Refused(format!("X could not be reached to check these keys ({}). Try again in a moment.", e.message)),
     })?;
-    let (pool, vault) = state_or_client.store();
     let account = accounts::connect(
         pool,
         vault,
@@ -679,23 +690,5 @@ fn oauth1_credentials(
         consumer_secret: consumer_secret.clone(),
         token: access_token.expose_secret().to_owned(),
         token_secret: access_token_secret.clone(),
-    }
-}
-
-/// What connecting OAuth 1.0a keys needs: an X client and the store (the web app's state, or the
-/// CLI's).
-pub trait XKeysClient {
-    /// The X client that checks the keys.
-    fn x_client(&self) -> &crier_clients::XClient;
-    /// The pool and vault.
-    fn store(&self) -> (&sqlx::PgPool, &crier_vault::Vault);
-}
-
-impl XKeysClient for AppState {
-    fn x_client(&self) -> &crier_clients::XClient {
-        self.platforms.x_for_keys()
-    }
-    fn store(&self) -> (&sqlx::PgPool, &crier_vault::Vault) {
-        (&self.pool, &self.vault)
     }
 }

@@ -371,20 +371,24 @@ pub async fn record_check(pool: &PgPool, team_id: Uuid, account_id: Uuid, outcom
         CheckOutcome::NeedsReauth(detail) => (AccountStatus::NeedsReauth, Some(detail.as_str()), None),
         CheckOutcome::Revoked(detail) => (AccountStatus::Revoked, Some(detail.as_str()), None),
     };
-    sqlx::query!(
+    let row = sqlx::query!(
         r#"update platform_account
            set status = $3, status_detail = $4, name = coalesce(left($5, 200), name),
                last_verified_at = case when $3 = 'connected'::account_status then now() else last_verified_at end
-           where team_id = $1 and account_id = $2 and status <> 'disconnected'"#,
+           where team_id = $1 and account_id = $2 and status <> 'disconnected'
+           returning account_id, platform as "platform: Platform", kind as "kind: AccountKind", external_id, name, handle,
+                     authorized_by, auth_method as "auth_method: AuthMethod", status as "status: AccountStatus", status_detail,
+                     token_expires_at, can_refresh, refresh_expires_at, connected_at, last_used_at, last_verified_at"#,
         team_id,
         account_id,
         status as AccountStatus,
         detail,
         name,
     )
-    .execute(pool)
-    .await?;
-    get(pool, team_id, account_id).await
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    Ok(account_from_row!(row))
 }
 
 /// Disconnects an account: its credentials are deleted (returned once, so the caller can revoke
@@ -397,7 +401,10 @@ pub async fn disconnect(
 ) -> Result<(Account, Option<Credentials>), DomainError> {
     let mut tx = pool.begin().await?;
     let row = sqlx::query!(
-        r#"select platform as "platform: Platform", external_id, credentials as "credentials!"
+        r#"select account_id, platform as "platform: Platform", kind as "kind: AccountKind", external_id, name, handle,
+                  authorized_by, auth_method as "auth_method: AuthMethod", status as "status: AccountStatus", status_detail,
+                  token_expires_at, can_refresh, refresh_expires_at, connected_at, last_used_at, last_verified_at,
+                  credentials as "credentials!"
            from platform_account
            where team_id = $1 and account_id = $2 and status <> 'disconnected'
            for update"#,
@@ -407,7 +414,6 @@ pub async fn disconnect(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound)?;
-    let account = get_in(&mut tx, team_id, account_id).await?;
     sqlx::query!(
         r#"update platform_account set credentials = null, status = 'disconnected', disconnected_at = now(), status_detail = null
            where team_id = $1 and account_id = $2"#,
@@ -420,22 +426,7 @@ pub async fn disconnect(
     // A token that cannot be opened (key lost) cannot be revoked either; the disconnect still
     // stands, because deleting it is what the team asked for.
     let credentials = Credentials::open(vault, &row.credentials, &credentials_aad(team_id, row.platform, &row.external_id)).ok();
-    Ok((account, credentials))
-}
-
-async fn get_in(tx: &mut sqlx::PgConnection, team_id: Uuid, account_id: Uuid) -> Result<Account, DomainError> {
-    let row = sqlx::query!(
-        r#"select account_id, platform as "platform: Platform", kind as "kind: AccountKind", external_id, name, handle,
-                  authorized_by, auth_method as "auth_method: AuthMethod", status as "status: AccountStatus", status_detail,
-                  token_expires_at, can_refresh, refresh_expires_at, connected_at, last_used_at, last_verified_at
-           from platform_account where team_id = $1 and account_id = $2"#,
-        team_id,
-        account_id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(DomainError::NotFound)?;
-    Ok(account_from_row!(row))
+    Ok((account_from_row!(row), credentials))
 }
 
 /// What a key rotation did.
