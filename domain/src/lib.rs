@@ -8,6 +8,7 @@ pub mod account;
 pub mod delivery;
 pub mod field_error;
 pub mod people;
+pub mod post;
 pub mod role;
 
 #[cfg(feature = "store")]

@@ -41,7 +41,7 @@ pub enum Command {
     /// Serve the web app and run the worker pool in one process (the default).
     Serve(ServeArgs),
     /// Run the worker pool alone, to scale publishing out over several processes.
-    Worker(WorkerArgs),
+    Worker(WorkerCommandArgs),
     /// Apply the database migrations (Crier's and the job queue's), then exit.
     Migrate,
     /// Operator commands.
@@ -81,9 +81,57 @@ pub struct ServeArgs {
 /// Worker pool options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct WorkerArgs {
-    /// Jobs one worker process runs at once.
-    #[arg(long = "concurrency", env = "CRIER_WORKER_CONCURRENCY", default_value_t = 16)]
+    /// Publishes one worker process makes at once.
+    #[arg(long = "concurrency", env = "CRIER_WORKER_CONCURRENCY", default_value_t = 128)]
     pub concurrency: usize,
+    /// Deliveries claimed per database statement at most.
+    #[arg(long = "batch-size", env = "CRIER_WORKER_BATCH_SIZE", default_value_t = 256)]
+    pub batch_size: usize,
+    /// Crier's own budget per X account, so it waits before X refuses: `CALLS/WINDOW` (windows
+    /// in s, m, h or d) or `none`.
+    #[arg(long = "x-budget", env = "CRIER_X_BUDGET", default_value = "300/15m")]
+    pub x_budget: String,
+    /// The budget per LinkedIn account.
+    #[arg(long = "linkedin-budget", env = "CRIER_LINKEDIN_BUDGET", default_value = "100/1d")]
+    pub linkedin_budget: String,
+    /// The budget per Facebook Page (Meta's usage headers still pause a Page near its limit).
+    #[arg(long = "facebook-budget", env = "CRIER_FACEBOOK_BUDGET", default_value = "none")]
+    pub facebook_budget: String,
+    /// Seconds between a worker's heartbeats; a worker silent for --stale-after seconds is taken
+    /// for dead and its claims are put back for a reconciled retry.
+    #[arg(long = "heartbeat", env = "CRIER_WORKER_HEARTBEAT", default_value_t = 5)]
+    pub heartbeat_secs: u64,
+    /// See --heartbeat.
+    #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = 30)]
+    pub stale_after_secs: u64,
+    /// Seconds in-flight publishes may take to finish on shutdown.
+    #[arg(long = "shutdown-grace", env = "CRIER_WORKER_SHUTDOWN_GRACE", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for WorkerArgs {
+    /// The command line's defaults.
+    fn default() -> Self {
+        WorkerArgs {
+            concurrency: 128,
+            batch_size: 256,
+            x_budget: "300/15m".into(),
+            linkedin_budget: "100/1d".into(),
+            facebook_budget: "none".into(),
+            heartbeat_secs: 5,
+            stale_after_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `crier worker` options: the pool's, and the platforms' apps and endpoints it publishes with.
+#[derive(clap::Args, Debug, Clone)]
+pub struct WorkerCommandArgs {
+    #[command(flatten)]
+    pub worker: WorkerArgs,
+    #[command(flatten)]
+    pub platforms: crate::config::PlatformArgs,
 }
 
 /// `crier admin ...`
@@ -206,9 +254,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             result.map_err(CliError::Failed)
         }
         Command::Worker(args) => {
-            KeyRing::resolve(&config)?;
+            let keys = KeyRing::resolve(&config)?;
+            let web = WebConfig::parse(&crate::config::WebArgs { platforms: args.platforms.clone(), ..Default::default() })?;
+            let clients = std::sync::Arc::new(crate::platforms::worker_clients(&web));
             let database = Database::open(&config).await?;
-            let result = crate::worker::run(database.pool.clone(), args, crate::shutdown_signal()).await;
+            let result = async {
+                let vault = std::sync::Arc::new(crate::vault::open(&database.pool, &keys).await?);
+                crate::worker::run(database.pool.clone(), vault, clients, args.worker, crate::shutdown_signal()).await
+            }
+            .await;
             database.close().await;
             result.map_err(CliError::Failed)
         }

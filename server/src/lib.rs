@@ -32,6 +32,9 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     addr: SocketAddr,
+    /// The clients the in-process worker publishes with (the same the web app connects with).
+    publisher_clients: Arc<crier_publisher::Clients>,
+    vault: Arc<Vault>,
 }
 
 impl Application {
@@ -61,8 +64,9 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     if sandbox_on {
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
-    let router = web::router(database.pool.clone(), vault, assembled, web, addr);
-    Ok(Application { listener, router, addr })
+    let publisher_clients = Arc::new(platforms::publisher_clients(&assembled.platforms));
+    let router = web::router(database.pool.clone(), vault.clone(), assembled, web, addr);
+    Ok(Application { listener, router, addr, publisher_clients, vault })
 }
 
 /// `crier serve`: the web app, and the worker pool unless `worker` is `None`, until `shutdown`.
@@ -78,23 +82,32 @@ pub async fn serve(
     let public_url = web.public_base(app.addr());
     tracing::info!(addr = %app.addr(), %public_url, "Crier is serving");
     // One shutdown signal fans out to the web server and the worker pool.
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
+    let stop_rx = fan_out(shutdown);
+    let (clients, vault) = (app.publisher_clients.clone(), app.vault.clone());
     let web_task = app.run_until(stopped(stop_rx.clone()));
     match worker {
         Some(args) => {
-            let worker_task = worker::run(database.pool.clone(), args, stopped(stop_rx));
+            let worker_task = worker::run(database.pool.clone(), vault, clients, args, stopped(stop_rx));
             let (web_result, worker_result) = tokio::join!(web_task, worker_task);
             web_result.and(worker_result)
         }
         None => web_task.await,
     }
+}
+
+/// Lets one shutdown signal stop several tasks: each waits on [`stopped`] with its own receiver.
+pub fn fan_out(shutdown: impl Future<Output = ()> + Send + 'static) -> tokio::sync::watch::Receiver<bool> {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    stop_rx
+}
+
+/// Completes when the signal behind [`fan_out`] has come.
+pub async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -1,15 +1,20 @@
-//! The worker pool: apalis on Postgres. For now it runs one queue, housekeeping (pruning expired
-//! sessions and old login failures); the publishing queue joins it with the publishing engine.
+//! The worker pool: the publishing engine (crier-publisher, which claims due deliveries from the
+//! delivery table in batches) and apalis on Postgres for the periodic housekeeping (pruning
+//! expired sessions, old login failures and OAuth attempts). Both stop on the same signal.
 //!
 //! Each process start gets a unique worker name: apalis registers workers by name under an
 //! advisory lock, and a restarted process reusing its old name would refresh the old
 //! registration's heartbeat and strand the jobs it held.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskSink, TaskSinkError, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
+use crier_domain::store::deliveries::{Budget, Budgets};
 use crier_domain::store::housekeeping;
+use crier_publisher::{Clients, EngineStats, PublisherConfig};
+use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
@@ -71,11 +76,64 @@ pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// Runs the worker pool until `shutdown` completes, then lets held jobs finish (bounded by
-/// [`SHUTDOWN_GRACE`]).
-pub async fn run(pool: PgPool, args: WorkerArgs, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+/// Parses a budget: `CALLS/WINDOW` with the window in s, m, h or d (`300/15m`), or `none`.
+pub fn parse_budget(name: &str, text: &str) -> anyhow::Result<Option<Budget>> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let problem = || anyhow::anyhow!("{name}: `{text}` is not a budget like 300/15m (calls per window in s, m, h or d) or `none`");
+    let (calls, window) = text.split_once('/').ok_or_else(problem)?;
+    let limit: i32 = calls.trim().parse().map_err(|_| problem())?;
+    let window = window.trim();
+    let (number, unit) = window.split_at(window.len().saturating_sub(1));
+    let number: u64 = number.parse().map_err(|_| problem())?;
+    let seconds = match unit {
+        "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        "d" => number * 86_400,
+        _ => return Err(problem()),
+    };
+    if limit < 1 || seconds == 0 {
+        return Err(problem());
+    }
+    Ok(Some(Budget { limit, window: Duration::from_secs(seconds) }))
+}
+
+/// The publishing engine's configuration from the command line.
+pub fn publisher_config(name: &str, args: &WorkerArgs) -> anyhow::Result<PublisherConfig> {
+    let mut config = PublisherConfig::new(name);
+    config.concurrency = args.concurrency.max(1);
+    config.batch_size = args.batch_size.max(1);
+    config.budgets = Budgets {
+        x: parse_budget("CRIER_X_BUDGET", &args.x_budget)?,
+        linkedin: parse_budget("CRIER_LINKEDIN_BUDGET", &args.linkedin_budget)?,
+        facebook: parse_budget("CRIER_FACEBOOK_BUDGET", &args.facebook_budget)?,
+    };
+    config.heartbeat = Duration::from_secs(args.heartbeat_secs.max(1));
+    config.stale_after = Duration::from_secs(args.stale_after_secs.max(args.heartbeat_secs * 2).max(2));
+    config.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
+    Ok(config)
+}
+
+/// Runs the worker pool until `shutdown` completes: the publishing engine and the housekeeping
+/// queue. In-flight publishes get the configured grace period; held housekeeping jobs
+/// [`SHUTDOWN_GRACE`].
+pub async fn run(
+    pool: PgPool,
+    vault: Arc<Vault>,
+    clients: Arc<Clients>,
+    args: WorkerArgs,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let name = unique_worker_name("worker");
-    tracing::info!(worker = %name, concurrency = args.concurrency, "worker pool starting");
+    let config = publisher_config(&name, &args)?;
+    tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
+
+    // One signal, two listeners.
+    let stop_rx = crate::fan_out(shutdown);
+    let stopped = crate::stopped;
 
     let scheduler_pool = pool.clone();
     let scheduler = tokio::spawn(async move {
@@ -88,18 +146,18 @@ pub async fn run(pool: PgPool, args: WorkerArgs, shutdown: impl std::future::Fut
         }
     });
 
-    let concurrency = args.concurrency.max(1);
+    let housekeeping_pool = pool.clone();
     let monitor = Monitor::new()
         .register(move |restarts: usize| {
-            let backend = PostgresStorage::<Housekeeping>::new(&pool)
+            let backend = PostgresStorage::<Housekeeping>::new(&housekeeping_pool)
                 .with_config(queue_config())
                 .with_pubsub()
                 // Jobs due later send no notification; this catches them within seconds.
                 .poll_with_interval(Duration::from_secs(5));
             WorkerBuilder::new(format!("{name}-housekeeping-{restarts}"))
                 .backend(backend)
-                .data(pool.clone())
-                .concurrency(concurrency)
+                .data(housekeeping_pool.clone())
+                .concurrency(1)
                 .build(run_housekeeping)
         })
         .should_restart(|_ctx, error| {
@@ -107,14 +165,33 @@ pub async fn run(pool: PgPool, args: WorkerArgs, shutdown: impl std::future::Fut
             true
         })
         .shutdown_timeout(SHUTDOWN_GRACE);
+    let housekeeping_stop = stopped(stop_rx.clone());
+    let housekeeping = monitor.run_with_signal(async move {
+        housekeeping_stop.await;
+        Ok::<(), std::io::Error>(())
+    });
 
-    let result = monitor
-        .run_with_signal(async move {
-            shutdown.await;
-            Ok::<(), std::io::Error>(())
-        })
-        .await;
+    let stats = Arc::new(EngineStats::default());
+    let publishing = crier_publisher::run(pool, vault, clients, config, stats, stopped(stop_rx));
+    let (housekeeping_result, publishing_result) = tokio::join!(housekeeping, publishing);
     scheduler.abort();
     tracing::info!("worker pool stopped");
-    result.map_err(|e| anyhow::anyhow!("the worker pool failed: {e}"))
+    housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;
+    publishing_result.map_err(|e| anyhow::anyhow!("the publishing engine failed: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budgets_parse_from_calls_per_window() {
+        assert_eq!(parse_budget("B", "300/15m").unwrap(), Some(Budget { limit: 300, window: Duration::from_secs(900) }));
+        assert_eq!(parse_budget("B", "100/1d").unwrap(), Some(Budget { limit: 100, window: Duration::from_secs(86_400) }));
+        assert_eq!(parse_budget("B", "None").unwrap(), None);
+        for bad in ["300", "x/15m", "300/15", "0/1m", "300/0s", "300/15w"] {
+            let err = parse_budget("CRIER_X_BUDGET", bad).unwrap_err().to_string();
+            assert!(err.contains("CRIER_X_BUDGET") && err.contains(bad), "{err}");
+        }
+    }
 }

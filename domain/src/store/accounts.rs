@@ -267,6 +267,7 @@ pub async fn connect(
     }
     let sealed = new.credentials.seal(vault, &credentials_aad(team_id, new.platform, &new.external_id));
     let can_refresh = matches!(&new.credentials, Credentials::OAuth2 { refresh_token: Some(_), .. });
+    let mut tx = pool.begin().await?;
     let row = sqlx::query!(
         r#"insert into platform_account
                (team_id, platform, kind, external_id, name, handle, authorized_by, auth_method, credentials,
@@ -297,9 +298,24 @@ pub async fn connect(
         &new.scopes,
         connected_by,
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
+    // A reconnected account's held deliveries go out again, in the same transaction.
+    super::deliveries::resume_account(&mut tx, team_id, row.account_id).await?;
+    tx.commit().await?;
     Ok(account_from_row!(row))
+}
+
+/// Opens credentials sealed for the account (`team_id`, `platform`, `external_id`): for the
+/// publishing engine, which reads the sealed value with its claim.
+pub fn open_credentials(
+    vault: &Vault,
+    team_id: Uuid,
+    platform: Platform,
+    external_id: &str,
+    sealed: &[u8],
+) -> Result<Credentials, DomainError> {
+    Credentials::open(vault, sealed, &credentials_aad(team_id, platform, external_id))
 }
 
 /// An account with its opened credentials, for a call to its platform.

@@ -5,11 +5,13 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit;
+pub mod deliveries;
 pub mod housekeeping;
 pub mod invites;
 pub mod login;
 pub mod members;
 pub mod oauth_connections;
+pub mod posts;
 pub mod sessions;
 pub mod teams;
 pub mod vault_keys;

@@ -1,0 +1,173 @@
+//! A post's content, parsed once: the shared text, per-platform overrides, a link and an X thread.
+//!
+//! Pure types (no store): the browser's Compose page and the server apply the same rules, and the
+//! worker publishes exactly the text [`PostContent::published_text`] gives, which is what the
+//! counters measured.
+
+use serde::{Deserialize, Serialize};
+
+use crate::FieldError;
+use crate::account::Platform;
+
+/// The longest link accepted (browsers and platforms cope with far less).
+pub const MAX_LINK_LEN: usize = 2000;
+/// The most replies an X thread may have after its first post.
+pub const MAX_THREAD_ITEMS: usize = 24;
+
+/// How the product names a platform in sentences.
+pub fn platform_label(platform: Platform) -> &'static str {
+    match platform {
+        Platform::X => "X",
+        Platform::Linkedin => "LinkedIn",
+        Platform::Facebook => "Facebook",
+    }
+}
+
+/// What a post says, checked.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostContent {
+    /// The text every platform gets unless it has an override.
+    pub text: String,
+    /// A different text for some platforms (for example a shorter one for X).
+    pub overrides: Vec<(Platform, String)>,
+    /// A link: appended to the X text, an article card on LinkedIn, a link preview on Facebook.
+    pub link: Option<String>,
+    /// X only: replies that follow the first post, in order.
+    pub thread: Vec<String>,
+}
+
+impl PostContent {
+    /// Parses a form's fields. Blank overrides and blank thread items are dropped (an empty box
+    /// is not a request for an empty post); the text and link are trimmed.
+    pub fn parse(
+        text: &str,
+        overrides: impl IntoIterator<Item = (Platform, String)>,
+        link: &str,
+        thread: impl IntoIterator<Item = String>,
+    ) -> Result<PostContent, FieldError> {
+        let text = text.trim().to_owned();
+        if text.is_empty() {
+            return Err(FieldError::new("text", "Write the text of the post."));
+        }
+        let link = link.trim();
+        let link = if link.is_empty() {
+            None
+        } else {
+            let lower = link.to_ascii_lowercase();
+            let has_scheme = lower.starts_with("https://") || lower.starts_with("http://");
+            if !has_scheme || link.len() > MAX_LINK_LEN || link.chars().any(char::is_whitespace) || link.len() < 12 {
+                return Err(FieldError::new("link", "Enter a full web address starting with https:// (or leave the link empty)."));
+            }
+            Some(link.to_owned())
+        };
+        let overrides: Vec<(Platform, String)> =
+            overrides.into_iter().map(|(p, t)| (p, t.trim().to_owned())).filter(|(_, t)| !t.is_empty()).collect();
+        let thread: Vec<String> = thread.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if thread.len() > MAX_THREAD_ITEMS {
+            return Err(FieldError::new("thread", format!("A thread may have at most {MAX_THREAD_ITEMS} replies.")));
+        }
+        Ok(PostContent { text, overrides, link, thread })
+    }
+
+    /// The text written for `platform`: its override, or the shared text.
+    pub fn text_for(&self, platform: Platform) -> &str {
+        self.overrides.iter().find(|(p, _)| *p == platform).map_or(self.text.as_str(), |(_, t)| t.as_str())
+    }
+
+    /// The text sent to `platform`. On X the link goes at the end of the text (unless the text
+    /// already has it), because X has no separate link field; LinkedIn and Facebook carry it apart.
+    pub fn published_text(&self, platform: Platform) -> String {
+        let text = self.text_for(platform);
+        match (&self.link, platform) {
+            (Some(link), Platform::X) if !text.contains(link.as_str()) => format!("{text}\n\n{link}"),
+            _ => text.to_owned(),
+        }
+    }
+
+    /// Checks the text for each platform it goes to, and the thread (X only). The error names the
+    /// field to fix: `text`, `text_x`/`text_linkedin`/`text_facebook` for an override, `thread_N`.
+    pub fn check(&self, platforms: &[Platform]) -> Result<(), FieldError> {
+        for &platform in platforms {
+            let check = crier_text::check(platform, &self.published_text(platform));
+            if !check.valid {
+                let field = if self.overrides.iter().any(|(p, _)| *p == platform) {
+                    format!("text_{}", platform.as_str())
+                } else {
+                    "text".to_owned()
+                };
+                let what = if self.link.is_some() && platform == Platform::X { "text and link" } else { "text" };
+                return Err(FieldError::new(
+                    &field,
+                    format!(
+                        "The {what} for {} is {} characters long; {} allows {}. Shorten it, or write a separate text for {}.",
+                        platform_label(platform),
+                        check.length,
+                        platform_label(platform),
+                        check.limit,
+                        platform_label(platform)
+                    ),
+                ));
+            }
+        }
+        if !self.thread.is_empty() {
+            if !platforms.contains(&Platform::X) {
+                return Err(FieldError::new("thread", "Threads are for X: choose an X account, or remove the thread's replies."));
+            }
+            for (index, item) in self.thread.iter().enumerate() {
+                let check = crier_text::check(Platform::X, item);
+                if !check.valid {
+                    return Err(FieldError::new(
+                        &format!("thread_{}", index + 1),
+                        format!("Reply {} of the thread is {} characters long; X allows {}.", index + 1, check.length, check.limit),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn content(text: &str, link: &str) -> PostContent {
+        PostContent::parse(text, [], link, []).unwrap()
+    }
+
+    #[test]
+    fn the_link_is_appended_on_x_only_and_only_once() {
+        let post = content("Launch day", "https://example.com/launch");
+        assert_eq!(post.published_text(Platform::X), "Launch day\n\nhttps://example.com/launch");
+        assert_eq!(post.published_text(Platform::Linkedin), "Launch day");
+        let already = content("Read https://example.com/launch now", "https://example.com/launch");
+        assert_eq!(already.published_text(Platform::X), "Read https://example.com/launch now");
+    }
+
+    #[test]
+    fn blank_text_and_bad_links_are_refused_with_the_field_to_fix() {
+        assert_eq!(PostContent::parse("  ", [], "", []).unwrap_err().field, "text");
+        assert_eq!(PostContent::parse("Hi", [], "example.com", []).unwrap_err().field, "link");
+        assert_eq!(PostContent::parse("Hi", [], "https://exa mple.com", []).unwrap_err().field, "link");
+    }
+
+    #[test]
+    fn an_override_is_what_its_platform_gets_and_is_checked_under_its_own_name() {
+        let long = "a".repeat(300);
+        let post = PostContent::parse(&long, [(Platform::X, "Short".to_owned()), (Platform::Facebook, " ".into())], "", []).unwrap();
+        assert_eq!(post.text_for(Platform::X), "Short");
+        assert_eq!(post.text_for(Platform::Facebook), long, "a blank override is dropped");
+        assert!(post.check(&[Platform::X, Platform::Linkedin]).is_ok());
+        let err = PostContent::parse(&long, [], "", []).unwrap().check(&[Platform::X]).unwrap_err();
+        assert_eq!(err.field, "text");
+        assert!(err.message.contains("300") && err.message.contains("280"), "{}", err.message);
+    }
+
+    #[test]
+    fn threads_need_an_x_account_and_each_reply_must_fit() {
+        let post = PostContent::parse("First", [], "", ["Second".to_owned(), "".to_owned(), "b".repeat(281)]).unwrap();
+        assert_eq!(post.thread.len(), 2, "blank replies are dropped");
+        assert_eq!(post.check(&[Platform::Linkedin]).unwrap_err().field, "thread");
+        assert_eq!(post.check(&[Platform::X]).unwrap_err().field, "thread_2");
+    }
+}

@@ -1,0 +1,592 @@
+//! The publishing engine's queue: the delivery rows themselves (a transactional outbox).
+//!
+//! A worker claims due deliveries in batches ([`claim`]: one statement locks them with
+//! `FOR UPDATE SKIP LOCKED`, spends the accounts' budgets, moves them to `publishing` and opens
+//! their attempt rows), calls the platforms with no transaction open, then writes a batch of
+//! outcomes in one statement ([`complete`]: deliveries, attempt rows and audit events together).
+//! A claim held by a worker that stopped heartbeating is put back ([`rescue`]) for a retry that
+//! first looks for the post at the platform, because the call's outcome is unknown.
+//!
+//! These queries span teams (the worker serves every team) but never mix them: each claimed
+//! delivery carries its team, and its account is joined on both id and team.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::DomainError;
+use crate::account::{AccountKind, AccountStatus, AuthMethod, Platform};
+use crate::delivery::DeliveryState;
+
+/// The channel a transaction that makes a delivery due notifies (on commit), so idle workers
+/// claim it at once instead of at their next timer.
+pub const DUE_CHANNEL: &str = "crier_delivery_due";
+
+/// Tells the workers that something may be due (delivered when the caller's transaction commits).
+pub async fn wake_workers(conn: &mut PgConnection) -> Result<(), DomainError> {
+    sqlx::query!("select pg_notify('crier_delivery_due', '')").execute(conn).await?;
+    Ok(())
+}
+
+/// How many calls an account may make per window, so Crier waits before a platform refuses.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budget {
+    /// Calls per window.
+    pub limit: i32,
+    /// The window.
+    pub window: Duration,
+}
+
+/// The budget of each platform's accounts (`None`: no budget of Crier's own; the platform's rate
+/// limit headers and 429s still pause the account).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Budgets {
+    /// X accounts (the product brief: 300 posts per 15 minutes).
+    pub x: Option<Budget>,
+    /// LinkedIn accounts (the product brief: 100 posts per day).
+    pub linkedin: Option<Budget>,
+    /// Facebook Pages.
+    pub facebook: Option<Budget>,
+}
+
+impl Default for Budgets {
+    fn default() -> Self {
+        Budgets {
+            x: Some(Budget { limit: 300, window: Duration::from_secs(15 * 60) }),
+            linkedin: Some(Budget { limit: 100, window: Duration::from_secs(24 * 3600) }),
+            facebook: None,
+        }
+    }
+}
+
+fn budget_params(budget: Option<Budget>) -> (Option<i32>, f64) {
+    budget.map_or((None, 1.0), |b| (Some(b.limit), b.window.as_secs_f64()))
+}
+
+/// A delivery a worker now holds, with what it needs to publish it.
+#[derive(Debug)]
+pub struct Claimed {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// Its team.
+    pub team_id: Uuid,
+    /// Its post.
+    pub post_id: Uuid,
+    /// Its account.
+    pub account_id: Uuid,
+    /// This attempt's number (1 for the first call).
+    pub attempt: i16,
+    /// Temporary failures before this attempt.
+    pub failures: i16,
+    /// Whether the previous attempt's outcome is unknown (look for the post first).
+    pub reconcile: bool,
+    /// The earliest attempt's start, when reconciling: a post found on the account from before it
+    /// cannot be this delivery's.
+    pub reconcile_since: Option<DateTime<Utc>>,
+    /// X thread parts already out.
+    pub thread_ids: Vec<String>,
+    /// The shared text.
+    pub text: String,
+    /// This platform's override, if any.
+    pub override_text: Option<String>,
+    /// The link.
+    pub link: Option<String>,
+    /// The X thread's replies.
+    pub thread: Vec<String>,
+    /// A dry run.
+    pub dry_run: bool,
+    /// Attempts allowed.
+    pub max_attempts: i16,
+    /// The first retry's delay.
+    pub retry_base_seconds: i32,
+    /// The account's platform.
+    pub platform: Platform,
+    /// Profile, organization or Page.
+    pub kind: AccountKind,
+    /// The platform's id for the account.
+    pub external_id: String,
+    /// The account's name.
+    pub account_name: String,
+    /// The account's status.
+    pub status: AccountStatus,
+    /// OAuth 2.0 or 1.0a.
+    pub auth_method: AuthMethod,
+    /// The sealed credentials (none once disconnected): open with
+    /// [`super::accounts::open_credentials`].
+    pub sealed_credentials: Option<Vec<u8>>,
+    /// When the access token expires.
+    pub token_expires_at: Option<DateTime<Utc>>,
+    /// Whether a refresh token is held.
+    pub can_refresh: bool,
+}
+
+/// Claims up to `limit` due deliveries for `worker`: skips paused accounts and rows other workers
+/// hold, spends each account's budget (pausing an account whose budget is used up until its window
+/// ends), moves the claimed rows to `publishing` and opens their attempt rows. One statement, one
+/// round trip.
+pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -> Result<Vec<Claimed>, DomainError> {
+    let (x_limit, x_window) = budget_params(budgets.x);
+    let (li_limit, li_window) = budget_params(budgets.linkedin);
+    let (fb_limit, fb_window) = budget_params(budgets.facebook);
+    let rows = sqlx::query!(
+        r#"with candidate as (
+               select d.delivery_id, d.account_id, d.next_attempt_at
+               from delivery d join platform_account a on a.account_id = d.account_id
+               where d.state in ('scheduled', 'retrying') and d.next_attempt_at <= now()
+                 and (a.paused_until is null or a.paused_until <= now())
+               order by d.next_attempt_at
+               limit $2
+               for update of d skip locked
+           ),
+           -- Locked in id order (no deadlock between claimers), so two claimers never both spend
+           -- the same remaining budget. NO KEY UPDATE: the foreign-key checks of posts being
+           -- scheduled meanwhile (KEY SHARE) do not wait for it.
+           account_budget as (
+               select a.account_id, a.platform, a.budget_window_started_at, a.budget_used
+               from platform_account a
+               where a.account_id in (select account_id from candidate)
+               order by a.account_id
+               for no key update of a
+           ),
+           budget as (
+               select ab.account_id, l.budget_limit, l.budget_window,
+                      case when ab.budget_window_started_at + l.budget_window > now() then ab.budget_window_started_at else now() end as window_start,
+                      case when ab.budget_window_started_at + l.budget_window > now() then ab.budget_used else 0 end as used
+               from account_budget ab
+               cross join lateral (
+                   select case ab.platform when 'x' then $3::int4 when 'linkedin' then $5::int4 else $7::int4 end as budget_limit,
+                          make_interval(secs => case ab.platform when 'x' then $4::float8 when 'linkedin' then $6::float8 else $8::float8 end) as budget_window
+               ) l
+           ),
+           ranked as (
+               select c.delivery_id, c.account_id,
+                      row_number() over (partition by c.account_id order by c.next_attempt_at, c.delivery_id) as rn
+               from candidate c
+           ),
+           chosen as (
+               select r.delivery_id, r.account_id
+               from ranked r join budget b on b.account_id = r.account_id
+               where b.budget_limit is null or r.rn <= b.budget_limit - b.used
+           ),
+           spent as (
+               update platform_account a set
+                   budget_window_started_at = b.window_start,
+                   budget_used = b.used + coalesce(n.claimed, 0),
+                   paused_until = case when b.used + coalesce(n.claimed, 0) >= b.budget_limit
+                                       then b.window_start + b.budget_window else a.paused_until end,
+                   last_used_at = case when n.claimed is null then a.last_used_at else now() end
+               from budget b left join (select account_id, count(*)::int4 as claimed from chosen group by account_id) n
+                    on n.account_id = b.account_id
+               where a.account_id = b.account_id
+           ),
+           claimed as (
+               update delivery d set state = 'publishing', claimed_by = $1, claimed_at = now(), attempts = d.attempts + 1
+               from chosen c where d.delivery_id = c.delivery_id
+               returning d.delivery_id, d.team_id, d.post_id, d.account_id, d.attempts, d.failures, d.reconcile, d.thread_ids
+           ),
+           started as (
+               insert into delivery_attempt (delivery_id, attempt, team_id, worker, started_at)
+               select delivery_id, attempts, team_id, $1, now() from claimed
+           )
+           select c.delivery_id as "delivery_id!", c.team_id as "team_id!", c.post_id as "post_id!", c.account_id as "account_id!",
+                  c.attempts as "attempt!", c.failures as "failures!", c.reconcile as "reconcile!", c.thread_ids as "thread_ids!",
+                  (select min(t.started_at) from delivery_attempt t where t.delivery_id = c.delivery_id) as reconcile_since,
+                  p.text, p.link, p.dry_run, p.max_attempts, p.retry_base_seconds,
+                  (select o.text from post_text_override o where o.post_id = p.post_id and o.platform = a.platform) as override_text,
+                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!",
+                  a.platform as "platform: Platform", a.kind as "kind: AccountKind", a.external_id, a.name as account_name,
+                  a.status as "status: AccountStatus", a.auth_method as "auth_method: AuthMethod", a.credentials,
+                  a.token_expires_at, a.can_refresh
+           from claimed c
+           join post p on p.post_id = c.post_id and p.team_id = c.team_id
+           join platform_account a on a.account_id = c.account_id and a.team_id = c.team_id"#,
+        worker,
+        limit,
+        x_limit,
+        x_window,
+        li_limit,
+        li_window,
+        fb_limit,
+        fb_window,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Claimed {
+            delivery_id: r.delivery_id,
+            team_id: r.team_id,
+            post_id: r.post_id,
+            account_id: r.account_id,
+            attempt: r.attempt,
+            failures: r.failures,
+            reconcile: r.reconcile,
+            reconcile_since: r.reconcile_since,
+            thread_ids: r.thread_ids,
+            text: r.text,
+            override_text: r.override_text,
+            link: r.link,
+            thread: r.thread,
+            dry_run: r.dry_run,
+            max_attempts: r.max_attempts,
+            retry_base_seconds: r.retry_base_seconds,
+            platform: r.platform,
+            kind: r.kind,
+            external_id: r.external_id,
+            account_name: r.account_name,
+            status: r.status,
+            auth_method: r.auth_method,
+            sealed_credentials: r.credentials,
+            token_expires_at: r.token_expires_at,
+            can_refresh: r.can_refresh,
+        })
+        .collect())
+}
+
+/// A failure as the delivery and its attempt record it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureNote {
+    /// temporary, rate_limited, needs_reauth, permanent, validation, unknown.
+    pub class: String,
+    /// The platform's code.
+    pub code: Option<String>,
+    /// The platform's words (redacted), or Crier's.
+    pub message: String,
+}
+
+/// What became of one claimed delivery.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// The attempt number it was claimed with (a completion for an older claim is ignored).
+    pub attempt: i16,
+    /// The platform, for the audit metadata.
+    pub platform: Platform,
+    /// published, dry_run_ok, retrying, failed or held.
+    pub state: DeliveryState,
+    /// When to try again (retrying).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// Temporary failures now.
+    pub failures: i16,
+    /// Whether the next attempt must look for the post first.
+    pub reconcile: bool,
+    /// X thread parts out so far.
+    pub thread_ids: Vec<String>,
+    /// The platform's id for the post (published).
+    pub external_id: Option<String>,
+    /// Its public link.
+    pub permalink: Option<String>,
+    /// Why it did not publish.
+    pub failure: Option<FailureNote>,
+    /// The attempt's outcome: published, dry_run_ok, reconciled, temporary, rate_limited,
+    /// needs_reauth, permanent, validation.
+    pub outcome: String,
+    /// The platform's HTTP status.
+    pub http_status: Option<i16>,
+    /// How long the attempt took.
+    pub duration_ms: i32,
+}
+
+/// Writes a batch of outcomes for `worker`'s claims in one statement: each delivery's new state,
+/// its attempt row, and two audit events (`delivery_attempted` and the outcome's). A completion
+/// whose claim the worker no longer holds (it was rescued meanwhile) is skipped; the ids applied
+/// are returned.
+pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Result<Vec<Uuid>, DomainError> {
+    let n = batch.len();
+    let mut ids = Vec::with_capacity(n);
+    let mut attempts = Vec::with_capacity(n);
+    let mut platforms = Vec::with_capacity(n);
+    let mut states = Vec::with_capacity(n);
+    let mut next = Vec::with_capacity(n);
+    let mut failures = Vec::with_capacity(n);
+    let mut reconcile = Vec::with_capacity(n);
+    let mut threads = Vec::with_capacity(n);
+    let mut external = Vec::with_capacity(n);
+    let mut permalinks = Vec::with_capacity(n);
+    let mut classes = Vec::with_capacity(n);
+    let mut codes = Vec::with_capacity(n);
+    let mut messages = Vec::with_capacity(n);
+    let mut outcomes = Vec::with_capacity(n);
+    let mut statuses = Vec::with_capacity(n);
+    let mut durations = Vec::with_capacity(n);
+    for c in batch {
+        ids.push(c.delivery_id);
+        attempts.push(c.attempt);
+        platforms.push(c.platform.as_str().to_owned());
+        states.push(serde_name(c.state));
+        next.push(c.next_attempt_at);
+        failures.push(c.failures);
+        reconcile.push(c.reconcile);
+        // Ids are digits, URNs or `page_post`: never a comma.
+        threads.push(c.thread_ids.join(","));
+        external.push(c.external_id.clone());
+        permalinks.push(c.permalink.clone());
+        classes.push(c.failure.as_ref().map(|f| f.class.clone()));
+        codes.push(c.failure.as_ref().and_then(|f| f.code.clone()));
+        messages.push(c.failure.as_ref().map(|f| f.message.clone()));
+        outcomes.push(c.outcome.clone());
+        statuses.push(c.http_status);
+        durations.push(c.duration_ms);
+    }
+    let applied = sqlx::query_scalar!(
+        r#"with outcome as (
+               select * from unnest($2::uuid[], $3::int2[], $4::text[], $5::text[], $6::timestamptz[], $7::int2[], $8::bool[],
+                                    $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+                                    $16::int2[], $17::int4[])
+                   as o (delivery_id, attempt, platform, state, next_attempt_at, failures, reconcile, thread_ids, external_id,
+                         permalink, error_class, error_code, error_message, outcome, http_status, duration_ms)
+           ),
+           done as (
+               update delivery d set
+                   state = o.state::delivery_state, claimed_by = null, claimed_at = null,
+                   next_attempt_at = coalesce(o.next_attempt_at, d.next_attempt_at),
+                   failures = o.failures, reconcile = o.reconcile, thread_ids = string_to_array(o.thread_ids, ','),
+                   external_id = o.external_id, permalink = o.permalink,
+                   published_at = case when o.state = 'published' then now() end,
+                   last_error_class = o.error_class, last_error_code = o.error_code, last_error_message = o.error_message
+               from outcome o
+               where d.delivery_id = o.delivery_id and d.state = 'publishing' and d.claimed_by = $1 and d.attempts = o.attempt
+               returning d.delivery_id, d.team_id, d.post_id, o.attempt, o.platform, o.state, o.next_attempt_at, o.external_id,
+                         o.error_class, o.error_code, o.error_message, o.outcome, o.http_status, o.duration_ms
+           ),
+           ended as (
+               update delivery_attempt t set finished_at = now(), outcome = o.outcome, http_status = o.http_status,
+                   duration_ms = o.duration_ms, error_code = o.error_code, error_message = o.error_message
+               from done o where t.delivery_id = o.delivery_id and t.attempt = o.attempt
+           ),
+           audited as (
+               insert into audit_event (team_id, actor_kind, action, entity, entity_id, metadata)
+               select team_id, 'system', action, 'delivery', delivery_id::text, metadata
+               from done
+               cross join lateral (values
+                   ('delivery_attempted',
+                    jsonb_strip_nulls(jsonb_build_object('post_id', post_id, 'platform', platform, 'attempt', attempt,
+                        'outcome', outcome, 'http_status', http_status, 'duration_ms', duration_ms, 'error_class', error_class))),
+                   (case state when 'published' then 'delivery_published' when 'dry_run_ok' then 'delivery_dry_run_ok'
+                               when 'retrying' then 'delivery_retry_scheduled' when 'held' then 'delivery_held'
+                               else 'delivery_failed' end,
+                    jsonb_strip_nulls(jsonb_build_object('post_id', post_id, 'platform', platform, 'attempt', attempt,
+                        'external_id', external_id, 'next_attempt_at', next_attempt_at, 'error_class', error_class,
+                        'error_code', error_code, 'http_status', http_status)))
+               ) as event (action, metadata)
+           )
+           select delivery_id as "delivery_id!" from done"#,
+        worker,
+        &ids,
+        &attempts,
+        &platforms,
+        &states,
+        &next as &[Option<DateTime<Utc>>],
+        &failures,
+        &reconcile,
+        &threads,
+        &external as &[Option<String>],
+        &permalinks as &[Option<String>],
+        &classes as &[Option<String>],
+        &codes as &[Option<String>],
+        &messages as &[Option<String>],
+        &outcomes,
+        &statuses as &[Option<i16>],
+        &durations,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(applied)
+}
+
+fn serde_name(state: DeliveryState) -> String {
+    serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+/// Registers a worker process (before its first claim) so its claims are not taken for orphans.
+pub async fn register_worker(pool: &PgPool, worker: &str) -> Result<(), DomainError> {
+    sqlx::query!("insert into publish_worker (name) values ($1) on conflict (name) do update set last_seen = now()", worker)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Says the worker is alive.
+pub async fn heartbeat(pool: &PgPool, worker: &str) -> Result<(), DomainError> {
+    register_worker(pool, worker).await
+}
+
+/// Removes a stopped worker (after [`release`]).
+pub async fn unregister_worker(pool: &PgPool, worker: &str) -> Result<(), DomainError> {
+    sqlx::query!("delete from publish_worker where name = $1", worker).execute(pool).await?;
+    Ok(())
+}
+
+/// Puts back the claims of workers not seen for `stale_after` (they died mid-call): each goes to
+/// `retrying`, due now, marked for reconciliation; its open attempt ends as `unknown`; the audit
+/// trail gets `delivery_rescued`. Also forgets the dead workers. Answers how many were rescued.
+pub async fn rescue(pool: &PgPool, stale_after: Duration) -> Result<u64, DomainError> {
+    let rescued = requeue(pool, None, stale_after).await?;
+    sqlx::query!("delete from publish_worker where last_seen < now() - make_interval(secs => $1)", stale_after.as_secs_f64())
+        .execute(pool)
+        .await?;
+    Ok(rescued)
+}
+
+/// Puts back what `worker` still holds when it stops (its calls did not finish within the grace
+/// period): like [`rescue`], but for one worker, at once. Answers how many.
+pub async fn release(pool: &PgPool, worker: &str) -> Result<u64, DomainError> {
+    requeue(pool, Some(worker), Duration::ZERO).await
+}
+
+/// Claims back to the queue: `worker`'s, or (without one) those of every worker silent for
+/// `stale_after`.
+async fn requeue(pool: &PgPool, worker: Option<&str>, stale_after: Duration) -> Result<u64, DomainError> {
+    let requeued = sqlx::query_scalar!(
+        r#"with orphan as (
+               select d.delivery_id from delivery d
+               where d.state = 'publishing'
+                 and case when $1::text is not null then d.claimed_by = $1
+                          else not exists (select 1 from publish_worker w
+                                           where w.name = d.claimed_by and w.last_seen > now() - make_interval(secs => $2)) end
+               for update of d skip locked
+           ),
+           requeued as (
+               update delivery d set state = 'retrying', claimed_by = null, claimed_at = null, reconcile = true, next_attempt_at = now()
+               from orphan o where d.delivery_id = o.delivery_id
+               returning d.delivery_id, d.team_id, d.post_id, d.attempts
+           ),
+           ended as (
+               update delivery_attempt t set finished_at = now(), outcome = 'unknown',
+                   error_message = 'The worker stopped before the call ended; the platform is checked for the post before the next attempt.'
+               from requeued r where t.delivery_id = r.delivery_id and t.attempt = r.attempts and t.finished_at is null
+           ),
+           audited as (
+               insert into audit_event (team_id, actor_kind, action, entity, entity_id, metadata)
+               select team_id, 'system', 'delivery_rescued', 'delivery', delivery_id::text,
+                      jsonb_build_object('post_id', post_id, 'attempt', attempts)
+               from requeued
+           )
+           select count(*) as "count!" from requeued"#,
+        worker,
+        stale_after.as_secs_f64()
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(requeued as u64)
+}
+
+/// When the next delivery falls due (on an account that is not paused), or when the earliest
+/// pause ends that has due deliveries waiting: the moment an idle worker should look again.
+pub async fn next_wake(pool: &PgPool) -> Result<Option<DateTime<Utc>>, DomainError> {
+    Ok(sqlx::query_scalar!(
+        r#"select least(
+               (select min(d.next_attempt_at) from delivery d join platform_account a on a.account_id = d.account_id
+                where d.state in ('scheduled', 'retrying') and (a.paused_until is null or a.paused_until <= d.next_attempt_at)),
+               (select min(a.paused_until) from platform_account a
+                where a.paused_until > now()
+                  and exists (select 1 from delivery d where d.account_id = a.account_id and d.state in ('scheduled', 'retrying')
+                              and d.next_attempt_at <= a.paused_until))
+           )"#
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// The watchdog's count: deliveries due for longer than `late_by` that no worker has claimed,
+/// on accounts that are not paused. Anything above zero means no worker is keeping up (or none runs).
+pub async fn overdue(pool: &PgPool, late_by: Duration) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "count!" from delivery d join platform_account a on a.account_id = d.account_id
+           where d.state in ('scheduled', 'retrying') and d.next_attempt_at < now() - make_interval(secs => $1)
+             and (a.paused_until is null or a.paused_until <= now())"#,
+        late_by.as_secs_f64()
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
+/// Pauses an account until `until` (its rate limit's reset); a later pause already set stays.
+pub async fn pause_account(pool: &PgPool, team_id: Uuid, account_id: Uuid, until: DateTime<Utc>) -> Result<(), DomainError> {
+    sqlx::query!(
+        r#"update platform_account set paused_until = greatest(coalesce(paused_until, $3), $3)
+           where team_id = $1 and account_id = $2"#,
+        team_id,
+        account_id,
+        until
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The account needs re-authorising: marks it (with the platform's words) and holds its waiting
+/// deliveries until it is reconnected. Records `account_needs_reauth` once. Answers whether the
+/// account was connected until now.
+pub async fn hold_account(pool: &PgPool, team_id: Uuid, account_id: Uuid, detail: &str) -> Result<bool, DomainError> {
+    let mut tx = pool.begin().await?;
+    let marked = sqlx::query!(
+        r#"update platform_account set status = 'needs_reauth', status_detail = $3
+           where team_id = $1 and account_id = $2 and status = 'connected'
+           returning platform as "platform: Platform""#,
+        team_id,
+        account_id,
+        detail
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let held = sqlx::query!(
+        "update delivery set state = 'held' where team_id = $1 and account_id = $2 and state in ('scheduled', 'retrying')",
+        team_id,
+        account_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if let Some(row) = &marked {
+        super::audit::record(
+            &mut *tx,
+            team_id,
+            super::audit::Actor::System,
+            "account_needs_reauth",
+            "account",
+            Some(&account_id.to_string()),
+            serde_json::json!({ "platform": row.platform.as_str(), "held_deliveries": held }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(marked.is_some())
+}
+
+/// Puts a reconnected account's held deliveries back in the queue: due now, or at their post's
+/// time if that is later. Part of the reconnect's transaction.
+pub async fn resume_account(conn: &mut PgConnection, team_id: Uuid, account_id: Uuid) -> Result<u64, DomainError> {
+    let resumed = sqlx::query!(
+        r#"update delivery d set state = 'scheduled', next_attempt_at = greatest(now(), p.scheduled_at)
+           from post p
+           where p.post_id = d.post_id and d.team_id = $1 and d.account_id = $2 and d.state = 'held'"#,
+        team_id,
+        account_id
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if resumed > 0 {
+        sqlx::query!("update platform_account set paused_until = null where team_id = $1 and account_id = $2", team_id, account_id)
+            .execute(&mut *conn)
+            .await?;
+        wake_workers(conn).await?;
+    }
+    Ok(resumed)
+}
+
+/// A delivery's state, for tests and the API (team-scoped).
+pub async fn state(pool: &PgPool, team_id: Uuid, delivery_id: Uuid) -> Result<DeliveryState, DomainError> {
+    sqlx::query_scalar!(
+        r#"select state as "state: DeliveryState" from delivery where team_id = $1 and delivery_id = $2"#,
+        team_id,
+        delivery_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DomainError::NotFound)
+}

@@ -1,0 +1,560 @@
+//! Posts and their deliveries, as the team writes and reads them: schedule (one transaction for
+//! the post, its deliveries and the wake-up of the workers), list, show, edit, cancel and retry.
+//!
+//! Every function takes the team and filters by it in SQL; another team's post or delivery id
+//! answers [`DomainError::NotFound`]. The publishing engine's own queries live in
+//! [`super::deliveries`].
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use super::audit::{self, Actor};
+use super::deliveries;
+use crate::account::{AccountStatus, Platform};
+use crate::delivery::DeliveryState;
+use crate::post::{PostContent, platform_label};
+use crate::timezone::TimeZone;
+use crate::{DomainError, FieldError};
+
+/// A post to schedule (or publish now: a schedule time of now).
+#[derive(Clone, Debug)]
+pub struct NewPost {
+    /// What it says.
+    pub content: PostContent,
+    /// The accounts it goes to: one delivery each.
+    pub account_ids: Vec<Uuid>,
+    /// When it is due, in UTC.
+    pub scheduled_at: DateTime<Utc>,
+    /// The zone the person entered the time in (shown back to them in it).
+    pub timezone: TimeZone,
+    /// Go through everything but the publish call.
+    pub dry_run: bool,
+    /// Attempts in all before a temporary failure becomes final; the team's default when `None`.
+    pub max_attempts: Option<i16>,
+    /// The first retry's delay in seconds (doubling after each failure); the team's default when `None`.
+    pub retry_base_seconds: Option<i32>,
+}
+
+/// Writes a post, its deliveries and the workers' wake-up on `conn`, which should be inside a
+/// transaction the caller commits (so a batch is all or nothing, and a failed request leaves
+/// nothing behind). Records `post_scheduled`.
+pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new: &NewPost) -> Result<Uuid, DomainError> {
+    let mut account_ids = new.account_ids.clone();
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    if account_ids.is_empty() {
+        return Err(FieldError::new("accounts", "Choose at least one account to publish to.").into());
+    }
+    let accounts = sqlx::query!(
+        r#"select account_id, platform as "platform: Platform", name, status as "status: AccountStatus"
+           from platform_account where team_id = $1 and account_id = any($2)"#,
+        team_id,
+        &account_ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if accounts.len() != account_ids.len() {
+        return Err(FieldError::new("accounts", "One of the chosen accounts no longer exists. Reload the page and choose again.").into());
+    }
+    if let Some(gone) = accounts.iter().find(|a| a.status == AccountStatus::Disconnected) {
+        return Err(FieldError::new(
+            "accounts",
+            format!(
+                "The {} account “{}” is disconnected. Reconnect it on the Accounts page, or untick it.",
+                platform_label(gone.platform),
+                gone.name
+            ),
+        )
+        .into());
+    }
+    let mut platforms: Vec<Platform> = accounts.iter().map(|a| a.platform).collect();
+    platforms.sort_by_key(|p| p.as_str());
+    platforms.dedup();
+    new.content.check(&platforms)?;
+    if let Some(n) = new.max_attempts
+        && !(1..=20).contains(&n)
+    {
+        return Err(FieldError::new("max_attempts", "Allow between 1 and 20 attempts.").into());
+    }
+    if let Some(s) = new.retry_base_seconds
+        && !(1..=14_400).contains(&s)
+    {
+        return Err(FieldError::new("retry_base_seconds", "The first retry may wait between 1 second and 4 hours.").into());
+    }
+
+    let author_id = match actor {
+        Actor::User(id) => Some(id),
+        _ => None,
+    };
+    let post_id = sqlx::query_scalar!(
+        r#"insert into post (team_id, author_id, text, link, scheduled_at, schedule_timezone, dry_run, max_attempts, retry_base_seconds)
+           select $1, $2, $3, $4, $5, $6, $7, coalesce($8, t.max_attempts), coalesce($9, t.retry_base_seconds)
+           from team t where t.team_id = $1
+           returning post_id"#,
+        team_id,
+        author_id,
+        new.content.text,
+        new.content.link,
+        new.scheduled_at,
+        new.timezone.name(),
+        new.dry_run,
+        new.max_attempts,
+        new.retry_base_seconds,
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    write_content_parts(conn, post_id, &new.content).await?;
+    sqlx::query!(
+        // A delivery to an account that already needs reconnecting starts held (the banner says
+        // so) and goes out when the account is reconnected.
+        r#"insert into delivery (team_id, post_id, account_id, next_attempt_at, state)
+           select $1, $2, a.account_id, $3, case when a.status = 'connected' then 'scheduled' else 'held' end::delivery_state
+           from platform_account a where a.team_id = $1 and a.account_id = any($4) order by a.account_id"#,
+        team_id,
+        post_id,
+        new.scheduled_at,
+        &account_ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    audit::record(
+        &mut *conn,
+        team_id,
+        actor,
+        "post_scheduled",
+        "post",
+        Some(&post_id.to_string()),
+        json!({ "accounts": account_ids.len(), "scheduled_at": new.scheduled_at, "timezone": new.timezone.name(), "dry_run": new.dry_run }),
+    )
+    .await?;
+    deliveries::wake_workers(conn).await?;
+    Ok(post_id)
+}
+
+/// Overrides and thread items, written after the post row (or after clearing them, on edit).
+async fn write_content_parts(conn: &mut PgConnection, post_id: Uuid, content: &PostContent) -> Result<(), DomainError> {
+    let (override_platforms, override_texts): (Vec<Platform>, Vec<String>) = content.overrides.iter().cloned().unzip();
+    sqlx::query!(
+        r#"insert into post_text_override (post_id, platform, text)
+           select $1, platform, text from unnest($2::platform[], $3::text[]) as o (platform, text)"#,
+        post_id,
+        &override_platforms as &[Platform],
+        &override_texts
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"insert into post_thread_item (post_id, position, text)
+           select $1, position::smallint, text from unnest($2::text[]) with ordinality as t (text, position)"#,
+        post_id,
+        &content.thread
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Schedules several posts in one transaction: all of them, or (on any error) none.
+pub async fn schedule_all(pool: &PgPool, team_id: Uuid, actor: Actor, posts: &[NewPost]) -> Result<Vec<Uuid>, (usize, DomainError)> {
+    let mut tx = pool.begin().await.map_err(|e| (0, e.into()))?;
+    let mut ids = Vec::with_capacity(posts.len());
+    for (index, post) in posts.iter().enumerate() {
+        ids.push(schedule(&mut tx, team_id, actor, post).await.map_err(|e| (index, e))?);
+    }
+    tx.commit().await.map_err(|e| (0, e.into()))?;
+    Ok(ids)
+}
+
+/// One delivery as a chip on the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryChip {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// Its account.
+    pub account_id: Uuid,
+    /// The account's name.
+    pub account_name: String,
+    /// The account's platform.
+    pub platform: Platform,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// The public link, once published.
+    pub permalink: Option<String>,
+    /// The last failure's class and the platform's words.
+    pub last_error: Option<String>,
+    /// When a worker takes it next (scheduled or retrying).
+    pub next_attempt_at: DateTime<Utc>,
+    /// Calls made so far.
+    pub attempts: i16,
+}
+
+/// A post as listed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostSummary {
+    /// The post.
+    pub post_id: Uuid,
+    /// The shared text.
+    pub text: String,
+    /// When it is (or was) due.
+    pub scheduled_at: DateTime<Utc>,
+    /// The zone it was entered in.
+    pub timezone: TimeZone,
+    /// Whether it is a dry run.
+    pub dry_run: bool,
+    /// Its deliveries, by platform then account name.
+    pub deliveries: Vec<DeliveryChip>,
+}
+
+impl PostSummary {
+    /// Whether it may still be edited, rescheduled or cancelled: nothing has started publishing.
+    pub fn is_editable(&self) -> bool {
+        self.deliveries.iter().all(|d| matches!(d.state, DeliveryState::Scheduled | DeliveryState::Held) && d.attempts == 0)
+    }
+}
+
+/// Which posts to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostFilter {
+    /// Due at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Due before.
+    pub until: Option<DateTime<Utc>>,
+    /// With at least one delivery in this state.
+    pub state: Option<DeliveryState>,
+}
+
+/// The team's posts matching `filter`, latest due first, at most `limit`.
+pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64) -> Result<Vec<PostSummary>, DomainError> {
+    let posts = sqlx::query!(
+        r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
+           from post p
+           where p.team_id = $1
+             and ($2::timestamptz is null or p.scheduled_at >= $2)
+             and ($3::timestamptz is null or p.scheduled_at < $3)
+             and ($4::delivery_state is null or exists (
+                   select 1 from delivery d where d.team_id = $1 and d.post_id = p.post_id and d.state = $4))
+           order by p.scheduled_at desc, p.created_at desc
+           limit $5"#,
+        team_id,
+        filter.from,
+        filter.until,
+        filter.state as Option<DeliveryState>,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let ids: Vec<Uuid> = posts.iter().map(|p| p.post_id).collect();
+    let mut chips = chips(pool, team_id, &ids).await?;
+    Ok(posts
+        .into_iter()
+        .map(|p| PostSummary {
+            post_id: p.post_id,
+            text: p.text,
+            scheduled_at: p.scheduled_at,
+            timezone: TimeZone::from_stored(&p.schedule_timezone),
+            dry_run: p.dry_run,
+            deliveries: chips.remove(&p.post_id).unwrap_or_default(),
+        })
+        .collect())
+}
+
+async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Vec<DeliveryChip>>, DomainError> {
+    let rows = sqlx::query!(
+        r#"select d.post_id, d.delivery_id, d.account_id, a.name, a.platform as "platform: Platform",
+                  d.state as "state: DeliveryState", d.permalink, d.last_error_class, d.last_error_code, d.last_error_message,
+                  d.next_attempt_at, d.attempts
+           from delivery d join platform_account a on a.account_id = d.account_id and a.team_id = d.team_id
+           where d.team_id = $1 and d.post_id = any($2)
+           order by a.platform, a.name"#,
+        team_id,
+        post_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut by_post: std::collections::HashMap<Uuid, Vec<DeliveryChip>> = std::collections::HashMap::new();
+    for r in rows {
+        let last_error = r.last_error_message.map(|message| match r.last_error_code {
+            Some(code) => format!("{message} ({code})"),
+            None => message,
+        });
+        by_post.entry(r.post_id).or_default().push(DeliveryChip {
+            delivery_id: r.delivery_id,
+            account_id: r.account_id,
+            account_name: r.name,
+            platform: r.platform,
+            state: r.state,
+            permalink: r.permalink,
+            last_error,
+            next_attempt_at: r.next_attempt_at,
+            attempts: r.attempts,
+        });
+    }
+    Ok(by_post)
+}
+
+/// One call to a platform, for a post's timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptRow {
+    /// The delivery it was for.
+    pub delivery_id: Uuid,
+    /// 1, 2, …
+    pub attempt: i16,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended (none while it runs).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// published, dry_run_ok, temporary, rate_limited, needs_reauth, permanent, unknown, reconciled.
+    pub outcome: Option<String>,
+    /// The platform's HTTP status.
+    pub http_status: Option<i16>,
+    /// How long the call took.
+    pub duration_ms: Option<i32>,
+    /// The platform's code and words, when it failed.
+    pub error: Option<String>,
+}
+
+/// A post with everything its page shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostDetail {
+    /// The post as listed, with its deliveries.
+    pub summary: PostSummary,
+    /// What it says.
+    pub content: PostContent,
+    /// Attempts allowed.
+    pub max_attempts: i16,
+    /// The first retry's delay.
+    pub retry_base_seconds: i32,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// One post of the team, with its deliveries and attempts.
+pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDetail, DomainError> {
+    let p = sqlx::query!(
+        r#"select p.post_id, p.text, p.link, p.scheduled_at, p.schedule_timezone, p.dry_run, p.max_attempts, p.retry_base_seconds,
+                  coalesce((select array_agg(o.platform::text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_platforms!",
+                  coalesce((select array_agg(o.text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_texts!",
+                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!"
+           from post p where p.team_id = $1 and p.post_id = $2"#,
+        team_id,
+        post_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    let overrides = p
+        .override_platforms
+        .iter()
+        .zip(p.override_texts)
+        .filter_map(|(platform, text)| Some((platform.parse::<Platform>().ok()?, text)))
+        .collect();
+    let content = PostContent { text: p.text.clone(), overrides, link: p.link, thread: p.thread };
+    let deliveries = chips(pool, team_id, &[post_id]).await?.remove(&post_id).unwrap_or_default();
+    let attempts = sqlx::query!(
+        r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.http_status, t.duration_ms, t.error_code, t.error_message
+           from delivery_attempt t join delivery d on d.delivery_id = t.delivery_id
+           where d.team_id = $1 and t.team_id = $1 and d.post_id = $2
+           order by t.started_at, t.attempt"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| AttemptRow {
+        delivery_id: r.delivery_id,
+        attempt: r.attempt,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        outcome: r.outcome,
+        http_status: r.http_status,
+        duration_ms: r.duration_ms,
+        error: r.error_message.map(|m| match r.error_code {
+            Some(code) => format!("{m} ({code})"),
+            None => m,
+        }),
+    })
+    .collect();
+    Ok(PostDetail {
+        summary: PostSummary {
+            post_id: p.post_id,
+            text: p.text,
+            scheduled_at: p.scheduled_at,
+            timezone: TimeZone::from_stored(&p.schedule_timezone),
+            dry_run: p.dry_run,
+            deliveries,
+        },
+        content,
+        max_attempts: p.max_attempts,
+        retry_base_seconds: p.retry_base_seconds,
+        attempts,
+    })
+}
+
+/// A post's new content and time.
+#[derive(Clone, Debug)]
+pub struct PostEdit {
+    /// What it says now.
+    pub content: PostContent,
+    /// When it is due now.
+    pub scheduled_at: DateTime<Utc>,
+    /// The zone the time was entered in.
+    pub timezone: TimeZone,
+}
+
+fn already_started() -> DomainError {
+    FieldError::new("post", "This post has started publishing, so it can no longer be changed. Retry or cancel its deliveries instead.")
+        .into()
+}
+
+/// Edits and reschedules a post that has not started publishing. Records `post_edited`.
+pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edit: &PostEdit) -> Result<(), DomainError> {
+    let mut tx = pool.begin().await?;
+    // Lock the deliveries first: a worker claiming one now waits, or has already moved it on.
+    let states = sqlx::query!(
+        r#"select d.state as "state: DeliveryState", d.attempts, a.platform as "platform: Platform"
+           from delivery d join platform_account a on a.account_id = d.account_id
+           where d.team_id = $1 and d.post_id = $2 for update of d"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if states.is_empty() {
+        return Err(DomainError::NotFound);
+    }
+    if !states.iter().all(|d| matches!(d.state, DeliveryState::Scheduled | DeliveryState::Held) && d.attempts == 0) {
+        return Err(already_started());
+    }
+    let mut platforms: Vec<Platform> = states.iter().map(|d| d.platform).collect();
+    platforms.dedup();
+    edit.content.check(&platforms)?;
+    sqlx::query!(
+        r#"update post set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, updated_at = now()
+           where team_id = $1 and post_id = $2"#,
+        team_id,
+        post_id,
+        edit.content.text,
+        edit.content.link,
+        edit.scheduled_at,
+        edit.timezone.name()
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("delete from post_text_override where post_id = $1", post_id).execute(&mut *tx).await?;
+    sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *tx).await?;
+    write_content_parts(&mut tx, post_id, &edit.content).await?;
+    sqlx::query!(
+        "update delivery set next_attempt_at = $3 where team_id = $1 and post_id = $2 and state = 'scheduled'",
+        team_id,
+        post_id,
+        edit.scheduled_at
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        team_id,
+        actor,
+        "post_edited",
+        "post",
+        Some(&post_id.to_string()),
+        json!({ "scheduled_at": edit.scheduled_at, "timezone": edit.timezone.name() }),
+    )
+    .await?;
+    deliveries::wake_workers(&mut tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Cancels every delivery of the post that has not been published or started. Records
+/// `post_cancelled`; answers how many were cancelled.
+pub async fn cancel(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid) -> Result<u64, DomainError> {
+    let mut tx = pool.begin().await?;
+    let exists = sqlx::query_scalar!("select count(*) from post where team_id = $1 and post_id = $2", team_id, post_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .unwrap_or(0);
+    if exists == 0 {
+        return Err(DomainError::NotFound);
+    }
+    let cancelled = sqlx::query!(
+        r#"update delivery set state = 'cancelled'
+           where team_id = $1 and post_id = $2 and state in ('scheduled', 'retrying', 'held')"#,
+        team_id,
+        post_id
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if cancelled == 0 {
+        return Err(FieldError::new(
+            "post",
+            "Nothing is left to cancel: every delivery of this post has been published, has failed or is publishing now.",
+        )
+        .into());
+    }
+    audit::record(&mut *tx, team_id, actor, "post_cancelled", "post", Some(&post_id.to_string()), json!({ "deliveries": cancelled }))
+        .await?;
+    tx.commit().await?;
+    Ok(cancelled)
+}
+
+/// Puts failed deliveries back in the queue, due now, with their failures forgotten: one
+/// (`delivery_id`), or every failed one of a post (`post_id`), or of the team (neither).
+/// Records `delivery_retry_requested` for each; answers how many.
+pub async fn retry_failed(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    post_id: Option<Uuid>,
+    delivery_id: Option<Uuid>,
+) -> Result<u64, DomainError> {
+    let mut tx = pool.begin().await?;
+    let retried = sqlx::query!(
+        r#"update delivery set state = 'scheduled', failures = 0, next_attempt_at = now(),
+                  last_error_class = null, last_error_code = null, last_error_message = null
+           where team_id = $1 and state = 'failed'
+             and ($2::uuid is null or post_id = $2) and ($3::uuid is null or delivery_id = $3)
+           returning delivery_id, post_id"#,
+        team_id,
+        post_id,
+        delivery_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if retried.is_empty() {
+        return match delivery_id.or(post_id) {
+            Some(_) => {
+                Err(FieldError::new("delivery", "There is no failed delivery to retry here (it may have been retried already).").into())
+            }
+            None => Ok(0),
+        };
+    }
+    for r in &retried {
+        audit::record(
+            &mut *tx,
+            team_id,
+            actor,
+            "delivery_retry_requested",
+            "delivery",
+            Some(&r.delivery_id.to_string()),
+            json!({ "post_id": r.post_id }),
+        )
+        .await?;
+    }
+    deliveries::wake_workers(&mut tx).await?;
+    tx.commit().await?;
+    Ok(retried.len() as u64)
+}
+
+/// How many of the team's deliveries are held because their account needs re-authorising (the
+/// banner every page shows).
+pub async fn held_count(pool: &PgPool, team_id: Uuid) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar!("select count(*) from delivery where team_id = $1 and state = 'held'", team_id)
+        .fetch_one(pool)
+        .await?
+        .unwrap_or(0))
+}

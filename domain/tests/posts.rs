@@ -1,0 +1,154 @@
+//! Posts: scheduling is one transaction, every read and write is scoped by team, and edits stop
+//! once publishing has started.
+
+mod support;
+
+use chrono::{TimeDelta, Utc};
+use crier_domain::DomainError;
+use crier_domain::account::{AccountKind, Platform};
+use crier_domain::delivery::DeliveryState;
+use crier_domain::post::PostContent;
+use crier_domain::store::accounts::{self, Credentials, NewAccount};
+use crier_domain::store::audit::Actor;
+use crier_domain::store::posts::{self, NewPost, PostEdit, PostFilter};
+use crier_domain::store::vault_keys;
+use crier_domain::timezone::TimeZone;
+use crier_vault::{Vault, VaultKey};
+use sqlx::PgPool;
+use support::{pool, secret, team};
+use uuid::Uuid;
+
+async fn account(pool: &PgPool, team_id: Uuid, platform: Platform, external_id: &str) -> Uuid {
+    let key = [9u8; 32];
+    let id = vault_keys::key_ids(pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
+    let vault = Vault::new(VaultKey::new(id, key).unwrap());
+    let new = NewAccount {
+        platform,
+        kind: AccountKind::Profile,
+        external_id: external_id.into(),
+        name: format!("Account {external_id}"),
+        handle: None,
+        authorized_by: external_id.into(),
+        credentials: Credentials::OAuth2 { access_token: secret("t"), refresh_token: None },
+        token_expires_at: None,
+        refresh_expires_at: None,
+        scopes: vec![],
+    };
+    accounts::connect(pool, &vault, team_id, None, new).await.unwrap().account_id
+}
+
+fn new_post(text: &str, accounts: &[Uuid]) -> NewPost {
+    NewPost {
+        content: PostContent::parse(text, [], "", []).unwrap(),
+        account_ids: accounts.to_vec(),
+        scheduled_at: Utc::now() + TimeDelta::hours(1),
+        timezone: TimeZone::parse("Europe/Berlin").unwrap(),
+        dry_run: false,
+        max_attempts: None,
+        retry_base_seconds: None,
+    }
+}
+
+async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("select count(*) from {table}"))).fetch_one(pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_batch_with_one_bad_post_leaves_nothing_behind() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let fine = new_post("Fine", &[x]);
+    let too_long = new_post(&"a".repeat(281), &[x]);
+    let (index, error) =
+        posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine.clone(), too_long]).await.unwrap_err();
+    assert_eq!(index, 1, "the error names the post at fault");
+    assert!(matches!(&error, DomainError::Invalid(f) if f.field == "text" && f.message.contains("281")), "{error:?}");
+    for table in ["post", "delivery", "post_thread_item", "audit_event where action = 'post_scheduled'"] {
+        assert_eq!(count(&pool, table).await, 0, "{table}");
+    }
+    let ids = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine]).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_eq!(count(&pool, "delivery").await, 1);
+}
+
+#[tokio::test]
+async fn another_teams_posts_and_accounts_are_out_of_reach() {
+    let pool = pool().await;
+    let acme = team(&pool, "Acme", "owner@acme.test").await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let acme_x = account(&pool, acme.team_id, Platform::X, "1").await;
+    let rival_x = account(&pool, rival.team_id, Platform::X, "2").await;
+    let post = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Ours", &[acme_x])]).await.unwrap()[0];
+
+    let err = posts::schedule_all(&pool, rival.team_id, Actor::User(rival.user_id), &[new_post("Theirs", &[acme_x])]).await.unwrap_err().1;
+    assert!(matches!(err, DomainError::Invalid(ref f) if f.field == "accounts"), "{err:?}");
+    assert!(matches!(posts::get(&pool, rival.team_id, post).await, Err(DomainError::NotFound)));
+    assert!(matches!(posts::cancel(&pool, rival.team_id, Actor::User(rival.user_id), post).await, Err(DomainError::NotFound)));
+    let edit = PostEdit { content: PostContent::parse("Hijacked", [], "", []).unwrap(), scheduled_at: Utc::now(), timezone: TimeZone::UTC };
+    assert!(matches!(posts::edit(&pool, rival.team_id, Actor::User(rival.user_id), post, &edit).await, Err(DomainError::NotFound)));
+    assert!(posts::list(&pool, rival.team_id, &PostFilter::default(), 50).await.unwrap().is_empty());
+    assert_eq!(posts::retry_failed(&pool, rival.team_id, Actor::User(rival.user_id), None, None).await.unwrap(), 0);
+    assert_eq!(posts::get(&pool, acme.team_id, post).await.unwrap().summary.text, "Ours");
+    let _ = rival_x;
+}
+
+#[tokio::test]
+async fn a_post_is_edited_and_cancelled_until_publishing_starts() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let li = account(&pool, owner.team_id, Platform::Linkedin, "urn:li:person:abc").await;
+    let actor = Actor::User(owner.user_id);
+    let post = posts::schedule_all(&pool, owner.team_id, actor, &[new_post("First draft", &[x, li])]).await.unwrap()[0];
+
+    let later = Utc::now() + TimeDelta::days(2);
+    let content =
+        PostContent::parse("Second draft", [(Platform::X, "Short for X".to_owned())], "https://example.com/news", ["And more".to_owned()])
+            .unwrap();
+    posts::edit(&pool, owner.team_id, actor, post, &PostEdit { content: content.clone(), scheduled_at: later, timezone: TimeZone::UTC })
+        .await
+        .unwrap();
+    let detail = posts::get(&pool, owner.team_id, post).await.unwrap();
+    assert_eq!(detail.content, content);
+    assert!(
+        detail.summary.deliveries.iter().all(|d| (d.next_attempt_at - later).num_milliseconds().abs() < 1),
+        "deliveries follow the new time"
+    );
+    assert!(detail.summary.is_editable());
+
+    // Once a delivery has started, the post is no longer editable.
+    sqlx::query("update delivery set state = 'publishing', claimed_by = 'w', claimed_at = now(), attempts = 1 where account_id = $1")
+        .bind(x)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let err = posts::edit(&pool, owner.team_id, actor, post, &PostEdit { content, scheduled_at: later, timezone: TimeZone::UTC })
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, DomainError::Invalid(f) if f.field == "post"), "{err:?}");
+    // Cancel takes what has not started; the delivery being published is left to finish.
+    assert_eq!(posts::cancel(&pool, owner.team_id, actor, post).await.unwrap(), 1);
+    let states: Vec<DeliveryState> =
+        posts::get(&pool, owner.team_id, post).await.unwrap().summary.deliveries.iter().map(|d| d.state).collect();
+    assert_eq!(states, [DeliveryState::Publishing, DeliveryState::Cancelled]);
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action in ('post_scheduled', 'post_edited', 'post_cancelled')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 3);
+}
+
+#[tokio::test]
+async fn a_thread_needs_an_x_account_and_the_link_must_be_a_web_address() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let li = account(&pool, owner.team_id, Platform::Linkedin, "urn:li:person:abc").await;
+    let mut post = new_post("Thread?", &[li]);
+    post.content = PostContent::parse("Thread?", [], "", ["Reply".to_owned()]).unwrap();
+    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[post]).await.unwrap_err().1;
+    assert!(matches!(&err, DomainError::Invalid(f) if f.field == "thread"), "{err:?}");
+    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[new_post("Nobody", &[])]).await.unwrap_err().1;
+    assert!(matches!(&err, DomainError::Invalid(f) if f.field == "accounts"), "{err:?}");
+}

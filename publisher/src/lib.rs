@@ -1,0 +1,23 @@
+//! Crier's publishing engine.
+//!
+//! One [`run`] per worker process. It claims due deliveries in batches (one statement each,
+//! `FOR UPDATE SKIP LOCKED`), publishes them concurrently with no transaction open, and writes
+//! their outcomes in batches (one statement for a batch's deliveries, attempts and audit events).
+//! What happens to one delivery is decided in [`attempt`]; tokens are refreshed single-flight per
+//! account across processes by [`refresh`]; an attempt whose outcome is unknown is settled by
+//! [`reconcile`] before anything is published again; [`backoff`] spaces the retries.
+//!
+//! Why not one job-queue job per delivery: a job queue's own fetch, lock and acknowledgement
+//! would double the round trips of every delivery, and its retry layer has no durable backoff.
+//! The delivery row already is a durable outbox written in the post's transaction, so it is the
+//! queue. (apalis still runs the periodic housekeeping, see `crier`'s worker module.)
+
+pub mod attempt;
+pub mod backoff;
+pub mod clients;
+pub mod engine;
+pub mod reconcile;
+pub mod refresh;
+
+pub use clients::Clients;
+pub use engine::{EngineStats, PublisherConfig, run};
