@@ -20,6 +20,7 @@ use crate::components::shell::SignedInShell;
 use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
 use crate::pages::audit::AuditPage;
 use crate::pages::compose::ComposePage;
+use crate::pages::post::PostDetailPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
     placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
@@ -72,6 +73,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
+                    <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />

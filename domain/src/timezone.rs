@@ -102,6 +102,54 @@ impl fmt::Display for TimeZone {
     }
 }
 
+/// Which of two moments a wall-clock time that happens twice (clocks going back) means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Occurrence {
+    /// The first time the clock shows it (still on summer time).
+    Earlier,
+    /// The second time.
+    Later,
+}
+
+impl TimeZone {
+    /// A schedule time typed as `YYYY-MM-DDTHH:MM` (a `datetime-local` input) in this zone, as a
+    /// UTC moment. A time that does not exist (the clocks skip it) or happens twice is never
+    /// shifted silently: the error says what happens at that time and what to choose, under the
+    /// field `scheduled_at` (gap) or `occurrence` (overlap, answered by `occurrence`).
+    pub fn schedule_time(self, typed: &str, occurrence: Option<Occurrence>) -> Result<chrono::DateTime<chrono::Utc>, FieldError> {
+        let typed = typed.trim();
+        let local = chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M")
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"))
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%d %H:%M"))
+            .map_err(|_| FieldError::new("scheduled_at", "Give the date and time to publish at, for example 2026-12-01 09:30."))?;
+        let shown = local.format("%Y-%m-%d %H:%M");
+        match self.resolve(local) {
+            LocalTime::Exact(moment) => Ok(moment),
+            LocalTime::Gap { after_gap } => Err(FieldError::new(
+                "scheduled_at",
+                format!(
+                    "{shown} does not exist in {}: the clocks go forward then. Choose another time, for example {}.",
+                    self.name(),
+                    self.format(after_gap)
+                ),
+            )),
+            LocalTime::Ambiguous { earlier, later } => match occurrence {
+                Some(Occurrence::Earlier) => Ok(earlier),
+                Some(Occurrence::Later) => Ok(later),
+                None => Err(FieldError::new(
+                    "occurrence",
+                    format!(
+                        "{shown} happens twice in {}: the clocks go back then. Choose the first ({} UTC) or the second ({} UTC).",
+                        self.name(),
+                        earlier.format("%H:%M"),
+                        later.format("%H:%M")
+                    ),
+                )),
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::TimeZone;
@@ -131,6 +179,27 @@ mod tests {
         assert_eq!(berlin.resolve(at(25, 10, 2, 30)), LocalTime::Ambiguous { earlier: utc(10, 25, 0, 30), later: utc(10, 25, 1, 30) });
         // An ordinary time is exact.
         assert_eq!(berlin.resolve(at(21, 11, 14, 5)), LocalTime::Exact(utc(11, 21, 13, 5)));
+    }
+
+    #[test]
+    fn schedule_times_in_a_dst_change_are_explained_never_shifted() {
+        use super::Occurrence;
+        let utc = |m: u32, d: u32, h: u32, min: u32| chrono::Utc.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap();
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        let gap = berlin.schedule_time("2026-03-29T02:30", None).unwrap_err();
+        assert_eq!(gap.field, "scheduled_at");
+        assert!(gap.message.contains("does not exist") && gap.message.contains("2026-03-29 03:30 CEST"), "{}", gap.message);
+        let twice = berlin.schedule_time("2026-10-25T02:30", None).unwrap_err();
+        assert_eq!(twice.field, "occurrence");
+        assert!(
+            twice.message.contains("happens twice") && twice.message.contains("00:30 UTC") && twice.message.contains("01:30 UTC"),
+            "{}",
+            twice.message
+        );
+        assert_eq!(berlin.schedule_time("2026-10-25T02:30", Some(Occurrence::Earlier)).unwrap(), utc(10, 25, 0, 30));
+        assert_eq!(berlin.schedule_time("2026-10-25T02:30", Some(Occurrence::Later)).unwrap(), utc(10, 25, 1, 30));
+        assert_eq!(berlin.schedule_time("2026-11-21T14:05", None).unwrap(), utc(11, 21, 13, 5));
+        assert_eq!(berlin.schedule_time("tomorrow", None).unwrap_err().field, "scheduled_at");
     }
 
     #[test]

@@ -11,12 +11,12 @@ test('the compose box counts as each platform counts, live', async ({ page }) =>
   await expect(counter('x')).toHaveText('X: 0 / 280');
 
   // The same numbers `crier check-text` prints: X weighs the link as 23 and the emoji as 2.
-  await page.getByLabel('Post text').fill('Hello 👋 https://example.com/some/long/path');
+  await page.getByLabel('Text', { exact: true }).fill('Hello 👋 https://example.com/some/long/path');
   await expect(counter('x')).toHaveText('X: 32 / 280');
   await expect(counter('linkedin')).toHaveText('LinkedIn: 42 / 3000');
   await expect(counter('facebook')).toHaveText('Facebook: 42 / 63206');
 
-  await page.getByLabel('Post text').fill('a'.repeat(281));
+  await page.getByLabel('Text', { exact: true }).fill('a'.repeat(281));
   await expect(counter('x')).toHaveText('X: 281 / 280 (1 over)');
   await expect(counter('x')).toHaveClass(/over/);
   await expect(counter('linkedin')).not.toHaveClass(/over/);

@@ -5,6 +5,7 @@ use leptos_router::components::{A, Outlet, Redirect};
 use leptos_router::hooks::use_location;
 
 use crate::server::auth::{LogOut, Me, sandbox_mode, who_am_i};
+use crate::server::posts::held_deliveries;
 
 /// The signed-in layout. The server already refuses signed-out page loads (redirecting to the
 /// login page); this also covers navigation inside the app after the session has ended.
@@ -46,6 +47,7 @@ pub fn SignedInShell() -> impl IntoView {
                 <button type="submit" class="secondary">"Log out"</button>
             </ActionForm>
         </header>
+        <HeldBanner />
         <main class="page">
             <Outlet />
         </main>
@@ -82,6 +84,24 @@ pub fn SandboxBadge() -> impl IntoView {
             {move || Suspend::new(async move {
                 matches!(on.await, Ok(true)).then(|| view! {
                     <span class="sandbox-badge" title="X, LinkedIn and Facebook are simulated: nothing is really posted">"Sandbox"</span>
+                })
+            })}
+        </Suspense>
+    }
+}
+
+/// On every page while deliveries wait for an account to be reconnected: nothing fails silently.
+#[component]
+fn HeldBanner() -> impl IntoView {
+    let held = Resource::new(|| (), |_| held_deliveries());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                held.await.ok().filter(|n| *n > 0).map(|n| view! {
+                    <p class="banner" role="alert">
+                        {format!("{n} {} waiting because an account needs reconnecting. ", if n == 1 { "delivery is" } else { "deliveries are" })}
+                        <a href="/accounts">"Reconnect on the Accounts page"</a>
+                    </p>
                 })
             })}
         </Suspense>

@@ -1,23 +1,81 @@
-//! `/compose`: for now, the live length counter every platform's composer will use. The counting
-//! is `crier-text`, the same code the server and `crier check-text` run, compiled into the wasm,
-//! so what the page says fits is exactly what the server will accept.
+//! `/compose`: write a post, choose the accounts, and publish now, schedule it or dry-run it.
+//!
+//! The counters are `crier-text` compiled into the wasm (the same code the server checks with),
+//! measuring the text each platform will get: on X that includes the link. The schedule time is
+//! typed in the person's own timezone; the line under it says what that is in UTC, and a time
+//! that does not exist or happens twice (a daylight-saving change) is explained, never shifted.
+//! The form is a plain form first: without wasm it posts and the page comes back with the errors
+//! and what was typed.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
+use server_fn::ServerFn;
 
+use crate::components::form::{FormError, action_error, refill};
+use crate::errors::AppError;
 use crate::server::accounts::platform_label;
+use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
 use crier_domain::account::Platform;
+use crier_domain::post::PostContent;
 
-/// The compose box with a per-platform live count.
+/// The Compose page.
 #[component]
 pub fn ComposePage() -> impl IntoView {
-    let text = RwSignal::new(String::new());
+    let data = Resource::new(|| (), |_| compose_view());
+    view! {
+        <Title text="Compose" />
+        <h1>"Compose"</h1>
+        <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(view_data) => view! { <ComposeForm data=view_data /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// A field's inline error, if the last submission had one for `name`.
+#[component]
+fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field(name));
+    view! {
+        <Show when=move || message().is_some()>
+            <p class="field-error" id=format!("{name}-error") role="alert">{message}</p>
+        </Show>
+    }
+}
+
+#[component]
+fn ComposeForm(data: ComposeData) -> impl IntoView {
+    let create = ServerAction::<CreatePost>::new();
+    let error = action_error(create.value());
+    let text = RwSignal::new(refill(CreatePost::PATH, "text").unwrap_or_default());
+    let link = RwSignal::new(refill(CreatePost::PATH, "link").unwrap_or_default());
+    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(refill_override(p))));
+    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> = RwSignal::new(Vec::new());
+    let next_reply = StoredValue::new(0usize);
+    let when = RwSignal::new(refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone()));
+    let occurrence = RwSignal::new(String::new());
+    let explained = Resource::new(move || (when.get(), occurrence.get()), |(at, which)| explain_time(at, which));
+    let twice = move || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
+
+    // The counters measure what each platform gets: its own text if written, and on X the link.
     let counters = move || {
-        let current = text.read();
+        let shared = text.get();
+        let link = link.get();
         Platform::ALL
             .into_iter()
             .map(|platform| {
-                let check = crier_text::check(platform, &current);
+                let own = overrides.iter().find(|(p, _)| *p == platform).map(|(_, s)| s.get()).unwrap_or_default();
+                let content = PostContent {
+                    text: if own.trim().is_empty() { shared.clone() } else { own },
+                    overrides: Vec::new(),
+                    link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
+                    thread: Vec::new(),
+                };
+                let check = crier_text::check(platform, &content.published_text(platform));
                 let over = check.length > check.limit;
                 let class = if over { "counter over" } else { "counter" };
                 let words = format!("{}: {} / {}", platform_label(platform), check.length, check.limit);
@@ -26,26 +84,198 @@ pub fn ComposePage() -> impl IntoView {
             })
             .collect_view()
     };
+    let done = move || create.value().get().and_then(Result::ok);
+    let timezone = data.timezone.clone();
+    let can_publish = data.can_publish;
+
     view! {
-        <Title text="Compose" />
-        <h1>"Compose"</h1>
-        <section class="panel stack">
+        <ActionForm action=create attr:class="panel stack compose">
+            <FormError error />
+            <Show when=move || done().is_some()>
+                {move || done().map(|d| view! {
+                    <p class="notice" role="status">
+                        {d.message} " " <a href=format!("/posts/{}", d.post_id)>"Follow it"</a>
+                    </p>
+                })}
+            </Show>
             <div class="field">
-                <label for="post-text">"Post text"</label>
-                <p class="hint" id="post-text-hint">
-                    "Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."
-                </p>
+                <label for="text">"Text"</label>
+                <p class="hint" id="text-hint">"Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."</p>
                 <textarea
-                    id="post-text"
+                    id="text"
                     name="text"
                     rows="6"
-                    aria-describedby="post-text-hint post-text-counts"
+                    required
+                    aria-describedby="text-hint post-text-counts"
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
-                ></textarea>
+                >{text.get_untracked()}</textarea>
+                <FieldMessage name="text" error />
             </div>
             <ul class="counters" id="post-text-counts" aria-live="polite">{counters}</ul>
-            <p class="hint">"Scheduling and publishing arrive with the publishing engine in an upcoming release."</p>
-        </section>
+            <details class="overrides">
+                <summary>"A different text for one platform"</summary>
+                {overrides.map(|(platform, value)| {
+                    let name = override_field(platform);
+                    let label = format!("Text for {}", platform_label(platform));
+                    view! {
+                        <div class="field">
+                            <label for=name>{label}</label>
+                            <textarea id=name name=name rows="3"
+                                prop:value=move || value.get()
+                                on:input=move |ev| value.set(event_target_value(&ev))
+                            >{value.get_untracked()}</textarea>
+                            <FieldMessage name=name error />
+                        </div>
+                    }
+                }).collect_view()}
+            </details>
+            <div class="field">
+                <label for="link">"Link"</label>
+                <p class="hint" id="link-hint">"Optional. Added to the end of the X text; a link card on LinkedIn and Facebook."</p>
+                <input id="link" name="link" type="url" inputmode="url" placeholder="https://"
+                    aria-describedby="link-hint"
+                    prop:value=move || link.get()
+                    on:input=move |ev| link.set(event_target_value(&ev))
+                />
+                <FieldMessage name="link" error />
+            </div>
+            <AccountChoice accounts=data.accounts.clone() error />
+            <fieldset class="thread">
+                <legend>"X thread"</legend>
+                <p class="hint">"Replies that follow the X post, in order. Other platforms get the text alone."</p>
+                <For each=move || thread.get().into_iter().enumerate() key=|(_, (id, _))| *id let:item>
+                    {
+                        let (index, (id, value)) = item;
+                        let label = format!("Reply {}", index + 1);
+                        let field_id = format!("thread-{id}");
+                        let remove_label = format!("Remove reply {}", index + 1);
+                        let count = move || {
+                            let check = crier_text::check(Platform::X, &value.get());
+                            format!("{} / {}", check.length, check.limit)
+                        };
+                        view! {
+                            <div class="field thread-item">
+                                <label for=field_id.clone()>{label}</label>
+                                <textarea id=field_id name="thread[]" rows="2"
+                                    prop:value=move || value.get()
+                                    on:input=move |ev| value.set(event_target_value(&ev))
+                                ></textarea>
+                                <small class="counter">{count}</small>
+                                <button type="button" class="secondary" aria-label=remove_label
+                                    on:click=move |_| thread.update(|items| items.retain(|(other, _)| *other != id))
+                                >"Remove"</button>
+                            </div>
+                        }
+                    }
+                </For>
+                <FieldMessage name="thread" error />
+                <button type="button" class="secondary" on:click=move |_| {
+                    let id = next_reply.get_value();
+                    next_reply.set_value(id + 1);
+                    thread.update(|items| items.push((id, RwSignal::new(String::new()))));
+                }>"Add reply"</button>
+            </fieldset>
+            <fieldset class="when">
+                <legend>"When"</legend>
+                <div class="field">
+                    <label for="scheduled_at">{format!("Date and time ({timezone})")}</label>
+                    <input id="scheduled_at" name="scheduled_at" type="datetime-local"
+                        aria-describedby="scheduled-at-explained"
+                        prop:value=move || when.get()
+                        on:input=move |ev| when.set(event_target_value(&ev))
+                    />
+                    <p class="hint" id="scheduled-at-explained" aria-live="polite">
+                        <Transition fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                match explained.await {
+                                    Ok(words) => words,
+                                    Err(e) => e.field("scheduled_at").or_else(|| e.field("occurrence")).unwrap_or_default(),
+                                }
+                            })}
+                        </Transition>
+                    </p>
+                    <FieldMessage name="scheduled_at" error />
+                </div>
+                <Show when=twice>
+                    <div class="field" role="group" aria-labelledby="occurrence-legend">
+                        <p id="occurrence-legend">"That time happens twice. Publish at:"</p>
+                        <label><input type="radio" name="occurrence" value="earlier" on:change=move |_| occurrence.set("earlier".into()) />" the first (summer time)"</label>
+                        <label><input type="radio" name="occurrence" value="later" on:change=move |_| occurrence.set("later".into()) />" the second (standard time)"</label>
+                        <FieldMessage name="occurrence" error />
+                    </div>
+                </Show>
+            </fieldset>
+            {if can_publish {
+                view! {
+                    <div class="actions">
+                        <button type="submit" name="intent" value="now">"Publish now"</button>
+                        <button type="submit" name="intent" value="schedule">"Schedule"</button>
+                        <button type="submit" name="intent" value="dry_run" class="secondary">"Dry run"</button>
+                    </div>
+                }.into_any()
+            } else {
+                view! { <p class="hint">"Viewers cannot publish. Ask an owner or admin for the editor role."</p> }.into_any()
+            }}
+        </ActionForm>
     }
+}
+
+fn override_field(platform: Platform) -> &'static str {
+    match platform {
+        Platform::X => "text_x",
+        Platform::Linkedin => "text_linkedin",
+        Platform::Facebook => "text_facebook",
+    }
+}
+
+fn refill_override(platform: Platform) -> String {
+    refill(CreatePost::PATH, override_field(platform)).unwrap_or_default()
+}
+
+/// The accounts as checkboxes, grouped by platform.
+#[component]
+fn AccountChoice(accounts: Vec<ComposeAccount>, error: Signal<Option<AppError>>) -> impl IntoView {
+    if accounts.is_empty() {
+        return view! {
+            <p class="hint">"No accounts yet. " <a href="/accounts">"Connect one"</a> " to publish."</p>
+            <FieldMessage name="accounts" error />
+        }
+        .into_any();
+    }
+    let groups = Platform::ALL
+        .into_iter()
+        .filter_map(|platform| {
+            let mine: Vec<ComposeAccount> = accounts.iter().filter(|a| a.platform == platform).cloned().collect();
+            (!mine.is_empty()).then(|| {
+                let boxes = mine
+                    .into_iter()
+                    .map(|a| {
+                        let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" name="accounts[]" value=a.account_id />
+                                {a.name}
+                                {warning}
+                            </label>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <fieldset class="platform-group">
+                        <legend>{platform_label(platform)}</legend>
+                        {boxes}
+                    </fieldset>
+                }
+            })
+        })
+        .collect_view();
+    view! {
+        <fieldset class="accounts-choice">
+            <legend>"Publish to"</legend>
+            {groups}
+            <FieldMessage name="accounts" error />
+        </fieldset>
+    }
+    .into_any()
 }

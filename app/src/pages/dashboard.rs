@@ -1,18 +1,167 @@
-//! `/`
+//! `/`: the team's posts as a list, a week or a month, each with a chip per delivery, filters,
+//! "Retry all failed", and fresh data every few seconds without a reload.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
 
-/// The dashboard. The calendar, per-account status and history arrive with the publishing engine.
+use crate::components::form::action_error;
+use crate::server::accounts::platform_label;
+use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
+use crier_domain::delivery::DeliveryState;
+
+/// How often the dashboard refreshes itself while open.
+const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// The dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let data = Resource::new(move || (param("state"), param("view"), param("at")), |(state, view, at)| dashboard(state, view, at));
+    let retry = ServerAction::<RetryFailed>::new();
+    // Browser only: refresh on a timer and after a retry.
+    Effect::watch(move || retry.version().get(), move |_, _, _| data.refetch(), false);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), REFRESH_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let retry_error = action_error(retry.value());
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
-        <section class="panel">
-            <p>"Your team is set up. The calendar, per-account status and publishing history will appear here once the publishing engine lands."</p>
-            <p>"Meanwhile you can " <A href="/settings/members">"invite your team"</A> "."</p>
-        </section>
+        <Filters view=Signal::derive(move || param("view")) state=Signal::derive(move || param("state")) />
+        <Show when=move || retry_error.get().is_some()>
+            <p class="form-error" role="alert">{move || retry_error.get().map(|e| e.to_string())}</p>
+        </Show>
+        <Transition fallback=|| view! { <p class="hint">"Loading posts…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(d) => view! { <DashboardBody data=d retry view=param("view") state=param("state") /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The view and status filters: a plain GET form, so they work before the page is interactive.
+#[component]
+fn Filters(view: Signal<String>, state: Signal<String>) -> impl IntoView {
+    let states = DeliveryState::ALL
+        .map(|s| (serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), s.label()));
+    view! {
+        <form method="get" action="/" class="filters">
+            <label for="view">"Show"</label>
+            <select id="view" name="view" prop:value=move || view.get()>
+                <option value="">"List"</option>
+                <option value="week">"Week"</option>
+                <option value="month">"Month"</option>
+            </select>
+            <label for="state">"Status"</label>
+            <select id="state" name="state" prop:value=move || state.get()>
+                <option value="">"Any"</option>
+                {states.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+            </select>
+            <button type="submit" class="secondary">"Apply"</button>
+        </form>
+    }
+}
+
+#[component]
+fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: String, state: String) -> impl IntoView {
+    let retry_all = (data.failed > 0 && data.can_publish).then(|| {
+        view! {
+            <ActionForm action=retry attr:class="inline">
+                <button type="submit" class="secondary">{format!("Retry all failed ({})", data.failed)}</button>
+            </ActionForm>
+        }
+    });
+    let nav = (!data.days.is_empty()).then(|| {
+        let link = |at: &str| format!("/?view={view}&state={state}&at={at}");
+        view! {
+            <p class="calendar-nav">
+                <a href=link(&data.previous)>"← Previous"</a>
+                <strong>{data.title.clone()}</strong>
+                <a href=link(&data.next)>"Next →"</a>
+            </p>
+        }
+    });
+    let can_publish = data.can_publish;
+    let body = if data.days.is_empty() {
+        if data.posts.is_empty() {
+            view! { <p class="hint">"No posts yet. " <a href="/compose">"Compose one"</a>"."</p> }.into_any()
+        } else {
+            let cards = data.posts.into_iter().map(|post| view! { <PostLine post retry can_publish /> }).collect_view();
+            view! { <ul class="posts">{cards}</ul> }.into_any()
+        }
+    } else {
+        let posts = data.posts;
+        let days = data
+            .days
+            .into_iter()
+            .map(|day| {
+                let mut mine: Vec<PostCard> = posts.iter().filter(|p| p.day == day.date).cloned().collect();
+                mine.reverse();
+                let class = match (day.in_range, day.today) {
+                    (_, true) => "day today",
+                    (true, false) => "day",
+                    (false, false) => "day outside",
+                };
+                let entries = mine
+                    .into_iter()
+                    .map(|p| {
+                        let chips = p.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
+                        let time = p.when.split(' ').nth(1).unwrap_or_default().to_owned();
+                        view! {
+                            <li><a href=format!("/posts/{}", p.post_id)>{format!("{time} {}", p.text)}</a> {chips}</li>
+                        }
+                    })
+                    .collect_view();
+                view! {
+                    <li class=class data-date=day.date.clone()>
+                        <span class="day-label">{day.label}</span>
+                        <ul>{entries}</ul>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ol class="calendar">{days}</ol> }.into_any()
+    };
+    view! {
+        {retry_all}
+        {nav}
+        {body}
+    }
+}
+
+/// One delivery's status chip.
+#[component]
+pub fn ChipView(chip: Chip) -> impl IntoView {
+    let state = serde_json::to_value(chip.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let words = format!("{} · {}: {}", platform_label(chip.platform), chip.account, chip.state.label());
+    let title = chip.error.clone().or_else(|| chip.next_attempt.clone().map(|t| format!("Next attempt {t}")));
+    view! { <span class=format!("chip {state}") data-state=state.clone() title=title>{words}</span> }
+}
+
+#[component]
+fn PostLine(post: PostCard, retry: ServerAction<RetryFailed>, can_publish: bool) -> impl IntoView {
+    let any_failed = post.chips.iter().any(|c| c.state == DeliveryState::Failed);
+    let chips = post.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
+    let label = if post.dry_run { format!("{} · dry run", post.when) } else { post.when.clone() };
+    let post_id = post.post_id.clone();
+    view! {
+        <li class="post-line" data-post=post.post_id.clone()>
+            <a href=format!("/posts/{}", post.post_id)>{post.text.clone()}</a>
+            <small class="hint">{label}</small>
+            <div class="chips">{chips}</div>
+            {(any_failed && can_publish).then(|| view! {
+                <ActionForm action=retry attr:class="inline">
+                    <input type="hidden" name="post_id" value=post_id.clone() />
+                    <button type="submit" class="secondary">"Retry failed"</button>
+                </ActionForm>
+            })}
+        </li>
     }
 }

@@ -9,5 +9,6 @@ pub mod login;
 pub mod members;
 pub mod not_found;
 pub mod placeholder;
+pub mod post;
 pub mod settings;
 pub mod signup;

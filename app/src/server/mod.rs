@@ -8,6 +8,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod connections;
 pub mod members;
+pub mod posts;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -1,0 +1,144 @@
+//! `/posts/:id`: one post, its deliveries with their permalinks and reasons, the attempts
+//! timeline, "Retry" on a failed delivery and "Cancel" while nothing has started.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::form::action_error;
+use crate::pages::dashboard::ChipView;
+use crate::server::accounts::platform_label;
+use crate::server::posts::{CancelPost, PostView, RetryFailed, post_page};
+use crier_domain::delivery::DeliveryState;
+
+/// A post's page.
+#[component]
+pub fn PostDetailPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = Resource::new(move || params.read().get("id").unwrap_or_default(), post_page);
+    let retry = ServerAction::<RetryFailed>::new();
+    let cancel = ServerAction::<CancelPost>::new();
+    Effect::watch(move || (retry.version().get(), cancel.version().get()), move |_, _, _| data.refetch(), false);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(3)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let error = Signal::derive(move || action_error(retry.value()).get().or_else(|| action_error(cancel.value()).get()));
+    view! {
+        <Title text="Post" />
+        <h1>"Post"</h1>
+        <Show when=move || error.get().is_some()>
+            <p class="form-error" role="alert">{move || error.get().map(|e| e.form_message().unwrap_or_else(|| e.to_string()))}</p>
+        </Show>
+        <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(page) => view! { <PostBody page retry cancel /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn PostBody(page: PostView, retry: ServerAction<RetryFailed>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+    let card = page.card;
+    let can_publish = page.can_publish;
+    let deliveries = card
+        .chips
+        .iter()
+        .cloned()
+        .map(|chip| {
+            let link = chip
+                .permalink
+                .clone()
+                .map(|href| view! { <a href=href.clone() rel="external noopener" target="_blank">"View the post"</a> });
+            let reason = chip.error.clone().map(|e| view! { <p class="hint reason">{e}</p> });
+            let next = chip.next_attempt.clone().map(|t| view! { <p class="hint">{format!("Next attempt {t}")}</p> });
+            let failed = chip.state == DeliveryState::Failed && can_publish;
+            let (delivery_id, row_id, account) = (chip.delivery_id.clone(), chip.delivery_id.clone(), chip.account.clone());
+            view! {
+                <li class="delivery" data-delivery=row_id>
+                    <ChipView chip />
+                    {link}
+                    {reason}
+                    {next}
+                    {failed.then(|| view! {
+                        <ActionForm action=retry attr:class="inline">
+                            <input type="hidden" name="delivery_id" value=delivery_id.clone() />
+                            <button type="submit" aria-label=format!("Retry {account}")>"Retry"</button>
+                        </ActionForm>
+                    })}
+                </li>
+            }
+        })
+        .collect_view();
+    let attempts = if page.attempts.is_empty() {
+        view! { <p class="hint">"No attempts yet."</p> }.into_any()
+    } else {
+        let rows = page
+            .attempts
+            .into_iter()
+            .map(|a| {
+                view! {
+                    <tr>
+                        <td>{a.started}</td>
+                        <td>{a.account}</td>
+                        <td>{a.attempt}</td>
+                        <td>{a.outcome}</td>
+                        <td>{a.http_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                        <td>{a.duration_ms.map(|d| format!("{d} ms")).unwrap_or_else(|| "—".into())}</td>
+                        <td>{a.error.unwrap_or_default()}</td>
+                    </tr>
+                }
+            })
+            .collect_view();
+        view! {
+            <table class="attempts">
+                <thead><tr>
+                    <th scope="col">"When"</th><th scope="col">"Account"</th><th scope="col">"Attempt"</th>
+                    <th scope="col">"Outcome"</th><th scope="col">"HTTP"</th><th scope="col">"Took"</th><th scope="col">"Platform said"</th>
+                </tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        }
+        .into_any()
+    };
+    let overrides = page
+        .overrides
+        .into_iter()
+        .map(|(platform, text)| view! { <p><strong>{format!("For {}: ", platform_label(platform))}</strong>{text}</p> })
+        .collect_view();
+    let thread = page.thread.into_iter().enumerate().map(|(i, t)| view! { <li>{format!("Reply {}: {t}", i + 1)}</li> }).collect_view();
+    let cancellable = can_publish
+        && card.chips.iter().any(|c| matches!(c.state, DeliveryState::Scheduled | DeliveryState::Retrying | DeliveryState::Held));
+    let (post_id, retry_post_id) = (card.post_id.clone(), card.post_id.clone());
+    let any_failed = can_publish && card.chips.iter().filter(|c| c.state == DeliveryState::Failed).count() > 1;
+    view! {
+        <section class="panel stack">
+            <p class="post-text">{page.text}</p>
+            {page.link.map(|l| view! { <p>"Link: " <a href=l.clone() rel="external noopener">{l.clone()}</a></p> })}
+            {overrides}
+            <ol class="thread">{thread}</ol>
+            <p class="hint">{if card.dry_run { format!("Due {} · dry run", card.when) } else { format!("Due {}", card.when) }}</p>
+            {cancellable.then(|| view! {
+                <ActionForm action=cancel attr:class="inline">
+                    <input type="hidden" name="post_id" value=post_id.clone() />
+                    <button type="submit" class="danger">"Cancel what has not gone out"</button>
+                </ActionForm>
+            })}
+            {any_failed.then(|| view! {
+                <ActionForm action=retry attr:class="inline">
+                    <input type="hidden" name="post_id" value=retry_post_id.clone() />
+                    <button type="submit" class="secondary">"Retry all failed"</button>
+                </ActionForm>
+            })}
+        </section>
+        <h2>"Deliveries"</h2>
+        <ul class="deliveries">{deliveries}</ul>
+        <h2>"Attempts"</h2>
+        {attempts}
+    }
+}

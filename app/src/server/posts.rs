@@ -1,0 +1,491 @@
+//! Compose, schedule, and follow posts: the server functions behind the Compose page, the
+//! dashboard and each post's page. Times go out already written in the viewer's timezone.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::errors::AppError;
+use crier_domain::account::Platform;
+use crier_domain::delivery::DeliveryState;
+
+/// An account the Compose page offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeAccount {
+    /// Crier's id.
+    pub account_id: String,
+    /// Which platform.
+    pub platform: Platform,
+    /// Its name (with @handle on X).
+    pub name: String,
+    /// Why it cannot take posts now (needs reconnecting), if so; its posts are then held.
+    pub warning: Option<String>,
+}
+
+/// What the Compose page needs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeData {
+    /// The team's accounts that are not disconnected.
+    pub accounts: Vec<ComposeAccount>,
+    /// The viewer's timezone.
+    pub timezone: String,
+    /// Now, in it, as a `datetime-local` value (the schedule field's minimum and start).
+    pub now_local: String,
+    /// Whether the viewer may publish (editors and up).
+    pub can_publish: bool,
+}
+
+/// The accounts to choose from and the viewer's timezone.
+#[server(prefix = "/api", endpoint = "compose")]
+pub async fn compose_view() -> Result<ComposeData, AppError> {
+    use crier_domain::account::AccountStatus;
+    use crier_domain::store::accounts;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    let rows = accounts::list(&pool()?, me.team_id).await?;
+    let accounts = rows
+        .into_iter()
+        .filter(|a| a.status != AccountStatus::Disconnected)
+        .map(|a| ComposeAccount {
+            account_id: a.account_id.to_string(),
+            platform: a.platform,
+            name: match &a.handle {
+                Some(handle) => format!("{} @{}", a.name, handle.trim_start_matches('@')),
+                None => a.name.clone(),
+            },
+            warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
+        })
+        .collect();
+    let now_local = chrono::Utc::now().with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string();
+    Ok(ComposeData { accounts, timezone: me.timezone.name().to_owned(), now_local, can_publish: me.role.can_edit() })
+}
+
+/// What a schedule time means: the moment in the viewer's zone and in UTC, or why it is not one
+/// (a time the clocks skip, or one that happens twice). For the line under the time field.
+#[server(prefix = "/api", endpoint = "compose/time")]
+pub async fn explain_time(scheduled_at: String, #[server(default)] occurrence: String) -> Result<String, AppError> {
+    use super::ssr::current_member;
+    let me = current_member().await?;
+    let moment = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+    Ok(format!("{} = {} UTC", me.timezone.format(moment), moment.format("%Y-%m-%d %H:%M")))
+}
+
+#[cfg(feature = "ssr")]
+fn parse_occurrence(raw: &str) -> Option<crier_domain::timezone::Occurrence> {
+    use crier_domain::timezone::Occurrence;
+    match raw.trim() {
+        "earlier" => Some(Occurrence::Earlier),
+        "later" => Some(Occurrence::Later),
+        _ => None,
+    }
+}
+
+/// What came of a submitted post.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scheduled {
+    /// The new post.
+    pub post_id: String,
+    /// A sentence for the page: what happens next, with the time in the viewer's zone and UTC.
+    pub message: String,
+}
+
+/// "Publish now", "Schedule" or "Dry run" (`intent`): writes the post and its deliveries in one
+/// transaction. Nothing is saved when anything is wrong; the error names the field.
+#[server(prefix = "/api", endpoint = "posts/create")]
+#[allow(clippy::too_many_arguments)]
+pub async fn create_post(
+    text: String,
+    #[server(default)] text_x: String,
+    #[server(default)] text_linkedin: String,
+    #[server(default)] text_facebook: String,
+    #[server(default)] link: String,
+    #[server(default)] thread: Vec<String>,
+    #[server(default)] accounts: Vec<String>,
+    #[server(default)] intent: String,
+    #[server(default)] scheduled_at: String,
+    #[server(default)] occurrence: String,
+) -> Result<Scheduled, AppError> {
+    use crier_domain::FieldError;
+    use crier_domain::post::PostContent;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, NewPost};
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    if !me.role.can_edit() {
+        return Err(AppError::Forbidden);
+    }
+    let overrides = [(Platform::X, text_x), (Platform::Linkedin, text_linkedin), (Platform::Facebook, text_facebook)];
+    let content = PostContent::parse(&text, overrides, &link, thread).map_err(|e| AppError::Fields(vec![e]))?;
+    let account_ids = accounts
+        .iter()
+        .map(|id| uuid::Uuid::parse_str(id.trim()).map_err(|_| FieldError::new("accounts", "Choose the accounts again (reload the page).")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| AppError::Fields(vec![e]))?;
+    let now = chrono::Utc::now();
+    let (scheduled_for, dry_run) = match intent.as_str() {
+        "schedule" => {
+            let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+            if at < now - chrono::TimeDelta::minutes(1) {
+                return Err(AppError::Fields(vec![FieldError::new(
+                    "scheduled_at",
+                    format!("{} has passed. Choose a later time, or use “Publish now”.", me.timezone.format(at)),
+                )]));
+            }
+            (at, false)
+        }
+        "dry_run" => (now, true),
+        _ => (now, false),
+    };
+    let new = NewPost {
+        content,
+        account_ids,
+        scheduled_at: scheduled_for,
+        timezone: me.timezone,
+        dry_run,
+        max_attempts: None,
+        retry_base_seconds: None,
+    };
+    let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new))
+        .await
+        .map_err(|(_, e)| AppError::from(e))?;
+    let n = new.account_ids.len();
+    let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
+    let message = match intent.as_str() {
+        "schedule" => format!(
+            "Scheduled for {} ({} UTC) to {accounts_word}.",
+            me.timezone.format(scheduled_for),
+            scheduled_for.format("%Y-%m-%d %H:%M")
+        ),
+        "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
+        _ => format!("Publishing now to {accounts_word}."),
+    };
+    Ok(Scheduled { post_id: ids[0].to_string(), message })
+}
+
+/// One delivery's chip.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chip {
+    /// The delivery.
+    pub delivery_id: String,
+    /// The account's name.
+    pub account: String,
+    /// The account's platform.
+    pub platform: Platform,
+    /// Where it is.
+    pub state: DeliveryState,
+    /// The post at the platform, once published.
+    pub permalink: Option<String>,
+    /// Why it failed or waits.
+    pub error: Option<String>,
+    /// When it is tried next (scheduled or retrying), in the viewer's zone.
+    pub next_attempt: Option<String>,
+}
+
+/// A post on the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostCard {
+    /// The post.
+    pub post_id: String,
+    /// Its text (shortened).
+    pub text: String,
+    /// When it is due, in the viewer's zone.
+    pub when: String,
+    /// The day it is due, in the viewer's zone (`YYYY-MM-DD`), for the calendar.
+    pub day: String,
+    /// A dry run.
+    pub dry_run: bool,
+    /// One chip per account.
+    pub chips: Vec<Chip>,
+    /// Nothing has started publishing: it may be edited or cancelled.
+    pub editable: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timezone::TimeZone) -> PostCard {
+    let editable = post.is_editable();
+    let mut text: String = post.text.chars().take(140).collect();
+    if post.text.chars().count() > 140 {
+        text.push('…');
+    }
+    let local = post.scheduled_at.with_timezone(&zone.tz());
+    PostCard {
+        post_id: post.post_id.to_string(),
+        text,
+        when: zone.format(post.scheduled_at),
+        day: local.format("%Y-%m-%d").to_string(),
+        dry_run: post.dry_run,
+        editable,
+        chips: post
+            .deliveries
+            .into_iter()
+            .map(|d| Chip {
+                delivery_id: d.delivery_id.to_string(),
+                account: d.account_name,
+                platform: d.platform,
+                state: d.state,
+                permalink: d.permalink,
+                error: d.last_error,
+                next_attempt: matches!(d.state, DeliveryState::Scheduled | DeliveryState::Retrying).then(|| zone.format(d.next_attempt_at)),
+            })
+            .collect(),
+    }
+}
+
+/// A day of the calendar.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarDay {
+    /// `YYYY-MM-DD` in the viewer's zone.
+    pub date: String,
+    /// "Mon 23".
+    pub label: String,
+    /// Inside the month shown (month view pads whole weeks).
+    pub in_range: bool,
+    /// Today.
+    pub today: bool,
+}
+
+/// The dashboard's data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardData {
+    /// The posts in view, latest due first (calendar views: the range's).
+    pub posts: Vec<PostCard>,
+    /// The calendar's days (empty for the list).
+    pub days: Vec<CalendarDay>,
+    /// What is shown: "All posts", "Week of 2026-11-23", "November 2026".
+    pub title: String,
+    /// The `at` of the previous and next week or month.
+    pub previous: String,
+    /// See `previous`.
+    pub next: String,
+    /// Deliveries held until an account is reconnected.
+    pub held: i64,
+    /// Failed deliveries in view, for "Retry all failed".
+    pub failed: i64,
+    /// Whether the viewer may retry and cancel.
+    pub can_publish: bool,
+}
+
+/// The team's posts as a list (`view` = list), a week or a month (`week`, `month`) around `at`
+/// (`YYYY-MM-DD`, the viewer's today when empty), with a delivery in `state` (any when empty).
+#[server(prefix = "/api", endpoint = "posts")]
+pub async fn dashboard(
+    #[server(default)] state: String,
+    #[server(default)] view: String,
+    #[server(default)] at: String,
+) -> Result<DashboardData, AppError> {
+    use chrono::{Datelike, Months, NaiveDate, TimeDelta};
+    use crier_domain::FieldError;
+    use crier_domain::store::posts::{self, PostFilter};
+    use crier_domain::timezone::Occurrence;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    let pool = pool()?;
+    let state = match state.trim() {
+        "" => None,
+        name => Some(
+            serde_json::from_value::<DeliveryState>(serde_json::Value::String(name.to_owned()))
+                .map_err(|_| AppError::Fields(vec![FieldError::new("state", "Choose a status from the list.")]))?,
+        ),
+    };
+    let today = chrono::Utc::now().with_timezone(&me.timezone.tz()).date_naive();
+    let at = match at.trim() {
+        "" => today,
+        raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| AppError::Fields(vec![FieldError::new("at", "Give a date as YYYY-MM-DD.")]))?,
+    };
+    // The first moment of a day where the viewer lives (a day whose midnight the clocks skip starts at 01:00).
+    let start_of = |day: NaiveDate| {
+        me.timezone
+            .schedule_time(&format!("{day}T00:00"), Some(Occurrence::Earlier))
+            .or_else(|_| me.timezone.schedule_time(&format!("{day}T01:00"), Some(Occurrence::Earlier)))
+            .ok()
+    };
+    let (first, last, shown_first, shown_last, title, previous, next) = match view.as_str() {
+        "week" => {
+            let monday = at - TimeDelta::days(i64::from(at.weekday().num_days_from_monday()));
+            let sunday = monday + TimeDelta::days(6);
+            (monday, sunday, monday, sunday, format!("Week of {monday}"), monday - TimeDelta::days(7), monday + TimeDelta::days(7))
+        }
+        "month" => {
+            let first = at.with_day(1).unwrap_or(at);
+            let last = (first + Months::new(1)) - TimeDelta::days(1);
+            let shown_first = first - TimeDelta::days(i64::from(first.weekday().num_days_from_monday()));
+            let shown_last = last + TimeDelta::days(6 - i64::from(last.weekday().num_days_from_monday()));
+            (first, last, shown_first, shown_last, first.format("%B %Y").to_string(), first - Months::new(1), first + Months::new(1))
+        }
+        _ => (at, at, at, at, "All posts".to_owned(), at, at),
+    };
+    let calendar = matches!(view.as_str(), "week" | "month");
+    let filter = if calendar {
+        PostFilter { from: start_of(shown_first), until: start_of(shown_last + TimeDelta::days(1)), state }
+    } else {
+        PostFilter { from: None, until: None, state }
+    };
+    let list = posts::list(&pool, me.team_id, &filter, 500).await?;
+    let failed = list.iter().flat_map(|p| &p.deliveries).filter(|d| d.state == DeliveryState::Failed).count() as i64;
+    let days = if calendar {
+        shown_first
+            .iter_days()
+            .take_while(|d| *d <= shown_last)
+            .map(|d| CalendarDay {
+                date: d.to_string(),
+                label: d.format("%a %-d").to_string(),
+                in_range: d >= first && d <= last,
+                today: d == today,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(DashboardData {
+        posts: list.into_iter().map(|p| card(p, me.timezone)).collect(),
+        days,
+        title,
+        previous: previous.to_string(),
+        next: next.to_string(),
+        held: posts::held_count(&pool, me.team_id).await?,
+        failed,
+        can_publish: me.role.can_edit(),
+    })
+}
+
+/// Deliveries held until an account is reconnected (for the banner on every page).
+#[server(prefix = "/api", endpoint = "posts/held")]
+pub async fn held_deliveries() -> Result<i64, AppError> {
+    use super::ssr::{pool, signed_in_member};
+    match signed_in_member().await? {
+        Some(me) => Ok(crier_domain::store::posts::held_count(&pool()?, me.team_id).await?),
+        None => Ok(0),
+    }
+}
+
+/// One attempt on a post's page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptLine {
+    /// The account.
+    pub account: String,
+    /// 1, 2, …
+    pub attempt: i16,
+    /// When it started, in the viewer's zone.
+    pub started: String,
+    /// What came of it.
+    pub outcome: String,
+    /// The platform's HTTP status.
+    pub http_status: Option<i16>,
+    /// How long it took.
+    pub duration_ms: Option<i32>,
+    /// The platform's words.
+    pub error: Option<String>,
+}
+
+/// Everything a post's page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostView {
+    /// The post as on the dashboard.
+    pub card: PostCard,
+    /// The whole text.
+    pub text: String,
+    /// The link.
+    pub link: Option<String>,
+    /// The X thread's replies.
+    pub thread: Vec<String>,
+    /// Per-platform texts.
+    pub overrides: Vec<(Platform, String)>,
+    /// Every attempt, oldest first.
+    pub attempts: Vec<AttemptLine>,
+    /// Whether the viewer may change it.
+    pub can_publish: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
+}
+
+#[cfg(feature = "ssr")]
+fn outcome_words(outcome: Option<&str>) -> String {
+    match outcome {
+        None => "in progress",
+        Some("published") => "published",
+        Some("reconciled") => "found already published (not posted twice)",
+        Some("dry_run_ok") => "dry run passed",
+        Some("temporary") => "temporary failure: retried later",
+        Some("rate_limited") => "rate limited: waits for the reset",
+        Some("needs_reauth") => "the account needs reconnecting",
+        Some("permanent") => "refused by the platform",
+        Some("validation") => "the text does not fit the platform",
+        Some("unknown") => "outcome unknown: checked before the next attempt",
+        Some(other) => other,
+    }
+    .to_owned()
+}
+
+/// One post of the team.
+#[server(prefix = "/api", endpoint = "posts/show")]
+pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
+    use crier_domain::store::posts;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    let detail = posts::get(&pool()?, me.team_id, parse_id(&post_id)?).await?;
+    let names: std::collections::HashMap<uuid::Uuid, String> = detail
+        .summary
+        .deliveries
+        .iter()
+        .map(|d| (d.delivery_id, format!("{} ({})", d.account_name, super::accounts::platform_label(d.platform))))
+        .collect();
+    let attempts = detail
+        .attempts
+        .iter()
+        .map(|a| AttemptLine {
+            account: names.get(&a.delivery_id).cloned().unwrap_or_default(),
+            attempt: a.attempt,
+            started: me.timezone.format(a.started_at),
+            outcome: outcome_words(a.outcome.as_deref()),
+            http_status: a.http_status,
+            duration_ms: a.duration_ms,
+            error: a.error.clone(),
+        })
+        .collect();
+    Ok(PostView {
+        text: detail.content.text.clone(),
+        link: detail.content.link.clone(),
+        thread: detail.content.thread.clone(),
+        overrides: detail.content.overrides.clone(),
+        card: card(detail.summary, me.timezone),
+        attempts,
+        can_publish: me.role.can_edit(),
+    })
+}
+
+/// "Cancel": every delivery not yet published or started.
+#[server(prefix = "/api", endpoint = "posts/cancel")]
+pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    if !me.role.can_edit() {
+        return Err(AppError::Forbidden);
+    }
+    Ok(posts::cancel(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?)
+}
+
+/// "Retry" on one failed delivery, or (with a post and no delivery) all of a post's failed ones,
+/// or (with neither) every failed delivery of the team.
+#[server(prefix = "/api", endpoint = "posts/retry")]
+pub async fn retry_failed(#[server(default)] post_id: String, #[server(default)] delivery_id: String) -> Result<u64, AppError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    if !me.role.can_edit() {
+        return Err(AppError::Forbidden);
+    }
+    let optional = |raw: &str| if raw.trim().is_empty() { Ok(None) } else { parse_id(raw).map(Some) };
+    Ok(posts::retry_failed(&pool()?, me.team_id, Actor::User(me.user_id), optional(&post_id)?, optional(&delivery_id)?).await?)
+}

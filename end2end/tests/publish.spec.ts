@@ -1,0 +1,121 @@
+import { expect, type Page } from '@playwright/test';
+import { test, newAccount, signUp, waitForHydration } from './helpers';
+
+async function open(page: Page, section: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: section, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
+}
+
+/** Connect <platform> through the sandbox's consent page. */
+async function consent(page: Page, platform: string, account: string, extra: Record<string, string> = {}) {
+  await page.getByRole('link', { name: `Connect ${platform}`, exact: true }).click();
+  await expect(page.getByText('Crier (sandbox)').first()).toBeVisible();
+  await page.getByLabel('Account', { exact: true }).fill(account);
+  for (const [label, value] of Object.entries(extra)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+  await page.getByRole('button', { name: 'Authorize', exact: true }).click();
+}
+
+async function connectX(page: Page, username: string) {
+  await open(page, 'Accounts');
+  await consent(page, 'X', username);
+  await expect(page.getByText(`Connected X account ${username}.`)).toBeVisible();
+}
+
+/** Writes `text`, ticks `accounts` and presses `button`; answers the new post's page. */
+async function compose(page: Page, text: string, accounts: RegExp[], button: 'Publish now' | 'Dry run') {
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  for (const account of accounts) {
+    await page.getByRole('checkbox', { name: account }).check();
+  }
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const notice = page.getByRole('status').filter({ hasText: button === 'Dry run' ? 'Dry run started' : 'Publishing now' });
+  await expect(notice).toBeVisible();
+  await notice.getByRole('link', { name: 'Follow it' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Post' })).toBeVisible();
+}
+
+const chip = (page: Page, account: RegExp) => page.locator('.deliveries .chip').filter({ hasText: account });
+
+test('compose and publish now to X, LinkedIn and a Facebook Page, and watch them go out with permalinks', async ({ page }) => {
+  await signUp(page, newAccount('publish'));
+  await connectX(page, 'launch_x');
+  await consent(page, 'LinkedIn', 'grace-hopper');
+  await expect(page.getByRole('heading', { level: 1, name: 'Connect LinkedIn' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole('button', { name: 'Connect selected' }).click();
+  await expect(page).toHaveURL(/\/accounts$/);
+  await consent(page, 'Facebook', 'Grace Facebook', { 'New Page': 'Launch Page' });
+  await expect(page.getByRole('heading', { level: 1, name: 'Connect Facebook' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByLabel('Launch Page (Page)').check();
+  await page.getByRole('button', { name: 'Connect selected' }).click();
+  await expect(page).toHaveURL(/\/accounts$/);
+
+  const text = `We launch today ${Date.now()}`;
+  await compose(page, text, [/launch_x/, /Grace Hopper/, /Launch Page/], 'Publish now');
+  for (const account of [/launch_x/, /Grace Hopper/, /Launch Page/]) {
+    await expect(chip(page, account)).toContainText('Published');
+  }
+  const links = page.getByRole('link', { name: 'View the post' });
+  await expect(links).toHaveCount(3);
+  for (const link of await links.all()) {
+    await expect(link).toHaveAttribute('href', /^https:\/\//);
+  }
+  await expect(page.getByRole('table')).toContainText('published');
+
+  // The dashboard lists it with a chip per account.
+  await open(page, 'Dashboard');
+  const line = page.locator('.post-line').filter({ hasText: text });
+  await expect(line.locator('.chip')).toHaveCount(3);
+  await expect(line.locator('.chip.published')).toHaveCount(3);
+});
+
+test('a dry run goes through everything but the publish call', async ({ page }) => {
+  await signUp(page, newAccount('dryrun'));
+  await connectX(page, 'rehearsal_x');
+  await compose(page, `Rehearsal ${Date.now()}`, [/rehearsal_x/], 'Dry run');
+  await expect(chip(page, /rehearsal_x/)).toContainText('Dry run OK');
+  await expect(page.getByRole('link', { name: 'View the post' })).toHaveCount(0);
+});
+
+test('a refused post shows the platform\'s reason, and Retry publishes it', async ({ page }) => {
+  await signUp(page, newAccount('retry'));
+  await connectX(page, 'retry_x');
+  // The next X publish is refused as a duplicate (permanent: no automatic retry).
+  const injected = await page.request.post('/sandbox/control/x/faults', {
+    data: {
+      next_responses: [{
+        status: 403,
+        body: { title: 'Forbidden', detail: 'You are not allowed to create a Tweet with duplicate content.', type: 'about:blank', status: 403 },
+      }],
+    },
+  });
+  expect(injected.ok()).toBeTruthy();
+  await compose(page, `Second time lucky ${Date.now()}`, [/retry_x/], 'Publish now');
+  await expect(chip(page, /retry_x/)).toContainText('Failed');
+  await expect(page.locator('.deliveries .reason')).toContainText('duplicate content');
+
+  await waitForHydration(page);
+  await page.getByRole('button', { name: /^Retry retry_x/ }).click();
+  await expect(chip(page, /retry_x/)).toContainText('Published');
+  await expect(page.getByRole('link', { name: 'View the post' })).toHaveCount(1);
+});
+
+test.describe('in Berlin', () => {
+  test.use({ timezoneId: 'Europe/Berlin' });
+
+  test('a schedule time inside a daylight-saving gap is explained, not shifted', async ({ page }) => {
+    await signUp(page, newAccount('dst'));
+    await open(page, 'Compose');
+    await waitForHydration(page);
+    const when = page.getByLabel('Date and time (Europe/Berlin)');
+    await when.fill('2027-03-28T02:30');
+    await expect(page.locator('#scheduled-at-explained')).toContainText('does not exist in Europe/Berlin');
+    await when.fill('2027-03-28T10:00');
+    await expect(page.locator('#scheduled-at-explained')).toContainText('2027-03-28 10:00 CEST = 2027-03-28 08:00 UTC');
+  });
+});
