@@ -166,6 +166,8 @@ pub struct PlatformConfig {
     pub meta_graph_version: Option<String>,
     /// CRIER_SANDBOX when given.
     pub sandbox: Option<bool>,
+    /// CRIER_X_API_URL, also without an OAuth 2.0 app: OAuth 1.0a keys call X there.
+    pub x_api_url: Option<Url>,
 }
 
 impl PlatformConfig {
@@ -263,7 +265,8 @@ impl PlatformConfig {
             Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Some(false),
             Some(v) => return Err(bad("CRIER_SANDBOX", format!("is `{v}`; use 1 or 0"))),
         };
-        Ok(Self { x, linkedin, meta, linkedin_version, meta_graph_version, sandbox })
+        let x_api_url = url(&a.x_api_url, "CRIER_X_API_URL")?;
+        Ok(Self { x, linkedin, meta, linkedin_version, meta_graph_version, sandbox, x_api_url })
     }
 
     /// Whether any platform has a real app configured.

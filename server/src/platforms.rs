@@ -64,7 +64,7 @@ pub fn assemble(web: &WebConfig, bound: SocketAddr, public_base: &str, sandbox_o
         (None, Some(_)) => XClient::new(XSettings::sandbox(&server_base, String::new(), SecretString::from(String::new()))),
         (None, None) => {
             let mut settings = XSettings::production(String::new(), SecretString::from(String::new()));
-            if let Some(api) = p.x.as_ref().and_then(|a| a.api_url.clone()) {
+            if let Some(api) = p.x_api_url.clone() {
                 settings.api_url = api;
             }
             XClient::new(settings)

@@ -345,40 +345,9 @@ async fn run_blocking(command: Command) -> std::process::Output {
 async fn import_env_connects_x_keys_and_rotate_key_reseals_them() {
     use base64::Engine as _;
     let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
-    let mut create = crier();
-    create.env("DATABASE_URL", &url).args([
-        "admin",
-        "create-user",
-        "--team",
-        "Initech",
-        "--email",
-        "peter@example.com",
-        "--password-stdin",
-    ]);
-    assert!(run_with_stdin(create, &format!("{PASSWORD}\n")).status.success());
-
-    let (base, sandbox) = crier_sandbox::Sandbox::serve_local(crier_sandbox::SandboxConfig::default()).await.unwrap();
-    sandbox.register_x_oauth1(
-        "initech-consumer-key",
-        "consumer-secret-1234567890",
-        "access-token-1234567890",
-        "token-secret-1234567890",
-        "initech_news",
-    );
+    let sandbox_base = initech_and_an_x_sandbox(&url).await.0;
     let key = |byte: u8| base64::engine::general_purpose::STANDARD.encode([byte; 32]);
-    let import = |secret: &str, keys: &str| {
-        let mut command = crier();
-        command
-            .env("DATABASE_URL", &url)
-            .env("CRIER_SECRET_KEY", keys)
-            .env("CRIER_X_API_URL", format!("{base}/x"))
-            .env("TWITTER_API_KEY", "initech-consumer-key")
-            .env("TWITTER_API_SECRET", "consumer-secret-1234567890")
-            .env("TWITTER_ACCESS_TOKEN", "access-token-1234567890")
-            .env("TWITTER_ACCESS_TOKEN_SECRET", secret)
-            .args(["admin", "import-env", "--team", "initech"]);
-        command
-    };
+    let import = |secret: &str, keys: &str| import_x_keys(&url, &sandbox_base, keys, secret);
 
     let refused = run_blocking(import("not-the-secret", &key(1))).await;
     assert_eq!(refused.status.code(), Some(2));
@@ -445,4 +414,147 @@ async fn sandbox_runs_alone_and_takes_app_registrations() {
     assert_eq!(ledger.status(), StatusCode::OK);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Team "Initech" with its owner, and a sandbox where X knows Initech's OAuth 1.0a keys.
+async fn initech_and_an_x_sandbox(url: &str) -> (String, crier_sandbox::Sandbox) {
+    let mut create = crier();
+    create.env("DATABASE_URL", url).args(["admin", "create-user", "--team", "Initech", "--email", "peter@example.com", "--password-stdin"]);
+    assert!(run_with_stdin(create, &format!("{PASSWORD}\n")).status.success());
+    let (base, sandbox) = crier_sandbox::Sandbox::serve_local(crier_sandbox::SandboxConfig::default()).await.unwrap();
+    sandbox.register_x_oauth1(
+        "initech-consumer-key",
+        "consumer-secret-1234567890",
+        "access-token-1234567890",
+        "token-secret-1234567890",
+        "initech_news",
+    );
+    (base, sandbox)
+}
+
+/// `crier admin import-env` of Initech's X keys (with `secret` as the token secret) under `keys`.
+fn import_x_keys(url: &str, sandbox_base: &str, keys: &str, secret: &str) -> Command {
+    let mut command = crier();
+    command
+        .env("DATABASE_URL", url)
+        .env("CRIER_SECRET_KEY", keys)
+        .env("CRIER_X_API_URL", format!("{sandbox_base}/x"))
+        .env("TWITTER_API_KEY", "initech-consumer-key")
+        .env("TWITTER_API_SECRET", "consumer-secret-1234567890")
+        .env("TWITTER_ACCESS_TOKEN", "access-token-1234567890")
+        .env("TWITTER_ACCESS_TOKEN_SECRET", secret)
+        .args(["admin", "import-env", "--team", "initech"]);
+    command
+}
+
+/// Polls `sql` (a boolean) until it holds, for at most 60 seconds.
+async fn wait_until(pool: &sqlx::PgPool, what: &str, sql: &'static str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !sqlx::query_scalar::<_, bool>(sql).fetch_one(pool).await.unwrap() {
+        if std::time::Instant::now() > deadline {
+            let states: Vec<(String, i64, Option<String>)> =
+                sqlx::query_as("select state::text, count(*), max(last_error_message) from delivery group by state")
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            panic!("timed out waiting until {what}; deliveries: {states:?}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice() {
+    use crier_domain::post::PostContent;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, NewPost};
+
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let (base, sandbox) = initech_and_an_x_sandbox(&url).await;
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    let with_platform = |command: &mut Command| {
+        command.env("DATABASE_URL", &url).env("CRIER_SECRET_KEY", key).env("CRIER_X_API_URL", format!("{base}/x"));
+    };
+    assert!(run_blocking(import_x_keys(&url, &base, key, "token-secret-1234567890")).await.status.success());
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let (team_id, user_id, account_id): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select t.team_id, u.user_id, a.account_id from team t join app_user u using (team_id) join platform_account a using (team_id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let schedule = |texts: Vec<String>| {
+        let new: Vec<NewPost> = texts
+            .iter()
+            .map(|text| NewPost {
+                content: PostContent::parse(text, [], "", []).unwrap(),
+                account_ids: vec![account_id],
+                scheduled_at: chrono::Utc::now(),
+                timezone: crier_domain::timezone::TimeZone::UTC,
+                dry_run: false,
+                max_attempts: None,
+                retry_base_seconds: None,
+            })
+            .collect();
+        let pool = pool.clone();
+        async move { posts::schedule_all(&pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap() }
+    };
+    let worker = || {
+        let mut command = crier();
+        with_platform(&mut command);
+        command.env("RUST_LOG", "warn").args(["worker", "--heartbeat", "1", "--stale-after", "2"]).stderr(Stdio::null());
+        KillOnDrop(command.spawn().unwrap())
+    };
+
+    // Every call to X takes 1.5 s: the first worker claims everything and is killed mid-call.
+    let slow = reqwest::Client::new()
+        .post(format!("{base}/control/x/faults"))
+        .json(&serde_json::json!({ "latency_ms": 1500 }))
+        .send()
+        .await
+        .unwrap();
+    assert!(slow.status().is_success());
+    let first: Vec<String> = (0..6).map(|i| format!("Before the crash {i}")).collect();
+    schedule(first.clone()).await;
+    let mut doomed = worker();
+    wait_until(&pool, "the first worker holds every delivery", "select count(*) = 6 from delivery where state = 'publishing'").await;
+    let killed = Command::new("kill").args(["-KILL", &doomed.0.id().to_string()]).status().unwrap();
+    assert!(killed.success());
+    doomed.0.wait().unwrap();
+    assert!(reqwest::Client::new().delete(format!("{base}/control/x/faults")).send().await.unwrap().status().is_success());
+
+    // Two fresh workers share the database: the dead one's claims are rescued after its heartbeat
+    // goes stale, checked against X, and published where X does not have them.
+    let mut second = worker();
+    let mut third = worker();
+    let more: Vec<String> = (0..30).map(|i| format!("After the crash {i}")).collect();
+    schedule(more.clone()).await;
+    wait_until(&pool, "every delivery is published", "select count(*) = 36 from delivery where state = 'published'").await;
+    let ledger = sandbox.ledger();
+    for text in first.iter().chain(&more) {
+        assert_eq!(ledger.iter().filter(|e| &e.text == text).count(), 1, "{text} must be on X exactly once");
+    }
+    let rescued: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action = 'delivery_rescued'").fetch_one(&pool).await.unwrap();
+    assert_eq!(rescued, 6, "the killed worker's six claims were rescued");
+
+    for child in [&mut second, &mut third] {
+        nix_kill(child.0.id());
+        assert!(child.0.wait().unwrap().success(), "SIGTERM stops a worker cleanly");
+    }
+    let claimed: i64 = sqlx::query_scalar("select count(*) from delivery where claimed_by is not null").fetch_one(&pool).await.unwrap();
+    assert_eq!(claimed, 0, "nothing is left claimed");
+}
+
+/// A child process killed if the test ends early (a failed assertion must not leave workers behind).
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
 }

@@ -533,41 +533,30 @@ fn unavailable(platform: Platform) -> AppError {
     AppError::Refused(format!("{} is not set up on this Crier any more.", platform_label(platform)))
 }
 
-/// X access tokens live two hours: a Verify after that refreshes first (and stores the rotated
-/// refresh token at once, because the old one is dead from this moment).
+/// X access tokens live two hours: a Verify after that refreshes first, through the publishing
+/// engine's single-flight refresh, so a Verify and a worker never both spend X's rotating refresh
+/// token (the loser would find it dead and the account wrongly "needs re-auth").
 async fn refresh_if_expired(
     state: &AppState,
     team_id: Uuid,
     account: &Account,
     credentials: Credentials,
 ) -> Result<Credentials, PlatformError> {
-    let expired = account.token_expires_at.is_some_and(|t| t <= Utc::now() + chrono::TimeDelta::seconds(60));
-    let Credentials::OAuth2 { refresh_token: Some(refresh_token), .. } = &credentials else { return Ok(credentials) };
-    if !expired {
+    use crier_publisher::refresh::{RefreshError, Refresher, needs_refresh};
+    let margin = chrono::TimeDelta::seconds(60);
+    if !needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now()) {
         return Ok(credentials);
     }
-    let refreshed = match account.platform {
-        Platform::X => match &state.platforms.x {
-            Some(c) => c.refresh(refresh_token).await?,
-            None => return Ok(credentials),
-        },
-        Platform::Linkedin => match &state.platforms.linkedin {
-            Some(c) => c.refresh(refresh_token).await?,
-            None => return Ok(credentials),
-        },
-        Platform::Facebook => return Ok(credentials),
-    };
-    let renewed = Credentials::OAuth2 {
-        access_token: refreshed.access_token,
-        refresh_token: refreshed.refresh_token.or_else(|| Some(refresh_token.clone())),
-    };
-    if let Err(e) =
-        accounts::replace_tokens(&state.pool, &state.vault, account, team_id, &renewed, refreshed.expires_at, refreshed.refresh_expires_at)
-            .await
-    {
-        tracing::error!(error = %e, account_id = %account.account_id, "storing refreshed tokens failed");
+    let p = &state.platforms;
+    let clients = crier_publisher::Clients { x: p.x.clone(), x_api: p.x_keys.clone(), linkedin: p.linkedin.clone(), meta: p.meta.clone() };
+    match Refresher::default().fresh_credentials(&state.pool, &state.vault, &clients, team_id, account.account_id, margin).await {
+        Ok((_, fresh)) => Ok(fresh),
+        Err(RefreshError::Platform(e)) => Err(e),
+        Err(RefreshError::Store(e)) => {
+            tracing::error!(error = %e, account_id = %account.account_id, "refreshing before Verify failed in the store");
+            Ok(credentials)
+        }
     }
-    Ok(renewed)
 }
 
 /// "Disconnect": deletes the tokens first (what the team asked for), then revokes them at the
