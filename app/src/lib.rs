@@ -19,6 +19,7 @@ use leptos_router::{SsrMode, path};
 use crate::components::shell::SignedInShell;
 use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
 use crate::pages::audit::AuditPage;
+use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::{
@@ -73,6 +74,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
+                    <Route path=path!("/compose/batch") ssr=SsrMode::Async view=BatchPage />
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />

@@ -119,3 +119,48 @@ test.describe('in Berlin', () => {
     await expect(page.locator('#scheduled-at-explained')).toContainText('2027-03-28 10:00 CEST = 2027-03-28 08:00 UTC');
   });
 });
+
+test('a scheduled post is edited, rescheduled and cancelled before it goes out', async ({ page }) => {
+  await signUp(page, newAccount('schedule'));
+  await connectX(page, 'later_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  await page.getByLabel('Text', { exact: true }).fill('Next year, first draft');
+  await page.getByRole('checkbox', { name: /later_x/ }).check();
+  await page.getByLabel(/Date and time/).fill('2030-06-01T09:30');
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Scheduled for 2030-06-01 09:30' });
+  await expect(notice).toBeVisible();
+  await notice.getByRole('link', { name: 'Follow it' }).click();
+  await expect(chip(page, /later_x/)).toContainText('Scheduled');
+
+  await waitForHydration(page);
+  await page.getByText('Edit or reschedule').click();
+  await page.getByLabel('Text', { exact: true }).fill('Next year, second draft');
+  await page.getByLabel('Date and time').fill('2030-06-02T10:00');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Saved. Due 2030-06-02 10:00' })).toBeVisible();
+  await expect(page.locator('.post-text').first()).toHaveText('Next year, second draft');
+
+  await page.getByRole('button', { name: 'Cancel what has not gone out' }).click();
+  await expect(chip(page, /later_x/)).toContainText('Cancelled');
+});
+
+test('a batch of posts with their own times goes in whole, or not at all', async ({ page }) => {
+  await signUp(page, newAccount('batch'));
+  await connectX(page, 'batch_x');
+  await open(page, 'Compose');
+  await page.getByRole('link', { name: 'Schedule several posts at once' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Schedule batch' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole('checkbox', { name: /batch_x/ }).check();
+  await page.getByLabel(/Posts, one per line/).fill('2030-01-01 09:00 | Happy new year\n2030-01-02 soon | Broken line');
+  await page.getByRole('button', { name: 'Schedule batch' }).click();
+  await expect(page.locator('#posts-error')).toContainText('Line 2');
+  await page.getByLabel(/Posts, one per line/).fill('2030-01-01 09:00 | Happy new year\n2030-01-02 09:00 | Back to work');
+  await page.getByRole('button', { name: 'Schedule batch' }).click();
+  await expect(page.getByRole('status')).toContainText('Scheduled 2 posts to 1 account.');
+  await open(page, 'Dashboard');
+  await expect(page.locator('.post-line')).toHaveCount(2);
+  await expect(page.locator('.post-line').filter({ hasText: 'Happy new year' }).locator('.chip')).toContainText('Scheduled');
+});

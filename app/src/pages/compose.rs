@@ -25,6 +25,7 @@ pub fn ComposePage() -> impl IntoView {
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
+        <p><a href="/compose/batch">"Schedule several posts at once"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -38,7 +39,7 @@ pub fn ComposePage() -> impl IntoView {
 
 /// A field's inline error, if the last submission had one for `name`.
 #[component]
-fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) -> impl IntoView {
+pub(crate) fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) -> impl IntoView {
     let message = move || error.get().and_then(|e| e.field(name));
     view! {
         <Show when=move || message().is_some()>
@@ -113,6 +114,28 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
                 <FieldMessage name="text" error />
             </div>
             <ul class="counters" id="post-text-counts" aria-live="polite">{counters}</ul>
+            <details class="previews">
+                <summary>"Previews"</summary>
+                {Platform::ALL.into_iter().map(|platform| {
+                    let preview = move || {
+                        let own = overrides.iter().find(|(p, _)| *p == platform).map(|(_, s)| s.get()).unwrap_or_default();
+                        let link = link.get();
+                        let content = PostContent {
+                            text: if own.trim().is_empty() { text.get() } else { own },
+                            overrides: Vec::new(),
+                            link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
+                            thread: Vec::new(),
+                        };
+                        content.published_text(platform)
+                    };
+                    view! {
+                        <figure class="preview" data-platform=platform.as_str()>
+                            <figcaption>{platform_label(platform)}</figcaption>
+                            <blockquote class="post-text">{preview}</blockquote>
+                        </figure>
+                    }
+                }).collect_view()}
+            </details>
             <details class="overrides">
                 <summary>"A different text for one platform"</summary>
                 {overrides.map(|(platform, value)| {
@@ -235,7 +258,7 @@ fn refill_override(platform: Platform) -> String {
 
 /// The accounts as checkboxes, grouped by platform.
 #[component]
-fn AccountChoice(accounts: Vec<ComposeAccount>, error: Signal<Option<AppError>>) -> impl IntoView {
+pub(crate) fn AccountChoice(accounts: Vec<ComposeAccount>, error: Signal<Option<AppError>>) -> impl IntoView {
     if accounts.is_empty() {
         return view! {
             <p class="hint">"No accounts yet. " <a href="/accounts">"Connect one"</a> " to publish."</p>

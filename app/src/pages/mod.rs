@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod batch;
 pub mod compose;
 pub mod dashboard;
 pub mod invite;

@@ -6,9 +6,10 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::action_error;
+use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
 use crate::server::accounts::platform_label;
-use crate::server::posts::{CancelPost, PostView, RetryFailed, post_page};
+use crate::server::posts::{CancelPost, EditPost, PostView, RetryFailed, post_page};
 use crier_domain::delivery::DeliveryState;
 
 /// A post's page.
@@ -18,7 +19,8 @@ pub fn PostDetailPage() -> impl IntoView {
     let data = Resource::new(move || params.read().get("id").unwrap_or_default(), post_page);
     let retry = ServerAction::<RetryFailed>::new();
     let cancel = ServerAction::<CancelPost>::new();
-    Effect::watch(move || (retry.version().get(), cancel.version().get()), move |_, _, _| data.refetch(), false);
+    let edit = ServerAction::<EditPost>::new();
+    Effect::watch(move || (retry.version().get(), cancel.version().get(), edit.version().get()), move |_, _, _| data.refetch(), false);
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(3)) {
             on_cleanup(move || handle.clear());
@@ -34,7 +36,7 @@ pub fn PostDetailPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) => view! { <PostBody page retry cancel /> }.into_any(),
+                    Ok(page) => view! { <PostBody page retry cancel edit /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -43,7 +45,12 @@ pub fn PostDetailPage() -> impl IntoView {
 }
 
 #[component]
-fn PostBody(page: PostView, retry: ServerAction<RetryFailed>, cancel: ServerAction<CancelPost>) -> impl IntoView {
+fn PostBody(
+    page: PostView,
+    retry: ServerAction<RetryFailed>,
+    cancel: ServerAction<CancelPost>,
+    edit: ServerAction<EditPost>,
+) -> impl IntoView {
     let card = page.card;
     let can_publish = page.can_publish;
     let deliveries = card
@@ -106,6 +113,19 @@ fn PostBody(page: PostView, retry: ServerAction<RetryFailed>, cancel: ServerActi
         }
         .into_any()
     };
+    let editor = (card.editable && can_publish).then(|| {
+        view! {
+            <EditForm
+                edit
+                post_id=card.post_id.clone()
+                text=page.text.clone()
+                link=page.link.clone().unwrap_or_default()
+                overrides=page.overrides.clone()
+                thread=page.thread.clone()
+                scheduled_local=page.scheduled_local.clone()
+            />
+        }
+    });
     let overrides = page
         .overrides
         .into_iter()
@@ -136,9 +156,62 @@ fn PostBody(page: PostView, retry: ServerAction<RetryFailed>, cancel: ServerActi
                 </ActionForm>
             })}
         </section>
+        {editor}
         <h2>"Deliveries"</h2>
         <ul class="deliveries">{deliveries}</ul>
         <h2>"Attempts"</h2>
         {attempts}
+    }
+}
+
+/// "Edit or reschedule", while nothing has started publishing. Per-platform texts and the thread
+/// are kept as they are.
+#[component]
+fn EditForm(
+    edit: ServerAction<EditPost>,
+    post_id: String,
+    text: String,
+    link: String,
+    overrides: Vec<(crier_domain::account::Platform, String)>,
+    thread: Vec<String>,
+    scheduled_local: String,
+) -> impl IntoView {
+    let error = action_error(edit.value());
+    let saved = move || edit.value().get().and_then(Result::ok);
+    let kept = overrides
+        .into_iter()
+        .map(|(platform, text)| view! { <input type="hidden" name=format!("text_{}", platform.as_str()) value=text /> })
+        .collect_view();
+    let replies = thread.into_iter().map(|t| view! { <input type="hidden" name="thread[]" value=t /> }).collect_view();
+    view! {
+        <details class="panel">
+            <summary>"Edit or reschedule"</summary>
+            <ActionForm action=edit attr:class="stack">
+                <Show when=move || saved().is_some()>
+                    <p class="notice" role="status">{saved}</p>
+                </Show>
+                <input type="hidden" name="post_id" value=post_id />
+                {kept}
+                {replies}
+                <div class="field">
+                    <label for="edit-text">"Text"</label>
+                    <textarea id="edit-text" name="text" rows="4" required>{text}</textarea>
+                    <FieldMessage name="text" error />
+                </div>
+                <div class="field">
+                    <label for="edit-link">"Link"</label>
+                    <input id="edit-link" name="link" type="url" value=link />
+                    <FieldMessage name="link" error />
+                </div>
+                <div class="field">
+                    <label for="edit-when">"Date and time"</label>
+                    <input id="edit-when" name="scheduled_at" type="datetime-local" required value=scheduled_local />
+                    <FieldMessage name="scheduled_at" error />
+                    <FieldMessage name="occurrence" error />
+                </div>
+                <FieldMessage name="post" error />
+                <div><button type="submit">"Save changes"</button></div>
+            </ActionForm>
+        </details>
     }
 }

@@ -80,6 +80,21 @@ fn parse_occurrence(raw: &str) -> Option<crier_domain::timezone::Occurrence> {
     }
 }
 
+/// The signed-in member, if their role may publish.
+#[cfg(feature = "ssr")]
+async fn editor() -> Result<crier_domain::store::Member, AppError> {
+    let me = super::ssr::current_member().await?;
+    if me.role.can_edit() { Ok(me) } else { Err(AppError::Forbidden) }
+}
+
+/// A form's post content: the shared text, the X, LinkedIn and Facebook texts, link and thread.
+#[cfg(feature = "ssr")]
+fn parse_content(text: &str, own: [String; 3], link: &str, thread: Vec<String>) -> Result<crier_domain::post::PostContent, AppError> {
+    let [x, linkedin, facebook] = own;
+    let overrides = [(Platform::X, x), (Platform::Linkedin, linkedin), (Platform::Facebook, facebook)];
+    crier_domain::post::PostContent::parse(text, overrides, link, thread).map_err(|e| AppError::Fields(vec![e]))
+}
+
 /// What came of a submitted post.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scheduled {
@@ -106,17 +121,12 @@ pub async fn create_post(
     #[server(default)] occurrence: String,
 ) -> Result<Scheduled, AppError> {
     use crier_domain::FieldError;
-    use crier_domain::post::PostContent;
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::{current_member, pool};
-    let me = current_member().await?;
-    if !me.role.can_edit() {
-        return Err(AppError::Forbidden);
-    }
-    let overrides = [(Platform::X, text_x), (Platform::Linkedin, text_linkedin), (Platform::Facebook, text_facebook)];
-    let content = PostContent::parse(&text, overrides, &link, thread).map_err(|e| AppError::Fields(vec![e]))?;
+    use super::ssr::pool;
+    let me = editor().await?;
+    let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
     let account_ids = accounts
         .iter()
         .map(|id| uuid::Uuid::parse_str(id.trim()).map_err(|_| FieldError::new("accounts", "Choose the accounts again (reload the page).")))
@@ -397,6 +407,8 @@ pub struct PostView {
     pub attempts: Vec<AttemptLine>,
     /// Whether the viewer may change it.
     pub can_publish: bool,
+    /// Its due time in the viewer's zone as a `datetime-local` value, for the edit form.
+    pub scheduled_local: String,
 }
 
 #[cfg(feature = "ssr")]
@@ -454,6 +466,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         link: detail.content.link.clone(),
         thread: detail.content.thread.clone(),
         overrides: detail.content.overrides.clone(),
+        scheduled_local: detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string(),
         card: card(detail.summary, me.timezone),
         attempts,
         can_publish: me.role.can_edit(),
@@ -466,11 +479,8 @@ pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts;
 
-    use super::ssr::{current_member, pool};
-    let me = current_member().await?;
-    if !me.role.can_edit() {
-        return Err(AppError::Forbidden);
-    }
+    use super::ssr::pool;
+    let me = editor().await?;
     Ok(posts::cancel(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?)
 }
 
@@ -481,11 +491,91 @@ pub async fn retry_failed(#[server(default)] post_id: String, #[server(default)]
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts;
 
-    use super::ssr::{current_member, pool};
-    let me = current_member().await?;
-    if !me.role.can_edit() {
-        return Err(AppError::Forbidden);
-    }
+    use super::ssr::pool;
+    let me = editor().await?;
     let optional = |raw: &str| if raw.trim().is_empty() { Ok(None) } else { parse_id(raw).map(Some) };
     Ok(posts::retry_failed(&pool()?, me.team_id, Actor::User(me.user_id), optional(&post_id)?, optional(&delivery_id)?).await?)
+}
+
+/// "Save changes" on a post that has not started publishing: its texts, link, thread and time.
+#[server(prefix = "/api", endpoint = "posts/edit")]
+#[allow(clippy::too_many_arguments)]
+pub async fn edit_post(
+    post_id: String,
+    text: String,
+    #[server(default)] text_x: String,
+    #[server(default)] text_linkedin: String,
+    #[server(default)] text_facebook: String,
+    #[server(default)] link: String,
+    #[server(default)] thread: Vec<String>,
+    scheduled_at: String,
+    #[server(default)] occurrence: String,
+) -> Result<String, AppError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, PostEdit};
+
+    use super::ssr::pool;
+    let me = editor().await?;
+    let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
+    let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+    let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
+    posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit).await?;
+    Ok(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
+}
+
+/// "Schedule batch": several posts to the same accounts, one per line as
+/// `YYYY-MM-DD HH:MM | text` in the viewer's timezone; all are scheduled, or (if any line is
+/// wrong) none, and the error names the line.
+#[server(prefix = "/api", endpoint = "posts/batch")]
+pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<String>) -> Result<String, AppError> {
+    use crier_domain::FieldError;
+    use crier_domain::post::PostContent;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, NewPost};
+
+    use super::ssr::pool;
+    let me = editor().await?;
+    let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
+    let account_ids = accounts
+        .iter()
+        .map(|id| {
+            uuid::Uuid::parse_str(id.trim())
+                .map_err(|_| AppError::Fields(vec![FieldError::new("accounts", "Choose the accounts again (reload the page).")]))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut batch = Vec::new();
+    for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let number = index + 1;
+        let (when, text) = line
+            .split_once('|')
+            .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
+        let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+        let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+        batch.push(NewPost {
+            content,
+            account_ids: account_ids.clone(),
+            scheduled_at: at,
+            timezone: me.timezone,
+            dry_run: false,
+            max_attempts: None,
+            retry_base_seconds: None,
+        });
+    }
+    if batch.is_empty() {
+        return Err(refuse("Write at least one post, one per line.".into()));
+    }
+    let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
+    posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(|(index, e)| match AppError::from(e) {
+        AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => {
+            refuse(format!("Line {}: {}", lines[index], fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")))
+        }
+        other => other,
+    })?;
+    let n = batch.len();
+    Ok(format!(
+        "Scheduled {n} {} to {} {}.",
+        if n == 1 { "post" } else { "posts" },
+        account_ids.len(),
+        if account_ids.len() == 1 { "account" } else { "accounts" }
+    ))
 }
