@@ -64,6 +64,11 @@ impl Platforms {
         self.sandboxed[index(platform)]
     }
 
+    /// The same clients for the publishing engine (and its single-flight token refresh).
+    pub fn publisher_clients(&self) -> crier_publisher::Clients {
+        crier_publisher::Clients { x: self.x.clone(), x_api: self.x_keys.clone(), linkedin: self.linkedin.clone(), meta: self.meta.clone() }
+    }
+
     /// Whether any platform is the sandbox's (every page then shows the "Sandbox" badge).
     pub fn any_sandboxed(&self) -> bool {
         self.sandboxed.iter().any(|s| *s)

@@ -41,6 +41,19 @@ impl TimeZone {
         chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())
     }
 
+    /// The first moment of `day` in this zone. Where the clocks skip midnight, the day starts at
+    /// the first moment that exists.
+    pub fn start_of_day(self, day: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+        use chrono::TimeZone as _;
+        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
+        self.0
+            .from_local_datetime(&midnight)
+            .earliest()
+            .or_else(|| self.0.from_local_datetime(&(midnight + chrono::TimeDelta::hours(1))).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .unwrap_or_else(|| midnight.and_utc())
+    }
+
     /// `2026-11-21 14:05 CET`: a UTC moment as this person reads it.
     pub fn format(self, moment: chrono::DateTime<chrono::Utc>) -> String {
         moment.with_timezone(&self.0).format("%Y-%m-%d %H:%M %Z").to_string()

@@ -64,7 +64,7 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     if sandbox_on {
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
-    let publisher_clients = Arc::new(platforms::publisher_clients(&assembled.platforms));
+    let publisher_clients = Arc::new(assembled.platforms.publisher_clients());
     let router = web::router(database.pool.clone(), vault.clone(), assembled, web, addr);
     Ok(Application { listener, router, addr, publisher_clients, vault })
 }

@@ -146,21 +146,11 @@ fn join(base: &Url, path: &str) -> Url {
     Url::parse(&format!("{}{path}", base.as_str().trim_end_matches('/'))).expect("a URL under the sandbox base")
 }
 
-/// The publishing engine's clients: the very clients the web app connects accounts with.
-pub fn publisher_clients(platforms: &Platforms) -> crier_publisher::Clients {
-    crier_publisher::Clients {
-        x: platforms.x.clone(),
-        x_api: platforms.x_keys.clone(),
-        linkedin: platforms.linkedin.clone(),
-        meta: platforms.meta.clone(),
-    }
-}
-
 /// The clients of a `crier worker` process: the configured apps and endpoints only. (The sandbox
 /// lives in `crier serve`; a separate worker reaches it, or any fake, through the `CRIER_*_URL`
 /// overrides and the apps registered there.)
 pub fn worker_clients(web: &WebConfig) -> crier_publisher::Clients {
     let unbound = SocketAddr::from(([127, 0, 0, 1], 0));
     let assembled = assemble(web, unbound, "http://127.0.0.1", false);
-    publisher_clients(&assembled.platforms)
+    assembled.platforms.publisher_clients()
 }

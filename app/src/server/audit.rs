@@ -33,7 +33,7 @@ pub async fn list_audit(
     #[server(default)] from: String,
     #[server(default)] until: String,
 ) -> Result<Vec<AuditRow>, AppError> {
-    use chrono::{NaiveDate, TimeDelta, TimeZone as _};
+    use chrono::{NaiveDate, TimeDelta};
     use crier_domain::FieldError;
     use crier_domain::store::audit::{self, ActorKind, AuditFilter};
 
@@ -45,17 +45,8 @@ pub async fn list_audit(
             return Ok(None);
         }
         let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new(field, "Give a date as YYYY-MM-DD."))?;
-        // The start of that day where the viewer lives. (Where a DST change skips midnight, the
-        // day starts at the first moment that exists.)
-        let midnight = day.and_hms_opt(0, 0, 0).expect("midnight exists");
-        let zone = me.timezone.tz();
-        let start = zone
-            .from_local_datetime(&midnight)
-            .earliest()
-            .or_else(|| zone.from_local_datetime(&(midnight + TimeDelta::hours(1))).earliest())
-            .map(|t| t.with_timezone(&chrono::Utc))
-            .unwrap_or_else(|| midnight.and_utc());
-        Ok(Some(start))
+        // The start of that day where the viewer lives.
+        Ok(Some(me.timezone.start_of_day(day)))
     };
     let (from, until) = (date("from", &from), date("until", &until));
     let errors: Vec<_> = [from.as_ref().err().cloned(), until.as_ref().err().cloned()].into_iter().flatten().collect();

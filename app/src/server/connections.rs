@@ -547,8 +547,7 @@ async fn refresh_if_expired(
     if !needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now()) {
         return Ok(credentials);
     }
-    let p = &state.platforms;
-    let clients = crier_publisher::Clients { x: p.x.clone(), x_api: p.x_keys.clone(), linkedin: p.linkedin.clone(), meta: p.meta.clone() };
+    let clients = state.platforms.publisher_clients();
     match Refresher::default().fresh_credentials(&state.pool, &state.vault, &clients, team_id, account.account_id, margin).await {
         Ok((_, fresh)) => Ok(fresh),
         Err(RefreshError::Platform(e)) => Err(e),

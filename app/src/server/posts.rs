@@ -268,8 +268,6 @@ pub struct DashboardData {
     pub previous: String,
     /// See `previous`.
     pub next: String,
-    /// Deliveries held until an account is reconnected.
-    pub held: i64,
     /// Failed deliveries in view, for "Retry all failed".
     pub failed: i64,
     /// Whether the viewer may retry and cancel.
@@ -287,7 +285,6 @@ pub async fn dashboard(
     use chrono::{Datelike, Months, NaiveDate, TimeDelta};
     use crier_domain::FieldError;
     use crier_domain::store::posts::{self, PostFilter};
-    use crier_domain::timezone::Occurrence;
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
@@ -304,13 +301,6 @@ pub async fn dashboard(
         "" => today,
         raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
             .map_err(|_| AppError::Fields(vec![FieldError::new("at", "Give a date as YYYY-MM-DD.")]))?,
-    };
-    // The first moment of a day where the viewer lives (a day whose midnight the clocks skip starts at 01:00).
-    let start_of = |day: NaiveDate| {
-        me.timezone
-            .schedule_time(&format!("{day}T00:00"), Some(Occurrence::Earlier))
-            .or_else(|_| me.timezone.schedule_time(&format!("{day}T01:00"), Some(Occurrence::Earlier)))
-            .ok()
     };
     let (first, last, shown_first, shown_last, title, previous, next) = match view.as_str() {
         "week" => {
@@ -329,7 +319,11 @@ pub async fn dashboard(
     };
     let calendar = matches!(view.as_str(), "week" | "month");
     let filter = if calendar {
-        PostFilter { from: start_of(shown_first), until: start_of(shown_last + TimeDelta::days(1)), state }
+        PostFilter {
+            from: Some(me.timezone.start_of_day(shown_first)),
+            until: Some(me.timezone.start_of_day(shown_last + TimeDelta::days(1))),
+            state,
+        }
     } else {
         PostFilter { from: None, until: None, state }
     };
@@ -355,7 +349,6 @@ pub async fn dashboard(
         title,
         previous: previous.to_string(),
         next: next.to_string(),
-        held: posts::held_count(&pool, me.team_id).await?,
         failed,
         can_publish: me.role.can_edit(),
     })

@@ -275,10 +275,7 @@ async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::c
     .await?;
     let mut by_post: std::collections::HashMap<Uuid, Vec<DeliveryChip>> = std::collections::HashMap::new();
     for r in rows {
-        let last_error = r.last_error_message.map(|message| match r.last_error_code {
-            Some(code) => format!("{message} ({code})"),
-            None => message,
-        });
+        let last_error = error_words(r.last_error_message, r.last_error_code);
         by_post.entry(r.post_id).or_default().push(DeliveryChip {
             delivery_id: r.delivery_id,
             account_id: r.account_id,
@@ -292,6 +289,14 @@ async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::c
         });
     }
     Ok(by_post)
+}
+
+/// The platform's words with its code: `Status is a duplicate. (187)`.
+fn error_words(message: Option<String>, code: Option<String>) -> Option<String> {
+    message.map(|message| match code {
+        Some(code) => format!("{message} ({code})"),
+        None => message,
+    })
 }
 
 /// One call to a platform, for a post's timeline.
@@ -371,10 +376,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
         outcome: r.outcome,
         http_status: r.http_status,
         duration_ms: r.duration_ms,
-        error: r.error_message.map(|m| match r.error_code {
-            Some(code) => format!("{m} ({code})"),
-            None => m,
-        }),
+        error: error_words(r.error_message, r.error_code),
     })
     .collect();
     Ok(PostDetail {
@@ -429,6 +431,7 @@ pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edi
         return Err(already_started());
     }
     let mut platforms: Vec<Platform> = states.iter().map(|d| d.platform).collect();
+    platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     edit.content.check(&platforms)?;
     sqlx::query!(
