@@ -9,6 +9,7 @@ pub mod delivery;
 pub mod field_error;
 pub mod people;
 pub mod post;
+pub mod retry;
 pub mod role;
 
 #[cfg(feature = "store")]

@@ -44,8 +44,7 @@ fn new_post(text: &str, accounts: &[Uuid]) -> NewPost {
         scheduled_at: Utc::now() + TimeDelta::hours(1),
         timezone: TimeZone::parse("Europe/Berlin").unwrap(),
         dry_run: false,
-        max_attempts: None,
-        retry_base_seconds: None,
+        retry: Default::default(),
     }
 }
 
@@ -151,4 +150,48 @@ async fn a_thread_needs_an_x_account_and_the_link_must_be_a_web_address() {
     assert!(matches!(&err, DomainError::Invalid(f) if f.field == "thread"), "{err:?}");
     let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[new_post("Nobody", &[])]).await.unwrap_err().1;
     assert!(matches!(&err, DomainError::Invalid(f) if f.field == "accounts"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_post_takes_the_teams_retry_policy_unless_it_sets_its_own_and_keeps_it_when_the_team_changes() {
+    use crier_domain::retry::{RetryOverride, RetryPolicy};
+    use crier_domain::store::teams;
+
+    let pool = pool().await;
+    let acme = team(&pool, "Acme", "owner@acme.test").await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let x = account(&pool, acme.team_id, Platform::X, "1").await;
+    assert_eq!(teams::retry_policy(&pool, acme.team_id).await.unwrap(), RetryPolicy::default(), "the brief's 5 × 5 min");
+
+    let before = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Before", &[x])]).await.unwrap()[0];
+    let patient = RetryPolicy { max_attempts: 8, first_retry_seconds: 60 };
+    teams::set_retry_policy(&pool, acme.team_id, Actor::User(acme.user_id), patient).await.unwrap();
+    assert_eq!(teams::retry_policy(&pool, acme.team_id).await.unwrap(), patient);
+    assert_eq!(teams::retry_policy(&pool, rival.team_id).await.unwrap(), RetryPolicy::default(), "only Acme changed");
+
+    let after = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("After", &[x])]).await.unwrap()[0];
+    let mut own = new_post("Own", &[x]);
+    own.retry = RetryOverride { max_attempts: Some(2), first_retry_seconds: None };
+    let own = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[own]).await.unwrap()[0];
+    let retry_of = |id| {
+        let pool = pool.clone();
+        async move { posts::get(&pool, acme.team_id, id).await.unwrap().retry }
+    };
+    assert_eq!(retry_of(before).await, RetryPolicy::default(), "a written post keeps the policy it was scheduled with");
+    assert_eq!(retry_of(after).await, patient);
+    assert_eq!(retry_of(own).await, RetryPolicy { max_attempts: 2, first_retry_seconds: 60 }, "its own attempts, the team's wait");
+
+    let mut silly = new_post("Silly", &[x]);
+    silly.retry = RetryOverride { max_attempts: Some(50), first_retry_seconds: None };
+    let (_, error) = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[silly]).await.unwrap_err();
+    assert!(matches!(&error, DomainError::Invalid(f) if f.field == "max_attempts"), "{error:?}");
+
+    let changed: serde_json::Value =
+        sqlx::query_scalar("select metadata from audit_event where action = 'retry_policy_changed' and team_id = $1")
+            .bind(acme.team_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(changed["max_attempts"], serde_json::json!({ "from": 5, "to": 8 }));
+    assert_eq!(changed["retry_base_seconds"], serde_json::json!({ "from": 300, "to": 60 }));
 }

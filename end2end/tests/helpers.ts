@@ -147,3 +147,27 @@ export async function logOut(page: Page): Promise<void> {
   await expect(page).toHaveURL(pathIs('/login'));
   await expect(page.getByRole('heading', { level: 1, name: 'Log in', exact: true })).toBeVisible();
 }
+
+/** Opens a section from the main navigation and waits for its heading. */
+export async function open(page: Page, section: string) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: section, exact: true }).click();
+  await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
+}
+
+/** Connect <platform> through the sandbox's consent page. */
+export async function consent(page: Page, platform: string, account: string, extra: Record<string, string> = {}) {
+  await page.getByRole('link', { name: `Connect ${platform}`, exact: true }).click();
+  await expect(page.getByText('Crier (sandbox)').first()).toBeVisible();
+  await page.getByLabel('Account', { exact: true }).fill(account);
+  for (const [label, value] of Object.entries(extra)) {
+    await page.getByLabel(label, { exact: true }).fill(value);
+  }
+  await page.getByRole('button', { name: 'Authorize', exact: true }).click();
+}
+
+/** Connects the X account `username` through the sandbox. */
+export async function connectX(page: Page, username: string) {
+  await open(page, 'Accounts');
+  await consent(page, 'X', username);
+  await expect(page.getByText(`Connected X account ${username}.`)).toBeVisible();
+}

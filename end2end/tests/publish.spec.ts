@@ -1,27 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import { test, newAccount, signUp, waitForHydration } from './helpers';
-
-async function open(page: Page, section: string) {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: section, exact: true }).click();
-  await expect(page.getByRole('heading', { level: 1, name: section })).toBeVisible();
-}
-
-/** Connect <platform> through the sandbox's consent page. */
-async function consent(page: Page, platform: string, account: string, extra: Record<string, string> = {}) {
-  await page.getByRole('link', { name: `Connect ${platform}`, exact: true }).click();
-  await expect(page.getByText('Crier (sandbox)').first()).toBeVisible();
-  await page.getByLabel('Account', { exact: true }).fill(account);
-  for (const [label, value] of Object.entries(extra)) {
-    await page.getByLabel(label, { exact: true }).fill(value);
-  }
-  await page.getByRole('button', { name: 'Authorize', exact: true }).click();
-}
-
-async function connectX(page: Page, username: string) {
-  await open(page, 'Accounts');
-  await consent(page, 'X', username);
-  await expect(page.getByText(`Connected X account ${username}.`)).toBeVisible();
-}
+import { test, connectX, consent, newAccount, open, signUp, waitForHydration } from './helpers';
 
 /** Writes `text`, ticks `accounts` and presses `button`; answers the new post's page. */
 async function compose(page: Page, text: string, accounts: RegExp[], button: 'Publish now' | 'Dry run') {

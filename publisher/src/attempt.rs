@@ -19,7 +19,6 @@ use crier_domain::store::deliveries::{Claimed, Completion, FailureNote};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use crate::backoff::retry_delay;
 use crate::engine::Context;
 use crate::reconcile;
 use crate::refresh::{RefreshError, needs_refresh, platform_of};
@@ -350,7 +349,7 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
             c.failures = claimed.failures.saturating_add(1);
             c.outcome = "temporary".into();
             c.reconcile = ambiguous || claimed.reconcile;
-            if c.failures >= claimed.max_attempts {
+            if c.failures >= claimed.retry.max_attempts {
                 // Given up; a "Retry" looks for the post first if this attempt's outcome is unknown.
                 c.state = DeliveryState::Failed;
                 c.failure = Some(FailureNote {
@@ -359,7 +358,7 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
                 });
             } else {
                 c.state = DeliveryState::Retrying;
-                let delay = retry_delay(claimed.retry_base_seconds, c.failures);
+                let delay = claimed.retry.delay_after(c.failures);
                 c.next_attempt_at = Some(now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(4)));
                 c.failure = Some(note("temporary", &error));
             }

@@ -5,7 +5,7 @@
 //! their outcomes in batches (one statement for a batch's deliveries, attempts and audit events).
 //! What happens to one delivery is decided in [`attempt`]; tokens are refreshed single-flight per
 //! account across processes by [`refresh`]; an attempt whose outcome is unknown is settled by
-//! [`reconcile`] before anything is published again; [`backoff`] spaces the retries.
+//! [`reconcile`] before anything is published again; `crier_domain::retry` spaces the retries.
 //!
 //! Why not one job-queue job per delivery: a job queue's own fetch, lock and acknowledgement
 //! would double the round trips of every delivery, and its retry layer has no durable backoff.
@@ -13,7 +13,6 @@
 //! queue. (apalis still runs the periodic housekeeping, see `crier`'s worker module.)
 
 pub mod attempt;
-pub mod backoff;
 pub mod clients;
 pub mod engine;
 pub mod reconcile;

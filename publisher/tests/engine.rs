@@ -96,7 +96,7 @@ async fn a_server_error_is_retried_with_backoff_then_published_and_gives_up_afte
 
     // With one attempt allowed, the same failure is final, with the platform's reason.
     env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [{ "status": 503, "body": { "title": "Service Unavailable", "detail": "busy", "type": "about:blank", "status": 503 } }] })).await;
-    let last = env.post(&[x.account_id], "Only once", |p| p.max_attempts = Some(1)).await;
+    let last = env.post(&[x.account_id], "Only once", |p| p.retry.max_attempts = Some(1)).await;
     assert_eq!(env.wait_for(last, finished).await, [Failed]);
     let failed = &posts::get(&env.pool, env.team.team_id, last).await.unwrap().summary.deliveries[0];
     assert!(
@@ -266,7 +266,7 @@ async fn meta_accepting_then_answering_500_publishes_exactly_one_copy() {
     let fb = env.connect_facebook().await;
     env.h.control("/control/meta/faults", json!({ "created_then_500": 1 })).await;
     let engine = env.start(|_| {});
-    let post = env.post(&[fb.account_id], "Exactly once", |p| p.retry_base_seconds = Some(1)).await;
+    let post = env.post(&[fb.account_id], "Exactly once", |p| p.retry.first_retry_seconds = Some(1)).await;
     assert_eq!(env.wait_for(post, |s| s == Published).await, [Published]);
     engine.stop().await;
     assert_eq!(env.copies("facebook", "Exactly once"), 1, "the retry found the post instead of publishing again");

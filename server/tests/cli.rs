@@ -493,8 +493,7 @@ async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice()
                 scheduled_at: chrono::Utc::now(),
                 timezone: crier_domain::timezone::TimeZone::UTC,
                 dry_run: false,
-                max_attempts: None,
-                retry_base_seconds: None,
+                retry: Default::default(),
             })
             .collect();
         let pool = pool.clone();

@@ -31,6 +31,20 @@ pub fn refill(fn_path: &'static str, field: &'static str) -> Option<String> {
     }
 }
 
+/// Separates the items of a list field (ticked accounts, thread replies) kept for a refill: a
+/// control character nobody types into a form.
+const LIST_SEPARATOR: char = '\u{1f}';
+
+/// A list field's values as one refill value (see [`refill_list`]).
+pub fn join_list(items: &[String]) -> String {
+    items.join(&LIST_SEPARATOR.to_string())
+}
+
+/// The items of a list field that a failed plain form post typed, if any.
+pub fn refill_list(fn_path: &'static str, field: &'static str) -> Vec<String> {
+    refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+}
+
 /// A labelled input with its inline error. `name` is what the server function receives.
 #[component]
 pub fn Field(
@@ -91,6 +105,20 @@ pub fn Field(
                 <p class="field-error" id=error_id.clone()>{message}</p>
             </Show>
         </div>
+    }
+}
+
+/// A one-line result for the person ("Saved."), announced to screen readers; nothing when `None`.
+#[component]
+pub fn Notice<F>(message: F) -> impl IntoView
+where
+    F: Fn() -> Option<String> + Send + Sync + Clone + 'static,
+{
+    let shown = message.clone();
+    view! {
+        <Show when=move || shown().is_some()>
+            <p class="notice" role="status">{message.clone()}</p>
+        </Show>
     }
 }
 

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::{Field, FormError, action_error};
+use crate::components::form::{Field, FormError, Notice, action_error};
 use crate::server::accounts::{
     AccountRow, AccountsView, AddXKeys, CancelChoice, ChooseAccounts, ConnectOption, DisconnectAccount, VerifyAccount, connection_choices,
     list_accounts, platform_label,
@@ -34,9 +34,7 @@ pub fn AccountsPage() -> impl IntoView {
         <Title text="Accounts" />
         <h1>"Accounts"</h1>
         <FormError error=row_error />
-        <Show when=move || verified().is_some()>
-            <p class="notice" role="status">{verified}</p>
-        </Show>
+        <Notice message=verified />
         <Suspense fallback=|| view! { <p class="hint">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -206,9 +204,7 @@ fn XKeysForm(add_keys: ServerAction<AddXKeys>) -> impl IntoView {
                 <Field label="Access token secret" name="access_token_secret" kind="password" autocomplete="off" error />
                 <div><button type="submit" disabled=move || add_keys.pending().get()>"Check and connect"</button></div>
             </ActionForm>
-            <Show when=move || added().is_some()>
-                <p class="notice" role="status">{added}</p>
-            </Show>
+            <Notice message=added />
         </details>
     }
 }

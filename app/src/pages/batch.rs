@@ -4,9 +4,10 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{FormError, action_error};
+use crate::components::form::{FormError, action_error, refill, refill_list};
 use crate::pages::compose::{AccountChoice, FieldMessage};
 use crate::server::posts::{ScheduleBatch, compose_view};
+use server_fn::ServerFn;
 
 /// The batch form.
 #[component]
@@ -32,10 +33,10 @@ pub fn BatchPage() -> impl IntoView {
                                 <div class="field">
                                     <label for="posts">{format!("Posts, one per line: date and time ({}) | text", view_data.timezone)}</label>
                                     <p class="hint" id="posts-hint">{format!("For example: {example}")}</p>
-                                    <textarea id="posts" name="posts" rows="8" required aria-describedby="posts-hint"></textarea>
+                                    <textarea id="posts" name="posts" rows="8" required aria-describedby="posts-hint">{refill(ScheduleBatch::PATH, "posts").unwrap_or_default()}</textarea>
                                     <FieldMessage name="posts" error />
                                 </div>
-                                <AccountChoice accounts=view_data.accounts error />
+                                <AccountChoice accounts=view_data.accounts ticked=refill_list(ScheduleBatch::PATH, "accounts") error />
                                 <div class="actions"><button type="submit">"Schedule batch"</button></div>
                             </ActionForm>
                         }.into_any()

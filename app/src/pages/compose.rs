@@ -11,7 +11,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, action_error, refill};
+use crate::components::form::{FormError, action_error, refill, refill_list};
+use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::accounts::platform_label;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
@@ -55,8 +56,10 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
     let text = RwSignal::new(refill(CreatePost::PATH, "text").unwrap_or_default());
     let link = RwSignal::new(refill(CreatePost::PATH, "link").unwrap_or_default());
     let overrides = Platform::ALL.map(|p| (p, RwSignal::new(refill_override(p))));
-    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> = RwSignal::new(Vec::new());
-    let next_reply = StoredValue::new(0usize);
+    let typed_replies = refill_list(CreatePost::PATH, "thread");
+    let next_reply = StoredValue::new(typed_replies.len());
+    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> =
+        RwSignal::new(typed_replies.into_iter().enumerate().map(|(id, reply)| (id, RwSignal::new(reply))).collect());
     let when = RwSignal::new(refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone()));
     let occurrence = RwSignal::new(String::new());
     let explained = Resource::new(move || (when.get(), occurrence.get()), |(at, which)| explain_time(at, which));
@@ -88,6 +91,10 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
     let done = move || create.value().get().and_then(Result::ok);
     let timezone = data.timezone.clone();
     let can_publish = data.can_publish;
+    let team_retry = data.retry;
+    let own_attempts = refill(CreatePost::PATH, "max_attempts").unwrap_or_default();
+    let own_minutes = refill(CreatePost::PATH, "first_retry_minutes").unwrap_or_default();
+    let retry_open = !own_attempts.is_empty() || !own_minutes.is_empty();
 
     view! {
         <ActionForm action=create attr:class="panel stack compose">
@@ -158,12 +165,13 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
                 <p class="hint" id="link-hint">"Optional. Added to the end of the X text; a link card on LinkedIn and Facebook."</p>
                 <input id="link" name="link" type="url" inputmode="url" placeholder="https://"
                     aria-describedby="link-hint"
+                    value=link.get_untracked()
                     prop:value=move || link.get()
                     on:input=move |ev| link.set(event_target_value(&ev))
                 />
                 <FieldMessage name="link" error />
             </div>
-            <AccountChoice accounts=data.accounts.clone() error />
+            <AccountChoice accounts=data.accounts.clone() ticked=refill_list(CreatePost::PATH, "accounts") error />
             <fieldset class="thread">
                 <legend>"X thread"</legend>
                 <p class="hint">"Replies that follow the X post, in order. Other platforms get the text alone."</p>
@@ -183,7 +191,7 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
                                 <textarea id=field_id name="thread[]" rows="2"
                                     prop:value=move || value.get()
                                     on:input=move |ev| value.set(event_target_value(&ev))
-                                ></textarea>
+                                >{value.get_untracked()}</textarea>
                                 <small class="counter">{count}</small>
                                 <button type="button" class="secondary" aria-label=remove_label
                                     on:click=move |_| thread.update(|items| items.retain(|(other, _)| *other != id))
@@ -205,6 +213,7 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
                     <label for="scheduled_at">{format!("Date and time ({timezone})")}</label>
                     <input id="scheduled_at" name="scheduled_at" type="datetime-local"
                         aria-describedby="scheduled-at-explained"
+                        value=when.get_untracked()
                         prop:value=move || when.get()
                         on:input=move |ev| when.set(event_target_value(&ev))
                     />
@@ -229,6 +238,11 @@ fn ComposeForm(data: ComposeData) -> impl IntoView {
                     </div>
                 </Show>
             </fieldset>
+            <details class="retries" open=move || retry_open || error.get().is_some_and(|e| e.field("max_attempts").or_else(|| e.field("first_retry_minutes")).is_some())>
+                <summary>"Retries"</summary>
+                <p class="hint">{format!("Empty fields follow the team's policy ({}). Change it in Settings.", team_retry.describe())}</p>
+                <RetryPolicyFields attempts=own_attempts minutes=own_minutes team_default=Some(team_retry) error />
+            </details>
             {if can_publish {
                 view! {
                     <div class="actions">
@@ -258,7 +272,12 @@ fn refill_override(platform: Platform) -> String {
 
 /// The accounts as checkboxes, grouped by platform.
 #[component]
-pub(crate) fn AccountChoice(accounts: Vec<ComposeAccount>, error: Signal<Option<AppError>>) -> impl IntoView {
+pub(crate) fn AccountChoice(
+    accounts: Vec<ComposeAccount>,
+    /// The accounts ticked when the form came back after a failed plain post.
+    ticked: Vec<String>,
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
     if accounts.is_empty() {
         return view! {
             <p class="hint">"No accounts yet. " <a href="/accounts">"Connect one"</a> " to publish."</p>
@@ -275,9 +294,10 @@ pub(crate) fn AccountChoice(accounts: Vec<ComposeAccount>, error: Signal<Option<
                     .into_iter()
                     .map(|a| {
                         let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
+                        let checked = ticked.contains(&a.account_id);
                         view! {
                             <label class="check">
-                                <input type="checkbox" name="accounts[]" value=a.account_id />
+                                <input type="checkbox" name="accounts[]" value=a.account_id checked=checked />
                                 {a.name}
                                 {warning}
                             </label>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::action_error;
+use crate::components::form::{Notice, action_error};
 use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
 use crate::server::accounts::platform_label;
@@ -143,6 +143,7 @@ fn PostBody(
             {overrides}
             <ol class="thread">{thread}</ol>
             <p class="hint">{if card.dry_run { format!("Due {} · dry run", card.when) } else { format!("Due {}", card.when) }}</p>
+            <p class="hint" data-retry-policy="">{format!("Retries: {}", page.retry.describe())}</p>
             {cancellable.then(|| view! {
                 <ActionForm action=cancel attr:class="inline">
                     <input type="hidden" name="post_id" value=post_id.clone() />
@@ -187,9 +188,7 @@ fn EditForm(
         <details class="panel">
             <summary>"Edit or reschedule"</summary>
             <ActionForm action=edit attr:class="stack">
-                <Show when=move || saved().is_some()>
-                    <p class="notice" role="status">{saved}</p>
-                </Show>
+                <Notice message=saved />
                 <input type="hidden" name="post_id" value=post_id />
                 {kept}
                 {replies}

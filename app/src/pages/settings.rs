@@ -4,8 +4,12 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 
-use crate::components::form::{FormError, action_error};
+use server_fn::ServerFn;
+
+use crate::components::form::{FormError, Notice, action_error, refill};
+use crate::components::retry::RetryPolicyFields;
 use crate::server::auth::{SetTimezone, timezone_settings};
+use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
 
 /// Team and personal settings.
 #[component]
@@ -56,9 +60,46 @@ pub fn SettingsPage() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Show when=move || saved().is_some()>
-                <p class="notice" role="status">{saved}</p>
-            </Show>
+            <Notice message=saved />
+        </section>
+        <h2>"Retries"</h2>
+        <RetrySection />
+    }
+}
+
+/// The team's retry policy: shown to everyone, changed by owners and admins.
+#[component]
+fn RetrySection() -> impl IntoView {
+    let save = ServerAction::<SetRetryPolicy>::new();
+    let settings = Resource::new(|| (), |_| retry_settings());
+    let error = action_error(save.value());
+    let saved = move || save.value().get().and_then(Result::ok).map(|meaning| format!("Saved. New posts: {meaning}"));
+    view! {
+        <section class="panel">
+            <p class="hint">"When a platform fails for a while (a server error, a timeout), Crier tries again, waiting twice as long each time, at most 4 hours. A post can set its own in Compose; posts already scheduled keep theirs. Rate limits and reconnecting never use up attempts."</p>
+            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(TeamRetryPolicy { policy, can_manage: true }) => {
+                            let attempts = refill(SetRetryPolicy::PATH, "max_attempts").unwrap_or_else(|| policy.max_attempts.to_string());
+                            let minutes = refill(SetRetryPolicy::PATH, "first_retry_minutes").unwrap_or_else(|| policy.first_retry_minutes().to_string());
+                            view! {
+                                <ActionForm action=save attr:class="stack">
+                                    <FormError error />
+                                    <RetryPolicyFields attempts minutes team_default=None error />
+                                    <div><button type="submit" disabled=move || save.pending().get()>"Save retries"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        Ok(TeamRetryPolicy { policy, can_manage: false }) => {
+                            view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
+                        }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Notice message=saved />
         </section>
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod connections;
 pub mod members;
 pub mod posts;
+pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

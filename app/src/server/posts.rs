@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::errors::AppError;
 use crier_domain::account::Platform;
 use crier_domain::delivery::DeliveryState;
+use crier_domain::retry::RetryPolicy;
+#[cfg(feature = "ssr")]
+use server_fn::ServerFn;
 
 /// An account the Compose page offers.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,17 +35,21 @@ pub struct ComposeData {
     pub now_local: String,
     /// Whether the viewer may publish (editors and up).
     pub can_publish: bool,
+    /// The team's retry policy, which a post follows unless it sets its own.
+    pub retry: RetryPolicy,
 }
 
 /// The accounts to choose from and the viewer's timezone.
 #[server(prefix = "/api", endpoint = "compose")]
 pub async fn compose_view() -> Result<ComposeData, AppError> {
     use crier_domain::account::AccountStatus;
-    use crier_domain::store::accounts;
+    use crier_domain::store::{accounts, teams};
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
-    let rows = accounts::list(&pool()?, me.team_id).await?;
+    let pool = pool()?;
+    let rows = accounts::list(&pool, me.team_id).await?;
+    let retry = teams::retry_policy(&pool, me.team_id).await?;
     let accounts = rows
         .into_iter()
         .filter(|a| a.status != AccountStatus::Disconnected)
@@ -57,7 +64,7 @@ pub async fn compose_view() -> Result<ComposeData, AppError> {
         })
         .collect();
     let now_local = chrono::Utc::now().with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string();
-    Ok(ComposeData { accounts, timezone: me.timezone.name().to_owned(), now_local, can_publish: me.role.can_edit() })
+    Ok(ComposeData { accounts, timezone: me.timezone.name().to_owned(), now_local, can_publish: me.role.can_edit(), retry })
 }
 
 /// What a schedule time means: the moment in the viewer's zone and in UTC, or why it is not one
@@ -105,7 +112,8 @@ pub struct Scheduled {
 }
 
 /// "Publish now", "Schedule" or "Dry run" (`intent`): writes the post and its deliveries in one
-/// transaction. Nothing is saved when anything is wrong; the error names the field.
+/// transaction. Nothing is saved when anything is wrong; the error names the field, and the form
+/// comes back as it was typed (with or without wasm).
 #[server(prefix = "/api", endpoint = "posts/create")]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_post(
@@ -119,58 +127,78 @@ pub async fn create_post(
     #[server(default)] intent: String,
     #[server(default)] scheduled_at: String,
     #[server(default)] occurrence: String,
+    #[server(default)] max_attempts: String,
+    #[server(default)] first_retry_minutes: String,
 ) -> Result<Scheduled, AppError> {
     use crier_domain::FieldError;
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::pool;
-    let me = editor().await?;
-    let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
-    let account_ids = accounts
-        .iter()
-        .map(|id| uuid::Uuid::parse_str(id.trim()).map_err(|_| FieldError::new("accounts", "Choose the accounts again (reload the page).")))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| AppError::Fields(vec![e]))?;
-    let now = chrono::Utc::now();
-    let (scheduled_for, dry_run) = match intent.as_str() {
-        "schedule" => {
-            let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
-            if at < now - chrono::TimeDelta::minutes(1) {
-                return Err(AppError::Fields(vec![FieldError::new(
-                    "scheduled_at",
-                    format!("{} has passed. Choose a later time, or use “Publish now”.", me.timezone.format(at)),
-                )]));
+    use super::ssr::{fail_form, pool};
+    use crate::components::form::join_list;
+    let typed_thread = join_list(&thread);
+    let typed_accounts = join_list(&accounts);
+    let typed = [
+        ("text", text.as_str()),
+        ("text_x", text_x.as_str()),
+        ("text_linkedin", text_linkedin.as_str()),
+        ("text_facebook", text_facebook.as_str()),
+        ("link", link.as_str()),
+        ("thread", typed_thread.as_str()),
+        ("accounts", typed_accounts.as_str()),
+        ("scheduled_at", scheduled_at.as_str()),
+        ("max_attempts", max_attempts.as_str()),
+        ("first_retry_minutes", first_retry_minutes.as_str()),
+    ];
+    let outcome = async {
+        let me = editor().await?;
+        let content = parse_content(&text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], &link, thread.clone())?;
+        let retry =
+            crier_domain::retry::RetryOverride::parse(&max_attempts, &first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
+        let account_ids = accounts
+            .iter()
+            .map(|id| {
+                uuid::Uuid::parse_str(id.trim()).map_err(|_| FieldError::new("accounts", "Choose the accounts again (reload the page)."))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::Fields(vec![e]))?;
+        let now = chrono::Utc::now();
+        let (scheduled_for, dry_run) = match intent.as_str() {
+            "schedule" => {
+                let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+                if at < now - chrono::TimeDelta::minutes(1) {
+                    return Err(AppError::Fields(vec![FieldError::new(
+                        "scheduled_at",
+                        format!("{} has passed. Choose a later time, or use “Publish now”.", me.timezone.format(at)),
+                    )]));
+                }
+                (at, false)
             }
-            (at, false)
-        }
-        "dry_run" => (now, true),
-        _ => (now, false),
-    };
-    let new = NewPost {
-        content,
-        account_ids,
-        scheduled_at: scheduled_for,
-        timezone: me.timezone,
-        dry_run,
-        max_attempts: None,
-        retry_base_seconds: None,
-    };
-    let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new))
-        .await
-        .map_err(|(_, e)| AppError::from(e))?;
-    let n = new.account_ids.len();
-    let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
-    let message = match intent.as_str() {
-        "schedule" => format!(
-            "Scheduled for {} ({} UTC) to {accounts_word}.",
-            me.timezone.format(scheduled_for),
-            scheduled_for.format("%Y-%m-%d %H:%M")
-        ),
-        "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
-        _ => format!("Publishing now to {accounts_word}."),
-    };
-    Ok(Scheduled { post_id: ids[0].to_string(), message })
+            "dry_run" => (now, true),
+            _ => (now, false),
+        };
+        let new = NewPost { content, account_ids, scheduled_at: scheduled_for, timezone: me.timezone, dry_run, retry };
+        let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new))
+            .await
+            .map_err(|(_, e)| AppError::from(e))?;
+        let n = new.account_ids.len();
+        let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
+        let message = match intent.as_str() {
+            "schedule" => format!(
+                "Scheduled for {} ({} UTC) to {accounts_word}.",
+                me.timezone.format(scheduled_for),
+                scheduled_for.format("%Y-%m-%d %H:%M")
+            ),
+            "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
+            _ => format!("Publishing now to {accounts_word}."),
+        };
+        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message })
+    }
+    .await;
+    match outcome {
+        Ok(done) => Ok(done),
+        Err(e) => fail_form(CreatePost::PATH, e, &typed).await,
+    }
 }
 
 /// One delivery's chip.
@@ -402,6 +430,8 @@ pub struct PostView {
     pub can_publish: bool,
     /// Its due time in the viewer's zone as a `datetime-local` value, for the edit form.
     pub scheduled_local: String,
+    /// Its retry policy.
+    pub retry: RetryPolicy,
 }
 
 #[cfg(feature = "ssr")]
@@ -459,6 +489,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         link: detail.content.link.clone(),
         thread: detail.content.thread.clone(),
         overrides: detail.content.overrides.clone(),
+        retry: detail.retry,
         scheduled_local: detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string(),
         card: card(detail.summary, me.timezone),
         attempts,
@@ -526,49 +557,57 @@ pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<Stri
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::pool;
-    let me = editor().await?;
-    let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
-    let account_ids = accounts
-        .iter()
-        .map(|id| {
-            uuid::Uuid::parse_str(id.trim())
-                .map_err(|_| AppError::Fields(vec![FieldError::new("accounts", "Choose the accounts again (reload the page).")]))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut batch = Vec::new();
-    for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let number = index + 1;
-        let (when, text) = line
-            .split_once('|')
-            .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
-        let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-        let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-        batch.push(NewPost {
-            content,
-            account_ids: account_ids.clone(),
-            scheduled_at: at,
-            timezone: me.timezone,
-            dry_run: false,
-            max_attempts: None,
-            retry_base_seconds: None,
-        });
-    }
-    if batch.is_empty() {
-        return Err(refuse("Write at least one post, one per line.".into()));
-    }
-    let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
-    posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(|(index, e)| match AppError::from(e) {
-        AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => {
-            refuse(format!("Line {}: {}", lines[index], fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")))
+    use super::ssr::{fail_form, pool};
+    let typed_accounts = crate::components::form::join_list(&accounts);
+    let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
+    let outcome = async {
+        let me = editor().await?;
+        let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
+        let account_ids = accounts
+            .iter()
+            .map(|id| {
+                uuid::Uuid::parse_str(id.trim())
+                    .map_err(|_| AppError::Fields(vec![FieldError::new("accounts", "Choose the accounts again (reload the page).")]))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut batch = Vec::new();
+        for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let number = index + 1;
+            let (when, text) = line
+                .split_once('|')
+                .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
+            let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+            let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+            batch.push(NewPost {
+                content,
+                account_ids: account_ids.clone(),
+                scheduled_at: at,
+                timezone: me.timezone,
+                dry_run: false,
+                retry: Default::default(),
+            });
         }
-        other => other,
-    })?;
-    let n = batch.len();
-    Ok(format!(
-        "Scheduled {n} {} to {} {}.",
-        if n == 1 { "post" } else { "posts" },
-        account_ids.len(),
-        if account_ids.len() == 1 { "account" } else { "accounts" }
-    ))
+        if batch.is_empty() {
+            return Err(refuse("Write at least one post, one per line.".into()));
+        }
+        let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
+        posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(|(index, e)| match AppError::from(e) {
+            AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => {
+                refuse(format!("Line {}: {}", lines[index], fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")))
+            }
+            other => other,
+        })?;
+        let n = batch.len();
+        Ok::<_, AppError>(format!(
+            "Scheduled {n} {} to {} {}.",
+            if n == 1 { "post" } else { "posts" },
+            account_ids.len(),
+            if account_ids.len() == 1 { "account" } else { "accounts" }
+        ))
+    }
+    .await;
+    match outcome {
+        Ok(done) => Ok(done),
+        Err(e) => fail_form(ScheduleBatch::PATH, e, &typed).await,
+    }
 }

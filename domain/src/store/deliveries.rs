@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::DomainError;
 use crate::account::{AccountKind, AccountStatus, AuthMethod, Platform};
 use crate::delivery::DeliveryState;
+use crate::retry::RetryPolicy;
 
 /// The channel a transaction that makes a delivery due notifies (on commit), so idle workers
 /// claim it at once instead of at their next timer.
@@ -97,10 +98,8 @@ pub struct Claimed {
     pub thread: Vec<String>,
     /// A dry run.
     pub dry_run: bool,
-    /// Attempts allowed.
-    pub max_attempts: i16,
-    /// The first retry's delay.
-    pub retry_base_seconds: i32,
+    /// The post's retry policy.
+    pub retry: RetryPolicy,
     /// The account's platform.
     pub platform: Platform,
     /// Profile, organization or Page.
@@ -230,8 +229,7 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
             link: r.link,
             thread: r.thread,
             dry_run: r.dry_run,
-            max_attempts: r.max_attempts,
-            retry_base_seconds: r.retry_base_seconds,
+            retry: RetryPolicy { max_attempts: r.max_attempts, first_retry_seconds: r.retry_base_seconds },
             platform: r.platform,
             kind: r.kind,
             external_id: r.external_id,

@@ -15,6 +15,7 @@ use super::deliveries;
 use crate::account::{AccountStatus, Platform};
 use crate::delivery::DeliveryState;
 use crate::post::{PostContent, platform_label};
+use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
 use crate::{DomainError, FieldError};
 
@@ -31,10 +32,8 @@ pub struct NewPost {
     pub timezone: TimeZone,
     /// Go through everything but the publish call.
     pub dry_run: bool,
-    /// Attempts in all before a temporary failure becomes final; the team's default when `None`.
-    pub max_attempts: Option<i16>,
-    /// The first retry's delay in seconds (doubling after each failure); the team's default when `None`.
-    pub retry_base_seconds: Option<i32>,
+    /// Attempts and the first retry's wait; each the team's default when not set.
+    pub retry: RetryOverride,
 }
 
 /// Writes a post, its deliveries and the workers' wake-up on `conn`, which should be inside a
@@ -73,16 +72,7 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     new.content.check(&platforms)?;
-    if let Some(n) = new.max_attempts
-        && !(1..=20).contains(&n)
-    {
-        return Err(FieldError::new("max_attempts", "Allow between 1 and 20 attempts.").into());
-    }
-    if let Some(s) = new.retry_base_seconds
-        && !(1..=14_400).contains(&s)
-    {
-        return Err(FieldError::new("retry_base_seconds", "The first retry may wait between 1 second and 4 hours.").into());
-    }
+    let retry = new.retry.check()?;
 
     let author_id = match actor {
         Actor::User(id) => Some(id),
@@ -100,8 +90,8 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
         new.scheduled_at,
         new.timezone.name(),
         new.dry_run,
-        new.max_attempts,
-        new.retry_base_seconds,
+        retry.max_attempts,
+        retry.first_retry_seconds,
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -327,10 +317,8 @@ pub struct PostDetail {
     pub summary: PostSummary,
     /// What it says.
     pub content: PostContent,
-    /// Attempts allowed.
-    pub max_attempts: i16,
-    /// The first retry's delay.
-    pub retry_base_seconds: i32,
+    /// Its retry policy.
+    pub retry: RetryPolicy,
     /// Every attempt, oldest first.
     pub attempts: Vec<AttemptRow>,
 }
@@ -389,8 +377,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
             deliveries,
         },
         content,
-        max_attempts: p.max_attempts,
-        retry_base_seconds: p.retry_base_seconds,
+        retry: RetryPolicy { max_attempts: p.max_attempts, first_retry_seconds: p.retry_base_seconds },
         attempts,
     })
 }

@@ -3,7 +3,9 @@
 use sqlx::PgPool;
 
 use super::Member;
+use super::audit::{self, Actor};
 use crate::password::{Password, hash_password};
+use crate::retry::RetryPolicy;
 use crate::{DomainError, EmailAddress, FieldError, Role, TeamName};
 
 fn team_name_taken(name: &TeamName) -> FieldError {
@@ -107,4 +109,38 @@ pub async fn id_by_name(pool: &PgPool, team_name: &TeamName) -> Result<uuid::Uui
         .fetch_optional(pool)
         .await?
         .ok_or_else(|| crate::FieldError::new("team", format!("There is no team named “{team_name}”.")).into())
+}
+
+/// The team's default retry policy (a post without its own uses it).
+pub async fn retry_policy(pool: &PgPool, team_id: uuid::Uuid) -> Result<RetryPolicy, DomainError> {
+    let row = sqlx::query!("select max_attempts, retry_base_seconds from team where team_id = $1", team_id)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    Ok(RetryPolicy { max_attempts: row.max_attempts, first_retry_seconds: row.retry_base_seconds })
+}
+
+/// Sets the team's default retry policy for posts scheduled from now on (posts already written keep
+/// theirs). Records `retry_policy_changed` with the old and new values.
+pub async fn set_retry_policy(pool: &PgPool, team_id: uuid::Uuid, actor: Actor, policy: RetryPolicy) -> Result<(), DomainError> {
+    let mut tx = pool.begin().await?;
+    let old = sqlx::query!("select max_attempts, retry_base_seconds from team where team_id = $1 for update", team_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(DomainError::NotFound)?;
+    sqlx::query!(
+        "update team set max_attempts = $2, retry_base_seconds = $3 where team_id = $1",
+        team_id,
+        policy.max_attempts,
+        policy.first_retry_seconds
+    )
+    .execute(&mut *tx)
+    .await?;
+    let metadata = serde_json::json!({
+        "max_attempts": { "from": old.max_attempts, "to": policy.max_attempts },
+        "retry_base_seconds": { "from": old.retry_base_seconds, "to": policy.first_retry_seconds },
+    });
+    audit::record(&mut *tx, team_id, actor, "retry_policy_changed", "team", Some(&team_id.to_string()), metadata).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -169,8 +169,7 @@ impl Env {
             scheduled_at: Utc::now(),
             timezone: TimeZone::UTC,
             dry_run: false,
-            max_attempts: None,
-            retry_base_seconds: None,
+            retry: Default::default(),
         };
         tweak(&mut new);
         posts::schedule_all(&self.pool, self.team.team_id, Actor::User(self.team.user_id), &[new]).await.map_err(|(_, e)| e).unwrap()[0]
