@@ -21,6 +21,7 @@ use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
 use crate::pages::audit::AuditPage;
 use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
+use crate::pages::developers::DevelopersPage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
+                    <Route path=path!("/settings/api") ssr=SsrMode::Async view=DevelopersPage />
                 </ParentRoute>
             </Routes>
         </Router>

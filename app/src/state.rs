@@ -23,6 +23,8 @@ pub struct AppState {
     /// The public base URL without a trailing slash, for links people follow (invites) and OAuth
     /// redirect URIs.
     pub public_base: String,
+    /// The REST API's operations, from its OpenAPI document (for the API page).
+    pub api_reference: Arc<Vec<crate::server::developers::ApiOperation>>,
 }
 
 /// The platform clients this Crier can connect with. A platform is `None` when it has no app

@@ -243,7 +243,8 @@ async fn api_tokens_authenticate_until_revoked() {
     let created = api_tokens::create_for_team_name(&pool, &TeamName::parse("acme").unwrap(), "deploy bot", Role::Editor).await.unwrap();
     let secret_token = created.secret.expose().to_owned();
     assert!(secret_token.starts_with("crier_api_"));
-    assert_eq!(api_tokens::authenticate(&pool, &secret_token).await.unwrap(), Some((owner.team_id, Role::Editor)));
+    let caller = api_tokens::authenticate(&pool, &secret_token).await.unwrap().expect("a valid token");
+    assert_eq!((caller.api_token_id, caller.team_id, caller.role), (created.token.api_token_id, owner.team_id, Role::Editor));
     assert!(api_tokens::list(&pool, owner.team_id).await.unwrap()[0].last_used_at.is_some());
     assert_eq!(api_tokens::authenticate(&pool, "crier_api_made_up").await.unwrap(), None);
     api_tokens::revoke(&pool, owner.team_id, created.token.api_token_id).await.unwrap();

@@ -60,6 +60,11 @@ pub struct WebArgs {
     #[arg(long = "trusted-proxies", env = "CRIER_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
 
+    /// REST API requests each API token may make: `600/1m` (per s, m, h or d), or `none`. Over
+    /// it, requests answer 429 with Retry-After. Counted per web process.
+    #[arg(long = "api-rate-limit", env = "CRIER_API_RATE_LIMIT", default_value = "600/1m")]
+    pub api_rate_limit: String,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }
@@ -67,7 +72,13 @@ pub struct WebArgs {
 impl Default for WebArgs {
     /// The values the command line defaults to (tests override what they need).
     fn default() -> Self {
-        WebArgs { addr: "127.0.0.1:3000".into(), public_url: None, trusted_proxies: None, platforms: PlatformArgs::default() }
+        WebArgs {
+            addr: "127.0.0.1:3000".into(),
+            public_url: None,
+            trusted_proxies: None,
+            api_rate_limit: "600/1m".into(),
+            platforms: PlatformArgs::default(),
+        }
     }
 }
 
@@ -377,6 +388,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The platforms' apps and endpoints.
     pub platforms: PlatformConfig,
+    /// Requests per API token and window (`None`: unlimited).
+    pub api_rate_limit: Option<crier_domain::store::deliveries::Budget>,
 }
 
 impl WebConfig {
@@ -410,7 +423,13 @@ impl WebConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let platforms = PlatformConfig::parse(&args.platforms)?;
-        Ok(Self { addr, public_url, trusted_proxies, platforms })
+        let api_rate_limit = crate::worker::parse_budget("CRIER_API_RATE_LIMIT", &args.api_rate_limit).map_err(|_| {
+            bad(
+                "CRIER_API_RATE_LIMIT",
+                format!("`{}` is not a limit like 600/1m (requests per s, m, h or d) or `none`", args.api_rate_limit),
+            )
+        })?;
+        Ok(Self { addr, public_url, trusted_proxies, platforms, api_rate_limit })
     }
 
     /// The public URL without a trailing slash, for building links; `bound` is the address the
@@ -600,7 +619,7 @@ mod tests {
     }
 
     fn web(addr: &str, public_url: Option<&str>) -> WebArgs {
-        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into), trusted_proxies: None, platforms: PlatformArgs::default() }
+        WebArgs { addr: addr.into(), public_url: public_url.map(Into::into), ..WebArgs::default() }
     }
 
     #[test]

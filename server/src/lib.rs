@@ -4,6 +4,7 @@
 //! integration tests start, so they exercise exactly what production runs.
 
 pub mod admin;
+pub mod api;
 pub mod cli;
 pub mod config;
 pub mod database;
@@ -41,6 +42,28 @@ impl Application {
     /// The address actually bound (port 0 becomes a real port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Serves, with the worker pool in the same process unless `worker` is `None`, until
+    /// `shutdown` completes; then finishes in-flight requests and stops the pool gracefully.
+    pub async fn run_with_worker(
+        self,
+        pool: sqlx::PgPool,
+        worker: Option<WorkerArgs>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        // One shutdown signal fans out to the web server and the worker pool.
+        let stop_rx = fan_out(shutdown);
+        let (clients, vault) = (self.publisher_clients.clone(), self.vault.clone());
+        let web_task = self.run_until(stopped(stop_rx.clone()));
+        match worker {
+            Some(args) => {
+                let worker_task = worker::run(pool, vault, clients, args, stopped(stop_rx));
+                let (web_result, worker_result) = tokio::join!(web_task, worker_task);
+                web_result.and(worker_result)
+            }
+            None => web_task.await,
+        }
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
@@ -81,18 +104,7 @@ pub async fn serve(
     let app = build(database, web.clone(), vault, embedded_database).await?;
     let public_url = web.public_base(app.addr());
     tracing::info!(addr = %app.addr(), %public_url, "Crier is serving");
-    // One shutdown signal fans out to the web server and the worker pool.
-    let stop_rx = fan_out(shutdown);
-    let (clients, vault) = (app.publisher_clients.clone(), app.vault.clone());
-    let web_task = app.run_until(stopped(stop_rx.clone()));
-    match worker {
-        Some(args) => {
-            let worker_task = worker::run(database.pool.clone(), vault, clients, args, stopped(stop_rx));
-            let (web_result, worker_result) = tokio::join!(web_task, worker_task);
-            web_result.and(worker_result)
-        }
-        None => web_task.await,
-    }
+    app.run_with_worker(database.pool.clone(), worker, shutdown).await
 }
 
 /// Lets one shutdown signal stop several tasks: each waits on [`stopped`] with its own receiver.

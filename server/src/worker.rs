@@ -52,7 +52,15 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), B
         .execute(&*pool)
         .await?
         .rows_affected();
-    tracing::info!(window = job.window, sessions = pruned.sessions, login_failures = pruned.login_failures, old_jobs, "housekeeping done");
+    tracing::info!(
+        window = job.window,
+        sessions = pruned.sessions,
+        login_failures = pruned.login_failures,
+        oauth_connections = pruned.oauth_connections,
+        idempotency_keys = pruned.idempotency_keys,
+        old_jobs,
+        "housekeeping done"
+    );
     Ok(())
 }
 

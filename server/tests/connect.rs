@@ -8,47 +8,7 @@ use std::collections::HashMap;
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::{Browser, TestApp, location};
-
-/// The `name`/`value` pairs of the page's hidden inputs, and its form's action.
-fn form_of(html: &str) -> (String, Vec<(String, String)>) {
-    let action = html.split("<form").nth(1).and_then(|f| f.split("action=\"").nth(1)).and_then(|a| a.split('"').next()).unwrap_or_default();
-    let hidden = html
-        .split("<input type=\"hidden\" ")
-        .skip(1)
-        .filter_map(|tag| {
-            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
-            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
-            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")))
-        })
-        .collect();
-    (action.replace("&amp;", "&"), hidden)
-}
-
-/// Clicks "Connect {platform}", answers the sandbox consent page with `extra` fields and
-/// `decision` (authorize / cancel), follows the callback, and returns where the app sent the
-/// browser then.
-async fn connect(browser: &Browser, platform: &str, extra: &[(&str, &str)], decision: &str) -> String {
-    let start = browser.get(&format!("/accounts/connect/{platform}")).await;
-    assert_eq!(start.status(), StatusCode::SEE_OTHER, "Connect redirects to the consent page");
-    let consent_url = location(&start).unwrap();
-    assert!(consent_url.contains("/sandbox/"), "the sandbox's consent page: {consent_url}");
-    let consent = browser.client.get(&consent_url).send().await.unwrap();
-    assert_eq!(consent.status(), StatusCode::OK);
-    let html = consent.text().await.unwrap();
-    assert!(html.contains("Crier (sandbox)"), "the consent page names the app");
-    let (action, mut fields) = form_of(&html);
-    let action = if action.starts_with("http") { action } else { consent_url.split('?').next().unwrap().to_owned() };
-    fields.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
-    fields.push(("action".into(), decision.into()));
-    let answered = browser.client.post(&action).form(&fields).send().await.unwrap();
-    assert!(answered.status().is_redirection(), "the consent form redirects back ({})", answered.status());
-    let callback = location(&answered).unwrap();
-    assert!(callback.contains(&format!("/oauth/{platform}/callback")), "back to Crier's callback: {callback}");
-    let back = browser.client.get(&callback).send().await.unwrap();
-    assert_eq!(back.status(), StatusCode::SEE_OTHER);
-    location(&back).unwrap()
-}
+use support::{Browser, TestApp, connect, form_of, location};
 
 async fn accounts(browser: &Browser) -> Value {
     let response = browser.call("accounts", &[]).await;

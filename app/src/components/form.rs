@@ -45,6 +45,15 @@ pub fn refill_list(fn_path: &'static str, field: &'static str) -> Vec<String> {
     refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
 }
 
+/// The roles a member or token can be given (admin, editor, viewer) as `<option>`s, `selected` chosen.
+pub fn role_options(selected: &str) -> impl IntoView + use<> {
+    use crier_domain::Role;
+    [Role::Admin, Role::Editor, Role::Viewer]
+        .into_iter()
+        .map(|role| view! { <option value=role.as_str() selected=role.as_str() == selected>{role.label()}</option> })
+        .collect_view()
+}
+
 /// A labelled input with its inline error. `name` is what the server function receives.
 #[component]
 pub fn Field(

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{Field, FormError, action_error, refill};
+use crate::components::form::{Field, FormError, action_error, refill, role_options};
 use crate::server::members::{ChangeRole, CreateInvite, CreatedInvite, MemberRow, MembersView, RemoveMember, RevokeInvite, list_members};
 use crier_domain::Role;
 
@@ -155,10 +155,7 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     );
     let created = move || invite.value().get().and_then(Result::ok).or_else(|| kept_link.get_value());
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
-    let options = [Role::Admin, Role::Editor, Role::Viewer]
-        .into_iter()
-        .map(|role| view! { <option value=role.as_str() selected=role.as_str() == kept_role>{role.label()}</option> })
-        .collect_view();
+    let options = role_options(&kept_role);
     view! {
         <h2>"Invite someone"</h2>
         <section class="panel">

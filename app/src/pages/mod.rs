@@ -5,6 +5,7 @@ pub mod audit;
 pub mod batch;
 pub mod compose;
 pub mod dashboard;
+pub mod developers;
 pub mod invite;
 pub mod login;
 pub mod members;

@@ -24,8 +24,8 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="panel">
             <ul>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
+                <li><A href="/settings/api">"API"</A> " — tokens for scripts and other systems, and the REST API's reference."</li>
             </ul>
-            <p class="hint">"API tokens can be created with " <code>"crier admin create-token"</code> " until their settings page arrives with the REST API."</p>
         </section>
         <h2>"Your timezone"</h2>
         <section class="panel">

@@ -163,7 +163,13 @@ pub async fn disconnect_account(account_id: String) -> Result<(), AppError> {
     me.require_manager().map_err(AppError::from)?;
     let id = parse_account_id(&account_id)?;
     let state = state()?;
-    super::connections::disconnect(&state, &me, id).await
+    let account = super::connections::disconnect(&state, me.team_id, crier_domain::store::audit::Actor::User(me.user_id), id).await?;
+    super::connections::set_flash(
+        true,
+        format!("Disconnected {} account {}. Its history is kept.", platform_label(account.platform), account.name),
+    )
+    .await;
+    Ok(())
 }
 
 /// One choice after LinkedIn or Facebook consent.

@@ -61,6 +61,7 @@ pub async fn list_audit(
         from: from.expect("checked"),
         // The whole `until` day is included.
         until: until.expect("checked").map(|d| d + TimeDelta::days(1)),
+        before_id: None,
     };
     let entries = audit::list(&pool()?, me.team_id, &filter, 200).await?;
     Ok(entries

@@ -558,12 +558,12 @@ async fn refresh_if_expired(
     }
 }
 
-/// "Disconnect": deletes the tokens first (what the team asked for), then revokes them at the
-/// platform where it can; a failed revoke is logged, not shown as a failure.
-pub async fn disconnect(state: &AppState, member: &Member, account_id: Uuid) -> Result<(), AppError> {
-    let team_id = member.team_id;
+/// "Disconnect" (the page and the REST API): deletes the tokens first (what the team asked for),
+/// then revokes them at the platform where it can; a failed revoke is logged, not shown as a
+/// failure. Answers the account as it was.
+pub async fn disconnect(state: &AppState, team_id: Uuid, actor: Actor, account_id: Uuid) -> Result<Account, AppError> {
     let (account, credentials) = accounts::disconnect(&state.pool, &state.vault, team_id, account_id).await?;
-    audit_account(&state.pool, team_id, Actor::User(member.user_id), "account_disconnected", &account).await;
+    audit_account(&state.pool, team_id, actor, "account_disconnected", &account).await;
     let p = &state.platforms;
     let revoked = match (credentials, account.platform) {
         (Some(Credentials::OAuth2 { access_token, refresh_token }), Platform::X) => match &p.x {
@@ -592,8 +592,7 @@ pub async fn disconnect(state: &AppState, member: &Member, account_id: Uuid) -> 
     if let Err(e) = revoked {
         tracing::warn!(error = %e, account_id = %account.account_id, "revoking at the platform failed; the tokens are deleted anyway");
     }
-    set_flash(true, format!("Disconnected {} account {}. Its history is kept.", platform_label(account.platform), account.name)).await;
-    Ok(())
+    Ok(account)
 }
 
 /// X OAuth 1.0a keys: checked with who-am-I before anything is stored.

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod connections;
+pub mod developers;
 pub mod members;
 pub mod posts;
 pub mod settings;

@@ -351,9 +351,10 @@ pub async fn dashboard(
             from: Some(me.timezone.start_of_day(shown_first)),
             until: Some(me.timezone.start_of_day(shown_last + TimeDelta::days(1))),
             state,
+            after: None,
         }
     } else {
-        PostFilter { from: None, until: None, state }
+        PostFilter { state, ..PostFilter::default() }
     };
     let list = posts::list(&pool, me.team_id, &filter, 500).await?;
     let failed = list.iter().flat_map(|p| &p.deliveries).filter(|d| d.state == DeliveryState::Failed).count() as i64;

@@ -105,15 +105,33 @@ pub async fn revoke(pool: &PgPool, team_id: Uuid, api_token_id: Uuid) -> Result<
     if done.rows_affected() == 0 { Err(DomainError::NotFound) } else { Ok(()) }
 }
 
-/// The team and role a presented bearer token acts as, recording its use; `None` if unknown or
-/// revoked.
-pub async fn authenticate(pool: &PgPool, presented: &str) -> Result<Option<(Uuid, Role)>, DomainError> {
+/// Who a REST API request acts as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ApiCaller {
+    /// The token (the audit trail's actor, and the rate limiter's key).
+    pub api_token_id: Uuid,
+    /// Its team: everything the request touches is scoped by it.
+    pub team_id: Uuid,
+    /// What it may do.
+    pub role: Role,
+}
+
+/// Who a presented bearer token acts as; `None` if unknown or revoked. Records its use, at most
+/// once a minute: "last used" is for people, and a busy script should not write a row per request.
+pub async fn authenticate(pool: &PgPool, presented: &str) -> Result<Option<ApiCaller>, DomainError> {
     let row = sqlx::query!(
-        r#"update api_token set last_used_at = now() where token_hash = $1 and revoked_at is null
-           returning team_id, role as "role: Role""#,
+        r#"with found as (
+               select api_token_id, team_id, role, last_used_at from api_token
+               where token_hash = $1 and revoked_at is null
+           ), used as (
+               update api_token t set last_used_at = now() from found
+               where t.api_token_id = found.api_token_id
+                 and (found.last_used_at is null or found.last_used_at < now() - interval '1 minute')
+           )
+           select api_token_id as "api_token_id!", team_id as "team_id!", role as "role!: Role" from found"#,
         hash_token(presented)
     )
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(|r| (r.team_id, r.role)))
+    Ok(row.map(|r| ApiCaller { api_token_id: r.api_token_id, team_id: r.team_id, role: r.role }))
 }

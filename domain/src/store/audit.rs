@@ -138,6 +138,8 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// Before this moment.
     pub until: Option<DateTime<Utc>>,
+    /// Only events older than this one (a page's last `audit_id`).
+    pub before_id: Option<i64>,
 }
 
 /// The team's events, newest first, at most `limit`.
@@ -154,6 +156,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &AuditFilter, limit: i64
              and ($4::text is null or e.action = $4)
              and ($5::timestamptz is null or e.occurred_at >= $5)
              and ($6::timestamptz is null or e.occurred_at < $6)
+             and ($8::bigint is null or e.audit_id < $8)
            order by e.audit_id desc
            limit $7"#,
         team_id,
@@ -163,6 +166,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &AuditFilter, limit: i64
         filter.from,
         filter.until,
         limit.clamp(1, 1000),
+        filter.before_id,
     )
     .fetch_all(pool)
     .await?;

@@ -1,4 +1,5 @@
-//! Periodic clean-up: expired sessions, old login failures, abandoned OAuth connections.
+//! Periodic clean-up: expired sessions, old login failures, abandoned OAuth connections, old
+//! idempotency keys.
 
 use sqlx::PgPool;
 
@@ -13,6 +14,8 @@ pub struct Pruned {
     pub login_failures: u64,
     /// OAuth connections past their 10 minutes (abandoned on a consent page, or never chosen).
     pub oauth_connections: u64,
+    /// REST API idempotency keys older than a day (a retry comes within minutes, not days).
+    pub idempotency_keys: u64,
 }
 
 /// Deletes expired sessions, login failures that no longer matter and expired OAuth connections.
@@ -21,5 +24,7 @@ pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
     let login_failures =
         sqlx::query!("delete from login_failure where failed_at < now() - interval '1 hour'").execute(pool).await?.rows_affected();
     let oauth_connections = sqlx::query!("delete from oauth_connection where expires_at <= now()").execute(pool).await?.rows_affected();
-    Ok(Pruned { sessions, login_failures, oauth_connections })
+    let idempotency_keys =
+        sqlx::query!("delete from api_idempotency where created_at < now() - interval '1 day'").execute(pool).await?.rows_affected();
+    Ok(Pruned { sessions, login_failures, oauth_connections, idempotency_keys })
 }

@@ -3,6 +3,7 @@
 //! simply finds nothing.
 
 pub mod accounts;
+pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
 pub mod deliveries;

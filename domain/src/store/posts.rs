@@ -146,6 +146,102 @@ async fn write_content_parts(conn: &mut PgConnection, post_id: Uuid, content: &P
     Ok(())
 }
 
+/// What [`schedule_once`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotent {
+    /// The post was written now.
+    Created(Uuid),
+    /// The key was used before with the same request: this is the post it made.
+    Replayed(Uuid),
+}
+
+/// Schedules a post under an idempotency key: the first request with `key` writes the post and
+/// the key in one transaction; a later one with the same body gets that post back, and one with
+/// another body is refused. A concurrent duplicate waits on the key's row, then sees the first
+/// one's post (or, if that one failed and rolled back, writes its own).
+pub async fn schedule_once(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    key: &str,
+    request_hash: &[u8],
+    new: &NewPost,
+) -> Result<Idempotent, DomainError> {
+    if key.is_empty() || key.chars().count() > 255 {
+        return Err(FieldError::new("Idempotency-Key", "Use an Idempotency-Key of 1 to 255 characters.").into());
+    }
+    let mut tx = pool.begin().await?;
+    // Take the key first: a concurrent request with the same key blocks here until we commit.
+    let claimed = sqlx::query_scalar!(
+        r#"insert into api_idempotency (team_id, key, request_hash, post_id)
+           values ($1, $2, $3, null)
+           on conflict (team_id, key) do nothing
+           returning key"#,
+        team_id,
+        key,
+        request_hash
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if claimed.is_none() {
+        let earlier = sqlx::query!("select request_hash, post_id from api_idempotency where team_id = $1 and key = $2", team_id, key)
+            .fetch_one(&mut *tx)
+            .await?;
+        if earlier.request_hash != request_hash {
+            return Err(FieldError::new(
+                "Idempotency-Key",
+                "This Idempotency-Key was already used with a different request. Use a new key for a new post.",
+            )
+            .into());
+        }
+        // Committed rows always have their post (the id is set in the transaction that took the key).
+        return earlier.post_id.map(Idempotent::Replayed).ok_or(DomainError::NotFound);
+    }
+    let post_id = schedule(&mut tx, team_id, actor, new).await?;
+    sqlx::query!("update api_idempotency set post_id = $3 where team_id = $1 and key = $2", team_id, key, post_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Idempotent::Created(post_id))
+}
+
+/// One delivery of the team, with the post it belongs to and its attempts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryDetail {
+    /// The post it delivers.
+    pub post_id: Uuid,
+    /// The delivery as on its post's card.
+    pub delivery: DeliveryChip,
+    /// Its external id at the platform, once published.
+    pub external_id: Option<String>,
+    /// When it was published.
+    pub published_at: Option<DateTime<Utc>>,
+    /// Its attempts, oldest first.
+    pub attempts: Vec<AttemptRow>,
+}
+
+/// One delivery of the team (`NotFound` for another team's id).
+pub async fn delivery(pool: &PgPool, team_id: Uuid, delivery_id: Uuid) -> Result<DeliveryDetail, DomainError> {
+    let d = sqlx::query!(
+        r#"select d.post_id, d.external_id, d.published_at from delivery d where d.team_id = $1 and d.delivery_id = $2"#,
+        team_id,
+        delivery_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    let mut detail = get(pool, team_id, d.post_id).await?;
+    let chip = detail.summary.deliveries.into_iter().find(|c| c.delivery_id == delivery_id).ok_or(DomainError::NotFound)?;
+    detail.attempts.retain(|a| a.delivery_id == delivery_id);
+    Ok(DeliveryDetail {
+        post_id: d.post_id,
+        delivery: chip,
+        external_id: d.external_id,
+        published_at: d.published_at,
+        attempts: detail.attempts,
+    })
+}
+
 /// Schedules several posts in one transaction: all of them, or (on any error) none.
 pub async fn schedule_all(pool: &PgPool, team_id: Uuid, actor: Actor, posts: &[NewPost]) -> Result<Vec<Uuid>, (usize, DomainError)> {
     let mut tx = pool.begin().await.map_err(|e| (0, e.into()))?;
@@ -213,9 +309,12 @@ pub struct PostFilter {
     pub until: Option<DateTime<Utc>>,
     /// With at least one delivery in this state.
     pub state: Option<DeliveryState>,
+    /// Only posts after this one in the listing order (a page's last `(scheduled_at, post_id)`).
+    pub after: Option<(DateTime<Utc>, Uuid)>,
 }
 
-/// The team's posts matching `filter`, latest due first, at most `limit`.
+/// The team's posts matching `filter`, latest due first (then by id, so a cursor is exact), at
+/// most `limit`.
 pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64) -> Result<Vec<PostSummary>, DomainError> {
     let posts = sqlx::query!(
         r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
@@ -225,13 +324,16 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
              and ($3::timestamptz is null or p.scheduled_at < $3)
              and ($4::delivery_state is null or exists (
                    select 1 from delivery d where d.team_id = $1 and d.post_id = p.post_id and d.state = $4))
-           order by p.scheduled_at desc, p.created_at desc
+             and ($6::timestamptz is null or (p.scheduled_at, p.post_id) < ($6, $7::uuid))
+           order by p.scheduled_at desc, p.post_id desc
            limit $5"#,
         team_id,
         filter.from,
         filter.until,
         filter.state as Option<DeliveryState>,
-        limit
+        limit,
+        filter.after.map(|(at, _)| at),
+        filter.after.map(|(_, id)| id),
     )
     .fetch_all(pool)
     .await?;

@@ -54,13 +54,16 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 
 /// The whole web application.
 pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebConfig, bound: SocketAddr) -> Router {
-    let state = AppState {
+    let mut state = AppState {
         leptos_options: leptos_options(bound),
         pool: pool.clone(),
         vault,
         platforms: Arc::new(platforms.platforms),
         public_base: web.public_base(bound),
+        api_reference: Arc::default(),
     };
+    let (api, api_doc) = crate::api::router(state.clone(), web.api_rate_limit);
+    state.api_reference = Arc::new(crate::api::reference(&api_doc));
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -79,6 +82,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
     let trusted_proxies = Arc::new(web.trusted_proxies.clone());
     let sandbox = platforms.sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
+        .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))

@@ -16,14 +16,27 @@ fn back_to_accounts() -> Response {
     Redirect::to("/accounts").into_response()
 }
 
-/// `GET /accounts/connect/{platform}`
+/// Where a connect link was made for: the REST API's links name the token's team, so a person
+/// signed in to another team does not connect an account there by mistake.
+#[derive(serde::Deserialize)]
+pub(super) struct ConnectFor {
+    team: Option<uuid::Uuid>,
+}
+
+/// `GET /accounts/connect/{platform}` (the Connect buttons, and the REST API's `authorize_url`)
 pub(super) async fn connect(
     State(state): State<AppState>,
     Extension(member): Extension<Member>,
     session: Session,
     Path(platform): Path<String>,
+    Query(link): Query<ConnectFor>,
 ) -> Response {
     let Ok(platform) = platform.parse::<Platform>() else { return back_to_accounts() };
+    if link.team.is_some_and(|team| team != member.team_id) {
+        let text = "This connect link was made for another team. Sign in to that team, or use the Connect buttons here.";
+        connections::set_flash_on(&session, false, text).await;
+        return back_to_accounts();
+    }
     match connections::start(&state, &session, &member, platform).await {
         // 303: the browser must GET the consent page.
         Ok(url) => Redirect::to(url.as_str()).into_response(),

@@ -38,6 +38,16 @@ impl TestApp {
 
     /// Starts the app on a fresh database with these web settings.
     pub async fn spawn_with(args: WebArgs) -> TestApp {
+        Self::start(args, None).await
+    }
+
+    /// Starts the app with its worker pool in the same process (as `crier serve` does), so
+    /// posts are published to the sandbox.
+    pub async fn spawn_with_worker() -> TestApp {
+        Self::start(WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }, Some(crier::cli::WorkerArgs::default())).await
+    }
+
+    async fn start(args: WebArgs, worker: Option<crier::cli::WorkerArgs>) -> TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let web = WebConfig::parse(&args).unwrap();
@@ -46,7 +56,7 @@ impl TestApp {
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async move {
+        tokio::spawn(app.run_with_worker(database.pool.clone(), worker, async move {
             let _ = stopped.await;
         }));
         TestApp { base, pool: database.pool.clone(), stop: Some(stop) }
@@ -149,4 +159,44 @@ pub fn field_errors(error: &Value) -> HashMap<String, String> {
         .iter()
         .map(|f| (f["field"].as_str().unwrap().to_owned(), f["message"].as_str().unwrap().to_owned()))
         .collect()
+}
+
+/// The `name`/`value` pairs of the page's hidden inputs, and its form's action.
+pub fn form_of(html: &str) -> (String, Vec<(String, String)>) {
+    let action = html.split("<form").nth(1).and_then(|f| f.split("action=\"").nth(1)).and_then(|a| a.split('"').next()).unwrap_or_default();
+    let hidden = html
+        .split("<input type=\"hidden\" ")
+        .skip(1)
+        .filter_map(|tag| {
+            let name = tag.split("name=\"").nth(1)?.split('"').next()?;
+            let value = tag.split("value=\"").nth(1)?.split('"').next()?;
+            Some((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"").replace("&#39;", "'")))
+        })
+        .collect();
+    (action.replace("&amp;", "&"), hidden)
+}
+
+/// Clicks "Connect {platform}", answers the sandbox consent page with `extra` fields and
+/// `decision` (authorize / cancel), follows the callback, and returns where the app sent the
+/// browser then.
+pub async fn connect(browser: &Browser, platform: &str, extra: &[(&str, &str)], decision: &str) -> String {
+    let start = browser.get(&format!("/accounts/connect/{platform}")).await;
+    assert_eq!(start.status(), StatusCode::SEE_OTHER, "Connect redirects to the consent page");
+    let consent_url = location(&start).unwrap();
+    assert!(consent_url.contains("/sandbox/"), "the sandbox's consent page: {consent_url}");
+    let consent = browser.client.get(&consent_url).send().await.unwrap();
+    assert_eq!(consent.status(), StatusCode::OK);
+    let html = consent.text().await.unwrap();
+    assert!(html.contains("Crier (sandbox)"), "the consent page names the app");
+    let (action, mut fields) = form_of(&html);
+    let action = if action.starts_with("http") { action } else { consent_url.split('?').next().unwrap().to_owned() };
+    fields.extend(extra.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+    fields.push(("action".into(), decision.into()));
+    let answered = browser.client.post(&action).form(&fields).send().await.unwrap();
+    assert!(answered.status().is_redirection(), "the consent form redirects back ({})", answered.status());
+    let callback = location(&answered).unwrap();
+    assert!(callback.contains(&format!("/oauth/{platform}/callback")), "back to Crier's callback: {callback}");
+    let back = browser.client.get(&callback).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::SEE_OTHER);
+    location(&back).unwrap()
 }

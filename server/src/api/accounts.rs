@@ -1,0 +1,151 @@
+//! `/api/v1/accounts`: the team's connected accounts, Verify, Disconnect, and a link to connect
+//! one (OAuth needs a person at a browser: the link opens Crier's own Connect flow).
+
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use super::{ApiJson, ApiPath, ApiState};
+use app::server::connections;
+use crier_domain::FieldError;
+use crier_domain::account::{AccountHealth, AccountKind, Platform};
+use crier_domain::store::accounts::{self, Account};
+
+/// A connected account (never its tokens).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountJson {
+    /// Crier's id.
+    pub id: Uuid,
+    /// x, linkedin or facebook.
+    #[schema(value_type = String, example = "x")]
+    pub platform: Platform,
+    /// profile, organization or page.
+    #[schema(value_type = String, example = "profile")]
+    pub kind: AccountKind,
+    /// Its name.
+    pub name: String,
+    /// `@username` on X.
+    pub handle: Option<String>,
+    /// connected, expiring_soon, needs_reauth or revoked.
+    #[schema(value_type = String, example = "connected")]
+    pub status: AccountHealth,
+    /// The platform's last word on a failed check.
+    pub status_detail: Option<String>,
+    /// When the team must reconnect by, if ever.
+    pub reauth_by: Option<DateTime<Utc>>,
+    /// When it was (re)connected.
+    pub connected_at: DateTime<Utc>,
+    /// When Crier last published with it.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When a Verify last succeeded.
+    pub last_verified_at: Option<DateTime<Utc>>,
+}
+
+pub(super) fn account_json(a: Account) -> AccountJson {
+    AccountJson {
+        id: a.account_id,
+        platform: a.platform,
+        kind: a.kind,
+        status: a.health(Utc::now()),
+        reauth_by: a.reauth_by(),
+        name: a.name,
+        handle: a.handle,
+        status_detail: a.status_detail,
+        connected_at: a.connected_at,
+        last_used_at: a.last_used_at,
+        last_verified_at: a.last_verified_at,
+    }
+}
+
+/// The team's accounts that are not disconnected.
+pub(super) async fn connected(state: &ApiState, team_id: Uuid) -> Result<Vec<AccountJson>, ApiError> {
+    use crier_domain::account::AccountStatus;
+    let rows = accounts::list(&state.app.pool, team_id).await?;
+    Ok(rows.into_iter().filter(|a| a.status != AccountStatus::Disconnected).map(account_json).collect())
+}
+
+/// List the team's accounts.
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, body = [AccountJson]), (status = 401, body = Problem)), security(("bearer" = [])))]
+pub async fn list(State(state): State<ApiState>, caller: Caller) -> Result<Json<Vec<AccountJson>>, ApiError> {
+    Ok(Json(connected(&state, caller.team_id()).await?))
+}
+
+/// One account.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, body = AccountJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
+    Ok(Json(account_json(accounts::get(&state.app.pool, caller.team_id(), id).await?)))
+}
+
+/// Ask the platform whether the account's token still works (refreshing it first if it expired).
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/verify", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The account after the check (its status says the outcome)", body = AccountJson),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
+    caller.require_editor()?;
+    Ok(Json(account_json(connections::verify(&state.app, caller.team_id(), id).await?)))
+}
+
+/// Disconnect: deletes the tokens and revokes them at the platform; the history is kept.
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The account as it was", body = AccountJson), (status = 401, body = Problem),
+              (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn disconnect(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
+    caller.require_admin()?;
+    Ok(Json(account_json(connections::disconnect(&state.app, caller.team_id(), caller.actor(), id).await?)))
+}
+
+/// Which platform to connect.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConnectJson {
+    /// x (or twitter), linkedin or facebook.
+    #[schema(example = "linkedin")]
+    pub platform: String,
+}
+
+/// Where a person finishes connecting.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectLink {
+    /// Open in a browser where an owner or admin of the team signs in: it starts the platform's consent.
+    pub authorize_url: String,
+}
+
+/// A link that connects an account of this platform to the token's team.
+#[utoipa::path(post, path = "/api/v1/accounts/connect", tag = "accounts", request_body = ConnectJson,
+    responses((status = 200, body = ConnectLink), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 422, body = Problem), (status = 503, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn connect(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ConnectJson>,
+) -> Result<Json<ConnectLink>, ApiError> {
+    connect_link(&state, &caller, &body.platform).map(Json)
+}
+
+pub(super) fn connect_link(state: &ApiState, caller: &Caller, platform: &str) -> Result<ConnectLink, ApiError> {
+    caller.require_admin()?;
+    let platform = parse_platform(platform)?;
+    if !state.app.platforms.is_available(platform) {
+        return Err(ApiError::Unavailable(format!(
+            "{platform} is not configured on this Crier: its operator must set its app's client id and secret."
+        )));
+    }
+    Ok(ConnectLink { authorize_url: format!("{}/accounts/connect/{}?team={}", state.app.public_base, platform.as_str(), caller.team_id()) })
+}
+
+/// `x`, `twitter` (the product brief's name), `linkedin` or `facebook`.
+pub(super) fn parse_platform(name: &str) -> Result<Platform, ApiError> {
+    let name = name.trim();
+    let name = if name.eq_ignore_ascii_case("twitter") { "x" } else { name };
+    name.parse::<Platform>().map_err(|_| FieldError::new("platform", "Use x (or twitter), linkedin or facebook.").into())
+}

@@ -1,0 +1,211 @@
+//! The REST API: `/api/v1` for scripts and CMSs, plus the product brief's own endpoints
+//! (`/api/v2/social/…`, `/api/social-media/…`, `/api/publishing/…`), authenticated with team API
+//! tokens. Handlers are thin: they parse, call the same domain functions the pages call, and
+//! answer JSON; every error is a problem+json ([`problem`]). The OpenAPI 3.1 document is generated
+//! from the handlers' annotations as the router is built, so it lists exactly the routes served.
+
+pub mod accounts;
+pub mod auth;
+pub mod brief;
+pub mod insights;
+pub mod posts;
+pub mod problem;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use axum::extract::{FromRequest, FromRequestParts};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use app::server::developers::ApiOperation;
+use app::state::AppState;
+use crier_domain::FieldError;
+use crier_domain::store::deliveries::Budget;
+use problem::ApiError;
+
+/// What every API handler gets.
+#[derive(Clone)]
+pub struct ApiState {
+    /// The app's state (pool, vault, platforms, public URL).
+    pub app: AppState,
+    /// Requests per token.
+    pub limiter: Arc<DefaultKeyedRateLimiter<Uuid>>,
+}
+
+/// A JSON body whose rejection is a problem+json.
+#[derive(FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> ApiJson<T> {
+    /// Parses a body already read (when the raw bytes are needed too, e.g. for an idempotency hash).
+    pub fn parse(bytes: &[u8]) -> Result<Self, ApiError> {
+        axum::Json::<T>::from_bytes(bytes).map(|Json(value)| ApiJson(value)).map_err(ApiError::from)
+    }
+}
+
+/// A query string whose rejection is a problem+json.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// A path parameter whose rejection (not a UUID) is a 404 problem.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `limit` for a list, and the cut that tells whether another page follows.
+pub struct Page {
+    limit: usize,
+}
+
+impl Page {
+    /// `requested` (or `default`), refused outside 1..=`max`.
+    pub fn new(requested: Option<i64>, default: i64, max: i64) -> Result<Self, ApiError> {
+        let limit = requested.unwrap_or(default);
+        if !(1..=max).contains(&limit) {
+            return Err(FieldError::new("limit", format!("Ask for 1 to {max} items.")).into());
+        }
+        Ok(Page { limit: limit as usize })
+    }
+
+    /// How many rows to fetch: one more than the page, to know whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        self.limit as i64 + 1
+    }
+
+    /// Cuts `rows` to the page; the last row kept when another page follows (its cursor).
+    pub fn cut<'a, T>(&self, rows: &'a mut Vec<T>) -> Option<&'a T> {
+        if rows.len() > self.limit {
+            rows.truncate(self.limit);
+            rows.last()
+        } else {
+            None
+        }
+    }
+}
+
+/// Opaque cursors: what a client passes back, never parses.
+pub struct Cursor;
+
+impl Cursor {
+    /// A post listing's position.
+    pub fn encode_post(at: DateTime<Utc>, post_id: Uuid) -> String {
+        URL_SAFE_NO_PAD.encode(format!("{}|{post_id}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+    }
+
+    /// Reads [`Cursor::encode_post`]'s output back.
+    pub fn decode_post(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+        let bad = || ApiError::from(FieldError::new("cursor", "Pass back the next_cursor of the previous page, unchanged."));
+        let raw = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
+        let raw = String::from_utf8(raw).map_err(|_| bad())?;
+        let (at, id) = raw.split_once('|').ok_or_else(bad)?;
+        let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
+        Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Crier REST API",
+        description = "Schedule and publish posts to X, LinkedIn and Facebook Pages. Authenticate with a team API token \
+                       (Settings → API) as `Authorization: Bearer crier_api_…`. Errors are RFC 9457 problem+json. \
+                       Lists are paged with `limit` and the opaque `cursor` from the previous page's `next_cursor`.",
+        version = "1"
+    ),
+    modifiers(&BearerToken),
+    tags(
+        (name = "accounts", description = "Connected social accounts"),
+        (name = "posts", description = "Posts and their deliveries (one per account)"),
+        (name = "insights", description = "Analytics, status, the audit trail, text checks"),
+        (name = "product brief", description = "The product brief's endpoints, in its shapes"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("crier_api_…").build()),
+        );
+    }
+}
+
+/// The rate limiter for `limit` (`None`: no limit, as a limiter that never says no).
+fn limiter(limit: Option<Budget>) -> DefaultKeyedRateLimiter<Uuid> {
+    let quota = match limit {
+        Some(Budget { limit, window }) => {
+            let burst = NonZeroU32::new(u32::try_from(limit).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
+            // Refill one request every window/limit, and allow the whole window's worth at once.
+            Quota::with_period(window / burst.get()).map(|q| q.allow_burst(burst)).unwrap_or_else(|| Quota::per_second(burst))
+        }
+        None => Quota::per_second(NonZeroU32::MAX),
+    };
+    RateLimiter::keyed(quota)
+}
+
+/// The API's routes (ready to merge into a router of any state) and its OpenAPI document.
+pub fn router<S: Clone + Send + Sync + 'static>(app: AppState, rate_limit: Option<Budget>) -> (Router<S>, utoipa::openapi::OpenApi) {
+    let state = ApiState { app, limiter: Arc::new(limiter(rate_limit)) };
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(accounts::list))
+        .routes(routes!(accounts::get, accounts::disconnect))
+        .routes(routes!(accounts::verify))
+        .routes(routes!(accounts::connect))
+        .routes(routes!(posts::list, posts::create))
+        .routes(routes!(posts::get, posts::patch, posts::cancel))
+        .routes(routes!(posts::retry))
+        .routes(routes!(posts::delivery))
+        .routes(routes!(insights::analytics))
+        .routes(routes!(insights::status))
+        .routes(routes!(insights::audit))
+        .routes(routes!(insights::check_text))
+        .routes(routes!(brief::social_status))
+        .routes(routes!(brief::social_analytics))
+        .routes(routes!(brief::accounts))
+        .routes(routes!(brief::disconnect))
+        .routes(routes!(brief::oauth_connect))
+        .routes(routes!(brief::publishing_status))
+        .with_state(state)
+        .split_for_parts();
+    let served = doc.clone();
+    let router = router
+        .route("/api/v1/openapi.json", get(move || std::future::ready(Json(served.clone()))))
+        // Anything else under /api/v1 is a problem+json 404, not the app's HTML page.
+        .route("/api/v1/{*rest}", any(|| std::future::ready(ApiError::NotFound)));
+    (router, doc)
+}
+
+/// The document's operations, for the API page in the UI.
+pub fn reference(doc: &utoipa::openapi::OpenApi) -> Vec<ApiOperation> {
+    let mut operations = Vec::new();
+    for (path, item) in &doc.paths.paths {
+        let methods = [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("PUT", &item.put), ("DELETE", &item.delete)];
+        for (method, operation) in methods {
+            if let Some(op) = operation {
+                operations.push(ApiOperation {
+                    method: method.to_owned(),
+                    path: path.clone(),
+                    tag: op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default(),
+                    summary: op.summary.clone().or_else(|| op.description.clone()).unwrap_or_default(),
+                });
+            }
+        }
+    }
+    operations
+}

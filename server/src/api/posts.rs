@@ -1,0 +1,502 @@
+//! `/api/v1/posts` and `/api/v1/deliveries`: everything the Compose page, the dashboard and a
+//! post's page do, for scripts. The same domain functions, the same rules, the same audit trail
+//! (with the token as the actor).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::auth::Caller;
+use super::problem::{ApiError, Problem};
+use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
+use crier_domain::FieldError;
+use crier_domain::account::Platform;
+use crier_domain::delivery::DeliveryState;
+use crier_domain::post::PostContent;
+use crier_domain::retry::RetryOverride;
+use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
+use crier_domain::timezone::TimeZone;
+
+/// Per-platform texts, each replacing the shared text on that platform.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct PlatformTexts {
+    /// The text for X.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// The text for LinkedIn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linkedin: Option<String>,
+    /// The text for Facebook.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facebook: Option<String>,
+}
+
+impl PlatformTexts {
+    fn pairs(&self) -> Vec<(Platform, String)> {
+        [(Platform::X, &self.x), (Platform::Linkedin, &self.linkedin), (Platform::Facebook, &self.facebook)]
+            .into_iter()
+            .filter_map(|(p, t)| t.clone().map(|t| (p, t)))
+            .collect()
+    }
+
+    fn from_pairs(pairs: &[(Platform, String)]) -> Self {
+        let find = |platform| pairs.iter().find(|(p, _)| *p == platform).map(|(_, t)| t.clone());
+        PlatformTexts { x: find(Platform::X), linkedin: find(Platform::Linkedin), facebook: find(Platform::Facebook) }
+    }
+}
+
+/// A post to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPostJson {
+    /// The shared text.
+    #[schema(example = "We launch today!")]
+    pub text: String,
+    /// Texts for some platforms instead of the shared one.
+    #[serde(default)]
+    pub texts: PlatformTexts,
+    /// A link: appended on X, a card on LinkedIn and Facebook.
+    #[serde(default)]
+    pub link: Option<String>,
+    /// X only: replies after the first post.
+    #[serde(default)]
+    pub thread: Vec<String>,
+    /// The accounts to publish to (one delivery each).
+    pub account_ids: Vec<Uuid>,
+    /// When to publish (RFC 3339 with an offset); now when absent.
+    #[serde(default)]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// The IANA zone the time is shown in on the dashboard (default UTC).
+    #[serde(default)]
+    #[schema(example = "Europe/Berlin")]
+    pub timezone: Option<String>,
+    /// Go through everything but the publish call.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Attempts in all (1–20); the team's default when absent.
+    #[serde(default)]
+    pub max_attempts: Option<i16>,
+    /// The first retry's wait in seconds (1–14400), doubling after each failure; the team's default when absent.
+    #[serde(default)]
+    pub retry_base_seconds: Option<i32>,
+}
+
+/// Changes to a post that has not started publishing; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostPatchJson {
+    /// The shared text.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Per-platform texts (replaces all of them when present).
+    #[serde(default)]
+    pub texts: Option<PlatformTexts>,
+    /// The link (`""` removes it).
+    #[serde(default)]
+    pub link: Option<String>,
+    /// The X thread (replaces it when present).
+    #[serde(default)]
+    pub thread: Option<Vec<String>>,
+    /// The new time (RFC 3339 with an offset).
+    #[serde(default)]
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// The zone the time is shown in.
+    #[serde(default)]
+    pub timezone: Option<String>,
+}
+
+/// One call to a platform.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptJson {
+    /// 1, 2, …
+    pub attempt: i16,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended (absent while it runs).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// published, dry_run_ok, temporary, rate_limited, needs_reauth, permanent, unknown, reconciled.
+    pub outcome: Option<String>,
+    /// The platform's HTTP status.
+    pub http_status: Option<i16>,
+    /// How long the call took.
+    pub duration_ms: Option<i32>,
+    /// The platform's words and code, when it failed.
+    pub error: Option<String>,
+}
+
+/// One post to one account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryJson {
+    /// The delivery.
+    pub id: Uuid,
+    /// The post it delivers.
+    pub post_id: Uuid,
+    /// The account.
+    pub account_id: Uuid,
+    /// The account's name.
+    pub account_name: String,
+    /// x, linkedin or facebook.
+    #[schema(value_type = String, example = "x")]
+    pub platform: Platform,
+    /// scheduled, publishing, published, dry_run_ok, retrying, held, failed or cancelled.
+    #[schema(value_type = String, example = "published")]
+    pub state: DeliveryState,
+    /// Calls made so far.
+    pub attempts: i16,
+    /// When a worker takes it next (scheduled or retrying).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The post at the platform, once published.
+    pub permalink: Option<String>,
+    /// Why it failed or waits.
+    pub error: Option<String>,
+    /// Its calls, oldest first (only on the single-delivery and single-post views).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_log: Option<Vec<AttemptJson>>,
+}
+
+/// A post.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostJson {
+    /// The post.
+    pub id: Uuid,
+    /// The shared text.
+    pub text: String,
+    /// Per-platform texts (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub texts: Option<PlatformTexts>,
+    /// The link (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// The X thread (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread: Option<Vec<String>>,
+    /// When it is (or was) due.
+    pub scheduled_at: DateTime<Utc>,
+    /// The zone it was entered in.
+    pub timezone: String,
+    /// A dry run.
+    pub dry_run: bool,
+    /// Whether it can still be edited, rescheduled or cancelled (nothing has started).
+    pub editable: bool,
+    /// Attempts allowed (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<i16>,
+    /// First retry's wait in seconds (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_base_seconds: Option<i32>,
+    /// One per account.
+    pub deliveries: Vec<DeliveryJson>,
+}
+
+fn attempt_json(a: AttemptRow) -> AttemptJson {
+    AttemptJson {
+        attempt: a.attempt,
+        started_at: a.started_at,
+        finished_at: a.finished_at,
+        outcome: a.outcome,
+        http_status: a.http_status,
+        duration_ms: a.duration_ms,
+        error: a.error,
+    }
+}
+
+pub(super) fn delivery_json(post_id: Uuid, d: DeliveryChip, attempts: Option<Vec<AttemptJson>>) -> DeliveryJson {
+    let waiting = matches!(d.state, DeliveryState::Scheduled | DeliveryState::Retrying);
+    DeliveryJson {
+        id: d.delivery_id,
+        post_id,
+        account_id: d.account_id,
+        account_name: d.account_name,
+        platform: d.platform,
+        state: d.state,
+        attempts: d.attempts,
+        next_attempt_at: waiting.then_some(d.next_attempt_at),
+        permalink: d.permalink,
+        error: d.last_error,
+        attempt_log: attempts,
+    }
+}
+
+fn summary_json(p: PostSummary) -> PostJson {
+    let editable = p.is_editable();
+    PostJson {
+        id: p.post_id,
+        text: p.text,
+        texts: None,
+        link: None,
+        thread: None,
+        scheduled_at: p.scheduled_at,
+        timezone: p.timezone.name().to_owned(),
+        dry_run: p.dry_run,
+        editable,
+        max_attempts: None,
+        retry_base_seconds: None,
+        deliveries: p.deliveries.into_iter().map(|d| delivery_json(p.post_id, d, None)).collect(),
+    }
+}
+
+fn detail_json(detail: PostDetail) -> PostJson {
+    let PostDetail { summary, content, retry, mut attempts } = detail;
+    let post_id = summary.post_id;
+    let editable = summary.is_editable();
+    let deliveries = summary
+        .deliveries
+        .into_iter()
+        .map(|d| {
+            let (mine, rest): (Vec<_>, Vec<_>) = attempts.drain(..).partition(|a| a.delivery_id == d.delivery_id);
+            attempts = rest;
+            delivery_json(post_id, d, Some(mine.into_iter().map(attempt_json).collect()))
+        })
+        .collect();
+    PostJson {
+        id: post_id,
+        text: content.text,
+        texts: Some(PlatformTexts::from_pairs(&content.overrides)),
+        link: content.link,
+        thread: Some(content.thread),
+        scheduled_at: summary.scheduled_at,
+        timezone: summary.timezone.name().to_owned(),
+        dry_run: summary.dry_run,
+        editable,
+        max_attempts: Some(retry.max_attempts),
+        retry_base_seconds: Some(retry.first_retry_seconds),
+        deliveries,
+    }
+}
+
+fn zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(name) => TimeZone::parse(name).map_err(|e| FieldError::new("timezone", e.message).into()),
+        None => Ok(TimeZone::UTC),
+    }
+}
+
+fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    if at < Utc::now() - TimeDelta::minutes(1) {
+        return Err(FieldError::new(
+            "scheduled_at",
+            format!("{} has passed. Send a later time, or leave scheduled_at out to publish now.", at.to_rfc3339()),
+        )
+        .into());
+    }
+    Ok(at)
+}
+
+/// The domain names fields as the Compose form does; the API's JSON names some differently.
+fn api_field(mut error: FieldError) -> FieldError {
+    error.field = match error.field.as_str() {
+        "accounts" => "account_ids".to_owned(),
+        field => match field.strip_prefix("text_") {
+            Some(platform) => format!("texts.{platform}"),
+            None => error.field,
+        },
+    };
+    error
+}
+
+/// [`api_field`] for every field of an error.
+fn in_api_terms(error: ApiError) -> ApiError {
+    match error {
+        ApiError::Invalid(fields) => ApiError::Invalid(fields.into_iter().map(api_field).collect()),
+        other => other,
+    }
+}
+
+fn content(text: &str, texts: &PlatformTexts, link: &str, thread: Vec<String>) -> Result<PostContent, ApiError> {
+    PostContent::parse(text, texts.pairs(), link, thread).map_err(|e| api_field(e).into())
+}
+
+/// Posts, newest due first.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PostQuery {
+    /// Only posts with a delivery in this state.
+    pub state: Option<String>,
+    /// Due at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Due before (RFC 3339).
+    pub until: Option<DateTime<Utc>>,
+    /// At most this many (1–200, default 50).
+    pub limit: Option<i64>,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+/// A page of posts.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostPage {
+    /// The posts.
+    pub items: Vec<PostJson>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// List posts.
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostQuery),
+    responses((status = 200, body = PostPage), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): ApiQuery<PostQuery>) -> Result<Json<PostPage>, ApiError> {
+    let page = Page::new(q.limit, 50, 200)?;
+    let delivery_state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) => Some(serde_json::from_value::<DeliveryState>(serde_json::Value::String(s.to_owned())).map_err(|_| {
+            FieldError::new("state", "Use one of scheduled, publishing, published, dry_run_ok, retrying, held, failed, cancelled.")
+        })?),
+        None => None,
+    };
+    let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
+    let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after };
+    let mut rows = posts::list(&state.app.pool, caller.team_id(), &filter, page.fetch()).await?;
+    let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode_post(last.scheduled_at, last.post_id));
+    Ok(Json(PostPage { items: rows.into_iter().map(summary_json).collect(), next_cursor }))
+}
+
+/// Create a post (and its deliveries). With `Idempotency-Key`, a retried request returns the
+/// first request's post instead of making another (header `Idempotent-Replayed: true`).
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", request_body = NewPostJson,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first result (kept for 24 hours)")),
+    responses((status = 201, body = PostJson), (status = 200, description = "Replayed: the post an earlier request with this key made", body = PostJson),
+              (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    caller.require_editor()?;
+    let ApiJson(new): ApiJson<NewPostJson> = ApiJson::parse(&body)?;
+    let retry = RetryOverride { max_attempts: new.max_attempts, first_retry_seconds: new.retry_base_seconds };
+    let post = NewPost {
+        content: content(&new.text, &new.texts, new.link.as_deref().unwrap_or(""), new.thread)?,
+        account_ids: new.account_ids.clone(),
+        scheduled_at: match new.scheduled_at {
+            Some(at) => not_in_the_past(at)?,
+            None => Utc::now(),
+        },
+        timezone: zone(new.timezone.as_deref())?,
+        dry_run: new.dry_run,
+        retry,
+    };
+    if post.account_ids.is_empty() {
+        return Err(FieldError::new("account_ids", "Name at least one account to publish to (GET /api/v1/accounts lists them).").into());
+    }
+    let pool = &state.app.pool;
+    let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::trim));
+    let (post_id, replayed) = match key {
+        Some(Ok(key)) => {
+            let hash = Sha256::digest(&body);
+            match posts::schedule_once(pool, caller.team_id(), caller.actor(), key, &hash, &post)
+                .await
+                .map_err(|e| in_api_terms(e.into()))?
+            {
+                Idempotent::Created(id) => (id, false),
+                Idempotent::Replayed(id) => (id, true),
+            }
+        }
+        Some(Err(_)) => return Err(FieldError::new("Idempotency-Key", "Use printable ASCII in the Idempotency-Key.").into()),
+        None => {
+            let ids = posts::schedule_all(pool, caller.team_id(), caller.actor(), std::slice::from_ref(&post))
+                .await
+                .map_err(|(_, e)| in_api_terms(e.into()))?;
+            (ids[0], false)
+        }
+    };
+    let created = detail_json(posts::get(pool, caller.team_id(), post_id).await?);
+    let mut response = (if replayed { StatusCode::OK } else { StatusCode::CREATED }, Json(created)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/v1/posts/{post_id}")) {
+        response.headers_mut().insert(axum::http::header::LOCATION, location);
+    }
+    if replayed {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// A post with its deliveries and their attempts.
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, body = PostJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PostJson>, ApiError> {
+    Ok(Json(detail_json(posts::get(&state.app.pool, caller.team_id(), id).await?)))
+}
+
+/// Edit or reschedule a post that has not started publishing.
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
+    request_body = PostPatchJson,
+    responses((status = 200, body = PostJson), (status = 401, body = Problem), (status = 403, body = Problem),
+              (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn patch(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(change): ApiJson<PostPatchJson>,
+) -> Result<Json<PostJson>, ApiError> {
+    caller.require_editor()?;
+    let pool = &state.app.pool;
+    let current = posts::get(pool, caller.team_id(), id).await?;
+    let texts = change.texts.unwrap_or_else(|| PlatformTexts::from_pairs(&current.content.overrides));
+    let link = change.link.or(current.content.link.clone()).unwrap_or_default();
+    let edit = PostEdit {
+        content: content(
+            change.text.as_deref().unwrap_or(&current.content.text),
+            &texts,
+            &link,
+            change.thread.unwrap_or(current.content.thread.clone()),
+        )?,
+        scheduled_at: match change.scheduled_at {
+            Some(at) => not_in_the_past(at)?,
+            None => current.summary.scheduled_at,
+        },
+        timezone: match change.timezone {
+            Some(name) => zone(Some(&name))?,
+            None => current.summary.timezone,
+        },
+    };
+    posts::edit(pool, caller.team_id(), caller.actor(), id, &edit).await.map_err(|e| in_api_terms(e.into()))?;
+    Ok(Json(detail_json(posts::get(pool, caller.team_id(), id).await?)))
+}
+
+/// How many deliveries an action changed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Changed {
+    /// Deliveries changed.
+    pub deliveries: u64,
+}
+
+/// Cancel what has not gone out (scheduled, retrying or held deliveries).
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, body = Changed), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn cancel(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
+    caller.require_editor()?;
+    let deliveries = posts::cancel(&state.app.pool, caller.team_id(), caller.actor(), id).await?;
+    Ok(Json(Changed { deliveries }))
+}
+
+/// Retry the post's failed deliveries.
+#[utoipa::path(post, path = "/api/v1/posts/{id}/retry", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, body = Changed), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retry(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
+    caller.require_editor()?;
+    // The post must be this team's: a retry of nothing elsewhere answers 404, not "0 retried".
+    posts::get(&state.app.pool, caller.team_id(), id).await?;
+    let deliveries = posts::retry_failed(&state.app.pool, caller.team_id(), caller.actor(), Some(id), None).await?;
+    Ok(Json(Changed { deliveries }))
+}
+
+/// One delivery with its attempts.
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The delivery")),
+    responses((status = 200, body = DeliveryJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn delivery(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DeliveryJson>, ApiError> {
+    let d = posts::delivery(&state.app.pool, caller.team_id(), id).await?;
+    Ok(Json(delivery_json(d.post_id, d.delivery, Some(d.attempts.into_iter().map(attempt_json).collect()))))
+}
