@@ -18,14 +18,15 @@ use leptos_router::{SsrMode, path};
 
 use crate::components::shell::SignedInShell;
 use crate::pages::accounts::{AccountsPage, ChooseAccountsPage};
+use crate::pages::analytics::AnalyticsPage;
 use crate::pages::audit::AuditPage;
 use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::{
-    dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
-    placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
+    dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage, settings::SettingsPage,
+    signup::SignUpPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -79,7 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
-                    <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
+                    <Route path=path!("/analytics") ssr=SsrMode::Async view=AnalyticsPage />
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />

@@ -54,9 +54,58 @@ impl TimeZone {
             .unwrap_or_else(|| midnight.and_utc())
     }
 
+    /// A range of whole days typed as `YYYY-MM-DD` (both inclusive, `until` by default today and
+    /// `from` by default `default_days` before it), as UTC moments `[start of from, end of until)`.
+    /// Also answers the two dates, for showing the range back.
+    pub fn day_range(
+        self,
+        from: &str,
+        until: &str,
+        default_days: i64,
+        today: chrono::DateTime<chrono::Utc>,
+    ) -> Result<DayRange, crate::FieldError> {
+        use chrono::NaiveDate;
+        let parse = |field: &str, raw: &str| -> Result<Option<NaiveDate>, crate::FieldError> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| crate::FieldError::new(field, "Give a date as YYYY-MM-DD."))
+        };
+        let last = parse("until", until)?.unwrap_or_else(|| today.with_timezone(&self.0).date_naive());
+        let first = parse("from", from)?.unwrap_or(last - chrono::TimeDelta::days(default_days - 1));
+        if first > last {
+            return Err(crate::FieldError::new("from", "The first day must not be after the last."));
+        }
+        if (last - first).num_days() > 3660 {
+            return Err(crate::FieldError::new("from", "Choose a range of at most ten years."));
+        }
+        Ok(DayRange { first, last, from: self.start_of_day(first), until: self.start_of_day(last + chrono::TimeDelta::days(1)) })
+    }
+
     /// `2026-11-21 14:05 CET`: a UTC moment as this person reads it.
     pub fn format(self, moment: chrono::DateTime<chrono::Utc>) -> String {
         moment.with_timezone(&self.0).format("%Y-%m-%d %H:%M %Z").to_string()
+    }
+}
+
+/// A range of whole days in a zone (see [`TimeZone::day_range`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DayRange {
+    /// The first day.
+    pub first: chrono::NaiveDate,
+    /// The last day (inclusive).
+    pub last: chrono::NaiveDate,
+    /// The first day's first moment.
+    pub from: chrono::DateTime<chrono::Utc>,
+    /// The moment after the last day.
+    pub until: chrono::DateTime<chrono::Utc>,
+}
+
+impl DayRange {
+    /// How many days it covers.
+    pub fn days(&self) -> i64 {
+        (self.last - self.first).num_days() + 1
     }
 }
 
@@ -167,6 +216,20 @@ impl TimeZone {
 mod tests {
     use super::TimeZone;
     use chrono::TimeZone as _;
+
+    #[test]
+    fn a_day_range_covers_whole_local_days_across_a_dst_change() {
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        let now = chrono::Utc.with_ymd_and_hms(2026, 10, 26, 12, 0, 0).unwrap();
+        let range = berlin.day_range("2026-10-25", "", 30, now).unwrap();
+        assert_eq!(range.days(), 2);
+        assert_eq!(range.from, chrono::Utc.with_ymd_and_hms(2026, 10, 24, 22, 0, 0).unwrap(), "midnight CEST");
+        assert_eq!(range.until, chrono::Utc.with_ymd_and_hms(2026, 10, 26, 23, 0, 0).unwrap(), "the next midnight, CET: 25 h later");
+        let default = berlin.day_range("", "", 30, now).unwrap();
+        assert_eq!((default.days(), default.last.to_string()), (30, "2026-10-26".to_owned()));
+        assert_eq!(berlin.day_range("2026-11-02", "2026-11-01", 30, now).unwrap_err().field, "from");
+        assert_eq!(berlin.day_range("", "yesterday", 30, now).unwrap_err().field, "until");
+    }
 
     #[test]
     fn iana_names_parse_and_others_say_what_to_fix() {

@@ -171,3 +171,21 @@ export async function connectX(page: Page, username: string) {
   await consent(page, 'X', username);
   await expect(page.getByText(`Connected X account ${username}.`)).toBeVisible();
 }
+
+/** Writes `text`, ticks `accounts` and presses `button`; answers the new post's page. */
+export async function compose(page: Page, text: string, accounts: RegExp[], button: 'Publish now' | 'Dry run') {
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  for (const account of accounts) {
+    await page.getByRole('checkbox', { name: account }).check();
+  }
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const notice = page.getByRole('status').filter({ hasText: button === 'Dry run' ? 'Dry run started' : 'Publishing now' });
+  await expect(notice).toBeVisible();
+  await notice.getByRole('link', { name: 'Follow it' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Post' })).toBeVisible();
+}
+
+/** A delivery's chip on a post's page. */
+export const chip = (page: Page, account: RegExp) => page.locator('.deliveries .chip').filter({ hasText: account });

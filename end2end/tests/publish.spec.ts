@@ -1,22 +1,5 @@
-import { expect, type Page } from '@playwright/test';
-import { test, connectX, consent, newAccount, open, signUp, waitForHydration } from './helpers';
-
-/** Writes `text`, ticks `accounts` and presses `button`; answers the new post's page. */
-async function compose(page: Page, text: string, accounts: RegExp[], button: 'Publish now' | 'Dry run') {
-  await open(page, 'Compose');
-  await waitForHydration(page);
-  await page.getByLabel('Text', { exact: true }).fill(text);
-  for (const account of accounts) {
-    await page.getByRole('checkbox', { name: account }).check();
-  }
-  await page.getByRole('button', { name: button, exact: true }).click();
-  const notice = page.getByRole('status').filter({ hasText: button === 'Dry run' ? 'Dry run started' : 'Publishing now' });
-  await expect(notice).toBeVisible();
-  await notice.getByRole('link', { name: 'Follow it' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: 'Post' })).toBeVisible();
-}
-
-const chip = (page: Page, account: RegExp) => page.locator('.deliveries .chip').filter({ hasText: account });
+import { expect } from '@playwright/test';
+import { test, chip, compose, connectX, consent, newAccount, open, signUp, waitForHydration } from './helpers';
 
 test('compose and publish now to X, LinkedIn and a Facebook Page, and watch them go out with permalinks', async ({ page }) => {
   await signUp(page, newAccount('publish'));

@@ -423,6 +423,21 @@ async fn published_posts_show_in_analytics_status_and_the_briefs_endpoints_in_it
     assert_eq!(series.len(), 30);
     assert_eq!(series.iter().map(|b| b["published"].as_i64().unwrap()).sum::<i64>(), 3, "the series adds up");
 
+    // The Analytics page renders the same figures on the server, and its CSV adds up.
+    let page = owner.page("/analytics").await;
+    assert!(page.contains("Per day") && page.contains("<svg") && page.contains("100.0%"), "figures and chart render server-side");
+    let csv = owner.get("/analytics/export.csv").await;
+    assert_eq!(csv.headers()[CONTENT_TYPE], "text/csv; charset=utf-8");
+    let csv = csv.text().await.unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("step_start_utc,step_start_local,published,failed,waiting_at_end"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 30, "a row per day of the last 30");
+    assert_eq!(rows.iter().map(|r| r[2].parse::<i64>().unwrap()).sum::<i64>(), 3);
+    let bad = owner.get("/analytics/export.csv?from=2026-13-01").await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(script.get("/analytics/export.csv").await.url().path(), "/login", "a token is not a signed-in person");
+
     let status = script.ok("/api/v1/status").await;
     assert_eq!(status["scheduler_status"], "active");
     assert_eq!(status["queue"]["posts_waiting"], 0);

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod batch;
 pub mod compose;
@@ -10,7 +11,6 @@ pub mod invite;
 pub mod login;
 pub mod members;
 pub mod not_found;
-pub mod placeholder;
 pub mod post;
 pub mod settings;
 pub mod signup;

@@ -3,6 +3,7 @@
 //! [`AppError`](crate::errors::AppError).
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
 pub mod auth;
 #[cfg(feature = "ssr")]

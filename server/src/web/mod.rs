@@ -1,6 +1,7 @@
 //! The HTTP side: the Leptos app and its server functions, health, and the layers every
 //! response passes through (sessions, the sign-in gate, security headers, request ids, tracing).
 
+mod analytics_export;
 mod client_addr;
 mod health;
 mod oauth;
@@ -84,6 +85,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
     Router::new()
         .merge(api)
         .route("/healthz", get(health::healthz))
+        .route("/analytics/export.csv", get(analytics_export::csv))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {

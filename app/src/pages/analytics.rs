@@ -1,0 +1,111 @@
+//! `/analytics`: totals, success rates per platform and per account, response times, retries,
+//! refreshes, rate-limit waits, and the queue over time, for a range of days; CSV export. The
+//! range form is a plain GET form, so every range has its own address and works before hydration.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::components::chart::{RateBar, StepChart};
+use crate::server::accounts::platform_label;
+use crate::server::analytics::{AnalyticsData, OutcomeRow, analytics_view};
+
+/// The Analytics page.
+#[component]
+pub fn AnalyticsPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |name: &str| query.read().get(name).unwrap_or_default();
+    let data = Resource::new(move || (param("from"), param("until")), |(from, until)| analytics_view(from, until));
+    view! {
+        <Title text="Analytics" />
+        <h1>"Analytics"</h1>
+        <Suspense fallback=|| view! { <p class="hint">"Counting…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(figures) => view! { <Figures figures /> }.into_any(),
+                    Err(e) => view! {
+                        <RangeForm first=param("from") last=param("until") />
+                        <p class="form-error" role="alert">{e.field("from").or_else(|| e.field("until")).unwrap_or_else(|| e.to_string())}</p>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn RangeForm(first: String, last: String) -> impl IntoView {
+    let csv = format!("/analytics/export.csv?from={first}&until={last}");
+    view! {
+        <form method="get" action="/analytics" class="filters">
+            <div class="field">
+                <label for="analytics-from">"From"</label>
+                <input id="analytics-from" name="from" type="date" value=first />
+            </div>
+            <div class="field">
+                <label for="analytics-until">"Until"</label>
+                <input id="analytics-until" name="until" type="date" value=last />
+            </div>
+            <div><button type="submit">"Show"</button></div>
+            <div><a href=csv download="">"Export CSV"</a></div>
+        </form>
+    }
+}
+
+fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
+    rows.into_iter()
+        .map(|r| {
+            let platform = with_platform.then(|| view! { <td>{platform_label(r.platform)}</td> });
+            view! {
+                <tr>
+                    <td>{r.label}</td>
+                    {platform}
+                    <td>{r.deliveries}</td>
+                    <td>{r.published}</td>
+                    <td>{r.failed}</td>
+                    <td><RateBar rate=r.success_rate /></td>
+                </tr>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn Figures(figures: AnalyticsData) -> impl IntoView {
+    let AnalyticsData { first, last, posts, totals, platforms, accounts, step, chart, .. } = figures.clone();
+    let number = |v: Option<f64>, unit: &str| v.map(|v| format!("{v:.1}{unit}")).unwrap_or_else(|| "—".into());
+    let cards = [
+        ("Posts", posts.to_string()),
+        ("Deliveries", totals.deliveries.to_string()),
+        ("Published", totals.published.to_string()),
+        ("Failed", totals.failed.to_string()),
+        ("Success rate", totals.success_rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())),
+        ("Average publish time", number(figures.average_publish_ms, " ms")),
+        ("Attempts per published delivery", number(figures.attempts_per_published, "")),
+        ("Token refreshes", figures.token_refreshes.to_string()),
+        ("Rate-limit waits", figures.rate_limit_waits.to_string()),
+        ("Waiting now", figures.queued_now.to_string()),
+    ]
+    .into_iter()
+    .map(|(label, value)| view! { <div class="card"><dt>{label}</dt><dd>{value}</dd></div> })
+    .collect_view();
+    let empty = totals.deliveries == 0;
+    view! {
+        <RangeForm first=first.clone() last=last.clone() />
+        <p class="hint">{format!("Posts due from {first} to {last}, in your timezone.")}</p>
+        {empty.then(|| view! { <p class="notice">"Nothing was due in this range. Choose other days, or compose a post."</p> })}
+        <dl class="cards">{cards}</dl>
+        <h2>{format!("Per {step}")}</h2>
+        <StepChart steps=chart step=step.clone() />
+        <h2>"Per platform"</h2>
+        <table class="figures">
+            <thead><tr><th scope="col">"Platform"</th><th scope="col">"Deliveries"</th><th scope="col">"Published"</th><th scope="col">"Failed"</th><th scope="col">"Success rate"</th></tr></thead>
+            <tbody>{outcome_rows(platforms, false)}</tbody>
+        </table>
+        <h2>"Per account"</h2>
+        <table class="figures">
+            <thead><tr><th scope="col">"Account"</th><th scope="col">"Platform"</th><th scope="col">"Deliveries"</th><th scope="col">"Published"</th><th scope="col">"Failed"</th><th scope="col">"Success rate"</th></tr></thead>
+            <tbody>{outcome_rows(accounts, true)}</tbody>
+        </table>
+    }
+}
