@@ -22,6 +22,7 @@ use crate::pages::audit::AuditPage;
 use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::status::StatusPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
     placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=|| view! { <PlaceholderPage title="Analytics" what="Publishing analytics" /> } />
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
+                    <Route path=path!("/status") ssr=SsrMode::Async view=StatusPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
                 </ParentRoute>

@@ -1,8 +1,10 @@
-//! The HTTP side: the Leptos app and its server functions, health, and the layers every
-//! response passes through (sessions, the sign-in gate, security headers, request ids, tracing).
+//! The HTTP side: the Leptos app and its server functions, health, readiness and metrics, and the
+//! layers every response passes through (sessions, the sign-in gate, security headers, request
+//! ids, tracing, request metrics).
 
 mod client_addr;
 mod health;
+pub mod metrics;
 mod oauth;
 mod security;
 mod server_fn_errors;
@@ -60,6 +62,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         vault,
         platforms: Arc::new(platforms.platforms),
         public_base: web.public_base(bound),
+        operations: web.operations,
     };
     let context = {
         let state = state.clone();
@@ -80,6 +83,8 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
     let sandbox = platforms.sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
         .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -102,6 +107,8 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
+        // Outermost, so that every answer is counted, a caught panic's 500 too.
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .with_state(state)
         // Outside every layer above: the fakes are another "site" with their own sign-in.
         .merge(sandbox)

@@ -19,6 +19,8 @@ pub struct TestApp {
     pub base: String,
     /// The app's database.
     pub pool: PgPool,
+    /// `/metrics` on an address of its own, when configured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -38,18 +40,23 @@ impl TestApp {
 
     /// Starts the app on a fresh database with these web settings.
     pub async fn spawn_with(args: WebArgs) -> TestApp {
+        Self::spawn_configured(WebConfig::parse(&args).unwrap()).await
+    }
+
+    /// Starts the app on a fresh database with this parsed configuration (metrics, operations).
+    pub async fn spawn_configured(web: WebConfig) -> TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
-        let web = WebConfig::parse(&args).unwrap();
         let vault = crier::vault::open(&database.pool, &KeyRing::ephemeral()).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_until(async move {
             let _ = stopped.await;
         }));
-        TestApp { base, pool: database.pool.clone(), stop: Some(stop) }
+        TestApp { base, pool: database.pool.clone(), metrics_addr, stop: Some(stop) }
     }
 
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
