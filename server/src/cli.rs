@@ -399,6 +399,10 @@ async fn status(config: &Config, args: &StatusArgs) -> Result<bool, CliError> {
         };
         println!("  {:<11}{verdict:<8}{}", check.name, check.detail);
     }
+    let embedded = matches!(config.database, crate::config::DatabaseSetting::Embedded);
+    if embedded && readiness.failing.contains(&"database") {
+        println!("(the embedded PostgreSQL runs while `crier serve` does: is it running with this CRIER_DATA_DIR?)");
+    }
     if let Some(s) = snapshot {
         println!(
             "queue: {} due, {} waiting, {} publishing, {} held; {} worker(s) heartbeating",

@@ -213,11 +213,6 @@ impl MetricsConfig {
         };
         Ok(Self { token, addr })
     }
-
-    /// Whether `/metrics` is served anywhere.
-    pub fn enabled(&self) -> bool {
-        self.token.is_some() || self.addr.is_some()
-    }
 }
 
 /// One platform's OAuth app, parsed. `None` URLs mean "the production default".
@@ -784,6 +779,37 @@ mod tests {
         assert_eq!(variable(|a| a.linkedin_version = Some("202613".into())), "CRIER_LINKEDIN_VERSION");
         assert_eq!(variable(|a| a.meta_graph_version = Some("26".into())), "CRIER_META_GRAPH_VERSION");
         assert_eq!(variable(|a| a.sandbox = Some("maybe".into())), "CRIER_SANDBOX");
+    }
+
+    #[test]
+    fn metrics_and_readiness_settings_name_their_variable_and_hide_the_token() {
+        let metrics = |token: Option<&str>, addr: Option<&str>| {
+            MetricsConfig::parse(&MetricsArgs {
+                metrics_token: token.map(|t| SecretString::from(t.to_owned())),
+                metrics_addr: addr.map(Into::into),
+            })
+        };
+        assert_eq!(metrics(Some("too-short"), None).unwrap_err().variable, "CRIER_METRICS_TOKEN");
+        assert_eq!(metrics(None, Some("localhost:9100")).unwrap_err().variable, "CRIER_METRICS_ADDR");
+        let parsed = metrics(Some(" a-long-enough-token "), Some("127.0.0.1:9100")).unwrap();
+        assert_eq!(parsed.token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(), Some("a-long-enough-token"));
+        assert_eq!(parsed.addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!format!("{parsed:?}").contains("a-long-enough-token"), "Debug hides the metrics token");
+        let off = metrics(Some(""), Some(" ")).unwrap();
+        assert!(off.token.is_none() && off.addr.is_none(), "empty means unset");
+        assert_eq!(ReadinessArgs { max_queue_age_secs: 0 }.max_queue_age().unwrap_err().variable, "CRIER_READY_MAX_QUEUE_AGE");
+
+        // `crier serve`: the worker settings reach what /readyz and the Status page report.
+        let base = || WebConfig::parse(&web("127.0.0.1:0", None)).unwrap();
+        let worker = WorkerArgs { x_budget: "10/1h".into(), stale_after_secs: 5, heartbeat_secs: 5, ..WorkerArgs::default() };
+        let served = base().with_operations(&MetricsArgs::default(), &ReadinessArgs { max_queue_age_secs: 30 }, &worker).unwrap();
+        let hourly = crier_domain::store::deliveries::Budget { limit: 10, window: Duration::from_secs(3600) };
+        assert_eq!(served.operations.budgets.x, Some(hourly));
+        assert_eq!(served.operations.readiness.stale_after, Duration::from_secs(10), "two heartbeats at least, as the workers take it");
+        assert_eq!(served.operations.readiness.max_queue_age, Duration::from_secs(30));
+        let bad = WorkerArgs { linkedin_budget: "lots".into(), ..WorkerArgs::default() };
+        let err = base().with_operations(&MetricsArgs::default(), &ReadinessArgs::default(), &bad).unwrap_err();
+        assert_eq!(err.variable, "CRIER_LINKEDIN_BUDGET");
     }
 
     #[test]

@@ -145,7 +145,7 @@ pub async fn readiness(pool: &PgPool, limits: ReadinessLimits) -> (Readiness, Op
         let database = Check {
             name: "database",
             verdict: Verdict::Fail,
-            detail: "PostgreSQL does not answer; check that it runs and that DATABASE_URL reaches it".into(),
+            detail: "PostgreSQL does not answer; check that it runs and that Crier reaches it (DATABASE_URL)".into(),
         };
         let why = "the database does not answer";
         return (Readiness::of(vec![database, skipped("migrations", why), skipped("worker", why), skipped("queue", why)]), None);
