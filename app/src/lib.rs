@@ -24,6 +24,7 @@ use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::status::StatusPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage, settings::SettingsPage,
     signup::SignUpPage,
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=AnalyticsPage />
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
+                    <Route path=path!("/status") ssr=SsrMode::Async view=StatusPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
                     <Route path=path!("/settings/api") ssr=SsrMode::Async view=DevelopersPage />

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use crier_clients::{LinkedInClient, MetaClient, XClient};
 use crier_domain::account::Platform;
+use crier_domain::store::deliveries::Budgets;
+use crier_domain::store::status::ReadinessLimits;
 use crier_vault::Vault;
 use leptos::prelude::LeptosOptions;
 use sqlx::PgPool;
@@ -25,6 +27,19 @@ pub struct AppState {
     pub public_base: String,
     /// The REST API's operations, from its OpenAPI document (for the API page).
     pub api_reference: Arc<Vec<crate::server::developers::ApiOperation>>,
+    /// The workers' settings this process was started with, and what readiness tolerates.
+    pub operations: Operations,
+}
+
+/// What `/readyz` and the Status page know of the publishing settings: the web process parses the
+/// same worker settings as the workers it reports on (`crier serve` takes them even with
+/// `--no-worker`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Operations {
+    /// Crier's own per-account budgets.
+    pub budgets: Budgets,
+    /// How fresh a worker's heartbeat must be, and how long a due delivery may wait.
+    pub readiness: ReadinessLimits,
 }
 
 /// The platform clients this Crier can connect with. A platform is `None` when it has no app

@@ -72,6 +72,20 @@ impl DeliveryState {
         matches!(self, DeliveryState::Published | DeliveryState::DryRunOk | DeliveryState::Cancelled)
     }
 
+    /// Its name in the database and in JSON (`dry_run_ok`), e.g. for metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Scheduled => "scheduled",
+            DeliveryState::Publishing => "publishing",
+            DeliveryState::Retrying => "retrying",
+            DeliveryState::Published => "published",
+            DeliveryState::DryRunOk => "dry_run_ok",
+            DeliveryState::Failed => "failed",
+            DeliveryState::Held => "held",
+            DeliveryState::Cancelled => "cancelled",
+        }
+    }
+
     /// The words a chip on the dashboard shows.
     pub fn label(self) -> &'static str {
         match self {
@@ -97,6 +111,7 @@ mod tests {
             let exits = DeliveryState::ALL.iter().filter(|next| state.can_become(**next)).count();
             assert_eq!(exits == 0, state.is_final(), "{state:?}");
             assert!(!state.can_become(state), "{state:?} → itself is not a transition");
+            assert_eq!(serde_json::to_value(state).unwrap(), state.as_str(), "as_str is the serde name");
         }
     }
 }

@@ -20,8 +20,8 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::engine::Context;
-use crate::reconcile;
 use crate::refresh::{RefreshError, needs_refresh, platform_of};
+use crate::{reconcile, telemetry};
 
 /// How an attempt ended, before it is written down.
 #[derive(Debug)]
@@ -96,7 +96,9 @@ pub struct AccountEffects {
 pub async fn run(ctx: &Context, claimed: &Claimed) -> (Completion, AccountEffects) {
     let started = Instant::now();
     let attempted = attempt(ctx, claimed).await;
-    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let took = started.elapsed();
+    telemetry::attempted(claimed.platform, took);
+    let duration_ms = i32::try_from(took.as_millis()).unwrap_or(i32::MAX);
     let mut effects = AccountEffects::default();
     if let Some(budget) = attempted.budget
         && budget.is_exhausted()

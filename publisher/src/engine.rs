@@ -28,9 +28,9 @@ use sqlx::postgres::PgListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::Clients;
 use crate::attempt::{self, AccountEffects};
 use crate::refresh::Refresher;
+use crate::{Clients, telemetry};
 
 /// How a worker publishes.
 #[derive(Clone, Debug)]
@@ -164,7 +164,9 @@ pub async fn run(
                 Ok(claimed) => {
                     more_due = claimed.len() == want;
                     ctx.stats.claimed.fetch_add(claimed.len() as u64, Ordering::Relaxed);
+                    let now = Utc::now();
                     for delivery in claimed {
+                        telemetry::claimed(delivery.platform, (now - delivery.due_at).to_std().unwrap_or_default());
                         let permit = slots.clone().try_acquire_owned().expect("a slot was counted free");
                         let (ctx, done) = (ctx.clone(), done_tx.clone());
                         in_flight.spawn(async move {
@@ -245,6 +247,7 @@ async fn apply_effects(ctx: &Context, delivery: &deliveries::Claimed, effects: &
         if let Err(e) = deliveries::pause_account(&ctx.pool, delivery.team_id, delivery.account_id, until).await {
             tracing::warn!(error = %e, account_id = %delivery.account_id, "could not pause the account");
         } else {
+            telemetry::paused(delivery.platform);
             tracing::info!(account_id = %delivery.account_id, %until, "account paused until its rate limit resets");
         }
     }
@@ -267,6 +270,7 @@ async fn write_completions(ctx: Arc<Context>, mut done: mpsc::UnboundedReceiver<
                 Ok(applied) => {
                     for c in batch.iter().filter(|c| applied.contains(&c.delivery_id)) {
                         ctx.stats.count(c.state);
+                        telemetry::completed(c);
                     }
                     if applied.len() < batch.len() {
                         tracing::warn!(lost = batch.len() - applied.len(), "claims taken over before their outcome was written");
@@ -301,6 +305,7 @@ async fn keep_alive(ctx: Arc<Context>, rescued: mpsc::Sender<()>) {
             Ok(0) => {}
             Ok(n) => {
                 ctx.stats.rescued.fetch_add(n, Ordering::Relaxed);
+                telemetry::rescued(n);
                 tracing::warn!(rescued = n, "claims of a stopped worker put back for a reconciled retry");
                 let _ = rescued.try_send(());
             }
@@ -309,6 +314,7 @@ async fn keep_alive(ctx: Arc<Context>, rescued: mpsc::Sender<()>) {
         match deliveries::overdue(&ctx.pool, ctx.config.overdue_after).await {
             Ok(n) => {
                 ctx.stats.overdue.store(n, Ordering::Relaxed);
+                telemetry::overdue(n);
                 if n > 0 {
                     tracing::warn!(overdue = n, "watchdog: deliveries are due and nobody has claimed them");
                 }

@@ -17,6 +17,7 @@ pub mod clients;
 pub mod engine;
 pub mod reconcile;
 pub mod refresh;
+pub mod telemetry;
 
 pub use clients::Clients;
 pub use engine::{EngineStats, PublisherConfig, run};

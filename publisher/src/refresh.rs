@@ -24,7 +24,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::Clients;
+use crate::{Clients, telemetry};
 
 /// The advisory-lock namespace of token refreshes ("CRIE"), so they never collide with another
 /// user of advisory locks (apalis takes its own).
@@ -142,8 +142,9 @@ impl Refresher {
             },
             // Facebook Page tokens do not expire and have no refresh token.
             Platform::Facebook => return Ok((account, credentials)),
-        }
-        .map_err(RefreshError::Platform)?;
+        };
+        telemetry::refreshed(account.platform, refreshed.is_ok());
+        let refreshed = refreshed.map_err(RefreshError::Platform)?;
         let renewed = Credentials::OAuth2 {
             access_token: refreshed.access_token,
             // LinkedIn keeps its refresh token; X sends a new one, and the old one is dead now.

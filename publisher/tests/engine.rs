@@ -140,16 +140,7 @@ async fn a_rate_limited_account_pauses_until_its_reset_while_another_goes_on() {
     let limited = env.connect_x("limited").await;
     let other = env.connect_x("other").await;
     let reset = Utc::now() + TimeDelta::seconds(3);
-    env.h
-        .control(
-            "/control/x/faults",
-            json!({ "user_id": limited.user_id, "next_responses": [{
-                "status": 429,
-                "body": { "title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429 },
-                "headers": { "x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset.timestamp().to_string() }
-            }] }),
-        )
-        .await;
+    env.h.control("/control/x/faults", json!({ "user_id": limited.user_id, "next_responses": [support::x_rate_limited(reset)] })).await;
     let engine = env.start(|_| {});
     let paused = env.post(&[limited.account_id], "Paused for a while", |_| {}).await;
     assert_eq!(env.wait_for(paused, |s| s == Retrying).await, [Retrying]);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::config::{Config, ConfigError, GlobalArgs, KeyRing, WebArgs, WebConfig};
+use crate::config::{Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig};
 use crate::database::Database;
 use crate::{admin, telemetry};
 
@@ -44,6 +44,10 @@ pub enum Command {
     Worker(WorkerCommandArgs),
     /// Apply the database migrations (Crier's and the job queue's), then exit.
     Migrate,
+    /// Print whether this Crier can publish (the checks of GET /readyz): the database answers,
+    /// its migrations are current, a worker heartbeats, nothing due waits too long. Exits 0 when
+    /// ready, 1 when not. Starts nothing: with the embedded database, `crier serve` must be running.
+    Status(StatusArgs),
     /// Operator commands.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -76,6 +80,10 @@ pub struct ServeArgs {
     pub no_worker: bool,
     #[command(flatten)]
     pub worker: WorkerArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub readiness: ReadinessArgs,
 }
 
 /// Worker pool options.
@@ -132,6 +140,21 @@ pub struct WorkerCommandArgs {
     pub worker: WorkerArgs,
     #[command(flatten)]
     pub platforms: crate::config::PlatformArgs,
+    #[command(flatten)]
+    pub metrics: MetricsArgs,
+}
+
+/// `crier status` options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct StatusArgs {
+    /// Print the checks as JSON (as GET /readyz answers them).
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds after which a silent worker no longer counts (as the workers are configured).
+    #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = 30)]
+    pub stale_after_secs: u64,
+    #[command(flatten)]
+    pub readiness: ReadinessArgs,
 }
 
 /// `crier admin ...`
@@ -207,6 +230,8 @@ pub fn main(cli: Cli) -> ExitCode {
             eprintln!("crier: {e:#}");
             ExitCode::FAILURE
         }
+        // `crier status` printed why.
+        Err(CliError::NotReady) => ExitCode::FAILURE,
     }
 }
 
@@ -222,6 +247,9 @@ pub enum CliError {
     /// Anything else.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// `crier status` found Crier not ready (and said why).
+    #[error("not ready")]
+    NotReady,
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -238,7 +266,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
-            let web = WebConfig::parse(&args.web)?;
+            let web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &args.worker)?;
             // Resolved before anything starts (generated on first run with the embedded database),
             // so a bad or missing key stops start-up.
             let keys = KeyRing::resolve(&config)?;
@@ -256,15 +284,36 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Worker(args) => {
             let keys = KeyRing::resolve(&config)?;
             let web = WebConfig::parse(&crate::config::WebArgs { platforms: args.platforms.clone(), ..Default::default() })?;
+            let metrics = MetricsConfig::parse(&args.metrics)?;
+            if metrics.addr.is_none() && metrics.token.is_some() {
+                tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
+            }
+            let stale_after = crate::worker::stale_after(&args.worker);
             let clients = std::sync::Arc::new(crate::platforms::worker_clients(&web));
             let database = Database::open(&config).await?;
             let result = async {
                 let vault = std::sync::Arc::new(crate::vault::open(&database.pool, &keys).await?);
-                crate::worker::run(database.pool.clone(), vault, clients, args.worker, crate::shutdown_signal()).await
+                let metrics = crate::web::metrics::MetricsServer::bind(database.pool.clone(), &metrics, stale_after).await?;
+                let stop = crate::fan_out(crate::shutdown_signal());
+                let worker = crate::worker::run(database.pool.clone(), vault, clients, args.worker, crate::stopped(stop.clone()));
+                match metrics {
+                    Some(metrics) => {
+                        let (worker, metrics) = tokio::join!(worker, metrics.run_until(crate::stopped(stop)));
+                        worker.and(metrics)
+                    }
+                    None => worker.await,
+                }
             }
             .await;
             database.close().await;
             result.map_err(CliError::Failed)
+        }
+        Command::Status(args) => {
+            if status(&config, &args).await? {
+                Ok(())
+            } else {
+                Err(CliError::NotReady)
+            }
         }
         Command::Migrate => {
             let database = Database::open(&config).await?;
@@ -308,6 +357,59 @@ async fn run_admin(database: &Database, command: AdminCommand, keys: Option<KeyR
         }
     }
     Ok(())
+}
+
+/// `crier status`: reads the readiness checks from the database without starting or migrating
+/// anything, prints them, and answers whether every one passed.
+async fn status(config: &Config, args: &StatusArgs) -> Result<bool, CliError> {
+    use std::str::FromStr;
+
+    use crier_domain::store::status::{self, ReadinessLimits, Verdict};
+    use secrecy::ExposeSecret;
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+    let url = match &config.database {
+        crate::config::DatabaseSetting::External(url) => url.expose_secret().to_owned(),
+        // The cluster `crier serve` runs: looked at, never started (or stopped) from here.
+        crate::config::DatabaseSetting::Embedded => crier_embedded_pg::database_url_for_data_dir(&config.data_dir)
+            .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot locate the embedded PostgreSQL: {e}")))?,
+    };
+    let options = PgConnectOptions::from_str(&url).map_err(|_| CliError::Usage("DATABASE_URL could not be parsed".into()))?;
+    // Lazy: a database that does not answer is a failing check to print, not an error.
+    let pool = PgPoolOptions::new().max_connections(2).acquire_timeout(std::time::Duration::from_secs(5)).connect_lazy_with(options);
+    let limits = ReadinessLimits {
+        stale_after: std::time::Duration::from_secs(args.stale_after_secs.max(1)),
+        max_queue_age: args.readiness.max_queue_age()?,
+    };
+    let (readiness, snapshot) = status::readiness(&pool, limits).await;
+    pool.close().await;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&readiness).map_err(|e| CliError::Failed(e.into()))?);
+        return Ok(readiness.ready);
+    }
+    match readiness.ready {
+        true => println!("crier: ready"),
+        false => println!("crier: not ready ({})", readiness.failing.join(", ")),
+    }
+    for check in &readiness.checks {
+        let verdict = match check.verdict {
+            Verdict::Pass => "ok",
+            Verdict::Fail => "FAIL",
+            Verdict::Skipped => "skipped",
+        };
+        println!("  {:<11}{verdict:<8}{}", check.name, check.detail);
+    }
+    let embedded = matches!(config.database, crate::config::DatabaseSetting::Embedded);
+    if embedded && readiness.failing.contains(&"database") {
+        println!("(the embedded PostgreSQL runs while `crier serve` does: is it running with this CRIER_DATA_DIR?)");
+    }
+    if let Some(s) = snapshot {
+        println!(
+            "queue: {} due, {} waiting, {} publishing, {} held; {} worker(s) heartbeating",
+            s.due, s.waiting, s.publishing, s.held, s.fresh_workers
+        );
+    }
+    Ok(readiness.ready)
 }
 
 fn check_text(platform: &str) -> Result<(), CliError> {

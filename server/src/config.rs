@@ -5,12 +5,18 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use app::state::Operations;
+use crier_domain::store::status::ReadinessLimits;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Args;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use url::Url;
+
+use crate::cli::WorkerArgs;
 
 /// Settings shared by every subcommand. Each flag also reads the environment variable named in
 /// its help; the README's configuration table lists the same.
@@ -145,6 +151,79 @@ pub struct PlatformArgs {
     /// database when no platform client id is set, off otherwise.
     #[arg(long = "sandbox", env = "CRIER_SANDBOX")]
     pub sandbox: Option<String>,
+}
+
+/// Who may read the Prometheus metrics at `/metrics` (`crier serve` and `crier worker`).
+#[derive(Args, Clone, Debug, Default)]
+pub struct MetricsArgs {
+    /// Serve Prometheus metrics at /metrics on the web address, to requests bearing
+    /// `Authorization: Bearer <token>` (16 characters at least; `head -c 24 /dev/urandom | base64`).
+    /// With neither this nor CRIER_METRICS_ADDR, /metrics is not served.
+    #[arg(long = "metrics-token", env = "CRIER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
+    /// Serve /metrics on this address of its own instead (e.g. 127.0.0.1:9100, for the Prometheus
+    /// server only), also guarded by CRIER_METRICS_TOKEN when that is set. `crier worker`
+    /// processes serve their metrics only here.
+    #[arg(long = "metrics-addr", env = "CRIER_METRICS_ADDR")]
+    pub metrics_addr: Option<String>,
+}
+
+/// What `/readyz` and `crier status` tolerate.
+#[derive(Args, Clone, Debug)]
+pub struct ReadinessArgs {
+    /// Seconds the oldest due delivery may wait unclaimed before /readyz and `crier status`
+    /// report the queue as not keeping up.
+    #[arg(long = "ready-max-queue-age", env = "CRIER_READY_MAX_QUEUE_AGE", default_value_t = 120)]
+    pub max_queue_age_secs: u64,
+}
+
+impl Default for ReadinessArgs {
+    /// The command line's default.
+    fn default() -> Self {
+        ReadinessArgs { max_queue_age_secs: 120 }
+    }
+}
+
+impl ReadinessArgs {
+    /// The queue age readiness allows.
+    pub fn max_queue_age(&self) -> Result<Duration, ConfigError> {
+        match self.max_queue_age_secs {
+            0 => Err(bad("CRIER_READY_MAX_QUEUE_AGE", "is 0; give the seconds a due delivery may wait, e.g. 120")),
+            secs => Ok(Duration::from_secs(secs)),
+        }
+    }
+}
+
+/// Where `/metrics` is served, parsed.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsConfig {
+    /// The bearer token scrapes must carry.
+    pub token: Option<SecretString>,
+    /// The address of its own.
+    pub addr: Option<SocketAddr>,
+}
+
+impl MetricsConfig {
+    /// Parses the metrics settings; each problem names its variable.
+    pub fn parse(args: &MetricsArgs) -> Result<Self, ConfigError> {
+        let token = match args.metrics_token.as_ref().map(|t| t.expose_secret().trim().to_owned()).filter(|t| !t.is_empty()) {
+            None => None,
+            Some(token) if token.chars().count() < 16 => {
+                return Err(bad(
+                    "CRIER_METRICS_TOKEN",
+                    "is shorter than 16 characters; generate one with `head -c 24 /dev/urandom | base64`",
+                ));
+            }
+            Some(token) => Some(SecretString::from(token)),
+        };
+        let addr = match args.metrics_addr.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+            None => None,
+            Some(raw) => {
+                Some(raw.parse().map_err(|_| bad("CRIER_METRICS_ADDR", format!("`{raw}` is not an address like 127.0.0.1:9100")))?)
+            }
+        };
+        Ok(Self { token, addr })
+    }
 }
 
 /// One platform's OAuth app, parsed. `None` URLs mean "the production default".
@@ -390,6 +469,11 @@ pub struct WebConfig {
     pub platforms: PlatformConfig,
     /// Requests per API token and window (`None`: unlimited).
     pub api_rate_limit: Option<crier_domain::store::deliveries::Budget>,
+    /// Where `/metrics` is served (not at all by default).
+    pub metrics: MetricsConfig,
+    /// The workers' budgets and the readiness limits, as `/readyz` and the Status page use them
+    /// (defaults until the command line's worker settings are applied with [`WebConfig::with_operations`]).
+    pub operations: Operations,
 }
 
 impl WebConfig {
@@ -423,13 +507,30 @@ impl WebConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let platforms = PlatformConfig::parse(&args.platforms)?;
-        let api_rate_limit = crate::worker::parse_budget("CRIER_API_RATE_LIMIT", &args.api_rate_limit).map_err(|_| {
+                let api_rate_limit = crate::worker::parse_budget("CRIER_API_RATE_LIMIT", &args.api_rate_limit).map_err(|_| {
             bad(
                 "CRIER_API_RATE_LIMIT",
                 format!("`{}` is not a limit like 600/1m (requests per s, m, h or d) or `none`", args.api_rate_limit),
             )
         })?;
-        Ok(Self { addr, public_url, trusted_proxies, platforms, api_rate_limit })
+        Ok(Self {
+            addr,
+            public_url,
+            trusted_proxies,
+            platforms,
+            api_rate_limit,
+            metrics: MetricsConfig::default(),
+            operations: Operations::default(),
+        })
+    }
+
+    /// With `crier serve`'s metrics, readiness and worker settings: the budgets and heartbeat
+    /// staleness are the worker's even with `--no-worker`, since this process reports on workers
+    /// started with the same settings.
+    pub fn with_operations(self, metrics: &MetricsArgs, readiness: &ReadinessArgs, worker: &WorkerArgs) -> Result<Self, ConfigError> {
+        let readiness = ReadinessLimits { stale_after: crate::worker::stale_after(worker), max_queue_age: readiness.max_queue_age()? };
+        let operations = Operations { budgets: crate::worker::budgets(worker)?, readiness };
+        Ok(Self { metrics: MetricsConfig::parse(metrics)?, operations, ..self })
     }
 
     /// The public URL without a trailing slash, for building links; `bound` is the address the
@@ -705,6 +806,37 @@ mod tests {
         assert_eq!(variable(|a| a.linkedin_version = Some("202613".into())), "CRIER_LINKEDIN_VERSION");
         assert_eq!(variable(|a| a.meta_graph_version = Some("26".into())), "CRIER_META_GRAPH_VERSION");
         assert_eq!(variable(|a| a.sandbox = Some("maybe".into())), "CRIER_SANDBOX");
+    }
+
+    #[test]
+    fn metrics_and_readiness_settings_name_their_variable_and_hide_the_token() {
+        let metrics = |token: Option<&str>, addr: Option<&str>| {
+            MetricsConfig::parse(&MetricsArgs {
+                metrics_token: token.map(|t| SecretString::from(t.to_owned())),
+                metrics_addr: addr.map(Into::into),
+            })
+        };
+        assert_eq!(metrics(Some("too-short"), None).unwrap_err().variable, "CRIER_METRICS_TOKEN");
+        assert_eq!(metrics(None, Some("localhost:9100")).unwrap_err().variable, "CRIER_METRICS_ADDR");
+        let parsed = metrics(Some(" a-long-enough-token "), Some("127.0.0.1:9100")).unwrap();
+        assert_eq!(parsed.token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(), Some("a-long-enough-token"));
+        assert_eq!(parsed.addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!format!("{parsed:?}").contains("a-long-enough-token"), "Debug hides the metrics token");
+        let off = metrics(Some(""), Some(" ")).unwrap();
+        assert!(off.token.is_none() && off.addr.is_none(), "empty means unset");
+        assert_eq!(ReadinessArgs { max_queue_age_secs: 0 }.max_queue_age().unwrap_err().variable, "CRIER_READY_MAX_QUEUE_AGE");
+
+        // `crier serve`: the worker settings reach what /readyz and the Status page report.
+        let base = || WebConfig::parse(&web("127.0.0.1:0", None)).unwrap();
+        let worker = WorkerArgs { x_budget: "10/1h".into(), stale_after_secs: 5, heartbeat_secs: 5, ..WorkerArgs::default() };
+        let served = base().with_operations(&MetricsArgs::default(), &ReadinessArgs { max_queue_age_secs: 30 }, &worker).unwrap();
+        let hourly = crier_domain::store::deliveries::Budget { limit: 10, window: Duration::from_secs(3600) };
+        assert_eq!(served.operations.budgets.x, Some(hourly));
+        assert_eq!(served.operations.readiness.stale_after, Duration::from_secs(10), "two heartbeats at least, as the workers take it");
+        assert_eq!(served.operations.readiness.max_queue_age, Duration::from_secs(30));
+        let bad = WorkerArgs { linkedin_budget: "lots".into(), ..WorkerArgs::default() };
+        let err = base().with_operations(&MetricsArgs::default(), &ReadinessArgs::default(), &bad).unwrap_err();
+        assert_eq!(err.variable, "CRIER_LINKEDIN_BUDGET");
     }
 
     #[test]

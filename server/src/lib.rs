@@ -36,12 +36,19 @@ pub struct Application {
     /// The clients the in-process worker publishes with (the same the web app connects with).
     publisher_clients: Arc<crier_publisher::Clients>,
     vault: Arc<Vault>,
+    /// `/metrics` on an address of its own (CRIER_METRICS_ADDR).
+    metrics: Option<web::metrics::MetricsServer>,
 }
 
 impl Application {
     /// The address actually bound (port 0 becomes a real port).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `/metrics` listens on an address of its own, if it does.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|m| m.addr().ok())
     }
 
     /// Serves, with the worker pool in the same process unless `worker` is `None`, until
@@ -68,10 +75,16 @@ impl Application {
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the web server failed")
+        let stop = fan_out(shutdown);
+        let web = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stopped(stop.clone()));
+        match self.metrics {
+            Some(metrics) => {
+                let (web, metrics) = tokio::join!(web, metrics.run_until(stopped(stop)));
+                web.context("the web server failed").and(metrics)
+            }
+            None => web.await.context("the web server failed"),
+        }
     }
 }
 
@@ -88,8 +101,9 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
     let publisher_clients = Arc::new(assembled.platforms.publisher_clients());
+    let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
     let router = web::router(database.pool.clone(), vault.clone(), assembled, web, addr);
-    Ok(Application { listener, router, addr, publisher_clients, vault })
+    Ok(Application { listener, router, addr, publisher_clients, vault, metrics })
 }
 
 /// `crier serve`: the web app, and the worker pool unless `worker` is `None`, until `shutdown`.

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::cli::WorkerArgs;
+use crate::config::ConfigError;
 
 /// The housekeeping queue's name in `apalis.jobs.job_type`.
 pub const HOUSEKEEPING_QUEUE: &str = "crier::housekeeping";
@@ -85,12 +86,15 @@ pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
 }
 
 /// Parses a budget: `CALLS/WINDOW` with the window in s, m, h or d (`300/15m`), or `none`.
-pub fn parse_budget(name: &str, text: &str) -> anyhow::Result<Option<Budget>> {
+pub fn parse_budget(name: &'static str, text: &str) -> Result<Option<Budget>, ConfigError> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("none") {
         return Ok(None);
     }
-    let problem = || anyhow::anyhow!("{name}: `{text}` is not a budget like 300/15m (calls per window in s, m, h or d) or `none`");
+    let problem = || ConfigError {
+        variable: name,
+        problem: format!("`{text}` is not a budget like 300/15m (calls per window in s, m, h or d) or `none`"),
+    };
     let (calls, window) = text.split_once('/').ok_or_else(problem)?;
     let limit: i32 = calls.trim().parse().map_err(|_| problem())?;
     let window = window.trim();
@@ -109,18 +113,28 @@ pub fn parse_budget(name: &str, text: &str) -> anyhow::Result<Option<Budget>> {
     Ok(Some(Budget { limit, window: Duration::from_secs(seconds) }))
 }
 
+/// The per-account budgets from the command line.
+pub fn budgets(args: &WorkerArgs) -> Result<Budgets, ConfigError> {
+    Ok(Budgets {
+        x: parse_budget("CRIER_X_BUDGET", &args.x_budget)?,
+        linkedin: parse_budget("CRIER_LINKEDIN_BUDGET", &args.linkedin_budget)?,
+        facebook: parse_budget("CRIER_FACEBOOK_BUDGET", &args.facebook_budget)?,
+    })
+}
+
+/// How long a silent worker is still taken for alive: --stale-after, but at least two heartbeats.
+pub fn stale_after(args: &WorkerArgs) -> Duration {
+    Duration::from_secs(args.stale_after_secs.max(args.heartbeat_secs * 2).max(2))
+}
+
 /// The publishing engine's configuration from the command line.
 pub fn publisher_config(name: &str, args: &WorkerArgs) -> anyhow::Result<PublisherConfig> {
     let mut config = PublisherConfig::new(name);
     config.concurrency = args.concurrency.max(1);
     config.batch_size = args.batch_size.max(1);
-    config.budgets = Budgets {
-        x: parse_budget("CRIER_X_BUDGET", &args.x_budget)?,
-        linkedin: parse_budget("CRIER_LINKEDIN_BUDGET", &args.linkedin_budget)?,
-        facebook: parse_budget("CRIER_FACEBOOK_BUDGET", &args.facebook_budget)?,
-    };
+    config.budgets = budgets(args)?;
     config.heartbeat = Duration::from_secs(args.heartbeat_secs.max(1));
-    config.stale_after = Duration::from_secs(args.stale_after_secs.max(args.heartbeat_secs * 2).max(2));
+    config.stale_after = stale_after(args);
     config.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
     Ok(config)
 }

@@ -28,6 +28,10 @@ fn crier() -> Command {
         "CRIER_X_CLIENT_ID",
         "CRIER_LINKEDIN_CLIENT_ID",
         "CRIER_META_CLIENT_ID",
+        "CRIER_METRICS_TOKEN",
+        "CRIER_METRICS_ADDR",
+        "CRIER_READY_MAX_QUEUE_AGE",
+        "CRIER_WORKER_STALE_AFTER",
         "TWITTER_API_KEY",
         "TWITTER_API_SECRET",
         "TWITTER_ACCESS_TOKEN",
@@ -136,11 +140,16 @@ fn help_documents_every_variable() {
     ] {
         assert!(top.contains(var), "crier --help mentions {var}");
     }
-    for sub in ["serve", "worker", "migrate", "admin"] {
+    for sub in ["serve", "worker", "migrate", "status", "admin"] {
         assert!(top.contains(sub), "crier --help lists {sub}");
     }
     let serve = String::from_utf8(crier().args(["serve", "--help"]).output().unwrap().stdout).unwrap();
     assert!(serve.contains("--no-worker") && serve.contains("CRIER_WORKER_CONCURRENCY"));
+    for var in ["CRIER_METRICS_TOKEN", "CRIER_METRICS_ADDR", "CRIER_READY_MAX_QUEUE_AGE"] {
+        assert!(serve.contains(var), "crier serve --help mentions {var}");
+    }
+    let worker = String::from_utf8(crier().args(["worker", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(worker.contains("CRIER_METRICS_ADDR"), "a worker is scraped on its own address");
     let create_user = String::from_utf8(crier().args(["admin", "create-user", "--help"]).output().unwrap().stdout).unwrap();
     assert!(create_user.contains("--password-stdin") && create_user.contains("--team"));
 }
@@ -184,6 +193,20 @@ fn nix_kill(pid: u32) {
     assert!(status.success());
 }
 
+/// Polls `GET /readyz` until it answers 200, for at most 30 seconds.
+async fn wait_ready(base: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let response = reqwest::get(format!("{base}/readyz")).await.unwrap();
+        if response.status() == StatusCode::OK {
+            return;
+        }
+        let report = response.text().await.unwrap();
+        assert!(std::time::Instant::now() < deadline, "not ready after 30 s: {report}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
     // Under /tmp with 0755 so that, when tests run as root, the postgres user can reach it.
@@ -205,8 +228,7 @@ async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let health: serde_json::Value = client.get(format!("{}/healthz", first.base)).send().await.unwrap().json().await.unwrap();
-    assert_eq!(health["worker"], "ok", "serve runs the worker pool");
+    wait_ready(&first.base).await;
     tokio::task::spawn_blocking(move || first.stop()).await.unwrap();
     assert!(!dir.join("pg/postmaster.pid").exists(), "the embedded PostgreSQL was stopped");
     let key = std::fs::read_to_string(dir.join("secret.key")).unwrap();
@@ -269,9 +291,9 @@ async fn web_and_worker_run_as_separate_processes() {
     let serving = tokio::task::spawn_blocking(move || (wait_for_log(&mut web_log, "Crier is serving"), web_log)).await.unwrap();
     let base = format!("http://{}", serving.0["fields"]["addr"].as_str().unwrap());
     std::thread::spawn(move || for _ in serving.1 {});
-    let health =
-        |base: String| async move { reqwest::get(format!("{base}/healthz")).await.unwrap().json::<serde_json::Value>().await.unwrap() };
-    assert_eq!(health(base.clone()).await["worker"], "none", "--no-worker runs no worker");
+    let readyz = reqwest::get(format!("{base}/readyz")).await.unwrap();
+    assert_eq!(readyz.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(readyz.json::<serde_json::Value>().await.unwrap()["failing"], serde_json::json!(["worker"]), "--no-worker runs no worker");
 
     let mut worker = spawn(&["worker"]);
     let mut worker_log = BufReader::new(worker.stderr.take().unwrap()).lines();
@@ -282,7 +304,7 @@ async fn web_and_worker_run_as_separate_processes() {
     })
     .await
     .unwrap();
-    assert_eq!(health(base.clone()).await["worker"], "ok", "the web process sees the worker's heartbeat");
+    wait_ready(&base).await; // the web process sees the worker's heartbeat
     let database = crier::database::Database::open_url(&url).await.unwrap();
     let names: Vec<String> = sqlx::query_scalar("select id from apalis.workers").fetch_all(&database.pool).await.unwrap();
     assert_eq!(names.len(), 1);
@@ -465,10 +487,6 @@ async fn wait_until(pool: &sqlx::PgPool, what: &str, sql: &'static str) {
 
 #[tokio::test]
 async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice() {
-    use crier_domain::post::PostContent;
-    use crier_domain::store::audit::Actor;
-    use crier_domain::store::posts::{self, NewPost};
-
     let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
     let (base, sandbox) = initech_and_an_x_sandbox(&url).await;
     let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
@@ -478,27 +496,6 @@ async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice()
     assert!(run_blocking(import_x_keys(&url, &base, key, "token-secret-1234567890")).await.status.success());
 
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let (team_id, user_id, account_id): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
-        "select t.team_id, u.user_id, a.account_id from team t join app_user u using (team_id) join platform_account a using (team_id)",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    let schedule = |texts: Vec<String>| {
-        let new: Vec<NewPost> = texts
-            .iter()
-            .map(|text| NewPost {
-                content: PostContent::parse(text, [], "", []).unwrap(),
-                account_ids: vec![account_id],
-                scheduled_at: chrono::Utc::now(),
-                timezone: crier_domain::timezone::TimeZone::UTC,
-                dry_run: false,
-                retry: Default::default(),
-            })
-            .collect();
-        let pool = pool.clone();
-        async move { posts::schedule_all(&pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap() }
-    };
     let worker = || {
         let mut command = crier();
         with_platform(&mut command);
@@ -515,7 +512,7 @@ async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice()
         .unwrap();
     assert!(slow.status().is_success());
     let first: Vec<String> = (0..6).map(|i| format!("Before the crash {i}")).collect();
-    schedule(first.clone()).await;
+    schedule_now(&pool, &first).await;
     let mut doomed = worker();
     wait_until(&pool, "the first worker holds every delivery", "select count(*) = 6 from delivery where state = 'publishing'").await;
     let killed = Command::new("kill").args(["-KILL", &doomed.0.id().to_string()]).status().unwrap();
@@ -528,7 +525,7 @@ async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice()
     let mut second = worker();
     let mut third = worker();
     let more: Vec<String> = (0..30).map(|i| format!("After the crash {i}")).collect();
-    schedule(more.clone()).await;
+    schedule_now(&pool, &more).await;
     wait_until(&pool, "every delivery is published", "select count(*) = 36 from delivery where state = 'published'").await;
     let ledger = sandbox.ledger();
     for text in first.iter().chain(&more) {
@@ -546,6 +543,32 @@ async fn a_worker_killed_mid_publish_loses_nothing_and_publishes_nothing_twice()
     assert_eq!(claimed, 0, "nothing is left claimed");
 }
 
+/// Schedules `texts`, due now, to Initech's one account (see [`initech_and_an_x_sandbox`]).
+async fn schedule_now(pool: &sqlx::PgPool, texts: &[String]) -> Vec<uuid::Uuid> {
+    use crier_domain::post::PostContent;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, NewPost};
+
+    let (team_id, user_id, account_id): (uuid::Uuid, uuid::Uuid, uuid::Uuid) = sqlx::query_as(
+        "select t.team_id, u.user_id, a.account_id from team t join app_user u using (team_id) join platform_account a using (team_id)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let new: Vec<NewPost> = texts
+        .iter()
+        .map(|text| NewPost {
+            content: PostContent::parse(text, [], "", []).unwrap(),
+            account_ids: vec![account_id],
+            scheduled_at: chrono::Utc::now(),
+            timezone: crier_domain::timezone::TimeZone::UTC,
+            dry_run: false,
+            retry: Default::default(),
+        })
+        .collect();
+    posts::schedule_all(pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap()
+}
+
 /// A child process killed if the test ends early (a failed assertion must not leave workers behind).
 struct KillOnDrop(Child);
 
@@ -556,4 +579,100 @@ impl Drop for KillOnDrop {
             let _ = self.0.wait();
         }
     }
+}
+
+#[tokio::test]
+async fn status_prints_the_readiness_checks_and_fails_until_crier_can_publish() {
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let status = |url: &str, json: bool| {
+        let mut command = crier();
+        command.env("DATABASE_URL", url).arg("status");
+        if json {
+            command.arg("--json");
+        }
+        let output = command.output().unwrap();
+        (output.status.code(), String::from_utf8(output.stdout).unwrap())
+    };
+
+    // An empty database: nothing is migrated, so workers and queue are not even looked at.
+    let (code, said) = status(&url, false);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("crier: not ready (migrations)\n"), "{said}");
+    assert!(said.contains("  database   ok      PostgreSQL answers"), "{said}");
+    assert!(said.contains("  migrations FAIL    the database has no readable migrations table; run `crier migrate`"), "{said}");
+    assert!(said.contains("  worker     skipped not checked: the migrations are not current"), "{said}");
+
+    let migrate = crier().env("DATABASE_URL", &url).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    let (code, said) = status(&url, true);
+    assert_eq!(code, Some(1));
+    let report: serde_json::Value = serde_json::from_str(&said).unwrap();
+    assert_eq!((report["ready"].clone(), report["failing"].clone()), (serde_json::json!(false), serde_json::json!(["worker"])), "{said}");
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    crier_domain::store::deliveries::register_worker(&pool, "crier-worker-elsewhere").await.unwrap();
+    let (code, said) = status(&url, false);
+    assert_eq!(code, Some(0), "{said}");
+    assert!(said.starts_with("crier: ready\n"), "{said}");
+    assert!(said.contains("queue: 0 due, 0 waiting, 0 publishing, 0 held; 1 worker(s) heartbeating"), "{said}");
+
+    // Nothing listens there: the database check fails and the rest are skipped.
+    let (code, said) = status("postgres://crier@127.0.0.1:9/crier", false);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.starts_with("crier: not ready (database)\n") && said.contains("  queue      skipped"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_serves_its_metrics_on_its_own_address() {
+    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let (base, _sandbox) = initech_and_an_x_sandbox(&url).await;
+    let key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+    assert!(run_blocking(import_x_keys(&url, &base, key, "token-secret-1234567890")).await.status.success());
+    let token = "a-worker-metrics-token";
+    let mut worker = crier();
+    worker
+        .env("DATABASE_URL", &url)
+        .env("CRIER_SECRET_KEY", key)
+        .env("CRIER_X_API_URL", format!("{base}/x"))
+        .env("CRIER_METRICS_ADDR", "127.0.0.1:0")
+        .env("CRIER_METRICS_TOKEN", token)
+        .env("CRIER_LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .arg("worker")
+        .stderr(Stdio::piped());
+    let mut worker = KillOnDrop(worker.spawn().unwrap());
+    let mut log = BufReader::new(worker.0.stderr.take().unwrap()).lines();
+    let (serving, log) = tokio::task::spawn_blocking(move || (wait_for_log(&mut log, "serving metrics at /metrics"), log)).await.unwrap();
+    std::thread::spawn(move || for _ in log {});
+    let metrics = format!("http://{}/metrics", serving["fields"]["addr"].as_str().unwrap());
+
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    schedule_now(&pool, &["Measured once".to_owned(), "Measured twice".to_owned()]).await;
+    wait_until(&pool, "both are published", "select count(*) = 2 from delivery where state = 'published'").await;
+
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(&metrics).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    // The outcome is counted right after its row is written: poll for it.
+    let published = r#"crier_deliveries_total{platform="x",outcome="published"} 2"#;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let scrape = loop {
+        let scrape = http.get(&metrics).bearer_auth(token).send().await.unwrap().text().await.unwrap();
+        if scrape.contains(published) {
+            break scrape;
+        }
+        assert!(std::time::Instant::now() < deadline, "{published} never appeared:\n{scrape}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    for series in [
+        r#"crier_publish_duration_seconds_count{platform="x"} 2"#,
+        r#"crier_schedule_lag_seconds_count{platform="x"} 2"#,
+        r#"crier_queue_depth{state="due"} 0"#,
+        "crier_workers_alive 1",
+    ] {
+        assert!(scrape.contains(series), "{series} is missing from:\n{scrape}");
+    }
+    assert!(!scrape.contains("crier_http_requests_total"), "a worker answers no web requests");
+
+    nix_kill(worker.0.id());
+    assert!(worker.0.wait().unwrap().success(), "the worker and its metrics listener stop cleanly on SIGTERM");
 }

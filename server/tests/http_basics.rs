@@ -1,30 +1,9 @@
-//! Health, security headers, the 404 page and request ids.
+//! Security headers, the 404 page and request ids (health and readiness: `observability.rs`).
 
 mod support;
 
 use reqwest::StatusCode;
 use support::TestApp;
-
-#[tokio::test]
-async fn healthz_reports_database_and_worker() {
-    let app = TestApp::spawn().await;
-    let response = app.browser().get("/healthz").await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body["status"], "ok");
-    assert_eq!(body["database"], "ok");
-    assert_eq!(body["worker"], "none", "this test app runs no worker");
-
-    sqlx::query("insert into apalis.workers (id, worker_type, storage_name, layers, last_seen) values ('w1', 'q', 'PgStorage', '', now())")
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let body: serde_json::Value = app.browser().get("/healthz").await.json().await.unwrap();
-    assert_eq!(body["worker"], "ok");
-    sqlx::query("update apalis.workers set last_seen = now() - interval '5 minutes'").execute(&app.pool).await.unwrap();
-    let body: serde_json::Value = app.browser().get("/healthz").await.json().await.unwrap();
-    assert_eq!(body["worker"], "stale");
-}
 
 #[tokio::test]
 async fn pages_carry_a_nonce_csp_matching_their_scripts() {

@@ -40,6 +40,7 @@ pub fn SignedInShell() -> impl IntoView {
                     <li><A href="/accounts">"Accounts"</A></li>
                     <li><A href="/analytics">"Analytics"</A></li>
                     <li><A href="/audit">"Audit"</A></li>
+                    <li><A href="/status">"Status"</A></li>
                     <li><A href="/settings">"Settings"</A></li>
                 </ul>
             </nav>

@@ -122,8 +122,30 @@ fn ConnectButton(option: ConnectOption) -> impl IntoView {
     }
 }
 
+/// An account as a list names it: its name, X handle, and what kind it is if not a profile.
+pub(crate) fn account_title(name: &str, handle: Option<&str>, kind: AccountKind) -> String {
+    let kind = match kind {
+        AccountKind::Profile => "",
+        AccountKind::Organization => " (organization)",
+        AccountKind::Page => " (Page)",
+    };
+    match handle {
+        Some(handle) => format!("{name} {handle}{kind}"),
+        None => format!("{name}{kind}"),
+    }
+}
+
+/// The CSS class of an account's health badge.
+pub(crate) fn health_class(health: AccountHealth) -> &'static str {
+    match health {
+        AccountHealth::Connected => "status ok",
+        AccountHealth::ExpiringSoon => "status warn",
+        AccountHealth::NeedsReauth | AccountHealth::Revoked => "status bad",
+    }
+}
+
 /// A time the server already put in the viewer's timezone, or a dash.
-fn short_date(shown: &Option<String>) -> String {
+pub(crate) fn short_date(shown: &Option<String>) -> String {
     shown.clone().unwrap_or_else(|| "—".into())
 }
 
@@ -134,20 +156,8 @@ fn AccountLine(
     verify: ServerAction<VerifyAccount>,
     disconnect: ServerAction<DisconnectAccount>,
 ) -> impl IntoView {
-    let kind = match row.kind {
-        AccountKind::Profile => "",
-        AccountKind::Organization => " (organization)",
-        AccountKind::Page => " (Page)",
-    };
-    let name = match &row.handle {
-        Some(handle) => format!("{} {}{}", row.name, handle, kind),
-        None => format!("{}{}", row.name, kind),
-    };
-    let status_class = match row.health {
-        AccountHealth::Connected => "status ok",
-        AccountHealth::ExpiringSoon => "status warn",
-        AccountHealth::NeedsReauth | AccountHealth::Revoked => "status bad",
-    };
+    let name = account_title(&row.name, row.handle.as_deref(), row.kind);
+    let status_class = health_class(row.health);
     let token = if row.oauth1 {
         "OAuth 1.0a keys (no expiry)".to_owned()
     } else if row.refreshes {

@@ -14,3 +14,4 @@ pub mod not_found;
 pub mod post;
 pub mod settings;
 pub mod signup;
+pub mod status;

@@ -14,6 +14,7 @@ pub mod posts;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod status;
 
 use serde::{Deserialize, Serialize};
 

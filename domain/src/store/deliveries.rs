@@ -79,6 +79,9 @@ pub struct Claimed {
     pub account_id: Uuid,
     /// This attempt's number (1 for the first call).
     pub attempt: i16,
+    /// When it fell due (its post's time, or its retry's): the schedule lag is the claim's
+    /// moment minus this.
+    pub due_at: DateTime<Utc>,
     /// Temporary failures before this attempt.
     pub failures: i16,
     /// Whether the previous attempt's outcome is unknown (look for the post first).
@@ -183,7 +186,8 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
            claimed as (
                update delivery d set state = 'publishing', claimed_by = $1, claimed_at = now(), attempts = d.attempts + 1
                from chosen c where d.delivery_id = c.delivery_id
-               returning d.delivery_id, d.team_id, d.post_id, d.account_id, d.attempts, d.failures, d.reconcile, d.thread_ids
+               returning d.delivery_id, d.team_id, d.post_id, d.account_id, d.attempts, d.failures, d.reconcile, d.thread_ids,
+                         d.next_attempt_at
            ),
            started as (
                insert into delivery_attempt (delivery_id, attempt, team_id, worker, started_at)
@@ -191,6 +195,7 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
            )
            select c.delivery_id as "delivery_id!", c.team_id as "team_id!", c.post_id as "post_id!", c.account_id as "account_id!",
                   c.attempts as "attempt!", c.failures as "failures!", c.reconcile as "reconcile!", c.thread_ids as "thread_ids!",
+                  c.next_attempt_at as "due_at!",
                   (select min(t.started_at) from delivery_attempt t where t.delivery_id = c.delivery_id) as reconcile_since,
                   p.text, p.link, p.dry_run, p.max_attempts, p.retry_base_seconds,
                   (select o.text from post_text_override o where o.post_id = p.post_id and o.platform = a.platform) as override_text,
@@ -220,6 +225,7 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
             post_id: r.post_id,
             account_id: r.account_id,
             attempt: r.attempt,
+            due_at: r.due_at,
             failures: r.failures,
             reconcile: r.reconcile,
             reconcile_since: r.reconcile_since,
@@ -314,7 +320,7 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
         ids.push(c.delivery_id);
         attempts.push(c.attempt);
         platforms.push(c.platform.as_str().to_owned());
-        states.push(serde_name(c.state));
+        states.push(c.state.as_str().to_owned());
         next.push(c.next_attempt_at);
         failures.push(c.failures);
         reconcile.push(c.reconcile);
@@ -393,10 +399,6 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
     .fetch_all(pool)
     .await?;
     Ok(applied)
-}
-
-fn serde_name(state: DeliveryState) -> String {
-    serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
 /// Registers a worker process (before its first claim) so its claims are not taken for orphans.

@@ -14,6 +14,7 @@ pub mod members;
 pub mod oauth_connections;
 pub mod posts;
 pub mod sessions;
+pub mod status;
 pub mod teams;
 pub mod vault_keys;
 

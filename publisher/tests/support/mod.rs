@@ -77,6 +77,15 @@ pub async fn env() -> Env {
     Env { pool, vault, clients, h, team }
 }
 
+/// X's answer when a user's rate limit is spent until `reset`, as a sandbox fault's next response.
+pub fn x_rate_limited(reset: chrono::DateTime<Utc>) -> serde_json::Value {
+    serde_json::json!({
+        "status": 429,
+        "body": { "title": "Too Many Requests", "detail": "Too Many Requests", "type": "about:blank", "status": 429 },
+        "headers": { "x-rate-limit-limit": "100", "x-rate-limit-remaining": "0", "x-rate-limit-reset": reset.timestamp().to_string() }
+    })
+}
+
 fn redirect() -> Url {
     Url::parse(REDIRECT).unwrap()
 }

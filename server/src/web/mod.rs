@@ -1,9 +1,11 @@
-//! The HTTP side: the Leptos app and its server functions, health, and the layers every
-//! response passes through (sessions, the sign-in gate, security headers, request ids, tracing).
+//! The HTTP side: the Leptos app and its server functions, health, readiness and metrics, and the
+//! layers every response passes through (sessions, the sign-in gate, security headers, request
+//! ids, tracing, request metrics).
 
 mod analytics_export;
 mod client_addr;
 mod health;
+pub mod metrics;
 mod oauth;
 mod security;
 mod server_fn_errors;
@@ -62,6 +64,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         platforms: Arc::new(platforms.platforms),
         public_base: web.public_base(bound),
         api_reference: Arc::default(),
+        operations: web.operations,
     };
     let (api, api_doc) = crate::api::router(state.clone(), web.api_rate_limit);
     state.api_reference = Arc::new(crate::api::reference(&api_doc));
@@ -86,6 +89,8 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/analytics/export.csv", get(analytics_export::csv))
+        .route("/readyz", get(health::readyz))
+        .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
@@ -108,6 +113,8 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(security::panic_response))
+        // Outermost, so that every answer is counted, a caught panic's 500 too.
+        .layer(axum::middleware::from_fn(metrics::track_requests))
         .with_state(state)
         // Outside every layer above: the fakes are another "site" with their own sign-in.
         .merge(sandbox)

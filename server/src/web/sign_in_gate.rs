@@ -15,7 +15,7 @@ use tower_sessions::Session;
 
 /// Files and endpoints, not pages: no session work for them (each session access is a query).
 fn is_not_a_page(path: &str) -> bool {
-    matches!(path, "/healthz" | "/favicon.svg" | "/favicon.ico")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/pkg/")
         // Server functions check the session themselves and answer with a typed error.
         || path.starts_with("/api/")

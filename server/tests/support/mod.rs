@@ -19,6 +19,8 @@ pub struct TestApp {
     pub base: String,
     /// The app's database.
     pub pool: PgPool,
+    /// `/metrics` on an address of its own, when configured.
+    pub metrics_addr: Option<std::net::SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
 }
 
@@ -38,28 +40,34 @@ impl TestApp {
 
     /// Starts the app on a fresh database with these web settings.
     pub async fn spawn_with(args: WebArgs) -> TestApp {
-        Self::start(args, None).await
+        Self::start(WebConfig::parse(&args).unwrap(), None).await
     }
 
     /// Starts the app with its worker pool in the same process (as `crier serve` does), so
     /// posts are published to the sandbox.
     pub async fn spawn_with_worker() -> TestApp {
-        Self::start(WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }, Some(crier::cli::WorkerArgs::default())).await
+        let web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+        Self::start(web, Some(crier::cli::WorkerArgs::default())).await
     }
 
-    async fn start(args: WebArgs, worker: Option<crier::cli::WorkerArgs>) -> TestApp {
+    /// Starts the app on a fresh database with this parsed configuration (metrics, operations).
+    pub async fn spawn_configured(web: WebConfig) -> TestApp {
+        Self::start(web, None).await
+    }
+
+    async fn start(web: WebConfig, worker: Option<crier::cli::WorkerArgs>) -> TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
-        let web = WebConfig::parse(&args).unwrap();
         let vault = crier::vault::open(&database.pool, &KeyRing::ephemeral()).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
+        let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_with_worker(database.pool.clone(), worker, async move {
             let _ = stopped.await;
         }));
-        TestApp { base, pool: database.pool.clone(), stop: Some(stop) }
+        TestApp { base, pool: database.pool.clone(), metrics_addr, stop: Some(stop) }
     }
 
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
