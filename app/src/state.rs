@@ -23,6 +23,8 @@ pub struct AppState {
     /// The public base URL without a trailing slash, for links people follow (invites) and OAuth
     /// redirect URIs.
     pub public_base: String,
+    /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP; development).
+    pub webhooks_allow_http: bool,
 }
 
 /// The platform clients this Crier can connect with. A platform is `None` when it has no app

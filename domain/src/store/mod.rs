@@ -15,6 +15,7 @@ pub mod posts;
 pub mod sessions;
 pub mod teams;
 pub mod vault_keys;
+pub mod webhooks;
 
 use uuid::Uuid;
 

@@ -60,6 +60,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         vault,
         platforms: Arc::new(platforms.platforms),
         public_base: web.public_base(bound),
+        webhooks_allow_http: web.webhooks_allow_http,
     };
     let context = {
         let state = state.clone();
