@@ -22,6 +22,7 @@ use crate::pages::audit::AuditPage;
 use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::webhooks::WebhooksPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage,
     placeholder::PlaceholderPage, settings::SettingsPage, signup::SignUpPage,
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
+                    <Route path=path!("/settings/webhooks") ssr=SsrMode::Async view=WebhooksPage />
                 </ParentRoute>
             </Routes>
         </Router>

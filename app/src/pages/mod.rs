@@ -13,3 +13,4 @@ pub mod placeholder;
 pub mod post;
 pub mod settings;
 pub mod signup;
+pub mod webhooks;

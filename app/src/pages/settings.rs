@@ -24,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
         <section class="panel">
             <ul>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
+                <li><A href="/settings/webhooks">"Webhooks"</A> " — HTTPS endpoints Crier calls, signed, when posts go out or fail and accounts need reconnecting."</li>
             </ul>
             <p class="hint">"API tokens can be created with " <code>"crier admin create-token"</code> " until their settings page arrives with the REST API."</p>
         </section>

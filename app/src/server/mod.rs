@@ -12,6 +12,7 @@ pub mod posts;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 
