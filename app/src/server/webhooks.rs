@@ -68,12 +68,19 @@ pub struct WebhooksView {
 }
 
 /// A new endpoint's signing secret, shown once.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedWebhook {
     /// The endpoint's URL.
     pub url: String,
     /// The secret (`crier_whsec_…`).
     pub secret: String,
+}
+
+impl std::fmt::Debug for CreatedWebhook {
+    /// Never the secret (nor the URL's path, which may hold the receiver's own token).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CreatedWebhook { secret: [REDACTED], .. }")
+    }
 }
 
 /// The team's endpoints with their newest calls (viewable by everyone in the team).
