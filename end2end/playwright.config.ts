@@ -41,6 +41,8 @@ const serverEnv: Record<string, string | undefined> = {
   LEPTOS_SITE_ROOT: siteRoot,
   LEPTOS_OUTPUT_NAME: 'crier',
   RUST_LOG: 'info',
+  // The webhook test's receiver is a plain http server on 127.0.0.1.
+  CRIER_WEBHOOKS_ALLOW_HTTP: '1',
   DATABASE_URL: undefined,
 };
 if (process.env.PATH !== undefined) serverEnv.PATH = process.env.PATH;

@@ -25,6 +25,7 @@ use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::status::StatusPage;
+use crate::pages::webhooks::WebhooksPage;
 use crate::pages::{
     dashboard::DashboardPage, invite::InvitePage, login::LoginPage, members::MembersPage, not_found::NotFoundPage, settings::SettingsPage,
     signup::SignUpPage,
@@ -87,6 +88,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
                     <Route path=path!("/settings/api") ssr=SsrMode::Async view=DevelopersPage />
+                    <Route path=path!("/settings/webhooks") ssr=SsrMode::Async view=WebhooksPage />
                 </ParentRoute>
             </Routes>
         </Router>

@@ -29,6 +29,8 @@ pub struct AppState {
     pub api_reference: Arc<Vec<crate::server::developers::ApiOperation>>,
     /// The workers' settings this process was started with, and what readiness tolerates.
     pub operations: Operations,
+    /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP; development).
+    pub webhooks_allow_http: bool,
 }
 
 /// What `/readyz` and the Status page know of the publishing settings: the web process parses the

@@ -11,6 +11,7 @@ pub mod people;
 pub mod post;
 pub mod retry;
 pub mod role;
+pub mod webhook;
 
 #[cfg(feature = "store")]
 pub mod error;
@@ -22,6 +23,8 @@ pub mod secret_token;
 pub mod store;
 #[cfg(feature = "store")]
 pub mod timezone;
+#[cfg(feature = "store")]
+pub mod webhook_signature;
 
 pub use field_error::FieldError;
 pub use people::{EmailAddress, TeamName};

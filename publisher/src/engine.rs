@@ -25,10 +25,10 @@ use crier_domain::store::deliveries::{self, Budgets, Completion, DUE_CHANNEL};
 use crier_vault::Vault;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
-use tokio::sync::{Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
 use crate::attempt::{self, AccountEffects};
+use crate::claim_loop::{self, Pacing, Queue};
 use crate::refresh::Refresher;
 use crate::{Clients, telemetry};
 
@@ -144,91 +144,19 @@ pub async fn run(
     let ctx = Arc::new(Context { pool: pool.clone(), vault, clients, config: config.clone(), refresher: Refresher::default(), stats });
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Completion>();
     let writer = tokio::spawn(write_completions(ctx.clone(), done_rx));
-    let (rescued_tx, mut rescued_rx) = mpsc::channel::<()>(1);
+    let (rescued_tx, rescued_rx) = mpsc::channel::<()>(1);
     let keeper = tokio::spawn(keep_alive(ctx.clone(), rescued_tx));
 
     let concurrency = config.concurrency.max(1);
-    let slots = Arc::new(Semaphore::new(concurrency));
-    // Claim when this many slots are free (or nothing is in flight): one statement for many
-    // deliveries rather than one per finished call.
-    let claim_at = (concurrency / 8).max(1);
-    let mut in_flight: JoinSet<()> = JoinSet::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-
-    'run: loop {
-        let free = slots.available_permits();
-        let mut more_due = false;
-        if free >= claim_at || (in_flight.is_empty() && free > 0) {
-            let want = free.min(config.batch_size.max(1));
-            match deliveries::claim(&pool, &worker, want as i64, &config.budgets).await {
-                Ok(claimed) => {
-                    more_due = claimed.len() == want;
-                    ctx.stats.claimed.fetch_add(claimed.len() as u64, Ordering::Relaxed);
-                    let now = Utc::now();
-                    for delivery in claimed {
-                        telemetry::claimed(delivery.platform, (now - delivery.due_at).to_std().unwrap_or_default());
-                        let permit = slots.clone().try_acquire_owned().expect("a slot was counted free");
-                        let (ctx, done) = (ctx.clone(), done_tx.clone());
-                        in_flight.spawn(async move {
-                            let (completion, effects) = attempt::run(&ctx, &delivery).await;
-                            apply_effects(&ctx, &delivery, &effects).await;
-                            let _ = done.send(completion);
-                            drop(permit);
-                        });
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "claiming deliveries failed; trying again shortly");
-                    tokio::select! {
-                        _ = &mut shutdown => break 'run,
-                        _ = tokio::time::sleep(Duration::from_secs(1)) => continue 'run,
-                    }
-                }
-            }
-        }
-        // Reap finished tasks without waiting.
-        while in_flight.try_join_next().is_some() {}
-        if more_due && slots.available_permits() >= claim_at {
-            continue;
-        }
-        let sleep = if slots.available_permits() == 0 || more_due {
-            config.idle_poll
-        } else {
-            match deliveries::next_wake(&pool).await {
-                Ok(Some(at)) => (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(config.idle_poll),
-                Ok(None) => config.idle_poll,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not read the next due time");
-                    Duration::from_secs(1)
-                }
-            }
-        };
-        if sleep.is_zero() && slots.available_permits() > 0 {
-            continue;
-        }
-        tokio::select! {
-            _ = &mut shutdown => break 'run,
-            notification = listener.recv() => {
-                if let Err(e) = notification {
-                    // PgListener reconnects on the next recv; the timer covers what was missed.
-                    tracing::warn!(error = %e, "the due-delivery notification channel failed");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-            _ = tokio::time::sleep(sleep) => {}
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            Some(()) = rescued_rx.recv() => {}
-        }
-    }
-
-    tracing::info!(worker = %worker, in_flight = in_flight.len(), "publisher stopping: no new claims");
-    let drained = tokio::time::timeout(config.shutdown_grace, async { while in_flight.join_next().await.is_some() {} }).await;
-    if drained.is_err() {
-        tracing::warn!(worker = %worker, left = in_flight.len(), "publishes still running after the grace period; putting them back");
-        in_flight.abort_all();
-        while in_flight.join_next().await.is_some() {}
-    }
-    drop(done_tx);
+    let pacing = Pacing {
+        concurrency,
+        batch_size: config.batch_size,
+        claim_at: (concurrency / 8).max(1),
+        idle_poll: config.idle_poll,
+        shutdown_grace: config.shutdown_grace,
+    };
+    // The queue holds the outcomes' sender: once the loop and its tasks are done, the writer ends.
+    claim_loop::run(Arc::new(DeliveryQueue { ctx: ctx.clone(), done: done_tx }), listener, pacing, rescued_rx, shutdown).await;
     let _ = writer.await;
     keeper.abort();
     let released = deliveries::release(&pool, &worker).await?;
@@ -238,6 +166,39 @@ pub async fn run(
     deliveries::unregister_worker(&pool, &worker).await?;
     tracing::info!(worker = %worker, "publisher stopped; nothing claimed");
     Ok(())
+}
+
+/// The delivery rows as the claim loop's queue.
+struct DeliveryQueue {
+    ctx: Arc<Context>,
+    done: mpsc::UnboundedSender<Completion>,
+}
+
+impl Queue for DeliveryQueue {
+    type Item = deliveries::Claimed;
+    const WHAT: &'static str = "deliveries";
+
+    async fn claim(&self, limit: usize) -> Result<Vec<deliveries::Claimed>, DomainError> {
+        let config = &self.ctx.config;
+        let claimed = deliveries::claim(&self.ctx.pool, &config.worker, limit as i64, &config.budgets).await?;
+        self.ctx.stats.claimed.fetch_add(claimed.len() as u64, Ordering::Relaxed);
+        // Schedule lag: how long after its due time each delivery was taken.
+        let now = Utc::now();
+        for delivery in &claimed {
+            telemetry::claimed(delivery.platform, (now - delivery.due_at).to_std().unwrap_or_default());
+        }
+        Ok(claimed)
+    }
+
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, DomainError> {
+        deliveries::next_wake(&self.ctx.pool).await
+    }
+
+    async fn handle(self: Arc<Self>, delivery: deliveries::Claimed) {
+        let (completion, effects) = attempt::run(&self.ctx, &delivery).await;
+        apply_effects(&self.ctx, &delivery, &effects).await;
+        let _ = self.done.send(completion);
+    }
 }
 
 async fn apply_effects(ctx: &Context, delivery: &deliveries::Claimed, effects: &AccountEffects) {

@@ -11,13 +11,18 @@
 //! would double the round trips of every delivery, and its retry layer has no durable backoff.
 //! The delivery row already is a durable outbox written in the post's transaction, so it is the
 //! queue. (apalis still runs the periodic housekeeping, see `crier`'s worker module.)
+//!
+//! The same process sends the team's webhooks ([`webhooks::run`]): calls queued by a trigger on
+//! the audit trail, claimed, signed and sent the same way, with their own retries.
 
 pub mod attempt;
+mod claim_loop;
 pub mod clients;
 pub mod engine;
 pub mod reconcile;
 pub mod refresh;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use clients::Clients;
 pub use engine::{EngineStats, PublisherConfig, run};

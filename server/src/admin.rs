@@ -45,7 +45,8 @@ pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str) -> 
     Ok(created.secret.expose().to_owned())
 }
 
-/// `crier admin rotate-key`: re-encrypts every stored platform secret under the current key.
+/// `crier admin rotate-key`: re-encrypts every stored secret (platform tokens and webhook signing
+/// secrets) under the current key.
 ///
 /// With the key file (embedded default) Crier makes the new key itself: it is written as the
 /// file's first line with the old keys after it, everything is re-sealed, and then the old keys are
@@ -56,20 +57,32 @@ pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str) -> 
 /// Stop running Crier processes first: they hold the old keys in memory.
 pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<String, CliError> {
     use crate::config::{KeyRing, KeySource};
-    use crier_domain::store::accounts;
+    use crier_domain::store::{accounts, webhooks};
 
     let ring = match ring.source {
         KeySource::File(_) => ring.rotate_file()?,
         KeySource::Environment => ring,
     };
     let vault = crate::vault::open(pool, &ring).await?;
-    let report = accounts::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
+    let mut report = accounts::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
+    // Webhook signing secrets are sealed by the same vault.
+    let signing = webhooks::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
+    report.resealed += signing.resealed;
+    report.current += signing.current;
     let mut summary = format!("re-encrypted {} secret(s) under the current key ({} already were)", report.resealed, report.current);
-    if report.unreadable > 0 {
-        summary.push_str(&format!(
-            "; {} account(s) could not be decrypted with any configured key and were left as they are: reconnect them, or add the missing key and run this again",
-            report.unreadable
-        ));
+    if report.unreadable > 0 || signing.unreadable > 0 {
+        if report.unreadable > 0 {
+            summary.push_str(&format!(
+                "; {} account(s) could not be decrypted with any configured key and were left as they are: reconnect them, or add the missing key and run this again",
+                report.unreadable
+            ));
+        }
+        if signing.unreadable > 0 {
+            summary.push_str(&format!(
+                "; {} webhook endpoint(s) could not be decrypted with any configured key and were left as they are: add them again, or add the missing key and run this again",
+                signing.unreadable
+            ));
+        }
         return Ok(summary);
     }
     match &ring.source {

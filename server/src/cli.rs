@@ -6,7 +6,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
-use crate::config::{Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig};
+use crate::config::{
+    Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig, WebhookSettings,
+};
 use crate::database::Database;
 use crate::{admin, telemetry};
 
@@ -112,9 +114,11 @@ pub struct WorkerArgs {
     /// See --heartbeat.
     #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = 30)]
     pub stale_after_secs: u64,
-    /// Seconds in-flight publishes may take to finish on shutdown.
+    /// Seconds in-flight publishes (and webhook calls) may take to finish on shutdown.
     #[arg(long = "shutdown-grace", env = "CRIER_WORKER_SHUTDOWN_GRACE", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    #[command(flatten)]
+    pub webhooks: crate::config::WebhookArgs,
 }
 
 impl Default for WorkerArgs {
@@ -129,6 +133,7 @@ impl Default for WorkerArgs {
             heartbeat_secs: 5,
             stale_after_secs: 30,
             shutdown_grace_secs: 30,
+            webhooks: crate::config::WebhookArgs::default(),
         }
     }
 }
@@ -189,7 +194,7 @@ pub enum AdminCommand {
         #[arg(long, default_value = "editor")]
         role: String,
     },
-    /// Re-encrypt every stored platform token under the current secret key. With the key file
+    /// Re-encrypt every stored platform token and webhook signing secret under the current secret key. With the key file
     /// (embedded default) a new key is generated; with CRIER_SECRET_KEY, put the new key there and
     /// the old one in CRIER_PREVIOUS_SECRET_KEYS first. Stop running Crier processes first.
     RotateKey,
@@ -266,7 +271,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
-            let web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &args.worker)?;
+            let mut web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &args.worker)?;
+            // The worker's setting, which the web app's URL checks follow too (even with
+            // --no-worker, so every process of one installation agrees).
+            web.webhooks_allow_http = WebhookSettings::parse(&args.worker.webhooks)?.allow_http;
             // Resolved before anything starts (generated on first run with the embedded database),
             // so a bad or missing key stops start-up.
             let keys = KeyRing::resolve(&config)?;

@@ -226,6 +226,64 @@ impl MetricsConfig {
     }
 }
 
+/// Webhook settings: read by the worker, which sends the calls, and by the web app, which checks
+/// endpoint URLs.
+#[derive(Args, Clone, Debug)]
+pub struct WebhookArgs {
+    /// Accept plain http:// webhook endpoints besides https:// (`1`), for development and tests
+    /// on one machine; never in production, where calls carry the team's events in clear text.
+    #[arg(long = "webhooks-allow-http", env = "CRIER_WEBHOOKS_ALLOW_HTTP")]
+    pub allow_http: Option<String>,
+    /// Attempts per webhook call in all (1 to 20) before it is marked failed.
+    #[arg(long = "webhooks-max-attempts", env = "CRIER_WEBHOOKS_MAX_ATTEMPTS", default_value_t = 8)]
+    pub max_attempts: i16,
+    /// Seconds before a failed webhook call's first retry (1 to 14400), doubling after each
+    /// failure, at most 4 hours apart.
+    #[arg(long = "webhooks-retry-base", env = "CRIER_WEBHOOKS_RETRY_BASE", default_value_t = 30)]
+    pub retry_base_secs: i32,
+}
+
+impl Default for WebhookArgs {
+    /// The command line's defaults.
+    fn default() -> Self {
+        WebhookArgs { allow_http: None, max_attempts: 8, retry_base_secs: 30 }
+    }
+}
+
+/// Webhook settings, parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// Whether http:// endpoints are accepted and called.
+    pub allow_http: bool,
+    /// Attempts and the first retry's wait.
+    pub retry: crier_domain::retry::RetryPolicy,
+}
+
+impl WebhookSettings {
+    /// Parses the webhook settings; each problem names its variable.
+    pub fn parse(args: &WebhookArgs) -> Result<Self, ConfigError> {
+        use crier_domain::retry::{ATTEMPTS, FIRST_RETRY_SECONDS, RetryPolicy};
+        let allow_http = parse_switch("CRIER_WEBHOOKS_ALLOW_HTTP", args.allow_http.as_deref())?.unwrap_or(false);
+        if !ATTEMPTS.contains(&args.max_attempts) {
+            return Err(bad("CRIER_WEBHOOKS_MAX_ATTEMPTS", format!("is {}; allow 1 to 20 attempts", args.max_attempts)));
+        }
+        if !FIRST_RETRY_SECONDS.contains(&args.retry_base_secs) {
+            return Err(bad("CRIER_WEBHOOKS_RETRY_BASE", format!("is {}; use 1 to 14400 seconds", args.retry_base_secs)));
+        }
+        Ok(Self { allow_http, retry: RetryPolicy { max_attempts: args.max_attempts, first_retry_seconds: args.retry_base_secs } })
+    }
+}
+
+/// An on/off variable: `1`, `true`, `yes`, `on` or `0`, `false`, `no`, `off` (`None` when unset).
+fn parse_switch(variable: &'static str, raw: Option<&str>) -> Result<Option<bool>, ConfigError> {
+    match raw.map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Ok(Some(true)),
+        Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Ok(Some(false)),
+        Some(v) => Err(bad(variable, format!("is `{v}`; use 1 or 0"))),
+    }
+}
+
 /// One platform's OAuth app, parsed. `None` URLs mean "the production default".
 #[derive(Clone, Debug)]
 pub struct OAuthAppConfig {
@@ -349,12 +407,7 @@ impl PlatformConfig {
                 Some(v.to_owned())
             }
         };
-        let sandbox = match a.sandbox.as_deref().map(|v| v.trim().to_ascii_lowercase()).filter(|v| !v.is_empty()) {
-            None => None,
-            Some(v) if matches!(v.as_str(), "1" | "true" | "yes" | "on") => Some(true),
-            Some(v) if matches!(v.as_str(), "0" | "false" | "no" | "off") => Some(false),
-            Some(v) => return Err(bad("CRIER_SANDBOX", format!("is `{v}`; use 1 or 0"))),
-        };
+        let sandbox = parse_switch("CRIER_SANDBOX", a.sandbox.as_deref())?;
         let x_api_url = url(&a.x_api_url, "CRIER_X_API_URL")?;
         Ok(Self { x, linkedin, meta, linkedin_version, meta_graph_version, sandbox, x_api_url })
     }
@@ -474,6 +527,9 @@ pub struct WebConfig {
     /// The workers' budgets and the readiness limits, as `/readyz` and the Status page use them
     /// (defaults until the command line's worker settings are applied with [`WebConfig::with_operations`]).
     pub operations: Operations,
+    /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP, a worker
+    /// setting that `serve` copies here; off unless set).
+    pub webhooks_allow_http: bool,
 }
 
 impl WebConfig {
@@ -507,7 +563,7 @@ impl WebConfig {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let platforms = PlatformConfig::parse(&args.platforms)?;
-                let api_rate_limit = crate::worker::parse_budget("CRIER_API_RATE_LIMIT", &args.api_rate_limit).map_err(|_| {
+        let api_rate_limit = crate::worker::parse_budget("CRIER_API_RATE_LIMIT", &args.api_rate_limit).map_err(|_| {
             bad(
                 "CRIER_API_RATE_LIMIT",
                 format!("`{}` is not a limit like 600/1m (requests per s, m, h or d) or `none`", args.api_rate_limit),
@@ -521,6 +577,7 @@ impl WebConfig {
             api_rate_limit,
             metrics: MetricsConfig::default(),
             operations: Operations::default(),
+            webhooks_allow_http: false,
         })
     }
 
@@ -837,6 +894,19 @@ mod tests {
         let bad = WorkerArgs { linkedin_budget: "lots".into(), ..WorkerArgs::default() };
         let err = base().with_operations(&MetricsArgs::default(), &ReadinessArgs::default(), &bad).unwrap_err();
         assert_eq!(err.variable, "CRIER_LINKEDIN_BUDGET");
+    }
+
+    #[test]
+    fn webhook_settings_default_to_https_only_and_check_their_ranges() {
+        let parsed = WebhookSettings::parse(&WebhookArgs::default()).unwrap();
+        assert!(!parsed.allow_http);
+        assert_eq!((parsed.retry.max_attempts, parsed.retry.first_retry_seconds), (8, 30));
+        let on = WebhookSettings::parse(&WebhookArgs { allow_http: Some(" TRUE ".into()), ..WebhookArgs::default() }).unwrap();
+        assert!(on.allow_http);
+        let variable = |args: WebhookArgs| WebhookSettings::parse(&args).unwrap_err().variable;
+        assert_eq!(variable(WebhookArgs { allow_http: Some("sometimes".into()), ..WebhookArgs::default() }), "CRIER_WEBHOOKS_ALLOW_HTTP");
+        assert_eq!(variable(WebhookArgs { max_attempts: 0, ..WebhookArgs::default() }), "CRIER_WEBHOOKS_MAX_ATTEMPTS");
+        assert_eq!(variable(WebhookArgs { retry_base_secs: 20_000, ..WebhookArgs::default() }), "CRIER_WEBHOOKS_RETRY_BASE");
     }
 
     #[test]

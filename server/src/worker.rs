@@ -1,6 +1,8 @@
 //! The worker pool: the publishing engine (crier-publisher, which claims due deliveries from the
-//! delivery table in batches) and apalis on Postgres for the periodic housekeeping (pruning
-//! expired sessions, old login failures and OAuth attempts). Both stop on the same signal.
+//! delivery table in batches), the webhook dispatcher beside it (crier-publisher's `webhooks`,
+//! which sends the calls the audit trail queues), and apalis on Postgres for the periodic
+//! housekeeping (pruning expired sessions, old login failures and OAuth attempts). All stop on the
+//! same signal.
 //!
 //! Each process start gets a unique worker name: apalis registers workers by name under an
 //! advisory lock, and a restarted process reusing its old name would refresh the old
@@ -13,13 +15,14 @@ use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskS
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_domain::store::deliveries::{Budget, Budgets};
 use crier_domain::store::housekeeping;
+use crier_publisher::webhooks::WebhookConfig;
 use crier_publisher::{Clients, EngineStats, PublisherConfig};
 use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
 use crate::cli::WorkerArgs;
-use crate::config::ConfigError;
+use crate::config::{ConfigError, WebhookSettings};
 
 /// The housekeeping queue's name in `apalis.jobs.job_type`.
 pub const HOUSEKEEPING_QUEUE: &str = "crier::housekeeping";
@@ -139,9 +142,19 @@ pub fn publisher_config(name: &str, args: &WorkerArgs) -> anyhow::Result<Publish
     Ok(config)
 }
 
-/// Runs the worker pool until `shutdown` completes: the publishing engine and the housekeeping
-/// queue. In-flight publishes get the configured grace period; held housekeeping jobs
-/// [`SHUTDOWN_GRACE`].
+/// The webhook dispatcher's configuration from the command line.
+pub fn webhook_config(name: &str, args: &WorkerArgs) -> anyhow::Result<WebhookConfig> {
+    let settings = WebhookSettings::parse(&args.webhooks)?;
+    let mut config = WebhookConfig::new(name);
+    config.allow_http = settings.allow_http;
+    config.retry = settings.retry;
+    config.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
+    Ok(config)
+}
+
+/// Runs the worker pool until `shutdown` completes: the publishing engine, the webhook dispatcher
+/// and the housekeeping queue. In-flight publishes and webhook calls get the configured grace
+/// period; held housekeeping jobs [`SHUTDOWN_GRACE`].
 pub async fn run(
     pool: PgPool,
     vault: Arc<Vault>,
@@ -151,6 +164,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let name = unique_worker_name("worker");
     let config = publisher_config(&name, &args)?;
+    let webhooks = webhook_config(&name, &args)?;
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
 
     // One signal, two listeners.
@@ -194,11 +208,13 @@ pub async fn run(
     });
 
     let stats = Arc::new(EngineStats::default());
+    let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
     let publishing = crier_publisher::run(pool, vault, clients, config, stats, stopped(stop_rx));
-    let (housekeeping_result, publishing_result) = tokio::join!(housekeeping, publishing);
+    let (housekeeping_result, publishing_result, dispatching_result) = tokio::join!(housekeeping, publishing, dispatching);
     scheduler.abort();
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;
+    dispatching_result.map_err(|e| anyhow::anyhow!("the webhook dispatcher failed: {e}"))?;
     publishing_result.map_err(|e| anyhow::anyhow!("the publishing engine failed: {e}"))
 }
 

@@ -16,7 +16,7 @@ pub fn AuditPage() -> impl IntoView {
         move || (param("entity"), param("action"), param("from"), param("until")),
         |(entity, action, from, until)| list_audit(entity, action, from, until),
     );
-    let entities = ["", "account", "member", "invite", "post", "delivery"];
+    let entities = ["", "account", "member", "invite", "post", "delivery", "webhook"];
     view! {
         <Title text="Audit" />
         <h1>"Audit"</h1>

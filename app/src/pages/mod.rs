@@ -15,3 +15,4 @@ pub mod post;
 pub mod settings;
 pub mod signup;
 pub mod status;
+pub mod webhooks;

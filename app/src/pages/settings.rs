@@ -25,6 +25,7 @@ pub fn SettingsPage() -> impl IntoView {
             <ul>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
                 <li><A href="/settings/api">"API"</A> " — tokens for scripts and other systems, and the REST API's reference."</li>
+                <li><A href="/settings/webhooks">"Webhooks"</A> " — HTTPS endpoints Crier calls, signed, when posts go out or fail and accounts need reconnecting."</li>
             </ul>
         </section>
         <h2>"Your timezone"</h2>

@@ -15,6 +15,7 @@ pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod status;
+pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 

@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod status;
 pub mod teams;
 pub mod vault_keys;
+pub mod webhooks;
 
 use uuid::Uuid;
 

@@ -65,6 +65,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         public_base: web.public_base(bound),
         api_reference: Arc::default(),
         operations: web.operations,
+        webhooks_allow_http: web.webhooks_allow_http,
     };
     let (api, api_doc) = crate::api::router(state.clone(), web.api_rate_limit);
     state.api_reference = Arc::new(crate::api::reference(&api_doc));

@@ -1,0 +1,285 @@
+//! The webhook dispatcher: sends the calls the audit trigger queued (see
+//! `crier_domain::store::webhooks`), beside the publishing engine in every worker process.
+//!
+//! - **Claiming.** One statement claims up to a batch of due calls whenever enough sending slots
+//!   are free. An idle dispatcher sleeps until the next call falls due, or until a transaction that
+//!   queued calls notifies [`DUE_CHANNEL`] (the publishing engine's loop, `claim_loop`).
+//! - **Sending.** Each call is its own task: the body is signed (`Crier-Signature`, see
+//!   `crier_domain::webhook_signature`) and POSTed with a timeout, following no redirects, with no
+//!   transaction open.
+//! - **Outcomes.** One writer puts everything finished in one statement: 2xx is delivered;
+//!   anything else is retried after `base × 2^(n−1)` (the same rule as deliveries,
+//!   `crier_domain::retry`) until the last attempt, which fails the call.
+//! - **Rescue.** A claim older than [`WebhookConfig::stale_after`] outlived any call (its
+//!   dispatcher stopped): it goes back to the queue and its lost attempt is logged as unknown.
+//! - **Shutdown.** Claiming stops, calls in flight get the grace period, and whatever is still
+//!   claimed is put back.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crier_domain::DomainError;
+use crier_domain::retry::RetryPolicy;
+use crier_domain::store::webhooks::{self, CallOutcome, ClaimedCall, DUE_CHANNEL};
+use crier_domain::webhook::CallState;
+use crier_domain::webhook_signature::{EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, sign};
+use crier_vault::Vault;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::mpsc;
+
+use crate::claim_loop::{self, Pacing, Queue};
+
+/// How a worker sends webhooks.
+#[derive(Clone, Debug)]
+pub struct WebhookConfig {
+    /// This process start's unique name (claims carry it).
+    pub worker: String,
+    /// Calls in flight at most.
+    pub concurrency: usize,
+    /// Calls claimed per statement at most.
+    pub batch_size: usize,
+    /// Attempts in all, and the wait before the first retry (doubling after each failure).
+    pub retry: RetryPolicy,
+    /// How long an endpoint has to answer.
+    pub timeout: Duration,
+    /// Whether plain http:// endpoints are called (CRIER_WEBHOOKS_ALLOW_HTTP).
+    pub allow_http: bool,
+    /// A claim older than this is taken for a stopped dispatcher's (longer than any call).
+    pub stale_after: Duration,
+    /// How often to look for such claims.
+    pub rescue_every: Duration,
+    /// The longest an idle dispatcher sleeps without looking (in case a notification was missed).
+    pub idle_poll: Duration,
+    /// How long calls in flight may take to finish after shutdown is asked for.
+    pub shutdown_grace: Duration,
+    /// Finished calls older than this are deleted.
+    pub keep_for: Duration,
+}
+
+impl WebhookConfig {
+    /// The defaults, for the worker named `worker`: 8 attempts, retries after 30 s, 1 min, 2 min…,
+    /// a 10-second timeout, https only.
+    pub fn new(worker: impl Into<String>) -> Self {
+        let timeout = Duration::from_secs(10);
+        WebhookConfig {
+            worker: worker.into(),
+            concurrency: 32,
+            batch_size: 64,
+            retry: RetryPolicy { max_attempts: 8, first_retry_seconds: 30 },
+            timeout,
+            allow_http: false,
+            stale_after: timeout * 3 + Duration::from_secs(30),
+            rescue_every: Duration::from_secs(15),
+            idle_poll: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+            keep_for: Duration::from_secs(30 * 24 * 3600),
+        }
+    }
+}
+
+/// What every sending task shares.
+struct Dispatcher {
+    pool: PgPool,
+    vault: Arc<Vault>,
+    http: reqwest::Client,
+    config: WebhookConfig,
+}
+
+/// Sends webhook calls until `shutdown` completes, then stops as the module documentation says.
+pub async fn run(
+    pool: PgPool,
+    vault: Arc<Vault>,
+    config: WebhookConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), DomainError> {
+    let http = reqwest::Client::builder()
+        .timeout(config.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent("Crier-Webhooks")
+        .build()
+        .map_err(|e| DomainError::Internal(format!("the webhook HTTP client cannot be built: {e}")))?;
+    let mut listener = PgListener::connect_with(&pool).await?;
+    listener.listen(DUE_CHANNEL).await?;
+    let worker = config.worker.clone();
+    tracing::info!(worker = %worker, concurrency = config.concurrency, "webhook dispatcher started");
+
+    let ctx = Arc::new(Dispatcher { pool: pool.clone(), vault, http, config: config.clone() });
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<CallOutcome>();
+    let writer = tokio::spawn(write_outcomes(ctx.clone(), done_rx));
+    let (rescued_tx, rescued_rx) = mpsc::channel::<()>(1);
+    let keeper = tokio::spawn(look_after(ctx.clone(), rescued_tx));
+
+    let concurrency = config.concurrency.max(1);
+    let pacing = Pacing {
+        concurrency,
+        batch_size: config.batch_size,
+        claim_at: (concurrency / 4).max(1),
+        idle_poll: config.idle_poll,
+        shutdown_grace: config.shutdown_grace,
+    };
+    // The queue holds the outcomes' sender: once the loop and its tasks are done, the writer ends.
+    claim_loop::run(Arc::new(CallQueue { ctx, done: done_tx }), listener, pacing, rescued_rx, shutdown).await;
+    let _ = writer.await;
+    keeper.abort();
+    let released = webhooks::release(&pool, &worker, config.retry.max_attempts).await?;
+    if released > 0 {
+        tracing::warn!(worker = %worker, released, "webhook calls put back to be sent again");
+    }
+    tracing::info!(worker = %worker, "webhook dispatcher stopped");
+    Ok(())
+}
+
+/// The webhook calls as the claim loop's queue.
+struct CallQueue {
+    ctx: Arc<Dispatcher>,
+    done: mpsc::UnboundedSender<CallOutcome>,
+}
+
+impl Queue for CallQueue {
+    type Item = ClaimedCall;
+    const WHAT: &'static str = "webhook calls";
+
+    async fn claim(&self, limit: usize) -> Result<Vec<ClaimedCall>, DomainError> {
+        webhooks::claim(&self.ctx.pool, &self.ctx.config.worker, limit as i64).await
+    }
+
+    async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, DomainError> {
+        webhooks::next_due(&self.ctx.pool).await
+    }
+
+    async fn handle(self: Arc<Self>, call: ClaimedCall) {
+        let _ = self.done.send(send(&self.ctx, &call).await);
+    }
+}
+
+/// One attempt at one call, and what the call becomes.
+async fn send(ctx: &Dispatcher, call: &ClaimedCall) -> CallOutcome {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let (http_status, result) = post(ctx, call).await;
+    let duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let retry = ctx.config.retry;
+    let (state, next_attempt_at) = match &result {
+        Ok(()) => (CallState::Delivered, None),
+        Err(_) if call.attempt >= retry.max_attempts => (CallState::Failed, None),
+        Err(_) => {
+            let wait = chrono::TimeDelta::from_std(retry.delay_after(call.attempt)).unwrap_or(chrono::TimeDelta::hours(4));
+            (CallState::Pending, Some(Utc::now() + wait))
+        }
+    };
+    match &result {
+        Ok(()) => tracing::debug!(call_id = call.call_id, endpoint_id = %call.endpoint_id, status = http_status, "webhook delivered"),
+        Err(error) => tracing::info!(
+            call_id = call.call_id, endpoint_id = %call.endpoint_id, attempt = call.attempt, status = http_status, error = %error,
+            state = state.label(), "webhook attempt failed"
+        ),
+    }
+    CallOutcome {
+        call_id: call.call_id,
+        attempt: call.attempt,
+        state,
+        next_attempt_at,
+        http_status: http_status.and_then(|s| i16::try_from(s).ok()),
+        error: result.err(),
+        started_at,
+        duration_ms,
+    }
+}
+
+/// Signs and POSTs the call: the endpoint's status, and whether it was a 2xx (else a sentence for
+/// the team's log, never naming the URL, which may hold the receiver's token).
+async fn post(ctx: &Dispatcher, call: &ClaimedCall) -> (Option<u16>, Result<(), String>) {
+    if call.url.starts_with("http://") && !ctx.config.allow_http {
+        return (None, Err("Plain http:// endpoints are not allowed on this Crier: change the URL to https://.".into()));
+    }
+    let secret = match webhooks::open_secret(&ctx.vault, call.team_id, call.endpoint_id, &call.sealed_secret) {
+        Ok(secret) => secret,
+        Err(e) => {
+            tracing::error!(error = %e, endpoint_id = %call.endpoint_id, "a webhook signing secret does not open");
+            return (None, Err("The signing secret cannot be decrypted with the configured keys: add the endpoint again.".into()));
+        }
+    };
+    let body = match serde_json::to_vec(&call.payload) {
+        Ok(body) => body,
+        Err(e) => return (None, Err(format!("The payload could not be written: {e}"))),
+    };
+    let signature = sign(&secret, Utc::now().timestamp(), &body);
+    let response = ctx
+        .http
+        .post(&call.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .header(SIGNATURE_HEADER, signature)
+        .header(EVENT_HEADER, &call.event_type)
+        .header(ID_HEADER, &call.event_id)
+        .body(body)
+        .send()
+        .await;
+    match response {
+        Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), Ok(())),
+        Ok(response) if response.status().is_redirection() => (
+            Some(response.status().as_u16()),
+            Err(format!("HTTP {}: a redirect, and Crier follows none: use the address it points to.", response.status().as_u16())),
+        ),
+        Ok(response) => (Some(response.status().as_u16()), Err(format!("HTTP {}: not a 2xx answer.", response.status().as_u16()))),
+        Err(e) if e.is_timeout() => (None, Err(format!("No answer within {} seconds.", ctx.config.timeout.as_secs()))),
+        Err(e) if e.is_connect() => (None, Err("Could not connect (the name does not resolve, or the connection was refused).".into())),
+        Err(e) => {
+            let text = e.without_url().to_string();
+            (None, Err(format!("The call failed: {}", text.chars().take(200).collect::<String>())))
+        }
+    }
+}
+
+/// The one writer of outcomes: everything finished goes into one statement.
+async fn write_outcomes(ctx: Arc<Dispatcher>, mut done: mpsc::UnboundedReceiver<CallOutcome>) {
+    const MOST: usize = 512;
+    let mut batch = Vec::with_capacity(MOST);
+    while done.recv_many(&mut batch, MOST).await > 0 {
+        let mut wait = Duration::from_millis(100);
+        for attempt in 1..=8 {
+            match webhooks::complete(&ctx.pool, &ctx.config.worker, &batch).await {
+                Ok(applied) if applied.len() < batch.len() => {
+                    tracing::warn!(lost = batch.len() - applied.len(), "webhook claims were rescued before their outcome was written");
+                    break;
+                }
+                Ok(_) => break,
+                Err(e) if attempt < 8 => {
+                    tracing::warn!(error = %e, attempt, "writing webhook outcomes failed; retrying");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                // The claims are rescued later and sent again: at least once, as documented.
+                Err(e) => tracing::error!(error = %e, count = batch.len(), "webhook outcomes not written; the calls will be sent again"),
+            }
+        }
+        batch.clear();
+    }
+}
+
+/// Puts back claims of stopped dispatchers, and prunes old finished calls (about hourly).
+async fn look_after(ctx: Arc<Dispatcher>, rescued: mpsc::Sender<()>) {
+    let mut every = tokio::time::interval(ctx.config.rescue_every);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let prune_every = (3600 / ctx.config.rescue_every.as_secs().max(1)).max(1);
+    for tick in 0u64.. {
+        every.tick().await;
+        match webhooks::rescue(&ctx.pool, ctx.config.stale_after, ctx.config.retry.max_attempts).await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::warn!(rescued = n, "webhook calls of a stopped worker put back");
+                let _ = rescued.try_send(());
+            }
+            Err(e) => tracing::warn!(error = %e, "looking for stranded webhook calls failed"),
+        }
+        if tick % prune_every == 0 {
+            match webhooks::prune(&ctx.pool, ctx.config.keep_for).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(pruned = n, "old webhook calls deleted"),
+                Err(e) => tracing::warn!(error = %e, "pruning old webhook calls failed"),
+            }
+        }
+    }
+}
