@@ -151,6 +151,19 @@ async fn a_script_with_a_token_schedules_edits_cancels_and_reads_like_the_pages_
     let actions: BTreeSet<&str> = edited["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, BTreeSet::from(["post_cancelled", "post_edited", "post_scheduled"]));
 
+    // Verify asks the platform (the sandbox) and answers the account as it is now.
+    let verified = script.request(reqwest::Method::POST, &format!("/api/v1/accounts/{x}/verify")).send().await.unwrap();
+    assert_eq!(verified.status(), StatusCode::OK);
+    let verified: Value = verified.json().await.unwrap();
+    assert_eq!(verified["status"], "connected");
+    assert!(verified["last_verified_at"].is_string(), "the check is recorded: {verified}");
+    // Retry on a post with nothing failed changes nothing, and says why.
+    let retried = script.request(reqwest::Method::POST, &format!("/api/v1/posts/{post_id}/retry")).send().await.unwrap();
+    let retried = problem(retried, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(retried["errors"][0]["detail"].as_str().unwrap().contains("no failed delivery"), "{retried}");
+    // Connecting needs a person at a browser: an editor may not start it, and the link names the team.
+    problem(script.send(reqwest::Method::POST, "/api/v1/accounts/connect", &json!({ "platform": "x" })).await, StatusCode::FORBIDDEN).await;
+
     let check = script.send(reqwest::Method::POST, "/api/v1/text/check", &json!({ "platform": "twitter", "text": "Hello 👋" })).await;
     assert_eq!(check.json::<Value>().await.unwrap(), json!({ "platform": "x", "length": 8, "limit": 280, "valid": true }));
 }
@@ -452,6 +465,15 @@ async fn published_posts_show_in_analytics_status_and_the_briefs_endpoints_in_it
         json!({ "total_posts": 3, "successful_posts": 3, "failed_posts": 0, "platforms": { "twitter": { "posts": 3, "success_rate": 1.0 } } })
     );
     assert_eq!(script.ok("/api/social-media/accounts").await[0]["id"], x.as_str());
+    let unknown = problem(
+        script.send(reqwest::Method::POST, "/api/v1/accounts/connect", &json!({ "platform": "myspace" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&unknown), ["platform"]);
+    let v1_link: Value =
+        script.send(reqwest::Method::POST, "/api/v1/accounts/connect", &json!({ "platform": "x" })).await.json().await.unwrap();
+    assert!(v1_link["authorize_url"].as_str().unwrap().contains("/accounts/connect/x?team="), "{v1_link}");
     let link = script.send(reqwest::Method::POST, "/api/social-media/oauth/connect", &json!({ "platform": "linkedin" })).await;
     let link: Value = link.json().await.unwrap();
     let url = link["authorize_url"].as_str().unwrap();
