@@ -107,6 +107,13 @@ impl DayRange {
     pub fn days(&self) -> i64 {
         (self.last - self.first).num_days() + 1
     }
+
+    /// How a chart cuts it: hours for a day or two, days otherwise. The number of steps, and
+    /// their name.
+    pub fn chart_steps(&self) -> (u32, &'static str) {
+        let days = u32::try_from(self.days()).unwrap_or(u32::MAX);
+        if days <= 2 { (days * 24, "hour") } else { (days, "day") }
+    }
 }
 
 /// A wall-clock time in a zone, resolved to UTC the way a person expects.

@@ -55,7 +55,7 @@ fn RangeForm(first: String, last: String) -> impl IntoView {
 fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
     rows.into_iter()
         .map(|r| {
-            let platform = with_platform.then(|| view! { <td>{platform_label(r.platform)}</td> });
+            let platform = with_platform.then(|| view! { <td>{r.platform.map(platform_label)}</td> });
             view! {
                 <tr>
                     <td>{r.label}</td>

@@ -126,7 +126,6 @@ fn Tokens(
 #[component]
 fn Reference(operations: Vec<ApiOperation>) -> impl IntoView {
     let mut tags: Vec<String> = operations.iter().map(|o| o.tag.clone()).collect();
-    tags.dedup();
     tags.sort();
     tags.dedup();
     tags.into_iter()

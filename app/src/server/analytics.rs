@@ -11,8 +11,8 @@ use crier_domain::account::Platform;
 pub struct OutcomeRow {
     /// The platform or account's name.
     pub label: String,
-    /// Its platform.
-    pub platform: Platform,
+    /// Its platform (none for the totals).
+    pub platform: Option<Platform>,
     /// Deliveries due in the range.
     pub deliveries: i64,
     /// Published.
@@ -78,10 +78,10 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
     let range = me.timezone.day_range(&from, &until, 30, chrono::Utc::now()).map_err(|e| AppError::Fields(vec![e]))?;
     let pool = pool()?;
     let figures = analytics::summary(&pool, me.team_id, range.from, range.until).await?;
-    // Hours for a day or two, days otherwise.
-    let (steps, step, format) = if range.days() <= 2 { (range.days() * 24, "hour", "%m-%d %H:%M") } else { (range.days(), "day", "%m-%d") };
-    let series = analytics::series(&pool, me.team_id, range.from, range.until, steps as u32).await?;
-    let row = |label: String, platform: Platform, o: Outcomes| OutcomeRow {
+    let (steps, step) = range.chart_steps();
+    let format = if step == "hour" { "%m-%d %H:%M" } else { "%m-%d" };
+    let series = analytics::series(&pool, me.team_id, range.from, range.until, steps).await?;
+    let row = |label: String, platform: Option<Platform>, o: Outcomes| OutcomeRow {
         label,
         platform,
         deliveries: o.deliveries,
@@ -93,13 +93,13 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
         first: range.first.to_string(),
         last: range.last.to_string(),
         posts: figures.posts,
-        totals: row("All".into(), Platform::X, figures.outcomes),
+        totals: row("All".into(), None, figures.outcomes),
         platforms: figures
             .platforms
             .iter()
-            .map(|p| row(super::accounts::platform_label(p.platform).into(), p.platform, p.outcomes))
+            .map(|p| row(super::accounts::platform_label(p.platform).into(), Some(p.platform), p.outcomes))
             .collect(),
-        accounts: figures.accounts.into_iter().map(|a| row(a.name, a.platform, a.outcomes)).collect(),
+        accounts: figures.accounts.into_iter().map(|a| row(a.name, Some(a.platform), a.outcomes)).collect(),
         average_publish_ms: figures.average_publish_ms,
         attempts_per_published: figures.attempts_per_published,
         token_refreshes: figures.token_refreshes,

@@ -24,6 +24,16 @@ pub struct Outcomes {
     pub failed: i64,
 }
 
+impl std::iter::Sum for Outcomes {
+    fn sum<I: Iterator<Item = Outcomes>>(iter: I) -> Outcomes {
+        iter.fold(Outcomes::default(), |sum, o| Outcomes {
+            deliveries: sum.deliveries + o.deliveries,
+            published: sum.published + o.published,
+            failed: sum.failed + o.failed,
+        })
+    }
+}
+
 impl Outcomes {
     /// published ÷ (published + failed); `None` while nothing has finished.
     pub fn success_rate(&self) -> Option<f64> {
@@ -140,20 +150,11 @@ pub async fn summary(pool: &PgPool, team_id: Uuid, from: DateTime<Utc>, until: D
     let platforms = Platform::ALL
         .into_iter()
         .filter_map(|platform| {
-            let mine = accounts.iter().filter(|a| a.platform == platform);
-            let outcomes = mine.fold(Outcomes::default(), |sum, a| Outcomes {
-                deliveries: sum.deliveries + a.outcomes.deliveries,
-                published: sum.published + a.outcomes.published,
-                failed: sum.failed + a.outcomes.failed,
-            });
+            let outcomes: Outcomes = accounts.iter().filter(|a| a.platform == platform).map(|a| a.outcomes).sum();
             (outcomes.deliveries > 0).then_some(PlatformFigures { platform, outcomes })
         })
         .collect::<Vec<_>>();
-    let outcomes = platforms.iter().fold(Outcomes::default(), |sum, p| Outcomes {
-        deliveries: sum.deliveries + p.outcomes.deliveries,
-        published: sum.published + p.outcomes.published,
-        failed: sum.failed + p.outcomes.failed,
-    });
+    let outcomes = accounts.iter().map(|a| a.outcomes).sum();
     Ok(Analytics {
         posts: figures.posts,
         outcomes,

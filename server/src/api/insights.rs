@@ -369,8 +369,7 @@ pub struct TextCheckResult {
 #[utoipa::path(post, path = "/api/v1/text/check", tag = "insights", request_body = TextCheckJson,
     responses((status = 200, body = TextCheckResult), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
-pub async fn check_text(caller: Caller, ApiJson(body): ApiJson<TextCheckJson>) -> Result<Json<TextCheckResult>, ApiError> {
-    let _ = caller;
+pub async fn check_text(_authenticated: Caller, ApiJson(body): ApiJson<TextCheckJson>) -> Result<Json<TextCheckResult>, ApiError> {
     let platform = super::accounts::parse_platform(&body.platform)?;
     let check = crier_text::check(platform, &body.text);
     Ok(Json(TextCheckResult { platform, length: check.length, limit: check.limit, valid: check.valid }))

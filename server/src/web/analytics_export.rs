@@ -25,8 +25,8 @@ pub(super) async fn csv(State(state): State<AppState>, Extension(member): Extens
         Ok(range) => range,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, format!("{}: {}", e.field, e.message)).into_response(),
     };
-    let steps = if range.days() <= 2 { range.days() * 24 } else { range.days() };
-    let series = match analytics::series(&state.pool, member.team_id, range.from, range.until, steps as u32).await {
+    let (steps, _) = range.chart_steps();
+    let series = match analytics::series(&state.pool, member.team_id, range.from, range.until, steps).await {
         Ok(series) => series,
         Err(e) => {
             tracing::error!(error = %e, "analytics export failed");
