@@ -55,12 +55,15 @@ pub struct Options {
     /// `false` (fsync, synchronous_commit and full_page_writes off, initdb
     /// `--no-sync`), which is much faster but can lose data on an OS crash.
     pub fsync: bool,
+    /// Whether to load `pg_stat_statements` (statement counts for `crier bench`). Off by default:
+    /// it costs a little on every statement.
+    pub track_statements: bool,
 }
 
 impl Default for Options {
     /// Durable settings: anything else would risk the user's data.
     fn default() -> Self {
-        Self { fsync: true }
+        Self { fsync: true, track_statements: false }
     }
 }
 
@@ -754,6 +757,9 @@ fn server_options(socket_dir: &Path, options: &Options) -> OsString {
     if !options.fsync {
         opts.extend_from_slice(b" -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
     }
+    if options.track_statements {
+        opts.extend_from_slice(b" -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all");
+    }
     std::os::unix::ffi::OsStringExt::from_vec(opts)
 }
 
@@ -921,10 +927,14 @@ mod tests {
 
     #[test]
     fn server_options_quote_for_shell_and_guc_list() {
-        let o = server_options(Path::new("/a b/it's,\"x\"/run"), &Options { fsync: true });
+        let o = server_options(Path::new("/a b/it's,\"x\"/run"), &Options { fsync: true, track_statements: false });
         assert_eq!(o.to_str().unwrap(), r#"-p 5432 -k '"/a b/it'\''s,""x""/run"' -c listen_addresses=''"#);
-        let o = server_options(Path::new("/r"), &Options { fsync: false });
-        assert!(o.to_str().unwrap().ends_with("-c full_page_writes=off"));
+        let o = server_options(Path::new("/r"), &Options { fsync: false, track_statements: true });
+        assert!(
+            o.to_str()
+                .unwrap()
+                .ends_with("-c full_page_writes=off -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all")
+        );
     }
 
     #[test]

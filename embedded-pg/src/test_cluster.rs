@@ -24,7 +24,7 @@ pub fn test_cluster() -> &'static EmbeddedPostgres {
     static CLUSTER: OnceLock<EmbeddedPostgres> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let dir = test_cluster_dir();
-        EmbeddedPostgres::start(&dir, &Options { fsync: false })
+        EmbeddedPostgres::start(&dir, &Options { fsync: false, ..Options::default() })
             .unwrap_or_else(|e| panic!("cannot start the test PostgreSQL cluster in {}: {e}", dir.display()))
     })
 }

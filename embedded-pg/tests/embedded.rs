@@ -21,7 +21,7 @@ fn fresh_dir() -> TempDir {
 }
 
 fn fast() -> Options {
-    Options { fsync: false }
+    Options { fsync: false, ..Options::default() }
 }
 
 /// Stops the server on drop so that failing tests do not leak servers.

@@ -45,17 +45,22 @@ pub fn permalink(id: &str) -> String {
 
 /// When a rate-limited X account may call again (§1.5): the latest reset among exhausted windows
 /// (a spent 24-hour cap means waiting for its reset, not the 15-minute one); else the 15-minute
-/// reset; else `now` + 15 minutes. A reset that is not in the future (clock skew, stale header)
-/// also falls back.
+/// reset; else `now` + 15 minutes. Resets are whole seconds and clocks differ, so a reset up to
+/// [`RESET_JUST_PASSED`] ago means the window has just reset (try again in a second); an older
+/// one is a stale header and falls back too.
 pub fn rate_limited_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
     let windows: Vec<_> = [x_rate_limit(headers), x_user_24h(headers), x_app_24h(headers)].into_iter().flatten().collect();
     let exhausted = windows.iter().filter(|w| w.is_exhausted()).filter_map(|w| w.reset_at).max();
     let candidate = exhausted.or_else(|| x_rate_limit(headers).and_then(|w| w.reset_at));
     match candidate {
         Some(t) if t > now => t,
+        Some(t) if t > now - RESET_JUST_PASSED => now + TimeDelta::seconds(1),
         _ => now + RATE_LIMIT_FALLBACK,
     }
 }
+
+/// See [`rate_limited_until`].
+pub const RESET_JUST_PASSED: TimeDelta = TimeDelta::seconds(60);
 
 /// What an X error body says, in either of its shapes (§1.4).
 struct Problem {
@@ -253,6 +258,9 @@ mod tests {
             ("§1.4 429 without headers: now + 15 min", 429, vec![],
              r#"{"title":"Too Many Requests","detail":"Too Many Requests","type":"about:blank","status":429}"#,
              limited(fallback), None, "Too Many Requests"),
+            ("§1.5 reset a moment ago (whole seconds, clock skew): again in a second", 429,
+             vec![("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "1705419998")],
+             "Too Many Requests", limited(now() + TimeDelta::seconds(1)), None, "HTTP 429 Too Many Requests: Too Many Requests"),
             ("§1.5 reset in the past: now + 15 min", 429, vec![("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "1705000000")],
              "Too Many Requests", limited(fallback), None, "HTTP 429 Too Many Requests: Too Many Requests"),
             ("§1.4 legacy v1.1 429 body", 429, vec![("x-rate-limit-remaining", "0"), ("x-rate-limit-reset", "1705420800")],

@@ -63,8 +63,14 @@ fn from_error(error: PlatformError) -> Outcome {
     match error.class {
         ErrorClass::Temporary => {
             // No answer (a timeout, a reset connection) or a server error: the platform may have
-            // acted before failing. Meta documents exactly this for HTTP 500 code 2.
-            let ambiguous = error.status.is_none_or(|s| s >= 500);
+            // acted before failing. Meta documents exactly this for HTTP 500 code 2, and X's 5xx
+            // are settled by reading the account's timeline. LinkedIn documents no such case, and
+            // reading a member's posts needs a permission (r_member_social) apps rarely get, so
+            // its 5xx answers are taken at their word and only a call that got no answer is in doubt.
+            let ambiguous = match error.platform {
+                crier_clients::Platform::Linkedin => error.status.is_none(),
+                _ => error.status.is_none_or(|s| s >= 500),
+            };
             Outcome::Temporary { error, ambiguous }
         }
         ErrorClass::RateLimited { until } => Outcome::RateLimited { until, error },
@@ -138,10 +144,31 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
     if claimed.dry_run {
         return Attempted::new(Outcome::DryRunOk, claimed);
     }
+    let attempted = publish(ctx, claimed, &post, &credentials).await;
+    // A platform may stop honouring an access token before its stated expiry (revoked
+    // sessions, a clock skew, a shortened lifetime). With a refresh token in hand, renew once and
+    // call again before asking a person to reconnect; only when nothing new went out, so a
+    // thread never repeats a part.
+    let refused = match (&attempted.outcome, &credentials) {
+        (Outcome::NeedsReauth { .. }, Credentials::OAuth2 { access_token, refresh_token: Some(_) })
+            if claimed.can_refresh && attempted.thread_ids == claimed.thread_ids =>
+        {
+            access_token
+        }
+        _ => return attempted,
+    };
+    match ctx.refresher.renew_refused(&ctx.pool, &ctx.vault, &ctx.clients, claimed.team_id, claimed.account_id, refused).await {
+        Ok((_, renewed)) => publish(ctx, claimed, &post, &renewed).await,
+        Err(RefreshError::Platform(error)) => Attempted::new(from_error(error), claimed),
+        Err(RefreshError::Store(e)) => Attempted::new(store_trouble(claimed, &e), claimed),
+    }
+}
+
+async fn publish(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
     match claimed.platform {
-        Platform::X => publish_x(ctx, claimed, &post, &credentials).await,
-        Platform::Linkedin => publish_linkedin(ctx, claimed, &post, &credentials).await,
-        Platform::Facebook => publish_facebook(ctx, claimed, &post, &credentials).await,
+        Platform::X => publish_x(ctx, claimed, post, credentials).await,
+        Platform::Linkedin => publish_linkedin(ctx, claimed, post, credentials).await,
+        Platform::Facebook => publish_facebook(ctx, claimed, post, credentials).await,
     }
 }
 
@@ -262,6 +289,17 @@ async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, 
                 if let Some(outcome) = reconciled(reconcile::find(&recent, &text, claimed.reconcile_since)) {
                     return Attempted::new(outcome, claimed);
                 }
+            }
+            // A member's posts cannot be read without r_member_social: publishing again could post
+            // twice, and reconnecting would not help. The person decides, told exactly why.
+            Err(error)
+                if matches!(author, LinkedInAuthor::Member(_))
+                    && matches!(error.class, ErrorClass::NeedsReauth | ErrorClass::Permanent) =>
+            {
+                let message = "The call to LinkedIn got no answer, and LinkedIn does not let apps read a member's posts, so Crier \
+                               cannot tell whether this post went out. Check the profile; if the post is not there, use Retry.";
+                let outcome = Outcome::Permanent { class: "unknown", code: error.code.clone(), message: message.into() };
+                return Attempted { budget: recent.budget, ..Attempted::new(outcome, claimed) };
             }
             Err(error) => return Attempted { budget: recent.budget, ..Attempted::new(from_error(error), claimed) },
         }

@@ -19,7 +19,7 @@ use crier_domain::account::Platform;
 use crier_domain::store::accounts::{self, Account, Credentials};
 use crier_domain::store::audit::{self, Actor};
 use crier_vault::Vault;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -90,15 +90,48 @@ impl Refresher {
         account_id: Uuid,
         margin: TimeDelta,
     ) -> Result<(Account, Credentials), RefreshError> {
+        let due = |account: &Account, _: &Credentials| needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now());
+        self.refresh_when(pool, vault, clients, team_id, account_id, due).await
+    }
+
+    /// Renews the account's tokens after the platform refused `refused` (a token it stopped
+    /// honouring before its stated expiry), unless another task or process already replaced it.
+    pub async fn renew_refused(
+        &self,
+        pool: &PgPool,
+        vault: &Vault,
+        clients: &Clients,
+        team_id: Uuid,
+        account_id: Uuid,
+        refused: &SecretString,
+    ) -> Result<(Account, Credentials), RefreshError> {
+        let still_refused = |account: &Account, credentials: &Credentials| {
+            account.can_refresh
+                && matches!(credentials, Credentials::OAuth2 { access_token, .. } if access_token.expose_secret() == refused.expose_secret())
+        };
+        self.refresh_when(pool, vault, clients, team_id, account_id, still_refused).await
+    }
+
+    /// Refreshes the account's tokens if `due` says so, looked at again under the account's
+    /// advisory lock (another process may have refreshed while this one waited).
+    async fn refresh_when(
+        &self,
+        pool: &PgPool,
+        vault: &Vault,
+        clients: &Clients,
+        team_id: Uuid,
+        account_id: Uuid,
+        due: impl Fn(&Account, &Credentials) -> bool,
+    ) -> Result<(Account, Credentials), RefreshError> {
         let local = self.local_lock(account_id);
         let _in_process = local.lock().await;
         let (account, credentials) = accounts::credentials(pool, vault, team_id, account_id).await?;
-        if !needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now()) {
+        if !due(&account, &credentials) {
             return Ok((account, credentials));
         }
         let mut conn = pool.acquire().await?.detach();
         sqlx::query("select pg_advisory_lock($1, $2)").bind(LOCK_NAMESPACE).bind(lock_key(account_id)).execute(&mut conn).await?;
-        let result = self.refresh_locked(pool, vault, clients, team_id, account_id, margin).await;
+        let result = self.refresh_locked(pool, vault, clients, team_id, account_id, due).await;
         // Unlocking can only fail with the connection gone, which released the lock anyway.
         let _ = sqlx::query("select pg_advisory_unlock($1, $2)").bind(LOCK_NAMESPACE).bind(lock_key(account_id)).execute(&mut conn).await;
         drop(conn);
@@ -112,11 +145,11 @@ impl Refresher {
         clients: &Clients,
         team_id: Uuid,
         account_id: Uuid,
-        margin: TimeDelta,
+        due: impl Fn(&Account, &Credentials) -> bool,
     ) -> Result<(Account, Credentials), RefreshError> {
         // Another process may have refreshed while this one waited for the lock.
         let (account, credentials) = accounts::credentials(pool, vault, team_id, account_id).await?;
-        if !needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now()) {
+        if !due(&account, &credentials) {
             return Ok((account, credentials));
         }
         let Credentials::OAuth2 { refresh_token: Some(refresh_token), .. } = &credentials else {

@@ -221,6 +221,24 @@ async fn twenty_deliveries_on_an_expired_x_token_refresh_it_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_token_the_platform_stops_honouring_early_is_renewed_once_and_the_posts_go_out() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    // Dead at X, though Crier's record says it has hours left: the 401 is the first sign.
+    env.h.control("/control/x/expire-token", json!({ "access_token": secrecy::ExposeSecret::expose_secret(&x.access_token) })).await;
+    let posts = futures_posts(&env, x.account_id, 10).await;
+    let engine = env.start(|c| c.concurrency = 16);
+    env.wait_until("all ten are published", "select count(*) = 10 from delivery where state = 'published'").await;
+    engine.stop().await;
+    assert_eq!(env.audited("account_refreshed").await, 1, "renewed once, by whichever call met the refusal first");
+    assert_eq!(env.audited("account_needs_reauth").await, 0, "nobody was asked to reconnect");
+    assert_eq!(env.h.sandbox.ledger().len(), 10);
+    for post in posts {
+        assert_eq!(env.states(post).await, [Published]);
+    }
+}
+
+#[tokio::test]
 async fn a_revoked_account_holds_its_deliveries_until_it_is_reconnected() {
     let env = env().await;
     let x = env.connect_x("acme").await;

@@ -119,6 +119,12 @@ async fn add_faults(AxumState(inner): Shared, Path(name): Path<String>, Json(req
     if request.error_rate.is_some_and(|r| !(0.0..=1.0).contains(&r)) {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "error_rate must be between 0 and 1"}))).into_response();
     }
+    if request.rate_limit_rate.is_some_and(|r| !(0.0..=1.0).contains(&r))
+        || request.error_rate.unwrap_or(0.0) + request.rate_limit_rate.unwrap_or(0.0) > 1.0
+    {
+        let message = "rate_limit_rate must be between 0 and 1, and with error_rate at most 1";
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response();
+    }
     if request.created_then_500.is_some() && platform != Platform::Meta {
         return (StatusCode::BAD_REQUEST, Json(json!({"error": "created_then_500 is a Meta fault"}))).into_response();
     }

@@ -1,4 +1,5 @@
-//! Injected faults: canned next responses, latency and a random error rate, globally or per user.
+//! Injected faults: canned next responses, latency (fixed plus random jitter), a random error rate
+//! and a random rate-limit rate, globally or per user.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -32,6 +33,16 @@ pub(crate) struct FaultRequest {
     pub(crate) latency_ms: Option<u64>,
     #[serde(default)]
     pub(crate) error_rate: Option<f64>,
+    /// Up to this many milliseconds more, drawn uniformly per request.
+    #[serde(default)]
+    pub(crate) latency_jitter_ms: Option<u64>,
+    /// The share of requests answered with the platform's rate-limit refusal (X: 429 with
+    /// `x-rate-limit-reset`; LinkedIn: its daily 429; Meta: code 32 with a regain estimate).
+    #[serde(default)]
+    pub(crate) rate_limit_rate: Option<f64>,
+    /// When a random rate limit resets, in seconds from the refusal (default 2).
+    #[serde(default)]
+    pub(crate) rate_limit_reset_secs: Option<u64>,
     /// Seeds the error-rate generator, for reproducible runs.
     #[serde(default)]
     pub(crate) seed: Option<u64>,
@@ -44,7 +55,10 @@ pub(crate) struct FaultRequest {
 struct Scope {
     next: VecDeque<InjectedResponse>,
     latency_ms: Option<u64>,
+    latency_jitter_ms: Option<u64>,
     error_rate: Option<f64>,
+    rate_limit_rate: Option<f64>,
+    rate_limit_reset_secs: Option<u64>,
 }
 
 pub(crate) struct Faults {
@@ -53,6 +67,8 @@ pub(crate) struct Faults {
     rng: u64,
     /// Meta only: how many more publishes succeed silently behind an HTTP 500 code 2.
     pub(crate) created_then_500: u32,
+    /// Faulty answers given so far (canned, random errors, random rate limits, created-then-500).
+    pub(crate) injected: u64,
 }
 
 /// What to do to one API request before (or instead of) answering it.
@@ -75,7 +91,7 @@ impl Decision {
 
 impl Faults {
     pub(crate) fn new() -> Self {
-        Faults { global: Scope::default(), users: HashMap::new(), rng: util::random_u64() | 1, created_then_500: 0 }
+        Faults { global: Scope::default(), users: HashMap::new(), rng: util::random_u64() | 1, created_then_500: 0, injected: 0 }
     }
 
     pub(crate) fn add(&mut self, request: FaultRequest) {
@@ -92,6 +108,15 @@ impl Faults {
         }
         if let Some(rate) = request.error_rate {
             scope.error_rate = Some(rate.clamp(0.0, 1.0));
+        }
+        if request.latency_jitter_ms.is_some() {
+            scope.latency_jitter_ms = request.latency_jitter_ms;
+        }
+        if let Some(rate) = request.rate_limit_rate {
+            scope.rate_limit_rate = Some(rate.clamp(0.0, 1.0));
+        }
+        if request.rate_limit_reset_secs.is_some() {
+            scope.rate_limit_reset_secs = request.rate_limit_reset_secs;
         }
         if let Some(n) = request.created_then_500 {
             self.created_then_500 = n;
@@ -114,21 +139,44 @@ impl Faults {
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// A setting of the user's scope, else the global one.
+    fn setting<T: Copy>(&self, user_id: Option<&str>, field: impl Fn(&Scope) -> Option<T>) -> Option<T> {
+        user_id.and_then(|u| self.users.get(u)).and_then(&field).or_else(|| field(&self.global))
+    }
+
     /// The user's own faults come first, then the global ones. `transient` is the platform's own
-    /// answer for a random error.
-    pub(crate) fn decide(&mut self, user_id: Option<&str>, transient: impl FnOnce() -> Response) -> Decision {
+    /// answer for a random error, `rate_limited` its rate-limit refusal (given the seconds until
+    /// the limit resets).
+    pub(crate) fn decide(
+        &mut self,
+        user_id: Option<&str>,
+        transient: impl FnOnce() -> Response,
+        rate_limited: impl FnOnce(u64) -> Response,
+    ) -> Decision {
         let mut decision = Decision::default();
-        let user_latency = user_id.and_then(|u| self.users.get(u)).and_then(|s| s.latency_ms);
-        decision.latency = user_latency.or(self.global.latency_ms).filter(|ms| *ms > 0).map(Duration::from_millis);
+        let jitter = self.setting(user_id, |s| s.latency_jitter_ms).unwrap_or(0);
+        let extra = if jitter > 0 { (self.next_unit() * (jitter + 1) as f64) as u64 } else { 0 };
+        let latency = self.setting(user_id, |s| s.latency_ms).unwrap_or(0) + extra;
+        decision.latency = (latency > 0).then(|| Duration::from_millis(latency));
 
         let queued = user_id.and_then(|u| self.users.get_mut(u)).and_then(|s| s.next.pop_front()).or_else(|| self.global.next.pop_front());
         if let Some(injected) = queued {
             decision.response = Some(render(injected));
+            self.injected += 1;
             return decision;
         }
-        let rate = user_id.and_then(|u| self.users.get(u)).and_then(|s| s.error_rate).or(self.global.error_rate).unwrap_or(0.0);
-        if rate > 0.0 && self.next_unit() < rate {
-            decision.response = Some(transient());
+        let error_rate = self.setting(user_id, |s| s.error_rate).unwrap_or(0.0);
+        let limit_rate = self.setting(user_id, |s| s.rate_limit_rate).unwrap_or(0.0);
+        if error_rate + limit_rate > 0.0 {
+            // One draw for both, so the shares are exactly as asked and never overlap.
+            let draw = self.next_unit();
+            if draw < error_rate {
+                decision.response = Some(transient());
+                self.injected += 1;
+            } else if draw < error_rate + limit_rate {
+                decision.response = Some(rate_limited(self.setting(user_id, |s| s.rate_limit_reset_secs).unwrap_or(2)));
+                self.injected += 1;
+            }
         }
         decision
     }

@@ -146,6 +146,10 @@ pub struct LedgerEntry {
     pub post_id: String,
     pub text: String,
     pub in_reply_to: Option<String>,
+    /// When the publish request arrived, before any injected latency: when the caller's call
+    /// started, as the benchmark measures schedule lag.
+    #[serde(default)]
+    pub received_at: DateTime<Utc>,
     pub accepted_at: DateTime<Utc>,
 }
 
@@ -260,6 +264,12 @@ impl Sandbox {
     /// Every accepted post, in order.
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         self.inner.lock().ledger.clone()
+    }
+
+    /// How many faulty answers the fault injection has given so far, on all platforms.
+    pub fn faults_injected(&self) -> u64 {
+        let state = self.inner.lock();
+        state.x.faults.injected + state.linkedin.faults.injected + state.meta.faults.injected
     }
 
     /// Forgets users, codes, tokens, posts, the ledger, rate-limit windows and faults; keeps the apps.

@@ -336,6 +336,14 @@ fn bearer(li: &LinkedInState, headers: &HeaderMap, now: DateTime<Utc>) -> Result
     Ok(Auth { member_id: access.member_id.clone(), client_id: access.client_id.clone(), scope: access.scope.clone() })
 }
 
+/// LinkedIn's 429: a daily throttle. No rate-limit headers are documented (§2.6): the client
+/// waits for the next 00:00 UTC.
+fn daily_throttle() -> Response {
+    let body =
+        json!({"serviceErrorCode": 101, "message": "Resource level throttle limit for calls to this resource is reached.", "status": 429});
+    error(StatusCode::TOO_MANY_REQUESTS, body)
+}
+
 fn transient() -> Response {
     // §2.6 lists 500/504 without a body; LinkedIn's usual error fields.
     error(StatusCode::INTERNAL_SERVER_ERROR, json!({"message": "Internal Server Error", "status": 500}))
@@ -347,7 +355,7 @@ async fn front_door(inner: &Inner, headers: &HeaderMap, check_token: bool) -> Re
         let mut state = inner.lock();
         let auth = bearer(&state.linkedin, headers, inner.now());
         let member = auth.as_ref().ok().map(|a| a.member_id.clone());
-        let decision = state.linkedin.faults.decide(member.as_deref(), transient);
+        let decision = state.linkedin.faults.decide(member.as_deref(), transient, |_| daily_throttle());
         (auth, decision)
     };
     decision.apply().await?;
@@ -869,6 +877,7 @@ const LIFECYCLES: &[&str] = &["DRAFT", "PUBLISHED", "PUBLISH_REQUESTED", "PUBLIS
 const LINKEDIN_EPOCH_MS: i64 = 0;
 
 async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
+    let received_at = inner.now();
     let auth = match authed(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
@@ -883,9 +892,7 @@ async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) 
     let day_key = (auth.member_id.clone(), auth.client_id.clone(), now.date_naive());
     let used = state.linkedin.daily.get(&day_key).copied().unwrap_or(0);
     if used >= daily_limit {
-        let body = json!({"serviceErrorCode": 101, "message": "Resource level throttle limit for calls to this resource is reached.", "status": 429});
-        // No rate-limit headers are documented (§2.6): the client waits for the next 00:00 UTC.
-        return error(StatusCode::TOO_MANY_REQUESTS, body);
+        return daily_throttle();
     }
     state.linkedin.daily.insert(day_key, used + 1);
 
@@ -984,6 +991,7 @@ async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) 
         post_id: urn.clone(),
         text: kept,
         in_reply_to: None,
+        received_at,
         accepted_at: now,
     });
     let mut response = StatusCode::CREATED.into_response();

@@ -357,7 +357,14 @@ fn check_version(inner: &Inner, version: &str) -> Result<(), Response> {
 
 /// Injected faults, scoped by the Facebook user behind the token.
 async fn front_door(inner: &Inner, user: Option<&str>) -> Result<(), Response> {
-    let decision = inner.lock().meta.faults.decide(user, transient_500);
+    let throttled = |reset_secs: u64| {
+        // A Page-level throttle whose usage header says when access comes back (in minutes).
+        let mut headers = HeaderMap::new();
+        headers.insert("x-business-use-case-usage", buc_usage(user.unwrap_or("0"), 100, reset_secs.div_ceil(60) as i64));
+        let e = graph_error(StatusCode::BAD_REQUEST, "OAuthException", 32, None, "(#32) Page request limit reached", Some(true));
+        with_headers(e, headers)
+    };
+    let decision = inner.lock().meta.faults.decide(user, transient_500, throttled);
     decision.apply().await
 }
 
@@ -948,6 +955,7 @@ fn page_token_for(token: &Token, page_id: &str) -> Result<(), Response> {
 }
 
 async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
+    let received_at = inner.now();
     let (token, usage) = match enter(inner, version, headers, params, false).await {
         Ok(entered) => entered,
         Err(response) => return response,
@@ -1032,10 +1040,12 @@ async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMa
         post_id: id.clone(),
         text,
         in_reply_to: None,
+        received_at,
         accepted_at: now,
     });
     if state.meta.faults.created_then_500 > 0 {
         state.meta.faults.created_then_500 -= 1;
+        state.meta.faults.injected += 1;
         return with_headers(transient_500(), usage);
     }
     util::json(StatusCode::OK, &json!({"id": id}), usage)

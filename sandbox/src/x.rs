@@ -537,11 +537,18 @@ async fn front_door(inner: &Inner, caller: Option<&Caller<'_>>) -> Result<Option
             let url = c.url(&inner.config.public_base)?;
             state.x.authenticate(c.method, &url, c.headers, now)
         });
-        let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()), || {
+        let transient = || {
             // X's problem shape, as for 429 (platforms.md §1.4); the 503 body itself is not documented.
             let body = json!({"title": "Service Unavailable", "detail": "Service Unavailable", "type": "about:blank", "status": 503});
             util::json(StatusCode::SERVICE_UNAVAILABLE, &body, HeaderMap::new())
-        });
+        };
+        let rate_limited = |reset_secs: u64| {
+            let mut headers = HeaderMap::new();
+            let reset = (now + TimeDelta::seconds(reset_secs as i64)).timestamp();
+            add_limit_headers(&mut headers, "x-rate-limit", &Limit { limit: 100, remaining: 0, reset });
+            too_many_requests(headers)
+        };
+        let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()), transient, rate_limited);
         (auth, decision)
     };
     decision.apply().await?;
@@ -886,6 +893,7 @@ fn is_post_id(s: &str) -> bool {
 }
 
 async fn create_post(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    let received_at = inner.now();
     let caller = Caller { method: &method, uri: &uri, headers: &headers };
     let auth = match front_door(&inner, Some(&caller)).await {
         Ok(Some(auth)) => auth,
@@ -973,6 +981,7 @@ async fn create_post(AxumState(inner): Shared, method: Method, uri: Uri, headers
         post_id: id.to_string(),
         text: text.to_owned(),
         in_reply_to,
+        received_at,
         accepted_at: now,
     });
     let body = json!({"data": {"id": id.to_string(), "text": text, "edit_history_tweet_ids": [id.to_string()]}});

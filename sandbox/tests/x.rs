@@ -661,6 +661,49 @@ async fn faults_error_rate_over_a_bounded_number_of_calls() {
 }
 
 #[tokio::test]
+async fn faults_rate_limit_rate_answers_429_with_the_reset_and_shares_one_draw_with_errors() {
+    let h = start_with(XLimits { users_me_per_15min: 1_000, ..XLimits::default() }).await;
+    let token = h.connect("sandbox_user").await;
+    h.control("/control/x/faults", json!({"error_rate": 0.2, "rate_limit_rate": 0.3, "rate_limit_reset_secs": 7, "seed": 9})).await;
+    let (mut errors, mut limited) = (0, 0);
+    for _ in 0..300 {
+        let response = h.me(at(&token)).await;
+        match response.status() {
+            StatusCode::SERVICE_UNAVAILABLE => errors += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                limited += 1;
+                let header = |name: &str| response.headers()[name].to_str().unwrap().parse::<i64>().unwrap();
+                assert_eq!(header("x-rate-limit-remaining"), 0);
+                let wait = header("x-rate-limit-reset") - crier_sandbox::Clock::now(h.clock.as_ref()).timestamp();
+                assert_eq!(wait, 7, "resets seven seconds after the refusal");
+            }
+            StatusCode::OK => {}
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!((30..=90).contains(&errors), "{errors} errors out of 300 at 20%");
+    assert!((60..=120).contains(&limited), "{limited} refusals out of 300 at 30%");
+    let over = h.control("/control/x/faults", json!({"error_rate": 0.6, "rate_limit_rate": 0.6})).await;
+    assert_eq!(over.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn faults_latency_jitter_adds_up_to_its_bound() {
+    let h = start().await;
+    let token = h.connect("sandbox_user").await;
+    h.control("/control/x/faults", json!({"latency_ms": 20, "latency_jitter_ms": 200, "seed": 3})).await;
+    let mut took = Vec::new();
+    for _ in 0..8 {
+        let started = Instant::now();
+        assert_eq!(h.me(at(&token)).await.status(), StatusCode::OK);
+        took.push(started.elapsed());
+    }
+    assert!(took.iter().all(|t| *t >= Duration::from_millis(20)), "{took:?}");
+    let spread = took.iter().max().unwrap().saturating_sub(*took.iter().min().unwrap());
+    assert!(spread >= Duration::from_millis(20), "eight draws of up to 200 ms vary: {took:?}");
+}
+
+#[tokio::test]
 async fn faults_latency_delays_responses() {
     let h = start().await;
     let token = h.connect("sandbox_user").await;

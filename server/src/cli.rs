@@ -63,6 +63,13 @@ pub enum Command {
         #[arg(long = "public-url", env = "CRIER_SANDBOX_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Measure publishing: start the sandbox platforms with a response latency, a fresh database,
+    /// teams and X accounts, schedule posts, run the worker pool until everything is published, and
+    /// print one JSON line (posts per second, lag percentiles, peak memory, CPU seconds, statements
+    /// per delivery; with --baseline, the same burst through a minimal loop and the ratio). Uses a
+    /// private embedded PostgreSQL unless DATABASE_URL is set (then a new database on that
+    /// server, dropped after). Exits 1 if any post was lost, duplicated or failed. See BENCHMARKS.md.
+    Bench(crate::bench::BenchArgs),
     /// Check a post's text for a platform: reads the text from standard input and prints one JSON
     /// line `{"platform","length","limit","valid"}` (the same rules the Compose page counts with).
     CheckText {
@@ -267,6 +274,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         return crate::sandbox::serve_alone(addr, public_url.as_deref(), crate::shutdown_signal()).await;
     }
     let config = Config::parse(&cli.global)?;
+    if let Some(Command::Bench(args)) = &cli.command {
+        telemetry::init_with_default(config.log_format, "warn");
+        return bench(args, &config).await;
+    }
     telemetry::init(config.log_format);
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
@@ -329,7 +340,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             println!("crier: migrations are up to date");
             Ok(())
         }
-        Command::CheckText { .. } | Command::Sandbox { .. } => unreachable!("handled before configuration is read"),
+        Command::CheckText { .. } | Command::Sandbox { .. } | Command::Bench(_) => unreachable!("handled before the other commands"),
         Command::Admin(admin) => {
             // Only the commands that touch secrets need the keys (and may generate the key file).
             let keys =
@@ -418,6 +429,21 @@ async fn status(config: &Config, args: &StatusArgs) -> Result<bool, CliError> {
         );
     }
     Ok(readiness.ready)
+}
+
+/// `crier bench`: the JSON line on stdout; exit code 1 when a post was lost, duplicated or failed.
+async fn bench(args: &crate::bench::BenchArgs, config: &Config) -> Result<(), CliError> {
+    args.check().map_err(CliError::Usage)?;
+    let database_url = match &config.database {
+        crate::config::DatabaseSetting::External(url) => Some(url),
+        crate::config::DatabaseSetting::Embedded => None,
+    };
+    let report = crate::bench::run(args, database_url).await?;
+    println!("{}", serde_json::to_string(&report).map_err(|e| CliError::Failed(e.into()))?);
+    if !report.intact() {
+        return Err(CliError::Failed(anyhow::anyhow!("some posts were lost, duplicated or failed (see the JSON line)")));
+    }
+    Ok(())
 }
 
 fn check_text(platform: &str) -> Result<(), CliError> {

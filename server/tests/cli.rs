@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::process::{Child, Command, Stdio};
 
 use reqwest::StatusCode;
-use support::{PASSWORD, location};
+use support::{KillOnDrop, PASSWORD, location};
 
 const CRIER: &str = env!("CARGO_BIN_EXE_crier");
 
@@ -569,17 +569,6 @@ async fn schedule_now(pool: &sqlx::PgPool, texts: &[String]) -> Vec<uuid::Uuid> 
     posts::schedule_all(pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap()
 }
 
-/// A child process killed if the test ends early (a failed assertion must not leave workers behind).
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-}
 
 #[tokio::test]
 async fn status_prints_the_readiness_checks_and_fails_until_crier_can_publish() {

@@ -35,7 +35,9 @@ fn main() -> ExitCode {
         return usage_error();
     }
     let result = match command {
-        "start" => EmbeddedPostgres::start(&dir, &Options { fsync: !no_fsync }).map(|pg| println!("{}", pg.database_url())),
+        "start" => {
+            EmbeddedPostgres::start(&dir, &Options { fsync: !no_fsync, ..Options::default() }).map(|pg| println!("{}", pg.database_url()))
+        }
         "stop" => stop_data_dir(&dir),
         "url" => database_url_for_data_dir(&dir).map(|url| println!("{url}")),
         _ => return usage_error(),

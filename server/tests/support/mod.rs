@@ -208,3 +208,15 @@ pub async fn connect(browser: &Browser, platform: &str, extra: &[(&str, &str)], 
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     location(&back).unwrap()
 }
+
+/// A child process killed if the test ends early (a failed assertion must not leave processes behind).
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}

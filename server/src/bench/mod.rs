@@ -1,0 +1,539 @@
+//! `crier bench`: how fast and how lean publishing is, measured end to end.
+//!
+//! One run starts the sandbox platforms in a process of their own with a response latency
+//! (default 50 ms), makes a fresh database (a private embedded cluster, or a new database on the
+//! server of `DATABASE_URL`), creates teams with X accounts connected through the sandbox,
+//! schedules the posts through the store Compose and the API use, runs the worker pool (in this
+//! process, or as `--workers` separate `crier worker` processes) until every delivery is
+//! published, checks the sandbox's ledger (each post exactly once), and prints one JSON line.
+//! `--baseline` then runs the same burst, in a database of its own, through a deliberately
+//! minimal loop ([`baseline`]) and prints the ratio. See BENCHMARKS.md for what each figure means.
+//!
+//! Progress goes to stderr; the JSON line alone goes to stdout. The exit code is 1 when anything
+//! was lost, duplicated or failed.
+
+mod baseline;
+mod fixture;
+mod measure;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, TimeDelta, Utc};
+use crier_clients::{XClient, XSettings};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use fixture::{PhaseDatabase, SandboxProcess, Scheduled, Server};
+use measure::{Lag, round1, round3};
+
+use crate::cli::WorkerArgs;
+
+/// What to publish.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scenario {
+    /// Every post due at once (default 10,000 over 100 accounts): throughput.
+    Burst,
+    /// Posts due at random moments over --spread-secs (default 200 over 60 s): schedule lag.
+    Spread,
+}
+
+/// `crier bench` options.
+#[derive(clap::Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// burst (throughput) or spread (lag).
+    #[arg(long, value_enum, default_value_t = Scenario::Burst)]
+    pub scenario: Scenario,
+    /// Posts to publish, one delivery each [default: 10000 for burst, 200 for spread].
+    #[arg(long)]
+    pub posts: Option<usize>,
+    /// X accounts the posts are spread over (X lets each post 100 times per 15 minutes).
+    #[arg(long, default_value_t = 100)]
+    pub accounts: usize,
+    /// Teams the accounts belong to.
+    #[arg(long, default_value_t = 10)]
+    pub teams: usize,
+    /// How long the sandbox takes to answer each API call, in milliseconds.
+    #[arg(long = "latency-ms", default_value_t = 50)]
+    pub latency_ms: u64,
+    /// 0: the worker pool runs in this process. W: W separate `crier worker` processes.
+    #[arg(long, default_value_t = 0)]
+    pub workers: usize,
+    /// Publishes in flight per worker process (CRIER_WORKER_CONCURRENCY).
+    #[arg(long, default_value_t = 128)]
+    pub concurrency: usize,
+    /// Deliveries claimed per statement at most (CRIER_WORKER_BATCH_SIZE).
+    #[arg(long = "batch-size", default_value_t = 256)]
+    pub batch_size: usize,
+    /// The spread scenario's window, in seconds.
+    #[arg(long = "spread-secs", default_value_t = 60)]
+    pub spread_secs: u64,
+    /// Also run the same burst through a minimal SKIP LOCKED loop and print the ratio.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Give up when publishing takes longer than this many seconds.
+    #[arg(long = "timeout-secs", default_value_t = 600)]
+    pub timeout_secs: u64,
+}
+
+impl BenchArgs {
+    fn posts(&self) -> usize {
+        self.posts.unwrap_or(match self.scenario {
+            Scenario::Burst => 10_000,
+            Scenario::Spread => 200,
+        })
+    }
+
+    /// Refuses combinations that would measure something else than asked.
+    pub fn check(&self) -> Result<(), String> {
+        let posts = self.posts();
+        if posts == 0 || self.accounts == 0 || self.teams == 0 {
+            return Err("--posts, --accounts and --teams must be at least 1".into());
+        }
+        if self.teams > self.accounts {
+            return Err(format!("--teams {} is more than --accounts {}: every team needs an account", self.teams, self.accounts));
+        }
+        // The sandbox enforces X's limit like X does; past it, the run would measure a 15-minute pause.
+        let per_account = posts.div_ceil(self.accounts);
+        if per_account > 100 {
+            return Err(format!(
+                "{posts} posts over {} accounts is {per_account} per account, but X allows 100 per account per 15 minutes: use --accounts {} or more",
+                self.accounts,
+                posts.div_ceil(100)
+            ));
+        }
+        if self.baseline && self.scenario != Scenario::Burst {
+            return Err("--baseline compares bursts: drop --scenario spread".into());
+        }
+        Ok(())
+    }
+}
+
+/// The figures of one phase.
+#[derive(Debug, Serialize)]
+pub struct Figures {
+    /// From the moment the workers started to the last publish.
+    pub seconds: f64,
+    pub posts_per_sec: f64,
+    /// When the platform received the publish call minus when the post was due (for a burst,
+    /// posts scheduled before the workers started are due when they start).
+    pub lag_ms: Lag,
+    /// Peak resident memory of each process that published (this one, or each `crier worker`).
+    pub peak_rss_mb: Vec<f64>,
+    pub cpu_seconds: Cpu,
+    /// Statements PostgreSQL ran per delivery (pg_stat_statements), when it can count them.
+    pub statements_per_delivery: Option<f64>,
+    pub published: i64,
+    pub failed: i64,
+    /// Posts the platform never received.
+    pub lost: usize,
+    /// Posts the platform received more than once.
+    pub duplicated: usize,
+}
+
+/// CPU time spent while publishing.
+#[derive(Debug, Serialize)]
+pub struct Cpu {
+    /// The publishing processes (for `--workers W`, over their whole life).
+    pub app: f64,
+    /// PostgreSQL, when it runs on this machine.
+    pub postgres: Option<f64>,
+    pub total: Option<f64>,
+    /// `total` per 1,000 deliveries.
+    pub per_1000_deliveries: Option<f64>,
+}
+
+/// The JSON line.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub scenario: Scenario,
+    pub posts: usize,
+    pub accounts: usize,
+    /// Worker processes (1 when the pool runs in the benchmark's own process).
+    pub workers: usize,
+    pub in_process: bool,
+    pub concurrency: usize,
+    pub batch_size: usize,
+    pub latency_ms: u64,
+    #[serde(flatten)]
+    pub crier: Figures,
+    pub baseline: Option<Figures>,
+    /// Crier's posts per second over the baseline's.
+    pub ratio: Option<f64>,
+}
+
+impl Report {
+    /// Whether every post went out exactly once.
+    pub fn intact(&self) -> bool {
+        std::iter::once(&self.crier).chain(&self.baseline).all(|f| f.lost == 0 && f.duplicated == 0 && f.failed == 0)
+    }
+}
+
+/// Runs the benchmark; `database_url` is the server to use instead of a private embedded cluster.
+pub async fn run(args: &BenchArgs, database_url: Option<&SecretString>) -> anyhow::Result<Report> {
+    args.check().map_err(|e| anyhow::anyhow!(e))?;
+    let server = match database_url {
+        Some(url) => Server::external(url.expose_secret())?,
+        None => {
+            progress("starting a private PostgreSQL");
+            Server::embedded().await?
+        }
+    };
+    let result = run_on(args, &server).await;
+    server.shut_down().await;
+    result
+}
+
+async fn run_on(args: &BenchArgs, server: &Server) -> anyhow::Result<Report> {
+    let sandbox = SandboxProcess::start()?;
+    progress(&format!("sandbox at {}", sandbox.base));
+    let crier = phase(args, server, &sandbox, Phase::Crier).await?;
+    let baseline = match args.baseline {
+        true => Some(phase(args, server, &sandbox, Phase::Baseline).await?),
+        false => None,
+    };
+    let ratio = baseline.as_ref().filter(|b| b.posts_per_sec > 0.0).map(|b| round3(crier.posts_per_sec / b.posts_per_sec));
+    Ok(Report {
+        scenario: args.scenario,
+        posts: args.posts(),
+        accounts: args.accounts,
+        workers: args.workers.max(1),
+        in_process: args.workers == 0,
+        concurrency: args.concurrency,
+        batch_size: args.batch_size,
+        latency_ms: args.latency_ms,
+        crier,
+        baseline,
+        ratio,
+    })
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Crier,
+    Baseline,
+}
+
+impl Phase {
+    /// Keeps the phases' databases, users and texts apart.
+    fn tag(self) -> &'static str {
+        match self {
+            Phase::Crier => "crier",
+            Phase::Baseline => "baseline",
+        }
+    }
+}
+
+async fn phase(args: &BenchArgs, server: &Server, sandbox: &SandboxProcess, which: Phase) -> anyhow::Result<Figures> {
+    let tag = which.tag();
+    let name = format!("crier_bench_{}_{tag}", std::process::id());
+    let db = PhaseDatabase::open(server.fresh_database(&name).await?).await?;
+    let figures = measure_phase(args, sandbox, &db, which).await;
+    db.pool.close().await;
+    server.drop_database(&name).await;
+    figures
+}
+
+async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDatabase, which: Phase) -> anyhow::Result<Figures> {
+    let tag = which.tag();
+    let posts = args.posts();
+    // Accounts are connected at full speed; the platform is slow only while publishing.
+    sandbox.control("/control/x/faults", serde_json::json!({ "latency_ms": 0 })).await?;
+    progress(&format!("{tag}: connecting {} X accounts in {} teams", args.accounts, args.teams));
+    let accounts = fixture::connect_accounts(db, sandbox, args.teams, args.accounts, tag).await?;
+    sandbox.control("/control/x/faults", serde_json::json!({ "latency_ms": args.latency_ms })).await?;
+
+    let enqueue_started = Instant::now();
+    let due: Vec<DateTime<Utc>> = match args.scenario {
+        Scenario::Burst => vec![Utc::now(); posts],
+        Scenario::Spread => {
+            // Far enough ahead that every post is written before the first falls due.
+            let first = Utc::now() + TimeDelta::seconds(3);
+            let window = args.spread_secs.max(1) as f64;
+            let mut random = Random::seeded();
+            (0..posts).map(|_| first + TimeDelta::milliseconds((random.unit() * window * 1000.0) as i64)).collect()
+        }
+    };
+    let scheduled = fixture::schedule(db, &accounts, &due, tag).await?;
+    progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
+
+    let watch = fixture::bookkeeping_pool(&db.url).await?;
+    db.reset_statements().await;
+    // Peak memory from here on, not the setup's (Linux resets VmHWM on "5" since 4.0).
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let pg_before = db.postmaster.and_then(measure::postgres_cpu);
+    let me_before = measure::cpu_times(std::process::id()).map(|c| c.own).unwrap_or_default();
+    let started = Utc::now();
+
+    let pool = Publishers::start(args, sandbox, db, which)?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    loop {
+        let open: i64 =
+            sqlx::query_scalar("select /* crier-bench */ count(*) from delivery where state in ('scheduled', 'retrying', 'publishing')")
+                .fetch_one(&watch)
+                .await?;
+        if open == 0 {
+            break;
+        }
+        if Instant::now() > deadline {
+            pool.stop().await;
+            bail!("{tag}: {open} deliveries still not done after {} s (--timeout-secs)", args.timeout_secs);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (last, published, failed): (Option<DateTime<Utc>>, i64, i64) = sqlx::query_as(
+        "select /* crier-bench */ max(published_at), count(*) filter (where state = 'published'), count(*) filter (where state = 'failed')
+         from delivery",
+    )
+    .fetch_one(&watch)
+    .await?;
+    let statements = db.statements().await;
+    let pg_cpu = pg_before.and_then(|before| db.postmaster.and_then(measure::postgres_cpu).map(|after| after - before));
+    let (app_cpu, peak_rss_mb) = match &pool {
+        Publishers::InProcess { .. } => {
+            let me = measure::cpu_times(std::process::id()).map(|c| c.own).unwrap_or_default();
+            (me - me_before, vec![round1(measure::peak_rss_mb(std::process::id()).unwrap_or_default())])
+        }
+        Publishers::Processes(children) => (
+            children.iter().filter_map(|c| measure::cpu_times(c.0.id())).map(|c| c.own).sum(),
+            children.iter().map(|c| round1(measure::peak_rss_mb(c.0.id()).unwrap_or_default())).collect(),
+        ),
+    };
+    pool.stop().await;
+    watch.close().await;
+
+    let ledger = sandbox.ledger().await?;
+    let check = check_ledger(&scheduled, &ledger, started);
+    let seconds = (last.unwrap_or_else(Utc::now) - started).as_seconds_f64().max(0.001);
+    let total = pg_cpu.map(|pg| app_cpu + pg);
+    let figures = Figures {
+        seconds: round3(seconds),
+        posts_per_sec: round1(published as f64 / seconds),
+        lag_ms: Lag::of(check.lag_ms),
+        peak_rss_mb,
+        cpu_seconds: Cpu {
+            app: round3(app_cpu),
+            postgres: pg_cpu.map(round3),
+            total: total.map(round3),
+            per_1000_deliveries: total.filter(|_| published > 0).map(|t| round3(t * 1000.0 / published as f64)),
+        },
+        statements_per_delivery: statements.filter(|_| published > 0).map(|s| round1(s as f64 / published as f64)),
+        published,
+        failed,
+        lost: check.lost,
+        duplicated: check.duplicated,
+    };
+    progress(&format!("{tag}: {published} published in {seconds:.2} s ({} posts/s)", figures.posts_per_sec));
+    Ok(figures)
+}
+
+/// What the ledger says about the phase's posts.
+struct LedgerCheck {
+    lag_ms: Vec<f64>,
+    lost: usize,
+    duplicated: usize,
+}
+
+fn check_ledger(scheduled: &[Scheduled], ledger: &[crier_sandbox::LedgerEntry], started: DateTime<Utc>) -> LedgerCheck {
+    let mut received: std::collections::HashMap<&str, Vec<DateTime<Utc>>> = std::collections::HashMap::new();
+    for entry in ledger {
+        received.entry(entry.text.as_str()).or_default().push(entry.received_at);
+    }
+    let mut check = LedgerCheck { lag_ms: Vec::with_capacity(scheduled.len()), lost: 0, duplicated: 0 };
+    for post in scheduled {
+        match received.get(post.text.as_str()).map(Vec::as_slice) {
+            None | Some([]) => check.lost += 1,
+            Some([first, rest @ ..]) => {
+                check.duplicated += rest.len();
+                let due = post.due.max(started);
+                check.lag_ms.push((*first - due).as_seconds_f64() * 1000.0);
+            }
+        }
+    }
+    check
+}
+
+/// Whoever publishes during a phase.
+enum Publishers {
+    /// Crier's worker pool in this process.
+    InProcess { stop: tokio::sync::oneshot::Sender<()>, running: tokio::task::JoinHandle<anyhow::Result<()>> },
+    /// `crier worker` processes.
+    Processes(Vec<KillOnDrop>),
+}
+
+impl Publishers {
+    fn start(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDatabase, which: Phase) -> anyhow::Result<Self> {
+        let x = XClient::new(XSettings::sandbox(&url::Url::parse(&sandbox.base)?, String::new(), SecretString::from(String::new())));
+        if which == Phase::Baseline {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (pool, vault) = (db.pool.clone(), db.vault.clone());
+            let tasks = args.concurrency * args.workers.max(1);
+            let running = tokio::spawn(async move {
+                tokio::select! {
+                    done = baseline::run(pool, vault, x, tasks) => done,
+                    _ = stopped => Ok(()),
+                }
+            });
+            return Ok(Publishers::InProcess { stop, running });
+        }
+        let worker_args = WorkerArgs {
+            concurrency: args.concurrency,
+            batch_size: args.batch_size,
+            heartbeat_secs: 1,
+            stale_after_secs: 5,
+            ..WorkerArgs::default()
+        };
+        if args.workers == 0 {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let clients = Arc::new(crier_publisher::Clients { x: None, x_api: x, linkedin: None, meta: None });
+            let running = tokio::spawn(crate::worker::run(db.pool.clone(), db.vault.clone(), clients, worker_args, async {
+                let _ = stopped.await;
+            }));
+            return Ok(Publishers::InProcess { stop, running });
+        }
+        let exe = std::env::current_exe().context("cannot find the crier binary to start workers")?;
+        let mut children = Vec::with_capacity(args.workers);
+        for _ in 0..args.workers {
+            let child = Command::new(&exe)
+                .arg("worker")
+                .env("DATABASE_URL", &db.url)
+                .env("CRIER_SECRET_KEY", &db.key_base64)
+                .env("CRIER_X_API_URL", format!("{}/x", sandbox.base))
+                .env("CRIER_WORKER_CONCURRENCY", worker_args.concurrency.to_string())
+                .env("CRIER_WORKER_BATCH_SIZE", worker_args.batch_size.to_string())
+                .env("CRIER_WORKER_HEARTBEAT", "1")
+                .env("CRIER_WORKER_STALE_AFTER", "5")
+                .env("RUST_LOG", "warn")
+                .env_remove("CRIER_METRICS_ADDR")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .context("cannot start `crier worker`")?;
+            children.push(KillOnDrop(child));
+        }
+        Ok(Publishers::Processes(children))
+    }
+
+    /// Stops the publishers the way an operator would (SIGTERM for processes) and waits.
+    async fn stop(self) {
+        match self {
+            Publishers::InProcess { stop, running } => {
+                let _ = stop.send(());
+                match running.await {
+                    Ok(Err(e)) => progress(&format!("the publishers stopped with an error: {e:#}")),
+                    Err(e) => progress(&format!("the publishers' task failed: {e}")),
+                    Ok(Ok(())) => {}
+                }
+            }
+            Publishers::Processes(mut children) => {
+                for child in &children {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
+                }
+                let _ = tokio::task::spawn_blocking(move || {
+                    for child in &mut children {
+                        let _ = child.0.wait();
+                    }
+                })
+                .await;
+            }
+        }
+    }
+}
+
+/// A child process killed if the benchmark ends early.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// xorshift64*, seeded from the OS: the spread's due times need to be scattered, not secret.
+struct Random(u64);
+
+impl Random {
+    fn seeded() -> Self {
+        let mut seed = [0u8; 8];
+        let _ = getrandom::fill(&mut seed);
+        Random(u64::from_le_bytes(seed) | 1)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+fn progress(message: &str) {
+    eprintln!("crier bench: {message}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(extra: &[&str]) -> BenchArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            bench: BenchArgs,
+        }
+        let mut argv = vec!["bench"];
+        argv.extend_from_slice(extra);
+        <Cli as clap::Parser>::parse_from(argv).bench
+    }
+
+    #[test]
+    fn refuses_runs_that_would_measure_a_rate_limit_pause() {
+        assert_eq!(args(&[]).posts(), 10_000);
+        assert!(args(&[]).check().is_ok());
+        assert_eq!(args(&["--scenario", "spread"]).posts(), 200);
+        let err = args(&["--posts", "10001"]).check().unwrap_err();
+        assert!(err.contains("use --accounts 101 or more"), "{err}");
+        let err = args(&["--scenario", "spread", "--baseline"]).check().unwrap_err();
+        assert!(err.contains("--baseline compares bursts"), "{err}");
+        assert!(args(&["--teams", "5", "--accounts", "4", "--posts", "10"]).check().unwrap_err().contains("every team needs an account"));
+    }
+
+    #[test]
+    fn the_ledger_check_counts_lost_and_duplicated_posts_and_measures_lag_from_the_later_of_due_and_start() {
+        let start = Utc::now();
+        let entry = |text: &str, at: DateTime<Utc>| crier_sandbox::LedgerEntry {
+            platform: "x".into(),
+            user_id: "1".into(),
+            author: "1".into(),
+            post_id: "1".into(),
+            text: text.into(),
+            in_reply_to: None,
+            received_at: at,
+            accepted_at: at,
+        };
+        let scheduled = vec![
+            Scheduled { text: "early".into(), due: start - TimeDelta::seconds(10) },
+            Scheduled { text: "late".into(), due: start + TimeDelta::seconds(5) },
+            Scheduled { text: "never".into(), due: start },
+        ];
+        let ledger = vec![
+            entry("early", start + TimeDelta::milliseconds(40)),
+            entry("late", start + TimeDelta::milliseconds(5_120)),
+            entry("late", start + TimeDelta::milliseconds(6_000)),
+            entry("someone else's", start),
+        ];
+        let check = check_ledger(&scheduled, &ledger, start);
+        assert_eq!((check.lost, check.duplicated), (1, 1));
+        let lags: Vec<i64> = check.lag_ms.iter().map(|l| l.round() as i64).collect();
+        assert_eq!(lags, vec![40, 120]);
+    }
+}

@@ -1,0 +1,51 @@
+//! `crier bench` in its short form: a few hundred posts through two `crier worker` processes and
+//! through the baseline loop. It fails on broken function (a post lost, duplicated or failed, a
+//! figure missing), never on speed: speed is measured by hand and written down in BENCHMARKS.md.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+#[test]
+fn a_short_burst_through_worker_processes_and_the_baseline_publishes_every_post_once_and_reports_every_figure() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CRIER_DATA_DIR")
+        .args(["bench", "--posts", "300", "--accounts", "10", "--teams", "2", "--workers", "2", "--concurrency", "32", "--baseline"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "crier bench failed:\n{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "one JSON line: {stdout}");
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+
+    assert_eq!((report["scenario"].as_str(), report["posts"].as_u64(), report["workers"].as_u64()), (Some("burst"), Some(300), Some(2)));
+    assert_eq!(report["in_process"], false);
+    assert!(report["ratio"].as_f64().is_some_and(|r| r > 0.0), "{report}");
+    for figures in [&report, &report["baseline"]] {
+        assert_eq!(figures["published"], 300, "{figures}");
+        assert_eq!((figures["failed"].as_u64(), figures["lost"].as_u64(), figures["duplicated"].as_u64()), (Some(0), Some(0), Some(0)));
+        assert!(figures["seconds"].as_f64().is_some_and(|s| s > 0.0));
+        assert!(figures["posts_per_sec"].as_f64().is_some_and(|p| p > 0.0));
+        let lag = &figures["lag_ms"];
+        let p = |k: &str| lag[k].as_f64().unwrap();
+        assert!(p("p50") <= p("p95") && p("p95") <= p("p99") && p("p99") <= p("max"), "{lag}");
+        assert!(figures["cpu_seconds"]["app"].as_f64().is_some_and(|c| c > 0.0), "{figures}");
+        // The private cluster runs on this machine and loads pg_stat_statements.
+        assert!(figures["cpu_seconds"]["postgres"].as_f64().is_some_and(|c| c > 0.0), "{figures}");
+        assert!(figures["statements_per_delivery"].as_f64().is_some_and(|s| s >= 2.0), "claim and complete at least: {figures}");
+    }
+    let rss = report["peak_rss_mb"].as_array().unwrap();
+    assert_eq!(rss.len(), 2, "one figure per worker process");
+    assert!(rss.iter().all(|mb| mb.as_f64().is_some_and(|mb| mb > 1.0)), "{rss:?}");
+}
+
+#[test]
+fn a_burst_larger_than_x_allows_is_refused_with_the_fix() {
+    let output =
+        Command::new(env!("CARGO_BIN_EXE_crier")).args(["bench", "--posts", "500", "--accounts", "4", "--teams", "2"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("X allows 100 per account per 15 minutes: use --accounts 5 or more"), "{stderr}");
+}
