@@ -569,7 +569,6 @@ async fn schedule_now(pool: &sqlx::PgPool, texts: &[String]) -> Vec<uuid::Uuid> 
     posts::schedule_all(pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap()
 }
 
-
 #[tokio::test]
 async fn status_prints_the_readiness_checks_and_fails_until_crier_can_publish() {
     let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();

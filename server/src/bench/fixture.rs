@@ -198,6 +198,24 @@ impl PhaseDatabase {
         .flatten()
     }
 
+    /// The `n` statements run most often since the last reset, with their call counts (the first
+    /// place to look for round trips to save).
+    pub async fn top_statements(&self, n: i64) -> Vec<(i64, String)> {
+        if !self.counts_statements {
+            return Vec::new();
+        }
+        sqlx::query_as(
+            r"select calls, regexp_replace(left(query, 90), '\s+', ' ', 'g') from pg_stat_statements
+             where dbid = (select oid from pg_database where datname = current_database())
+               and query not like '%crier-bench%' and query not like '%pg_stat_statements%'
+             order by calls desc limit $1",
+        )
+        .bind(n)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap_or_default()
+    }
+
     /// Starts counting statements from zero.
     pub async fn reset_statements(&self) {
         if self.counts_statements {

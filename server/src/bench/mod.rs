@@ -291,6 +291,9 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     .fetch_one(&watch)
     .await?;
     let statements = db.statements().await;
+    for (calls, query) in db.top_statements(6).await {
+        progress(&format!("{tag}: {calls:>7} × {query}"));
+    }
     let pg_cpu = pg_before.and_then(|before| db.postmaster.and_then(measure::postgres_cpu).map(|after| after - before));
     let (app_cpu, peak_rss_mb) = match &pool {
         Publishers::InProcess { .. } => {
