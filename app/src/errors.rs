@@ -47,6 +47,15 @@ impl AppError {
         }
     }
 
+    /// The whole error in words, for a page with no form to highlight (a bad address): the
+    /// fields' own messages rather than "correct the highlighted fields".
+    pub fn page_message(&self) -> String {
+        match self {
+            AppError::Fields(fields) => fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" "),
+            other => other.to_string(),
+        }
+    }
+
     /// A message for the whole form (none when only fields are at fault).
     pub fn form_message(&self) -> Option<String> {
         match self {

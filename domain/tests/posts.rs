@@ -195,3 +195,120 @@ async fn a_post_takes_the_teams_retry_policy_unless_it_sets_its_own_and_keeps_it
     assert_eq!(changed["max_attempts"], serde_json::json!({ "from": 5, "to": 8 }));
     assert_eq!(changed["retry_base_seconds"], serde_json::json!({ "from": 300, "to": 60 }));
 }
+
+/// `count` posts to `accounts`, due at the given times (in order), scheduled in one transaction.
+async fn schedule_at(pool: &PgPool, owner: &crier_domain::store::Member, accounts: &[Uuid], times: &[chrono::DateTime<Utc>]) -> Vec<Uuid> {
+    let batch: Vec<NewPost> =
+        times.iter().enumerate().map(|(i, at)| NewPost { scheduled_at: *at, ..new_post(&format!("Post {i}"), accounts) }).collect();
+    posts::schedule_all(pool, owner.team_id, Actor::User(owner.user_id), &batch).await.unwrap()
+}
+
+#[tokio::test]
+async fn the_post_list_pages_both_ways_with_cursors_without_gaps_or_repeats() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let rival_x = account(&pool, rival.team_id, Platform::X, "2").await;
+    // Whole seconds: the database keeps microseconds, and the window below compares with these.
+    let base = chrono::SubsecRound::trunc_subsecs(Utc::now() + TimeDelta::days(1), 0);
+    // 23 posts, three of them at each time: the id breaks ties, so a page boundary inside a group
+    // of equal times neither skips nor repeats one.
+    let times: Vec<_> = (0..23).map(|i| base + TimeDelta::minutes(i / 3)).collect();
+    let made = schedule_at(&pool, &owner, &[x], &times).await;
+    schedule_at(&pool, &rival, &[rival_x], &times[..5]).await;
+
+    let everything = posts::list(&pool, owner.team_id, &PostFilter::default(), 100).await.unwrap();
+    assert_eq!(everything.len(), 23, "the team's posts only");
+    let key = |p: &posts::PostSummary| (p.scheduled_at, p.post_id);
+    assert!(everything.windows(2).all(|w| key(&w[0]) > key(&w[1])), "latest due first, then by id");
+    let mut all_ids: Vec<Uuid> = everything.iter().map(|p| p.post_id).collect();
+    all_ids.sort();
+    let mut made_sorted = made.clone();
+    made_sorted.sort();
+    assert_eq!(all_ids, made_sorted);
+
+    // Forwards: pages of 5 from `after` the last post of each page.
+    let mut forward: Vec<Vec<Uuid>> = Vec::new();
+    let mut filter = PostFilter::default();
+    loop {
+        let page = posts::list(&pool, owner.team_id, &filter, 5).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        filter.after = page.last().map(key);
+        forward.push(page.iter().map(|p| p.post_id).collect());
+    }
+    assert_eq!(forward.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 5, 5, 3]);
+    assert_eq!(forward.concat(), everything.iter().map(|p| p.post_id).collect::<Vec<_>>(), "the pages join up into the whole list");
+
+    // Backwards from the last page: `before` its first post gives the previous page, in order.
+    let oldest_page =
+        posts::list(&pool, owner.team_id, &PostFilter { after: Some(key(&everything[19])), ..PostFilter::default() }, 5).await.unwrap();
+    assert_eq!(oldest_page.iter().map(|p| p.post_id).collect::<Vec<_>>(), forward[4]);
+    let mut before = key(&oldest_page[0]);
+    for expected in forward[..4].iter().rev() {
+        let page = posts::list(&pool, owner.team_id, &PostFilter { before: Some(before), ..PostFilter::default() }, 5).await.unwrap();
+        assert_eq!(&page.iter().map(|p| p.post_id).collect::<Vec<_>>(), expected);
+        before = key(&page[0]);
+    }
+    let past_the_top = posts::list(&pool, owner.team_id, &PostFilter { before: Some(before), ..PostFilter::default() }, 5).await.unwrap();
+    assert!(past_the_top.is_empty(), "nothing is newer than the newest");
+
+    // Bounds and a cursor together: only the posts due in the window, still paged.
+    let window = PostFilter { from: Some(times[6]), until: Some(times[12]), ..PostFilter::default() };
+    let first = posts::list(&pool, owner.team_id, &window, 4).await.unwrap();
+    let rest = posts::list(&pool, owner.team_id, &PostFilter { after: first.last().map(key), ..window.clone() }, 4).await.unwrap();
+    assert_eq!((first.len(), rest.len()), (4, 2), "six posts are due in [times[6], times[12])");
+    assert!(first.iter().chain(&rest).all(|p| p.scheduled_at >= times[6] && p.scheduled_at < times[12]));
+}
+
+#[tokio::test]
+async fn post_list_cursors_read_back_and_refuse_anything_else() {
+    let at = Utc::now();
+    let id = Uuid::new_v4();
+    let cursor = posts::encode_cursor(at, id);
+    assert!(cursor.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'), "safe in a URL as it is: {cursor}");
+    let (back_at, back_id) = posts::decode_cursor(&cursor).unwrap();
+    assert_eq!((back_at.timestamp_micros(), back_id), (at.timestamp_micros(), id));
+    for bad in ["", "nonsense", "bm9wZQ", &cursor[..cursor.len() - 3]] {
+        assert_eq!(posts::decode_cursor(bad), None, "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_calendar_day_counts_all_its_posts_in_the_viewers_zone_and_lists_only_the_first_few() {
+    use chrono::NaiveDate;
+
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+    let day = |d: u32| NaiveDate::from_ymd_opt(2030, 7, d).unwrap();
+    let local = |d: u32, h: u32, m: u32| berlin.start_of_day(day(d)) + TimeDelta::hours(h.into()) + TimeDelta::minutes(m.into());
+    // July 1st (Berlin): 7 posts, the first at 00:10 local (still June 30th in UTC). July 2nd: none.
+    // July 3rd: 2 posts, the last at 23:50 local (already July 4th in UTC).
+    let mut times: Vec<_> = (0..7).map(|i| local(1, 0, 10 + i * 7)).collect();
+    times.push(local(3, 9, 0));
+    times.push(local(3, 23, 50));
+    let made = schedule_at(&pool, &owner, &[x], &times).await;
+    let bounds: Vec<_> = (1..=3).map(|d| (berlin.start_of_day(day(d)), berlin.start_of_day(day(d + 1)))).collect();
+
+    let days = posts::calendar(&pool, owner.team_id, &bounds, None, 3).await.unwrap();
+    assert_eq!(days.iter().map(|d| d.total).collect::<Vec<_>>(), [7, 0, 2]);
+    assert_eq!(days.iter().map(|d| d.first.len()).collect::<Vec<_>>(), [3, 0, 2], "at most three posts a day are read");
+    assert_eq!(days[0].first.iter().map(|p| p.post_id).collect::<Vec<_>>(), made[..3], "the day's earliest, earliest first");
+    assert_eq!(days[2].first.iter().map(|p| p.post_id).collect::<Vec<_>>(), made[7..]);
+    assert!(days[0].first.iter().all(|p| p.deliveries.len() == 1), "with their deliveries");
+
+    // With a status: only the posts with a delivery in it are counted and shown.
+    posts::cancel(&pool, owner.team_id, Actor::User(owner.user_id), made[1]).await.unwrap();
+    posts::cancel(&pool, owner.team_id, Actor::User(owner.user_id), made[8]).await.unwrap();
+    let cancelled = posts::calendar(&pool, owner.team_id, &bounds, Some(DeliveryState::Cancelled), 3).await.unwrap();
+    assert_eq!(cancelled.iter().map(|d| d.total).collect::<Vec<_>>(), [1, 0, 1]);
+    assert_eq!(cancelled[0].first[0].post_id, made[1]);
+    let scheduled = posts::calendar(&pool, owner.team_id, &bounds, Some(DeliveryState::Scheduled), 3).await.unwrap();
+    assert_eq!(scheduled.iter().map(|d| d.total).collect::<Vec<_>>(), [6, 0, 1]);
+    assert!(!scheduled[0].first.iter().any(|p| p.post_id == made[1]));
+    assert_eq!(posts::failed_count(&pool, owner.team_id).await.unwrap(), 0);
+}

@@ -1,5 +1,9 @@
 //! `/`: the team's posts as a list, a week or a month, each with a chip per delivery, filters,
 //! "Retry all failed", and fresh data every few seconds without a reload.
+//!
+//! However many posts a team has, a page shows a bounded number: the list pages with plain
+//! links (`?after=` older, `?before=` newer, `?day=` one day), and a calendar day shows its
+//! first few posts with a "+N more" link to that day's list. Every link works without wasm.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,7 +22,10 @@ const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 pub fn DashboardPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
-    let data = Resource::new(move || (param("state"), param("view"), param("at")), |(state, view, at)| dashboard(state, view, at));
+    let data = Resource::new(
+        move || (param("state"), param("view"), param("at"), param("day"), param("after"), param("before")),
+        |(state, view, at, day, after, before)| dashboard(state, view, at, day, after, before),
+    );
     let retry = ServerAction::<RetryFailed>::new();
     // Browser only: refresh on a timer and after a retry.
     Effect::watch(move || retry.version().get(), move |_, _, _| data.refetch(), false);
@@ -31,15 +38,19 @@ pub fn DashboardPage() -> impl IntoView {
     view! {
         <Title text="Dashboard" />
         <h1>"Dashboard"</h1>
-        <Filters view=Signal::derive(move || param("view")) state=Signal::derive(move || param("state")) />
+        <Filters
+            view=Signal::derive(move || param("view"))
+            state=Signal::derive(move || param("state"))
+            day=Signal::derive(move || param("day"))
+        />
         <Show when=move || retry_error.get().is_some()>
             <p class="form-error" role="alert">{move || retry_error.get().map(|e| e.to_string())}</p>
         </Show>
         <Transition fallback=|| view! { <p class="hint">"Loading posts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <DashboardBody data=d retry view=param("view") state=param("state") /> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(d) => view! { <DashboardBody data=d retry view=param("view") state=param("state") day=param("day") /> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.page_message()}</p> }.into_any(),
                 }
             })}
         </Transition>
@@ -48,7 +59,7 @@ pub fn DashboardPage() -> impl IntoView {
 
 /// The view and status filters: a plain GET form, so they work before the page is interactive.
 #[component]
-fn Filters(view: Signal<String>, state: Signal<String>) -> impl IntoView {
+fn Filters(view: Signal<String>, state: Signal<String>, day: Signal<String>) -> impl IntoView {
     let states = DeliveryState::ALL
         .map(|s| (serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), s.label()));
     view! {
@@ -64,13 +75,23 @@ fn Filters(view: Signal<String>, state: Signal<String>) -> impl IntoView {
                 <option value="">"Any"</option>
                 {states.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
             </select>
+            // The day's list keeps its day when the status changes (and a calendar opens on it).
+            <Show when=move || !day.get().is_empty()>
+                <input type="hidden" name="day" value=move || day.get() />
+            </Show>
             <button type="submit" class="secondary">"Apply"</button>
         </form>
     }
 }
 
+/// A dashboard address: `/` with the given parameters, the empty ones left out.
+fn dashboard_href(params: &[(&str, &str)]) -> String {
+    let query: Vec<String> = params.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={v}")).collect();
+    if query.is_empty() { "/".to_owned() } else { format!("/?{}", query.join("&")) }
+}
+
 #[component]
-fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: String, state: String) -> impl IntoView {
+fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: String, state: String, day: String) -> impl IntoView {
     let retry_all = (data.failed > 0 && data.can_publish).then(|| {
         view! {
             <ActionForm action=retry attr:class="inline">
@@ -78,38 +99,69 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
             </ActionForm>
         }
     });
-    let nav = (!data.days.is_empty()).then(|| {
-        let link = |at: &str| format!("/?view={view}&state={state}&at={at}");
+    let can_publish = data.can_publish;
+    if data.days.is_empty() {
+        let title = (!day.is_empty()).then(|| {
+            view! {
+                <p class="calendar-nav">
+                    <strong>{data.title.clone()}</strong>
+                    <a href=dashboard_href(&[("state", &state)])>"All days"</a>
+                </p>
+            }
+        });
+        let body = if data.posts.is_empty() {
+            if day.is_empty() {
+                view! { <p class="hint">"No posts yet. " <a href="/compose">"Compose one"</a>"."</p> }.into_any()
+            } else {
+                view! { <p class="hint">"No posts are due that day."</p> }.into_any()
+            }
+        } else {
+            let cards = data.posts.into_iter().map(|post| view! { <PostLine post retry can_publish /> }).collect_view();
+            view! { <ul class="posts">{cards}</ul> }.into_any()
+        };
+        // Page links: plain addresses, so they work before the wasm loads and can be bookmarked.
+        let paged = data.older.is_some() || data.newer.is_some();
+        let pager = paged.then(|| {
+            let newest = dashboard_href(&[("state", &state), ("day", &day)]);
+            let newer = data.newer.map(|c| dashboard_href(&[("state", &state), ("day", &day), ("before", &c)]));
+            let older = data.older.map(|c| dashboard_href(&[("state", &state), ("day", &day), ("after", &c)]));
+            view! {
+                <nav class="pager" aria-label="Pages of posts">
+                    {newer.map(|href| view! {
+                        <a href=newest>"Newest"</a>
+                        <a href=href rel="prev">"← Newer"</a>
+                    })}
+                    {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+                </nav>
+            }
+        });
         view! {
+            {retry_all}
+            {title}
+            {body}
+            {pager}
+        }
+        .into_any()
+    } else {
+        let link = |at: &str| dashboard_href(&[("view", &view), ("state", &state), ("at", at)]);
+        let nav = view! {
             <p class="calendar-nav">
                 <a href=link(&data.previous)>"← Previous"</a>
                 <strong>{data.title.clone()}</strong>
                 <a href=link(&data.next)>"Next →"</a>
             </p>
-        }
-    });
-    let can_publish = data.can_publish;
-    let body = if data.days.is_empty() {
-        if data.posts.is_empty() {
-            view! { <p class="hint">"No posts yet. " <a href="/compose">"Compose one"</a>"."</p> }.into_any()
-        } else {
-            let cards = data.posts.into_iter().map(|post| view! { <PostLine post retry can_publish /> }).collect_view();
-            view! { <ul class="posts">{cards}</ul> }.into_any()
-        }
-    } else {
-        let posts = data.posts;
+        };
         let days = data
             .days
             .into_iter()
             .map(|day| {
-                let mut mine: Vec<PostCard> = posts.iter().filter(|p| p.day == day.date).cloned().collect();
-                mine.reverse();
                 let class = match (day.in_range, day.today) {
                     (_, true) => "day today",
                     (true, false) => "day",
                     (false, false) => "day outside",
                 };
-                let entries = mine
+                let entries = day
+                    .posts
                     .into_iter()
                     .map(|p| {
                         let chips = p.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
@@ -119,20 +171,26 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                         }
                     })
                     .collect_view();
+                let more = (day.more > 0).then(|| {
+                    let href = dashboard_href(&[("state", &state), ("day", &day.date)]);
+                    let words = format!("+{} more", day.more);
+                    view! { <a class="more" href=href>{words}</a> }
+                });
                 view! {
                     <li class=class data-date=day.date.clone()>
                         <span class="day-label">{day.label}</span>
                         <ul>{entries}</ul>
+                        {more}
                     </li>
                 }
             })
             .collect_view();
-        view! { <ol class="calendar">{days}</ol> }.into_any()
-    };
-    view! {
-        {retry_all}
-        {nav}
-        {body}
+        view! {
+            {retry_all}
+            {nav}
+            <ol class="calendar">{days}</ol>
+        }
+        .into_any()
     }
 }
 

@@ -281,34 +281,57 @@ pub struct CalendarDay {
     pub in_range: bool,
     /// Today.
     pub today: bool,
+    /// The day's earliest posts, earliest first (a few; the rest are counted in `more`).
+    pub posts: Vec<PostCard>,
+    /// How many more posts are due that day than `posts` shows (the day's list has them all).
+    pub more: i64,
 }
 
 /// The dashboard's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardData {
-    /// The posts in view, latest due first (calendar views: the range's).
+    /// The list's page of posts, latest due first (empty for the calendar views).
     pub posts: Vec<PostCard>,
     /// The calendar's days (empty for the list).
     pub days: Vec<CalendarDay>,
-    /// What is shown: "All posts", "Week of 2026-11-23", "November 2026".
+    /// What is shown: "All posts", "Due on Tue 1 December 2026", "Week of 2026-11-23", "November 2026".
     pub title: String,
     /// The `at` of the previous and next week or month.
     pub previous: String,
     /// See `previous`.
     pub next: String,
-    /// Failed deliveries in view, for "Retry all failed".
+    /// The list's next page (older posts): the `after` cursor, when there is one.
+    pub older: Option<String>,
+    /// The list's previous page (newer posts): the `before` cursor, when there is one.
+    pub newer: Option<String>,
+    /// The team's failed deliveries, for "Retry all failed".
     pub failed: i64,
     /// Whether the viewer may retry and cancel.
     pub can_publish: bool,
 }
 
-/// The team's posts as a list (`view` = list), a week or a month (`week`, `month`) around `at`
+/// Posts on one page of the list.
+pub const LIST_PAGE_SIZE: i64 = 50;
+/// Posts a month's day shows before "+N more".
+pub const MONTH_POSTS_PER_DAY: i64 = 3;
+/// Posts a week's day shows before "+N more".
+pub const WEEK_POSTS_PER_DAY: i64 = 10;
+
+/// The team's posts as a list (`view` empty), a week or a month (`week`, `month`) around `at`
 /// (`YYYY-MM-DD`, the viewer's today when empty), with a delivery in `state` (any when empty).
+///
+/// The list shows [`LIST_PAGE_SIZE`] posts a page, due on `day` (`YYYY-MM-DD` in the viewer's
+/// zone) when given, starting after the `after` cursor or ending before the `before` one (from
+/// the page's links). A calendar day shows its earliest few posts and how many more there are.
+/// However many posts the team has, a page reads a bounded number of them.
 #[server(prefix = "/api", endpoint = "posts")]
 pub async fn dashboard(
     #[server(default)] state: String,
     #[server(default)] view: String,
     #[server(default)] at: String,
+    #[server(default)] day: String,
+    #[server(default)] after: String,
+    #[server(default)] before: String,
 ) -> Result<DashboardData, AppError> {
     use chrono::{Datelike, Months, NaiveDate, TimeDelta};
     use crier_domain::FieldError;
@@ -324,62 +347,112 @@ pub async fn dashboard(
                 .map_err(|_| AppError::Fields(vec![FieldError::new("state", "Choose a status from the list.")]))?,
         ),
     };
-    let today = chrono::Utc::now().with_timezone(&me.timezone.tz()).date_naive();
-    let at = match at.trim() {
-        "" => today,
-        raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-            .map_err(|_| AppError::Fields(vec![FieldError::new("at", "Give a date as YYYY-MM-DD.")]))?,
+    let date = |field: &'static str, raw: &str| -> Result<Option<NaiveDate>, AppError> {
+        match raw.trim() {
+            "" => Ok(None),
+            raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map(Some)
+                .map_err(|_| AppError::Fields(vec![FieldError::new(field, "Give a date as YYYY-MM-DD.")])),
+        }
     };
-    let (first, last, shown_first, shown_last, title, previous, next) = match view.as_str() {
+    let cursor = |field: &'static str, raw: &str| -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, AppError> {
+        match raw.trim() {
+            "" => Ok(None),
+            raw => posts::decode_cursor(raw).map(Some).ok_or_else(|| {
+                AppError::Fields(vec![FieldError::new(field, "This page link is not one Crier made. Start again from the newest posts.")])
+            }),
+        }
+    };
+    let today = chrono::Utc::now().with_timezone(&me.timezone.tz()).date_naive();
+    let day = date("day", &day)?;
+    let at = date("at", &at)?.or(day).unwrap_or(today);
+    let failed = posts::failed_count(&pool, me.team_id).await?;
+    let can_publish = me.role.can_edit();
+
+    let (first, last, shown_first, shown_last, title, previous, next, per_day) = match view.as_str() {
         "week" => {
             let monday = at - TimeDelta::days(i64::from(at.weekday().num_days_from_monday()));
             let sunday = monday + TimeDelta::days(6);
-            (monday, sunday, monday, sunday, format!("Week of {monday}"), monday - TimeDelta::days(7), monday + TimeDelta::days(7))
+            let title = format!("Week of {monday}");
+            (monday, sunday, monday, sunday, title, monday - TimeDelta::days(7), monday + TimeDelta::days(7), WEEK_POSTS_PER_DAY)
         }
         "month" => {
             let first = at.with_day(1).unwrap_or(at);
             let last = (first + Months::new(1)) - TimeDelta::days(1);
             let shown_first = first - TimeDelta::days(i64::from(first.weekday().num_days_from_monday()));
             let shown_last = last + TimeDelta::days(6 - i64::from(last.weekday().num_days_from_monday()));
-            (first, last, shown_first, shown_last, first.format("%B %Y").to_string(), first - Months::new(1), first + Months::new(1))
+            let title = first.format("%B %Y").to_string();
+            (first, last, shown_first, shown_last, title, first - Months::new(1), first + Months::new(1), MONTH_POSTS_PER_DAY)
         }
-        _ => (at, at, at, at, "All posts".to_owned(), at, at),
-    };
-    let calendar = matches!(view.as_str(), "week" | "month");
-    let filter = if calendar {
-        PostFilter {
-            from: Some(me.timezone.start_of_day(shown_first)),
-            until: Some(me.timezone.start_of_day(shown_last + TimeDelta::days(1))),
-            state,
-            after: None,
+        _ => {
+            // The list: one page of posts, newest due first.
+            let mut filter =
+                PostFilter { state, after: cursor("after", &after)?, before: cursor("before", &before)?, ..PostFilter::default() };
+            if filter.after.is_some() {
+                filter.before = None;
+            }
+            if let Some(day) = day {
+                filter.from = Some(me.timezone.start_of_day(day));
+                filter.until = Some(me.timezone.start_of_day(day + TimeDelta::days(1)));
+            }
+            let mut page = posts::list(&pool, me.team_id, &filter, LIST_PAGE_SIZE + 1).await?;
+            let more = page.len() > LIST_PAGE_SIZE as usize;
+            let (has_newer, has_older) = if filter.before.is_some() {
+                // Read upwards from the cursor: the extra post is the newest, at the top.
+                if more {
+                    page.remove(0);
+                }
+                (more, true)
+            } else {
+                page.truncate(LIST_PAGE_SIZE as usize);
+                (filter.after.is_some(), more)
+            };
+            let at_cursor =
+                |p: Option<&crier_domain::store::posts::PostSummary>| p.map(|p| posts::encode_cursor(p.scheduled_at, p.post_id));
+            let newer = if has_newer { at_cursor(page.first()) } else { None };
+            let older = if has_older { at_cursor(page.last()) } else { None };
+            let title = match day {
+                Some(day) => format!("Due on {}", day.format("%a %-d %B %Y")),
+                None => "All posts".to_owned(),
+            };
+            return Ok(DashboardData {
+                posts: page.into_iter().map(|p| card(p, me.timezone)).collect(),
+                days: Vec::new(),
+                title,
+                previous: at.to_string(),
+                next: at.to_string(),
+                older,
+                newer,
+                failed,
+                can_publish,
+            });
         }
-    } else {
-        PostFilter { state, ..PostFilter::default() }
     };
-    let list = posts::list(&pool, me.team_id, &filter, 500).await?;
-    let failed = list.iter().flat_map(|p| &p.deliveries).filter(|d| d.state == DeliveryState::Failed).count() as i64;
-    let days = if calendar {
-        shown_first
-            .iter_days()
-            .take_while(|d| *d <= shown_last)
-            .map(|d| CalendarDay {
-                date: d.to_string(),
-                label: d.format("%a %-d").to_string(),
-                in_range: d >= first && d <= last,
-                today: d == today,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let dates: Vec<NaiveDate> = shown_first.iter_days().take_while(|d| *d <= shown_last).collect();
+    let bounds: Vec<_> = dates.iter().map(|d| (me.timezone.start_of_day(*d), me.timezone.start_of_day(*d + TimeDelta::days(1)))).collect();
+    let counted = posts::calendar(&pool, me.team_id, &bounds, state, per_day).await?;
+    let days = dates
+        .into_iter()
+        .zip(counted)
+        .map(|(d, found)| CalendarDay {
+            date: d.to_string(),
+            label: d.format("%a %-d").to_string(),
+            in_range: d >= first && d <= last,
+            today: d == today,
+            more: found.total - found.first.len() as i64,
+            posts: found.first.into_iter().map(|p| card(p, me.timezone)).collect(),
+        })
+        .collect();
     Ok(DashboardData {
-        posts: list.into_iter().map(|p| card(p, me.timezone)).collect(),
+        posts: Vec::new(),
         days,
         title,
         previous: previous.to_string(),
         next: next.to_string(),
+        older: None,
+        newer: None,
         failed,
-        can_publish: me.role.can_edit(),
+        can_publish,
     })
 }
 

@@ -309,37 +309,92 @@ pub struct PostFilter {
     pub until: Option<DateTime<Utc>>,
     /// With at least one delivery in this state.
     pub state: Option<DeliveryState>,
-    /// Only posts after this one in the listing order (a page's last `(scheduled_at, post_id)`).
+    /// Only posts after this one in the listing order (a page's last `(scheduled_at, post_id)`):
+    /// the next page.
     pub after: Option<(DateTime<Utc>, Uuid)>,
+    /// Only posts before this one in the listing order (a page's first): the previous page, the
+    /// `limit` posts nearest to it. Ignored when `after` is set.
+    pub before: Option<(DateTime<Utc>, Uuid)>,
+}
+
+/// A post's row, before its deliveries are added.
+struct PostRow {
+    post_id: Uuid,
+    text: String,
+    scheduled_at: DateTime<Utc>,
+    schedule_timezone: String,
+    dry_run: bool,
 }
 
 /// The team's posts matching `filter`, latest due first (then by id, so a cursor is exact), at
 /// most `limit`.
+///
+/// Every bound is an index condition on `post (team_id, scheduled_at desc, post_id desc)` (absent
+/// ones become infinite rather than `$n is null or …`, which the planner cannot use to seek), so
+/// a page costs the same at the first post as at the ten-thousandth.
 pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64) -> Result<Vec<PostSummary>, DomainError> {
-    let posts = sqlx::query!(
-        r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
-           from post p
-           where p.team_id = $1
-             and ($2::timestamptz is null or p.scheduled_at >= $2)
-             and ($3::timestamptz is null or p.scheduled_at < $3)
-             and ($4::delivery_state is null or exists (
-                   select 1 from delivery d where d.team_id = $1 and d.post_id = p.post_id and d.state = $4))
-             and ($6::timestamptz is null or (p.scheduled_at, p.post_id) < ($6, $7::uuid))
-           order by p.scheduled_at desc, p.post_id desc
-           limit $5"#,
-        team_id,
-        filter.from,
-        filter.until,
-        filter.state as Option<DeliveryState>,
-        limit,
-        filter.after.map(|(at, _)| at),
-        filter.after.map(|(_, id)| id),
-    )
-    .fetch_all(pool)
-    .await?;
-    let ids: Vec<Uuid> = posts.iter().map(|p| p.post_id).collect();
+    let rows = match (filter.after, filter.before) {
+        (None, Some((at, id))) => {
+            // The posts just before the cursor in listing order are the nearest ones due after it:
+            // read upwards from it, then turn the page the right way round.
+            let mut rows = sqlx::query_as!(
+                PostRow,
+                r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
+                   from post p
+                   where p.team_id = $1
+                     and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
+                     and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
+                     and ($4::delivery_state is null or exists (
+                           select 1 from delivery d where d.team_id = $1 and d.post_id = p.post_id and d.state = $4))
+                     and (p.scheduled_at, p.post_id) > ($6::timestamptz, $7::uuid)
+                   order by p.scheduled_at, p.post_id
+                   limit $5"#,
+                team_id,
+                filter.from,
+                filter.until,
+                filter.state as Option<DeliveryState>,
+                limit,
+                at,
+                id,
+            )
+            .fetch_all(pool)
+            .await?;
+            rows.reverse();
+            rows
+        }
+        (after, _) => {
+            sqlx::query_as!(
+                PostRow,
+                r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
+                   from post p
+                   where p.team_id = $1
+                     and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
+                     and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
+                     and ($4::delivery_state is null or exists (
+                           select 1 from delivery d where d.team_id = $1 and d.post_id = p.post_id and d.state = $4))
+                     and (p.scheduled_at, p.post_id) < (coalesce($6, 'infinity'::timestamptz), coalesce($7, 'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid))
+                   order by p.scheduled_at desc, p.post_id desc
+                   limit $5"#,
+                team_id,
+                filter.from,
+                filter.until,
+                filter.state as Option<DeliveryState>,
+                limit,
+                after.map(|(at, _)| at),
+                after.map(|(_, id)| id),
+            )
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    with_chips(pool, team_id, rows).await
+}
+
+/// Rows with their deliveries, in the same order.
+async fn with_chips(pool: &PgPool, team_id: Uuid, rows: Vec<PostRow>) -> Result<Vec<PostSummary>, DomainError> {
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.post_id).collect();
     let mut chips = chips(pool, team_id, &ids).await?;
-    Ok(posts
+    Ok(rows
         .into_iter()
         .map(|p| PostSummary {
             post_id: p.post_id,
@@ -350,6 +405,100 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
             deliveries: chips.remove(&p.post_id).unwrap_or_default(),
         })
         .collect())
+}
+
+/// A position in the post listing, `(scheduled_at, post_id)`, as an opaque string for links and
+/// API cursors (URL-safe base64 of `<RFC 3339>|<uuid>`).
+pub fn encode_cursor(at: DateTime<Utc>, post_id: Uuid) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}|{post_id}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+}
+
+/// Reads [`encode_cursor`]'s output back; `None` for anything else.
+pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(cursor.trim()).ok()?;
+    let raw = String::from_utf8(raw).ok()?;
+    let (at, id) = raw.split_once('|')?;
+    let at = DateTime::parse_from_rfc3339(at).ok()?.with_timezone(&Utc);
+    Some((at, Uuid::parse_str(id).ok()?))
+}
+
+/// One day of the calendar: how many posts are due in it, and the first few.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarDay {
+    /// How many of the team's posts (matching the state, if any) are due that day.
+    pub total: i64,
+    /// The earliest of them, earliest first, at most the number asked for.
+    pub first: Vec<PostSummary>,
+}
+
+/// The calendar's days: for each `[start, end)` in `days`, how many posts are due in it and the
+/// earliest `per_day` of them (with a delivery in `state`, when set). Reads at most `per_day`
+/// posts a day however many there are (the count comes from the index).
+pub async fn calendar(
+    pool: &PgPool,
+    team_id: Uuid,
+    days: &[(DateTime<Utc>, DateTime<Utc>)],
+    state: Option<DeliveryState>,
+    per_day: i64,
+) -> Result<Vec<CalendarDay>, DomainError> {
+    let (starts, ends): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = days.iter().copied().unzip();
+    let rows = sqlx::query!(
+        r#"select d.day as "day!", c.total as "total!", p.post_id as "post_id?", p.text as "text?", p.scheduled_at as "scheduled_at?",
+                  p.schedule_timezone as "schedule_timezone?", p.dry_run as "dry_run?"
+           from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as d (starts, ends, day)
+           cross join lateral (
+               select count(*) as total from post c
+               where c.team_id = $1 and c.scheduled_at >= d.starts and c.scheduled_at < d.ends
+                 and ($4::delivery_state is null or exists (
+                       select 1 from delivery x where x.team_id = $1 and x.post_id = c.post_id and x.state = $4))
+           ) c
+           left join lateral (
+               select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run from post p
+               where p.team_id = $1 and p.scheduled_at >= d.starts and p.scheduled_at < d.ends
+                 and ($4::delivery_state is null or exists (
+                       select 1 from delivery x where x.team_id = $1 and x.post_id = p.post_id and x.state = $4))
+               order by p.scheduled_at, p.post_id
+               limit $5
+           ) p on true
+           order by d.day, p.scheduled_at, p.post_id"#,
+        team_id,
+        &starts,
+        &ends,
+        state as Option<DeliveryState>,
+        per_day,
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut totals = vec![0; days.len()];
+    let mut posts: Vec<(usize, PostRow)> = Vec::new();
+    for r in rows {
+        let index = usize::try_from(r.day - 1).unwrap_or(0);
+        if let Some(total) = totals.get_mut(index) {
+            *total = r.total;
+        }
+        if let (Some(post_id), Some(text), Some(scheduled_at), Some(schedule_timezone), Some(dry_run)) =
+            (r.post_id, r.text, r.scheduled_at, r.schedule_timezone, r.dry_run)
+        {
+            posts.push((index, PostRow { post_id, text, scheduled_at, schedule_timezone, dry_run }));
+        }
+    }
+    let (indexes, rows): (Vec<usize>, Vec<PostRow>) = posts.into_iter().unzip();
+    let mut out: Vec<CalendarDay> = totals.into_iter().map(|total| CalendarDay { total, first: Vec::new() }).collect();
+    for (index, post) in indexes.into_iter().zip(with_chips(pool, team_id, rows).await?) {
+        out[index].first.push(post);
+    }
+    Ok(out)
+}
+
+/// How many of the team's deliveries have failed (what "Retry all failed" would retry).
+pub async fn failed_count(pool: &PgPool, team_id: Uuid) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar!("select count(*) from delivery where team_id = $1 and state = 'failed'", team_id)
+        .fetch_one(pool)
+        .await?
+        .unwrap_or(0))
 }
 
 async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Vec<DeliveryChip>>, DomainError> {

@@ -17,8 +17,6 @@ use std::sync::Arc;
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::routing::{any, get};
 use axum::{Json, Router};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -99,19 +97,15 @@ impl Page {
 pub struct Cursor;
 
 impl Cursor {
-    /// A post listing's position.
+    /// A post listing's position (the same cursor the dashboard's page links carry).
     pub fn encode_post(at: DateTime<Utc>, post_id: Uuid) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{}|{post_id}", at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)))
+        crier_domain::store::posts::encode_cursor(at, post_id)
     }
 
     /// Reads [`Cursor::encode_post`]'s output back.
     pub fn decode_post(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
-        let bad = || ApiError::from(FieldError::new("cursor", "Pass back the next_cursor of the previous page, unchanged."));
-        let raw = URL_SAFE_NO_PAD.decode(cursor.trim()).map_err(|_| bad())?;
-        let raw = String::from_utf8(raw).map_err(|_| bad())?;
-        let (at, id) = raw.split_once('|').ok_or_else(bad)?;
-        let at = DateTime::parse_from_rfc3339(at).map_err(|_| bad())?.with_timezone(&Utc);
-        Ok((at, Uuid::parse_str(id).map_err(|_| bad())?))
+        crier_domain::store::posts::decode_cursor(cursor)
+            .ok_or_else(|| ApiError::from(FieldError::new("cursor", "Pass back the next_cursor of the previous page, unchanged.")))
     }
 }
 

@@ -350,7 +350,7 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
         None => None,
     };
     let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
-    let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after };
+    let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None };
     let mut rows = posts::list(&state.app.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode_post(last.scheduled_at, last.post_id));
     Ok(Json(PostPage { items: rows.into_iter().map(summary_json).collect(), next_cursor }))

@@ -1,0 +1,77 @@
+import { expect, type Page } from '@playwright/test';
+import { test, connectX, logIn, newAccount, open, signUp, waitForHydration } from './helpers';
+
+/**
+ * 55 posts from May 2030 on: twelve on the 10th (more than a month's day shows), the rest one a
+ * day at 12:00 from May 1st, skipping the 10th. More than one page of the list (50).
+ */
+function mayPosts(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < 12; i++) lines.push(`2030-05-10 ${String(8 + i).padStart(2, '0')}:00 | Busy day ${i}`);
+  for (let day = new Date(Date.UTC(2030, 4, 1)); lines.length < 55; day.setUTCDate(day.getUTCDate() + 1)) {
+    const date = day.toISOString().slice(0, 10);
+    if (date !== '2030-05-10') lines.push(`${date} 12:00 | Daily ${date}`);
+  }
+  return lines.join('\n');
+}
+
+async function scheduleMay(page: Page, account: string) {
+  await open(page, 'Compose');
+  await page.getByRole('link', { name: 'Schedule several posts at once' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Schedule batch' })).toBeVisible();
+  await waitForHydration(page);
+  await page.getByRole('checkbox', { name: new RegExp(account) }).check();
+  await page.getByLabel(/Posts, one per line/).fill(mayPosts());
+  await page.getByRole('button', { name: 'Schedule batch' }).click();
+  await expect(page.getByRole('status')).toContainText('Scheduled 55 posts to 1 account.');
+}
+
+/** The pages the list and the calendar link to, followed the same way with and without wasm. */
+async function walkThePages(page: Page) {
+  const posts = page.locator('.post-line');
+  const pager = page.getByRole('navigation', { name: 'Pages of posts' });
+  await expect(posts).toHaveCount(50);
+  await expect(pager.getByRole('link', { name: '← Newer' })).toHaveCount(0);
+  await pager.getByRole('link', { name: 'Older →' }).click();
+  await expect(page).toHaveURL(/\/\?after=/);
+  await expect(posts).toHaveCount(5);
+  await expect(pager.getByRole('link', { name: 'Older →' })).toHaveCount(0);
+  // The oldest posts are the first days of May.
+  await expect(posts.filter({ hasText: 'Daily 2030-05-01' })).toHaveCount(1);
+  await pager.getByRole('link', { name: '← Newer' }).click();
+  await expect(posts).toHaveCount(50);
+
+  await page.goto('/?view=month&at=2030-05-01');
+  await expect(page.getByText('May 2030', { exact: true })).toBeVisible();
+  const busy = page.locator('.calendar [data-date="2030-05-10"]');
+  await expect(busy.locator('li')).toHaveCount(3);
+  await expect(busy.locator('li').first()).toContainText('08:00 Busy day 0');
+  // Keyboard: the link is reachable and opens with Enter.
+  await busy.getByRole('link', { name: '+9 more' }).press('Enter');
+  await expect(page).toHaveURL(/\/\?day=2030-05-10$/);
+  await expect(page.getByText('Due on Fri 10 May 2030')).toBeVisible();
+  await expect(posts).toHaveCount(12);
+  await page.getByRole('link', { name: 'All days' }).click();
+  await expect(posts).toHaveCount(50);
+}
+
+test('the dashboard pages its list and a busy calendar day links to the rest, with and without wasm', async ({ page, browser, baseURL }) => {
+  const owner = newAccount('paging');
+  await signUp(page, owner);
+  await connectX(page, 'paging_x');
+  await scheduleMay(page, 'paging_x');
+
+  await open(page, 'Dashboard');
+  await waitForHydration(page);
+  await walkThePages(page);
+
+  const context = await browser.newContext({ javaScriptEnabled: false, baseURL });
+  try {
+    const plain = await context.newPage();
+    await logIn(plain, owner.email, owner.password, '/', { hydrated: false });
+    await walkThePages(plain);
+    await expect(plain.locator('body[data-hydrated]')).toHaveCount(0);
+  } finally {
+    await context.close();
+  }
+});

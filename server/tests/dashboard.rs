@@ -1,0 +1,129 @@
+//! The dashboard with more posts than fit on a page: the list pages with plain links (older,
+//! newer, one day), a calendar day shows its first few posts and "+N more", and every page is
+//! complete server-rendered HTML whose links work without the wasm.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{Browser, TestApp, connect};
+
+/// Posts on one page of the list, and a month's day (as the app says).
+const PAGE: usize = app::server::posts::LIST_PAGE_SIZE as usize;
+const MONTH_DAY: usize = app::server::posts::MONTH_POSTS_PER_DAY as usize;
+
+/// An owner (timezone UTC) with a connected sandbox X account, and the account's id.
+async fn team_with_x(app: &TestApp) -> (Browser, String) {
+    let owner = app.owner("Acme", "owner@acme.test").await;
+    assert_eq!(connect(&owner, "x", &[("account", "acme_x")], "authorize").await, "/accounts");
+    let accounts: Value = owner.call("accounts", &[]).await.json().await.unwrap();
+    (owner, accounts["accounts"][0]["account_id"].as_str().unwrap().to_owned())
+}
+
+/// Schedules `lines` (`YYYY-MM-DD HH:MM | text`) with Compose → Schedule batch.
+async fn schedule(owner: &Browser, account: &str, lines: &[String]) {
+    let posts = lines.join("\n");
+    let response = owner.call("posts/batch", &[("posts", posts.as_str()), ("accounts[]", account)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+}
+
+/// The `data-post` ids of the page's list, in order.
+fn listed(html: &str) -> Vec<String> {
+    html.split("<li ")
+        .skip(1)
+        .filter_map(|tag| {
+            let attributes = tag.split('>').next()?;
+            attributes
+                .contains("class=\"post-line\"")
+                .then(|| attributes.split("data-post=\"").nth(1)?.split('"').next().map(str::to_owned))?
+        })
+        .collect()
+}
+
+/// The `href` of the page's link with `rel="<rel>"`, or whose text is exactly `text`.
+fn link(html: &str, rel_or_text: &str) -> Option<String> {
+    html.split("<a ").skip(1).find_map(|tag| {
+        let (attributes, rest) = tag.split_once('>')?;
+        let text = rest.split("</a>").next()?;
+        let matches = attributes.contains(&format!("rel=\"{rel_or_text}\"")) || text == rel_or_text;
+        matches.then(|| attributes.split("href=\"").nth(1)?.split('"').next().map(|h| h.replace("&amp;", "&")))?
+    })
+}
+
+/// The calendar cell of `date` (up to the next one).
+fn day_cell<'a>(html: &'a str, date: &str) -> &'a str {
+    let start = html.find(&format!("data-date=\"{date}\"")).unwrap_or_else(|| panic!("no cell for {date}"));
+    let cell = &html[start..];
+    let end = cell[1..].find("data-date=").map_or(cell.len(), |n| n + 1);
+    &cell[..end]
+}
+
+#[tokio::test]
+async fn the_list_pages_with_links_and_a_busy_calendar_day_shows_the_first_few_and_how_many_more() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    // 2030-03-05 has 20 posts, five of them at 09:00 (ties on the time); 40 more spread over
+    // the month: 60 in all, more than a page.
+    let mut lines: Vec<String> = (0..20).map(|i| format!("2030-03-05 {:02}:{:02} | Busy day {i}", 9 + i / 5 * 2, 0)).collect();
+    lines.extend((0..40).map(|i| format!("2030-03-{:02} 12:{:02} | Spread {i}", 6 + i % 20, i)));
+    schedule(&owner, &x, &lines).await;
+
+    let first = owner.page("/").await;
+    let first_ids = listed(&first);
+    assert_eq!(first_ids.len(), PAGE, "one page of posts");
+    assert!(first.contains("Spread"), "latest due first");
+    assert!(link(&first, "prev").is_none() && link(&first, "Newest").is_none(), "the first page has nothing newer");
+    let older = link(&first, "next").expect("an Older link");
+    assert!(older.starts_with("/?after="), "{older}");
+
+    let second = owner.page(&older).await;
+    let second_ids = listed(&second);
+    assert_eq!(second_ids.len(), 60 - PAGE);
+    assert!(link(&second, "next").is_none(), "the last page has nothing older");
+    assert_eq!(link(&second, "Newest").as_deref(), Some("/"));
+    let all: BTreeSet<&String> = first_ids.iter().chain(&second_ids).collect();
+    assert_eq!(all.len(), 60, "every post once, none twice");
+
+    // Back: the newer page is the first page again.
+    let back = owner.page(&link(&second, "prev").expect("a Newer link")).await;
+    assert_eq!(listed(&back), first_ids);
+
+    // The month: the busy day shows its three earliest posts and a link to the rest.
+    let month = owner.page("/?view=month&at=2030-03-01").await;
+    assert!(month.contains("March 2030"));
+    let busy = day_cell(&month, "2030-03-05");
+    assert_eq!(busy.matches("href=\"/posts/").count(), MONTH_DAY, "{busy}");
+    assert_eq!(busy.matches(">09:00 Busy day ").count(), MONTH_DAY, "the earliest (five are due at 09:00): {busy}");
+    let more = format!("+{} more", 20 - MONTH_DAY);
+    assert_eq!(link(busy, &more).as_deref(), Some("/?day=2030-03-05"), "{busy}");
+    let quiet = day_cell(&month, "2030-03-06");
+    assert_eq!(quiet.matches("href=\"/posts/").count(), 2);
+    assert!(!quiet.contains("more</a>"), "a day that fits has no more link: {quiet}");
+
+    // The day's list: its 20 posts, latest first, and a way back to every day.
+    let day = owner.page("/?day=2030-03-05").await;
+    assert!(day.contains("Due on Tue 5 March 2030"));
+    let day_ids = listed(&day);
+    assert_eq!(day_ids.len(), 20);
+    assert!(link(&day, "next").is_none());
+    assert_eq!(link(&day, "All days").as_deref(), Some("/"));
+
+    // A status filter keeps the day; a week shows up to ten a day.
+    let week = owner.page("/?view=week&at=2030-03-05&state=scheduled").await;
+    let busy = day_cell(&week, "2030-03-05");
+    assert_eq!(busy.matches("href=\"/posts/").count(), 10);
+    assert_eq!(link(busy, "+10 more").as_deref(), Some("/?state=scheduled&day=2030-03-05"));
+    assert!(owner.page("/?view=week&at=2030-03-05&state=failed").await.matches("href=\"/posts/").count() == 0);
+}
+
+#[tokio::test]
+async fn a_page_link_crier_did_not_make_says_so() {
+    let app = TestApp::spawn().await;
+    let (owner, _) = team_with_x(&app).await;
+    let page = owner.page("/?after=not-a-cursor").await;
+    assert!(page.contains("role=\"alert\"") && page.contains("This page link is not one Crier made"), "{page}");
+    let page = owner.page("/?day=yesterday").await;
+    assert!(page.contains("Give a date as YYYY-MM-DD."));
+}
