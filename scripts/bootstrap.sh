@@ -1,8 +1,11 @@
 # Installs what Crier's build, run and tests need and are missing; sourced by scripts/run and
 # scripts/test. Everything comes from crates, npm or apt: nothing downloads prebuilt binaries.
 #
-#   crier_bootstrap run    # toolchain target, cargo-leptos, wasm-bindgen-cli, PostgreSQL
-#   crier_bootstrap test   # the same, plus Chromium and the end2end node modules
+#   crier_bootstrap run      # toolchain target, cargo-leptos, wasm-bindgen-cli, PostgreSQL
+#   crier_bootstrap test     # the same, plus Chromium and the end2end node modules
+#   crier_bootstrap release  # run's, plus wasm-opt for release builds (binaryen, an end2end node
+#                            # module: Debian's is too old) on PATH (scripts/wasm-size)
+#   crier_bootstrap bench    # release's, plus wrk and curl (scripts/bench-pages)
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -60,16 +63,63 @@ crier_bootstrap() {
     if [ "${purpose}" = test ]; then
         [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
     fi
+    if [ "${purpose}" = bench ]; then
+        command -v wrk >/dev/null || packages+=(wrk)
+        command -v curl >/dev/null || packages+=(curl)
+    fi
     [ "${#packages[@]}" -eq 0 ] || apt_install "${packages[@]}"
 
-    if [ "${purpose}" = test ]; then
-        command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
-        if [ ! -d "${REPO_ROOT}/end2end/node_modules/@playwright/test" ] \
-            || [ "${REPO_ROOT}/end2end/package-lock.json" -nt "${REPO_ROOT}/end2end/node_modules/.package-lock.json" ]; then
-            say "installing the end2end node modules"
-            (cd "${REPO_ROOT}/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
-        fi
+    case "${purpose}" in
+        test) install_node_modules ;;
+        release | bench) install_node_modules; put_wasm_opt_on_path ;;
+    esac
+}
+
+# The end2end node modules: Playwright for the browser tests, binaryen's wasm-opt for release builds.
+install_node_modules() {
+    command -v npm >/dev/null || die "npm not found: install Node.js 20 or newer"
+    if [ ! -d "${REPO_ROOT}/end2end/node_modules/@playwright/test" ] \
+        || [ ! -d "${REPO_ROOT}/end2end/node_modules/binaryen" ] \
+        || [ "${REPO_ROOT}/end2end/package-lock.json" -nt "${REPO_ROOT}/end2end/node_modules/.package-lock.json" ]; then
+        say "installing the end2end node modules"
+        (cd "${REPO_ROOT}/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     fi
+}
+
+# cargo-leptos runs the first `wasm-opt` on PATH for release builds (and would download one when
+# there is none): binaryen's npm package ships one (run by Node), which goes first on PATH.
+put_wasm_opt_on_path() {
+    export PATH="${REPO_ROOT}/end2end/node_modules/.bin:${PATH}"
+    local version
+    version="$(wasm-opt --version 2>/dev/null | awk '{print $3}')"
+    [ "${version:-0}" -ge 117 ] 2>/dev/null || die "wasm-opt ${version:-not found} on PATH; release builds need binaryen 117 or newer"
+}
+
+# Prints the size and gzip -9 size of site assets (paths under the site root, e.g. /pkg/crier.wasm)
+# and of the JS they import (wasm-bindgen snippets), and sets SHIPPED_WASM, SHIPPED_JS and
+# SHIPPED_TOTAL (gzipped bytes).
+crier_shipped_sizes() {
+    local site="$1" asset file imported
+    shift
+    local assets=("$@")
+    for asset in "$@"; do
+        case "${asset}" in *.js)
+            while read -r imported; do assets+=("$(dirname "${asset}")/${imported#./}"); done \
+                < <(grep -o "from *['\"]\./[^'\"]*['\"]" "${site}${asset}" | sed "s/^from *['\"]//; s/['\"]$//" || true) ;;
+        esac
+    done
+    SHIPPED_WASM=0 SHIPPED_JS=0
+    for asset in "${assets[@]}"; do
+        file="${site}${asset}"
+        [ -f "${file}" ] || die "${asset} is not in ${site}"
+        local size
+        size="$(gzip -9 -c "${file}" | wc -c)"
+        case "${asset}" in *.wasm) SHIPPED_WASM=$((SHIPPED_WASM + size)) ;; *) SHIPPED_JS=$((SHIPPED_JS + size)) ;; esac
+        printf '  %-28s %9d bytes  %8d gzipped\n' "${asset}" "$(stat -c %s "${file}")" "${size}"
+    done
+    SHIPPED_TOTAL=$((SHIPPED_WASM + SHIPPED_JS))
+    printf '  wasm %d + JS %d = %d bytes gzipped (%s KiB)\n' "${SHIPPED_WASM}" "${SHIPPED_JS}" "${SHIPPED_TOTAL}" \
+        "$(awk -v t="${SHIPPED_TOTAL}" 'BEGIN { printf "%.1f", t / 1024 }')"
 }
 
 # Where cargo builds: CARGO_TARGET_DIR when set, else target/ in the clone.
