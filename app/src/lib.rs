@@ -2,7 +2,10 @@
 //! call (`server/`, thin: they parse input, call the domain, and map errors), and the shell.
 //!
 //! Compiled twice: with `ssr` into the server (rendering and server functions) and with
-//! `hydrate` into the wasm bundle.
+//! `hydrate` into the wasm bundle. Leptos runs in islands mode: the router, the pages and their
+//! forms exist on the server only (the forms post as plain HTML forms and the page comes back with
+//! the result, see `server::ssr::fail_form`), and only the components marked `#[island]` are
+//! compiled into the wasm and made interactive in the browser.
 
 pub mod components;
 pub mod errors;
@@ -40,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -60,12 +63,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     #[cfg(feature = "ssr")]
     server::ssr::prepare_page_response();
-    // Lets tests (and people reading the DOM) know the page is interactive now.
-    Effect::new(|| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "");
-        }
-    });
 
     view! {
         <Stylesheet id="leptos" href="/pkg/crier.css" />

@@ -52,6 +52,38 @@ test('a wrong password is rejected and the email is kept', async ({ page }) => {
   await expect(page.getByLabel('Email', { exact: true })).toHaveValue(owner.email);
 });
 
+test('a sign-up refused twice shows the second reason only, and keeps what was typed', async ({ page }) => {
+  const first = newAccount('first');
+  await signUp(page, first);
+  await logOut(page);
+
+  const second = newAccount('second');
+  await page.goto('/signup');
+  await waitForHydration(page);
+  await page.getByLabel('Team name', { exact: true }).fill(second.team);
+  await page.getByLabel('Email', { exact: true }).fill(first.email);
+  await page.getByLabel('Password', { exact: true }).fill('too short');
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page.getByText('Use at least 10 characters for the password.')).toBeVisible();
+  await expect(page.getByLabel('Team name', { exact: true })).toHaveValue(second.team);
+
+  // The form is a plain form: the page's address now holds the first refusal, and the second
+  // replaces it rather than queueing behind it.
+  await waitForHydration(page);
+  await page.getByLabel('Password', { exact: true }).fill(second.password);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expect(page.getByText('An account with this email already exists. Log in instead.')).toBeVisible();
+  await expect(page.getByText('Use at least 10 characters for the password.')).toHaveCount(0);
+  await expect(page.getByLabel('Email', { exact: true })).toHaveValue(first.email);
+  expect(new URL(page.url()).searchParams.getAll('__err')).toHaveLength(1);
+
+  await waitForHydration(page);
+  await page.getByLabel('Email', { exact: true }).fill(second.email);
+  await page.getByLabel('Password', { exact: true }).fill(second.password);
+  await page.getByRole('button', { name: 'Sign up', exact: true }).click();
+  await expectDashboard(page, second.team, second.email);
+});
+
 test('an invite link lets a second person join the team', async ({ page, baseURL }) => {
   const owner = newAccount('first');
   const secondEmail = uniqueEmail('second');

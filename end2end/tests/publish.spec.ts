@@ -97,8 +97,20 @@ test('a scheduled post is edited, rescheduled and cancelled before it goes out',
 
   await waitForHydration(page);
   await page.getByText('Edit or reschedule').click();
+  // A refused edit (a link the browser accepts and Crier does not) comes back open, with the
+  // error and everything typed; the post itself is unchanged.
   await page.getByLabel('Text', { exact: true }).fill('Next year, second draft');
+  await page.getByLabel('Link', { exact: true }).fill('ftp://example.com/file');
   await page.getByLabel('Date and time').fill('2030-06-02T10:00');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByText('Enter a full web address starting with https://')).toBeVisible();
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue('Next year, second draft');
+  await expect(page.getByLabel('Link', { exact: true })).toHaveValue('ftp://example.com/file');
+  await expect(page.getByLabel('Date and time')).toHaveValue('2030-06-02T10:00');
+  await expect(page.locator('.post-text').first()).toHaveText('Next year, first draft');
+
+  await waitForHydration(page);
+  await page.getByLabel('Link', { exact: true }).fill('');
   await page.getByRole('button', { name: 'Save changes' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Saved. Due 2030-06-02 10:00' })).toBeVisible();
   await expect(page.locator('.post-text').first()).toHaveText('Next year, second draft');

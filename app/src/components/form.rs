@@ -1,10 +1,13 @@
 //! Form pieces: labelled fields with inline errors, and the form-level error banner.
 //!
-//! Errors come from the form's action; with wasm they arrive by fetch and the form keeps what was
-//! typed; without it they arrive through the URL after a redirect, and the typed values come back
-//! from the server (see `server::ssr::fail_form`).
+//! Errors come from the form's action. A form in an island posts by fetch and keeps what was
+//! typed; every other form is a plain HTML form, whose errors arrive through the URL after a
+//! redirect and whose typed values come back from the server (see `server::ssr::fail_form`).
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
 
@@ -17,18 +20,60 @@ where
     Signal::derive(move || value.get().and_then(Result::err))
 }
 
+/// What a failed (or, for a result shown once, successful) plain form post typed, kept in the
+/// session for one page view (see `server::ssr::keep_for_next_page`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FormValues {
+    /// The server function's path, so only that form is refilled.
+    pub path: String,
+    /// Field name → value (never passwords).
+    pub values: HashMap<String, String>,
+}
+
+/// Values to refill a form with after a plain post: provided by the page render on the server,
+/// and by an island from its props in the browser (islands hydrate without the server's context).
+#[derive(Clone, Debug, Default)]
+pub struct Prefill(pub FormValues);
+
 /// The value a field should start with: what a failed plain form post (for the form whose
 /// server function is at `fn_path`) typed, if anything.
 pub fn refill(fn_path: &'static str, field: &'static str) -> Option<String> {
-    #[cfg(feature = "ssr")]
-    {
-        use_context::<crate::server::ssr::Prefill>().filter(|p| p.0.path == fn_path).and_then(|p| p.0.values.get(field).cloned())
+    use_context::<Prefill>().filter(|p| p.0.path == fn_path).and_then(|p| p.0.values.get(field).cloned())
+}
+
+/// The kept values of the form at `fn_path` alone, for an island's props: the island provides
+/// them again in the browser ([`provide_form_state`]) so it hydrates with what the server rendered.
+/// Only that form's values travel, never another form's kept result.
+pub fn kept_values(fn_path: &'static str) -> Option<FormValues> {
+    use_context::<Prefill>().map(|p| p.0).filter(|values| values.path == fn_path)
+}
+
+/// At the top of an island holding a form: what the page's render had and the browser lacks.
+/// The kept values come from the island's props; the error of a plain form post comes from the
+/// URL (`__path`/`__err`), which on the server the router hands to the form's action and in an
+/// island nobody does. With both, the island's first render matches the server's.
+pub fn provide_form_state(kept: Option<FormValues>) {
+    if let Some(kept) = kept {
+        provide_context(Prefill(kept));
     }
-    #[cfg(not(feature = "ssr"))]
+    #[cfg(feature = "hydrate")]
     {
-        let _ = (fn_path, field);
-        None
+        let search = window().location().search().unwrap_or_default();
+        if let Ok(params) = web_sys::UrlSearchParams::new_with_str(&search)
+            && let (Some(err), Some(path)) = (params.get("__err"), params.get("__path"))
+        {
+            provide_context(leptos::server::ServerActionError::new(&path, &err));
+        }
     }
+}
+
+/// The field under which a plain form post's success message is kept for the page it returns
+/// to (`server::ssr::notice_for_next_page`): forms outside islands have no action value to show.
+pub const NOTICE_FIELD: &str = "notice";
+
+/// The success message a plain post of the form at `fn_path` left for this page view, if any.
+pub fn kept_notice(fn_path: &'static str) -> Option<String> {
+    refill(fn_path, NOTICE_FIELD)
 }
 
 /// Separates the items of a list field (ticked accounts, thread replies) kept for a refill: a
@@ -147,7 +192,8 @@ pub fn FormError(
 
 /// A hidden `timezone` field holding the browser's IANA timezone, filled in once the page is
 /// interactive (before that, and without JavaScript, it stays empty and the server keeps UTC).
-#[component]
+/// An island of its own: the rest of the sign-up form is plain HTML.
+#[island]
 pub fn BrowserTimezoneField() -> impl IntoView {
     let zone = RwSignal::new(String::new());
     Effect::new(move |_| zone.set(browser_timezone()));

@@ -2,5 +2,6 @@
 
 pub mod chart;
 pub mod form;
+pub mod live;
 pub mod retry;
 pub mod shell;

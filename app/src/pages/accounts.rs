@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::form::{Field, FormError, Notice, action_error};
+use crate::components::form::{Field, FormError, action_error};
 use crate::server::accounts::{
     AccountRow, AccountsView, AddXKeys, CancelChoice, ChooseAccounts, ConnectOption, DisconnectAccount, VerifyAccount, connection_choices,
     list_accounts, platform_label,
@@ -17,24 +17,15 @@ pub fn AccountsPage() -> impl IntoView {
     let verify = ServerAction::<VerifyAccount>::new();
     let disconnect = ServerAction::<DisconnectAccount>::new();
     let add_keys = ServerAction::<AddXKeys>::new();
+    // Every form here is a plain form: the page comes back with the result as a flash.
     let data = Resource::new(|| (), |_| list_accounts());
-    // Reload after any change; browser only (see the Members page).
-    Effect::watch(
-        move || (verify.version().get(), disconnect.version().get(), add_keys.version().get()),
-        move |_, _, _| data.refetch(),
-        false,
-    );
     let row_error =
         Signal::derive(move || [action_error(verify.value()).get(), action_error(disconnect.value()).get()].into_iter().flatten().next());
-    let verified = move || {
-        verify.value().get().and_then(Result::ok).map(|row| format!("Verified {}: {}.", row.name, row.health.label().to_lowercase()))
-    };
 
     view! {
         <Title text="Accounts" />
         <h1>"Accounts"</h1>
         <FormError error=row_error />
-        <Notice message=verified />
         <Suspense fallback=|| view! { <p class="hint">"Loading accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -201,7 +192,6 @@ fn AccountLine(
 #[component]
 fn XKeysForm(add_keys: ServerAction<AddXKeys>) -> impl IntoView {
     let error = action_error(add_keys.value());
-    let added = move || add_keys.value().get().and_then(Result::ok).map(|row| format!("Connected X account {} with its keys.", row.name));
     view! {
         <details class="panel">
             <summary>"Connect X with OAuth 1.0a keys instead"</summary>
@@ -214,7 +204,6 @@ fn XKeysForm(add_keys: ServerAction<AddXKeys>) -> impl IntoView {
                 <Field label="Access token secret" name="access_token_secret" kind="password" autocomplete="off" error />
                 <div><button type="submit" disabled=move || add_keys.pending().get()>"Check and connect"</button></div>
             </ActionForm>
-            <Notice message=added />
         </details>
     }
 }

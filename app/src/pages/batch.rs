@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{FormError, action_error, refill, refill_list};
+use crate::components::form::{FormError, action_error, kept_notice, refill, refill_list};
 use crate::pages::compose::{AccountChoice, FieldMessage};
 use crate::server::posts::{ScheduleBatch, compose_view};
 use server_fn::ServerFn;
@@ -15,7 +15,7 @@ pub fn BatchPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| compose_view());
     let batch = ServerAction::<ScheduleBatch>::new();
     let error = action_error(batch.value());
-    let done = move || batch.value().get().and_then(Result::ok);
+    let done = move || batch.value().get().and_then(Result::ok).or_else(|| kept_notice(ScheduleBatch::PATH));
     view! {
         <Title text="Schedule batch" />
         <h1>"Schedule batch"</h1>

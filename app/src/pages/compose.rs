@@ -4,14 +4,14 @@
 //! measuring the text each platform will get: on X that includes the link. The schedule time is
 //! typed in the person's own timezone; the line under it says what that is in UTC, and a time
 //! that does not exist or happens twice (a daylight-saving change) is explained, never shifted.
-//! The form is a plain form first: without wasm it posts and the page comes back with the errors
-//! and what was typed.
+//! The form is an island, and a plain form first: without wasm it posts and the page comes back
+//! with the errors and what was typed.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, action_error, refill, refill_list};
+use crate::components::form::{FormError, FormValues, action_error, kept_values, provide_form_state, refill, refill_list};
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::accounts::platform_label;
@@ -30,7 +30,7 @@ pub fn ComposePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ComposeForm data=view_data /> }.into_any(),
+                    Ok(view_data) => view! { <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -49,8 +49,11 @@ pub(crate) fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) 
     }
 }
 
-#[component]
-fn ComposeForm(data: ComposeData) -> impl IntoView {
+/// The form itself, an island: the counters, previews, thread and time explanation live in the
+/// browser, and it posts in place. `kept` is what a failed plain post typed (see `provide_form_state`).
+#[island]
+fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
+    provide_form_state(kept);
     let create = ServerAction::<CreatePost>::new();
     let error = action_error(create.value());
     let text = RwSignal::new(refill(CreatePost::PATH, "text").unwrap_or_default());

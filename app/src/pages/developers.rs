@@ -13,7 +13,6 @@ pub fn DevelopersPage() -> impl IntoView {
     let create = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
     let data = Resource::new(|| (), |_| developers_view());
-    Effect::watch(move || (create.version().get(), revoke.version().get()), move |_, _, _| data.refetch(), false);
     view! {
         <Title text="API" />
         <h1>"API"</h1>

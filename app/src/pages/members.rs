@@ -16,13 +16,6 @@ pub fn MembersPage() -> impl IntoView {
     let remove = ServerAction::<RemoveMember>::new();
     let revoke = ServerAction::<RevokeInvite>::new();
     let view_data = Resource::new(|| (), |_| list_members());
-    // Reload after any change. An effect, so it runs in the browser only: a resource whose
-    // source tracks the actions would re-run on the server as the render is torn down.
-    Effect::watch(
-        move || (invite.version().get(), change_role.version().get(), remove.version().get(), revoke.version().get()),
-        move |_, _, _| view_data.refetch(),
-        false,
-    );
     let row_error = Signal::derive(move || {
         [action_error(change_role.value()).get(), action_error(remove.value()).get(), action_error(revoke.value()).get()]
             .into_iter()

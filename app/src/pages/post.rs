@@ -1,11 +1,15 @@
 //! `/posts/:id`: one post, its deliveries with their permalinks and reasons, the attempts
-//! timeline, "Retry" on a failed delivery and "Cancel" while nothing has started.
+//! timeline, "Retry" on a failed delivery and "Cancel" while nothing has started. Rendered on the
+//! server with plain forms; while a delivery is publishing or due within a minute the page
+//! reloads itself every 2 seconds (`ReloadWhileBusy`), so it shows them going out.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
+use server_fn::ServerFn;
 
-use crate::components::form::{Notice, action_error};
+use crate::components::form::{Notice, action_error, kept_notice, refill};
+use crate::components::live::ReloadWhileBusy;
 use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
 use crate::server::accounts::platform_label;
@@ -20,12 +24,6 @@ pub fn PostDetailPage() -> impl IntoView {
     let retry = ServerAction::<RetryFailed>::new();
     let cancel = ServerAction::<CancelPost>::new();
     let edit = ServerAction::<EditPost>::new();
-    Effect::watch(move || (retry.version().get(), cancel.version().get(), edit.version().get()), move |_, _, _| data.refetch(), false);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), std::time::Duration::from_secs(3)) {
-            on_cleanup(move || handle.clear());
-        }
-    });
     let error = Signal::derive(move || action_error(retry.value()).get().or_else(|| action_error(cancel.value()).get()));
     view! {
         <Title text="Post" />
@@ -33,14 +31,19 @@ pub fn PostDetailPage() -> impl IntoView {
         <Show when=move || error.get().is_some()>
             <p class="form-error" role="alert">{move || error.get().map(|e| e.form_message().unwrap_or_else(|| e.to_string()))}</p>
         </Show>
-        <Transition fallback=|| view! { <p class="hint">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(page) => view! { <PostBody page retry cancel edit /> }.into_any(),
+                    Ok(page) => view! {
+                        // While something is about to change, the page reloads itself to show it.
+                        {page.busy.then(|| view! { <ReloadWhileBusy /> })}
+                        <PostBody page retry cancel edit />
+                    }
+                    .into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -178,17 +181,23 @@ fn EditForm(
     scheduled_local: String,
 ) -> impl IntoView {
     let error = action_error(edit.value());
-    let saved = move || edit.value().get().and_then(Result::ok);
+    let saved = move || edit.value().get().and_then(Result::ok).or_else(|| kept_notice(EditPost::PATH));
+    // After a refused plain post the form comes back open, with what was typed.
+    let text = refill(EditPost::PATH, "text").unwrap_or(text);
+    let link = refill(EditPost::PATH, "link").unwrap_or(link);
+    let scheduled_local = refill(EditPost::PATH, "scheduled_at").unwrap_or(scheduled_local);
+    let open = error.get_untracked().is_some();
     let kept = overrides
         .into_iter()
         .map(|(platform, text)| view! { <input type="hidden" name=format!("text_{}", platform.as_str()) value=text /> })
         .collect_view();
     let replies = thread.into_iter().map(|t| view! { <input type="hidden" name="thread[]" value=t /> }).collect_view();
     view! {
-        <details class="panel">
+        // Outside the form: after a plain post the page comes back with the form closed.
+        <Notice message=saved />
+        <details class="panel" open=open>
             <summary>"Edit or reschedule"</summary>
             <ActionForm action=edit attr:class="stack">
-                <Notice message=saved />
                 <input type="hidden" name="post_id" value=post_id />
                 {kept}
                 {replies}

@@ -6,7 +6,7 @@ use leptos_router::components::A;
 
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, Notice, action_error, refill};
+use crate::components::form::{FormError, FormValues, Notice, action_error, kept_notice, kept_values, provide_form_state, refill};
 use crate::components::retry::RetryPolicyFields;
 use crate::server::auth::{SetTimezone, timezone_settings};
 use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
@@ -17,7 +17,13 @@ pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SetTimezone>::new();
     let settings = Resource::new(|| (), |_| timezone_settings());
     let error = action_error(save.value());
-    let saved = move || save.value().get().and_then(Result::ok).map(|zone| format!("Times are now shown in {zone}."));
+    let saved = move || {
+        save.value()
+            .get()
+            .and_then(Result::ok)
+            .map(|zone| format!("Times are now shown in {zone}."))
+            .or_else(|| kept_notice(SetTimezone::PATH))
+    };
     view! {
         <Title text="Settings" />
         <h1>"Settings"</h1>
@@ -71,10 +77,7 @@ pub fn SettingsPage() -> impl IntoView {
 /// The team's retry policy: shown to everyone, changed by owners and admins.
 #[component]
 fn RetrySection() -> impl IntoView {
-    let save = ServerAction::<SetRetryPolicy>::new();
     let settings = Resource::new(|| (), |_| retry_settings());
-    let error = action_error(save.value());
-    let saved = move || save.value().get().and_then(Result::ok).map(|meaning| format!("Saved. New posts: {meaning}"));
     view! {
         <section class="panel">
             <p class="hint">"When a platform fails for a while (a server error, a timeout), Crier tries again, waiting twice as long each time, at most 4 hours. A post can set its own in Compose; posts already scheduled keep theirs. Rate limits and reconnecting never use up attempts."</p>
@@ -82,16 +85,9 @@ fn RetrySection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(TeamRetryPolicy { policy, can_manage: true }) => {
-                            let attempts = refill(SetRetryPolicy::PATH, "max_attempts").unwrap_or_else(|| policy.max_attempts.to_string());
-                            let minutes = refill(SetRetryPolicy::PATH, "first_retry_minutes").unwrap_or_else(|| policy.first_retry_minutes().to_string());
-                            view! {
-                                <ActionForm action=save attr:class="stack">
-                                    <FormError error />
-                                    <RetryPolicyFields attempts minutes team_default=None error />
-                                    <div><button type="submit" disabled=move || save.pending().get()>"Save retries"</button></div>
-                                </ActionForm>
-                            }
-                            .into_any()
+                            let attempts = policy.max_attempts.to_string();
+                            let minutes = policy.first_retry_minutes().to_string();
+                            view! { <RetryPolicyForm attempts minutes kept=kept_values(SetRetryPolicy::PATH) /> }.into_any()
                         }
                         Ok(TeamRetryPolicy { policy, can_manage: false }) => {
                             view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
@@ -100,7 +96,26 @@ fn RetrySection() -> impl IntoView {
                     }
                 })}
             </Suspense>
-            <Notice message=saved />
         </section>
+    }
+}
+
+/// The policy's form, an island: the line under the fields says what the typed values mean as
+/// they are typed. `attempts` and `minutes` are the saved policy; `kept` what a failed plain post typed.
+#[island]
+fn RetryPolicyForm(attempts: String, minutes: String, kept: Option<FormValues>) -> impl IntoView {
+    provide_form_state(kept);
+    let save = ServerAction::<SetRetryPolicy>::new();
+    let error = action_error(save.value());
+    let saved = move || save.value().get().and_then(Result::ok).map(|meaning| format!("Saved. New posts: {meaning}"));
+    let attempts = refill(SetRetryPolicy::PATH, "max_attempts").unwrap_or(attempts);
+    let minutes = refill(SetRetryPolicy::PATH, "first_retry_minutes").unwrap_or(minutes);
+    view! {
+        <ActionForm action=save attr:class="stack">
+            <FormError error />
+            <RetryPolicyFields attempts minutes team_default=None error />
+            <div><button type="submit" disabled=move || save.pending().get()>"Save retries"</button></div>
+        </ActionForm>
+        <Notice message=saved />
     }
 }

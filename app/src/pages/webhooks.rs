@@ -3,14 +3,13 @@
 //! test them; everyone else sees the list. Every form is a plain form first: it works before the
 //! wasm loads.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, Notice, action_error, refill, refill_list};
+use crate::components::form::{FormError, Notice, action_error, kept_notice, refill, refill_list};
+use crate::components::live::ReloadWhileBusy;
 use crate::errors::AppError;
 use crate::pages::compose::FieldMessage;
 use crate::server::webhooks::{
@@ -29,27 +28,13 @@ pub fn WebhooksPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| webhook_settings());
     // Only the render after a plain form post finds a secret here; it is never fetched again.
     let kept = Resource::new(|| (), |_| kept_webhook_secret());
-    // Reload after any change. An effect, so it runs in the browser only.
-    Effect::watch(
-        move || (create.version().get(), toggle.version().get(), delete.version().get(), test.version().get()),
-        move |_, _, _| data.refetch(),
-        false,
-    );
-    // While a call is being sent or is due within a minute, look again in 2 seconds.
-    Effect::new(move |_| {
-        if data.get().and_then(Result::ok).is_some_and(|view| view.busy)
-            && let Ok(handle) = set_timeout_with_handle(move || data.refetch(), Duration::from_secs(2))
-        {
-            on_cleanup(move || handle.clear());
-        }
-    });
     let row_error = Signal::derive(move || {
         [action_error(toggle.value()).get(), action_error(delete.value()).get(), action_error(test.value()).get()]
             .into_iter()
             .flatten()
             .next()
     });
-    let tested = move || test.value().get().and_then(Result::ok);
+    let tested = move || test.value().get().and_then(Result::ok).or_else(|| kept_notice(SendTestWebhook::PATH));
 
     view! {
         <Title text="Webhooks" />
@@ -68,6 +53,8 @@ pub fn WebhooksPage() -> impl IntoView {
                 match data.await {
                     Ok(view_data) => {
                         let (can_manage, allow_http) = (view_data.can_manage, view_data.allow_http);
+                        // While a call is being sent or is due within a minute, show how it went.
+                        let reload = view_data.busy.then(|| view! { <ReloadWhileBusy /> });
                         let endpoints = if view_data.endpoints.is_empty() {
                             view! { <p class="hint">"No endpoints yet."</p> }.into_any()
                         } else {
@@ -79,6 +66,7 @@ pub fn WebhooksPage() -> impl IntoView {
                                 .into_any()
                         };
                         view! {
+                            {reload}
                             {endpoints}
                             {can_manage.then(|| view! { <AddEndpoint create kept allow_http /> })}
                             {(!can_manage).then(|| view! { <p class="hint">"Owners and admins can add, change and delete endpoints."</p> })}

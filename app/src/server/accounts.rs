@@ -152,7 +152,9 @@ pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> 
     let id = parse_account_id(&account_id)?;
     let state = state()?;
     let account = super::connections::verify(&state, me.team_id, id).await?;
-    Ok(row(account, chrono::Utc::now(), me.timezone))
+    let row = row(account, chrono::Utc::now(), me.timezone);
+    super::connections::set_flash(true, format!("Verified {}: {}.", row.name, row.health.label().to_lowercase())).await;
+    Ok(row)
 }
 
 /// "Disconnect": deletes the tokens (revoking them at the platform where it can), keeps history.
@@ -241,5 +243,6 @@ pub async fn add_x_keys(
     me.require_manager().map_err(AppError::from)?;
     let state = state()?;
     let account = super::connections::connect_x_keys(&state, &me, [api_key.0, api_secret.0, access_token.0, access_token_secret.0]).await?;
+    super::connections::set_flash(true, format!("Connected X account {} with its keys.", account.name)).await;
     Ok(row(account, chrono::Utc::now(), me.timezone))
 }

@@ -147,7 +147,7 @@ pub async fn set_timezone(timezone: String) -> Result<String, AppError> {
     use crier_domain::store::members;
     use crier_domain::timezone::TimeZone;
 
-    use super::ssr::{current_member, fail_form, pool};
+    use super::ssr::{current_member, fail_form, notice_for_next_page, pool};
     let outcome = async {
         let me = current_member().await?;
         let zone = TimeZone::parse(&timezone)?;
@@ -156,7 +156,10 @@ pub async fn set_timezone(timezone: String) -> Result<String, AppError> {
     }
     .await;
     match outcome {
-        Ok(name) => Ok(name),
+        Ok(name) => {
+            notice_for_next_page(SetTimezone::PATH, &format!("Times are now shown in {name}.")).await;
+            Ok(name)
+        }
         Err(e) => fail_form(SetTimezone::PATH, e, &[("timezone", timezone.as_str())]).await,
     }
 }

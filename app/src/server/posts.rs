@@ -506,6 +506,8 @@ pub struct PostView {
     pub scheduled_local: String,
     /// Its retry policy.
     pub retry: RetryPolicy,
+    /// Whether a delivery is publishing or due within a minute (the page then looks again soon).
+    pub busy: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -559,6 +561,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         })
         .collect();
     Ok(PostView {
+        busy: detail.summary.is_about_to_change(chrono::Utc::now()),
         text: detail.content.text.clone(),
         link: detail.content.link.clone(),
         thread: detail.content.thread.clone(),
@@ -612,13 +615,24 @@ pub async fn edit_post(
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, PostEdit};
 
-    use super::ssr::pool;
-    let me = editor().await?;
-    let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
-    let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
-    let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
-    posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit).await?;
-    Ok(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
+    use super::ssr::{fail_form, notice_for_next_page, pool};
+    let typed = [("text", text.as_str()), ("link", link.as_str()), ("scheduled_at", scheduled_at.as_str())];
+    let outcome = async {
+        let me = editor().await?;
+        let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
+        let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+        let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
+        posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit).await?;
+        Ok::<_, AppError>(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
+    }
+    .await;
+    match outcome {
+        Ok(message) => {
+            notice_for_next_page(EditPost::PATH, &message).await;
+            Ok(message)
+        }
+        Err(e) => fail_form(EditPost::PATH, e, &typed).await,
+    }
 }
 
 /// "Schedule batch": several posts to the same accounts, one per line as
@@ -631,7 +645,7 @@ pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<Stri
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::{fail_form, pool};
+    use super::ssr::{fail_form, notice_for_next_page, pool};
     let typed_accounts = crate::components::form::join_list(&accounts);
     let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
     let outcome = async {
@@ -681,7 +695,10 @@ pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<Stri
     }
     .await;
     match outcome {
-        Ok(done) => Ok(done),
+        Ok(done) => {
+            notice_for_next_page(ScheduleBatch::PATH, &done).await;
+            Ok(done)
+        }
         Err(e) => fail_form(ScheduleBatch::PATH, e, &typed).await,
     }
 }

@@ -1,14 +1,11 @@
 //! Server-side plumbing shared by the server functions and the page render: state, session,
 //! the signed-in member, safe redirects, and error redisplay for forms posted without wasm.
 
-use std::collections::HashMap;
-
 use crier_domain::store::{Member, members};
 use http::HeaderValue;
 use http::header::{ACCEPT, CONTENT_SECURITY_POLICY};
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
-use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -110,18 +107,7 @@ fn is_plain_form_post() -> bool {
         .unwrap_or(false)
 }
 
-/// What a failed plain form post typed, kept in the session for one page view.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct FormValues {
-    /// The server function's path, so only that form is refilled.
-    pub path: String,
-    /// Field name → value (never passwords).
-    pub values: HashMap<String, String>,
-}
-
-/// Values to refill a form with after a failed plain post (provided by the page render).
-#[derive(Clone, Debug, Default)]
-pub struct Prefill(pub FormValues);
+pub use crate::components::form::{FormValues, Prefill};
 
 /// Fails a form's server function. With wasm the error travels as the response and the form
 /// keeps what was typed. Without it (a plain post), server_fn sends the browser back to the page
@@ -146,6 +132,12 @@ pub async fn keep_for_next_page(fn_path: &str, values: &[(&str, &str)]) {
     {
         tracing::warn!(error = %e, "could not keep the form's values for the next page");
     }
+}
+
+/// For a plain form post only: the success message the page it returns to shows (see
+/// `components::form::kept_notice`); a form posted by fetch shows the function's answer instead.
+pub async fn notice_for_next_page(fn_path: &str, text: &str) {
+    keep_for_next_page(fn_path, &[(crate::components::form::NOTICE_FIELD, text)]).await;
 }
 
 /// Per page render: the Content-Security-Policy with this response's nonce, and the refill

@@ -230,7 +230,7 @@ pub async fn delete_webhook(endpoint_id: String) -> Result<(), AppError> {
 pub async fn send_test_webhook(endpoint_id: String) -> Result<String, AppError> {
     use crier_domain::store::webhooks;
 
-    use super::ssr::{current_member, fail_form, pool};
+    use super::ssr::{current_member, fail_form, notice_for_next_page, pool};
     let outcome = async {
         let me = current_member().await?;
         let pool = pool()?;
@@ -243,7 +243,10 @@ pub async fn send_test_webhook(endpoint_id: String) -> Result<String, AppError> 
     }
     .await;
     match outcome {
-        Ok(message) => Ok(message),
+        Ok(message) => {
+            notice_for_next_page(SendTestWebhook::PATH, &message).await;
+            Ok(message)
+        }
         Err(e) => fail_form(SendTestWebhook::PATH, e, &[]).await,
     }
 }

@@ -294,6 +294,17 @@ pub struct PostSummary {
 }
 
 impl PostSummary {
+    /// Whether one of its deliveries is publishing, or is due (or due to be retried) within a
+    /// minute of `now`: what is shown of it is about to change.
+    pub fn is_about_to_change(&self, now: DateTime<Utc>) -> bool {
+        let soon = now + chrono::Duration::minutes(1);
+        self.deliveries.iter().any(|d| match d.state {
+            DeliveryState::Publishing => true,
+            DeliveryState::Scheduled | DeliveryState::Retrying => d.next_attempt_at <= soon,
+            _ => false,
+        })
+    }
+
     /// Whether it may still be edited, rescheduled or cancelled: nothing has started publishing.
     pub fn is_editable(&self) -> bool {
         self.deliveries.iter().all(|d| matches!(d.state, DeliveryState::Scheduled | DeliveryState::Held) && d.attempts == 0)
@@ -798,4 +809,49 @@ pub async fn held_count(pool: &PgPool, team_id: Uuid) -> Result<i64, DomainError
         .fetch_one(pool)
         .await?
         .unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(deliveries: &[(DeliveryState, i64)], now: DateTime<Utc>) -> PostSummary {
+        PostSummary {
+            post_id: Uuid::nil(),
+            text: "hello".into(),
+            scheduled_at: now,
+            timezone: TimeZone::UTC,
+            dry_run: false,
+            deliveries: deliveries
+                .iter()
+                .map(|&(state, due_in_secs)| DeliveryChip {
+                    delivery_id: Uuid::new_v4(),
+                    account_id: Uuid::nil(),
+                    account_name: "a".into(),
+                    platform: Platform::X,
+                    state,
+                    permalink: None,
+                    last_error: None,
+                    next_attempt_at: now + chrono::Duration::seconds(due_in_secs),
+                    attempts: 0,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_post_is_about_to_change_while_publishing_or_due_within_a_minute() {
+        let now = Utc::now();
+        assert!(summary(&[(DeliveryState::Publishing, -300)], now).is_about_to_change(now));
+        assert!(summary(&[(DeliveryState::Scheduled, 30)], now).is_about_to_change(now));
+        assert!(summary(&[(DeliveryState::Retrying, -5)], now).is_about_to_change(now), "overdue counts");
+        assert!(summary(&[(DeliveryState::Published, 0), (DeliveryState::Retrying, 60)], now).is_about_to_change(now));
+        assert!(!summary(&[(DeliveryState::Scheduled, 61)], now).is_about_to_change(now), "due later");
+        assert!(!summary(&[(DeliveryState::Retrying, 3600)], now).is_about_to_change(now));
+        for settled in
+            [DeliveryState::Published, DeliveryState::Failed, DeliveryState::Held, DeliveryState::Cancelled, DeliveryState::DryRunOk]
+        {
+            assert!(!summary(&[(settled, 0)], now).is_about_to_change(now), "{settled:?} does not move by itself");
+        }
+    }
 }

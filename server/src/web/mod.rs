@@ -7,6 +7,7 @@ mod client_addr;
 mod health;
 pub mod metrics;
 mod oauth;
+mod plain_forms;
 mod security;
 mod server_fn_errors;
 mod sign_in_gate;
@@ -100,6 +101,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(axum::middleware::from_fn(server_fn_errors::statuses))
+        .layer(axum::middleware::from_fn(plain_forms::forget_previous_error))
         .layer(axum::middleware::from_fn_with_state(gate_state, sign_in_gate::gate))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(trusted_proxies, client_addr::resolve))
