@@ -50,6 +50,13 @@ pub fn RetryPolicyFields(
     }
 }
 
+/// The team's policy fields in Settings, an island inside a plain form: the line under them says
+/// what the typed values mean as they are typed. `error` is the last plain post's, if refused.
+#[island]
+pub fn RetryPolicyLive(attempts: String, minutes: String, error: Option<AppError>) -> impl IntoView {
+    view! { <RetryPolicyFields attempts minutes team_default=None error=Signal::stored(error) /> }
+}
+
 /// One whole-number field of the policy. `value` renders the start on the server (the form
 /// works before hydration); `prop:value` keeps the input and the signal together afterwards.
 #[component]

@@ -6,8 +6,8 @@ use leptos_router::components::A;
 
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, FormValues, Notice, action_error, kept_notice, kept_values, provide_form_state, refill};
-use crate::components::retry::RetryPolicyFields;
+use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
+use crate::components::retry::RetryPolicyLive;
 use crate::server::auth::{SetTimezone, timezone_settings};
 use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
 
@@ -74,10 +74,14 @@ pub fn SettingsPage() -> impl IntoView {
     }
 }
 
-/// The team's retry policy: shown to everyone, changed by owners and admins.
+/// The team's retry policy: shown to everyone, changed by owners and admins. A plain form; the
+/// fields and the line saying what they mean are an island (`RetryPolicyLive`).
 #[component]
 fn RetrySection() -> impl IntoView {
+    let save = ServerAction::<SetRetryPolicy>::new();
     let settings = Resource::new(|| (), |_| retry_settings());
+    let error = action_error(save.value());
+    let saved = move || kept_notice(SetRetryPolicy::PATH);
     view! {
         <section class="panel">
             <p class="hint">"When a platform fails for a while (a server error, a timeout), Crier tries again, waiting twice as long each time, at most 4 hours. A post can set its own in Compose; posts already scheduled keep theirs. Rate limits and reconnecting never use up attempts."</p>
@@ -85,9 +89,16 @@ fn RetrySection() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(TeamRetryPolicy { policy, can_manage: true }) => {
-                            let attempts = policy.max_attempts.to_string();
-                            let minutes = policy.first_retry_minutes().to_string();
-                            view! { <RetryPolicyForm attempts minutes kept=kept_values(SetRetryPolicy::PATH) /> }.into_any()
+                            let attempts = refill(SetRetryPolicy::PATH, "max_attempts").unwrap_or_else(|| policy.max_attempts.to_string());
+                            let minutes = refill(SetRetryPolicy::PATH, "first_retry_minutes").unwrap_or_else(|| policy.first_retry_minutes().to_string());
+                            view! {
+                                <ActionForm action=save attr:class="stack">
+                                    <FormError error />
+                                    <RetryPolicyLive attempts minutes error=error.get_untracked() />
+                                    <div><button type="submit">"Save retries"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
                         }
                         Ok(TeamRetryPolicy { policy, can_manage: false }) => {
                             view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
@@ -96,26 +107,7 @@ fn RetrySection() -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <Notice message=saved />
         </section>
-    }
-}
-
-/// The policy's form, an island: the line under the fields says what the typed values mean as
-/// they are typed. `attempts` and `minutes` are the saved policy; `kept` what a failed plain post typed.
-#[island]
-fn RetryPolicyForm(attempts: String, minutes: String, kept: Option<FormValues>) -> impl IntoView {
-    provide_form_state(kept);
-    let save = ServerAction::<SetRetryPolicy>::new();
-    let error = action_error(save.value());
-    let saved = move || save.value().get().and_then(Result::ok).map(|meaning| format!("Saved. New posts: {meaning}"));
-    let attempts = refill(SetRetryPolicy::PATH, "max_attempts").unwrap_or(attempts);
-    let minutes = refill(SetRetryPolicy::PATH, "first_retry_minutes").unwrap_or(minutes);
-    view! {
-        <ActionForm action=save attr:class="stack">
-            <FormError error />
-            <RetryPolicyFields attempts minutes team_default=None error />
-            <div><button type="submit" disabled=move || save.pending().get()>"Save retries"</button></div>
-        </ActionForm>
-        <Notice message=saved />
     }
 }

@@ -34,7 +34,7 @@ pub async fn set_retry_policy(max_attempts: String, first_retry_minutes: String)
     use crier_domain::store::audit::Actor;
     use crier_domain::store::teams;
 
-    use super::ssr::{current_member, fail_form, pool};
+    use super::ssr::{current_member, fail_form, notice_for_next_page, pool};
     let outcome = async {
         let me = current_member().await?;
         if !me.role.can_manage_members() {
@@ -46,7 +46,10 @@ pub async fn set_retry_policy(max_attempts: String, first_retry_minutes: String)
     }
     .await;
     match outcome {
-        Ok(meaning) => Ok(meaning),
+        Ok(meaning) => {
+            notice_for_next_page(SetRetryPolicy::PATH, &format!("Saved. New posts: {meaning}")).await;
+            Ok(meaning)
+        }
         Err(e) => {
             let typed = [("max_attempts", max_attempts.as_str()), ("first_retry_minutes", first_retry_minutes.as_str())];
             fail_form(SetRetryPolicy::PATH, e, &typed).await
