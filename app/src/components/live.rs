@@ -1,5 +1,6 @@
 //! Pages that change while someone looks at them. Pages are server-rendered; a page whose content
-//! is about to change (a webhook call in flight) includes this island, which loads it again.
+//! is about to change (a post going out, a webhook call in flight) includes this island, which
+//! loads it again.
 
 use std::time::Duration;
 

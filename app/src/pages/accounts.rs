@@ -202,7 +202,7 @@ fn XKeysForm(add_keys: ServerAction<AddXKeys>) -> impl IntoView {
                 <Field label="API key secret" name="api_secret" kind="password" autocomplete="off" error />
                 <Field label="Access token" name="access_token" kind="password" autocomplete="off" error />
                 <Field label="Access token secret" name="access_token_secret" kind="password" autocomplete="off" error />
-                <div><button type="submit" disabled=move || add_keys.pending().get()>"Check and connect"</button></div>
+                <div><button type="submit">"Check and connect"</button></div>
             </ActionForm>
         </details>
     }
@@ -260,7 +260,7 @@ pub fn ChooseAccountsPage() -> impl IntoView {
                                     <legend>{format!("{label} accounts")}</legend>
                                     {boxes}
                                 </fieldset>
-                                <div><button type="submit" disabled=move || choose.pending().get()>"Connect selected"</button></div>
+                                <div><button type="submit">"Connect selected"</button></div>
                             </ActionForm>
                             <ActionForm action=cancel>
                                 <input type="hidden" name="connection_id" value=cancel_id />

@@ -15,7 +15,7 @@ pub fn BatchPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| compose_view());
     let batch = ServerAction::<ScheduleBatch>::new();
     let error = action_error(batch.value());
-    let done = move || batch.value().get().and_then(Result::ok).or_else(|| kept_notice(ScheduleBatch::PATH));
+    let done = move || kept_notice(ScheduleBatch::PATH);
     view! {
         <Title text="Schedule batch" />
         <h1>"Schedule batch"</h1>

@@ -56,12 +56,12 @@ fn Tokens(
 ) -> impl IntoView {
     let error = action_error(create.value());
     let revoke_error = action_error(revoke.value());
-    // From the action once hydrated; from the server after a plain form post.
+    // The form is a plain form: the result comes back from the server for this one page view.
     let kept = StoredValue::new(
         refill(CreateApiToken::PATH, "token_secret")
             .map(|secret| NewToken { secret, name: refill(CreateApiToken::PATH, "token_name").unwrap_or_default() }),
     );
-    let created = move || create.value().get().and_then(Result::ok).or_else(|| kept.get_value());
+    let created = move || kept.get_value();
     let kept_role = refill(CreateApiToken::PATH, "role").unwrap_or_else(|| "editor".into());
     let options = role_options(&kept_role);
     let rows = if tokens.is_empty() {
@@ -109,7 +109,7 @@ fn Tokens(
                     <p class="hint" id="token-role-hint">"Viewers read; editors also post; admins also connect and disconnect accounts."</p>
                     <select id="token-role" name="role" aria-describedby="token-role-hint">{options}</select>
                 </div>
-                <div><button type="submit" disabled=move || create.pending().get()>"Create token"</button></div>
+                <div><button type="submit">"Create token"</button></div>
             </ActionForm>
             <Show when=move || created().is_some()>
                 <div class="field token-secret">

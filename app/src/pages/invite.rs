@@ -33,7 +33,7 @@ pub fn InvitePage() -> impl IntoView {
                                 <input type="hidden" name="token" value=token />
                                 <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters." error />
                                 <BrowserTimezoneField />
-                                <button type="submit" disabled=move || action.pending().get()>"Join team"</button>
+                                <button type="submit">"Join team"</button>
                             </ActionForm>
                         }.into_any(),
                         Err(e) => view! {

@@ -28,7 +28,7 @@ pub fn LoginPage() -> impl IntoView {
                 <input type="hidden" name="next" value=next />
                 <Field label="Email" name="email" kind="email" autocomplete="email" error value=refill(LogIn::PATH, "email").unwrap_or_default() />
                 <Field label="Password" name="password" kind="password" autocomplete="current-password" error />
-                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+                <button type="submit">"Log in"</button>
             </ActionForm>
             <p class="hint">"New to Crier? " <A href="/signup">"Create a team"</A></p>
         </main>

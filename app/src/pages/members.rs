@@ -141,12 +141,12 @@ fn MemberLine(
 #[component]
 fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     let error = action_error(invite.value());
-    // From the action once hydrated; from the server after a plain form post.
+    // The form is a plain form: the result comes back from the server for this one page view.
     let kept_link = StoredValue::new(
         refill(CreateInvite::PATH, "invite_url")
             .map(|url| CreatedInvite { url, email: refill(CreateInvite::PATH, "invite_email").unwrap_or_default() }),
     );
-    let created = move || invite.value().get().and_then(Result::ok).or_else(|| kept_link.get_value());
+    let created = move || kept_link.get_value();
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
     let options = role_options(&kept_role);
     view! {
@@ -159,7 +159,7 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
                     <label for="invite-role">"Role"</label>
                     <select id="invite-role" name="role">{options}</select>
                 </div>
-                <div><button type="submit" disabled=move || invite.pending().get()>"Create invite"</button></div>
+                <div><button type="submit">"Create invite"</button></div>
             </ActionForm>
             <Show when=move || created().is_some()>
                 <div class="field invite-link">

@@ -181,7 +181,7 @@ fn EditForm(
     scheduled_local: String,
 ) -> impl IntoView {
     let error = action_error(edit.value());
-    let saved = move || edit.value().get().and_then(Result::ok).or_else(|| kept_notice(EditPost::PATH));
+    let saved = move || kept_notice(EditPost::PATH);
     // After a refused plain post the form comes back open, with what was typed.
     let text = refill(EditPost::PATH, "text").unwrap_or(text);
     let link = refill(EditPost::PATH, "link").unwrap_or(link);

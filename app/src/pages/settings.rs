@@ -17,13 +17,7 @@ pub fn SettingsPage() -> impl IntoView {
     let save = ServerAction::<SetTimezone>::new();
     let settings = Resource::new(|| (), |_| timezone_settings());
     let error = action_error(save.value());
-    let saved = move || {
-        save.value()
-            .get()
-            .and_then(Result::ok)
-            .map(|zone| format!("Times are now shown in {zone}."))
-            .or_else(|| kept_notice(SetTimezone::PATH))
-    };
+    let saved = move || kept_notice(SetTimezone::PATH);
     view! {
         <Title text="Settings" />
         <h1>"Settings"</h1>
@@ -58,7 +52,7 @@ pub fn SettingsPage() -> impl IntoView {
                                         <p class="hint" id="timezone-hint">"Times on every page are shown, and schedule times entered, in this zone."</p>
                                         <select id="timezone" name="timezone" aria-describedby="timezone-hint">{options}</select>
                                     </div>
-                                    <div><button type="submit" disabled=move || save.pending().get()>"Save timezone"</button></div>
+                                    <div><button type="submit">"Save timezone"</button></div>
                                 </ActionForm>
                             }
                             .into_any()

@@ -26,7 +26,7 @@ pub fn SignUpPage() -> impl IntoView {
                 <Field label="Email" name="email" kind="email" autocomplete="email" error value=refill(SignUp::PATH, "email").unwrap_or_default() />
                 <Field label="Password" name="password" kind="password" autocomplete="new-password" hint="At least 10 characters." error />
                 <BrowserTimezoneField />
-                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+                <button type="submit">"Sign up"</button>
             </ActionForm>
             <p class="hint">"Already have an account? " <A href="/login">"Log in"</A></p>
         </main>

@@ -1,7 +1,7 @@
 //! `/settings/webhooks`: the HTTPS endpoints Crier calls when something happens, each with its
 //! recent calls. Owners and admins add (the signing secret is shown once), disable, delete and
-//! test them; everyone else sees the list. Every form is a plain form first: it works before the
-//! wasm loads.
+//! test them; everyone else sees the list. Every form is a plain form, and each result comes back
+//! with the page; while a call is in flight the page reloads itself (`ReloadWhileBusy`).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,7 +34,7 @@ pub fn WebhooksPage() -> impl IntoView {
             .flatten()
             .next()
     });
-    let tested = move || test.value().get().and_then(Result::ok).or_else(|| kept_notice(SendTestWebhook::PATH));
+    let tested = move || kept_notice(SendTestWebhook::PATH);
 
     view! {
         <Title text="Webhooks" />
@@ -183,7 +183,7 @@ fn CallLog(lines: Vec<CallLine>) -> impl IntoView {
 fn AddEndpoint(create: ServerAction<CreateWebhook>, kept: Option<CreatedWebhook>, allow_http: bool) -> impl IntoView {
     let error = action_error(create.value());
     let kept = StoredValue::new(kept);
-    let created = move || create.value().get().and_then(Result::ok).or_else(|| kept.get_value());
+    let created = move || kept.get_value();
     // After a refused plain form post, the events as ticked; otherwise all of them.
     let refilled = refill(CreateWebhook::PATH, "url").is_some();
     let typed_events = refill_list(CreateWebhook::PATH, "events");
@@ -225,7 +225,7 @@ fn AddEndpoint(create: ServerAction<CreateWebhook>, kept: Option<CreatedWebhook>
                     {boxes}
                     <FieldMessage name="events" error />
                 </fieldset>
-                <div><button type="submit" disabled=move || create.pending().get()>"Add endpoint"</button></div>
+                <div><button type="submit">"Add endpoint"</button></div>
             </ActionForm>
             <Show when=move || created().is_some()>
                 <div class="field invite-link" data-signing-secret="">
