@@ -1,5 +1,5 @@
-//! `/`: the team's posts as a list, a week or a month, each with a chip per delivery, filters,
-//! "Retry all failed", and fresh data every few seconds without a reload.
+//! `/`: the team's posts as a list, a week or a month, each with a chip per delivery, filters and
+//! "Retry all failed".
 //!
 //! However many posts a team has, a page shows a bounded number: the list pages with plain
 //! links (`?after=` older, `?before=` newer, `?day=` one day), and a calendar day shows its
@@ -14,9 +14,6 @@ use crate::server::accounts::platform_label;
 use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
 use crier_domain::delivery::DeliveryState;
 
-/// How often the dashboard refreshes itself while open.
-const REFRESH_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
-
 /// The dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -27,13 +24,6 @@ pub fn DashboardPage() -> impl IntoView {
         |(state, view, at, day, after, before)| dashboard(state, view, at, day, after, before),
     );
     let retry = ServerAction::<RetryFailed>::new();
-    // Browser only: refresh on a timer and after a retry.
-    Effect::watch(move || retry.version().get(), move |_, _, _| data.refetch(), false);
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || data.refetch(), REFRESH_EVERY) {
-            on_cleanup(move || handle.clear());
-        }
-    });
     let retry_error = action_error(retry.value());
     view! {
         <Title text="Dashboard" />
