@@ -127,3 +127,19 @@ async fn a_page_link_crier_did_not_make_says_so() {
     let page = owner.page("/?day=yesterday").await;
     assert!(page.contains("Give a date as YYYY-MM-DD."));
 }
+
+#[tokio::test]
+async fn the_dashboard_reloads_itself_only_while_a_post_it_shows_is_about_to_go_out() {
+    // No worker runs in this app: a post published now stays due, as it is for a moment.
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let reloads = "<leptos-island data-component=\"ReloadWhileBusy_";
+    schedule(&owner, &x, &["2030-03-05 09:00 | Much later".to_owned()]).await;
+    assert!(!owner.page("/").await.contains(reloads), "nothing shown is due within a minute");
+
+    let response = owner.call("posts/create", &[("text", "Right now"), ("accounts[]", x.as_str()), ("intent", "now")]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    assert!(owner.page("/").await.contains(reloads), "the list shows a post about to go out");
+    assert!(owner.page("/?view=month").await.contains(reloads), "so does this month's calendar");
+    assert!(!owner.page("/?day=2030-03-05").await.contains(reloads), "a page without it does not reload");
+}

@@ -1,5 +1,6 @@
 //! `/`: the team's posts as a list, a week or a month, each with a chip per delivery, filters and
-//! "Retry all failed".
+//! "Retry all failed". While a post shown is publishing or due within a minute the page reloads
+//! itself every 2 seconds (`ReloadWhileBusy`), so its chips follow the posts going out.
 //!
 //! However many posts a team has, a page shows a bounded number: the list pages with plain
 //! links (`?after=` older, `?before=` newer, `?day=` one day), and a calendar day shows its
@@ -10,6 +11,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::form::action_error;
+use crate::components::live::ReloadWhileBusy;
 use crate::server::accounts::platform_label;
 use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
 use crier_domain::delivery::DeliveryState;
@@ -39,7 +41,9 @@ pub fn DashboardPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="hint">"Loading posts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(d) => view! { <DashboardBody data=d retry view=param("view") state=param("state") day=param("day") /> }.into_any(),
+                    Ok(d) => view! {
+                        {d.busy.then(|| view! { <ReloadWhileBusy /> })}
+                        <DashboardBody data=d retry view=param("view") state=param("state") day=param("day") /> }.into_any(),
                     Err(e) => view! { <p class="form-error" role="alert">{e.page_message()}</p> }.into_any(),
                 }
             })}

@@ -306,6 +306,8 @@ pub struct DashboardData {
     pub newer: Option<String>,
     /// The team's failed deliveries, for "Retry all failed".
     pub failed: i64,
+    /// Whether a post shown is publishing or due within a minute (the page then looks again soon).
+    pub busy: bool,
     /// Whether the viewer may retry and cancel.
     pub can_publish: bool,
 }
@@ -415,6 +417,8 @@ pub async fn dashboard(
                 Some(day) => format!("Due on {}", day.format("%a %-d %B %Y")),
                 None => "All posts".to_owned(),
             };
+            let now = chrono::Utc::now();
+            let busy = page.iter().any(|p| p.is_about_to_change(now));
             return Ok(DashboardData {
                 posts: page.into_iter().map(|p| card(p, me.timezone)).collect(),
                 days: Vec::new(),
@@ -424,6 +428,7 @@ pub async fn dashboard(
                 older,
                 newer,
                 failed,
+                busy,
                 can_publish,
             });
         }
@@ -431,6 +436,8 @@ pub async fn dashboard(
     let dates: Vec<NaiveDate> = shown_first.iter_days().take_while(|d| *d <= shown_last).collect();
     let bounds: Vec<_> = dates.iter().map(|d| (me.timezone.start_of_day(*d), me.timezone.start_of_day(*d + TimeDelta::days(1)))).collect();
     let counted = posts::calendar(&pool, me.team_id, &bounds, state, per_day).await?;
+    let now = chrono::Utc::now();
+    let busy = counted.iter().flat_map(|found| &found.first).any(|p| p.is_about_to_change(now));
     let days = dates
         .into_iter()
         .zip(counted)
@@ -452,6 +459,7 @@ pub async fn dashboard(
         older: None,
         newer: None,
         failed,
+        busy,
         can_publish,
     })
 }
