@@ -1,11 +1,11 @@
 //! The HTTP clients for the platforms Crier publishes to: [`XClient`], [`LinkedInClient`] and
-//! [`MetaClient`] (Facebook Pages).
+//! [`FacebookClient`] (Facebook Pages).
 //!
 //! Each client covers one platform end to end: the OAuth flow (authorization URL, code exchange,
 //! refresh where the platform has it, revocation where it exists), "who am I", publishing,
 //! deleting, and listing recent posts (to reconcile a publish whose outcome is unknown).
 //!
-//! What an answer *means* is not decided here: every response goes through `crier_platforms`'
+//! What an answer *means* is not decided here: every response goes through `crier_protocol`'
 //! `classify_*` functions, which the sandbox fakes are tested against too. The clients only move
 //! bytes and shape the typed results:
 //!
@@ -18,7 +18,7 @@
 //! the answer's rate-limit headers (X, Meta; LinkedIn sends none).
 //!
 //! Every URL, the LinkedIn version and the Graph version are settings ([`XSettings`],
-//! [`LinkedInSettings`], [`MetaSettings`]) with `production` and `sandbox` constructors. Secrets
+//! [`LinkedInSettings`], [`FacebookSettings`]) with `production` and `sandbox` constructors. Secrets
 //! are [`SecretString`]s: `Debug` never shows them, and error messages are redacted by
 //! [`PlatformError::new`].
 //!
@@ -28,8 +28,9 @@
 
 #![warn(missing_docs)]
 
+mod bundle;
+mod facebook;
 mod linkedin;
-mod meta;
 mod oauth;
 mod transport;
 mod x;
@@ -41,10 +42,11 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use url::Url;
 
-pub use crier_platforms::oauth1::OAuth1Credentials;
-pub use crier_platforms::{ErrorClass, Platform, PlatformError, Published, RateBudget};
+pub use bundle::{Clients, PlatformClient};
+pub use crier_protocol::oauth1::OAuth1Credentials;
+pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
+pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser};
 pub use linkedin::{LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInMember, LinkedInOrganization, LinkedInPost, LinkedInSettings};
-pub use meta::{FacebookPage, FacebookPageInfo, FacebookPost, MetaClient, MetaSettings, MetaUser};
 pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XSettings, XUser};
 
 /// Where the clients read the time: token expiry (`expires_at = now + expires_in`), OAuth 1.0a

@@ -5,8 +5,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use crier_platforms::linkedin::{self as protocol, classify_error, classify_publish, classify_token_error};
-use crier_platforms::{Platform, PlatformError, Published, RateBudget};
+use crier_platform::Platform;
+use crier_protocol::linkedin::{self as protocol, classify_error, classify_publish, classify_token_error};
+use crier_protocol::{PlatformError, Published, RateBudget};
 use oauth2::AuthType;
 use reqwest::Method;
 use reqwest::header::HeaderMap;

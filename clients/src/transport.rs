@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
-use crier_platforms::{ErrorClass, Platform, PlatformError, RateBudget};
+use crier_platform::Platform;
+use crier_protocol::{ErrorClass, PlatformError, RateBudget};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use reqwest::header::HeaderMap;
 use reqwest::redirect::Policy;
@@ -33,7 +34,7 @@ impl Raw {
     }
 }
 
-/// `crier_platforms::{x,linkedin,meta}::classify_error` and `classify_token_error`.
+/// `crier_protocol::{x,linkedin,meta}::classify_error` and `classify_token_error`.
 pub(crate) type Classify = fn(u16, &HeaderMap, &[u8], DateTime<Utc>) -> PlatformError;
 
 /// The error an HTTP call could not avoid: no answer. Its message is already redacted.
@@ -201,7 +202,7 @@ impl<'c> oauth2::AsyncHttpClient<'c> for OAuthHttp<'_> {
     }
 }
 
-/// A URL written in this crate or in `crier_platforms` (production endpoints).
+/// A URL written in this crate or in `crier_protocol` (production endpoints).
 pub(crate) fn builtin_url(url: &str) -> Url {
     Url::parse(url).expect("a built-in URL")
 }

@@ -4,10 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use crier_platforms::oauth1::{self, OAuth1Credentials};
-use crier_platforms::rate_limit::x_budget;
-use crier_platforms::x::{self as protocol, classify_error, classify_publish, classify_token_error};
-use crier_platforms::{Platform, PlatformError, Published, RateBudget};
+use crier_platform::Platform;
+use crier_protocol::oauth1::{self, OAuth1Credentials};
+use crier_protocol::rate_limit::x_budget;
+use crier_protocol::x::{self as protocol, classify_error, classify_publish, classify_token_error};
+use crier_protocol::{PlatformError, Published, RateBudget};
 use oauth2::AuthType;
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, HeaderMap};

@@ -58,7 +58,7 @@ async fn oauth_flow_then_who_am_i_and_publish() {
     assert_eq!(param("code_challenge_method"), Some("S256"));
     assert_eq!(param("scope"), Some("tweet.read tweet.write users.read offline.access media.write"));
     let verifier = start.pkce_verifier.as_ref().unwrap().expose_secret();
-    assert_eq!(param("code_challenge"), Some(crier_platforms::pkce::s256_challenge(verifier).as_str()));
+    assert_eq!(param("code_challenge"), Some(crier_protocol::pkce::s256_challenge(verifier).as_str()));
     assert_eq!(param("state"), Some(start.state.as_str()));
 
     let tokens = connect(&h, &x, "sandbox_user").await;

@@ -7,21 +7,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crate::account::Platform;
+use crier_platform::Platform;
 
 /// The longest link accepted (browsers and platforms cope with far less).
 pub const MAX_LINK_LEN: usize = 2000;
 /// The most replies an X thread may have after its first post.
 pub const MAX_THREAD_ITEMS: usize = 24;
-
-/// How the product names a platform in sentences.
-pub fn platform_label(platform: Platform) -> &'static str {
-    match platform {
-        Platform::X => "X",
-        Platform::Linkedin => "LinkedIn",
-        Platform::Facebook => "Facebook",
-    }
-}
 
 /// What a post says, checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,11 +91,11 @@ impl PostContent {
                     &field,
                     format!(
                         "The {what} for {} is {} characters long; {} allows {}. Shorten it, or write a separate text for {}.",
-                        platform_label(platform),
+                        platform.label(),
                         check.length,
-                        platform_label(platform),
+                        platform.label(),
                         check.limit,
-                        platform_label(platform)
+                        platform.label()
                     ),
                 ));
             }

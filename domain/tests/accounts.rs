@@ -5,9 +5,10 @@ mod support;
 
 use chrono::{TimeDelta, Utc};
 use crier_domain::DomainError;
-use crier_domain::account::{AccountHealth, AccountKind, AccountStatus, Platform};
+use crier_domain::account::{AccountHealth, AccountKind, AccountStatus};
 use crier_domain::store::accounts::{self, CheckOutcome, Credentials, NewAccount};
 use crier_domain::store::{oauth_connections, vault_keys};
+use crier_platform::Platform;
 use crier_vault::{Vault, VaultKey};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;

@@ -2,11 +2,12 @@
 
 mod support;
 
-use crier_domain::account::{AccountKind, Platform};
+use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::store::accounts::{self, Credentials, NewAccount};
 use crier_domain::store::audit::{self, Actor, AuditFilter};
 use crier_domain::store::vault_keys;
+use crier_platform::Platform;
 use crier_vault::{Vault, VaultKey};
 use serde_json::json;
 use sqlx::PgPool;

@@ -5,7 +5,7 @@ mod support;
 
 use chrono::{TimeDelta, Utc};
 use crier_domain::DomainError;
-use crier_domain::account::{AccountKind, Platform};
+use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::post::PostContent;
 use crier_domain::store::accounts::{self, Credentials, NewAccount};
@@ -13,6 +13,7 @@ use crier_domain::store::audit::Actor;
 use crier_domain::store::posts::{self, NewPost, PostEdit, PostFilter};
 use crier_domain::store::vault_keys;
 use crier_domain::timezone::TimeZone;
+use crier_platform::Platform;
 use crier_vault::{Vault, VaultKey};
 use sqlx::PgPool;
 use support::{pool, secret, team};

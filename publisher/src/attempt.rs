@@ -11,17 +11,18 @@ use crier_clients::{
     ErrorClass, FacebookPost, LinkedInArticle, LinkedInAuthor, LinkedInPost, OAuth1Credentials, PlatformError, RateBudget, RecentPost,
     XAuth,
 };
-use crier_domain::account::{AccountStatus, Platform};
+use crier_domain::account::AccountStatus;
 use crier_domain::delivery::DeliveryState;
-use crier_domain::post::{PostContent, platform_label};
+use crier_domain::post::PostContent;
 use crier_domain::store::accounts::{self, Credentials};
 use crier_domain::store::deliveries::{Claimed, Completion, FailureNote};
+use crier_platform::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::engine::Context;
-use crate::refresh::{RefreshError, needs_refresh, platform_of};
 use crate::{reconcile, telemetry};
+use crier_accounts::{RefreshError, needs_refresh};
 
 /// How an attempt ended, before it is written down.
 #[derive(Debug)]
@@ -68,7 +69,7 @@ fn from_error(error: PlatformError) -> Outcome {
             // reading a member's posts needs a permission (r_member_social) apps rarely get, so
             // its 5xx answers are taken at their word and only a call that got no answer is in doubt.
             let ambiguous = match error.platform {
-                crier_clients::Platform::Linkedin => error.status.is_none(),
+                Platform::Linkedin => error.status.is_none(),
                 _ => error.status.is_none_or(|s| s >= 500),
             };
             Outcome::Temporary { error, ambiguous }
@@ -121,7 +122,7 @@ pub async fn run(ctx: &Context, claimed: &Claimed) -> (Completion, AccountEffect
 }
 
 async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
-    let name = platform_label(claimed.platform);
+    let name = claimed.platform.label();
     if claimed.status != AccountStatus::Connected {
         let why = match claimed.status {
             AccountStatus::Disconnected => "was disconnected",
@@ -157,7 +158,7 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
         }
         _ => return attempted,
     };
-    match ctx.refresher.renew_refused(&ctx.pool, &ctx.vault, &ctx.clients, claimed.team_id, claimed.account_id, refused).await {
+    match ctx.accounts.renew_refused(claimed.team_id, claimed.account_id, refused).await {
         Ok((_, renewed)) => publish(ctx, claimed, &post, &renewed).await,
         Err(RefreshError::Platform(error)) => Attempted::new(from_error(error), claimed),
         Err(RefreshError::Store(e)) => Attempted::new(store_trouble(claimed, &e), claimed),
@@ -176,8 +177,7 @@ async fn publish(ctx: &Context, claimed: &Claimed, post: &PostContent, credentia
 async fn credentials(ctx: &Context, claimed: &Claimed) -> Result<Credentials, Outcome> {
     let margin = TimeDelta::from_std(ctx.config.refresh_margin).unwrap_or(TimeDelta::minutes(5));
     if needs_refresh(claimed.can_refresh, claimed.token_expires_at, margin, Utc::now()) {
-        return match ctx.refresher.fresh_credentials(&ctx.pool, &ctx.vault, &ctx.clients, claimed.team_id, claimed.account_id, margin).await
-        {
+        return match ctx.accounts.fresh_credentials(claimed.team_id, claimed.account_id, margin).await {
             Ok((_, credentials)) => Ok(credentials),
             Err(RefreshError::Platform(error)) => Err(from_error(error)),
             Err(RefreshError::Store(e)) => Err(store_trouble(claimed, &e)),
@@ -185,13 +185,13 @@ async fn credentials(ctx: &Context, claimed: &Claimed) -> Result<Credentials, Ou
     }
     if !claimed.can_refresh && claimed.token_expires_at.is_some_and(|at| at <= Utc::now()) {
         return Err(Outcome::NeedsReauth {
-            message: format!("The {} token has expired; reconnect the account.", platform_label(claimed.platform)),
+            message: format!("The {} token has expired; reconnect the account.", claimed.platform.label()),
         });
     }
     let Some(sealed) = &claimed.sealed_credentials else {
         return Err(Outcome::NeedsReauth { message: "The account holds no tokens; reconnect it.".into() });
     };
-    accounts::open_credentials(&ctx.vault, claimed.team_id, claimed.platform, &claimed.external_id, sealed)
+    accounts::open_credentials(ctx.accounts.vault(), claimed.team_id, claimed.platform, &claimed.external_id, sealed)
         .map_err(|e| store_trouble(claimed, &e))
 }
 
@@ -203,22 +203,15 @@ fn store_trouble(claimed: &Claimed, e: &crier_domain::DomainError) -> Outcome {
         crier_domain::DomainError::SecretUnreadable(_) => "The account's tokens cannot be decrypted with the configured keys.",
         _ => "The account's tokens could not be read.",
     };
-    Outcome::Temporary {
-        error: PlatformError::new(platform_of(claimed.platform), ErrorClass::Temporary, None, None, message),
-        ambiguous: false,
-    }
+    Outcome::Temporary { error: PlatformError::new(claimed.platform, ErrorClass::Temporary, None, None, message), ambiguous: false }
 }
 
 fn unavailable(platform: Platform) -> Outcome {
-    Outcome::Permanent {
-        class: "configuration",
-        code: None,
-        message: format!("{} is not configured on this Crier.", platform_label(platform)),
-    }
+    Outcome::Permanent { class: "configuration", code: None, message: format!("{} is not configured on this Crier.", platform.label()) }
 }
 
 async fn publish_x(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
-    let client = ctx.clients.x.as_ref().unwrap_or(&ctx.clients.x_api);
+    let client = ctx.accounts.clients().x_api();
     let auth = match credentials {
         Credentials::OAuth2 { access_token, .. } => XAuth::Bearer(access_token.clone()),
         Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret } => XAuth::OAuth1(OAuth1Credentials {
@@ -261,7 +254,7 @@ async fn publish_x(ctx: &Context, claimed: &Claimed, post: &PostContent, credent
 fn x_published(thread_ids: Vec<String>, reconciled: bool, budget: Option<RateBudget>, http_status: Option<u16>) -> Attempted {
     let first = thread_ids[0].clone();
     Attempted {
-        outcome: Outcome::Published { permalink: Some(crier_platforms::x::permalink(&first)), external_id: first, reconciled },
+        outcome: Outcome::Published { permalink: Some(crier_protocol::x::permalink(&first)), external_id: first, reconciled },
         http_status,
         thread_ids,
         budget,
@@ -273,7 +266,7 @@ fn reconciled(found: Option<&RecentPost>) -> Option<Outcome> {
 }
 
 async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
-    let Some(client) = &ctx.clients.linkedin else { return Attempted::new(unavailable(Platform::Linkedin), claimed) };
+    let Some(client) = ctx.accounts.clients().linkedin() else { return Attempted::new(unavailable(Platform::Linkedin), claimed) };
     let Credentials::OAuth2 { access_token, .. } = credentials else {
         return Attempted::new(unavailable(Platform::Linkedin), claimed);
     };
@@ -311,7 +304,7 @@ async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, 
 }
 
 async fn publish_facebook(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
-    let Some(client) = &ctx.clients.meta else { return Attempted::new(unavailable(Platform::Facebook), claimed) };
+    let Some(client) = ctx.accounts.clients().facebook() else { return Attempted::new(unavailable(Platform::Facebook), claimed) };
     let Credentials::OAuth2 { access_token, .. } = credentials else {
         return Attempted::new(unavailable(Platform::Facebook), claimed);
     };

@@ -19,18 +19,34 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::Utc;
+use crier_accounts::Accounts;
 use crier_domain::DomainError;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::store::deliveries::{self, Budgets, Completion, DUE_CHANNEL};
-use crier_vault::Vault;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::mpsc;
 
 use crate::attempt::{self, AccountEffects};
 use crate::claim_loop::{self, Pacing, Queue};
-use crate::refresh::Refresher;
-use crate::{Clients, telemetry};
+use crate::telemetry;
+
+/// The engine's defaults, written once: [`PublisherConfig::new`] and the command line's
+/// settings (`CRIER_WORKER_*`) both take them from here.
+pub mod defaults {
+    use std::time::Duration;
+
+    /// Publishes in flight at most.
+    pub const CONCURRENCY: usize = 128;
+    /// Deliveries claimed per statement at most.
+    pub const BATCH_SIZE: usize = 256;
+    /// Between a worker's heartbeats.
+    pub const HEARTBEAT: Duration = Duration::from_secs(5);
+    /// Silence after which a worker is taken for dead and its claims are put back.
+    pub const STALE_AFTER: Duration = crier_domain::store::deliveries::DEFAULT_STALE_AFTER;
+    /// What in-flight publishes may take to finish after shutdown is asked for.
+    pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+}
 
 /// How a worker publishes.
 #[derive(Clone, Debug)]
@@ -62,13 +78,13 @@ impl PublisherConfig {
     pub fn new(worker: impl Into<String>) -> Self {
         PublisherConfig {
             worker: worker.into(),
-            concurrency: 128,
-            batch_size: 256,
+            concurrency: defaults::CONCURRENCY,
+            batch_size: defaults::BATCH_SIZE,
             budgets: Budgets::default(),
-            heartbeat: Duration::from_secs(5),
-            stale_after: Duration::from_secs(30),
+            heartbeat: defaults::HEARTBEAT,
+            stale_after: defaults::STALE_AFTER,
             refresh_margin: Duration::from_secs(300),
-            shutdown_grace: Duration::from_secs(30),
+            shutdown_grace: defaults::SHUTDOWN_GRACE,
             idle_poll: Duration::from_secs(30),
             overdue_after: Duration::from_secs(60),
         }
@@ -114,14 +130,10 @@ impl EngineStats {
 pub struct Context {
     /// The database.
     pub pool: PgPool,
-    /// Opens and seals tokens.
-    pub vault: Arc<Vault>,
-    /// The platform clients.
-    pub clients: Arc<Clients>,
+    /// The accounts: their clients, tokens and single-flight refresh.
+    pub accounts: Arc<Accounts>,
     /// The configuration.
     pub config: PublisherConfig,
-    /// Single-flight token refresh.
-    pub refresher: Refresher,
     /// Counters.
     pub stats: Arc<EngineStats>,
 }
@@ -129,8 +141,7 @@ pub struct Context {
 /// Publishes until `shutdown` completes, then stops as described in the module documentation.
 pub async fn run(
     pool: PgPool,
-    vault: Arc<Vault>,
-    clients: Arc<Clients>,
+    accounts: Arc<Accounts>,
     config: PublisherConfig,
     stats: Arc<EngineStats>,
     shutdown: impl Future<Output = ()> + Send,
@@ -141,7 +152,7 @@ pub async fn run(
     listener.listen(DUE_CHANNEL).await?;
     tracing::info!(worker = %worker, concurrency = config.concurrency, "publisher started");
 
-    let ctx = Arc::new(Context { pool: pool.clone(), vault, clients, config: config.clone(), refresher: Refresher::default(), stats });
+    let ctx = Arc::new(Context { pool: pool.clone(), accounts, config: config.clone(), stats });
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Completion>();
     let writer = tokio::spawn(write_completions(ctx.clone(), done_rx));
     let (rescued_tx, rescued_rx) = mpsc::channel::<()>(1);

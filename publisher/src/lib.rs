@@ -4,8 +4,9 @@
 //! `FOR UPDATE SKIP LOCKED`), publishes them concurrently with no transaction open, and writes
 //! their outcomes in batches (one statement for a batch's deliveries, attempts and audit events).
 //! What happens to one delivery is decided in [`attempt`]; tokens are refreshed single-flight per
-//! account across processes by [`refresh`]; an attempt whose outcome is unknown is settled by
-//! [`reconcile`] before anything is published again; `crier_domain::retry` spaces the retries.
+//! account across processes by the accounts service (`crier_accounts`); an attempt whose outcome
+//! is unknown is settled by [`reconcile`] before anything is published again;
+//! `crier_domain::retry` spaces the retries.
 //!
 //! Why not one job-queue job per delivery: a job queue's own fetch, lock and acknowledgement
 //! would double the round trips of every delivery, and its retry layer has no durable backoff.
@@ -17,12 +18,9 @@
 
 pub mod attempt;
 mod claim_loop;
-pub mod clients;
 pub mod engine;
 pub mod reconcile;
-pub mod refresh;
 pub mod telemetry;
 pub mod webhooks;
 
-pub use clients::Clients;
 pub use engine::{EngineStats, PublisherConfig, run};

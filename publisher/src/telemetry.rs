@@ -6,9 +6,9 @@
 
 use std::time::Duration;
 
-use crier_domain::account::Platform;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::store::deliveries::Completion;
+use crier_platform::Platform;
 use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 
 /// Deliveries whose attempt was written, by platform and the state it left them in.
@@ -22,8 +22,8 @@ pub const SCHEDULE_LAG: &str = "crier_schedule_lag_seconds";
 pub const RETRIES: &str = "crier_retries_total";
 /// Claims of stopped workers put back for a reconciled retry.
 pub const RESCUED: &str = "crier_deliveries_rescued_total";
-/// Token refreshes, by platform and result (`ok`, `failed`).
-pub const REFRESHES: &str = "crier_token_refreshes_total";
+/// Token refreshes, by platform and result (`ok`, `failed`), counted by the accounts service.
+pub use crier_accounts::refresh::REFRESHES;
 /// Accounts paused until their rate limit resets, by platform.
 pub const RATE_LIMIT_PAUSES: &str = "crier_rate_limit_pauses_total";
 /// The watchdog's last count of deliveries overdue and unclaimed.
@@ -68,11 +68,6 @@ pub(crate) fn completed(c: &Completion) {
 /// Claims of stopped workers were put back.
 pub(crate) fn rescued(count: u64) {
     counter!(RESCUED).increment(count);
-}
-
-/// A token refresh ended.
-pub(crate) fn refreshed(platform: Platform, ok: bool) {
-    counter!(REFRESHES, "platform" => platform.as_str(), "result" => if ok { "ok" } else { "failed" }).increment(1);
 }
 
 /// An account was paused until its rate limit resets.

@@ -32,6 +32,10 @@ use tokio::sync::mpsc;
 
 use crate::claim_loop::{self, Pacing, Queue};
 
+/// Attempts per call and the first retry's wait, unless configured: 8 attempts, retries after
+/// 30 s, 1 min, 2 min… (`CRIER_WEBHOOKS_MAX_ATTEMPTS`, `CRIER_WEBHOOKS_RETRY_BASE`).
+pub const DEFAULT_RETRY: RetryPolicy = RetryPolicy { max_attempts: 8, first_retry_seconds: 30 };
+
 /// How a worker sends webhooks.
 #[derive(Clone, Debug)]
 pub struct WebhookConfig {
@@ -60,15 +64,15 @@ pub struct WebhookConfig {
 }
 
 impl WebhookConfig {
-    /// The defaults, for the worker named `worker`: 8 attempts, retries after 30 s, 1 min, 2 min…,
-    /// a 10-second timeout, https only.
+    /// The defaults, for the worker named `worker`: [`DEFAULT_RETRY`], a 10-second timeout, https
+    /// only.
     pub fn new(worker: impl Into<String>) -> Self {
         let timeout = Duration::from_secs(10);
         WebhookConfig {
             worker: worker.into(),
             concurrency: 32,
             batch_size: 64,
-            retry: RetryPolicy { max_attempts: 8, first_retry_seconds: 30 },
+            retry: DEFAULT_RETRY,
             timeout,
             allow_http: false,
             stale_after: timeout * 3 + Duration::from_secs(30),

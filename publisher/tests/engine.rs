@@ -10,6 +10,7 @@ use crier_domain::delivery::DeliveryState::{self, *};
 use crier_domain::post::PostContent;
 use crier_domain::store::deliveries::{self, Budget, Budgets};
 use crier_domain::store::posts;
+use crier_platform::Platform;
 use serde_json::json;
 use support::env;
 
@@ -168,7 +169,7 @@ async fn crier_s_own_budget_waits_before_the_platform_refuses() {
     let env = env().await;
     let x = env.connect_x("acme").await;
     let engine =
-        env.start(|c| c.budgets = Budgets { x: Some(Budget { limit: 2, window: Duration::from_secs(900) }), ..Budgets::default() });
+        env.start(|c| c.budgets = Budgets::default().with(Platform::X, Some(Budget { limit: 2, window: Duration::from_secs(900) })));
     let posts: Vec<_> = futures_posts(&env, x.account_id, 3).await;
     env.wait_until("two went out", "select count(*) = 2 from delivery where state = 'published'").await;
     let (paused_until, used): (Option<chrono::DateTime<Utc>>, i32) =
@@ -273,7 +274,7 @@ async fn a_revoked_account_holds_its_deliveries_until_it_is_reconnected() {
 async fn meta_accepting_then_answering_500_publishes_exactly_one_copy() {
     let env = env().await;
     let fb = env.connect_facebook().await;
-    env.h.control("/control/meta/faults", json!({ "created_then_500": 1 })).await;
+    env.h.control("/control/facebook/faults", json!({ "created_then_500": 1 })).await;
     let engine = env.start(|_| {});
     let post = env.post(&[fb.account_id], "Exactly once", |p| p.retry.first_retry_seconds = Some(1)).await;
     assert_eq!(env.wait_for(post, |s| s == Published).await, [Published]);
@@ -295,7 +296,7 @@ async fn claims_of_a_worker_that_died_mid_call_are_rescued_and_reconciled_not_pu
     deliveries::register_worker(&env.pool, "dead-worker").await.unwrap();
     let claimed = deliveries::claim(&env.pool, "dead-worker", 10, &Budgets::default()).await.unwrap();
     assert_eq!(claimed.len(), 2);
-    let x_client = env.clients.x.clone().unwrap();
+    let x_client = env.accounts.clients().x().cloned().unwrap();
     x_client.publish(&crier_clients::XAuth::Bearer(x.access_token.clone()), "Went out before the crash").await.value.unwrap();
     sqlx::query("update publish_worker set last_seen = now() - interval '1 hour' where name = 'dead-worker'")
         .execute(&env.pool)

@@ -1,5 +1,5 @@
 //! The control API tests drive the fakes with (JSON): `/control/{platform}/...` for `x`,
-//! `linkedin` and `meta` (`facebook` is accepted as another name for `meta`).
+//! `linkedin` and `facebook` (`meta`, the name these paths had before, is still accepted).
 
 // `platform` hands back the finished 404 as its error, once per request (as in x.rs).
 #![allow(clippy::result_large_err)]
@@ -11,6 +11,7 @@ use axum::extract::{Json, Path, State as AxumState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use crier_platform::Platform;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -30,27 +31,20 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/control/reset", post(reset))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Platform {
-    X,
-    LinkedIn,
-    Meta,
-}
-
 fn platform(name: &str) -> Result<Platform, Response> {
     match name {
-        "x" => Ok(Platform::X),
-        "linkedin" => Ok(Platform::LinkedIn),
-        "meta" | "facebook" => Ok(Platform::Meta),
-        _ => Err((StatusCode::NOT_FOUND, Json(json!({"error": format!("unknown platform {name:?}")}))).into_response()),
+        "meta" => Ok(Platform::Facebook),
+        name => name.parse().map_err(|e: crier_platform::ParsePlatformError| {
+            (StatusCode::NOT_FOUND, Json(json!({"error": e.to_string()}))).into_response()
+        }),
     }
 }
 
 fn faults(state: &mut State, platform: Platform) -> &mut Faults {
     match platform {
         Platform::X => &mut state.x.faults,
-        Platform::LinkedIn => &mut state.linkedin.faults,
-        Platform::Meta => &mut state.meta.faults,
+        Platform::Linkedin => &mut state.linkedin.faults,
+        Platform::Facebook => &mut state.facebook.faults,
     }
 }
 
@@ -74,13 +68,13 @@ async fn register_app(AxumState(inner): Shared, Path(name): Path<String>, Json(a
     let mut state = inner.lock();
     match platform {
         Platform::X => state.x.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
-        Platform::LinkedIn => {
+        Platform::Linkedin => {
             state.linkedin.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name);
             if let Some(enabled) = app.refresh_tokens {
                 state.linkedin.set_refresh_tokens(&app.client_id, enabled);
             }
         }
-        Platform::Meta => state.meta.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
+        Platform::Facebook => state.facebook.register_app(&app.client_id, &app.client_secret, &app.redirect_uri, &app.name),
     }
     Json(json!({"registered": true})).into_response()
 }
@@ -125,8 +119,8 @@ async fn add_faults(AxumState(inner): Shared, Path(name): Path<String>, Json(req
         let message = "rate_limit_rate must be between 0 and 1, and with error_rate at most 1";
         return (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response();
     }
-    if request.created_then_500.is_some() && platform != Platform::Meta {
-        return (StatusCode::BAD_REQUEST, Json(json!({"error": "created_then_500 is a Meta fault"}))).into_response();
+    if request.created_then_500.is_some() && platform != Platform::Facebook {
+        return (StatusCode::BAD_REQUEST, Json(json!({"error": "created_then_500 is a Facebook fault"}))).into_response();
     }
     faults(&mut inner.lock(), platform).add(request);
     Json(json!({"ok": true})).into_response()
@@ -155,8 +149,8 @@ async fn expire_token(AxumState(inner): Shared, Path(name): Path<String>, Json(r
     let mut state = inner.lock();
     let found = match platform {
         Platform::X => state.x.expire_token(&request.access_token, now),
-        Platform::LinkedIn => state.linkedin.expire_token(&request.access_token, now),
-        Platform::Meta => state.meta.expire_token(&request.access_token, now),
+        Platform::Linkedin => state.linkedin.expire_token(&request.access_token, now),
+        Platform::Facebook => state.facebook.expire_token(&request.access_token, now),
     };
     if found {
         Json(json!({"expired": true})).into_response()
@@ -178,8 +172,8 @@ async fn revoke_user(AxumState(inner): Shared, Path(name): Path<String>, Json(re
     let mut state = inner.lock();
     let revoked = match platform {
         Platform::X => state.x.revoke_user(&request.user_id),
-        Platform::LinkedIn => state.linkedin.revoke_user(&request.user_id),
-        Platform::Meta => state.meta.revoke_user(&request.user_id),
+        Platform::Linkedin => state.linkedin.revoke_user(&request.user_id),
+        Platform::Facebook => state.facebook.revoke_user(&request.user_id),
     };
     Json(json!({"revoked": revoked})).into_response()
 }

@@ -2,7 +2,7 @@
 //!
 //! X (API v2 + OAuth 2.0 authorization code with PKCE), LinkedIn (OAuth 2.0 3-legged, OpenID
 //! userinfo, versioned Posts API) and Meta (Graph API for Facebook Pages), per `platforms.md` §1–§5.
-//! The fake decides its answers on its own (it does not consult `crier_platforms`' client-side
+//! The fake decides its answers on its own (it does not consult `crier_protocol`' client-side
 //! classification), so a client bug cannot be hidden by a fake that shares it.
 //!
 //! Routes (relative; the app nests the router at `/sandbox`):
@@ -26,12 +26,12 @@
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
-//! | `GET`/`POST /meta/{vNN.N}/dialog/oauth` | login dialog / form |
-//! | `GET /meta/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
-//! | `GET /meta/{v}/me`, `GET /meta/{v}/me/accounts` | who am I; the Pages with Page tokens |
-//! | `POST`/`GET /meta/{v}/{page_id}/feed` | publish / recent posts |
-//! | `GET`/`DELETE /meta/{v}/{id}` | a Page or post / delete a post |
-//! | `DELETE /meta/{v}/me/permissions` | revoke: the app's grant and every token it issued for that person die |
+//! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
+//! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
+//! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
+//! | `POST`/`GET /facebook/{v}/{page_id}/feed` | publish / recent posts |
+//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post |
+//! | `DELETE /facebook/{v}/me/permissions` | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,meta}/apps` | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Meta also `{"created_then_500": N}`) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
@@ -46,9 +46,9 @@
 
 mod clock;
 mod control;
+mod facebook;
 mod faults;
 mod linkedin;
-mod meta;
 mod util;
 mod x;
 
@@ -60,8 +60,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use facebook::FacebookLimits;
 pub use linkedin::LinkedInLimits;
-pub use meta::MetaLimits;
 pub use x::XLimits;
 
 /// How the sandbox behaves. `SandboxConfig::new(public_base)` gives the X defaults.
@@ -85,17 +85,17 @@ pub struct SandboxConfig {
     /// Daily throttle and active API versions of the LinkedIn fake.
     pub linkedin_limits: LinkedInLimits,
     /// Meta short-lived user token (code exchange); "expiring in hours": 2 hours here.
-    pub meta_short_user_token_ttl: Duration,
+    pub facebook_short_user_token_ttl: Duration,
     /// Meta long-lived user token (`fb_exchange_token`): about 60 days.
-    pub meta_long_user_token_ttl: Duration,
+    pub facebook_long_user_token_ttl: Duration,
     /// Page tokens got with a short-lived user token: 1 hour (from a long-lived one: no expiry).
-    pub meta_short_page_token_ttl: Duration,
+    pub facebook_short_page_token_ttl: Duration,
     /// Meta authorization-code lifetime: 10 minutes (not in platforms.md).
-    pub meta_code_ttl: Duration,
+    pub facebook_code_ttl: Duration,
     /// Graph versions the Meta fake answers (`v26.0`, ...); empty = any well-formed `vNN.N`.
-    pub meta_graph_versions: Vec<String>,
+    pub facebook_graph_versions: Vec<String>,
     /// Rate limits of the Meta fake.
-    pub meta_limits: MetaLimits,
+    pub facebook_limits: FacebookLimits,
     /// The clock every expiry, window and `accepted_at` is measured with. Tests inject a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
 }
@@ -111,12 +111,12 @@ impl SandboxConfig {
             linkedin_refresh_token_ttl: Duration::from_secs(31_536_000),
             linkedin_code_ttl: Duration::from_secs(30 * 60),
             linkedin_limits: LinkedInLimits::default(),
-            meta_short_user_token_ttl: Duration::from_secs(2 * 60 * 60),
-            meta_long_user_token_ttl: Duration::from_secs(5_184_000),
-            meta_short_page_token_ttl: Duration::from_secs(60 * 60),
-            meta_code_ttl: Duration::from_secs(10 * 60),
-            meta_graph_versions: Vec::new(),
-            meta_limits: MetaLimits::default(),
+            facebook_short_user_token_ttl: Duration::from_secs(2 * 60 * 60),
+            facebook_long_user_token_ttl: Duration::from_secs(5_184_000),
+            facebook_short_page_token_ttl: Duration::from_secs(60 * 60),
+            facebook_code_ttl: Duration::from_secs(10 * 60),
+            facebook_graph_versions: Vec::new(),
+            facebook_limits: FacebookLimits::default(),
             clock: Arc::new(SystemClock),
         }
     }
@@ -156,7 +156,7 @@ pub struct LedgerEntry {
 pub(crate) struct State {
     pub(crate) x: x::XState,
     pub(crate) linkedin: linkedin::LinkedInState,
-    pub(crate) meta: meta::MetaState,
+    pub(crate) facebook: facebook::FacebookState,
     pub(crate) ledger: Vec<LedgerEntry>,
 }
 
@@ -164,7 +164,7 @@ impl State {
     pub(crate) fn reset(&mut self) {
         self.x.reset();
         self.linkedin.reset();
-        self.meta.reset();
+        self.facebook.reset();
         self.ledger.clear();
     }
 }
@@ -193,8 +193,12 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new(config: SandboxConfig) -> Self {
-        let state =
-            State { x: x::XState::new(), linkedin: linkedin::LinkedInState::new(), meta: meta::MetaState::new(), ledger: Vec::new() };
+        let state = State {
+            x: x::XState::new(),
+            linkedin: linkedin::LinkedInState::new(),
+            facebook: facebook::FacebookState::new(),
+            ledger: Vec::new(),
+        };
         Sandbox { inner: Arc::new(Inner { config, state: Mutex::new(state) }) }
     }
 
@@ -220,7 +224,7 @@ impl Sandbox {
         Router::new()
             .merge(x::routes())
             .merge(linkedin::routes())
-            .merge(meta::routes())
+            .merge(facebook::routes())
             .merge(control::routes())
             .with_state(self.inner.clone())
     }
@@ -257,8 +261,8 @@ impl Sandbox {
     }
 
     /// Registers a Meta app (`client_id` = app id, `client_secret` = app secret).
-    pub fn register_meta_app(&self, app_id: &str, app_secret: &str, redirect_uri: &str, name: &str) {
-        self.inner.lock().meta.register_app(app_id, app_secret, redirect_uri, name);
+    pub fn register_facebook_app(&self, app_id: &str, app_secret: &str, redirect_uri: &str, name: &str) {
+        self.inner.lock().facebook.register_app(app_id, app_secret, redirect_uri, name);
     }
 
     /// Every accepted post, in order.
@@ -269,7 +273,7 @@ impl Sandbox {
     /// How many faulty answers the fault injection has given so far, on all platforms.
     pub fn faults_injected(&self) -> u64 {
         let state = self.inner.lock();
-        state.x.faults.injected + state.linkedin.faults.injected + state.meta.faults.injected
+        state.x.faults.injected + state.linkedin.faults.injected + state.facebook.faults.injected
     }
 
     /// Forgets users, codes, tokens, posts, the ledger, rate-limit windows and faults; keeps the apps.

@@ -6,7 +6,7 @@
 //! The API routes accept an OAuth 2.0 user token (`Authorization: Bearer …`) or OAuth 1.0a
 //! user-context credentials (`Authorization: OAuth …`, HMAC-SHA1, §1.1 and §1.10) registered with
 //! [`crate::Sandbox::register_x_oauth1`]. The fake checks OAuth 1.0a signatures with its own code
-//! (see [`oauth1_signature`]), not with `crier_platforms::oauth1`, so a signing bug in the client
+//! (see [`oauth1_signature`]), not with `crier_protocol::oauth1`, so a signing bug in the client
 //! cannot be hidden by a fake that shares it.
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
@@ -774,7 +774,7 @@ async fn token(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Res
             if grant.redirect_uri != redirect_uri {
                 return invalid_value("redirect_uri");
             }
-            if crier_platforms::pkce::s256_challenge(verifier) != grant.challenge {
+            if crier_protocol::pkce::s256_challenge(verifier) != grant.challenge {
                 return invalid_value("code_verifier");
             }
             x.issue_tokens(&grant.user_id, &client_id, grant.scope, ttl, now)

@@ -33,7 +33,7 @@ fn authorize_params(scope: &str) -> Vec<(&'static str, String)> {
         ("redirect_uri", REDIRECT.into()),
         ("scope", scope.into()),
         ("state", "st4te".into()),
-        ("code_challenge", crier_platforms::pkce::s256_challenge(VERIFIER)),
+        ("code_challenge", crier_protocol::pkce::s256_challenge(VERIFIER)),
         ("code_challenge_method", "S256".into()),
     ]
 }
@@ -738,8 +738,8 @@ const CONSUMER_SECRET: &str = "kAcSOqF21Fu85e7zjz7ZN2U4ZRhfV3WpwPAoE3Z7kBw";
 const ACCESS_TOKEN: &str = "370773112-GmHxMAgYyLbNEtIKZeRNFsMKPR9EyMZeS9weJAEb";
 const TOKEN_SECRET: &str = "LswwdoUaIvS8ltyTt5jkRh4J50vUPVVHtR2YPi5kE";
 
-fn oauth1_creds(consumer_secret: &str, token_secret: &str) -> crier_platforms::oauth1::OAuth1Credentials {
-    crier_platforms::oauth1::OAuth1Credentials {
+fn oauth1_creds(consumer_secret: &str, token_secret: &str) -> crier_protocol::oauth1::OAuth1Credentials {
+    crier_protocol::oauth1::OAuth1Credentials {
         consumer_key: CONSUMER_KEY.into(),
         consumer_secret: consumer_secret.into(),
         token: ACCESS_TOKEN.into(),
@@ -749,9 +749,9 @@ fn oauth1_creds(consumer_secret: &str, token_secret: &str) -> crier_platforms::o
 
 impl Harness {
     /// The `Authorization` header for `method url`, signed at the sandbox clock's time.
-    fn oauth1(&self, method: &str, url: &str, creds: &crier_platforms::oauth1::OAuth1Credentials, nonce: &str) -> String {
+    fn oauth1(&self, method: &str, url: &str, creds: &crier_protocol::oauth1::OAuth1Credentials, nonce: &str) -> String {
         let now = crier_sandbox::Clock::now(&*self.clock).timestamp() as u64;
-        crier_platforms::oauth1::authorization_header(method, url, &[], creds, nonce, now)
+        crier_protocol::oauth1::authorization_header(method, url, &[], creds, nonce, now)
     }
 }
 

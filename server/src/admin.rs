@@ -63,7 +63,7 @@ pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<S
         KeySource::File(_) => ring.rotate_file()?,
         KeySource::Environment => ring,
     };
-    let vault = crate::vault::open(pool, &ring).await?;
+    let vault = ring.open_vault(pool).await?;
     let mut report = accounts::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
     // Webhook signing secrets are sealed by the same vault.
     let signing = webhooks::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
@@ -97,13 +97,27 @@ pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<S
     Ok(summary)
 }
 
+/// An accounts service refusal in the CLI's words.
+fn accounts_error(e: crier_accounts::AccountsError) -> CliError {
+    use crier_accounts::AccountsError;
+    match e {
+        AccountsError::CredentialsRefused(e) => CliError::Usage(format!("X refused these keys: {}. Check all four values.", e.message)),
+        AccountsError::Unreachable(e) => {
+            CliError::Failed(anyhow::anyhow!("X could not be reached to check the keys ({}); try again", e.message))
+        }
+        AccountsError::Domain(e) => usage(e),
+        other => CliError::Failed(anyhow::Error::new(other)),
+    }
+}
+
 /// The environment variables `crier admin import-env` reads (the names X's own tools use).
 pub const X_OAUTH1_ENV: [&str; 4] = ["TWITTER_API_KEY", "TWITTER_API_SECRET", "TWITTER_ACCESS_TOKEN", "TWITTER_ACCESS_TOKEN_SECRET"];
 
 /// `crier admin import-env --team NAME`: connects the X account whose OAuth 1.0a keys are in the
 /// environment (checked with X first), exactly as pasting them on the Accounts page does.
 pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str, x_api_url: Option<&str>) -> Result<String, CliError> {
-    use app::server::connections::{XKeys, connect_x_oauth1};
+    use crier_accounts::keys::XKeys;
+    use crier_accounts::{Accounts, Clients};
     use crier_clients::{XClient, XSettings};
     use crier_domain::store::teams;
 
@@ -126,11 +140,11 @@ pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str,
         settings.api_url = url::Url::parse(raw).map_err(|e| CliError::Usage(format!("CRIER_X_API_URL: `{raw}` is not a URL ({e})")))?;
     }
 
-    let vault = crate::vault::open(pool, &ring).await?;
+    let vault = std::sync::Arc::new(ring.open_vault(pool).await?);
     let [consumer_key, consumer_secret, access_token, access_token_secret]: [SecretString; 4] =
         values.try_into().map_err(|_| CliError::Failed(anyhow::anyhow!("four keys expected")))?;
     let keys = XKeys { consumer_key, consumer_secret, access_token, access_token_secret };
-    let account =
-        connect_x_oauth1(&XClient::new(settings), pool, &vault, team_id, None, keys).await.map_err(|e| CliError::Usage(e.to_string()))?;
+    let accounts = Accounts::new(pool.clone(), vault, Clients::keys_only(XClient::new(settings)), None);
+    let account = accounts.connect_x_keys(team_id, None, keys).await.map_err(accounts_error)?;
     Ok(format!("connected X account {} {} to team “{team}” with OAuth 1.0a keys", account.name, account.handle.unwrap_or_default()))
 }

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::{
-    Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig, WebhookSettings,
+    Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig, WorkerArgs, WorkerConfig,
 };
 use crate::database::Database;
 use crate::{admin, telemetry};
@@ -95,56 +95,6 @@ pub struct ServeArgs {
     pub readiness: ReadinessArgs,
 }
 
-/// Worker pool options.
-#[derive(clap::Args, Debug, Clone)]
-pub struct WorkerArgs {
-    /// Publishes one worker process makes at once.
-    #[arg(long = "concurrency", env = "CRIER_WORKER_CONCURRENCY", default_value_t = 128)]
-    pub concurrency: usize,
-    /// Deliveries claimed per database statement at most.
-    #[arg(long = "batch-size", env = "CRIER_WORKER_BATCH_SIZE", default_value_t = 256)]
-    pub batch_size: usize,
-    /// Crier's own budget per X account, so it waits before X refuses: `CALLS/WINDOW` (windows
-    /// in s, m, h or d) or `none`.
-    #[arg(long = "x-budget", env = "CRIER_X_BUDGET", default_value = "300/15m")]
-    pub x_budget: String,
-    /// The budget per LinkedIn account.
-    #[arg(long = "linkedin-budget", env = "CRIER_LINKEDIN_BUDGET", default_value = "100/1d")]
-    pub linkedin_budget: String,
-    /// The budget per Facebook Page (Meta's usage headers still pause a Page near its limit).
-    #[arg(long = "facebook-budget", env = "CRIER_FACEBOOK_BUDGET", default_value = "none")]
-    pub facebook_budget: String,
-    /// Seconds between a worker's heartbeats; a worker silent for --stale-after seconds is taken
-    /// for dead and its claims are put back for a reconciled retry.
-    #[arg(long = "heartbeat", env = "CRIER_WORKER_HEARTBEAT", default_value_t = 5)]
-    pub heartbeat_secs: u64,
-    /// See --heartbeat.
-    #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = 30)]
-    pub stale_after_secs: u64,
-    /// Seconds in-flight publishes (and webhook calls) may take to finish on shutdown.
-    #[arg(long = "shutdown-grace", env = "CRIER_WORKER_SHUTDOWN_GRACE", default_value_t = 30)]
-    pub shutdown_grace_secs: u64,
-    #[command(flatten)]
-    pub webhooks: crate::config::WebhookArgs,
-}
-
-impl Default for WorkerArgs {
-    /// The command line's defaults.
-    fn default() -> Self {
-        WorkerArgs {
-            concurrency: 128,
-            batch_size: 256,
-            x_budget: "300/15m".into(),
-            linkedin_budget: "100/1d".into(),
-            facebook_budget: "none".into(),
-            heartbeat_secs: 5,
-            stale_after_secs: 30,
-            shutdown_grace_secs: 30,
-            webhooks: crate::config::WebhookArgs::default(),
-        }
-    }
-}
-
 /// `crier worker` options: the pool's, and the platforms' apps and endpoints it publishes with.
 #[derive(clap::Args, Debug, Clone)]
 pub struct WorkerCommandArgs {
@@ -163,7 +113,7 @@ pub struct StatusArgs {
     #[arg(long)]
     pub json: bool,
     /// Seconds after which a silent worker no longer counts (as the workers are configured).
-    #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = 30)]
+    #[arg(long = "stale-after", env = "CRIER_WORKER_STALE_AFTER", default_value_t = crier_publisher::engine::defaults::STALE_AFTER.as_secs())]
     pub stale_after_secs: u64,
     #[command(flatten)]
     pub readiness: ReadinessArgs,
@@ -282,18 +232,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
-            let mut web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &args.worker)?;
+            let worker = WorkerConfig::parse(&args.worker)?;
+            let mut web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &worker)?;
             // The worker's setting, which the web app's URL checks follow too (even with
             // --no-worker, so every process of one installation agrees).
-            web.webhooks_allow_http = WebhookSettings::parse(&args.worker.webhooks)?.allow_http;
+            web.webhooks_allow_http = worker.webhooks.allow_http;
             // Resolved before anything starts (generated on first run with the embedded database),
             // so a bad or missing key stops start-up.
             let keys = KeyRing::resolve(&config)?;
             let sandbox_default = matches!(config.database, crate::config::DatabaseSetting::Embedded);
             let database = Database::open(&config).await?;
             let result = async {
-                let vault = crate::vault::open(&database.pool, &keys).await?;
-                let worker = (!args.no_worker).then_some(args.worker);
+                let vault = keys.open_vault(&database.pool).await?;
+                let worker = (!args.no_worker).then_some(worker);
                 crate::serve(&database, web, std::sync::Arc::new(vault), sandbox_default, worker, crate::shutdown_signal()).await
             }
             .await;
@@ -307,14 +258,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if metrics.addr.is_none() && metrics.token.is_some() {
                 tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
             }
-            let stale_after = crate::worker::stale_after(&args.worker);
-            let clients = std::sync::Arc::new(crate::platforms::worker_clients(&web));
+            let worker = WorkerConfig::parse(&args.worker)?;
+            let clients = crate::platforms::worker_clients(&web);
             let database = Database::open(&config).await?;
             let result = async {
-                let vault = std::sync::Arc::new(crate::vault::open(&database.pool, &keys).await?);
-                let metrics = crate::web::metrics::MetricsServer::bind(database.pool.clone(), &metrics, stale_after).await?;
+                let vault = std::sync::Arc::new(keys.open_vault(&database.pool).await?);
+                let accounts = std::sync::Arc::new(crier_accounts::Accounts::new(database.pool.clone(), vault.clone(), clients, None));
+                let metrics = crate::web::metrics::MetricsServer::bind(database.pool.clone(), &metrics, worker.stale_after).await?;
                 let stop = crate::fan_out(crate::shutdown_signal());
-                let worker = crate::worker::run(database.pool.clone(), vault, clients, args.worker, crate::stopped(stop.clone()));
+                let worker = crate::worker::run(database.pool.clone(), vault, accounts, worker, crate::stopped(stop.clone()));
                 match metrics {
                     Some(metrics) => {
                         let (worker, metrics) = tokio::join!(worker, metrics.run_until(crate::stopped(stop)));
@@ -448,7 +400,7 @@ async fn bench(args: &crate::bench::BenchArgs, config: &Config) -> Result<(), Cl
 
 fn check_text(platform: &str) -> Result<(), CliError> {
     use std::io::Read;
-    let platform: crier_text::Platform = platform.parse().map_err(|e| CliError::Usage(format!("--platform: {e}")))?;
+    let platform: crier_platform::Platform = platform.parse().map_err(|e| CliError::Usage(format!("--platform: {e}")))?;
     let mut text = String::new();
     std::io::stdin().read_to_string(&mut text).map_err(|e| CliError::Usage(format!("cannot read the text from standard input: {e}")))?;
     // A trailing newline from `echo` or a file is not part of the post.

@@ -12,7 +12,6 @@ pub mod database;
 pub mod platforms;
 pub mod sandbox;
 pub mod telemetry;
-pub mod vault;
 pub mod web;
 pub mod worker;
 
@@ -20,13 +19,13 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crier_accounts::Accounts;
 use crier_vault::Vault;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::cli::WorkerArgs;
-use crate::config::WebConfig;
+use crate::config::{WebConfig, WorkerConfig};
 use crate::database::Database;
 
 /// A web application bound to its address, ready to run.
@@ -34,8 +33,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     addr: SocketAddr,
-    /// The clients the in-process worker publishes with (the same the web app connects with).
-    publisher_clients: Arc<crier_publisher::Clients>,
+    /// The accounts service the in-process worker publishes with (the same the web app uses).
+    accounts: Arc<Accounts>,
     vault: Arc<Vault>,
     /// `/metrics` on an address of its own (CRIER_METRICS_ADDR).
     metrics: Option<web::metrics::MetricsServer>,
@@ -57,16 +56,16 @@ impl Application {
     pub async fn run_with_worker(
         self,
         pool: sqlx::PgPool,
-        worker: Option<WorkerArgs>,
+        worker: Option<WorkerConfig>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         // One shutdown signal fans out to the web server and the worker pool.
         let stop_rx = fan_out(shutdown);
-        let (clients, vault) = (self.publisher_clients.clone(), self.vault.clone());
+        let (accounts, vault) = (self.accounts.clone(), self.vault.clone());
         let web_task = self.run_until(stopped(stop_rx.clone()));
         match worker {
-            Some(args) => {
-                let worker_task = worker::run(pool, vault, clients, args, stopped(stop_rx));
+            Some(settings) => {
+                let worker_task = worker::run(pool, vault, accounts, settings, stopped(stop_rx));
                 let (web_result, worker_result) = tokio::join!(web_task, worker_task);
                 web_result.and(worker_result)
             }
@@ -101,10 +100,10 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     if sandbox_on {
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
-    let publisher_clients = Arc::new(assembled.platforms.publisher_clients());
+    let accounts = Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base)));
     let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
-    let router = web::router(database.pool.clone(), vault.clone(), assembled, web, addr);
-    Ok(Application { listener, router, addr, publisher_clients, vault, metrics })
+    let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, web, addr);
+    Ok(Application { listener, router, addr, accounts, vault, metrics })
 }
 
 /// `crier serve`: the web app, and the worker pool unless `worker` is `None`, until `shutdown`.
@@ -113,7 +112,7 @@ pub async fn serve(
     web: WebConfig,
     vault: Arc<Vault>,
     embedded_database: bool,
-    worker: Option<WorkerArgs>,
+    worker: Option<WorkerConfig>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = build(database, web.clone(), vault, embedded_database).await?;

@@ -13,16 +13,14 @@ use std::time::Duration;
 
 use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskSink, TaskSinkError, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
-use crier_domain::store::deliveries::{Budget, Budgets};
+use crier_accounts::Accounts;
 use crier_domain::store::housekeeping;
-use crier_publisher::webhooks::WebhookConfig;
-use crier_publisher::{Clients, EngineStats, PublisherConfig};
+use crier_publisher::EngineStats;
 use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 
-use crate::cli::WorkerArgs;
-use crate::config::{ConfigError, WebhookSettings};
+use crate::config::WorkerConfig;
 
 /// The housekeeping queue's name in `apalis.jobs.job_type`.
 pub const HOUSEKEEPING_QUEUE: &str = "crier::housekeeping";
@@ -88,83 +86,19 @@ pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// Parses a budget: `CALLS/WINDOW` with the window in s, m, h or d (`300/15m`), or `none`.
-pub fn parse_budget(name: &'static str, text: &str) -> Result<Option<Budget>, ConfigError> {
-    let text = text.trim();
-    if text.eq_ignore_ascii_case("none") {
-        return Ok(None);
-    }
-    let problem = || ConfigError {
-        variable: name,
-        problem: format!("`{text}` is not a budget like 300/15m (calls per window in s, m, h or d) or `none`"),
-    };
-    let (calls, window) = text.split_once('/').ok_or_else(problem)?;
-    let limit: i32 = calls.trim().parse().map_err(|_| problem())?;
-    let window = window.trim();
-    let (number, unit) = window.split_at(window.len().saturating_sub(1));
-    let number: u64 = number.parse().map_err(|_| problem())?;
-    let seconds = match unit {
-        "s" => number,
-        "m" => number * 60,
-        "h" => number * 3600,
-        "d" => number * 86_400,
-        _ => return Err(problem()),
-    };
-    if limit < 1 || seconds == 0 {
-        return Err(problem());
-    }
-    Ok(Some(Budget { limit, window: Duration::from_secs(seconds) }))
-}
-
-/// The per-account budgets from the command line.
-pub fn budgets(args: &WorkerArgs) -> Result<Budgets, ConfigError> {
-    Ok(Budgets {
-        x: parse_budget("CRIER_X_BUDGET", &args.x_budget)?,
-        linkedin: parse_budget("CRIER_LINKEDIN_BUDGET", &args.linkedin_budget)?,
-        facebook: parse_budget("CRIER_FACEBOOK_BUDGET", &args.facebook_budget)?,
-    })
-}
-
-/// How long a silent worker is still taken for alive: --stale-after, but at least two heartbeats.
-pub fn stale_after(args: &WorkerArgs) -> Duration {
-    Duration::from_secs(args.stale_after_secs.max(args.heartbeat_secs * 2).max(2))
-}
-
-/// The publishing engine's configuration from the command line.
-pub fn publisher_config(name: &str, args: &WorkerArgs) -> anyhow::Result<PublisherConfig> {
-    let mut config = PublisherConfig::new(name);
-    config.concurrency = args.concurrency.max(1);
-    config.batch_size = args.batch_size.max(1);
-    config.budgets = budgets(args)?;
-    config.heartbeat = Duration::from_secs(args.heartbeat_secs.max(1));
-    config.stale_after = stale_after(args);
-    config.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
-    Ok(config)
-}
-
-/// The webhook dispatcher's configuration from the command line.
-pub fn webhook_config(name: &str, args: &WorkerArgs) -> anyhow::Result<WebhookConfig> {
-    let settings = WebhookSettings::parse(&args.webhooks)?;
-    let mut config = WebhookConfig::new(name);
-    config.allow_http = settings.allow_http;
-    config.retry = settings.retry;
-    config.shutdown_grace = Duration::from_secs(args.shutdown_grace_secs);
-    Ok(config)
-}
-
 /// Runs the worker pool until `shutdown` completes: the publishing engine, the webhook dispatcher
 /// and the housekeeping queue. In-flight publishes and webhook calls get the configured grace
 /// period; held housekeeping jobs [`SHUTDOWN_GRACE`].
 pub async fn run(
     pool: PgPool,
     vault: Arc<Vault>,
-    clients: Arc<Clients>,
-    args: WorkerArgs,
+    accounts: Arc<Accounts>,
+    settings: WorkerConfig,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let name = unique_worker_name("worker");
-    let config = publisher_config(&name, &args)?;
-    let webhooks = webhook_config(&name, &args)?;
+    let config = settings.publisher(&name);
+    let webhooks = settings.webhooks(&name);
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
 
     // One signal, two listeners.
@@ -209,27 +143,11 @@ pub async fn run(
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
-    let publishing = crier_publisher::run(pool, vault, clients, config, stats, stopped(stop_rx));
+    let publishing = crier_publisher::run(pool, accounts, config, stats, stopped(stop_rx));
     let (housekeeping_result, publishing_result, dispatching_result) = tokio::join!(housekeeping, publishing, dispatching);
     scheduler.abort();
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;
     dispatching_result.map_err(|e| anyhow::anyhow!("the webhook dispatcher failed: {e}"))?;
     publishing_result.map_err(|e| anyhow::anyhow!("the publishing engine failed: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn budgets_parse_from_calls_per_window() {
-        assert_eq!(parse_budget("B", "300/15m").unwrap(), Some(Budget { limit: 300, window: Duration::from_secs(900) }));
-        assert_eq!(parse_budget("B", "100/1d").unwrap(), Some(Budget { limit: 100, window: Duration::from_secs(86_400) }));
-        assert_eq!(parse_budget("B", "None").unwrap(), None);
-        for bad in ["300", "x/15m", "300/15", "0/1m", "300/0s", "300/15w"] {
-            let err = parse_budget("CRIER_X_BUDGET", bad).unwrap_err().to_string();
-            assert!(err.contains("CRIER_X_BUDGET") && err.contains(bad), "{err}");
-        }
-    }
 }

@@ -78,9 +78,9 @@ fn platform_env(command: &mut Command, sandbox: &str) {
         .env("CRIER_LINKEDIN_API_URL", format!("{sandbox}/linkedin"))
         .env("CRIER_META_CLIENT_ID", "1234567890123456")
         .env("CRIER_META_CLIENT_SECRET", "chaos-meta-secret")
-        .env("CRIER_META_AUTHORIZE_URL", format!("{sandbox}/meta/v26.0/dialog/oauth"))
-        .env("CRIER_META_TOKEN_URL", format!("{sandbox}/meta/v26.0/oauth/access_token"))
-        .env("CRIER_META_API_URL", format!("{sandbox}/meta"));
+        .env("CRIER_META_AUTHORIZE_URL", format!("{sandbox}/facebook/v26.0/dialog/oauth"))
+        .env("CRIER_META_TOKEN_URL", format!("{sandbox}/facebook/v26.0/oauth/access_token"))
+        .env("CRIER_META_API_URL", format!("{sandbox}/facebook"));
 }
 
 fn crier(url: &str, sandbox: &str) -> Command {
@@ -193,7 +193,7 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
     let (mut web_b, base_b) = web(&url, &sandbox_url).await;
     sandbox.register_x_app("chaos-x", "chaos-x-secret", &format!("{base_a}/oauth/x/callback"), "Crier (sandbox)");
     sandbox.register_linkedin_app("chaos-li", "chaos-li-secret", &format!("{base_a}/oauth/linkedin/callback"), "Crier (sandbox)");
-    sandbox.register_meta_app("1234567890123456", "chaos-meta-secret", &format!("{base_a}/oauth/facebook/callback"), "Crier (sandbox)");
+    sandbox.register_facebook_app("1234567890123456", "chaos-meta-secret", &format!("{base_a}/oauth/facebook/callback"), "Crier (sandbox)");
 
     // A team connects its accounts in the browser, as people do: enough X accounts that none
     // nears X's 100 posts per 15 minutes, a LinkedIn profile and a Facebook Page.
@@ -459,9 +459,9 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
 /// Expires the access token of the first account of each platform at the platform, as time
 /// would: X and LinkedIn renew theirs with the refresh token; a Page token cannot be renewed.
 async fn expire_one_token_per_platform(pool: &PgPool, sandbox: &str, team_id: Uuid) {
-    use crier_domain::account::Platform;
     use crier_domain::store::accounts::{self, Credentials};
     use crier_domain::store::vault_keys;
+    use crier_platform::Platform;
     use secrecy::ExposeSecret;
 
     use base64::Engine;

@@ -179,18 +179,19 @@ async fn linkedin_profile_and_organization_and_facebook_pages_are_chosen() {
 
 #[tokio::test]
 async fn with_a_configured_app_connect_goes_to_that_platform_and_the_sandbox_stays_off() {
-    use crier::config::{PlatformArgs, WebArgs};
+    use crier::config::{AppArgs, PlatformArgs, WebArgs};
+    use crier_platform::Platform;
     use secrecy::SecretString;
 
     // Stands in for the real X: a sandbox on its own port, reached only through the configured URLs.
     let (platform, fake_x) = crier_sandbox::Sandbox::serve_local(crier_sandbox::SandboxConfig::default()).await.unwrap();
-    let platforms = PlatformArgs {
-        x_client_id: Some("real-app".into()),
-        x_client_secret: Some(SecretString::from("real-secret".to_owned())),
-        x_authorize_url: Some(format!("{platform}/x/i/oauth2/authorize")),
-        x_token_url: Some(format!("{platform}/x/2/oauth2/token")),
-        x_api_url: Some(format!("{platform}/x")),
-        ..PlatformArgs::default()
+    let mut platforms = PlatformArgs::default();
+    platforms.apps[Platform::X] = AppArgs {
+        client_id: Some("real-app".into()),
+        client_secret: Some(SecretString::from("real-secret".to_owned())),
+        authorize_url: Some(format!("{platform}/x/i/oauth2/authorize")),
+        token_url: Some(format!("{platform}/x/2/oauth2/token")),
+        api_url: Some(format!("{platform}/x")),
     };
     let app = TestApp::spawn_with(WebArgs { addr: "127.0.0.1:0".into(), platforms, ..WebArgs::default() }).await;
     fake_x.register_x_app("real-app", "real-secret", &format!("{}/oauth/x/callback", app.base), "Acme's Crier");

@@ -205,7 +205,10 @@ async fn metrics_are_served_on_their_own_address_or_not_at_all() {
 #[tokio::test]
 async fn the_status_page_shows_the_teams_accounts_with_budgets_the_workers_and_the_queue() {
     let hourly = Budget { limit: 50, window: Duration::from_secs(3600) };
-    let app = TestApp::spawn_configured(with_metrics(|web| web.operations.budgets.x = Some(hourly))).await;
+    let app = TestApp::spawn_configured(with_metrics(|web| {
+        web.operations.budgets = web.operations.budgets.with(crier_platform::Platform::X, Some(hourly))
+    }))
+    .await;
     let ada = app.owner("Acme", "ada@example.com").await;
     let team = owner_of(&app.pool, "ada@example.com").await;
     sqlx::query("update app_user set timezone = 'Europe/Berlin' where user_id = $1").bind(team.1).execute(&app.pool).await.unwrap();

@@ -17,94 +17,24 @@
 mod linkedin;
 mod x;
 
-use std::fmt;
-use std::str::FromStr;
-
+use crier_platform::Platform;
 use serde::{Deserialize, Serialize};
 
 pub use linkedin::linkedin_escape;
 pub use x::{WeightRange, XConfig, XParse, x_parse, x_weighted_length};
 
-/// A platform Crier publishes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(type_name = "platform", rename_all = "lowercase"))]
-pub enum Platform {
-    /// X (formerly Twitter).
-    X,
-    /// LinkedIn (a member's or an organisation's feed).
-    Linkedin,
-    /// A Facebook Page.
-    Facebook,
-}
-
-impl Platform {
-    /// Every platform, in the order the product lists them.
-    pub const ALL: [Platform; 3] = [Platform::X, Platform::Linkedin, Platform::Facebook];
-
-    /// The lowercase name used in URLs, forms, JSON and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::X => "x",
-            Platform::Linkedin => "linkedin",
-            Platform::Facebook => "facebook",
-        }
-    }
-
-    /// The most a post may count on this platform, in the units [`check`] counts.
-    ///
-    /// X: 280 weighted characters (twitter-text's `maxWeightedTweetLength`). LinkedIn: 3,000
-    /// characters for a post's commentary (the product brief; LinkedIn's own documentation gives no
-    /// figure). Facebook: 63,206 characters for a Page post.
-    pub fn limit(self) -> usize {
-        match self {
-            Platform::X => XConfig::V3.max_weighted_length,
-            Platform::Linkedin => 3_000,
-            Platform::Facebook => 63_206,
-        }
+/// The most a post may count on `platform`, in the units [`check`] counts.
+///
+/// X: 280 weighted characters (twitter-text's `maxWeightedTweetLength`). LinkedIn: 3,000
+/// characters for a post's commentary (the product brief; LinkedIn's own documentation gives no
+/// figure). Facebook: 63,206 characters for a Page post.
+pub fn limit(platform: Platform) -> usize {
+    match platform {
+        Platform::X => XConfig::V3.max_weighted_length,
+        Platform::Linkedin => 3_000,
+        Platform::Facebook => 63_206,
     }
 }
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Platform {
-    type Err = ParsePlatformError;
-
-    /// Parses `x`, `linkedin` or `facebook`, ignoring ASCII case (`X` is how people write it).
-    fn from_str(input: &str) -> Result<Self, Self::Err> {
-        Platform::ALL
-            .into_iter()
-            .find(|platform| platform.as_str().eq_ignore_ascii_case(input))
-            .ok_or_else(|| ParsePlatformError { input: input.to_owned() })
-    }
-}
-
-/// The text named no platform Crier knows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParsePlatformError {
-    input: String,
-}
-
-impl fmt::Display for ParsePlatformError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown platform {:?}: expected one of ", self.input)?;
-        for (i, platform) in Platform::ALL.iter().enumerate() {
-            let separator = match i {
-                0 => "",
-                i if i + 1 == Platform::ALL.len() => " or ",
-                _ => ", ",
-            };
-            write!(f, "{separator}\"{platform}\"")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ParsePlatformError {}
 
 /// A post text measured for one platform.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -113,7 +43,7 @@ pub struct TextCheck {
     pub platform: Platform,
     /// Its length as the platform counts it (X: weighted length).
     pub length: usize,
-    /// The platform's limit ([`Platform::limit`]).
+    /// The platform's limit ([`limit`]).
     pub limit: usize,
     /// Not blank, within the limit, and (on X) free of the characters X refuses.
     pub valid: bool,
@@ -125,13 +55,14 @@ pub struct TextCheck {
 /// for the API request and does not count against the limit.
 ///
 /// ```
-/// use crier_text::{Platform, check};
+/// use crier_platform::Platform;
+/// use crier_text::check;
 /// let x = check(Platform::X, "故人西辞黄鹤楼");
 /// assert_eq!((x.length, x.limit, x.valid), (14, 280, true));
 /// assert!(!check(Platform::Linkedin, "  \n ").valid);
 /// ```
 pub fn check(platform: Platform, text: &str) -> TextCheck {
-    let limit = platform.limit();
+    let limit = limit(platform);
     let (length, fits) = match platform {
         Platform::X => {
             let parse = x_parse(text, &XConfig::V3);
@@ -151,27 +82,10 @@ pub fn check(platform: Platform, text: &str) -> TextCheck {
 mod tests {
     use super::*;
 
-    #[test]
-    fn platforms_parse_from_their_names() {
-        for platform in Platform::ALL {
-            assert_eq!(platform.as_str().parse::<Platform>(), Ok(platform));
-        }
-        assert_eq!("X".parse::<Platform>(), Ok(Platform::X));
-        assert_eq!("LinkedIn".parse::<Platform>(), Ok(Platform::Linkedin));
-    }
-
-    #[test]
-    fn unknown_platforms_are_refused_with_the_choices() {
-        for input in ["twitter", "", " x", "face book"] {
-            let error = input.parse::<Platform>().unwrap_err();
-            assert_eq!(error.to_string(), format!("unknown platform {input:?}: expected one of \"x\", \"linkedin\" or \"facebook\""));
-        }
-    }
-
     /// `check` of `count` copies of `unit`: (length, valid).
     fn repeated(platform: Platform, unit: &str, count: usize) -> (usize, bool) {
         let result = check(platform, &unit.repeat(count));
-        assert_eq!((result.platform, result.limit), (platform, platform.limit()));
+        assert_eq!((result.platform, result.limit), (platform, limit(platform)));
         (result.length, result.valid)
     }
 
@@ -211,9 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn platforms_serialize_lowercase() {
-        assert_eq!(serde_json::to_string(&Platform::Linkedin).unwrap(), "\"linkedin\"");
-        assert_eq!(serde_json::from_str::<Platform>("\"x\"").unwrap(), Platform::X);
+    fn checks_serialize_with_the_platform_lowercase() {
         let check = check(Platform::X, "hi");
         let json = serde_json::to_string(&check).unwrap();
         assert_eq!(json, r#"{"platform":"x","length":2,"limit":280,"valid":true}"#);

@@ -11,7 +11,8 @@
 
 use std::collections::BTreeMap;
 
-use crier_text::{Platform, XConfig, XParse, check, x_parse, x_weighted_length};
+use crier_platform::Platform;
+use crier_text::{XConfig, XParse, check, x_parse, x_weighted_length};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const SUITE: &str = include_str!("data/twitter-text-validate.yml");

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_params_map;
 use crate::components::form::{Field, FormError, action_error};
 use crate::server::accounts::{
     AccountRow, AccountsView, AddXKeys, CancelChoice, ChooseAccounts, ConnectOption, DisconnectAccount, VerifyAccount, connection_choices,
-    list_accounts, platform_label,
+    list_accounts,
 };
 use crier_domain::account::{AccountHealth, AccountKind};
 
@@ -169,7 +169,7 @@ fn AccountLine(
     view! {
         <tr data-account=row.account_id.clone()>
             <td>{name}</td>
-            <td>{platform_label(row.platform)}</td>
+            <td>{row.platform.label()}</td>
             <td><span class=status_class>{row.health.label()}</span>{detail}</td>
             <td>{token}</td>
             <td>{short_date(&row.last_used_at)}</td>
@@ -223,9 +223,9 @@ pub fn ChooseAccountsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match choices.await {
                     Ok(view_data) => {
-                        let label = platform_label(view_data.platform);
+                        let label = view_data.platform.label();
                         let intro = match view_data.platform {
-                            crier_domain::account::Platform::Facebook => "Choose the Pages Crier may post to. Each Page becomes an account with its own token.",
+                            crier_platform::Platform::Facebook => "Choose the Pages Crier may post to. Each Page becomes an account with its own token.",
                             _ => "Choose your profile and/or the organization pages you administer.",
                         };
                         let boxes = view_data

@@ -7,7 +7,6 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::chart::{RateBar, StepChart};
-use crate::server::accounts::platform_label;
 use crate::server::analytics::{AnalyticsData, OutcomeRow, analytics_view};
 
 /// The Analytics page.
@@ -55,7 +54,7 @@ fn RangeForm(first: String, last: String) -> impl IntoView {
 fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
     rows.into_iter()
         .map(|r| {
-            let platform = with_platform.then(|| view! { <td>{r.platform.map(platform_label)}</td> });
+            let platform = with_platform.then(|| view! { <td>{r.platform.map(crier_platform::Platform::label)}</td> });
             view! {
                 <tr>
                     <td>{r.label}</td>

@@ -14,10 +14,9 @@ use server_fn::ServerFn;
 use crate::components::form::{FormError, FormValues, action_error, kept_values, provide_form_state, refill, refill_list};
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
-use crate::server::accounts::platform_label;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
-use crier_domain::account::Platform;
 use crier_domain::post::PostContent;
+use crier_platform::Platform;
 
 /// The Compose page.
 #[component]
@@ -85,7 +84,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                 let check = crier_text::check(platform, &content.published_text(platform));
                 let over = check.length > check.limit;
                 let class = if over { "counter over" } else { "counter" };
-                let words = format!("{}: {} / {}", platform_label(platform), check.length, check.limit);
+                let words = format!("{}: {} / {}", platform.label(), check.length, check.limit);
                 let note = if over { format!(" ({} over)", check.length - check.limit) } else { String::new() };
                 view! { <li class=class data-platform=platform.as_str()>{format!("{words}{note}")}</li> }
             })
@@ -140,7 +139,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                     };
                     view! {
                         <figure class="preview" data-platform=platform.as_str()>
-                            <figcaption>{platform_label(platform)}</figcaption>
+                            <figcaption>{platform.label()}</figcaption>
                             <blockquote class="post-text">{preview}</blockquote>
                         </figure>
                     }
@@ -150,7 +149,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                 <summary>"A different text for one platform"</summary>
                 {overrides.map(|(platform, value)| {
                     let name = override_field(platform);
-                    let label = format!("Text for {}", platform_label(platform));
+                    let label = format!("Text for {}", platform.label());
                     view! {
                         <div class="field">
                             <label for=name>{label}</label>
@@ -309,7 +308,7 @@ pub(crate) fn AccountChoice(
                     .collect_view();
                 view! {
                     <fieldset class="platform-group">
-                        <legend>{platform_label(platform)}</legend>
+                        <legend>{platform.label()}</legend>
                         {boxes}
                     </fieldset>
                 }

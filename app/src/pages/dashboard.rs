@@ -12,7 +12,6 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::form::action_error;
 use crate::components::live::ReloadWhileBusy;
-use crate::server::accounts::platform_label;
 use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
 use crier_domain::delivery::DeliveryState;
 
@@ -192,7 +191,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
 #[component]
 pub fn ChipView(chip: Chip) -> impl IntoView {
     let state = serde_json::to_value(chip.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let words = format!("{} · {}: {}", platform_label(chip.platform), chip.account, chip.state.label());
+    let words = format!("{} · {}: {}", chip.platform.label(), chip.account, chip.state.label());
     let title = chip.error.clone().or_else(|| chip.next_attempt.clone().map(|t| format!("Next attempt {t}")));
     view! { <span class=format!("chip {state}") data-state=state.clone() title=title>{words}</span> }
 }

@@ -12,7 +12,6 @@ use crate::components::form::{Notice, action_error, kept_notice, refill};
 use crate::components::live::ReloadWhileBusy;
 use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
-use crate::server::accounts::platform_label;
 use crate::server::posts::{CancelPost, EditPost, PostView, RetryFailed, post_page};
 use crier_domain::delivery::DeliveryState;
 
@@ -132,7 +131,7 @@ fn PostBody(
     let overrides = page
         .overrides
         .into_iter()
-        .map(|(platform, text)| view! { <p><strong>{format!("For {}: ", platform_label(platform))}</strong>{text}</p> })
+        .map(|(platform, text)| view! { <p><strong>{format!("For {}: ", platform.label())}</strong>{text}</p> })
         .collect_view();
     let thread = page.thread.into_iter().enumerate().map(|(i, t)| view! { <li>{format!("Reply {}: {t}", i + 1)}</li> }).collect_view();
     let cancellable = can_publish
@@ -176,7 +175,7 @@ fn EditForm(
     post_id: String,
     text: String,
     link: String,
-    overrides: Vec<(crier_domain::account::Platform, String)>,
+    overrides: Vec<(crier_platform::Platform, String)>,
     thread: Vec<String>,
     scheduled_local: String,
 ) -> impl IntoView {

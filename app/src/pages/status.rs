@@ -6,7 +6,6 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::pages::accounts::{account_title, health_class, short_date};
-use crate::server::accounts::platform_label;
 use crate::server::status::{AccountStatusRow, QueueRow, StatusView, WorkerRow, status_overview};
 
 /// The Status page.
@@ -122,7 +121,7 @@ fn Accounts(accounts: Vec<AccountStatusRow>) -> impl IntoView {
             view! {
                 <tr data-account=account.account_id.clone()>
                     <td>{account_title(&account.name, account.handle.as_deref(), account.kind)}</td>
-                    <td>{platform_label(account.platform)}</td>
+                    <td>{account.platform.label()}</td>
                     <td><span class=health_class(account.health)>{account.health.label()}</span></td>
                     <td>{short_date(&account.last_verified_at)}</td>
                     <td>{short_date(&account.last_used_at)}</td>

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::PasswordField;
 use crate::errors::AppError;
-use crier_domain::account::{AccountHealth, AccountKind, Platform};
+use crier_domain::account::{AccountHealth, AccountKind};
+use crier_platform::Platform;
 
 /// One account as listed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,15 +76,6 @@ pub struct AccountsView {
     pub flash: Option<Flash>,
 }
 
-/// The display label of a platform.
-pub fn platform_label(platform: Platform) -> &'static str {
-    match platform {
-        Platform::X => "X",
-        Platform::Linkedin => "LinkedIn",
-        Platform::Facebook => "Facebook",
-    }
-}
-
 #[cfg(feature = "ssr")]
 pub(crate) fn row(
     account: crier_domain::store::accounts::Account,
@@ -124,9 +116,9 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
         .into_iter()
         .map(|platform| ConnectOption {
             platform,
-            label: platform_label(platform).into(),
-            available: state.platforms.is_available(platform),
-            sandbox: state.platforms.is_sandboxed(platform),
+            label: platform.label().into(),
+            available: state.accounts.clients().is_available(platform),
+            sandbox: state.accounts.clients().is_sandboxed(platform),
         })
         .collect();
     Ok(AccountsView {
@@ -149,9 +141,9 @@ fn parse_account_id(id: &str) -> Result<uuid::Uuid, AppError> {
 pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> {
     use super::ssr::{current_member, state};
     let me = current_member().await?;
+    me.require_editor().map_err(AppError::from)?;
     let id = parse_account_id(&account_id)?;
-    let state = state()?;
-    let account = super::connections::verify(&state, me.team_id, id).await?;
+    let account = state()?.accounts.verify(me.team_id, id).await?;
     let row = row(account, chrono::Utc::now(), me.timezone);
     super::connections::set_flash(true, format!("Verified {}: {}.", row.name, row.health.label().to_lowercase())).await;
     Ok(row)
@@ -164,11 +156,10 @@ pub async fn disconnect_account(account_id: String) -> Result<(), AppError> {
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
     let id = parse_account_id(&account_id)?;
-    let state = state()?;
-    let account = super::connections::disconnect(&state, me.team_id, crier_domain::store::audit::Actor::User(me.user_id), id).await?;
+    let account = state()?.accounts.disconnect(me.team_id, crier_domain::store::audit::Actor::User(me.user_id), id).await?;
     super::connections::set_flash(
         true,
-        format!("Disconnected {} account {}. Its history is kept.", platform_label(account.platform), account.name),
+        format!("Disconnected {} account {}. Its history is kept.", account.platform.label(), account.name),
     )
     .await;
     Ok(())
@@ -201,7 +192,11 @@ pub async fn connection_choices(connection_id: String) -> Result<ChoiceView, App
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
     let id = parse_account_id(&connection_id)?;
-    super::connections::choices(&state()?, &me, id).await
+    let choices = state()?.accounts.choices(&me, id).await?;
+    Ok(ChoiceView {
+        platform: choices.platform,
+        options: choices.options.into_iter().map(|o| ChoiceOption { key: o.key, label: o.name, kind: o.kind }).collect(),
+    })
 }
 
 /// Connects the chosen profile, organizations or Pages, then returns to the Accounts page.
@@ -211,10 +206,10 @@ pub async fn choose_accounts(connection_id: String, #[server(default)] chosen: V
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
     let id = parse_account_id(&connection_id)?;
-    if chosen.is_empty() {
-        return Err(AppError::Fields(vec![crier_domain::FieldError::new("chosen", "Choose at least one account to connect, or cancel.")]));
-    }
-    super::connections::finish_choice(&state()?, &me, id, &chosen).await?;
+    let (platform, connected) = state()?.accounts.choose(&me, id, &chosen).await?;
+    let names: Vec<_> = connected.into_iter().map(|a| a.name).collect();
+    let accounts = if names.len() == 1 { "account" } else { "accounts" };
+    super::connections::set_flash(true, format!("Connected {} {accounts}: {}.", platform.label(), names.join(", "))).await;
     leptos_axum::redirect("/accounts");
     Ok(())
 }
@@ -225,7 +220,8 @@ pub async fn cancel_choice(connection_id: String) -> Result<(), AppError> {
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     let id = parse_account_id(&connection_id)?;
-    super::connections::cancel_choice(&state()?, &me, id).await?;
+    state()?.accounts.cancel_choice(&me, id).await?;
+    super::connections::set_flash(false, "Nothing was connected.").await;
     leptos_axum::redirect("/accounts");
     Ok(())
 }
@@ -241,8 +237,8 @@ pub async fn add_x_keys(
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
-    let state = state()?;
-    let account = super::connections::connect_x_keys(&state, &me, [api_key.0, api_secret.0, access_token.0, access_token_secret.0]).await?;
+    let keys = crier_accounts::keys::XKeys::parse([api_key.0, api_secret.0, access_token.0, access_token_secret.0])?;
+    let account = state()?.accounts.connect_x_keys(me.team_id, Some(me.user_id), keys).await?;
     super::connections::set_flash(true, format!("Connected X account {} with its keys.", account.name)).await;
     Ok(row(account, chrono::Utc::now(), me.timezone))
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
-use crier_domain::account::Platform;
+use crier_platform::Platform;
 
 /// Deliveries and how they ended, as shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,11 +94,7 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
         last: range.last.to_string(),
         posts: figures.posts,
         totals: row("All".into(), None, figures.outcomes),
-        platforms: figures
-            .platforms
-            .iter()
-            .map(|p| row(super::accounts::platform_label(p.platform).into(), Some(p.platform), p.outcomes))
-            .collect(),
+        platforms: figures.platforms.iter().map(|p| row(p.platform.label().into(), Some(p.platform), p.outcomes)).collect(),
         accounts: figures.accounts.into_iter().map(|a| row(a.name, Some(a.platform), a.outcomes)).collect(),
         average_publish_ms: figures.average_publish_ms,
         attempts_per_published: figures.attempts_per_published,

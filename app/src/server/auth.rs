@@ -108,7 +108,7 @@ pub async fn log_out() -> Result<(), AppError> {
 /// Whether the Connect buttons go to the sandbox's fake platforms (every page then says so).
 #[server(prefix = "/api", endpoint = "sandbox_mode")]
 pub async fn sandbox_mode() -> Result<bool, AppError> {
-    Ok(super::ssr::state()?.platforms.any_sandboxed())
+    Ok(super::ssr::state()?.accounts.clients().any_sandboxed())
 }
 
 /// Takes the timezone the browser reported at sign-up (empty before the wasm has loaded, and

@@ -5,9 +5,9 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::errors::AppError;
-use crier_domain::account::Platform;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::retry::RetryPolicy;
+use crier_platform::Platform;
 #[cfg(feature = "ssr")]
 use server_fn::ServerFn;
 
@@ -549,12 +549,8 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
     let detail = posts::get(&pool()?, me.team_id, parse_id(&post_id)?).await?;
-    let names: std::collections::HashMap<uuid::Uuid, String> = detail
-        .summary
-        .deliveries
-        .iter()
-        .map(|d| (d.delivery_id, format!("{} ({})", d.account_name, super::accounts::platform_label(d.platform))))
-        .collect();
+    let names: std::collections::HashMap<uuid::Uuid, String> =
+        detail.summary.deliveries.iter().map(|d| (d.delivery_id, format!("{} ({})", d.account_name, d.platform.label()))).collect();
     let attempts = detail
         .attempts
         .iter()

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::account::{AccountHealth, AccountKind, AccountStatus, AuthMethod, Platform, reauth_by};
+use crate::account::{AccountHealth, AccountKind, AccountStatus, AuthMethod, reauth_by};
 use crate::{DomainError, FieldError};
+use crier_platform::Platform;
 
 /// An account as listed (never its credentials).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::DomainError;
-use crate::account::Platform;
+use crier_platform::Platform;
 
 /// Published and failed deliveries, and the share that went out.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]

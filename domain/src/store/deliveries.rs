@@ -17,9 +17,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::DomainError;
-use crate::account::{AccountKind, AccountStatus, AuthMethod, Platform};
+use crate::account::{AccountKind, AccountStatus, AuthMethod};
 use crate::delivery::DeliveryState;
 use crate::retry::RetryPolicy;
+use crier_platform::Platform;
 
 /// The channel a transaction that makes a delivery due notifies (on commit), so idle workers
 /// claim it at once instead of at their next timer.
@@ -31,40 +32,11 @@ pub async fn wake_workers(conn: &mut PgConnection) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// How many calls an account may make per window, so Crier waits before a platform refuses.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Budget {
-    /// Calls per window.
-    pub limit: i32,
-    /// The window.
-    pub window: Duration,
-}
+pub use crate::budget::{Budget, Budgets};
 
-/// The budget of each platform's accounts (`None`: no budget of Crier's own; the platform's rate
-/// limit headers and 429s still pause the account).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Budgets {
-    /// X accounts (the product brief: 300 posts per 15 minutes).
-    pub x: Option<Budget>,
-    /// LinkedIn accounts (the product brief: 100 posts per day).
-    pub linkedin: Option<Budget>,
-    /// Facebook Pages.
-    pub facebook: Option<Budget>,
-}
-
-impl Default for Budgets {
-    fn default() -> Self {
-        Budgets {
-            x: Some(Budget { limit: 300, window: Duration::from_secs(15 * 60) }),
-            linkedin: Some(Budget { limit: 100, window: Duration::from_secs(24 * 3600) }),
-            facebook: None,
-        }
-    }
-}
-
-fn budget_params(budget: Option<Budget>) -> (Option<i32>, f64) {
-    budget.map_or((None, 1.0), |b| (Some(b.limit), b.window.as_secs_f64()))
-}
+/// How long a worker may be silent before it is taken for dead and its claims are rescued, unless
+/// configured (`CRIER_WORKER_STALE_AFTER`).
+pub const DEFAULT_STALE_AFTER: Duration = Duration::from_secs(30);
 
 /// A delivery a worker now holds, with what it needs to publish it.
 #[derive(Debug)]
@@ -129,9 +101,10 @@ pub struct Claimed {
 /// ends), moves the claimed rows to `publishing` and opens their attempt rows. One statement, one
 /// round trip.
 pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -> Result<Vec<Claimed>, DomainError> {
-    let (x_limit, x_window) = budget_params(budgets.x);
-    let (li_limit, li_window) = budget_params(budgets.linkedin);
-    let (fb_limit, fb_window) = budget_params(budgets.facebook);
+    // The budgets as three parallel arrays, one entry per platform (`unnest` joins them back).
+    let platforms: Vec<String> = Platform::ALL.iter().map(|p| p.as_str().to_owned()).collect();
+    let limits: Vec<Option<i32>> = Platform::ALL.iter().map(|p| budgets[*p].map(|b| b.limit)).collect();
+    let windows: Vec<f64> = Platform::ALL.iter().map(|p| budgets[*p].map_or(1.0, |b| b.window.as_secs_f64())).collect();
     let rows = sqlx::query!(
         r#"with candidate as (
                select d.delivery_id, d.account_id, d.next_attempt_at
@@ -157,10 +130,10 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
                       case when ab.budget_window_started_at + l.budget_window > now() then ab.budget_window_started_at else now() end as window_start,
                       case when ab.budget_window_started_at + l.budget_window > now() then ab.budget_used else 0 end as used
                from account_budget ab
-               cross join lateral (
-                   select case ab.platform when 'x' then $3::int4 when 'linkedin' then $5::int4 else $7::int4 end as budget_limit,
-                          make_interval(secs => case ab.platform when 'x' then $4::float8 when 'linkedin' then $6::float8 else $8::float8 end) as budget_window
-               ) l
+               join (
+                   select platform, budget_limit, make_interval(secs => window_secs) as budget_window
+                   from unnest($3::text[], $4::int4[], $5::float8[]) as u(platform, budget_limit, window_secs)
+               ) l on l.platform = ab.platform::text
            ),
            ranked as (
                select c.delivery_id, c.account_id,
@@ -208,12 +181,9 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
            join platform_account a on a.account_id = c.account_id and a.team_id = c.team_id"#,
         worker,
         limit,
-        x_limit,
-        x_window,
-        li_limit,
-        li_window,
-        fb_limit,
-        fb_window,
+        &platforms,
+        &limits as &[Option<i32>],
+        &windows,
     )
     .fetch_all(pool)
     .await?;

@@ -46,4 +46,9 @@ impl Member {
     pub fn require_manager(&self) -> Result<(), crate::DomainError> {
         if self.role.can_manage_members() { Ok(()) } else { Err(crate::DomainError::Forbidden) }
     }
+
+    /// Fails with `Forbidden` unless this member may edit (editors, admins and owners).
+    pub fn require_editor(&self) -> Result<(), crate::DomainError> {
+        if self.role.can_edit() { Ok(()) } else { Err(crate::DomainError::Forbidden) }
+    }
 }

@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::Member;
 use crate::DomainError;
-use crate::account::Platform;
 use crate::secret_token::hash_token;
+use crier_platform::Platform;
 
 /// How long a started connection may take, consent page and choice included.
 pub const CONNECTION_VALID_MINUTES: i32 = 10;

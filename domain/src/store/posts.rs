@@ -12,12 +12,13 @@ use uuid::Uuid;
 
 use super::audit::{self, Actor};
 use super::deliveries;
-use crate::account::{AccountStatus, Platform};
+use crate::account::AccountStatus;
 use crate::delivery::DeliveryState;
-use crate::post::{PostContent, platform_label};
+use crate::post::PostContent;
 use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
 use crate::{DomainError, FieldError};
+use crier_platform::Platform;
 
 /// A post to schedule (or publish now: a schedule time of now).
 #[derive(Clone, Debug)]
@@ -62,7 +63,7 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
             "accounts",
             format!(
                 "The {} account “{}” is disconnected. Reconnect it on the Accounts page, or untick it.",
-                platform_label(gone.platform),
+                gone.platform.label(),
                 gone.name
             ),
         )

@@ -17,7 +17,6 @@ use uuid::Uuid;
 use super::accounts::{self, Account};
 use super::deliveries::{Budget, Budgets};
 use crate::DomainError;
-use crate::account::Platform;
 
 /// What readiness tolerates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,11 +29,28 @@ pub struct ReadinessLimits {
     pub max_queue_age: Duration,
 }
 
+impl ReadinessLimits {
+    /// How long the oldest due delivery may wait unclaimed, unless configured
+    /// (`CRIER_READY_MAX_QUEUE_AGE`).
+    pub const DEFAULT_MAX_QUEUE_AGE: Duration = Duration::from_secs(120);
+}
+
 impl Default for ReadinessLimits {
-    /// The command line's defaults: 30 s and 2 minutes.
+    /// The command line's defaults: the workers' staleness and [`Self::DEFAULT_MAX_QUEUE_AGE`].
     fn default() -> Self {
-        ReadinessLimits { stale_after: Duration::from_secs(30), max_queue_age: Duration::from_secs(120) }
+        ReadinessLimits { stale_after: super::deliveries::DEFAULT_STALE_AFTER, max_queue_age: Self::DEFAULT_MAX_QUEUE_AGE }
     }
+}
+
+/// What `/readyz` and the Status page know of the publishing settings: the web process parses the
+/// same worker settings as the workers it reports on (`crier serve` takes them even with
+/// `--no-worker`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Operations {
+    /// Crier's own per-account budgets.
+    pub budgets: Budgets,
+    /// How fresh a worker's heartbeat must be, and how long a due delivery may wait.
+    pub readiness: ReadinessLimits,
 }
 
 /// One check's result.
@@ -394,11 +410,7 @@ pub async fn account_budgets(pool: &PgPool, team_id: Uuid, budgets: &Budgets) ->
         .filter_map(|account| {
             // An account connected between the two reads has no counters yet: left for the next look.
             let c = counters.iter().find(|c| c.account_id == account.account_id)?;
-            let budget = match account.platform {
-                Platform::X => budgets.x,
-                Platform::Linkedin => budgets.linkedin,
-                Platform::Facebook => budgets.facebook,
-            };
+            let budget = budgets[account.platform];
             Some(AccountBudget {
                 paused_until: c.paused_until.filter(|until| *until > c.now),
                 budget: BudgetNow::at(budget, c.budget_window_started_at, c.budget_used, c.now),

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use crier_clients::{LinkedInClient, LinkedInSettings, MetaClient, MetaSettings, XAuth, XClient, XSettings};
-use crier_domain::account::{AccountKind, Platform};
+use crier_accounts::{Accounts, Clients, PlatformClient};
+use crier_clients::{FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, XAuth, XClient, XSettings};
+use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::password::Password;
 use crier_domain::post::PostContent;
@@ -22,7 +23,9 @@ use crier_domain::store::posts::{self, NewPost};
 use crier_domain::store::{Member, teams, vault_keys};
 use crier_domain::timezone::TimeZone;
 use crier_domain::{EmailAddress, TeamName};
-use crier_publisher::{Clients, EngineStats, PublisherConfig};
+use crier_platform::PerPlatform;
+use crier_platform::Platform;
+use crier_publisher::{EngineStats, PublisherConfig};
 use crier_sandbox::SystemClock;
 use crier_vault::{Vault, VaultKey};
 use sandbox::{Harness, query, set};
@@ -38,7 +41,7 @@ pub const REDIRECT: &str = "http://localhost:3000/oauth/callback";
 pub struct Env {
     pub pool: PgPool,
     pub vault: Arc<Vault>,
-    pub clients: Arc<Clients>,
+    pub accounts: Arc<Accounts>,
     pub h: Harness,
     pub team: Member,
 }
@@ -64,17 +67,29 @@ pub async fn env() -> Env {
         |s| {
             s.register_x_app("x-app", "x-secret", REDIRECT, "Crier");
             s.register_linkedin_app("li-app", "li-secret", REDIRECT, "Crier");
-            s.register_meta_app("1234567890123456", "meta-secret", REDIRECT, "Crier");
+            s.register_facebook_app("1234567890123456", "meta-secret", REDIRECT, "Crier");
         },
     )
     .await;
-    let clients = Arc::new(Clients {
-        x: Some(XClient::new(XSettings::sandbox(&h.base, "x-app".into(), SecretString::from("x-secret")))),
-        x_api: XClient::new(XSettings::sandbox(&h.base, String::new(), SecretString::from(String::new()))),
-        linkedin: Some(LinkedInClient::new(LinkedInSettings::sandbox(&h.base, "li-app".into(), SecretString::from("li-secret")))),
-        meta: Some(MetaClient::new(MetaSettings::sandbox(&h.base, "1234567890123456".into(), SecretString::from("meta-secret")))),
+    let apps = PerPlatform::from_fn(|platform| {
+        Some(match platform {
+            Platform::X => PlatformClient::X(XClient::new(XSettings::sandbox(&h.base, "x-app".into(), SecretString::from("x-secret")))),
+            Platform::Linkedin => PlatformClient::Linkedin(LinkedInClient::new(LinkedInSettings::sandbox(
+                &h.base,
+                "li-app".into(),
+                SecretString::from("li-secret"),
+            ))),
+            Platform::Facebook => PlatformClient::Facebook(FacebookClient::new(FacebookSettings::sandbox(
+                &h.base,
+                "1234567890123456".into(),
+                SecretString::from("meta-secret"),
+            ))),
+        })
     });
-    Env { pool, vault, clients, h, team }
+    let x_keys = XClient::new(XSettings::sandbox(&h.base, String::new(), SecretString::from(String::new())));
+    let clients = Clients::new(apps, x_keys, PerPlatform::from_fn(|_| true));
+    let accounts = Arc::new(Accounts::new(pool.clone(), vault.clone(), clients, None));
+    Env { pool, vault, accounts, h, team }
 }
 
 /// X's answer when a user's rate limit is spent until `reset`, as a sandbox fault's next response.
@@ -101,7 +116,7 @@ pub struct Connected {
 impl Env {
     /// Connects the X user `username` through the consent page, as the Connect button does.
     pub async fn connect_x(&self, username: &str) -> Connected {
-        let x = self.clients.x.clone().unwrap();
+        let x = self.accounts.clients().x().cloned().unwrap();
         let start = x.start_authorization(&redirect());
         let back = self.h.consent(&start.url, |fields| set(fields, "account", username), "authorize").await;
         let code = query(&back, "code").expect("a code");
@@ -125,7 +140,7 @@ impl Env {
 
     /// Connects the sandbox's default LinkedIn member, posting as themself.
     pub async fn connect_linkedin(&self) -> Connected {
-        let li = self.clients.linkedin.clone().unwrap();
+        let li = self.accounts.clients().linkedin().cloned().unwrap();
         let start = li.start_authorization(&redirect());
         let back = self.h.consent(&start.url, |_| {}, "authorize").await;
         let tokens = li.exchange_code(&query(&back, "code").unwrap(), None, &redirect()).await.unwrap();
@@ -148,7 +163,7 @@ impl Env {
 
     /// Connects the sandbox's default Facebook Page.
     pub async fn connect_facebook(&self) -> Connected {
-        let meta = self.clients.meta.clone().unwrap();
+        let meta = self.accounts.clients().facebook().cloned().unwrap();
         let start = meta.start_authorization(&redirect());
         let back = self.h.consent(&start.url, |_| {}, "authorize").await;
         let user = meta.exchange_code(&query(&back, "code").unwrap(), None, &redirect()).await.unwrap();
@@ -225,16 +240,10 @@ impl Env {
         tweak(&mut config);
         let stats = Arc::new(EngineStats::default());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(crier_publisher::run(
-            self.pool.clone(),
-            self.vault.clone(),
-            self.clients.clone(),
-            config.clone(),
-            stats.clone(),
-            async move {
+        let task =
+            tokio::spawn(crier_publisher::run(self.pool.clone(), self.accounts.clone(), config.clone(), stats.clone(), async move {
                 let _ = stopped.await;
-            },
-        ));
+            }));
         Engine { stop: Some(stop), task, stats, name: config.worker }
     }
 

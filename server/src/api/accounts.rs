@@ -11,10 +11,10 @@ use uuid::Uuid;
 use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::{ApiJson, ApiPath, ApiState};
-use app::server::connections;
 use crier_domain::FieldError;
-use crier_domain::account::{AccountHealth, AccountKind, Platform};
+use crier_domain::account::{AccountHealth, AccountKind};
 use crier_domain::store::accounts::{self, Account};
+use crier_platform::Platform;
 
 /// A connected account (never its tokens).
 #[derive(Debug, Serialize, ToSchema)]
@@ -65,7 +65,7 @@ pub(super) fn account_json(a: Account) -> AccountJson {
 /// The team's accounts that are not disconnected.
 pub(super) async fn connected(state: &ApiState, team_id: Uuid) -> Result<Vec<AccountJson>, ApiError> {
     use crier_domain::account::AccountStatus;
-    let rows = accounts::list(&state.app.pool, team_id).await?;
+    let rows = accounts::list(&state.pool, team_id).await?;
     Ok(rows.into_iter().filter(|a| a.status != AccountStatus::Disconnected).map(account_json).collect())
 }
 
@@ -81,7 +81,7 @@ pub async fn list(State(state): State<ApiState>, caller: Caller) -> Result<Json<
     responses((status = 200, body = AccountJson), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
-    Ok(Json(account_json(accounts::get(&state.app.pool, caller.team_id(), id).await?)))
+    Ok(Json(account_json(accounts::get(&state.pool, caller.team_id(), id).await?)))
 }
 
 /// Ask the platform whether the account's token still works (refreshing it first if it expired).
@@ -91,7 +91,7 @@ pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): Api
     security(("bearer" = [])))]
 pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_editor()?;
-    Ok(Json(account_json(connections::verify(&state.app, caller.team_id(), id).await?)))
+    Ok(Json(account_json(state.accounts.verify(caller.team_id(), id).await?)))
 }
 
 /// Disconnect: deletes the tokens and revokes them at the platform; the history is kept.
@@ -101,7 +101,7 @@ pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): 
     security(("bearer" = [])))]
 pub async fn disconnect(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_admin()?;
-    Ok(Json(account_json(connections::disconnect(&state.app, caller.team_id(), caller.actor(), id).await?)))
+    Ok(Json(account_json(state.accounts.disconnect(caller.team_id(), caller.actor(), id).await?)))
 }
 
 /// Which platform to connect.
@@ -135,12 +135,12 @@ pub async fn connect(
 pub(super) fn connect_link(state: &ApiState, caller: &Caller, platform: &str) -> Result<ConnectLink, ApiError> {
     caller.require_admin()?;
     let platform = parse_platform(platform)?;
-    if !state.app.platforms.is_available(platform) {
+    if !state.accounts.clients().is_available(platform) {
         return Err(ApiError::Unavailable(format!(
             "{platform} is not configured on this Crier: its operator must set its app's client id and secret."
         )));
     }
-    Ok(ConnectLink { authorize_url: format!("{}/accounts/connect/{}?team={}", state.app.public_base, platform.as_str(), caller.team_id()) })
+    Ok(ConnectLink { authorize_url: format!("{}/accounts/connect/{}?team={}", state.public_base, platform.as_str(), caller.team_id()) })
 }
 
 /// `x`, `twitter` (the product brief's name), `linkedin` or `facebook`.

@@ -50,7 +50,7 @@ impl FromRequestParts<ApiState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
-        let caller = api_tokens::authenticate(&state.app.pool, presented).await?.ok_or(ApiError::Unauthenticated)?;
+        let caller = api_tokens::authenticate(&state.pool, presented).await?.ok_or(ApiError::Unauthenticated)?;
         if let Err(not_until) = state.limiter.check_key(&caller.api_token_id) {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             return Err(ApiError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)));

@@ -15,8 +15,8 @@ use super::insights::RangeQuery;
 use super::posts::DeliveryJson;
 use super::problem::{ApiError, Problem};
 use super::{ApiJson, ApiPath, ApiState};
-use crier_domain::account::Platform;
 use crier_domain::store::analytics;
+use crier_platform::Platform;
 
 /// The brief's name for a platform: X is still "twitter" there.
 fn brief_name(platform: Platform) -> &'static str {
@@ -95,7 +95,7 @@ pub async fn social_analytics(
     // "All time" within what Postgres stores: every post Crier can have.
     let from = q.from.unwrap_or(chrono::DateTime::UNIX_EPOCH);
     let until = q.until.unwrap_or_else(|| chrono::Utc::now() + chrono::TimeDelta::days(366 * 100));
-    let a = analytics::summary(&state.app.pool, caller.team_id(), from, until).await?;
+    let a = analytics::summary(&state.pool, caller.team_id(), from, until).await?;
     Ok(Json(SocialAnalytics {
         total_posts: a.outcomes.deliveries,
         successful_posts: a.outcomes.published,

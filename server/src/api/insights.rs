@@ -11,9 +11,9 @@ use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::{ApiJson, ApiQuery, ApiState, Page};
 use crier_domain::FieldError;
-use crier_domain::account::Platform;
 use crier_domain::store::analytics::{self, Outcomes};
 use crier_domain::store::audit::{self, AuditFilter};
+use crier_platform::Platform;
 
 /// A heartbeat older than this means the worker is gone (the engine heartbeats every 5 s).
 pub(super) const WORKER_FRESH_SECS: f64 = 30.0;
@@ -138,7 +138,7 @@ pub async fn analytics(
     ApiQuery(q): ApiQuery<RangeQuery>,
 ) -> Result<Json<AnalyticsJson>, ApiError> {
     let (from, until) = q.range()?;
-    let pool = &state.app.pool;
+    let pool = &state.pool;
     let a = analytics::summary(pool, caller.team_id(), from, until).await?;
     let series = analytics::series(pool, caller.team_id(), from, until, q.steps.unwrap_or(30)).await?;
     Ok(Json(AnalyticsJson {
@@ -211,7 +211,7 @@ pub struct StatusJson {
 
 pub(super) async fn status_of(state: &ApiState, team_id: Uuid) -> Result<StatusJson, ApiError> {
     use crier_domain::account::AccountHealth;
-    let pool = &state.app.pool;
+    let pool = &state.pool;
     let accounts = super::accounts::connected(state, team_id).await?;
     let queue = analytics::queue(pool, team_id).await?;
     let workers = analytics::live_workers(pool, WORKER_FRESH_SECS).await?;
@@ -320,7 +320,7 @@ pub async fn audit(State(state): State<ApiState>, caller: Caller, ApiQuery(q): A
         until: q.until,
         before_id,
     };
-    let mut rows = audit::list(&state.app.pool, caller.team_id(), &filter, page.fetch()).await?;
+    let mut rows = audit::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last| last.audit_id.to_string());
     let items = rows
         .into_iter()

@@ -25,17 +25,21 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use app::server::developers::ApiOperation;
-use app::state::AppState;
+use crier_accounts::Accounts;
 use crier_domain::FieldError;
-use crier_domain::store::deliveries::Budget;
+use crier_domain::budget::Budget;
 use problem::ApiError;
+use sqlx::PgPool;
 
 /// What every API handler gets.
 #[derive(Clone)]
 pub struct ApiState {
-    /// The app's state (pool, vault, platforms, public URL).
-    pub app: AppState,
+    /// The database.
+    pub pool: PgPool,
+    /// The accounts service (Verify, Disconnect, the platforms available to connect).
+    pub accounts: Arc<Accounts>,
+    /// Where people reach Crier, without a trailing slash (connect links).
+    pub public_base: String,
     /// Requests per token.
     pub limiter: Arc<DefaultKeyedRateLimiter<Uuid>>,
 }
@@ -154,8 +158,13 @@ fn limiter(limit: Option<Budget>) -> DefaultKeyedRateLimiter<Uuid> {
 }
 
 /// The API's routes (ready to merge into a router of any state) and its OpenAPI document.
-pub fn router<S: Clone + Send + Sync + 'static>(app: AppState, rate_limit: Option<Budget>) -> (Router<S>, utoipa::openapi::OpenApi) {
-    let state = ApiState { app, limiter: Arc::new(limiter(rate_limit)) };
+pub fn router<S: Clone + Send + Sync + 'static>(
+    pool: PgPool,
+    accounts: Arc<Accounts>,
+    public_base: String,
+    rate_limit: Option<Budget>,
+) -> (Router<S>, utoipa::openapi::OpenApi) {
+    let state = ApiState { pool, accounts, public_base, limiter: Arc::new(limiter(rate_limit)) };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))
@@ -185,14 +194,27 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: AppState, rate_limit: Optio
     (router, doc)
 }
 
+/// One operation of the document, for the API page in the UI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operation {
+    /// GET, POST…
+    pub method: String,
+    /// `/api/v1/posts/{id}`.
+    pub path: String,
+    /// Its group.
+    pub tag: String,
+    /// What it does.
+    pub summary: String,
+}
+
 /// The document's operations, for the API page in the UI.
-pub fn reference(doc: &utoipa::openapi::OpenApi) -> Vec<ApiOperation> {
+pub fn reference(doc: &utoipa::openapi::OpenApi) -> Vec<Operation> {
     let mut operations = Vec::new();
     for (path, item) in &doc.paths.paths {
         let methods = [("GET", &item.get), ("POST", &item.post), ("PATCH", &item.patch), ("PUT", &item.put), ("DELETE", &item.delete)];
         for (method, operation) in methods {
             if let Some(op) = operation {
-                operations.push(ApiOperation {
+                operations.push(Operation {
                     method: method.to_owned(),
                     path: path.clone(),
                     tag: op.tags.as_ref().and_then(|t| t.first().cloned()).unwrap_or_default(),

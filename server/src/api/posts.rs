@@ -16,12 +16,12 @@ use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
 use crier_domain::FieldError;
-use crier_domain::account::Platform;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::post::PostContent;
 use crier_domain::retry::RetryOverride;
 use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
 use crier_domain::timezone::TimeZone;
+use crier_platform::Platform;
 
 /// Per-platform texts, each replacing the shared text on that platform.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -351,7 +351,7 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
     };
     let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
     let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None };
-    let mut rows = posts::list(&state.app.pool, caller.team_id(), &filter, page.fetch()).await?;
+    let mut rows = posts::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode_post(last.scheduled_at, last.post_id));
     Ok(Json(PostPage { items: rows.into_iter().map(summary_json).collect(), next_cursor }))
 }
@@ -386,7 +386,7 @@ pub async fn create(
     if post.account_ids.is_empty() {
         return Err(FieldError::new("account_ids", "Name at least one account to publish to (GET /api/v1/accounts lists them).").into());
     }
-    let pool = &state.app.pool;
+    let pool = &state.pool;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::trim));
     let (post_id, replayed) = match key {
         Some(Ok(key)) => {
@@ -423,7 +423,7 @@ pub async fn create(
     responses((status = 200, body = PostJson), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PostJson>, ApiError> {
-    Ok(Json(detail_json(posts::get(&state.app.pool, caller.team_id(), id).await?)))
+    Ok(Json(detail_json(posts::get(&state.pool, caller.team_id(), id).await?)))
 }
 
 /// Edit or reschedule a post that has not started publishing.
@@ -439,7 +439,7 @@ pub async fn patch(
     ApiJson(change): ApiJson<PostPatchJson>,
 ) -> Result<Json<PostJson>, ApiError> {
     caller.require_editor()?;
-    let pool = &state.app.pool;
+    let pool = &state.pool;
     let current = posts::get(pool, caller.team_id(), id).await?;
     let texts = change.texts.unwrap_or_else(|| PlatformTexts::from_pairs(&current.content.overrides));
     let link = change.link.or(current.content.link.clone()).unwrap_or_default();
@@ -476,7 +476,7 @@ pub struct Changed {
     security(("bearer" = [])))]
 pub async fn cancel(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
     caller.require_editor()?;
-    let deliveries = posts::cancel(&state.app.pool, caller.team_id(), caller.actor(), id).await?;
+    let deliveries = posts::cancel(&state.pool, caller.team_id(), caller.actor(), id).await?;
     Ok(Json(Changed { deliveries }))
 }
 
@@ -487,8 +487,8 @@ pub async fn cancel(State(state): State<ApiState>, caller: Caller, ApiPath(id): 
 pub async fn retry(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
     caller.require_editor()?;
     // The post must be this team's: a retry of nothing elsewhere answers 404, not "0 retried".
-    posts::get(&state.app.pool, caller.team_id(), id).await?;
-    let deliveries = posts::retry_failed(&state.app.pool, caller.team_id(), caller.actor(), Some(id), None).await?;
+    posts::get(&state.pool, caller.team_id(), id).await?;
+    let deliveries = posts::retry_failed(&state.pool, caller.team_id(), caller.actor(), Some(id), None).await?;
     Ok(Json(Changed { deliveries }))
 }
 
@@ -497,6 +497,6 @@ pub async fn retry(State(state): State<ApiState>, caller: Caller, ApiPath(id): A
     responses((status = 200, body = DeliveryJson), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 pub async fn delivery(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DeliveryJson>, ApiError> {
-    let d = posts::delivery(&state.app.pool, caller.team_id(), id).await?;
+    let d = posts::delivery(&state.pool, caller.team_id(), id).await?;
     Ok(Json(delivery_json(d.post_id, d.delivery, Some(d.attempts.into_iter().map(attempt_json).collect()))))
 }

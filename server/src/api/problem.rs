@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use app::errors::AppError;
+use crier_accounts::AccountsError;
 use crier_domain::{DomainError, FieldError};
 
 /// A problem detail (RFC 9457).
@@ -129,24 +129,57 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<AppError> for ApiError {
-    fn from(value: AppError) -> Self {
+impl From<DomainError> for ApiError {
+    /// The domain's answers in words for API clients; internals are logged, never sent.
+    fn from(value: DomainError) -> Self {
         match value {
-            AppError::Fields(fields) => ApiError::Invalid(fields),
-            AppError::WrongCredentials | AppError::Unauthenticated => ApiError::Unauthenticated,
-            AppError::Throttled(secs) => ApiError::RateLimited(secs),
-            AppError::Forbidden => ApiError::Forbidden,
-            AppError::NotFound => ApiError::NotFound,
-            AppError::Refused(why) => ApiError::Conflict(why),
-            AppError::Internal | AppError::Transport => ApiError::Internal,
+            DomainError::Invalid(field) => ApiError::Invalid(vec![field]),
+            DomainError::WrongCredentials => ApiError::Unauthenticated,
+            DomainError::Throttled { retry_after_secs } => ApiError::RateLimited(retry_after_secs),
+            DomainError::NotFound => ApiError::NotFound,
+            DomainError::Forbidden => ApiError::Forbidden,
+            DomainError::LastOwner => ApiError::Conflict("The team would have no owner left; make someone else an owner first.".into()),
+            DomainError::InviteInvalid => ApiError::Conflict("The invite is unknown, expired, revoked or already used.".into()),
+            DomainError::ConnectionExpired => ApiError::Conflict("The connection attempt is unknown, expired or already used.".into()),
+            DomainError::SecretUnreadable(e) => {
+                tracing::error!(error = %e, "a sealed secret does not open with the configured keys");
+                ApiError::Conflict(
+                    "A stored secret of this resource cannot be decrypted with the configured secret key: reconnect the account (or \
+                     recreate the webhook), or restore the previous key."
+                        .into(),
+                )
+            }
+            DomainError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                ApiError::Internal
+            }
+            DomainError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                ApiError::Internal
+            }
         }
     }
 }
 
-impl From<DomainError> for ApiError {
-    fn from(value: DomainError) -> Self {
-        // The app's mapping already logs internals and words every rule for people.
-        AppError::from(value).into()
+impl From<AccountsError> for ApiError {
+    /// The accounts service's answers in words for API clients.
+    fn from(value: AccountsError) -> Self {
+        match value {
+            AccountsError::Forbidden => ApiError::Forbidden,
+            AccountsError::Invalid(fields) => ApiError::Invalid(fields),
+            AccountsError::Domain(e) => e.into(),
+            AccountsError::Unavailable(platform) => ApiError::Unavailable(format!(
+                "{platform} is not configured on this Crier: its operator must set {prefix}_CLIENT_ID and {prefix}_CLIENT_SECRET.",
+                prefix = platform.settings_prefix()
+            )),
+            AccountsError::Unreachable(e) => {
+                ApiError::Unavailable(format!("{} could not be reached ({}); nothing changed. Retry later.", e.platform, e.message))
+            }
+            AccountsError::CredentialsRefused(e) => ApiError::Conflict(format!("{} refused the credentials: {}", e.platform, e.message)),
+            AccountsError::Platform(e) => ApiError::Unavailable(format!("{} answered with an error: {}", e.platform, e.message)),
+            // Connecting happens in a browser (the connect link); these only arise there.
+            AccountsError::Cancelled(_) | AccountsError::Refused { .. } | AccountsError::Expired => ApiError::Conflict(value.to_string()),
+        }
     }
 }
 

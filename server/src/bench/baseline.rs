@@ -10,8 +10,8 @@
 use std::sync::Arc;
 
 use crier_clients::{OAuth1Credentials, XAuth, XClient};
-use crier_domain::account::Platform;
 use crier_domain::store::accounts::{self, Credentials};
+use crier_platform::Platform;
 use crier_vault::Vault;
 use secrecy::ExposeSecret;
 use sqlx::PgPool;

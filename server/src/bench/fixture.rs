@@ -240,8 +240,8 @@ pub async fn connect_accounts(
     accounts: usize,
     tag: &str,
 ) -> anyhow::Result<Accounts> {
-    use app::server::connections::{XKeys, connect_x_oauth1};
-    use crier_clients::{XClient, XSettings};
+    use crier_accounts::keys::XKeys;
+    use crier_clients::{Clients, XClient, XSettings};
 
     let mut made = Vec::with_capacity(teams);
     for t in 0..teams.max(1) {
@@ -255,6 +255,7 @@ pub async fn connect_accounts(
         made.push((owner, Vec::new()));
     }
     let x = XClient::new(XSettings::sandbox(&url::Url::parse(&sandbox.base)?, String::new(), SecretString::from(String::new())));
+    let service = std::sync::Arc::new(crier_accounts::Accounts::new(db.pool.clone(), db.vault.clone(), Clients::keys_only(x), None));
     let mut connecting = tokio::task::JoinSet::new();
     for i in 0..accounts {
         let credentials = serde_json::json!({
@@ -273,8 +274,8 @@ pub async fn connect_accounts(
         };
         let team_index = i % made.len();
         let team_id = made[team_index].0.team_id;
-        let (x, pool, vault) = (x.clone(), db.pool.clone(), db.vault.clone());
-        connecting.spawn(async move { (team_index, connect_x_oauth1(&x, &pool, &vault, team_id, None, keys).await) });
+        let service = service.clone();
+        connecting.spawn(async move { (team_index, service.connect_x_keys(team_id, None, keys).await) });
         if connecting.len() >= 16 {
             let (team_index, account) = connecting.join_next().await.expect("a task is running")?;
             made[team_index].1.push(account.map_err(|e| anyhow::anyhow!("connecting a benchmark account: {e}"))?.account_id);

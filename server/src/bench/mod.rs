@@ -29,7 +29,7 @@ use serde::Serialize;
 use fixture::{PhaseDatabase, SandboxProcess, Scheduled, Server};
 use measure::{Lag, round1, round3};
 
-use crate::cli::WorkerArgs;
+use crate::config::{WorkerArgs, WorkerConfig};
 
 /// What to publish.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -391,8 +391,10 @@ impl Publishers {
         };
         if args.workers == 0 {
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let clients = Arc::new(crier_publisher::Clients { x: None, x_api: x, linkedin: None, meta: None });
-            let running = tokio::spawn(crate::worker::run(db.pool.clone(), db.vault.clone(), clients, worker_args, async {
+            let settings = WorkerConfig::parse(&worker_args)?;
+            let accounts =
+                Arc::new(crier_accounts::Accounts::new(db.pool.clone(), db.vault.clone(), crier_clients::Clients::keys_only(x), None));
+            let running = tokio::spawn(crate::worker::run(db.pool.clone(), db.vault.clone(), accounts, settings, async {
                 let _ = stopped.await;
             }));
             return Ok(Publishers::InProcess { stop, running });

@@ -31,7 +31,9 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 
 use crate::config::WebConfig;
-use crate::platforms::Assembled;
+use app::server::developers::ApiOperation;
+use crier_accounts::Accounts;
+use crier_sandbox::Sandbox;
 use crier_vault::Vault;
 
 /// The session cookie's name.
@@ -57,19 +59,30 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
 }
 
 /// The whole web application.
-pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebConfig, bound: SocketAddr) -> Router {
-    let mut state = AppState {
+pub fn router(
+    pool: PgPool,
+    vault: Arc<Vault>,
+    accounts: Arc<Accounts>,
+    sandbox: Option<Sandbox>,
+    web: WebConfig,
+    bound: SocketAddr,
+) -> Router {
+    let public_base = web.public_base(bound);
+    let (api, api_doc) = crate::api::router(pool.clone(), accounts.clone(), public_base.clone(), web.api_rate_limit);
+    let api_reference = crate::api::reference(&api_doc)
+        .into_iter()
+        .map(|op| ApiOperation { method: op.method, path: op.path, tag: op.tag, summary: op.summary })
+        .collect();
+    let state = AppState {
         leptos_options: leptos_options(bound),
         pool: pool.clone(),
         vault,
-        platforms: Arc::new(platforms.platforms),
-        public_base: web.public_base(bound),
-        api_reference: Arc::default(),
+        accounts,
+        public_base,
+        api_reference: Arc::new(api_reference),
         operations: web.operations,
         webhooks_allow_http: web.webhooks_allow_http,
     };
-    let (api, api_doc) = crate::api::router(state.clone(), web.api_rate_limit);
-    state.api_reference = Arc::new(crate::api::reference(&api_doc));
     let context = {
         let state = state.clone();
         move || provide_context(state.clone())
@@ -86,7 +99,7 @@ pub fn router(pool: PgPool, vault: Arc<Vault>, platforms: Assembled, web: WebCon
 
     let gate_state = Arc::new(state.clone());
     let trusted_proxies = Arc::new(web.trusted_proxies.clone());
-    let sandbox = platforms.sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
+    let sandbox = sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
         .merge(api)
         .route("/healthz", get(health::healthz))

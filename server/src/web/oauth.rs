@@ -1,15 +1,18 @@
 //! The OAuth redirects: "Connect …" (`/accounts/connect/{platform}`) sends the browser to the
 //! platform's consent page; the platform sends it back to `/oauth/{platform}/callback`. Both are
 //! page loads behind the sign-in gate, which has put the signed-in member into the request.
-//! The work is in `app::server::connections`; this only turns its answers into redirects.
+//! The work is the accounts service's (`crier_accounts::connect`); this binds each attempt to the
+//! browser session that started it and turns the answers into redirects with a message for the
+//! Accounts page (`app::server::connections`).
 
-use app::server::connections::{self, CallbackNext, CallbackParams};
+use app::server::connections;
 use app::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use crier_domain::account::Platform;
+use crier_accounts::connect::{CallbackParams, Connected};
 use crier_domain::store::Member;
+use crier_platform::Platform;
 use tower_sessions::Session;
 
 fn back_to_accounts() -> Response {
@@ -37,14 +40,19 @@ pub(super) async fn connect(
         connections::set_flash_on(&session, false, text).await;
         return back_to_accounts();
     }
-    match connections::start(&state, &session, &member, platform).await {
-        // 303: the browser must GET the consent page.
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
+    let started = match state.accounts.start(&member, platform).await {
+        Ok(started) => started,
         Err(problem) => {
-            connections::set_flash_on(&session, false, problem.message()).await;
-            back_to_accounts()
+            connections::set_flash_on(&session, false, connections::message(problem)).await;
+            return back_to_accounts();
         }
+    };
+    if let Err(e) = connections::remember_start(&session, &started).await {
+        connections::set_flash_on(&session, false, e.to_string()).await;
+        return back_to_accounts();
     }
+    // 303: the browser must GET the consent page.
+    Redirect::to(started.url.as_str()).into_response()
 }
 
 /// `GET /oauth/{platform}/callback`
@@ -56,17 +64,18 @@ pub(super) async fn callback(
     Query(params): Query<CallbackParams>,
 ) -> Response {
     let Ok(platform) = platform.parse::<Platform>() else { return back_to_accounts() };
-    match connections::callback(&state, &session, &member, platform, params).await {
-        Ok(CallbackNext::Choose(connection_id)) => Redirect::to(&format!("/accounts/choose/{connection_id}")).into_response(),
-        Ok(CallbackNext::Accounts(flash)) => {
-            connections::set_flash_on(&session, flash.ok, flash.text).await;
+    let started_here = connections::started_in(&session).await;
+    match state.accounts.callback(&member, platform, params, &started_here).await {
+        Ok(Connected::Choose(connection_id)) => Redirect::to(&format!("/accounts/choose/{connection_id}")).into_response(),
+        Ok(Connected::Account(account)) => {
+            connections::set_flash_on(&session, true, format!("Connected {} account {}.", platform.label(), account.name)).await;
             back_to_accounts()
         }
         Err(problem) => {
-            if let connections::ConnectProblem::Platform(e) = &problem {
+            if let crier_accounts::AccountsError::Platform(e) = &problem {
                 tracing::warn!(error = %e, %platform, "connecting an account failed at the platform");
             }
-            connections::set_flash_on(&session, false, problem.message()).await;
+            connections::set_flash_on(&session, false, connections::message(problem)).await;
             back_to_accounts()
         }
     }

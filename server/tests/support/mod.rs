@@ -47,7 +47,8 @@ impl TestApp {
     /// posts are published to the sandbox.
     pub async fn spawn_with_worker() -> TestApp {
         let web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
-        Self::start(web, Some(crier::cli::WorkerArgs::default())).await
+        let worker = crier::config::WorkerConfig::parse(&crier::config::WorkerArgs::default()).unwrap();
+        Self::start(web, Some(worker)).await
     }
 
     /// Starts the app on a fresh database with this parsed configuration (metrics, operations).
@@ -55,10 +56,10 @@ impl TestApp {
         Self::start(web, None).await
     }
 
-    async fn start(web: WebConfig, worker: Option<crier::cli::WorkerArgs>) -> TestApp {
+    async fn start(web: WebConfig, worker: Option<crier::config::WorkerConfig>) -> TestApp {
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
-        let vault = crier::vault::open(&database.pool, &KeyRing::ephemeral()).await.expect("the vault opens");
+        let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());

@@ -3,36 +3,8 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use crier_platform::Platform;
 use serde::{Deserialize, Serialize};
-
-/// A platform Crier publishes to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Platform {
-    /// X (formerly Twitter), API v2.
-    X,
-    /// LinkedIn, Posts API (`/rest/posts`).
-    Linkedin,
-    /// Meta Graph API, Facebook Pages.
-    Meta,
-}
-
-impl Platform {
-    /// A stable lowercase name, for logs and storage.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::X => "x",
-            Platform::Linkedin => "linkedin",
-            Platform::Meta => "meta",
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// What to do about a failed call.
 ///
@@ -367,10 +339,15 @@ mod tests {
 
     #[test]
     fn constructor_redacts_message_and_code() {
-        let e =
-            PlatformError::new(Platform::Meta, ErrorClass::Permanent, Some(400), Some("access_token=abc".into()), "bad access_token=abc");
+        let e = PlatformError::new(
+            Platform::Facebook,
+            ErrorClass::Permanent,
+            Some(400),
+            Some("access_token=abc".into()),
+            "bad access_token=abc",
+        );
         assert_eq!(e.message, "bad access_token=[redacted]");
         assert_eq!(e.code.as_deref(), Some("access_token=[redacted]"));
-        assert_eq!(e.to_string(), "meta HTTP 400 (access_token=[redacted]): bad access_token=[redacted]");
+        assert_eq!(e.to_string(), "facebook HTTP 400 (access_token=[redacted]): bad access_token=[redacted]");
     }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use crier_clients::{
-    ErrorClass, FacebookPage, FacebookPageInfo, FacebookPost, MetaClient, MetaSettings, MetaUser, RevokeOutcome, TokenSet,
+    ErrorClass, FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser, RevokeOutcome, TokenSet,
 };
-use crier_sandbox::MetaLimits;
+use crier_sandbox::FacebookLimits;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use support::{Harness, query};
@@ -16,28 +16,29 @@ use url::Url;
 
 const APP_ID: &str = "1234567890123456";
 const APP_SECRET: &str = "meta-app-secret-value";
-const REDIRECT: &str = "http://localhost:3000/connect/meta/callback";
+const REDIRECT: &str = "http://localhost:3000/connect/facebook/callback";
 const USER: &str = "10160000000000001";
 const PAGE: &str = "422575694827569";
 
-async fn start_with(limits: MetaLimits) -> Harness {
-    support::serve(|config| config.meta_limits = limits, |sandbox| sandbox.register_meta_app(APP_ID, APP_SECRET, REDIRECT, "Crier")).await
+async fn start_with(limits: FacebookLimits) -> Harness {
+    support::serve(|config| config.facebook_limits = limits, |sandbox| sandbox.register_facebook_app(APP_ID, APP_SECRET, REDIRECT, "Crier"))
+        .await
 }
 
 async fn start() -> Harness {
-    start_with(MetaLimits::default()).await
+    start_with(FacebookLimits::default()).await
 }
 
 fn redirect() -> Url {
     Url::parse(REDIRECT).unwrap()
 }
 
-fn client(h: &Harness) -> MetaClient {
-    MetaClient::with_clock(MetaSettings::sandbox(&h.base, APP_ID.into(), SecretString::from(APP_SECRET)), h.client_clock())
+fn client(h: &Harness) -> FacebookClient {
+    FacebookClient::with_clock(FacebookSettings::sandbox(&h.base, APP_ID.into(), SecretString::from(APP_SECRET)), h.client_clock())
 }
 
 /// The login dialog as the default person, granting both default Pages (checked on the page).
-async fn connect(h: &Harness, meta: &MetaClient) -> TokenSet {
+async fn connect(h: &Harness, meta: &FacebookClient) -> TokenSet {
     let start = meta.start_authorization(&redirect());
     let back = h.consent(&start.url, |_| {}, "authorize").await;
     assert!(back.as_str().starts_with(REDIRECT), "{back}");
@@ -47,7 +48,7 @@ async fn connect(h: &Harness, meta: &MetaClient) -> TokenSet {
     tokio::spawn(async move { meta.exchange_code(&code, None, &redirect()).await }).await.unwrap().unwrap()
 }
 
-async fn page_token(h: &Harness, meta: &MetaClient) -> (TokenSet, SecretString) {
+async fn page_token(h: &Harness, meta: &FacebookClient) -> (TokenSet, SecretString) {
     let user = connect(h, meta).await;
     let pages = meta.pages(&user.access_token).await.unwrap();
     let page = pages.into_iter().find(|p| p.id == PAGE).expect("the default Page");
@@ -64,7 +65,7 @@ async fn login_gives_a_long_lived_user_token_and_page_tokens() {
     let meta = client(&h);
     let start = meta.start_authorization(&redirect());
     assert_eq!(query(&start.url, "scope").as_deref(), Some("pages_manage_posts,pages_read_engagement,pages_show_list"));
-    assert!(start.url.path().ends_with("/meta/v26.0/dialog/oauth"), "{}", start.url);
+    assert!(start.url.path().ends_with("/facebook/v26.0/dialog/oauth"), "{}", start.url);
     assert!(start.pkce_verifier.is_none());
 
     let user = connect(&h, &meta).await;
@@ -72,7 +73,7 @@ async fn login_gives_a_long_lived_user_token_and_page_tokens() {
     assert_eq!(user.expires_at, Some(h.now() + TimeDelta::days(60)));
     assert!(user.refresh_token.is_none() && user.refresh_expires_at.is_none());
 
-    assert_eq!(meta.who_am_i(&user.access_token).await.unwrap(), MetaUser { id: USER.into(), name: "Sandbox User".into() });
+    assert_eq!(meta.who_am_i(&user.access_token).await.unwrap(), FacebookUser { id: USER.into(), name: "Sandbox User".into() });
     let pages = meta.pages(&user.access_token).await.unwrap();
     let summary: Vec<(&str, &str, Option<_>)> = pages.iter().map(|p| (p.id.as_str(), p.name.as_str(), p.token_expires_at)).collect();
     assert_eq!(summary, [(PAGE, "Sandbox Page", None), ("112130216863063", "Second Sandbox Page", None)]);
@@ -128,7 +129,7 @@ async fn created_then_500_is_temporary_and_the_post_is_found_again() {
     let h = start().await;
     let meta = client(&h);
     let (_, token) = page_token(&h, &meta).await;
-    h.control("/control/meta/faults", json!({"created_then_500": 1})).await;
+    h.control("/control/facebook/faults", json!({"created_then_500": 1})).await;
     let e = meta.publish(PAGE, &token, &message("did it go out?")).await.value.unwrap_err();
     assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Temporary, Some(500), Some("2")));
     // Reconciling: the post exists.
@@ -140,7 +141,7 @@ async fn created_then_500_is_temporary_and_the_post_is_found_again() {
 
 #[tokio::test]
 async fn page_usage_headers_become_a_budget_and_then_a_wait() {
-    let h = start_with(MetaLimits { page_calls_per_day: 4, ..MetaLimits::default() }).await;
+    let h = start_with(FacebookLimits { page_calls_per_day: 4, ..FacebookLimits::default() }).await;
     let meta = client(&h);
     let (_, token) = page_token(&h, &meta).await;
     let first_call = h.now();
@@ -171,7 +172,7 @@ async fn every_error_class_from_real_answers() {
 
     // HTTP 500 code 2 → Temporary.
     let transient = json!({"error": {"message": "An unexpected error has occurred. Please retry your request later.", "type": "OAuthException", "code": 2, "is_transient": true, "fbtrace_id": "Abc"}});
-    h.control("/control/meta/faults", json!({"next_responses": [{"status": 500, "body": transient}]})).await;
+    h.control("/control/facebook/faults", json!({"next_responses": [{"status": 500, "body": transient}]})).await;
     let e = meta.publish(PAGE, &token, &message("during an outage")).await.value.unwrap_err();
     assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Temporary, Some(500), Some("2")));
 
@@ -181,17 +182,17 @@ async fn every_error_class_from_real_answers() {
     assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::Permanent, Some(400), Some("506")));
 
     // Expired Page token → NeedsReauth, 190/463.
-    h.control("/control/meta/expire-token", json!({"access_token": token.expose_secret()})).await;
+    h.control("/control/facebook/expire-token", json!({"access_token": token.expose_secret()})).await;
     let e = meta.page(PAGE, &token).await.unwrap_err();
     assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/463")));
     // An expired user token cannot be extended.
-    h.control("/control/meta/expire-token", json!({"access_token": user.access_token.expose_secret()})).await;
+    h.control("/control/facebook/expire-token", json!({"access_token": user.access_token.expose_secret()})).await;
     let e = meta.extend_user_token(&user.access_token).await.unwrap_err();
     assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/463")));
 
     // The person changed their password → every token dies, 190/460.
     let (fresh_user, fresh_page) = page_token(&h, &meta).await;
-    h.control("/control/meta/revoke-user", json!({"user_id": USER})).await;
+    h.control("/control/facebook/revoke-user", json!({"user_id": USER})).await;
     let e = meta.who_am_i(&fresh_user.access_token).await.unwrap_err();
     assert_eq!((e.class, e.code.as_deref()), (ErrorClass::NeedsReauth, Some("190/460")));
     let e = meta.recent_posts(PAGE, &fresh_page, 5).await.value.unwrap_err();
@@ -200,9 +201,9 @@ async fn every_error_class_from_real_answers() {
     // A bad code → NeedsReauth.
     let e = meta.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
     assert_eq!((e.class, e.status, e.code.as_deref()), (ErrorClass::NeedsReauth, Some(400), Some("100")));
-    let wrong = MetaClient::new(MetaSettings::sandbox(&h.base, APP_ID.into(), SecretString::from("wrong")));
+    let wrong = FacebookClient::new(FacebookSettings::sandbox(&h.base, APP_ID.into(), SecretString::from("wrong")));
     let e = wrong.exchange_code("AQnot-a-code", None, &redirect()).await.unwrap_err();
-    // A wrong app secret: code 1 "Error validating client secret.", which crier_platforms reads
+    // A wrong app secret: code 1 "Error validating client secret.", which crier_protocol reads
     // as code 1 "API Unknown" (Temporary, §3.3); platforms.md says nothing about bad secrets. The
     // secret itself is not in the error.
     assert_eq!((e.status, e.code.as_deref(), e.message.as_str()), (Some(400), Some("1"), "Error validating client secret."));

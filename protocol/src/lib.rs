@@ -8,7 +8,7 @@
 //! - [`outcome`]: the shared vocabulary ([`Published`], [`PlatformError`], [`ErrorClass`]) and
 //!   [`redact`], which keeps tokens out of every message we store or log.
 //! - [`rate_limit`]: X and Meta rate-limit headers, LinkedIn's midnight-UTC reset.
-//! - [`x`], [`linkedin`], [`meta`]: per platform, `classify_publish`, `classify_token_error`,
+//! - [`x`], [`linkedin`], [`facebook`]: per platform, `classify_publish`, `classify_token_error`,
 //!   production URLs and documented token lifetimes.
 //! - [`oauth1`]: OAuth 1.0a HMAC-SHA1 request signing (X user-context credentials).
 //! - [`pkce`]: the PKCE S256 challenge (RFC 7636), for the fakes that must check a verifier.
@@ -18,8 +18,8 @@
 
 #![warn(missing_docs)]
 
+pub mod facebook;
 pub mod linkedin;
-pub mod meta;
 pub mod oauth1;
 pub mod outcome;
 pub mod pkce;
@@ -28,5 +28,5 @@ pub mod x;
 
 mod common;
 
-pub use outcome::{ErrorClass, Platform, PlatformError, Published, redact};
+pub use outcome::{ErrorClass, PlatformError, Published, redact};
 pub use rate_limit::RateBudget;

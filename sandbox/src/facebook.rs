@@ -1,6 +1,6 @@
 //! The Meta fake (Facebook Pages through the Graph API): the login dialog, the token endpoint,
 //! `/me`, `/me/accounts`, `DELETE /me/permissions` (de-authorizing the app), and a Page's feed,
-//! under `/meta/{version}/...` with any `vNN.N` version.
+//! under `/facebook/{version}/...` with any `vNN.N` version.
 //!
 //! Bodies and statuses follow platforms.md §3 and §5; where the reference says NOT FOUND, the
 //! choice made here is noted at the spot. Every error uses Meta's envelope
@@ -28,7 +28,7 @@ type Shared = AxumState<Arc<Inner>>;
 
 /// Rate limits of the Meta fake; windows slide (usage = calls in the last hour / 24 hours).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MetaLimits {
+pub struct FacebookLimits {
     /// Platform limit for user-token calls: this many per hour × the app's users (§3.4: "200 * Number
     /// of Users"). Over it: code 4; `X-App-Usage` shows the percentage.
     pub app_calls_per_hour_per_user: u32,
@@ -41,9 +41,14 @@ pub struct MetaLimits {
     pub posts_per_page_per_hour: u32,
 }
 
-impl Default for MetaLimits {
+impl Default for FacebookLimits {
     fn default() -> Self {
-        MetaLimits { app_calls_per_hour_per_user: 200, user_calls_per_hour: 200, page_calls_per_day: 4800, posts_per_page_per_hour: 100 }
+        FacebookLimits {
+            app_calls_per_hour_per_user: 200,
+            user_calls_per_hour: 200,
+            page_calls_per_day: 4800,
+            posts_per_page_per_hour: 100,
+        }
     }
 }
 
@@ -118,7 +123,7 @@ struct Post {
     deleted: bool,
 }
 
-pub(crate) struct MetaState {
+pub(crate) struct FacebookState {
     apps: HashMap<String, App>,
     users: Vec<User>,
     pages: Vec<Page>,
@@ -154,9 +159,9 @@ fn default_pages() -> Vec<Page> {
     ]
 }
 
-impl MetaState {
+impl FacebookState {
     pub(crate) fn new() -> Self {
-        MetaState {
+        FacebookState {
             apps: HashMap::new(),
             users: default_users(),
             pages: default_pages(),
@@ -172,7 +177,7 @@ impl MetaState {
 
     pub(crate) fn reset(&mut self) {
         let apps = std::mem::take(&mut self.apps);
-        *self = MetaState::new();
+        *self = FacebookState::new();
         self.apps = apps;
     }
 
@@ -250,8 +255,8 @@ impl MetaState {
 
 pub(crate) fn routes() -> Router<Arc<Inner>> {
     Router::new()
-        .route("/meta/{version}/{node}", get(get_node).delete(delete_node))
-        .route("/meta/{version}/{node}/{edge}", get(get_edge).post(post_edge).delete(delete_edge))
+        .route("/facebook/{version}/{node}", get(get_node).delete(delete_node))
+        .route("/facebook/{version}/{node}/{edge}", get(get_edge).post(post_edge).delete(delete_edge))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ fn token_of<'a>(headers: &'a HeaderMap, params: &'a HashMap<String, String>) -> 
     params.get("access_token").map(String::as_str).filter(|t| !t.is_empty()).or_else(|| util::bearer_token(headers))
 }
 
-fn check_token(meta: &MetaState, token: Option<&str>, now: DateTime<Utc>, me: bool) -> Result<(String, Token), Response> {
+fn check_token(meta: &FacebookState, token: Option<&str>, now: DateTime<Utc>, me: bool) -> Result<(String, Token), Response> {
     let Some(token) = token else {
         return Err(if me {
             oauth_exception(2500, None, "An active access token must be used to query information about the current user.")
@@ -347,7 +352,7 @@ fn check_version(inner: &Inner, version: &str) -> Result<(), Response> {
     let well_formed = version.strip_prefix('v').and_then(|v| v.split_once('.')).is_some_and(|(a, b)| {
         !a.is_empty() && !b.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) && b.bytes().all(|c| c.is_ascii_digit())
     });
-    let allowed = &inner.config.meta_graph_versions;
+    let allowed = &inner.config.facebook_graph_versions;
     if !well_formed || (!allowed.is_empty() && !allowed.iter().any(|v| v == version)) {
         // The exact body for an unknown version is NOT FOUND (§6).
         return Err(oauth_exception(2500, None, &format!("Unknown path components: /{version}")));
@@ -364,19 +369,19 @@ async fn front_door(inner: &Inner, user: Option<&str>) -> Result<(), Response> {
         let e = graph_error(StatusCode::BAD_REQUEST, "OAuthException", 32, None, "(#32) Page request limit reached", Some(true));
         with_headers(e, headers)
     };
-    let decision = inner.lock().meta.faults.decide(user, transient_500, throttled);
+    let decision = inner.lock().facebook.faults.decide(user, transient_500, throttled);
     decision.apply().await
 }
 
 fn user_of(inner: &Inner, headers: &HeaderMap, params: &HashMap<String, String>) -> Option<String> {
     let token = token_of(headers, params)?;
-    inner.lock().meta.tokens.get(token).map(|t| t.user_id.clone())
+    inner.lock().facebook.tokens.get(token).map(|t| t.user_id.clone())
 }
 
 /// Counts a call against the platform (user token) or Page (Page token) limits; the usage headers
 /// to send, or the throttling error (with the headers at 100%).
-fn rate_limit(inner: &Inner, meta: &mut MetaState, token: &Token, now: DateTime<Utc>) -> Result<HeaderMap, Response> {
-    let limits = &inner.config.meta_limits;
+fn rate_limit(inner: &Inner, meta: &mut FacebookState, token: &Token, now: DateTime<Utc>) -> Result<HeaderMap, Response> {
+    let limits = &inner.config.facebook_limits;
     let mut headers = HeaderMap::new();
     let pct = |used: usize, limit: u32| ((used as u64 * 100) / u64::from(limit.max(1))).min(100);
     match &token.kind {
@@ -470,13 +475,13 @@ async fn enter(
     front_door(inner, user_of(inner, headers, params).as_deref()).await?;
     let now = inner.now();
     let mut state = inner.lock();
-    let (_, token) = check_token(&state.meta, token_of(headers, params), now, me)?;
-    let usage = rate_limit(inner, &mut state.meta, &token, now)?;
+    let (_, token) = check_token(&state.facebook, token_of(headers, params), now, me)?;
+    let usage = rate_limit(inner, &mut state.facebook, &token, now)?;
     Ok((token, usage))
 }
 
 // ---------------------------------------------------------------------------------------------
-// Dispatch: `/meta/{version}/{node}` and `/meta/{version}/{node}/{edge}`.
+// Dispatch: `/facebook/{version}/{node}` and `/facebook/{version}/{node}/{edge}`.
 
 async fn get_node(
     AxumState(inner): Shared,
@@ -581,7 +586,7 @@ struct DialogRequest {
     state: String,
 }
 
-fn validate_dialog(meta: &MetaState, params: &HashMap<String, String>) -> Result<DialogRequest, String> {
+fn validate_dialog(meta: &FacebookState, params: &HashMap<String, String>) -> Result<DialogRequest, String> {
     let get = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
     let app_id = get("client_id");
     let app = meta.apps.get(app_id).ok_or_else(|| "Invalid App ID: The provided app ID does not look like a valid app ID.".to_owned())?;
@@ -618,7 +623,7 @@ fn dialog_page(inner: &Inner, version: &str, params: &HashMap<String, String>) -
         return error_page(&format!("Unknown Graph API version {version}."));
     }
     let state = inner.lock();
-    let meta = &state.meta;
+    let meta = &state.facebook;
     let request = match validate_dialog(meta, params) {
         Ok(request) => request,
         Err(message) => return error_page(&message),
@@ -654,7 +659,7 @@ fn dialog_page(inner: &Inner, version: &str, params: &HashMap<String, String>) -
          <button type=\"submit\" name=\"action\" value=\"cancel\">Cancel</button>\n</form>",
         app = html_escape(&request.app_name),
         redirect = html_escape(request.redirect_uri.as_str()),
-        action = html_escape(&format!("{}/meta/{version}/dialog/oauth", inner.config.public_base)),
+        action = html_escape(&format!("{}/facebook/{version}/dialog/oauth", inner.config.public_base)),
         default = DEFAULT_USER,
     );
     Html(util::html_page(BANNER, &format!("Log in with Facebook | {}", request.app_name), &body)).into_response()
@@ -666,9 +671,9 @@ fn dialog_submit(inner: &Inner, version: &str, body: &[u8]) -> Response {
     }
     let form = util::parse_form(body);
     let now = inner.now();
-    let code_ttl = TimeDelta::from_std(inner.config.meta_code_ttl).unwrap_or(TimeDelta::minutes(10));
+    let code_ttl = TimeDelta::from_std(inner.config.facebook_code_ttl).unwrap_or(TimeDelta::minutes(10));
     let mut state = inner.lock();
-    let meta = &mut state.meta;
+    let meta = &mut state.facebook;
     let request = match validate_dialog(meta, &form) {
         Ok(request) => request,
         Err(message) => return error_page(&message),
@@ -739,11 +744,11 @@ async fn access_token(inner: &Inner, version: &str, params: &HashMap<String, Str
     }
     let now = inner.now();
     let config = &inner.config;
-    let short_ttl = TimeDelta::from_std(config.meta_short_user_token_ttl).unwrap_or(TimeDelta::hours(2));
-    let long_ttl = TimeDelta::from_std(config.meta_long_user_token_ttl).unwrap_or(TimeDelta::days(60));
+    let short_ttl = TimeDelta::from_std(config.facebook_short_user_token_ttl).unwrap_or(TimeDelta::hours(2));
+    let long_ttl = TimeDelta::from_std(config.facebook_long_user_token_ttl).unwrap_or(TimeDelta::days(60));
     let get = |k: &str| params.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let mut state = inner.lock();
-    let meta = &mut state.meta;
+    let meta = &mut state.facebook;
     let Some(app_id) = get("client_id") else { return invalid_parameter("Missing client_id parameter.") };
     let Some(app) = meta.apps.get(app_id) else {
         return oauth_exception(101, None, "Error validating application. Invalid application ID.");
@@ -812,14 +817,14 @@ async fn me(inner: &Inner, version: &str, headers: &HeaderMap, params: &HashMap<
     let fields = params.get("fields").map(String::as_str).unwrap_or("id,name");
     let body = match &token.kind {
         Kind::User { .. } => {
-            let Some(user) = state.meta.users.iter().find(|u| u.id == token.user_id) else {
+            let Some(user) = state.facebook.users.iter().find(|u| u.id == token.user_id) else {
                 return oauth_exception(190, None, "Invalid OAuth access token");
             };
             select(json!({"id": user.id, "name": user.name}), fields)
         }
         // With a Page token, /me is the Page.
         Kind::Page { page_id } => {
-            let Some(page) = state.meta.pages.iter().find(|p| p.id == *page_id) else {
+            let Some(page) = state.facebook.pages.iter().find(|p| p.id == *page_id) else {
                 return oauth_exception(190, None, "Invalid OAuth access token");
             };
             select(json!({"id": page.id, "name": page.name, "category": page.category}), fields)
@@ -854,9 +859,9 @@ async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, params: &Ha
         return with_headers(permission("Requires pages_show_list permission to manage the object"), usage);
     }
     let now = inner.now();
-    let page_ttl = TimeDelta::from_std(inner.config.meta_short_page_token_ttl).unwrap_or(TimeDelta::hours(1));
+    let page_ttl = TimeDelta::from_std(inner.config.facebook_short_page_token_ttl).unwrap_or(TimeDelta::hours(1));
     let mut state = inner.lock();
-    let meta = &mut state.meta;
+    let meta = &mut state.facebook;
     let granted = meta.grants.get(&(token.user_id.clone(), token.app_id.clone())).cloned().unwrap_or_default();
     let mut data = Vec::new();
     for page_id in granted {
@@ -893,7 +898,7 @@ async fn page_node(inner: &Inner, version: &str, node: &str, headers: &HeaderMap
         Err(response) => return response,
     };
     let state = inner.lock();
-    let meta = &state.meta;
+    let meta = &state.facebook;
     let fields = params.get("fields").map(String::as_str).unwrap_or("id,name");
     if let Some(page) = meta.pages.iter().find(|p| p.id == node) {
         return util::json(StatusCode::OK, &select(json!({"id": page.id, "name": page.name, "category": page.category}), fields), usage);
@@ -910,7 +915,7 @@ fn not_on_a_page(edge: &str) -> Response {
 }
 
 /// `DELETE /me/permissions` or `DELETE /{user-id}/permissions` with a user token: the person
-/// de-authorizes the app (see [`MetaState::deauthorize`]). Meta's User permissions reference says
+/// de-authorizes the app (see [`FacebookState::deauthorize`]). Meta's User permissions reference says
 /// the answer is `true` (not in platforms.md); the sandbox answers `{"success": true}`, the shape
 /// of §3.1's delete, which clients must accept too. Removing one permission
 /// (`/permissions/{name}`) and calls with an app token are not served.
@@ -925,7 +930,7 @@ async fn deauthorize(inner: &Inner, version: &str, node: &str, headers: &HeaderM
     if node != "me" && node != token.user_id {
         return with_headers(not_found(node, "delete"), usage);
     }
-    inner.lock().meta.deauthorize(&token.user_id, &token.app_id);
+    inner.lock().facebook.deauthorize(&token.user_id, &token.app_id);
     util::json(StatusCode::OK, &json!({"success": true}), usage)
 }
 
@@ -962,14 +967,14 @@ async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMa
     };
     let now = inner.now();
     let mut state = inner.lock();
-    if !state.meta.pages.iter().any(|p| p.id == page_id) {
+    if !state.facebook.pages.iter().any(|p| p.id == page_id) {
         return with_headers(not_found(page_id, "post"), usage);
     }
     if let Err(response) = page_token_for(&token, page_id) {
         return with_headers(response, usage);
     }
     if !token.scope.iter().any(|s| s == "pages_manage_posts")
-        || !state.meta.pages.iter().any(|p| p.id == page_id && p.admins.contains(&token.user_id))
+        || !state.facebook.pages.iter().any(|p| p.id == page_id && p.admins.contains(&token.user_id))
     {
         return with_headers(
             permission(
@@ -1000,8 +1005,8 @@ async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMa
     }
     // Posts per Page per hour: 613.
     let post_key = format!("posts:{page_id}");
-    let (posted, _) = state.meta.used(&post_key, TimeDelta::hours(1), now);
-    if posted >= inner.config.meta_limits.posts_per_page_per_hour as usize {
+    let (posted, _) = state.facebook.used(&post_key, TimeDelta::hours(1), now);
+    if posted >= inner.config.facebook_limits.posts_per_page_per_hour as usize {
         let e = graph_error(
             StatusCode::BAD_REQUEST,
             "OAuthException",
@@ -1013,15 +1018,15 @@ async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMa
         return with_headers(e, usage);
     }
     // "Duplicate posts cannot be published consecutively": the same as the Page's latest live post.
-    let latest = state.meta.posts.iter().rev().find(|p| !p.deleted && p.page_id == page_id);
+    let latest = state.facebook.posts.iter().rev().find(|p| !p.deleted && p.page_id == page_id);
     if latest.is_some_and(|p| p.message == message && p.link == link) {
         let e = graph_error(StatusCode::BAD_REQUEST, "OAuthException", 506, None, "(#506) Duplicate status message", Some(false));
         return with_headers(e, usage);
     }
-    state.meta.count(&post_key, TimeDelta::hours(1), now);
-    state.meta.last_post_id += 1 + util::random_u64() % 1000;
-    let id = format!("{page_id}_{}", state.meta.last_post_id);
-    state.meta.posts.push(Post {
+    state.facebook.count(&post_key, TimeDelta::hours(1), now);
+    state.facebook.last_post_id += 1 + util::random_u64() % 1000;
+    let id = format!("{page_id}_{}", state.facebook.last_post_id);
+    state.facebook.posts.push(Post {
         id: id.clone(),
         page_id: page_id.to_owned(),
         message: message.clone(),
@@ -1043,9 +1048,9 @@ async fn publish(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMa
         received_at,
         accepted_at: now,
     });
-    if state.meta.faults.created_then_500 > 0 {
-        state.meta.faults.created_then_500 -= 1;
-        state.meta.faults.injected += 1;
+    if state.facebook.faults.created_then_500 > 0 {
+        state.facebook.faults.created_then_500 -= 1;
+        state.facebook.faults.injected += 1;
         return with_headers(transient_500(), usage);
     }
     util::json(StatusCode::OK, &json!({"id": id}), usage)
@@ -1057,7 +1062,7 @@ async fn feed(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMap, 
         Err(response) => return response,
     };
     let state = inner.lock();
-    let meta = &state.meta;
+    let meta = &state.facebook;
     if !meta.pages.iter().any(|p| p.id == page_id) {
         return with_headers(not_found(page_id, "get"), usage);
     }
@@ -1079,7 +1084,7 @@ async fn delete_post(inner: &Inner, version: &str, post_id: &str, headers: &Head
         Err(response) => return response,
     };
     let mut state = inner.lock();
-    let Some(post) = state.meta.posts.iter_mut().find(|p| !p.deleted && p.id == post_id) else {
+    let Some(post) = state.facebook.posts.iter_mut().find(|p| !p.deleted && p.id == post_id) else {
         return with_headers(not_found(post_id, "delete"), usage);
     };
     let own_page = matches!(&token.kind, Kind::Page { page_id } if *page_id == post.page_id);

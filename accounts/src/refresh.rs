@@ -15,16 +15,18 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_clients::{ErrorClass, PlatformError};
 use crier_domain::DomainError;
-use crier_domain::account::Platform;
 use crier_domain::store::accounts::{self, Account, Credentials};
 use crier_domain::store::audit::{self, Actor};
-use crier_vault::Vault;
+use crier_platform::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{Clients, telemetry};
+use crate::Accounts;
+
+/// Token refreshes, by platform and result (`ok`, `failed`): a Prometheus counter (a no-op
+/// without an installed recorder).
+pub const REFRESHES: &str = "crier_token_refreshes_total";
 
 /// The advisory-lock namespace of token refreshes ("CRIE"), so they never collide with another
 /// user of advisory locks (apalis takes its own).
@@ -57,9 +59,9 @@ pub fn needs_refresh(can_refresh: bool, token_expires_at: Option<DateTime<Utc>>,
     can_refresh && token_expires_at.is_some_and(|at| at - margin <= now)
 }
 
-/// Refreshes accounts' tokens, one refresh per account at a time.
+/// The in-process half of single-flight: one lock per account being refreshed.
 #[derive(Default)]
-pub struct Refresher {
+pub(crate) struct Refresher {
     locks: Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
 }
 
@@ -78,29 +80,25 @@ impl Refresher {
         }
         locks.entry(account_id).or_default().clone()
     }
+}
 
+impl Accounts {
     /// The account's credentials, refreshed first if they expire within `margin`. Answers the
     /// account as stored after any refresh.
     pub async fn fresh_credentials(
         &self,
-        pool: &PgPool,
-        vault: &Vault,
-        clients: &Clients,
         team_id: Uuid,
         account_id: Uuid,
         margin: TimeDelta,
     ) -> Result<(Account, Credentials), RefreshError> {
         let due = |account: &Account, _: &Credentials| needs_refresh(account.can_refresh, account.token_expires_at, margin, Utc::now());
-        self.refresh_when(pool, vault, clients, team_id, account_id, due).await
+        self.refresh_when(team_id, account_id, due).await
     }
 
     /// Renews the account's tokens after the platform refused `refused` (a token it stopped
     /// honouring before its stated expiry), unless another task or process already replaced it.
     pub async fn renew_refused(
         &self,
-        pool: &PgPool,
-        vault: &Vault,
-        clients: &Clients,
         team_id: Uuid,
         account_id: Uuid,
         refused: &SecretString,
@@ -109,29 +107,26 @@ impl Refresher {
             account.can_refresh
                 && matches!(credentials, Credentials::OAuth2 { access_token, .. } if access_token.expose_secret() == refused.expose_secret())
         };
-        self.refresh_when(pool, vault, clients, team_id, account_id, still_refused).await
+        self.refresh_when(team_id, account_id, still_refused).await
     }
 
     /// Refreshes the account's tokens if `due` says so, looked at again under the account's
     /// advisory lock (another process may have refreshed while this one waited).
     async fn refresh_when(
         &self,
-        pool: &PgPool,
-        vault: &Vault,
-        clients: &Clients,
         team_id: Uuid,
         account_id: Uuid,
         due: impl Fn(&Account, &Credentials) -> bool,
     ) -> Result<(Account, Credentials), RefreshError> {
-        let local = self.local_lock(account_id);
+        let local = self.refresher.local_lock(account_id);
         let _in_process = local.lock().await;
-        let (account, credentials) = accounts::credentials(pool, vault, team_id, account_id).await?;
+        let (account, credentials) = accounts::credentials(&self.pool, &self.vault, team_id, account_id).await?;
         if !due(&account, &credentials) {
             return Ok((account, credentials));
         }
-        let mut conn = pool.acquire().await?.detach();
+        let mut conn = self.pool.acquire().await?.detach();
         sqlx::query("select pg_advisory_lock($1, $2)").bind(LOCK_NAMESPACE).bind(lock_key(account_id)).execute(&mut conn).await?;
-        let result = self.refresh_locked(pool, vault, clients, team_id, account_id, due).await;
+        let result = self.refresh_locked(team_id, account_id, due).await;
         // Unlocking can only fail with the connection gone, which released the lock anyway.
         let _ = sqlx::query("select pg_advisory_unlock($1, $2)").bind(LOCK_NAMESPACE).bind(lock_key(account_id)).execute(&mut conn).await;
         drop(conn);
@@ -140,52 +135,39 @@ impl Refresher {
 
     async fn refresh_locked(
         &self,
-        pool: &PgPool,
-        vault: &Vault,
-        clients: &Clients,
         team_id: Uuid,
         account_id: Uuid,
         due: impl Fn(&Account, &Credentials) -> bool,
     ) -> Result<(Account, Credentials), RefreshError> {
         // Another process may have refreshed while this one waited for the lock.
-        let (account, credentials) = accounts::credentials(pool, vault, team_id, account_id).await?;
+        let (account, credentials) = accounts::credentials(&self.pool, &self.vault, team_id, account_id).await?;
         if !due(&account, &credentials) {
             return Ok((account, credentials));
         }
         let Credentials::OAuth2 { refresh_token: Some(refresh_token), .. } = &credentials else {
             return Ok((account, credentials));
         };
-        let unconfigured = |name: &str| {
-            PlatformError::new(
-                platform_of(account.platform),
+        let refreshed = match self.clients.app(account.platform) {
+            Some(client) => client.refresh(refresh_token).await,
+            None => Err(PlatformError::new(
+                account.platform,
                 ErrorClass::NeedsReauth,
                 None,
                 None,
-                format!("{name} is not configured on this Crier, so its tokens cannot be renewed"),
-            )
+                format!("{} is not configured on this Crier, so its tokens cannot be renewed", account.platform.label()),
+            )),
         };
-        let refreshed = match account.platform {
-            Platform::X => match &clients.x {
-                Some(client) => client.refresh(refresh_token).await,
-                None => Err(unconfigured("X")),
-            },
-            Platform::Linkedin => match &clients.linkedin {
-                Some(client) => client.refresh(refresh_token).await,
-                None => Err(unconfigured("LinkedIn")),
-            },
-            // Facebook Page tokens do not expire and have no refresh token.
-            Platform::Facebook => return Ok((account, credentials)),
-        };
-        telemetry::refreshed(account.platform, refreshed.is_ok());
+        record_refresh(account.platform, refreshed.is_ok());
         let refreshed = refreshed.map_err(RefreshError::Platform)?;
         let renewed = Credentials::OAuth2 {
             access_token: refreshed.access_token,
             // LinkedIn keeps its refresh token; X sends a new one, and the old one is dead now.
             refresh_token: Some(refreshed.refresh_token.unwrap_or_else(|| refresh_token.expose_secret().to_owned().into())),
         };
-        accounts::replace_tokens(pool, vault, &account, team_id, &renewed, refreshed.expires_at, refreshed.refresh_expires_at).await?;
+        accounts::replace_tokens(&self.pool, &self.vault, &account, team_id, &renewed, refreshed.expires_at, refreshed.refresh_expires_at)
+            .await?;
         audit::record_after(
-            pool,
+            &self.pool,
             team_id,
             Actor::System,
             "account_refreshed",
@@ -199,13 +181,8 @@ impl Refresher {
     }
 }
 
-/// The clients' name for a platform.
-pub fn platform_of(platform: Platform) -> crier_clients::Platform {
-    match platform {
-        Platform::X => crier_clients::Platform::X,
-        Platform::Linkedin => crier_clients::Platform::Linkedin,
-        Platform::Facebook => crier_clients::Platform::Meta,
-    }
+fn record_refresh(platform: Platform, ok: bool) {
+    metrics::counter!(REFRESHES, "platform" => platform.as_str(), "result" => if ok { "ok" } else { "failed" }).increment(1);
 }
 
 #[cfg(test)]

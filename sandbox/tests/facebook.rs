@@ -5,7 +5,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crier_sandbox::{MetaLimits, SandboxConfig};
+use crier_sandbox::{FacebookLimits, SandboxConfig};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::Harness;
@@ -27,7 +27,7 @@ async fn start() -> Harness {
 }
 
 async fn start_with(tweak: impl FnOnce(&mut SandboxConfig)) -> Harness {
-    support::serve(tweak, |sandbox| sandbox.register_meta_app(APP_ID, APP_SECRET, REDIRECT, APP_NAME)).await
+    support::serve(tweak, |sandbox| sandbox.register_facebook_app(APP_ID, APP_SECRET, REDIRECT, APP_NAME)).await
 }
 
 fn dialog_params() -> Vec<(&'static str, String)> {
@@ -50,7 +50,7 @@ fn query_of(location: &str) -> HashMap<String, String> {
 
 impl Harness {
     fn url(&self, path: &str) -> String {
-        format!("{}/meta/{V}{path}", self.base)
+        format!("{}/facebook/{V}{path}", self.base)
     }
 
     async fn submit(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
@@ -91,7 +91,7 @@ impl Harness {
 
     /// A short-lived user token for `account` through the second app (registered here).
     async fn other_app_token(&self, account: &str) -> String {
-        self.sandbox.register_meta_app(OTHER_APP_ID, OTHER_APP_SECRET, OTHER_REDIRECT, "Other App");
+        self.sandbox.register_facebook_app(OTHER_APP_ID, OTHER_APP_SECRET, OTHER_REDIRECT, "Other App");
         let query = self.submit_to(OTHER_APP_ID, OTHER_REDIRECT, &[("account", account), ("action", "authorize"), ("page", PAGE)]).await;
         let response = self.exchange_for(OTHER_APP_ID, OTHER_APP_SECRET, &query["code"], OTHER_REDIRECT).await;
         body_of(response).await["access_token"].as_str().unwrap().to_owned()
@@ -173,11 +173,11 @@ async fn dialog_names_the_app_permissions_account_pages_and_buttons() {
     assert!(html.contains("name=\"account\"") && html.contains("Account"));
     assert!(html.contains(&format!("name=\"page\" value=\"{PAGE}\"")));
     assert!(html.contains("Sandbox Page"));
-    assert!(html.contains(&format!("action=\"{}/meta/{V}/dialog/oauth\"", h.base)));
+    assert!(html.contains(&format!("action=\"{}/facebook/{V}/dialog/oauth\"", h.base)));
     // Any vNN.N works; a malformed version does not.
-    let response = h.http.get(format!("{}/meta/v19.0/dialog/oauth", h.base)).query(&dialog_params()).send().await.unwrap();
+    let response = h.http.get(format!("{}/facebook/v19.0/dialog/oauth", h.base)).query(&dialog_params()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
-    let response = h.http.get(format!("{}/meta/latest/dialog/oauth", h.base)).query(&dialog_params()).send().await.unwrap();
+    let response = h.http.get(format!("{}/facebook/latest/dialog/oauth", h.base)).query(&dialog_params()).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -270,12 +270,12 @@ async fn invalid_and_revoked_tokens_are_190() {
     assert_graph_error(h.http.get(h.url("/me")).bearer_auth("EAAnonsense").send().await.unwrap(), StatusCode::BAD_REQUEST, 190, None).await;
     assert_graph_error(h.http.get(h.url("/me")).send().await.unwrap(), StatusCode::BAD_REQUEST, 2500, None).await;
     let page_token = h.page_token("Sandbox User").await;
-    let response = h.control("/control/meta/revoke-user", json!({"user_id": "Sandbox User"})).await;
+    let response = h.control("/control/facebook/revoke-user", json!({"user_id": "Sandbox User"})).await;
     assert!(body_of(response).await["revoked"].as_u64().unwrap() >= 3);
     assert_graph_error(h.publish(&page_token, "after revoke").await, StatusCode::BAD_REQUEST, 190, Some(460)).await;
 
     let user = h.user_token("Sandbox User").await;
-    assert_eq!(h.control("/control/meta/expire-token", json!({"access_token": user})).await.status(), StatusCode::OK);
+    assert_eq!(h.control("/control/facebook/expire-token", json!({"access_token": user})).await.status(), StatusCode::OK);
     let body = assert_graph_error(h.accounts(&user).await, StatusCode::BAD_REQUEST, 190, Some(463)).await;
     assert!(body["error"]["message"].as_str().unwrap().starts_with("Error validating access token: Session has expired on"));
 }
@@ -403,7 +403,7 @@ async fn duplicate_is_506() {
 async fn created_then_500_leaves_exactly_one_ledger_entry() {
     let h = start().await;
     let page_token = h.page_token("Sandbox User").await;
-    assert_eq!(h.control("/control/meta/faults", json!({"created_then_500": 1})).await.status(), StatusCode::OK);
+    assert_eq!(h.control("/control/facebook/faults", json!({"created_then_500": 1})).await.status(), StatusCode::OK);
     let response = h.publish(&page_token, "Did it post?").await;
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let body = body_of(response).await;
@@ -421,7 +421,7 @@ async fn created_then_500_leaves_exactly_one_ledger_entry() {
 
 #[tokio::test]
 async fn page_usage_headers_rise_and_code_32_at_the_limit() {
-    let h = start_with(|c| c.meta_limits = MetaLimits { page_calls_per_day: 4, ..MetaLimits::default() }).await;
+    let h = start_with(|c| c.facebook_limits = FacebookLimits { page_calls_per_day: 4, ..FacebookLimits::default() }).await;
     let page_token = h.page_token("Sandbox User").await;
     let mut seen = Vec::new();
     for i in 0..4 {
@@ -448,8 +448,10 @@ async fn page_usage_headers_rise_and_code_32_at_the_limit() {
 
 #[tokio::test]
 async fn app_usage_header_and_codes_4_and_17() {
-    let h = start_with(|c| c.meta_limits = MetaLimits { app_calls_per_hour_per_user: 4, user_calls_per_hour: 3, ..MetaLimits::default() })
-        .await;
+    let h = start_with(|c| {
+        c.facebook_limits = FacebookLimits { app_calls_per_hour_per_user: 4, user_calls_per_hour: 3, ..FacebookLimits::default() }
+    })
+    .await;
     let user = h.user_token("Sandbox User").await;
     let me = |t: String| {
         let h = &h;
@@ -470,9 +472,10 @@ async fn app_usage_header_and_codes_4_and_17() {
 
 #[tokio::test]
 async fn app_limit_code_4_with_one_user() {
-    let h =
-        start_with(|c| c.meta_limits = MetaLimits { app_calls_per_hour_per_user: 2, user_calls_per_hour: 100, ..MetaLimits::default() })
-            .await;
+    let h = start_with(|c| {
+        c.facebook_limits = FacebookLimits { app_calls_per_hour_per_user: 2, user_calls_per_hour: 100, ..FacebookLimits::default() }
+    })
+    .await;
     let user = h.user_token("Sandbox User").await;
     for expected in [50, 100] {
         let response = h.http.get(h.url("/me")).bearer_auth(&user).send().await.unwrap();
@@ -488,7 +491,7 @@ async fn app_limit_code_4_with_one_user() {
 
 #[tokio::test]
 async fn posts_per_hour_code_613() {
-    let h = start_with(|c| c.meta_limits = MetaLimits { posts_per_page_per_hour: 2, ..MetaLimits::default() }).await;
+    let h = start_with(|c| c.facebook_limits = FacebookLimits { posts_per_page_per_hour: 2, ..FacebookLimits::default() }).await;
     let page_token = h.page_token("Sandbox User").await;
     assert_eq!(h.publish(&page_token, "a").await.status(), StatusCode::OK);
     assert_eq!(h.publish(&page_token, "b").await.status(), StatusCode::OK);
@@ -525,16 +528,17 @@ async fn feed_lists_recent_posts_and_delete() {
 }
 
 #[tokio::test]
-async fn faults_scoped_to_meta_leave_other_platforms_alone() {
+async fn faults_scoped_to_facebook_leave_other_platforms_alone() {
     let h = start().await;
     let page_token = h.page_token("Sandbox User").await;
-    h.control("/control/meta/faults", json!({"next_responses": [{"status": 503, "body": {"error": {"code": 1, "message": "x"}}}]})).await;
+    h.control("/control/facebook/faults", json!({"next_responses": [{"status": 503, "body": {"error": {"code": 1, "message": "x"}}}]}))
+        .await;
     assert_eq!(h.publish(&page_token, "x").await.status(), StatusCode::SERVICE_UNAVAILABLE);
     h.control("/control/facebook/faults", json!({"error_rate": 1.0})).await;
     let body = assert_graph_error(h.publish(&page_token, "y").await, StatusCode::INTERNAL_SERVER_ERROR, 2, None).await;
     assert_eq!(body["error"]["is_transient"], true);
     assert!(h.sandbox.ledger().is_empty(), "random errors do not create");
-    h.http.delete(format!("{}/control/meta/faults", h.base)).send().await.unwrap();
+    h.http.delete(format!("{}/control/facebook/faults", h.base)).send().await.unwrap();
     assert_eq!(h.publish(&page_token, "z").await.status(), StatusCode::OK);
     // Reset forgets posts and tokens, keeps the app.
     assert_eq!(h.control("/control/reset", json!({})).await.status(), StatusCode::OK);

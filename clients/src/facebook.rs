@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use crier_platforms::meta::{self as protocol, classify_error, classify_publish, classify_token_error};
-use crier_platforms::rate_limit::meta_budget;
-use crier_platforms::{Platform, PlatformError, Published};
+use crier_platform::Platform;
+use crier_protocol::facebook::{self as protocol, classify_error, classify_publish, classify_token_error};
+use crier_protocol::rate_limit::meta_budget;
+use crier_protocol::{PlatformError, Published};
 use oauth2::AuthType;
 use reqwest::Method;
 use secrecy::{ExposeSecret, SecretString};
@@ -21,7 +22,7 @@ use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Time
 
 /// Where and how to reach Meta's Graph API.
 #[derive(Clone, Debug)]
-pub struct MetaSettings {
+pub struct FacebookSettings {
     /// The app id.
     pub client_id: String,
     /// The app secret.
@@ -33,7 +34,7 @@ pub struct MetaSettings {
     /// The Graph host, without a version: `https://graph.facebook.com`.
     pub api_url: Url,
     /// The Graph version API calls use (`{api_url}/{graph_version}/...`), e.g. `v26.0`. Meta retires
-    /// versions: see [`MetaSettings::with_graph_version`].
+    /// versions: see [`FacebookSettings::with_graph_version`].
     pub graph_version: String,
     /// Permissions requested: `pages_manage_posts pages_read_engagement pages_show_list` (§3.1).
     pub scopes: Vec<String>,
@@ -41,11 +42,11 @@ pub struct MetaSettings {
     pub timeouts: Timeouts,
 }
 
-impl MetaSettings {
+impl FacebookSettings {
     /// Meta's production endpoints (§3.1, §3.2) at [`protocol::DEFAULT_GRAPH_VERSION`].
     pub fn production(client_id: String, client_secret: SecretString) -> Self {
         let version = protocol::DEFAULT_GRAPH_VERSION;
-        MetaSettings {
+        FacebookSettings {
             client_id,
             client_secret,
             authorize_url: builtin_url(&protocol::dialog_url(version)),
@@ -57,15 +58,15 @@ impl MetaSettings {
         }
     }
 
-    /// The sandbox's Meta fake under `base`: `{base}/meta/{version}/dialog/oauth`,
-    /// `{base}/meta/{version}/oauth/access_token`, API `{base}/meta`.
+    /// The sandbox's Meta fake under `base`: `{base}/facebook/{version}/dialog/oauth`,
+    /// `{base}/facebook/{version}/oauth/access_token`, API `{base}/facebook`.
     pub fn sandbox(base: &Url, client_id: String, client_secret: SecretString) -> Self {
         let version = protocol::DEFAULT_GRAPH_VERSION;
-        MetaSettings {
-            authorize_url: endpoint(base, &format!("/meta/{version}/dialog/oauth")),
-            token_url: endpoint(base, &format!("/meta/{version}/oauth/access_token")),
-            api_url: endpoint(base, "/meta"),
-            ..MetaSettings::production(client_id, client_secret)
+        FacebookSettings {
+            authorize_url: endpoint(base, &format!("/facebook/{version}/dialog/oauth")),
+            token_url: endpoint(base, &format!("/facebook/{version}/oauth/access_token")),
+            api_url: endpoint(base, "/facebook"),
+            ..FacebookSettings::production(client_id, client_secret)
         }
     }
 
@@ -85,7 +86,7 @@ impl MetaSettings {
 
 /// The Facebook user behind a user token (`GET /me?fields=id,name`).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MetaUser {
+pub struct FacebookUser {
     /// The app-scoped user id.
     pub id: String,
     /// The name.
@@ -103,7 +104,7 @@ pub struct FacebookPage {
     /// The Page access token: publish with it.
     pub access_token: SecretString,
     /// When the Page token expires. `None`: Page tokens fetched with a long-lived user token (what
-    /// [`MetaClient::exchange_code`] returns) do not expire; Meta invalidates them on a password
+    /// [`FacebookClient::exchange_code`] returns) do not expire; Meta invalidates them on a password
     /// change, a lost Page role or the app's removal (code 190 → `NeedsReauth`). Fetched with a
     /// short-lived user token they last an hour, which `/me/accounts` does not say: always pass
     /// the long-lived token.
@@ -129,20 +130,20 @@ pub struct FacebookPost {
 }
 
 struct Inner {
-    settings: MetaSettings,
+    settings: FacebookSettings,
     oauth: OAuth,
     transport: Transport,
 }
 
 /// The Meta client: cheap to clone (one shared connection pool).
 #[derive(Clone)]
-pub struct MetaClient {
+pub struct FacebookClient {
     inner: Arc<Inner>,
 }
 
-impl fmt::Debug for MetaClient {
+impl fmt::Debug for FacebookClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetaClient").field("settings", &self.inner.settings).finish_non_exhaustive()
+        f.debug_struct("FacebookClient").field("settings", &self.inner.settings).finish_non_exhaustive()
     }
 }
 
@@ -150,26 +151,26 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-/// How many `/me/accounts` pages [`MetaClient::pages`] follows (100 Pages each).
+/// How many `/me/accounts` pages [`FacebookClient::pages`] follows (100 Pages each).
 const MAX_ACCOUNT_PAGES: usize = 10;
 
-impl MetaClient {
+impl FacebookClient {
     /// A client on the wall clock. Panics only if the TLS backend cannot be initialised.
-    pub fn new(settings: MetaSettings) -> Self {
-        MetaClient::with_clock(settings, system_clock())
+    pub fn new(settings: FacebookSettings) -> Self {
+        FacebookClient::with_clock(settings, system_clock())
     }
 
     /// A client reading the time from `clock` (token expiry, rate-limit waits).
-    pub fn with_clock(settings: MetaSettings, clock: Clock) -> Self {
+    pub fn with_clock(settings: FacebookSettings, clock: Clock) -> Self {
         // Only the dialog URL comes from `oauth2`: Meta's token endpoint is a GET (§3.2).
         let s = &settings;
         let oauth = OAuth::new(&s.client_id, &s.client_secret, &s.authorize_url, &s.token_url, AuthType::RequestBody, classify_token_error);
-        let transport = Transport::new(Platform::Meta, settings.timeouts, clock);
-        MetaClient { inner: Arc::new(Inner { settings, oauth, transport }) }
+        let transport = Transport::new(Platform::Facebook, settings.timeouts, clock);
+        FacebookClient { inner: Arc::new(Inner { settings, oauth, transport }) }
     }
 
     /// The settings this client was built with.
-    pub fn settings(&self) -> &MetaSettings {
+    pub fn settings(&self) -> &FacebookSettings {
         &self.inner.settings
     }
 
@@ -181,7 +182,7 @@ impl MetaClient {
 
     /// Exchanges the code for a **long-lived** user token (about 60 days), in Meta's two steps:
     /// `GET oauth/access_token?code=…` gives a short-lived token, which
-    /// [`MetaClient::extend_user_token`] exchanges (§3.2). There is no refresh token; before the
+    /// [`FacebookClient::extend_user_token`] exchanges (§3.2). There is no refresh token; before the
     /// 60 days are up, the person logs in again. The PKCE verifier is not used.
     pub async fn exchange_code(
         &self,
@@ -258,10 +259,10 @@ impl MetaClient {
     }
 
     /// The user behind a user token (`GET /me?fields=id,name`).
-    pub async fn who_am_i(&self, user_token: &SecretString) -> Result<MetaUser, PlatformError> {
+    pub async fn who_am_i(&self, user_token: &SecretString) -> Result<FacebookUser, PlatformError> {
         let v = self.get_json(self.graph(Method::GET, "/me?fields=id,name", user_token), "a user").await?;
         match (text(&v, "id"), text(&v, "name")) {
-            (Some(id), Some(name)) => Ok(MetaUser { id, name }),
+            (Some(id), Some(name)) => Ok(FacebookUser { id, name }),
             _ => Err(self.inner.transport.permanent(Some(200), "/me without an id and a name")),
         }
     }
@@ -304,7 +305,7 @@ impl MetaClient {
 
     /// Publishes on the Page's feed with the Page token (`POST /{page-id}/feed`, §3.1). A
     /// `Temporary` "code 2" (HTTP 500) may come back although the post was created (§3.3):
-    /// look for it with [`MetaClient::recent_posts`] before publishing again.
+    /// look for it with [`FacebookClient::recent_posts`] before publishing again.
     pub async fn publish(&self, page_id: &str, page_token: &SecretString, post: &FacebookPost) -> Response<Published> {
         let mut body = json!({ "message": post.message });
         if let Some(link) = &post.link {
@@ -372,14 +373,14 @@ mod tests {
 
     #[test]
     fn graph_version_moves_every_url() {
-        let settings = MetaSettings::production("app".into(), SecretString::from("secret")).with_graph_version("v27.0");
+        let settings = FacebookSettings::production("app".into(), SecretString::from("secret")).with_graph_version("v27.0");
         assert_eq!(settings.authorize_url.as_str(), "https://www.facebook.com/v27.0/dialog/oauth");
         assert_eq!(settings.token_url.as_str(), "https://graph.facebook.com/v27.0/oauth/access_token");
         assert_eq!(settings.graph_version, "v27.0");
         let base = Url::parse("http://127.0.0.1:9/sandbox").unwrap();
-        let settings = MetaSettings::sandbox(&base, "app".into(), SecretString::from("secret")).with_graph_version("v25.0");
-        assert_eq!(settings.authorize_url.as_str(), "http://127.0.0.1:9/sandbox/meta/v25.0/dialog/oauth");
-        assert_eq!(settings.token_url.as_str(), "http://127.0.0.1:9/sandbox/meta/v25.0/oauth/access_token");
-        assert_eq!(settings.api_url.as_str(), "http://127.0.0.1:9/sandbox/meta");
+        let settings = FacebookSettings::sandbox(&base, "app".into(), SecretString::from("secret")).with_graph_version("v25.0");
+        assert_eq!(settings.authorize_url.as_str(), "http://127.0.0.1:9/sandbox/facebook/v25.0/dialog/oauth");
+        assert_eq!(settings.token_url.as_str(), "http://127.0.0.1:9/sandbox/facebook/v25.0/oauth/access_token");
+        assert_eq!(settings.api_url.as_str(), "http://127.0.0.1:9/sandbox/facebook");
     }
 }

@@ -5,8 +5,9 @@ use http::HeaderMap;
 use serde_json::Value;
 
 use crate::common::{OAuthError, class_for_status, fallback_message, json, str_of, u64_of};
-use crate::outcome::{ErrorClass, Platform, PlatformError, Published};
+use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::linkedin_reset_after;
+use crier_platform::Platform;
 
 /// Production API host (§2.1).
 pub const API_BASE: &str = "https://api.linkedin.com";

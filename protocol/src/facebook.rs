@@ -5,8 +5,9 @@ use http::HeaderMap;
 use serde_json::Value;
 
 use crate::common::{OAuthError, class_for_status, fallback_message, json, str_of, u64_of};
-use crate::outcome::{ErrorClass, Platform, PlatformError, Published};
+use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::meta_regain_access_at;
+use crier_platform::Platform;
 
 /// Graph API host, without the version (§3.1).
 pub const GRAPH_HOST: &str = "https://graph.facebook.com";
@@ -115,7 +116,7 @@ pub fn rate_limited_until(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<U
 }
 
 fn error(class: ErrorClass, status: u16, code: Option<String>, message: impl AsRef<str>) -> PlatformError {
-    PlatformError::new(Platform::Meta, class, Some(status), code, message)
+    PlatformError::new(Platform::Facebook, class, Some(status), code, message)
 }
 
 /// Classifies the answer to `POST /{page_id}/feed` or `/{page_id}/photos` (§3.1, §3.3).
@@ -282,7 +283,7 @@ mod tests {
             let e = classify_publish(status, &h, body.as_bytes(), now()).unwrap_err();
             assert_eq!(e.class, class, "{name}");
             assert_eq!(e.code.as_deref(), code, "{name}");
-            assert_eq!(e.platform, Platform::Meta, "{name}");
+            assert_eq!(e.platform, Platform::Facebook, "{name}");
         }
     }
 

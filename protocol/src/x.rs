@@ -5,8 +5,9 @@ use http::HeaderMap;
 use serde_json::Value;
 
 use crate::common::{OAuthError, class_for_status, fallback_message, json, str_of, u64_of};
-use crate::outcome::{ErrorClass, Platform, PlatformError, Published};
+use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::{x_app_24h, x_rate_limit, x_user_24h};
+use crier_platform::Platform;
 
 /// Production API host (§1.1). The legacy host `https://api.twitter.com` still answers.
 pub const API_BASE: &str = "https://api.x.com";
