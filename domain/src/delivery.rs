@@ -16,6 +16,8 @@
 //! The database enforces the same table (`delivery_transition_guard` in the migration
 //! `20261121000003_posts_deliveries_audit.sql`); a test checks the two agree pair by pair.
 
+use std::str::FromStr;
+
 use serde::{Deserialize, Serialize};
 
 /// Where a delivery is.
@@ -101,9 +103,150 @@ impl DeliveryState {
     }
 }
 
+impl FromStr for DeliveryState {
+    type Err = String;
+
+    /// Parses a state's name ([`DeliveryState::as_str`]); the error lists the names.
+    fn from_str(input: &str) -> Result<Self, Self::Err> {
+        DeliveryState::ALL.into_iter().find(|state| state.as_str() == input.trim()).ok_or_else(|| {
+            let names: Vec<_> = DeliveryState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("Use one of {}.", names.join(", "))
+        })
+    }
+}
+
+/// How one attempt at a delivery ended: the `outcome` of its `delivery_attempt` row (a PostgreSQL
+/// enum), in the audit trail and on the post's page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "store", derive(sqlx::Type), sqlx(type_name = "attempt_outcome", rename_all = "snake_case"))]
+pub enum AttemptOutcome {
+    /// The platform accepted the post.
+    Published,
+    /// The post was found already published (an earlier attempt's outcome was unknown).
+    Reconciled,
+    /// A dry run passed every check.
+    DryRunOk,
+    /// The post breaks a platform rule (too long, empty): retrying cannot help.
+    Validation,
+    /// The platform refused it for good.
+    Permanent,
+    /// A temporary failure: retried with backoff.
+    Temporary,
+    /// The account's rate limit: retried after its reset.
+    RateLimited,
+    /// The token was refused: held until the account is reconnected.
+    NeedsReauth,
+    /// The worker stopped during the call: the platform is checked for the post first next time.
+    Unknown,
+}
+
+impl AttemptOutcome {
+    /// Every outcome.
+    pub const ALL: [AttemptOutcome; 9] = [
+        AttemptOutcome::Published,
+        AttemptOutcome::Reconciled,
+        AttemptOutcome::DryRunOk,
+        AttemptOutcome::Validation,
+        AttemptOutcome::Permanent,
+        AttemptOutcome::Temporary,
+        AttemptOutcome::RateLimited,
+        AttemptOutcome::NeedsReauth,
+        AttemptOutcome::Unknown,
+    ];
+
+    /// Its name in the database and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptOutcome::Published => "published",
+            AttemptOutcome::Reconciled => "reconciled",
+            AttemptOutcome::DryRunOk => "dry_run_ok",
+            AttemptOutcome::Validation => "validation",
+            AttemptOutcome::Permanent => "permanent",
+            AttemptOutcome::Temporary => "temporary",
+            AttemptOutcome::RateLimited => "rate_limited",
+            AttemptOutcome::NeedsReauth => "needs_reauth",
+            AttemptOutcome::Unknown => "unknown",
+        }
+    }
+
+    /// What the post's page says of it.
+    pub fn words(self) -> &'static str {
+        match self {
+            AttemptOutcome::Published => "published",
+            AttemptOutcome::Reconciled => "found already published (not posted twice)",
+            AttemptOutcome::DryRunOk => "dry run passed",
+            AttemptOutcome::Validation => "the text does not fit the platform",
+            AttemptOutcome::Permanent => "refused by the platform",
+            AttemptOutcome::Temporary => "temporary failure: retried later",
+            AttemptOutcome::RateLimited => "rate limited: waits for the reset",
+            AttemptOutcome::NeedsReauth => "the account needs reconnecting",
+            AttemptOutcome::Unknown => "outcome unknown: checked before the next attempt",
+        }
+    }
+}
+
+/// Why a delivery did not publish (yet): `delivery.last_error_class` (a PostgreSQL enum), in the
+/// audit trail, webhooks and the API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "store", derive(sqlx::Type), sqlx(type_name = "failure_class", rename_all = "snake_case"))]
+pub enum FailureClass {
+    /// The post breaks a platform rule Crier checks (too long, empty).
+    Validation,
+    /// The platform refused it for good (a duplicate, a policy).
+    Permanent,
+    /// This Crier cannot reach the platform (no app configured).
+    Configuration,
+    /// A call's outcome could not be known and cannot be checked (LinkedIn member posts).
+    Unknown,
+    /// A temporary failure (retried, or given up after the last attempt).
+    Temporary,
+    /// The account's rate limit (retried after the reset).
+    RateLimited,
+    /// The token was refused; the account needs reconnecting.
+    NeedsReauth,
+}
+
+impl FailureClass {
+    /// Every class.
+    pub const ALL: [FailureClass; 7] = [
+        FailureClass::Validation,
+        FailureClass::Permanent,
+        FailureClass::Configuration,
+        FailureClass::Unknown,
+        FailureClass::Temporary,
+        FailureClass::RateLimited,
+        FailureClass::NeedsReauth,
+    ];
+
+    /// Its name in the database and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Validation => "validation",
+            FailureClass::Permanent => "permanent",
+            FailureClass::Configuration => "configuration",
+            FailureClass::Unknown => "unknown",
+            FailureClass::Temporary => "temporary",
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::NeedsReauth => "needs_reauth",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::DeliveryState;
+    use super::{AttemptOutcome, DeliveryState, FailureClass};
+
+    #[test]
+    fn outcomes_and_classes_are_named_as_serde_names_them() {
+        for outcome in AttemptOutcome::ALL {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+        for class in FailureClass::ALL {
+            assert_eq!(serde_json::to_value(class).unwrap(), class.as_str());
+        }
+    }
 
     #[test]
     fn final_states_go_nowhere_and_every_other_state_has_a_way_out() {

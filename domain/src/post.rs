@@ -9,6 +9,17 @@ use serde::{Deserialize, Serialize};
 use crate::FieldError;
 use crier_platform::Platform;
 
+/// How far in the past a schedule time may be and still count as "now": the time it takes to
+/// fill in a form.
+pub const PAST_GRACE_SECONDS: i64 = 60;
+
+/// Whether a time a post is scheduled for has passed (beyond [`PAST_GRACE_SECONDS`]): such a post
+/// is refused rather than published at once, so nobody publishes by mistake what they meant for
+/// later.
+pub fn has_passed(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    at < now - chrono::TimeDelta::seconds(PAST_GRACE_SECONDS)
+}
+
 /// The longest link accepted (browsers and platforms cope with far less).
 pub const MAX_LINK_LEN: usize = 2000;
 /// The most replies an X thread may have after its first post.

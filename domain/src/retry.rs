@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
@@ -121,6 +122,26 @@ impl RetryPolicy {
     pub fn first_retry_minutes(self) -> i32 {
         (self.first_retry_seconds + 59) / 60
     }
+
+    /// What to do after the `failures`-th temporary failure (1 for the first), at `now`: try
+    /// again after [`RetryPolicy::delay_after`], or give up once the attempts are spent. The one
+    /// rule for deliveries and webhook calls alike.
+    pub fn after_failure(self, failures: i16, now: DateTime<Utc>) -> RetryDecision {
+        if failures >= self.max_attempts {
+            return RetryDecision::GiveUp;
+        }
+        let wait = TimeDelta::from_std(self.delay_after(failures)).unwrap_or(TimeDelta::hours(4));
+        RetryDecision::RetryAt(now + wait)
+    }
+}
+
+/// What becomes of something that failed for now: see [`RetryPolicy::after_failure`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryDecision {
+    /// Try again at this moment.
+    RetryAt(DateTime<Utc>),
+    /// The attempts are spent: the failure is final.
+    GiveUp,
 }
 
 fn parse_attempts(raw: &str) -> Result<i16, FieldError> {
@@ -173,6 +194,16 @@ mod tests {
             "Up to 3 attempts: retries after 2 h 30 min and 4 h."
         );
         assert_eq!(RetryPolicy { max_attempts: 1, first_retry_seconds: 60 }.describe(), "1 attempt: a temporary failure is final.");
+    }
+
+    #[test]
+    fn a_failure_is_retried_until_the_attempts_are_spent() {
+        let policy = RetryPolicy { max_attempts: 3, first_retry_seconds: 30 };
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        assert_eq!(policy.after_failure(1, now), RetryDecision::RetryAt(now + TimeDelta::seconds(30)));
+        assert_eq!(policy.after_failure(2, now), RetryDecision::RetryAt(now + TimeDelta::seconds(60)));
+        assert_eq!(policy.after_failure(3, now), RetryDecision::GiveUp, "the third attempt was the last");
+        assert_eq!(RetryPolicy { max_attempts: 1, first_retry_seconds: 30 }.after_failure(1, now), RetryDecision::GiveUp);
     }
 
     #[test]

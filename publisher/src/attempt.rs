@@ -12,8 +12,9 @@ use crier_clients::{
     XAuth,
 };
 use crier_domain::account::AccountStatus;
-use crier_domain::delivery::DeliveryState;
+use crier_domain::delivery::{AttemptOutcome, DeliveryState, FailureClass};
 use crier_domain::post::PostContent;
+use crier_domain::retry::RetryDecision;
 use crier_domain::store::accounts::{self, Credentials};
 use crier_domain::store::deliveries::{Claimed, Completion, FailureNote};
 use crier_platform::Platform;
@@ -32,7 +33,7 @@ pub enum Outcome {
     /// A dry run passed every check.
     DryRunOk,
     /// Retrying cannot help.
-    Permanent { class: &'static str, code: Option<String>, message: String },
+    Permanent { class: FailureClass, code: Option<String>, message: String },
     /// Try again later; `ambiguous` when the post may have been created all the same.
     Temporary { error: PlatformError, ambiguous: bool },
     /// The account must wait until `until`.
@@ -76,7 +77,9 @@ fn from_error(error: PlatformError) -> Outcome {
         }
         ErrorClass::RateLimited { until } => Outcome::RateLimited { until, error },
         ErrorClass::NeedsReauth => Outcome::NeedsReauth { message: error.to_string() },
-        ErrorClass::Permanent => Outcome::Permanent { class: "permanent", code: error.code.clone(), message: error.message.clone() },
+        ErrorClass::Permanent => {
+            Outcome::Permanent { class: FailureClass::Permanent, code: error.code.clone(), message: error.message.clone() }
+        }
     }
 }
 
@@ -135,7 +138,7 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
     }
     let post = content(claimed);
     if let Err(problem) = post.check(&[claimed.platform]) {
-        return Attempted::new(Outcome::Permanent { class: "validation", code: None, message: problem.message }, claimed);
+        return Attempted::new(Outcome::Permanent { class: FailureClass::Validation, code: None, message: problem.message }, claimed);
     }
 
     let credentials = match credentials(ctx, claimed).await {
@@ -207,7 +210,11 @@ fn store_trouble(claimed: &Claimed, e: &crier_domain::DomainError) -> Outcome {
 }
 
 fn unavailable(platform: Platform) -> Outcome {
-    Outcome::Permanent { class: "configuration", code: None, message: format!("{} is not configured on this Crier.", platform.label()) }
+    Outcome::Permanent {
+        class: FailureClass::Configuration,
+        code: None,
+        message: format!("{} is not configured on this Crier.", platform.label()),
+    }
 }
 
 async fn publish_x(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
@@ -291,7 +298,7 @@ async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, 
             {
                 let message = "The call to LinkedIn got no answer, and LinkedIn does not let apps read a member's posts, so Crier \
                                cannot tell whether this post went out. Check the profile; if the post is not there, use Retry.";
-                let outcome = Outcome::Permanent { class: "unknown", code: error.code.clone(), message: message.into() };
+                let outcome = Outcome::Permanent { class: FailureClass::Unknown, code: error.code.clone(), message: message.into() };
                 return Attempted { budget: recent.budget, ..Attempted::new(outcome, claimed) };
             }
             Err(error) => return Attempted { budget: recent.budget, ..Attempted::new(from_error(error), claimed) },
@@ -341,8 +348,8 @@ fn finish_single(claimed: &Claimed, value: Result<crier_clients::Published, Plat
     }
 }
 
-fn note(class: &str, error: &PlatformError) -> FailureNote {
-    FailureNote { class: class.to_owned(), code: error.code.clone(), message: error.message.clone() }
+fn note(class: FailureClass, error: &PlatformError) -> FailureNote {
+    FailureNote { class, code: error.code.clone(), message: error.message.clone() }
 }
 
 /// What to write for an attempt: the delivery's next state, and the attempt's record.
@@ -359,7 +366,7 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
         external_id: None,
         permalink: None,
         failure: None,
-        outcome: String::new(),
+        outcome: AttemptOutcome::Permanent,
         http_status: attempted.http_status.and_then(|s| i16::try_from(s).ok()),
         duration_ms,
     };
@@ -368,47 +375,49 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
             c.state = DeliveryState::Published;
             c.external_id = Some(external_id);
             c.permalink = permalink;
-            c.outcome = if reconciled { "reconciled" } else { "published" }.into();
+            c.outcome = if reconciled { AttemptOutcome::Reconciled } else { AttemptOutcome::Published };
         }
         Outcome::DryRunOk => {
             c.state = DeliveryState::DryRunOk;
-            c.outcome = "dry_run_ok".into();
+            c.outcome = AttemptOutcome::DryRunOk;
         }
         Outcome::Permanent { class, code, message } => {
-            c.failure = Some(FailureNote { class: class.into(), code, message });
-            c.outcome = if class == "validation" { "validation" } else { "permanent" }.into();
+            c.failure = Some(FailureNote { class, code, message });
+            c.outcome = if class == FailureClass::Validation { AttemptOutcome::Validation } else { AttemptOutcome::Permanent };
         }
         Outcome::Temporary { error, ambiguous } => {
             c.failures = claimed.failures.saturating_add(1);
-            c.outcome = "temporary".into();
+            c.outcome = AttemptOutcome::Temporary;
             c.reconcile = ambiguous || claimed.reconcile;
-            if c.failures >= claimed.retry.max_attempts {
-                // Given up; a "Retry" looks for the post first if this attempt's outcome is unknown.
-                c.state = DeliveryState::Failed;
-                c.failure = Some(FailureNote {
-                    message: format!("Gave up after {} attempts. Last error: {}", c.failures, error.message),
-                    ..note("temporary", &error)
-                });
-            } else {
-                c.state = DeliveryState::Retrying;
-                let delay = claimed.retry.delay_after(c.failures);
-                c.next_attempt_at = Some(now + TimeDelta::from_std(delay).unwrap_or(TimeDelta::hours(4)));
-                c.failure = Some(note("temporary", &error));
+            match claimed.retry.after_failure(c.failures, now) {
+                RetryDecision::RetryAt(at) => {
+                    c.state = DeliveryState::Retrying;
+                    c.next_attempt_at = Some(at);
+                    c.failure = Some(note(FailureClass::Temporary, &error));
+                }
+                RetryDecision::GiveUp => {
+                    // A "Retry" looks for the post first if this attempt's outcome is unknown.
+                    c.state = DeliveryState::Failed;
+                    c.failure = Some(FailureNote {
+                        message: format!("Gave up after {} attempts. Last error: {}", c.failures, error.message),
+                        ..note(FailureClass::Temporary, &error)
+                    });
+                }
             }
         }
         Outcome::RateLimited { until, error } => {
             // Not the delivery's fault: it does not use up an attempt.
             c.state = DeliveryState::Retrying;
             c.next_attempt_at = Some(until.max(now));
-            c.outcome = "rate_limited".into();
+            c.outcome = AttemptOutcome::RateLimited;
             c.reconcile = claimed.reconcile;
-            c.failure = Some(note("rate_limited", &error));
+            c.failure = Some(note(FailureClass::RateLimited, &error));
         }
         Outcome::NeedsReauth { message } => {
             c.state = DeliveryState::Held;
-            c.outcome = "needs_reauth".into();
+            c.outcome = AttemptOutcome::NeedsReauth;
             c.reconcile = claimed.reconcile;
-            c.failure = Some(FailureNote { class: "needs_reauth".into(), code: None, message });
+            c.failure = Some(FailureNote { class: FailureClass::NeedsReauth, code: None, message });
         }
     }
     c

@@ -8,6 +8,7 @@
 //! - **Completing.** Outcomes go through a channel to one writer, which writes everything waiting
 //!   in one statement. If the database is unreachable for long, the outcomes are dropped and the
 //!   claims are later rescued and reconciled against the platform: nothing is published twice.
+//!   (The loop, the writer, start and shutdown are shared with the webhook dispatcher: `queue`.)
 //! - **Heartbeat, rescue, watchdog.** The worker says it is alive; any worker puts back the claims
 //!   of workers that stopped (kill -9, a lost machine) and reports deliveries nobody claimed.
 //! - **Shutdown.** Claiming stops; in-flight publishes get [`PublisherConfig::shutdown_grace`] to
@@ -24,11 +25,9 @@ use crier_domain::DomainError;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::store::deliveries::{self, Budgets, Completion, DUE_CHANNEL};
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
-use tokio::sync::mpsc;
 
 use crate::attempt::{self, AccountEffects};
-use crate::claim_loop::{self, Pacing, Queue};
+use crate::queue::{self, Queue, Settings};
 use crate::telemetry;
 
 /// The engine's defaults, written once: [`PublisherConfig::new`] and the command line's
@@ -138,56 +137,58 @@ pub struct Context {
     pub stats: Arc<EngineStats>,
 }
 
+impl Context {
+    /// What the engine needs: the database, the accounts service, its configuration and counters.
+    pub fn new(pool: PgPool, accounts: Arc<Accounts>, config: PublisherConfig, stats: Arc<EngineStats>) -> Arc<Self> {
+        Arc::new(Context { pool, accounts, config, stats })
+    }
+}
+
 /// Publishes until `shutdown` completes, then stops as described in the module documentation.
-pub async fn run(
-    pool: PgPool,
-    accounts: Arc<Accounts>,
-    config: PublisherConfig,
-    stats: Arc<EngineStats>,
-    shutdown: impl Future<Output = ()> + Send,
-) -> Result<(), DomainError> {
+pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send) -> Result<(), DomainError> {
+    let config = &ctx.config;
     let worker = config.worker.clone();
-    deliveries::register_worker(&pool, &worker).await?;
-    let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(DUE_CHANNEL).await?;
     tracing::info!(worker = %worker, concurrency = config.concurrency, "publisher started");
-
-    let ctx = Arc::new(Context { pool: pool.clone(), accounts, config: config.clone(), stats });
-    let (done_tx, done_rx) = mpsc::unbounded_channel::<Completion>();
-    let writer = tokio::spawn(write_completions(ctx.clone(), done_rx));
-    let (rescued_tx, rescued_rx) = mpsc::channel::<()>(1);
-    let keeper = tokio::spawn(keep_alive(ctx.clone(), rescued_tx));
-
     let concurrency = config.concurrency.max(1);
-    let pacing = Pacing {
+    let settings = Settings {
         concurrency,
         batch_size: config.batch_size,
         claim_at: (concurrency / 8).max(1),
         idle_poll: config.idle_poll,
         shutdown_grace: config.shutdown_grace,
+        care_every: config.heartbeat,
     };
-    // The queue holds the outcomes' sender: once the loop and its tasks are done, the writer ends.
-    claim_loop::run(Arc::new(DeliveryQueue { ctx: ctx.clone(), done: done_tx }), listener, pacing, rescued_rx, shutdown).await;
-    let _ = writer.await;
-    keeper.abort();
-    let released = deliveries::release(&pool, &worker).await?;
-    if released > 0 {
-        tracing::warn!(worker = %worker, released, "claims put back for a reconciled retry");
-    }
-    deliveries::unregister_worker(&pool, &worker).await?;
+    queue::run(Arc::new(DeliveryQueue { ctx: ctx.clone() }), settings, shutdown).await?;
+    deliveries::unregister_worker(&ctx.pool, &worker).await?;
     tracing::info!(worker = %worker, "publisher stopped; nothing claimed");
     Ok(())
 }
 
-/// The delivery rows as the claim loop's queue.
+/// One step of the engine, for tests that drive it rather than wait on it: claims what is due
+/// (a batch at most), publishes it, writes the outcomes, and answers them.
+pub async fn step(ctx: &Arc<Context>) -> Result<Vec<Completion>, DomainError> {
+    queue::step(Arc::new(DeliveryQueue { ctx: ctx.clone() }), ctx.config.batch_size).await
+}
+
+/// The delivery rows as a queue.
 struct DeliveryQueue {
     ctx: Arc<Context>,
-    done: mpsc::UnboundedSender<Completion>,
 }
 
 impl Queue for DeliveryQueue {
     type Item = deliveries::Claimed;
+    type Outcome = Completion;
     const WHAT: &'static str = "deliveries";
+    const CHANNEL: &'static str = DUE_CHANNEL;
+    const WRITE_BATCH: usize = 1024;
+
+    fn pool(&self) -> &PgPool {
+        &self.ctx.pool
+    }
+
+    async fn start(&self) -> Result<(), DomainError> {
+        deliveries::register_worker(&self.ctx.pool, &self.ctx.config.worker).await
+    }
 
     async fn claim(&self, limit: usize) -> Result<Vec<deliveries::Claimed>, DomainError> {
         let config = &self.ctx.config;
@@ -205,10 +206,42 @@ impl Queue for DeliveryQueue {
         deliveries::next_wake(&self.ctx.pool).await
     }
 
-    async fn handle(self: Arc<Self>, delivery: deliveries::Claimed) {
+    async fn handle(self: Arc<Self>, delivery: deliveries::Claimed) -> Completion {
         let (completion, effects) = attempt::run(&self.ctx, &delivery).await;
         apply_effects(&self.ctx, &delivery, &effects).await;
-        let _ = self.done.send(completion);
+        completion
+    }
+
+    async fn write(&self, batch: &[Completion]) -> Result<usize, DomainError> {
+        let applied = deliveries::complete(&self.ctx.pool, &self.ctx.config.worker, batch).await?;
+        for c in batch.iter().filter(|c| applied.contains(&c.delivery_id)) {
+            self.ctx.stats.count(c.state);
+            telemetry::completed(c);
+        }
+        Ok(applied.len())
+    }
+
+    /// Heartbeat, rescue of dead workers' claims, and the watchdog.
+    async fn look_after(&self, _tick: u64) -> Result<bool, DomainError> {
+        let ctx = &self.ctx;
+        deliveries::heartbeat(&ctx.pool, &ctx.config.worker).await?;
+        let rescued = deliveries::rescue(&ctx.pool, ctx.config.stale_after).await?;
+        if rescued > 0 {
+            ctx.stats.rescued.fetch_add(rescued, Ordering::Relaxed);
+            telemetry::rescued(rescued);
+            tracing::warn!(rescued, "claims of a stopped worker put back for a reconciled retry");
+        }
+        let overdue = deliveries::overdue(&ctx.pool, ctx.config.overdue_after).await?;
+        ctx.stats.overdue.store(overdue, Ordering::Relaxed);
+        telemetry::overdue(overdue);
+        if overdue > 0 {
+            tracing::warn!(overdue, "watchdog: deliveries are due and nobody has claimed them");
+        }
+        Ok(rescued > 0)
+    }
+
+    async fn release(&self) -> Result<u64, DomainError> {
+        deliveries::release(&self.ctx.pool, &self.ctx.config.worker).await
     }
 }
 
@@ -227,71 +260,6 @@ async fn apply_effects(ctx: &Context, delivery: &deliveries::Claimed, effects: &
         match deliveries::hold_account(&ctx.pool, delivery.team_id, delivery.account_id, reason).await {
             Ok(_) => tracing::warn!(account_id = %delivery.account_id, "account needs re-authorising; its deliveries are held"),
             Err(e) => tracing::error!(error = %e, account_id = %delivery.account_id, "could not hold the account"),
-        }
-    }
-}
-
-/// The one writer of outcomes: everything waiting goes into one statement.
-async fn write_completions(ctx: Arc<Context>, mut done: mpsc::UnboundedReceiver<Completion>) {
-    const MOST: usize = 1024;
-    let mut batch = Vec::with_capacity(MOST);
-    while done.recv_many(&mut batch, MOST).await > 0 {
-        let mut wait = Duration::from_millis(100);
-        for attempt in 1..=8 {
-            match deliveries::complete(&ctx.pool, &ctx.config.worker, &batch).await {
-                Ok(applied) => {
-                    for c in batch.iter().filter(|c| applied.contains(&c.delivery_id)) {
-                        ctx.stats.count(c.state);
-                        telemetry::completed(c);
-                    }
-                    if applied.len() < batch.len() {
-                        tracing::warn!(lost = batch.len() - applied.len(), "claims taken over before their outcome was written");
-                    }
-                    break;
-                }
-                Err(e) if attempt < 8 => {
-                    tracing::warn!(error = %e, attempt, "writing outcomes failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, count = batch.len(), "outcomes not written; the claims will be rescued and reconciled")
-                }
-            }
-        }
-        batch.clear();
-    }
-}
-
-/// Heartbeat, rescue of dead workers' claims, and the watchdog.
-async fn keep_alive(ctx: Arc<Context>, rescued: mpsc::Sender<()>) {
-    let mut every = tokio::time::interval(ctx.config.heartbeat);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        every.tick().await;
-        if let Err(e) = deliveries::heartbeat(&ctx.pool, &ctx.config.worker).await {
-            tracing::warn!(error = %e, "heartbeat failed");
-            continue;
-        }
-        match deliveries::rescue(&ctx.pool, ctx.config.stale_after).await {
-            Ok(0) => {}
-            Ok(n) => {
-                ctx.stats.rescued.fetch_add(n, Ordering::Relaxed);
-                telemetry::rescued(n);
-                tracing::warn!(rescued = n, "claims of a stopped worker put back for a reconciled retry");
-                let _ = rescued.try_send(());
-            }
-            Err(e) => tracing::warn!(error = %e, "looking for orphaned claims failed"),
-        }
-        match deliveries::overdue(&ctx.pool, ctx.config.overdue_after).await {
-            Ok(n) => {
-                ctx.stats.overdue.store(n, Ordering::Relaxed);
-                telemetry::overdue(n);
-                if n > 0 {
-                    tracing::warn!(overdue = n, "watchdog: deliveries are due and nobody has claimed them");
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "the watchdog's count failed"),
         }
     }
 }

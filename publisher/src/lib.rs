@@ -17,10 +17,10 @@
 //! the audit trail, claimed, signed and sent the same way, with their own retries.
 
 pub mod attempt;
-mod claim_loop;
 pub mod engine;
+mod queue;
 pub mod reconcile;
 pub mod telemetry;
 pub mod webhooks;
 
-pub use engine::{EngineStats, PublisherConfig, run};
+pub use engine::{Context, EngineStats, PublisherConfig, run, step};

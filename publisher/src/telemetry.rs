@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crier_domain::delivery::DeliveryState;
+use crier_domain::delivery::{AttemptOutcome, DeliveryState};
 use crier_domain::store::deliveries::Completion;
 use crier_platform::Platform;
 use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
@@ -60,7 +60,7 @@ pub(crate) fn attempted(platform: Platform, took: Duration) {
 pub(crate) fn completed(c: &Completion) {
     counter!(DELIVERIES, "platform" => c.platform.as_str(), "outcome" => c.state.as_str()).increment(1);
     if c.state == DeliveryState::Retrying {
-        let reason = if c.outcome == "rate_limited" { "rate_limited" } else { "temporary" };
+        let reason = if c.outcome == AttemptOutcome::RateLimited { "rate_limited" } else { "temporary" };
         counter!(RETRIES, "platform" => c.platform.as_str(), "reason" => reason).increment(1);
     }
 }

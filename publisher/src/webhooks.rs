@@ -3,13 +3,14 @@
 //!
 //! - **Claiming.** One statement claims up to a batch of due calls whenever enough sending slots
 //!   are free. An idle dispatcher sleeps until the next call falls due, or until a transaction that
-//!   queued calls notifies [`DUE_CHANNEL`] (the publishing engine's loop, `claim_loop`).
+//!   queued calls notifies [`DUE_CHANNEL`].
 //! - **Sending.** Each call is its own task: the body is signed (`Crier-Signature`, see
 //!   `crier_domain::webhook_signature`) and POSTed with a timeout, following no redirects, with no
 //!   transaction open.
 //! - **Outcomes.** One writer puts everything finished in one statement: 2xx is delivered;
 //!   anything else is retried after `base × 2^(n−1)` (the same rule as deliveries,
-//!   `crier_domain::retry`) until the last attempt, which fails the call.
+//!   `RetryPolicy::after_failure`) until the last attempt, which fails the call. The claim loop, the
+//!   writer, start and shutdown are the publishing engine's too (`queue`).
 //! - **Rescue.** A claim older than [`WebhookConfig::stale_after`] outlived any call (its
 //!   dispatcher stopped): it goes back to the queue and its lost attempt is logged as unknown.
 //! - **Shutdown.** Claiming stops, calls in flight get the grace period, and whatever is still
@@ -21,16 +22,14 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use crier_domain::DomainError;
-use crier_domain::retry::RetryPolicy;
+use crier_domain::retry::{RetryDecision, RetryPolicy};
 use crier_domain::store::webhooks::{self, CallOutcome, ClaimedCall, DUE_CHANNEL};
 use crier_domain::webhook::CallState;
 use crier_domain::webhook_signature::{EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, sign};
 use crier_vault::Vault;
 use sqlx::PgPool;
-use sqlx::postgres::PgListener;
-use tokio::sync::mpsc;
 
-use crate::claim_loop::{self, Pacing, Queue};
+use crate::queue::{self, Queue, Settings};
 
 /// Attempts per call and the first retry's wait, unless configured: 8 attempts, retries after
 /// 30 s, 1 min, 2 min… (`CRIER_WEBHOOKS_MAX_ATTEMPTS`, `CRIER_WEBHOOKS_RETRY_BASE`).
@@ -92,6 +91,18 @@ struct Dispatcher {
     config: WebhookConfig,
 }
 
+impl Dispatcher {
+    fn new(pool: PgPool, vault: Arc<Vault>, config: WebhookConfig) -> Result<Self, DomainError> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent("Crier-Webhooks")
+            .build()
+            .map_err(|e| DomainError::Internal(format!("the webhook HTTP client cannot be built: {e}")))?;
+        Ok(Dispatcher { pool, vault, http, config })
+    }
+}
+
 /// Sends webhook calls until `shutdown` completes, then stops as the module documentation says.
 pub async fn run(
     pool: PgPool,
@@ -99,63 +110,79 @@ pub async fn run(
     config: WebhookConfig,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), DomainError> {
-    let http = reqwest::Client::builder()
-        .timeout(config.timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent("Crier-Webhooks")
-        .build()
-        .map_err(|e| DomainError::Internal(format!("the webhook HTTP client cannot be built: {e}")))?;
-    let mut listener = PgListener::connect_with(&pool).await?;
-    listener.listen(DUE_CHANNEL).await?;
     let worker = config.worker.clone();
-    tracing::info!(worker = %worker, concurrency = config.concurrency, "webhook dispatcher started");
-
-    let ctx = Arc::new(Dispatcher { pool: pool.clone(), vault, http, config: config.clone() });
-    let (done_tx, done_rx) = mpsc::unbounded_channel::<CallOutcome>();
-    let writer = tokio::spawn(write_outcomes(ctx.clone(), done_rx));
-    let (rescued_tx, rescued_rx) = mpsc::channel::<()>(1);
-    let keeper = tokio::spawn(look_after(ctx.clone(), rescued_tx));
-
     let concurrency = config.concurrency.max(1);
-    let pacing = Pacing {
+    let settings = Settings {
         concurrency,
         batch_size: config.batch_size,
         claim_at: (concurrency / 4).max(1),
         idle_poll: config.idle_poll,
         shutdown_grace: config.shutdown_grace,
+        care_every: config.rescue_every,
     };
-    // The queue holds the outcomes' sender: once the loop and its tasks are done, the writer ends.
-    claim_loop::run(Arc::new(CallQueue { ctx, done: done_tx }), listener, pacing, rescued_rx, shutdown).await;
-    let _ = writer.await;
-    keeper.abort();
-    let released = webhooks::release(&pool, &worker, config.retry.max_attempts).await?;
-    if released > 0 {
-        tracing::warn!(worker = %worker, released, "webhook calls put back to be sent again");
-    }
+    tracing::info!(worker = %worker, concurrency, "webhook dispatcher started");
+    queue::run(Arc::new(Dispatcher::new(pool, vault, config)?), settings, shutdown).await?;
     tracing::info!(worker = %worker, "webhook dispatcher stopped");
     Ok(())
 }
 
-/// The webhook calls as the claim loop's queue.
-struct CallQueue {
-    ctx: Arc<Dispatcher>,
-    done: mpsc::UnboundedSender<CallOutcome>,
+/// One step of the dispatcher, for tests: sends the calls that are due (a batch at most), writes
+/// their outcomes, and answers them.
+pub async fn step(pool: PgPool, vault: Arc<Vault>, config: WebhookConfig) -> Result<Vec<CallOutcome>, DomainError> {
+    let batch = config.batch_size;
+    queue::step(Arc::new(Dispatcher::new(pool, vault, config)?), batch).await
 }
 
-impl Queue for CallQueue {
+impl Queue for Dispatcher {
     type Item = ClaimedCall;
+    type Outcome = CallOutcome;
     const WHAT: &'static str = "webhook calls";
+    const CHANNEL: &'static str = DUE_CHANNEL;
+    const WRITE_BATCH: usize = 512;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn start(&self) -> Result<(), DomainError> {
+        Ok(())
+    }
 
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedCall>, DomainError> {
-        webhooks::claim(&self.ctx.pool, &self.ctx.config.worker, limit as i64).await
+        webhooks::claim(&self.pool, &self.config.worker, limit as i64).await
     }
 
     async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, DomainError> {
-        webhooks::next_due(&self.ctx.pool).await
+        webhooks::next_due(&self.pool).await
     }
 
-    async fn handle(self: Arc<Self>, call: ClaimedCall) {
-        let _ = self.done.send(send(&self.ctx, &call).await);
+    async fn handle(self: Arc<Self>, call: ClaimedCall) -> CallOutcome {
+        send(&self, &call).await
+    }
+
+    async fn write(&self, batch: &[CallOutcome]) -> Result<usize, DomainError> {
+        // A call whose outcome is not written is rescued and sent again: at least once, as documented.
+        Ok(webhooks::complete(&self.pool, &self.config.worker, batch).await?.len())
+    }
+
+    /// Puts back claims of stopped dispatchers, and prunes old finished calls (about hourly).
+    async fn look_after(&self, tick: u64) -> Result<bool, DomainError> {
+        let rescued = webhooks::rescue(&self.pool, self.config.stale_after, self.config.retry.max_attempts).await?;
+        if rescued > 0 {
+            tracing::warn!(rescued, "webhook calls of a stopped worker put back");
+        }
+        let prune_every = (3600 / self.config.rescue_every.as_secs().max(1)).max(1);
+        if tick % prune_every == 0 {
+            let pruned = webhooks::prune(&self.pool, self.config.keep_for).await?;
+            if pruned > 0 {
+                tracing::info!(pruned, "old webhook calls deleted");
+            }
+        }
+        Ok(rescued > 0)
+    }
+
+    async fn release(&self) -> Result<u64, DomainError> {
+        webhooks::release(&self.pool, &self.config.worker, self.config.retry.max_attempts).await
     }
 }
 
@@ -165,14 +192,13 @@ async fn send(ctx: &Dispatcher, call: &ClaimedCall) -> CallOutcome {
     let clock = Instant::now();
     let (http_status, result) = post(ctx, call).await;
     let duration_ms = i32::try_from(clock.elapsed().as_millis()).unwrap_or(i32::MAX);
-    let retry = ctx.config.retry;
     let (state, next_attempt_at) = match &result {
         Ok(()) => (CallState::Delivered, None),
-        Err(_) if call.attempt >= retry.max_attempts => (CallState::Failed, None),
-        Err(_) => {
-            let wait = chrono::TimeDelta::from_std(retry.delay_after(call.attempt)).unwrap_or(chrono::TimeDelta::hours(4));
-            (CallState::Pending, Some(Utc::now() + wait))
-        }
+        // Each failed attempt of a call is a failure: the attempt number counts them.
+        Err(_) => match ctx.config.retry.after_failure(call.attempt, Utc::now()) {
+            RetryDecision::RetryAt(at) => (CallState::Pending, Some(at)),
+            RetryDecision::GiveUp => (CallState::Failed, None),
+        },
     };
     match &result {
         Ok(()) => tracing::debug!(call_id = call.call_id, endpoint_id = %call.endpoint_id, status = http_status, "webhook delivered"),
@@ -233,57 +259,6 @@ async fn post(ctx: &Dispatcher, call: &ClaimedCall) -> (Option<u16>, Result<(), 
         Err(e) => {
             let text = e.without_url().to_string();
             (None, Err(format!("The call failed: {}", text.chars().take(200).collect::<String>())))
-        }
-    }
-}
-
-/// The one writer of outcomes: everything finished goes into one statement.
-async fn write_outcomes(ctx: Arc<Dispatcher>, mut done: mpsc::UnboundedReceiver<CallOutcome>) {
-    const MOST: usize = 512;
-    let mut batch = Vec::with_capacity(MOST);
-    while done.recv_many(&mut batch, MOST).await > 0 {
-        let mut wait = Duration::from_millis(100);
-        for attempt in 1..=8 {
-            match webhooks::complete(&ctx.pool, &ctx.config.worker, &batch).await {
-                Ok(applied) if applied.len() < batch.len() => {
-                    tracing::warn!(lost = batch.len() - applied.len(), "webhook claims were rescued before their outcome was written");
-                    break;
-                }
-                Ok(_) => break,
-                Err(e) if attempt < 8 => {
-                    tracing::warn!(error = %e, attempt, "writing webhook outcomes failed; retrying");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-                // The claims are rescued later and sent again: at least once, as documented.
-                Err(e) => tracing::error!(error = %e, count = batch.len(), "webhook outcomes not written; the calls will be sent again"),
-            }
-        }
-        batch.clear();
-    }
-}
-
-/// Puts back claims of stopped dispatchers, and prunes old finished calls (about hourly).
-async fn look_after(ctx: Arc<Dispatcher>, rescued: mpsc::Sender<()>) {
-    let mut every = tokio::time::interval(ctx.config.rescue_every);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let prune_every = (3600 / ctx.config.rescue_every.as_secs().max(1)).max(1);
-    for tick in 0u64.. {
-        every.tick().await;
-        match webhooks::rescue(&ctx.pool, ctx.config.stale_after, ctx.config.retry.max_attempts).await {
-            Ok(0) => {}
-            Ok(n) => {
-                tracing::warn!(rescued = n, "webhook calls of a stopped worker put back");
-                let _ = rescued.try_send(());
-            }
-            Err(e) => tracing::warn!(error = %e, "looking for stranded webhook calls failed"),
-        }
-        if tick % prune_every == 0 {
-            match webhooks::prune(&ctx.pool, ctx.config.keep_for).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(pruned = n, "old webhook calls deleted"),
-                Err(e) => tracing::warn!(error = %e, "pruning old webhook calls failed"),
-            }
         }
     }
 }

@@ -25,14 +25,13 @@ async fn a_post_goes_out_to_x_linkedin_and_a_facebook_page_with_permalinks_attem
     let x = env.connect_x("acme").await;
     let li = env.connect_linkedin().await;
     let fb = env.connect_facebook().await;
-    let engine = env.start(|_| {});
     let post = env
         .post(&[x.account_id, li.account_id, fb.account_id], "Launch day", |p| {
             p.content = PostContent::parse("Launch day", [], "https://example.com/launch", ["Part two".to_owned()]).unwrap();
         })
         .await;
-    assert_eq!(env.wait_for(post, finished).await, [Published, Published, Published]);
-    engine.stop().await;
+    assert_eq!(env.step().await, [Published, Published, Published]);
+    assert_eq!(env.states(post).await, [Published, Published, Published]);
 
     let detail = posts::get(&env.pool, env.team.team_id, post).await.unwrap();
     for d in &detail.summary.deliveries {
@@ -46,9 +45,9 @@ async fn a_post_goes_out_to_x_linkedin_and_a_facebook_page_with_permalinks_attem
     assert!(x_reply.in_reply_to.is_some(), "the reply is chained to the first post");
 
     assert_eq!(detail.attempts.len(), 3);
-    assert!(
-        detail.attempts.iter().all(|a| a.outcome.as_deref() == Some("published") && a.finished_at.is_some() && a.http_status == Some(201))
-    );
+    assert!(detail.attempts.iter().all(|a| a.outcome == Some(crier_domain::delivery::AttemptOutcome::Published)
+        && a.finished_at.is_some()
+        && a.http_status == Some(201)));
     assert_eq!(env.audited("delivery_attempted").await, 3);
     assert_eq!(env.audited("delivery_published").await, 3);
     assert_eq!(env.audited("post_scheduled").await, 1);
@@ -62,10 +61,9 @@ async fn a_dry_run_checks_everything_but_publishes_nothing() {
     let env = env().await;
     let x = env.connect_x("acme").await;
     let fb = env.connect_facebook().await;
-    let engine = env.start(|_| {});
     let post = env.post(&[x.account_id, fb.account_id], "Only a rehearsal", |p| p.dry_run = true).await;
-    assert_eq!(env.wait_for(post, finished).await, [DryRunOk, DryRunOk]);
-    engine.stop().await;
+    assert_eq!(env.step().await, [DryRunOk, DryRunOk]);
+    assert_eq!(env.states(post).await, [DryRunOk, DryRunOk]);
     assert!(env.h.sandbox.ledger().is_empty(), "a dry run calls no publish endpoint");
     assert_eq!(env.audited("delivery_dry_run_ok").await, 2);
 }
@@ -75,10 +73,10 @@ async fn a_server_error_is_retried_with_backoff_then_published_and_gives_up_afte
     let env = env().await;
     let x = env.connect_x("acme").await;
     env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [{ "status": 503, "body": { "title": "Service Unavailable", "detail": "busy", "type": "about:blank", "status": 503 } }] })).await;
-    let engine = env.start(|_| {});
     let before = Utc::now();
     let post = env.post(&[x.account_id], "Retry me", |_| {}).await;
-    assert_eq!(env.wait_for(post, |s| s == Retrying).await, [Retrying]);
+    assert_eq!(env.step().await, [Retrying]);
+    assert_eq!(env.step().await, [], "nothing is due until the backoff has passed");
     let delivery = &posts::get(&env.pool, env.team.team_id, post).await.unwrap().summary.deliveries[0];
     let wait = delivery.next_attempt_at - before;
     assert!(wait >= TimeDelta::seconds(295) && wait <= TimeDelta::seconds(310), "first retry after base = 5 minutes, got {wait}");
@@ -91,33 +89,32 @@ async fn a_server_error_is_retried_with_backoff_then_published_and_gives_up_afte
         .execute(&env.pool)
         .await
         .unwrap();
-    sqlx::query("select pg_notify('crier_delivery_due', '')").execute(&env.pool).await.unwrap();
-    assert_eq!(env.wait_for(post, finished).await, [Published]);
+    assert_eq!(env.step().await, [Published]);
+    assert_eq!(env.states(post).await, [Published]);
     assert_eq!(env.copies("x", "Retry me"), 1);
 
     // With one attempt allowed, the same failure is final, with the platform's reason.
     env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [{ "status": 503, "body": { "title": "Service Unavailable", "detail": "busy", "type": "about:blank", "status": 503 } }] })).await;
     let last = env.post(&[x.account_id], "Only once", |p| p.retry.max_attempts = Some(1)).await;
-    assert_eq!(env.wait_for(last, finished).await, [Failed]);
+    assert_eq!(env.step().await, [Failed]);
     let failed = &posts::get(&env.pool, env.team.team_id, last).await.unwrap().summary.deliveries[0];
     assert!(
         failed.last_error.as_deref().is_some_and(|e| e.contains("Gave up after 1 attempts") && e.contains("busy")),
         "{:?}",
         failed.last_error
     );
-    engine.stop().await;
 }
 
 #[tokio::test]
 async fn a_permanent_refusal_fails_with_the_platforms_reason_and_retry_puts_it_back() {
     let env = env().await;
     let x = env.connect_x("acme").await;
-    let engine = env.start(|_| {});
     let first = env.post(&[x.account_id], "Same words", |_| {}).await;
-    assert_eq!(env.wait_for(first, finished).await, [Published]);
+    assert_eq!(env.step().await, [Published]);
+    assert_eq!(env.states(first).await, [Published]);
     // X refuses a duplicate of a recent post (403): retrying cannot help.
     let second = env.post(&[x.account_id], "Same words", |_| {}).await;
-    assert_eq!(env.wait_for(second, finished).await, [Failed]);
+    assert_eq!(env.step().await, [Failed]);
     let failed = posts::get(&env.pool, env.team.team_id, second).await.unwrap();
     let reason = failed.summary.deliveries[0].last_error.clone().unwrap();
     assert!(reason.to_lowercase().contains("duplicate"), "{reason}");
@@ -129,10 +126,9 @@ async fn a_permanent_refusal_fails_with_the_platforms_reason_and_retry_puts_it_b
             .await
             .unwrap();
     assert_eq!(retried, 1);
-    env.wait_until("the retry ran", "select count(*) = 3 from delivery_attempt where outcome in ('permanent', 'published')").await;
-    assert_eq!(env.wait_for(second, finished).await, [Failed]);
+    assert_eq!(env.step().await, [Failed]);
+    assert_eq!(env.states(second).await, [Failed]);
     assert_eq!(env.copies("x", "Same words"), 1);
-    engine.stop().await;
 }
 
 #[tokio::test]
@@ -281,7 +277,7 @@ async fn meta_accepting_then_answering_500_publishes_exactly_one_copy() {
     engine.stop().await;
     assert_eq!(env.copies("facebook", "Exactly once"), 1, "the retry found the post instead of publishing again");
     let outcomes: Vec<String> =
-        sqlx::query_scalar("select outcome from delivery_attempt order by attempt").fetch_all(&env.pool).await.unwrap();
+        sqlx::query_scalar("select outcome::text from delivery_attempt order by attempt").fetch_all(&env.pool).await.unwrap();
     assert_eq!(outcomes, ["temporary", "reconciled"]);
 }
 
@@ -311,7 +307,7 @@ async fn claims_of_a_worker_that_died_mid_call_are_rescued_and_reconciled_not_pu
     assert_eq!(env.copies("x", "Never reached X"), 1);
     assert_eq!(env.audited("delivery_rescued").await, 2);
     let outcomes: Vec<String> = sqlx::query_scalar(
-        "select t.outcome from delivery_attempt t join delivery d using (delivery_id) where d.post_id = $1 order by t.attempt",
+        "select t.outcome::text from delivery_attempt t join delivery d using (delivery_id) where d.post_id = $1 order by t.attempt",
     )
     .bind(published)
     .fetch_all(&env.pool)

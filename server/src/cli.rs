@@ -425,3 +425,60 @@ fn read_password_line() -> Result<SecretString, CliError> {
     }
     Ok(SecretString::from(password))
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every environment variable a command reads (its hidden aliases left out).
+    fn settings(command: &clap::Command, into: &mut std::collections::BTreeSet<String>) {
+        for arg in command.get_arguments().filter(|a| !a.is_hide_set()) {
+            if let Some(env) = arg.get_env() {
+                into.insert(env.to_string_lossy().into_owned());
+            }
+        }
+        for sub in command.get_subcommands() {
+            settings(sub, into);
+        }
+    }
+
+    /// Expands the README's shorthand `CRIER_{X,LINKEDIN}_{A,B}` into every name it stands for.
+    fn expand(pattern: &str) -> Vec<String> {
+        match pattern.find('{') {
+            None => vec![pattern.to_owned()],
+            Some(open) => {
+                let close = open + pattern[open..].find('}').expect("a closing brace");
+                pattern[open + 1..close]
+                    .split(',')
+                    .flat_map(|choice| expand(&format!("{}{choice}{}", &pattern[..open], &pattern[close + 1..])))
+                    .collect()
+            }
+        }
+    }
+
+    #[test]
+    fn every_setting_in_the_help_is_in_the_readme_table_and_in_env_example() {
+        let mut all = std::collections::BTreeSet::new();
+        settings(&Cli::command(), &mut all);
+        assert!(all.len() > 30, "the settings are found: {all:?}");
+        let readme = include_str!("../../README.md");
+        let table: std::collections::BTreeSet<String> = readme
+            .lines()
+            .filter(|line| line.starts_with("| `"))
+            .flat_map(|line| line.split('`').skip(1).step_by(2).flat_map(|cell| cell.split(", ").flat_map(expand)).collect::<Vec<_>>())
+            .collect();
+        let example = include_str!("../../.env.example");
+        let missing_readme: Vec<_> = all.iter().filter(|name| !table.contains(*name)).collect();
+        let missing_example: Vec<_> = all.iter().filter(|name| !example.contains(&format!("{name}="))).collect();
+        assert!(missing_readme.is_empty(), "settings missing from the README's configuration table: {missing_readme:?}");
+        assert!(missing_example.is_empty(), "settings missing from .env.example: {missing_example:?}");
+    }
+
+    #[test]
+    fn the_readme_shorthand_expands_to_every_name() {
+        assert_eq!(expand("CRIER_{X,LINKEDIN}_{ID,URL}"), ["CRIER_X_ID", "CRIER_X_URL", "CRIER_LINKEDIN_ID", "CRIER_LINKEDIN_URL"]);
+        assert_eq!(expand("CRIER_ADDR"), ["CRIER_ADDR"]);
+    }
+}

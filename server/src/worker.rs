@@ -143,7 +143,7 @@ pub async fn run(
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
-    let publishing = crier_publisher::run(pool, accounts, config, stats, stopped(stop_rx));
+    let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats), stopped(stop_rx));
     let (housekeeping_result, publishing_result, dispatching_result) = tokio::join!(housekeeping, publishing, dispatching);
     scheduler.abort();
     tracing::info!("worker pool stopped");

@@ -374,7 +374,7 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
     // The verdict: the ledger, the deliveries and the audit trail agree.
     let ledger = sandbox.ledger();
     let deliveries: Vec<Ending> = sqlx::query_as(
-        "select d.delivery_id, d.post_id, d.state::text as state, d.external_id, d.last_error_class, d.last_error_message, p.text
+        "select d.delivery_id, d.post_id, d.state::text as state, d.external_id, d.last_error_class::text as last_error_class, d.last_error_message, p.text
          from delivery d join post p using (post_id)",
     )
     .fetch_all(&pool)

@@ -129,12 +129,8 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
     })
 }
 
-/// Ids arrive as text and are parsed once here; a malformed id is simply not found, like another
-/// team's.
 #[cfg(feature = "ssr")]
-fn parse_account_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
+use super::ssr::parse_id;
 
 /// "Verify": asks the platform who the token belongs to and records the answer.
 #[server(prefix = "/api", endpoint = "accounts/verify")]
@@ -142,7 +138,7 @@ pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> 
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     me.require_editor().map_err(AppError::from)?;
-    let id = parse_account_id(&account_id)?;
+    let id = parse_id(&account_id)?;
     let account = state()?.accounts.verify(me.team_id, id).await?;
     let row = row(account, chrono::Utc::now(), me.timezone);
     super::connections::set_flash(true, format!("Verified {}: {}.", row.name, row.health.label().to_lowercase())).await;
@@ -155,7 +151,7 @@ pub async fn disconnect_account(account_id: String) -> Result<(), AppError> {
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
-    let id = parse_account_id(&account_id)?;
+    let id = parse_id(&account_id)?;
     let account = state()?.accounts.disconnect(me.team_id, crier_domain::store::audit::Actor::User(me.user_id), id).await?;
     super::connections::set_flash(
         true,
@@ -191,7 +187,7 @@ pub async fn connection_choices(connection_id: String) -> Result<ChoiceView, App
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
-    let id = parse_account_id(&connection_id)?;
+    let id = parse_id(&connection_id)?;
     let choices = state()?.accounts.choices(&me, id).await?;
     Ok(ChoiceView {
         platform: choices.platform,
@@ -205,7 +201,7 @@ pub async fn choose_accounts(connection_id: String, #[server(default)] chosen: V
     use super::ssr::{current_member, state};
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
-    let id = parse_account_id(&connection_id)?;
+    let id = parse_id(&connection_id)?;
     let (platform, connected) = state()?.accounts.choose(&me, id, &chosen).await?;
     let names: Vec<_> = connected.into_iter().map(|a| a.name).collect();
     let accounts = if names.len() == 1 { "account" } else { "accounts" };
@@ -219,7 +215,7 @@ pub async fn choose_accounts(connection_id: String, #[server(default)] chosen: V
 pub async fn cancel_choice(connection_id: String) -> Result<(), AppError> {
     use super::ssr::{current_member, state};
     let me = current_member().await?;
-    let id = parse_account_id(&connection_id)?;
+    let id = parse_id(&connection_id)?;
     state()?.accounts.cancel_choice(&me, id).await?;
     super::connections::set_flash(false, "Nothing was connected.").await;
     leptos_axum::redirect("/accounts");

@@ -127,7 +127,7 @@ pub async fn revoke_api_token(api_token_id: String) -> Result<(), AppError> {
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
-    let id = uuid::Uuid::parse_str(api_token_id.trim()).map_err(|_| AppError::NotFound)?;
+    let id = super::ssr::parse_id(&api_token_id)?;
     let pool = pool()?;
     api_tokens::revoke(&pool, me.team_id, id).await?;
     record_after(&pool, me.team_id, Actor::User(me.user_id), "token_revoked", "api_token", Some(&id.to_string()), serde_json::json!({}))

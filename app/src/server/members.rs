@@ -80,10 +80,7 @@ pub struct CreatedInvite {
 }
 
 #[cfg(feature = "ssr")]
-pub(crate) fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
-    // A malformed id is indistinguishable from another team's: both are "not found".
-    uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound)
-}
+use super::ssr::parse_id;
 
 #[cfg(feature = "ssr")]
 fn parse_role_field(raw: &str) -> Result<Role, AppError> {

@@ -155,18 +155,12 @@ pub async fn create_post(
         let content = parse_content(&text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], &link, thread.clone())?;
         let retry =
             crier_domain::retry::RetryOverride::parse(&max_attempts, &first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
-        let account_ids = accounts
-            .iter()
-            .map(|id| {
-                uuid::Uuid::parse_str(id.trim()).map_err(|_| FieldError::new("accounts", "Choose the accounts again (reload the page)."))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| AppError::Fields(vec![e]))?;
+        let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
         let now = chrono::Utc::now();
         let (scheduled_for, dry_run) = match intent.as_str() {
             "schedule" => {
                 let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
-                if at < now - chrono::TimeDelta::minutes(1) {
+                if crier_domain::post::has_passed(at, now) {
                     return Err(AppError::Fields(vec![FieldError::new(
                         "scheduled_at",
                         format!("{} has passed. Choose a later time, or use “Publish now”.", me.timezone.format(at)),
@@ -345,7 +339,7 @@ pub async fn dashboard(
     let state = match state.trim() {
         "" => None,
         name => Some(
-            serde_json::from_value::<DeliveryState>(serde_json::Value::String(name.to_owned()))
+            name.parse::<DeliveryState>()
                 .map_err(|_| AppError::Fields(vec![FieldError::new("state", "Choose a status from the list.")]))?,
         ),
     };
@@ -519,27 +513,7 @@ pub struct PostView {
 }
 
 #[cfg(feature = "ssr")]
-fn parse_id(id: &str) -> Result<uuid::Uuid, AppError> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound)
-}
-
-#[cfg(feature = "ssr")]
-fn outcome_words(outcome: Option<&str>) -> String {
-    match outcome {
-        None => "in progress",
-        Some("published") => "published",
-        Some("reconciled") => "found already published (not posted twice)",
-        Some("dry_run_ok") => "dry run passed",
-        Some("temporary") => "temporary failure: retried later",
-        Some("rate_limited") => "rate limited: waits for the reset",
-        Some("needs_reauth") => "the account needs reconnecting",
-        Some("permanent") => "refused by the platform",
-        Some("validation") => "the text does not fit the platform",
-        Some("unknown") => "outcome unknown: checked before the next attempt",
-        Some(other) => other,
-    }
-    .to_owned()
-}
+use super::ssr::parse_id;
 
 /// One post of the team.
 #[server(prefix = "/api", endpoint = "posts/show")]
@@ -558,7 +532,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
             account: names.get(&a.delivery_id).cloned().unwrap_or_default(),
             attempt: a.attempt,
             started: me.timezone.format(a.started_at),
-            outcome: outcome_words(a.outcome.as_deref()),
+            outcome: a.outcome.map_or("in progress", |o| o.words()).to_owned(),
             http_status: a.http_status,
             duration_ms: a.duration_ms,
             error: a.error.clone(),
@@ -655,13 +629,7 @@ pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<Stri
     let outcome = async {
         let me = editor().await?;
         let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
-        let account_ids = accounts
-            .iter()
-            .map(|id| {
-                uuid::Uuid::parse_str(id.trim())
-                    .map_err(|_| AppError::Fields(vec![FieldError::new("accounts", "Choose the accounts again (reload the page).")]))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
         let mut batch = Vec::new();
         for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let number = index + 1;

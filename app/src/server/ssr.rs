@@ -90,6 +90,12 @@ pub async fn sign_in(member: &Member) -> Result<(), AppError> {
     Ok(())
 }
 
+/// An id from a form or the address; a malformed one is not found, like another team's
+/// (`crier_domain::store::parse_id`).
+pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Ok(crier_domain::store::parse_id(raw)?)
+}
+
 /// Where to go after logging in: `next` only when it is a path on this site, else the dashboard.
 /// Refuses `//host`, `/\host` (browsers treat both as other hosts), schemes and control chars.
 pub fn safe_next(next: Option<&str>) -> String {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
-use super::members::parse_id;
+use super::ssr::parse_id;
 use crate::errors::AppError;
 #[cfg(feature = "ssr")]
 use server_fn::ServerFn;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::DomainError;
 use crate::account::{AccountKind, AccountStatus, AuthMethod};
-use crate::delivery::DeliveryState;
+use crate::delivery::{AttemptOutcome, DeliveryState, FailureClass};
 use crate::retry::RetryPolicy;
 use crier_platform::Platform;
 
@@ -222,8 +222,8 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
 /// A failure as the delivery and its attempt record it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailureNote {
-    /// temporary, rate_limited, needs_reauth, permanent, validation, unknown.
-    pub class: String,
+    /// What kind of failure.
+    pub class: FailureClass,
     /// The platform's code.
     pub code: Option<String>,
     /// The platform's words (redacted), or Crier's.
@@ -255,9 +255,8 @@ pub struct Completion {
     pub permalink: Option<String>,
     /// Why it did not publish.
     pub failure: Option<FailureNote>,
-    /// The attempt's outcome: published, dry_run_ok, reconciled, temporary, rate_limited,
-    /// needs_reauth, permanent, validation.
-    pub outcome: String,
+    /// How the attempt ended.
+    pub outcome: AttemptOutcome,
     /// The platform's HTTP status.
     pub http_status: Option<i16>,
     /// How long the attempt took.
@@ -298,10 +297,10 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
         threads.push(c.thread_ids.join(","));
         external.push(c.external_id.clone());
         permalinks.push(c.permalink.clone());
-        classes.push(c.failure.as_ref().map(|f| f.class.clone()));
+        classes.push(c.failure.as_ref().map(|f| f.class.as_str()));
         codes.push(c.failure.as_ref().and_then(|f| f.code.clone()));
         messages.push(c.failure.as_ref().map(|f| f.message.clone()));
-        outcomes.push(c.outcome.clone());
+        outcomes.push(c.outcome.as_str());
         statuses.push(c.http_status);
         durations.push(c.duration_ms);
     }
@@ -320,14 +319,14 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
                    failures = o.failures, reconcile = o.reconcile, thread_ids = string_to_array(o.thread_ids, ','),
                    external_id = o.external_id, permalink = o.permalink,
                    published_at = case when o.state = 'published' then now() end,
-                   last_error_class = o.error_class, last_error_code = o.error_code, last_error_message = o.error_message
+                   last_error_class = o.error_class::failure_class, last_error_code = o.error_code, last_error_message = o.error_message
                from outcome o
                where d.delivery_id = o.delivery_id and d.state = 'publishing' and d.claimed_by = $1 and d.attempts = o.attempt
                returning d.delivery_id, d.team_id, d.post_id, o.attempt, o.platform, o.state, o.next_attempt_at, o.external_id,
                          o.error_class, o.error_code, o.error_message, o.outcome, o.http_status, o.duration_ms
            ),
            ended as (
-               update delivery_attempt t set finished_at = now(), outcome = o.outcome, http_status = o.http_status,
+               update delivery_attempt t set finished_at = now(), outcome = o.outcome::attempt_outcome, http_status = o.http_status,
                    duration_ms = o.duration_ms, error_code = o.error_code, error_message = o.error_message
                from done o where t.delivery_id = o.delivery_id and t.attempt = o.attempt
            ),
@@ -359,10 +358,10 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
         &threads,
         &external as &[Option<String>],
         &permalinks as &[Option<String>],
-        &classes as &[Option<String>],
+        &classes as &[Option<&str>],
         &codes as &[Option<String>],
         &messages as &[Option<String>],
-        &outcomes,
+        &outcomes as &[&str],
         &statuses as &[Option<i16>],
         &durations,
     )

@@ -41,6 +41,21 @@ pub struct Member {
     pub timezone: crate::timezone::TimeZone,
 }
 
+/// An id from a form or an address. A malformed one is "not found", like another team's: nothing
+/// tells a caller which ids exist.
+pub fn parse_id(raw: &str) -> Result<Uuid, crate::DomainError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| crate::DomainError::NotFound)
+}
+
+/// The accounts a form ticked (their ids as the form sends them).
+pub fn parse_account_ids(raw: &[String]) -> Result<Vec<Uuid>, crate::FieldError> {
+    raw.iter()
+        .map(|id| {
+            Uuid::parse_str(id.trim()).map_err(|_| crate::FieldError::new("accounts", "Choose the accounts again (reload the page)."))
+        })
+        .collect()
+}
+
 impl Member {
     /// Fails with `Forbidden` unless this member may manage members and settings.
     pub fn require_manager(&self) -> Result<(), crate::DomainError> {

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use super::deliveries;
 use crate::account::AccountStatus;
-use crate::delivery::DeliveryState;
+use crate::delivery::{AttemptOutcome, DeliveryState};
 use crate::post::PostContent;
 use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
@@ -516,7 +516,7 @@ pub async fn failed_count(pool: &PgPool, team_id: Uuid) -> Result<i64, DomainErr
 async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Vec<DeliveryChip>>, DomainError> {
     let rows = sqlx::query!(
         r#"select d.post_id, d.delivery_id, d.account_id, a.name, a.platform as "platform: Platform",
-                  d.state as "state: DeliveryState", d.permalink, d.last_error_class, d.last_error_code, d.last_error_message,
+                  d.state as "state: DeliveryState", d.permalink, d.last_error_code, d.last_error_message,
                   d.next_attempt_at, d.attempts
            from delivery d join platform_account a on a.account_id = d.account_id and a.team_id = d.team_id
            where d.team_id = $1 and d.post_id = any($2)
@@ -563,8 +563,8 @@ pub struct AttemptRow {
     pub started_at: DateTime<Utc>,
     /// When it ended (none while it runs).
     pub finished_at: Option<DateTime<Utc>>,
-    /// published, dry_run_ok, temporary, rate_limited, needs_reauth, permanent, unknown, reconciled.
-    pub outcome: Option<String>,
+    /// How it ended (none while it runs).
+    pub outcome: Option<AttemptOutcome>,
     /// The platform's HTTP status.
     pub http_status: Option<i16>,
     /// How long the call took.
@@ -609,7 +609,8 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
     let content = PostContent { text: p.text.clone(), overrides, link: p.link, thread: p.thread };
     let deliveries = chips(pool, team_id, &[post_id]).await?.remove(&post_id).unwrap_or_default();
     let attempts = sqlx::query!(
-        r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome, t.http_status, t.duration_ms, t.error_code, t.error_message
+        r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome as "outcome: AttemptOutcome", t.http_status, t.duration_ms,
+                  t.error_code, t.error_message
            from delivery_attempt t join delivery d on d.delivery_id = t.delivery_id
            where d.team_id = $1 and t.team_id = $1 and d.post_id = $2
            order by t.started_at, t.attempt"#,

@@ -231,6 +231,14 @@ impl Env {
         }
     }
 
+    /// Runs the engine one step: claims what is due, publishes it and writes the outcomes; answers
+    /// the deliveries' new states. Tests that drive the engine this way wait for nothing.
+    pub async fn step(&self) -> Vec<DeliveryState> {
+        let config = PublisherConfig::new("test-stepping-worker");
+        let ctx = crier_publisher::Context::new(self.pool.clone(), self.accounts.clone(), config, Arc::new(EngineStats::default()));
+        crier_publisher::step(&ctx).await.expect("the step runs").into_iter().map(|c| c.state).collect()
+    }
+
     /// Starts an engine; stop it with the returned handle.
     pub fn start(&self, tweak: impl FnOnce(&mut PublisherConfig)) -> Engine {
         let mut config = PublisherConfig::new(format!("test-worker-{}", Uuid::new_v4()));
@@ -240,10 +248,12 @@ impl Env {
         tweak(&mut config);
         let stats = Arc::new(EngineStats::default());
         let (stop, stopped) = oneshot::channel::<()>();
-        let task =
-            tokio::spawn(crier_publisher::run(self.pool.clone(), self.accounts.clone(), config.clone(), stats.clone(), async move {
+        let task = tokio::spawn(crier_publisher::run(
+            crier_publisher::Context::new(self.pool.clone(), self.accounts.clone(), config.clone(), stats.clone()),
+            async move {
                 let _ = stopped.await;
-            }));
+            },
+        ));
         Engine { stop: Some(stop), task, stats, name: config.worker }
     }
 

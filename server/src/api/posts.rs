@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
@@ -16,7 +16,7 @@ use super::auth::Caller;
 use super::problem::{ApiError, Problem};
 use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
 use crier_domain::FieldError;
-use crier_domain::delivery::DeliveryState;
+use crier_domain::delivery::{AttemptOutcome, DeliveryState};
 use crier_domain::post::PostContent;
 use crier_domain::retry::RetryOverride;
 use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
@@ -120,8 +120,10 @@ pub struct AttemptJson {
     pub started_at: DateTime<Utc>,
     /// When it ended (absent while it runs).
     pub finished_at: Option<DateTime<Utc>>,
-    /// published, dry_run_ok, temporary, rate_limited, needs_reauth, permanent, unknown, reconciled.
-    pub outcome: Option<String>,
+    /// How it ended: published, reconciled, dry_run_ok, validation, permanent, temporary, rate_limited,
+    /// needs_reauth or unknown (absent while it runs).
+    #[schema(value_type = Option<String>, example = "published")]
+    pub outcome: Option<AttemptOutcome>,
     /// The platform's HTTP status.
     pub http_status: Option<i16>,
     /// How long the call took.
@@ -278,7 +280,7 @@ fn zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
 }
 
 fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
-    if at < Utc::now() - TimeDelta::minutes(1) {
+    if crier_domain::post::has_passed(at, Utc::now()) {
         return Err(FieldError::new(
             "scheduled_at",
             format!("{} has passed. Send a later time, or leave scheduled_at out to publish now.", at.to_rfc3339()),
@@ -344,9 +346,7 @@ pub struct PostPage {
 pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): ApiQuery<PostQuery>) -> Result<Json<PostPage>, ApiError> {
     let page = Page::new(q.limit, 50, 200)?;
     let delivery_state = match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(s) => Some(serde_json::from_value::<DeliveryState>(serde_json::Value::String(s.to_owned())).map_err(|_| {
-            FieldError::new("state", "Use one of scheduled, publishing, published, dry_run_ok, retrying, held, failed, cancelled.")
-        })?),
+        Some(s) => Some(s.parse::<DeliveryState>().map_err(|names| FieldError::new("state", names))?),
         None => None,
     };
     let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
