@@ -6,8 +6,8 @@
 //! The API routes accept an OAuth 2.0 user token (`Authorization: Bearer …`) or OAuth 1.0a
 //! user-context credentials (`Authorization: OAuth …`, HMAC-SHA1, §1.1 and §1.10) registered with
 //! [`crate::Sandbox::register_x_oauth1`]. The fake checks OAuth 1.0a signatures with its own code
-//! (see [`oauth1::oauth1_signature`]), not with `crier_protocol::oauth1`, so a signing bug in the
-//! client cannot be hidden by a fake that shares it.
+//! (in [`oauth1`]), not with `crier_protocol::oauth1`, so a signing bug in the client cannot be
+//! hidden by a fake that shares it.
 //!
 //! One module per concern: [`state`] (what the fake remembers), [`consent`] and [`token`] (OAuth
 //! 2.0), [`oauth1`] (OAuth 1.0a credentials and signatures), [`front_door`] (what every API request
