@@ -23,12 +23,9 @@ use crate::util;
 const SNOWFLAKE_EPOCH_MS: i64 = 1_288_834_974_657;
 
 impl XState {
+    /// A snowflake, never below 10^18: X's 19 digits whatever the sandbox clock says.
     fn next_post_id(&mut self, now: DateTime<Utc>) -> u64 {
-        let millis = (now.timestamp_millis() - SNOWFLAKE_EPOCH_MS).max(0) as u64;
-        let snowflake = millis << 22;
-        let id = snowflake.max(self.last_post_id + 1).max(1_000_000_000_000_000_000);
-        self.last_post_id = id;
-        id
+        util::time_id(&mut self.last_post_id, now, SNOWFLAKE_EPOCH_MS, 1_000_000_000_000_000_000)
     }
 }
 
