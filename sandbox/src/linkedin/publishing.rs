@@ -14,7 +14,6 @@ use super::Shared;
 use super::errors::{error, forbidden, rest_error, unprocessable};
 use super::front_door::{Auth, authed, check_versions};
 use super::little_text::little_text_keep;
-use super::rate_limits::daily_throttle;
 use super::state::{LinkedInState, Post};
 use crate::LedgerEntry;
 use crate::util;
@@ -38,13 +37,9 @@ pub(super) async fn create_post(AxumState(inner): Shared, headers: HeaderMap, bo
     let now = inner.now();
     let daily_limit = inner.config.linkedin_limits.posts_per_member_per_day;
     let mut state = inner.lock();
-    // Member-level daily throttle: every call counts, reset at 00:00 UTC (§2.6).
-    let day_key = (auth.member_id.clone(), auth.client_id.clone(), now.date_naive());
-    let used = state.linkedin.daily.get(&day_key).copied().unwrap_or(0);
-    if used >= daily_limit {
-        return daily_throttle();
+    if let Err(response) = state.linkedin.count_post_call(&auth, daily_limit, now) {
+        return response;
     }
-    state.linkedin.daily.insert(day_key, used + 1);
 
     let request = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(map)) => map,
