@@ -39,8 +39,7 @@ impl Default for FacebookLimits {
 }
 
 impl FacebookState {
-    /// Counts one call in a sliding window; returns (calls in the window including this one, minutes
-    /// until the oldest leaves it).
+    /// Counts one call in a sliding window; returns the calls in the window including this one.
     pub(super) fn count(&mut self, key: &str, period: TimeDelta, now: DateTime<Utc>) -> usize {
         let calls = self.calls.entry(key.to_owned()).or_default();
         while calls.front().is_some_and(|t| *t + period <= now) {
@@ -50,6 +49,8 @@ impl FacebookState {
         calls.len()
     }
 
+    /// A sliding window without counting a call: (calls in the window, minutes until the oldest
+    /// leaves it).
     pub(super) fn used(&mut self, key: &str, period: TimeDelta, now: DateTime<Utc>) -> (usize, i64) {
         let calls = self.calls.entry(key.to_owned()).or_default();
         while calls.front().is_some_and(|t| *t + period <= now) {

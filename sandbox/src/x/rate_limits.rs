@@ -50,7 +50,8 @@ pub(super) struct Limit {
 }
 
 impl XState {
-    /// Counts one request against a window; `None` when the window is already used up.
+    /// A window as it stands before this request, without counting it ([`XState::count`] does):
+    /// `remaining` is 0 when it is used up; a window whose period has passed reads as a new one.
     pub(super) fn check(&self, key: &str, limit: u32, period: TimeDelta, now: DateTime<Utc>) -> Limit {
         match self.windows.get(key) {
             Some(w) if now < w.start + period => {
