@@ -1,7 +1,7 @@
 //! The control API tests drive the fakes with (JSON): `/control/{platform}/...` for `x`,
 //! `linkedin` and `facebook` (`meta`, the name these paths had before, is still accepted).
 
-// `platform` hands back the finished 404 as its error, once per request (as in x.rs).
+// `platform` hands back the finished 404 as its error, once per request (as in the fakes' modules).
 #![allow(clippy::result_large_err)]
 
 use std::sync::Arc;

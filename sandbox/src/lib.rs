@@ -29,11 +29,11 @@
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
-//! | `POST`/`GET /facebook/{v}/{page_id}/feed` | publish / recent posts |
+//! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
 //! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post |
-//! | `DELETE /facebook/{v}/me/permissions` | revoke: the app's grant and every token it issued for that person die |
-//! | `POST /control/{x,linkedin,meta}/apps` | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
-//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Meta also `{"created_then_500": N}`) |
+//! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
+//! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
+//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
 //! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
 //! | `POST /control/x/oauth1-credentials` | `{"consumer_key","consumer_secret","access_token","token_secret","username"}` → OAuth 1.0a user-context credentials for that user (`{"user_id"}`) |
