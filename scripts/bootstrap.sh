@@ -1,14 +1,21 @@
 # Installs what Crier's build, run and tests need and are missing; sourced by scripts/run and
-# scripts/test. Everything comes from crates, npm or apt: nothing downloads prebuilt binaries.
+# scripts/test. Everything comes from crates, npm, PyPI (pip, into a virtualenv) or apt, as those
+# registries' packages: no tool downloads a binary of its own (a browser build, a wasm-opt).
 #
 #   crier_bootstrap run      # toolchain target, cargo-leptos, wasm-bindgen-cli, PostgreSQL
-#   crier_bootstrap test     # the same, plus Chromium and the end2end node modules
+#   crier_bootstrap test     # the same, plus Chromium, the end2end node modules and
+#                            # openapi-spec-validator (server/tests/openapi.rs), in CRIER_VENV
 #   crier_bootstrap release  # run's, plus wasm-opt for release builds (binaryen, an end2end node
 #                            # module: Debian's is too old) on PATH (scripts/wasm-size)
 #   crier_bootstrap bench    # release's, plus wrk and curl (scripts/bench-pages)
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The test tools written in Python live in their own virtualenv, never in the system's Python.
+CRIER_VENV="${HOME}/.cache/crier/venv"
+# What server/tests/openapi.rs runs on the served OpenAPI document (scripts/test exports it).
+CRIER_OPENAPI_VALIDATOR="${CRIER_VENV}/bin/openapi-spec-validator"
 
 say() { printf '\033[1mcrier:\033[0m %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -25,6 +32,15 @@ wasm_bindgen_version() {
 
 have_postgres() {
     { command -v pg_config >/dev/null && [ -x "$(pg_config --bindir)/initdb" ]; } || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+
+# `python3 -m venv` needs ensurepip, which Debian ships apart from Python, in python3-venv.
+have_python_venv() {
+    command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null
+}
+
+have_openapi_validator() {
+    [ "$("${CRIER_OPENAPI_VALIDATOR}" --version 2>/dev/null | awk '{print $2}')" = "${OPENAPI_SPEC_VALIDATOR_VERSION}" ]
 }
 
 apt_install() {
@@ -62,6 +78,7 @@ crier_bootstrap() {
     have_postgres || packages+=(postgresql)
     if [ "${purpose}" = test ]; then
         [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
+        have_openapi_validator || have_python_venv || packages+=(python3 python3-venv)
     fi
     if [ "${purpose}" = bench ]; then
         command -v wrk >/dev/null || packages+=(wrk)
@@ -70,7 +87,7 @@ crier_bootstrap() {
     [ "${#packages[@]}" -eq 0 ] || apt_install "${packages[@]}"
 
     case "${purpose}" in
-        test) install_node_modules ;;
+        test) install_node_modules; install_openapi_validator ;;
         release | bench) install_node_modules; put_wasm_opt_on_path ;;
     esac
 }
@@ -84,6 +101,17 @@ install_node_modules() {
         say "installing the end2end node modules"
         (cd "${REPO_ROOT}/end2end" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     fi
+}
+
+# openapi-spec-validator at its pinned version in CRIER_VENV, which is made (again) when it is
+# missing or its Python is gone.
+install_openapi_validator() {
+    have_openapi_validator && return
+    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} in ${CRIER_VENV}"
+    "${CRIER_VENV}/bin/python" -m pip --version >/dev/null 2>&1 || python3 -m venv --clear "${CRIER_VENV}"
+    "${CRIER_VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
+        "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}"
+    have_openapi_validator || die "openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} is not in ${CRIER_VENV} after installing it"
 }
 
 # cargo-leptos runs the first `wasm-opt` on PATH for release builds (and would download one when

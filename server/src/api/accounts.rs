@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Conflict, Forbidden, Internal, Invalid, Malformed, NotFound, RateLimited, Unauthenticated, Unavailable};
 use super::{ApiJson, ApiPath, ApiState};
 use crier_domain::FieldError;
 use crier_domain::account::{AccountHealth, AccountKind};
@@ -70,24 +70,29 @@ pub(super) async fn connected(state: &ApiState, team_id: Uuid) -> Result<Vec<Acc
 }
 
 /// List the team's accounts.
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
-    responses((status = 200, body = [AccountJson]), (status = 401, body = Problem)), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", operation_id = "list_accounts",
+    responses((status = 200, description = "The accounts that are not disconnected, with their health", body = [AccountJson]),
+              Unauthenticated, RateLimited, Internal),
+    security(("bearer" = [])))]
 pub async fn list(State(state): State<ApiState>, caller: Caller) -> Result<Json<Vec<AccountJson>>, ApiError> {
     Ok(Json(connected(&state, caller.team_id()).await?))
 }
 
 /// One account.
-#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
-    responses((status = 200, body = AccountJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(get, path = "/api/v1/accounts/{id}", tag = "accounts", operation_id = "get_account",
+    params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The account with its health", body = AccountJson),
+              Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     Ok(Json(account_json(accounts::get(&state.pool, caller.team_id(), id).await?)))
 }
 
 /// Ask the platform whether the account's token still works (refreshing it first if it expired).
-#[utoipa::path(post, path = "/api/v1/accounts/{id}/verify", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
+#[utoipa::path(post, path = "/api/v1/accounts/{id}/verify", tag = "accounts", operation_id = "verify_account",
+    params(("id" = Uuid, Path, description = "The account")),
     responses((status = 200, description = "The account after the check (its status says the outcome)", body = AccountJson),
-              (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+              Unauthenticated, Forbidden, NotFound, Conflict, RateLimited, Internal, Unavailable),
     security(("bearer" = [])))]
 pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_editor()?;
@@ -95,9 +100,10 @@ pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): 
 }
 
 /// Disconnect: deletes the tokens and revokes them at the platform; the history is kept.
-#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", params(("id" = Uuid, Path, description = "The account")),
-    responses((status = 200, description = "The account as it was", body = AccountJson), (status = 401, body = Problem),
-              (status = 403, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(delete, path = "/api/v1/accounts/{id}", tag = "accounts", operation_id = "disconnect_account",
+    params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The account as it was", body = AccountJson),
+              Unauthenticated, Forbidden, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn disconnect(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_admin()?;
@@ -120,9 +126,9 @@ pub struct ConnectLink {
 }
 
 /// A link that connects an account of this platform to the token's team.
-#[utoipa::path(post, path = "/api/v1/accounts/connect", tag = "accounts", request_body = ConnectJson,
-    responses((status = 200, body = ConnectLink), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 422, body = Problem), (status = 503, body = Problem)),
+#[utoipa::path(post, path = "/api/v1/accounts/connect", tag = "accounts", operation_id = "connect_account", request_body = ConnectJson,
+    responses((status = 200, description = "The link for a person to open in a browser", body = ConnectLink),
+              Malformed, Unauthenticated, Forbidden, Invalid, RateLimited, Internal, Unavailable),
     security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<ApiState>,

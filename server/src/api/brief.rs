@@ -13,7 +13,7 @@ use super::accounts::{AccountJson, ConnectJson, ConnectLink};
 use super::auth::Caller;
 use super::insights::RangeQuery;
 use super::posts::DeliveryJson;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Forbidden, Internal, Invalid, Malformed, NotFound, RateLimited, Unauthenticated, Unavailable};
 use super::{ApiJson, ApiPath, ApiState};
 use crier_domain::store::analytics;
 use crier_platform::Platform;
@@ -43,7 +43,9 @@ pub struct SocialStatus {
 
 /// Platform connection status (the brief's shape).
 #[utoipa::path(get, path = "/api/v2/social/status", tag = "product brief",
-    responses((status = 200, body = SocialStatus), (status = 401, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Each platform's connection status, the scheduler's, and the posts waiting", body = SocialStatus),
+              Unauthenticated, RateLimited, Internal),
+    security(("bearer" = [])))]
 pub async fn social_status(State(state): State<ApiState>, caller: Caller) -> Result<Json<SocialStatus>, ApiError> {
     let status = super::insights::status_of(&state, caller.team_id()).await?;
     Ok(Json(SocialStatus {
@@ -86,7 +88,9 @@ pub struct SocialAnalytics {
 
 /// Posting analytics (the brief's shape); all time unless `from`/`until` are given.
 #[utoipa::path(get, path = "/api/v2/social/analytics", tag = "product brief", params(RangeQuery),
-    responses((status = 200, body = SocialAnalytics), (status = 401, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Deliveries and how they ended, in all and per platform", body = SocialAnalytics),
+              Unauthenticated, Invalid, RateLimited, Internal),
+    security(("bearer" = [])))]
 pub async fn social_analytics(
     State(state): State<ApiState>,
     caller: Caller,
@@ -114,14 +118,17 @@ pub async fn social_analytics(
 
 /// Connected accounts (`GET /api/social-media/accounts`).
 #[utoipa::path(get, path = "/api/social-media/accounts", tag = "product brief",
-    responses((status = 200, body = [AccountJson]), (status = 401, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "The accounts that are not disconnected, with their health", body = [AccountJson]),
+              Unauthenticated, RateLimited, Internal),
+    security(("bearer" = [])))]
 pub async fn accounts(state: State<ApiState>, caller: Caller) -> Result<Json<Vec<AccountJson>>, ApiError> {
     super::accounts::list(state, caller).await
 }
 
 /// Disconnect an account (`DELETE /api/social-media/accounts/{id}`).
 #[utoipa::path(delete, path = "/api/social-media/accounts/{id}", tag = "product brief", params(("id" = Uuid, Path, description = "The account")),
-    responses((status = 200, body = AccountJson), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "The account as it was", body = AccountJson),
+              Unauthenticated, Forbidden, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn disconnect(state: State<ApiState>, caller: Caller, id: ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     super::accounts::disconnect(state, caller, id).await
@@ -129,8 +136,8 @@ pub async fn disconnect(state: State<ApiState>, caller: Caller, id: ApiPath<Uuid
 
 /// A link to connect a platform account (`POST /api/social-media/oauth/connect`).
 #[utoipa::path(post, path = "/api/social-media/oauth/connect", tag = "product brief", request_body = ConnectJson,
-    responses((status = 200, body = ConnectLink), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 422, body = Problem), (status = 503, body = Problem)),
+    responses((status = 200, description = "The link for a person to open in a browser", body = ConnectLink),
+              Malformed, Unauthenticated, Forbidden, Invalid, RateLimited, Internal, Unavailable),
     security(("bearer" = [])))]
 pub async fn oauth_connect(
     State(state): State<ApiState>,
@@ -143,7 +150,8 @@ pub async fn oauth_connect(
 /// A delivery's status (`GET /api/publishing/status/{distributionId}`: a distribution is a delivery).
 #[utoipa::path(get, path = "/api/publishing/status/{distributionId}", tag = "product brief",
     params(("distributionId" = Uuid, Path, description = "The delivery")),
-    responses((status = 200, body = DeliveryJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, description = "The delivery with its attempts", body = DeliveryJson),
+              Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn publishing_status(state: State<ApiState>, caller: Caller, id: ApiPath<Uuid>) -> Result<Json<DeliveryJson>, ApiError> {
     super::posts::delivery(state, caller, id).await

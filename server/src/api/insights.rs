@@ -8,7 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Internal, Invalid, Malformed, RateLimited, Unauthenticated};
 use super::{ApiJson, ApiQuery, ApiState, Page};
 use crier_domain::FieldError;
 use crier_domain::store::analytics::{self, Outcomes};
@@ -130,7 +130,9 @@ pub struct AnalyticsJson {
 
 /// Analytics for posts due in a range.
 #[utoipa::path(get, path = "/api/v1/analytics", tag = "insights", params(RangeQuery),
-    responses((status = 200, body = AnalyticsJson), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, description = "Figures for the posts due in the range, in all, per platform, per account and in steps",
+               body = AnalyticsJson),
+              Unauthenticated, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn analytics(
     State(state): State<ApiState>,
@@ -245,7 +247,8 @@ pub(super) async fn status_of(state: &ApiState, team_id: Uuid) -> Result<StatusJ
 
 /// Accounts by platform, the queue, and whether workers are running.
 #[utoipa::path(get, path = "/api/v1/status", tag = "insights",
-    responses((status = 200, body = StatusJson), (status = 401, body = Problem)), security(("bearer" = [])))]
+    responses((status = 200, description = "Where publishing stands now", body = StatusJson), Unauthenticated, RateLimited, Internal),
+    security(("bearer" = [])))]
 pub async fn status(State(state): State<ApiState>, caller: Caller) -> Result<Json<StatusJson>, ApiError> {
     Ok(Json(status_of(&state, caller.team_id()).await?))
 }
@@ -303,7 +306,8 @@ pub struct AuditPage {
 
 /// The team's audit trail, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "insights", params(AuditQuery),
-    responses((status = 200, body = AuditPage), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, description = "A page of audit events, newest first", body = AuditPage),
+              Unauthenticated, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn audit(State(state): State<ApiState>, caller: Caller, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<AuditPage>, ApiError> {
     let page = Page::new(q.limit, 100, 500)?;
@@ -367,7 +371,8 @@ pub struct TextCheckResult {
 
 /// Measure a text for a platform (X's weighted length, LinkedIn 3,000, Facebook 63,206).
 #[utoipa::path(post, path = "/api/v1/text/check", tag = "insights", request_body = TextCheckJson,
-    responses((status = 200, body = TextCheckResult), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, description = "The text's length and limit on the platform, and whether it fits", body = TextCheckResult),
+              Malformed, Unauthenticated, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn check_text(_authenticated: Caller, ApiJson(body): ApiJson<TextCheckJson>) -> Result<Json<TextCheckResult>, ApiError> {
     let platform = super::accounts::parse_platform(&body.platform)?;

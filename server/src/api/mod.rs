@@ -28,7 +28,7 @@ use uuid::Uuid;
 use crier_accounts::Accounts;
 use crier_domain::FieldError;
 use crier_domain::budget::Budget;
-use problem::ApiError;
+use problem::{ApiError, ProblemResponses};
 use sqlx::PgPool;
 
 /// What every API handler gets.
@@ -122,7 +122,7 @@ impl Cursor {
                        Lists are paged with `limit` and the opaque `cursor` from the previous page's `next_cursor`.",
         version = "1"
     ),
-    modifiers(&BearerToken),
+    modifiers(&BearerToken, &ProblemResponses),
     tags(
         (name = "accounts", description = "Connected social accounts"),
         (name = "posts", description = "Posts and their deliveries (one per account)"),

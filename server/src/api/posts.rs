@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::auth::Caller;
-use super::problem::{ApiError, Problem};
+use super::problem::{ApiError, Forbidden, Internal, Invalid, Malformed, NotFound, RateLimited, Unauthenticated};
 use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
 use crier_domain::FieldError;
 use crier_domain::delivery::{AttemptOutcome, DeliveryState};
@@ -340,8 +340,9 @@ pub struct PostPage {
 }
 
 /// List posts.
-#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", params(PostQuery),
-    responses((status = 200, body = PostPage), (status = 401, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(get, path = "/api/v1/posts", tag = "posts", operation_id = "list_posts", params(PostQuery),
+    responses((status = 200, description = "A page of posts, newest due first, with their deliveries", body = PostPage),
+              Unauthenticated, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): ApiQuery<PostQuery>) -> Result<Json<PostPage>, ApiError> {
     let page = Page::new(q.limit, 50, 200)?;
@@ -358,10 +359,14 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
 
 /// Create a post (and its deliveries). With `Idempotency-Key`, a retried request returns the
 /// first request's post instead of making another (header `Idempotent-Replayed: true`).
-#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", request_body = NewPostJson,
+#[utoipa::path(post, path = "/api/v1/posts", tag = "posts", operation_id = "create_post", request_body = NewPostJson,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retried create return the first result (kept for 24 hours)")),
-    responses((status = 201, body = PostJson), (status = 200, description = "Replayed: the post an earlier request with this key made", body = PostJson),
-              (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, description = "Created: the post with its deliveries and their attempts", body = PostJson,
+               headers(("Location" = String, description = "The post's URL"))),
+              (status = 200, description = "Replayed: the post an earlier request with this key made", body = PostJson,
+               headers(("Location" = String, description = "The post's URL"),
+                       ("Idempotent-Replayed" = String, description = "`true`: no new post was made"))),
+              Malformed, Unauthenticated, Forbidden, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<ApiState>,
@@ -419,18 +424,19 @@ pub async fn create(
 }
 
 /// A post with its deliveries and their attempts.
-#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
-    responses((status = 200, body = PostJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(get, path = "/api/v1/posts/{id}", tag = "posts", operation_id = "get_post", params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, description = "The post with its deliveries and their attempts", body = PostJson),
+              Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PostJson>, ApiError> {
     Ok(Json(detail_json(posts::get(&state.pool, caller.team_id(), id).await?)))
 }
 
 /// Edit or reschedule a post that has not started publishing.
-#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
-    request_body = PostPatchJson,
-    responses((status = 200, body = PostJson), (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem), (status = 422, body = Problem)),
+#[utoipa::path(patch, path = "/api/v1/posts/{id}", tag = "posts", operation_id = "edit_post",
+    params(("id" = Uuid, Path, description = "The post")), request_body = PostPatchJson,
+    responses((status = 200, description = "The post as edited", body = PostJson),
+              Malformed, Unauthenticated, Forbidden, NotFound, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn patch(
     State(state): State<ApiState>,
@@ -471,8 +477,10 @@ pub struct Changed {
 }
 
 /// Cancel what has not gone out (scheduled, retrying or held deliveries).
-#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
-    responses((status = 200, body = Changed), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(delete, path = "/api/v1/posts/{id}", tag = "posts", operation_id = "cancel_post",
+    params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, description = "How many deliveries were cancelled", body = Changed),
+              Unauthenticated, Forbidden, NotFound, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn cancel(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
     caller.require_editor()?;
@@ -481,8 +489,10 @@ pub async fn cancel(State(state): State<ApiState>, caller: Caller, ApiPath(id): 
 }
 
 /// Retry the post's failed deliveries.
-#[utoipa::path(post, path = "/api/v1/posts/{id}/retry", tag = "posts", params(("id" = Uuid, Path, description = "The post")),
-    responses((status = 200, body = Changed), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(post, path = "/api/v1/posts/{id}/retry", tag = "posts", operation_id = "retry_post",
+    params(("id" = Uuid, Path, description = "The post")),
+    responses((status = 200, description = "How many failed deliveries were put back in the queue, due now", body = Changed),
+              Unauthenticated, Forbidden, NotFound, Invalid, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn retry(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<Changed>, ApiError> {
     caller.require_editor()?;
@@ -493,8 +503,10 @@ pub async fn retry(State(state): State<ApiState>, caller: Caller, ApiPath(id): A
 }
 
 /// One delivery with its attempts.
-#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "posts", params(("id" = Uuid, Path, description = "The delivery")),
-    responses((status = 200, body = DeliveryJson), (status = 401, body = Problem), (status = 404, body = Problem)),
+#[utoipa::path(get, path = "/api/v1/deliveries/{id}", tag = "posts", operation_id = "get_delivery",
+    params(("id" = Uuid, Path, description = "The delivery")),
+    responses((status = 200, description = "The delivery with its attempts", body = DeliveryJson),
+              Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn delivery(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DeliveryJson>, ApiError> {
     let d = posts::delivery(&state.pool, caller.team_id(), id).await?;

@@ -1,16 +1,25 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`), decided in one place: every
 //! handler returns [`ApiError`], and [`ApiError::into_response`] is the only code that picks a status.
-//! Internal details are logged, never sent.
+//! Internal details are logged, never sent. The OpenAPI document describes each kind of error once,
+//! from the same [`ApiError`] (the documented problems at the end), and operations name the ones
+//! they can answer.
+
+use std::collections::BTreeMap;
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, PartialSchema, ToResponse, ToSchema};
 
 use crier_accounts::AccountsError;
 use crier_domain::{DomainError, FieldError};
+
+/// The media type of every error the API answers.
+pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A problem detail (RFC 9457).
 #[derive(Debug, Serialize, ToSchema)]
@@ -20,7 +29,7 @@ pub struct Problem {
     #[schema(example = "about:blank")]
     pub kind: &'static str,
     /// The status's short name.
-    #[schema(example = "Unprocessable Content")]
+    #[schema(example = "Unprocessable Entity")]
     pub title: String,
     /// The HTTP status.
     #[schema(example = 422)]
@@ -68,6 +77,7 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The HTTP status this error is answered with.
     fn status(&self) -> StatusCode {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
@@ -96,26 +106,30 @@ impl ApiError {
             ApiError::Internal => "Something went wrong on our side. It has been logged; please try again in a moment.".into(),
         }
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+    /// The body this error is answered with (also the example the OpenAPI document shows).
+    fn problem(&self) -> Problem {
         let status = self.status();
-        let problem = Problem {
+        Problem {
             kind: "about:blank",
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.detail(),
-            errors: match &self {
+            errors: match self {
                 ApiError::Invalid(fields) => {
                     fields.iter().map(|f| ProblemField { field: f.field.clone(), detail: f.message.clone() }).collect()
                 }
                 _ => Vec::new(),
             },
-        };
-        let mut response = (status, axum::Json(problem)).into_response();
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = (self.status(), axum::Json(self.problem())).into_response();
         let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         match self {
             ApiError::Unauthenticated => {
                 headers.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"crier\""));
@@ -128,6 +142,10 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// What a client reads when a stored secret no longer opens (the key it was sealed with is gone).
+const SECRET_UNREADABLE: &str = "A stored secret of this resource cannot be decrypted with the configured secret key: reconnect the \
+                                 account (or recreate the webhook), or restore the previous key.";
 
 impl From<DomainError> for ApiError {
     /// The domain's answers in words for API clients; internals are logged, never sent.
@@ -143,11 +161,7 @@ impl From<DomainError> for ApiError {
             DomainError::ConnectionExpired => ApiError::Conflict("The connection attempt is unknown, expired or already used.".into()),
             DomainError::SecretUnreadable(e) => {
                 tracing::error!(error = %e, "a sealed secret does not open with the configured keys");
-                ApiError::Conflict(
-                    "A stored secret of this resource cannot be decrypted with the configured secret key: reconnect the account (or \
-                     recreate the webhook), or restore the previous key."
-                        .into(),
-                )
+                ApiError::Conflict(SECRET_UNREADABLE.into())
             }
             DomainError::Database(e) => {
                 tracing::error!(error = %e, "database error");
@@ -209,4 +223,118 @@ impl From<PathRejection> for ApiError {
     fn from(_: PathRejection) -> Self {
         ApiError::NotFound
     }
+}
+
+/// Declares the documented problems: for each, a unit type that an operation names in its
+/// `#[utoipa::path(responses(...))]` (its [`IntoResponses`]: a reference under the status
+/// [`ApiError::status`] gives its example) and a reusable response
+/// `#/components/responses/<Name>` (its [`ToResponse`]): problem+json with the [`Problem`]
+/// schema, the type's doc comment as description, its headers, and as example the body Crier
+/// sends for that error. Also declares [`ProblemResponses`], which puts them all in the document.
+macro_rules! documented_problems {
+    ($(
+        $(#[doc = $doc:literal])+
+        $name:ident = $example:expr $(, header($header:literal: $header_type:ty, $header_doc:literal))*;
+    )+) => {
+        $(
+            $(#[doc = $doc])+
+            pub struct $name;
+
+            impl $name {
+                /// An error of this kind, as the document's example shows it.
+                fn example() -> ApiError {
+                    $example
+                }
+            }
+
+            impl<'r> ToResponse<'r> for $name {
+                fn response() -> (&'r str, RefOr<utoipa::openapi::Response>) {
+                    let description = unwrapped(&[$($doc),+]);
+                    let headers = [$(($header, $header_doc, <$header_type as PartialSchema>::schema())),*];
+                    (stringify!($name), problem_response(&$name::example(), description, headers).into())
+                }
+            }
+
+            impl IntoResponses for $name {
+                fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::Response>> {
+                    let status = $name::example().status().as_u16().to_string();
+                    BTreeMap::from([(status, Ref::from_response_name(stringify!($name)).into())])
+                }
+            }
+        )+
+
+        /// Adds every documented problem to the document's reusable responses, and the
+        /// [`Problem`] schema they share (operations only reference them).
+        pub struct ProblemResponses;
+
+        impl Modify for ProblemResponses {
+            fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+                let components = openapi.components.get_or_insert_with(Default::default);
+                $(
+                    let (name, response) = <$name as ToResponse>::response();
+                    components.responses.insert(name.to_owned(), response);
+                )+
+                let mut schemas = vec![(Problem::name().into_owned(), Problem::schema())];
+                Problem::schemas(&mut schemas);
+                components.schemas.extend(schemas);
+            }
+        }
+    };
+}
+
+/// A doc comment's lines as the document's text: the lines of a paragraph joined (they are
+/// wrapped for the source, not for the API's readers), paragraphs kept apart.
+fn unwrapped(lines: &[&str]) -> String {
+    let lines: Vec<&str> = lines.iter().map(|line| line.trim()).collect();
+    let paragraphs: Vec<String> = lines.split(|line| line.is_empty()).filter(|p| !p.is_empty()).map(|p| p.join(" ")).collect();
+    paragraphs.join("\n\n")
+}
+
+/// A problem+json response describing `example`'s kind of error.
+fn problem_response<const N: usize>(
+    example: &ApiError,
+    description: String,
+    headers: [(&str, &str, RefOr<utoipa::openapi::schema::Schema>); N],
+) -> utoipa::openapi::Response {
+    let body = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(Problem::name())))
+        .example(serde_json::to_value(example.problem()).ok())
+        .build();
+    let mut response = ResponseBuilder::new().description(description).content(PROBLEM_JSON, body);
+    for (name, doc, schema) in headers {
+        response = response.header(name, HeaderBuilder::new().schema(Some(schema)).description(Some(doc)).build());
+    }
+    response.build()
+}
+
+documented_problems! {
+    /// No `Authorization: Bearer crier_api_…` header, or a token Crier does not know or that was
+    /// revoked. Create a team API token in Settings → API.
+    Unauthenticated = ApiError::Unauthenticated,
+        header("WWW-Authenticate": String, "The scheme to authenticate with: `Bearer`.");
+    /// The token's role does not allow this: writing posts and Verify need an editor or admin
+    /// token; connecting and disconnecting accounts need an admin token.
+    Forbidden = ApiError::Forbidden;
+    /// Nothing with that id in the token's team (an id from another team answers the same), or an
+    /// id that is not a UUID.
+    NotFound = ApiError::NotFound;
+    /// Fields to correct, each in `errors` with what to fix. A query string that does not parse
+    /// is the field `query`; a JSON body of the wrong shape is the field `body`.
+    Invalid = ApiError::Invalid(vec![FieldError::new("text", "The text for X is 291 characters long; X allows 280.")]);
+    /// The body could not be read: not JSON, or sent without `Content-Type: application/json`.
+    Malformed = ApiError::Malformed("Expected request with `Content-Type: application/json`".into());
+    /// What Crier holds stops this, and `detail` says what to do: e.g. the account's stored
+    /// credentials no longer open with the configured secret key (reconnect the account, or
+    /// restore the previous key).
+    Conflict = ApiError::Conflict(SECRET_UNREADABLE.into());
+    /// Too many requests with this token (each token has its own limit). Wait the seconds in
+    /// `Retry-After`, then retry.
+    RateLimited = ApiError::RateLimited(12),
+        header("Retry-After": u64, "Seconds until the token may make another request.");
+    /// The platform is not configured on this Crier (its operator must set its app's client id
+    /// and secret), cannot be reached, or answered an error. Nothing changed; `detail` says which.
+    /// Retry later.
+    Unavailable = ApiError::Unavailable("X could not be reached (timed out); nothing changed. Retry later.".into());
+    /// Something failed on Crier's side; the details are in its log. Retry in a moment.
+    Internal = ApiError::Internal;
 }
