@@ -34,7 +34,7 @@ use sqlx::PgPool;
 use url::Url;
 use uuid::Uuid;
 
-pub use crier_clients::{Clients, PlatformClient};
+pub use crier_clients::{AppClient, Clients};
 pub use error::AccountsError;
 pub use refresh::{RefreshError, needs_refresh};
 

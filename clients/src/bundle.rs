@@ -12,7 +12,7 @@ use crate::{AuthorizationStart, FacebookClient, LinkedInClient, RevokeOutcome, T
 /// and revoking. Publishing differs per platform; [`Clients::x`] and its siblings give the typed
 /// client for that.
 #[derive(Clone, Debug)]
-pub enum PlatformClient {
+pub enum AppClient {
     /// X with an OAuth 2.0 app.
     X(XClient),
     /// LinkedIn.
@@ -21,13 +21,13 @@ pub enum PlatformClient {
     Facebook(FacebookClient),
 }
 
-impl PlatformClient {
+impl AppClient {
     /// Which platform it talks to.
     pub fn platform(&self) -> Platform {
         match self {
-            PlatformClient::X(_) => Platform::X,
-            PlatformClient::Linkedin(_) => Platform::Linkedin,
-            PlatformClient::Facebook(_) => Platform::Facebook,
+            AppClient::X(_) => Platform::X,
+            AppClient::Linkedin(_) => Platform::Linkedin,
+            AppClient::Facebook(_) => Platform::Facebook,
         }
     }
 
@@ -35,9 +35,9 @@ impl PlatformClient {
     /// platform's flow has one).
     pub fn start_authorization(&self, redirect_uri: &Url) -> AuthorizationStart {
         match self {
-            PlatformClient::X(c) => c.start_authorization(redirect_uri),
-            PlatformClient::Linkedin(c) => c.start_authorization(redirect_uri),
-            PlatformClient::Facebook(c) => c.start_authorization(redirect_uri),
+            AppClient::X(c) => c.start_authorization(redirect_uri),
+            AppClient::Linkedin(c) => c.start_authorization(redirect_uri),
+            AppClient::Facebook(c) => c.start_authorization(redirect_uri),
         }
     }
 
@@ -49,9 +49,9 @@ impl PlatformClient {
         redirect_uri: &Url,
     ) -> Result<TokenSet, PlatformError> {
         match self {
-            PlatformClient::X(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
-            PlatformClient::Linkedin(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
-            PlatformClient::Facebook(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
+            AppClient::X(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
+            AppClient::Linkedin(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
+            AppClient::Facebook(c) => c.exchange_code(code, pkce_verifier, redirect_uri).await,
         }
     }
 
@@ -59,9 +59,9 @@ impl PlatformClient {
     /// Facebook has no refresh tokens: a person logs in again, so this answers `NeedsReauth`.
     pub async fn refresh(&self, refresh_token: &SecretString) -> Result<TokenSet, PlatformError> {
         match self {
-            PlatformClient::X(c) => c.refresh(refresh_token).await,
-            PlatformClient::Linkedin(c) => c.refresh(refresh_token).await,
-            PlatformClient::Facebook(_) => Err(PlatformError::new(
+            AppClient::X(c) => c.refresh(refresh_token).await,
+            AppClient::Linkedin(c) => c.refresh(refresh_token).await,
+            AppClient::Facebook(_) => Err(PlatformError::new(
                 Platform::Facebook,
                 ErrorClass::NeedsReauth,
                 None,
@@ -75,14 +75,14 @@ impl PlatformClient {
     /// the access token; LinkedIn has no revocation call; Facebook de-authorizes the app.
     pub async fn revoke(&self, access_token: &SecretString, refresh_token: Option<&SecretString>) -> Result<RevokeOutcome, PlatformError> {
         match self {
-            PlatformClient::X(c) => {
+            AppClient::X(c) => {
                 if let Some(refresh_token) = refresh_token {
                     c.revoke_refresh_token(refresh_token).await?;
                 }
                 c.revoke(access_token).await
             }
-            PlatformClient::Linkedin(c) => c.revoke(access_token).await,
-            PlatformClient::Facebook(c) => c.revoke(access_token).await,
+            AppClient::Linkedin(c) => c.revoke(access_token).await,
+            AppClient::Facebook(c) => c.revoke(access_token).await,
         }
     }
 }
@@ -91,7 +91,7 @@ impl PlatformClient {
 /// stands in), and X for OAuth 1.0a keys, which need no app.
 #[derive(Clone, Debug)]
 pub struct Clients {
-    apps: PerPlatform<Option<PlatformClient>>,
+    apps: PerPlatform<Option<AppClient>>,
     x_keys: XClient,
     sandboxed: PerPlatform<bool>,
 }
@@ -102,7 +102,7 @@ impl Clients {
     ///
     /// # Panics
     /// When a client sits under another platform's key: a wiring mistake, caught at start-up.
-    pub fn new(apps: PerPlatform<Option<PlatformClient>>, x_keys: XClient, sandboxed: PerPlatform<bool>) -> Self {
+    pub fn new(apps: PerPlatform<Option<AppClient>>, x_keys: XClient, sandboxed: PerPlatform<bool>) -> Self {
         for (platform, app) in apps.iter() {
             if let Some(app) = app {
                 assert_eq!(app.platform(), platform, "a client under another platform's key");
@@ -117,7 +117,7 @@ impl Clients {
     }
 
     /// The platform's app client, when this installation has one.
-    pub fn app(&self, platform: Platform) -> Option<&PlatformClient> {
+    pub fn app(&self, platform: Platform) -> Option<&AppClient> {
         self.apps[platform].as_ref()
     }
 
@@ -139,7 +139,7 @@ impl Clients {
     /// X with the OAuth 2.0 app (connecting, refreshing).
     pub fn x(&self) -> Option<&XClient> {
         match self.app(Platform::X) {
-            Some(PlatformClient::X(c)) => Some(c),
+            Some(AppClient::X(c)) => Some(c),
             _ => None,
         }
     }
@@ -158,7 +158,7 @@ impl Clients {
     /// LinkedIn.
     pub fn linkedin(&self) -> Option<&LinkedInClient> {
         match self.app(Platform::Linkedin) {
-            Some(PlatformClient::Linkedin(c)) => Some(c),
+            Some(AppClient::Linkedin(c)) => Some(c),
             _ => None,
         }
     }
@@ -166,7 +166,7 @@ impl Clients {
     /// Facebook Pages.
     pub fn facebook(&self) -> Option<&FacebookClient> {
         match self.app(Platform::Facebook) {
-            Some(PlatformClient::Facebook(c)) => Some(c),
+            Some(AppClient::Facebook(c)) => Some(c),
             _ => None,
         }
     }
@@ -185,7 +185,7 @@ mod tests {
     fn the_table_answers_per_platform() {
         let linkedin = LinkedInClient::new(LinkedInSettings::production("li".into(), SecretString::from("s".to_owned())));
         let apps = PerPlatform::from_fn(|p| match p {
-            Platform::Linkedin => Some(PlatformClient::Linkedin(linkedin.clone())),
+            Platform::Linkedin => Some(AppClient::Linkedin(linkedin.clone())),
             _ => None,
         });
         let sandboxed = PerPlatform::from_fn(|p| p == Platform::Linkedin);
@@ -200,7 +200,7 @@ mod tests {
     #[test]
     #[should_panic(expected = "another platform's key")]
     fn a_client_under_the_wrong_key_is_refused() {
-        let apps = PerPlatform::from_fn(|p| (p == Platform::Facebook).then(|| PlatformClient::X(x())));
+        let apps = PerPlatform::from_fn(|p| (p == Platform::Facebook).then(|| AppClient::X(x())));
         Clients::new(apps, x(), PerPlatform::default());
     }
 }

@@ -42,7 +42,7 @@ use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 use url::Url;
 
-pub use bundle::{Clients, PlatformClient};
+pub use bundle::{AppClient, Clients};
 pub use crier_protocol::oauth1::OAuth1Credentials;
 pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
 pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser};

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use crier_clients::{Clients, FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, PlatformClient, XClient, XSettings};
+use crier_clients::{AppClient, Clients, FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, XClient, XSettings};
 use crier_platform::{PerPlatform, Platform};
 use crier_sandbox::{Sandbox, SandboxConfig};
 use secrecy::{ExposeSecret, SecretString};
@@ -62,7 +62,7 @@ pub fn assemble(web: &WebConfig, bound: SocketAddr, public_base: &str, sandbox_o
     // OAuth 1.0a keys need no OAuth 2.0 app: the X API the app uses, else the sandbox's, else
     // production (or CRIER_X_API_URL).
     let x_keys = match (&apps[Platform::X], &sandbox) {
-        (Some(PlatformClient::X(client)), _) => client.clone(),
+        (Some(AppClient::X(client)), _) => client.clone(),
         (_, Some(_)) => XClient::new(XSettings::sandbox(&bases.server, String::new(), SecretString::from(String::new()))),
         _ => {
             let mut settings = XSettings::production(String::new(), SecretString::from(String::new()));
@@ -76,7 +76,7 @@ pub fn assemble(web: &WebConfig, bound: SocketAddr, public_base: &str, sandbox_o
 }
 
 /// A platform's client for its configured app (production URLs unless overridden).
-fn configured(platform: Platform, app: &OAuthAppConfig, config: &PlatformConfig) -> PlatformClient {
+fn configured(platform: Platform, app: &OAuthAppConfig, config: &PlatformConfig) -> AppClient {
     let (id, secret) = (app.client_id.clone(), app.client_secret.clone());
     match platform {
         Platform::X => {
@@ -86,7 +86,7 @@ fn configured(platform: Platform, app: &OAuthAppConfig, config: &PlatformConfig)
                 // Revocation lives on the API host.
                 settings.revoke_url = join(&settings.api_url, "/2/oauth2/revoke");
             }
-            PlatformClient::X(XClient::new(settings))
+            AppClient::X(XClient::new(settings))
         }
         Platform::Linkedin => {
             let mut settings = LinkedInSettings::production(id, secret);
@@ -94,7 +94,7 @@ fn configured(platform: Platform, app: &OAuthAppConfig, config: &PlatformConfig)
             if let Some(version) = &config.linkedin_version {
                 settings.version = version.clone();
             }
-            PlatformClient::Linkedin(LinkedInClient::new(settings))
+            AppClient::Linkedin(LinkedInClient::new(settings))
         }
         Platform::Facebook => {
             let mut settings = FacebookSettings::production(id, secret);
@@ -102,19 +102,13 @@ fn configured(platform: Platform, app: &OAuthAppConfig, config: &PlatformConfig)
                 settings = settings.with_graph_version(version);
             }
             override_urls(app, &mut settings.authorize_url, &mut settings.token_url, &mut settings.api_url);
-            PlatformClient::Facebook(FacebookClient::new(settings))
+            AppClient::Facebook(FacebookClient::new(settings))
         }
     }
 }
 
 /// A platform's client for the sandbox's fake, with an app registered there for this server.
-fn sandboxed_client(
-    platform: Platform,
-    sandbox: &Sandbox,
-    bases: &SandboxBases,
-    config: &PlatformConfig,
-    callback: &str,
-) -> PlatformClient {
+fn sandboxed_client(platform: Platform, sandbox: &Sandbox, bases: &SandboxBases, config: &PlatformConfig, callback: &str) -> AppClient {
     let secret = sandbox_secret();
     let client_id = format!("crier-sandbox-{}", platform.as_str());
     let name = "Crier (sandbox)";
@@ -123,7 +117,7 @@ fn sandboxed_client(
             sandbox.register_x_app(&client_id, secret.expose_secret(), callback, name);
             let mut settings = XSettings::sandbox(&bases.server, client_id, secret);
             settings.authorize_url = join(&bases.browser, "/x/i/oauth2/authorize");
-            PlatformClient::X(XClient::new(settings))
+            AppClient::X(XClient::new(settings))
         }
         Platform::Linkedin => {
             sandbox.register_linkedin_app(&client_id, secret.expose_secret(), callback, name);
@@ -132,7 +126,7 @@ fn sandboxed_client(
             if let Some(version) = &config.linkedin_version {
                 settings.version = version.clone();
             }
-            PlatformClient::Linkedin(LinkedInClient::new(settings))
+            AppClient::Linkedin(LinkedInClient::new(settings))
         }
         Platform::Facebook => {
             sandbox.register_facebook_app(&client_id, secret.expose_secret(), callback, name);
@@ -141,7 +135,7 @@ fn sandboxed_client(
                 settings = settings.with_graph_version(version);
             }
             settings.authorize_url = join(&bases.browser, &format!("/facebook/{}/dialog/oauth", settings.graph_version));
-            PlatformClient::Facebook(FacebookClient::new(settings))
+            AppClient::Facebook(FacebookClient::new(settings))
         }
     }
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use crier_accounts::{Accounts, Clients, PlatformClient};
+use crier_accounts::{Accounts, AppClient, Clients};
 use crier_clients::{FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, XAuth, XClient, XSettings};
 use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
@@ -73,13 +73,13 @@ pub async fn env() -> Env {
     .await;
     let apps = PerPlatform::from_fn(|platform| {
         Some(match platform {
-            Platform::X => PlatformClient::X(XClient::new(XSettings::sandbox(&h.base, "x-app".into(), SecretString::from("x-secret")))),
-            Platform::Linkedin => PlatformClient::Linkedin(LinkedInClient::new(LinkedInSettings::sandbox(
+            Platform::X => AppClient::X(XClient::new(XSettings::sandbox(&h.base, "x-app".into(), SecretString::from("x-secret")))),
+            Platform::Linkedin => AppClient::Linkedin(LinkedInClient::new(LinkedInSettings::sandbox(
                 &h.base,
                 "li-app".into(),
                 SecretString::from("li-secret"),
             ))),
-            Platform::Facebook => PlatformClient::Facebook(FacebookClient::new(FacebookSettings::sandbox(
+            Platform::Facebook => AppClient::Facebook(FacebookClient::new(FacebookSettings::sandbox(
                 &h.base,
                 "1234567890123456".into(),
                 SecretString::from("meta-secret"),
