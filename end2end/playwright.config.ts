@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { defineConfig } from '@playwright/test';
+import { sandboxControlToken } from './tests/sandbox-token';
 
 // Repository root: the directory above end2end/.
 const repoRoot = path.resolve(__dirname, '..');
@@ -43,6 +44,10 @@ const serverEnv: Record<string, string | undefined> = {
   RUST_LOG: 'info',
   // The webhook test's receiver is a plain http server on 127.0.0.1.
   CRIER_WEBHOOKS_ALLOW_HTTP: '1',
+  // Every spec signs up teams from 127.0.0.1: far more than a person would from one address.
+  CRIER_SIGNUP_RATE_LIMIT: '1000/1h',
+  // The tests drive the sandbox's control API (faults), which answers only to this token.
+  CRIER_SANDBOX_CONTROL_TOKEN: sandboxControlToken,
   DATABASE_URL: undefined,
 };
 if (process.env.PATH !== undefined) serverEnv.PATH = process.env.PATH;

@@ -111,6 +111,9 @@ impl From<crier_domain::DomainError> for AppError {
             D::Forbidden => AppError::Forbidden,
             D::LastOwner => AppError::Refused("A team needs at least one owner: make someone else an owner first.".into()),
             D::InviteInvalid => AppError::Refused("This invite link is no longer valid. Ask for a new one.".into()),
+            D::SignUpClosed => AppError::Refused(
+                "Sign-up is closed on this Crier: people join a team by invitation. Ask a team's owner or admin to invite you.".into(),
+            ),
             D::ConnectionExpired => AppError::Refused(
                 "This connection attempt is no longer valid (it expired, was already used, or was started by someone else). Click Connect again.".into(),
             ),

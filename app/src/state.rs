@@ -27,6 +27,10 @@ pub struct AppState {
     pub api_reference: Arc<Vec<crate::server::developers::ApiOperation>>,
     /// The workers' settings this process was started with, and what readiness tolerates.
     pub operations: Operations,
+    /// Who may create a team by signing up (CRIER_SIGNUP, resolved).
+    pub sign_up: crier_domain::store::teams::SignUpPolicy,
+    /// How often one client address may sign up or accept an invite.
+    pub address_limits: crier_domain::store::throttle::AddressLimits,
     /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP; development).
     pub webhooks_allow_http: bool,
 }

@@ -29,6 +29,9 @@ pub enum DomainError {
     /// The invite link is unknown, expired, revoked or already used.
     #[error("this invite link is no longer valid")]
     InviteInvalid,
+    /// Sign-up is closed on this instance (`CRIER_SIGNUP`): people join by invitation.
+    #[error("sign-up is closed on this instance")]
+    SignUpClosed,
     /// An OAuth connection's state is unknown, already used, expired or someone else's.
     #[error("this connection attempt is no longer valid")]
     ConnectionExpired,

@@ -69,8 +69,19 @@ static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
         .to_string()
 });
 
-/// Hashes a new password on the blocking pool (argon2 is deliberately slow).
+/// argon2 hashes running at once, at most: one per core. Each takes 19 MiB and a core's worth of
+/// time, so twenty sent at once would otherwise take the process to hundreds of megabytes; the
+/// rest wait their turn (cheaply: a waiting request holds no memory of argon2's).
+static HASHING: LazyLock<tokio::sync::Semaphore> =
+    LazyLock::new(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(1, 4)));
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, DomainError> {
+    HASHING.acquire().await.map_err(|e| DomainError::Internal(format!("the hashing semaphore is closed: {e}")))
+}
+
+/// Hashes a new password on the blocking pool (argon2 is deliberately slow), one per core at once.
 pub async fn hash_password(password: Password) -> Result<PasswordHash, DomainError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         hasher()
@@ -85,6 +96,7 @@ pub async fn hash_password(password: Password) -> Result<PasswordHash, DomainErr
 /// Checks a password typed at login against the stored hash, or against a dummy hash when there
 /// is no account, doing the same work either way. Returns whether it matched.
 pub async fn verify_password(candidate: SecretString, stored: Option<PasswordHash>) -> Result<bool, DomainError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let has_account = stored.is_some();
         let phc = stored.map(|h| h.0).unwrap_or_else(|| DUMMY_HASH.clone());

@@ -24,6 +24,17 @@ pub fn has_passed(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chron
 pub const MAX_LINK_LEN: usize = 2000;
 /// The most replies an X thread may have after its first post.
 pub const MAX_THREAD_ITEMS: usize = 24;
+/// The most posts one batch (the batch form, one per line) may schedule.
+pub const MAX_BATCH_POSTS: usize = 500;
+
+/// The longest text accepted in any text field, whatever the platforms: the longest a platform
+/// takes (a Facebook Page post). A platform's own, shorter limit is checked when the post is
+/// scheduled to it; this bounds what any request can make Crier store (an override for a platform
+/// the post does not go to is never checked otherwise).
+pub const MAX_TEXT_CHARS: usize = 63_206;
+/// The longest thread reply accepted: well above X's 280 weighted characters, which is checked
+/// when the post goes to X.
+pub const MAX_THREAD_ITEM_CHARS: usize = 1_000;
 
 /// What a post says, checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +62,12 @@ impl PostContent {
         if text.is_empty() {
             return Err(FieldError::new("text", "Write the text of the post."));
         }
+        let too_long = |field: String| {
+            FieldError::new(&field, format!("This text is longer than any platform takes ({MAX_TEXT_CHARS} characters at most)."))
+        };
+        if text.chars().count() > MAX_TEXT_CHARS {
+            return Err(too_long("text".to_owned()));
+        }
         let link = link.trim();
         let link = if link.is_empty() {
             None
@@ -64,9 +81,28 @@ impl PostContent {
         };
         let overrides: Vec<(Platform, String)> =
             overrides.into_iter().map(|(p, t)| (p, t.trim().to_owned())).filter(|(_, t)| !t.is_empty()).collect();
-        let thread: Vec<String> = thread.into_iter().map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()).collect();
+        if let Some((platform, _)) = overrides.iter().find(|(_, t)| t.chars().count() > MAX_TEXT_CHARS) {
+            return Err(too_long(format!("text_{}", platform.as_str())));
+        }
+        // At most one override per platform: the first one written counts.
+        let overrides = overrides.into_iter().fold(Vec::<(Platform, String)>::new(), |mut kept, (p, t)| {
+            if !kept.iter().any(|(k, _)| *k == p) {
+                kept.push((p, t));
+            }
+            kept
+        });
+        // Counted before the blank ones are dropped too: a request cannot send a million empty
+        // replies either.
+        let thread: Vec<String> = thread.into_iter().take(MAX_THREAD_ITEMS * 4 + 1).map(|t| t.trim().to_owned()).collect();
+        let thread: Vec<String> = thread.into_iter().filter(|t| !t.is_empty()).collect();
         if thread.len() > MAX_THREAD_ITEMS {
             return Err(FieldError::new("thread", format!("A thread may have at most {MAX_THREAD_ITEMS} replies.")));
+        }
+        if let Some(index) = thread.iter().position(|t| t.chars().count() > MAX_THREAD_ITEM_CHARS) {
+            return Err(FieldError::new(
+                &format!("thread_{}", index + 1),
+                format!("Reply {} is far longer than X takes ({MAX_THREAD_ITEM_CHARS} characters at most here, 280 on X).", index + 1),
+            ));
         }
         Ok(PostContent { text, overrides, link, thread })
     }

@@ -64,16 +64,8 @@ impl TimeZone {
         default_days: i64,
         today: chrono::DateTime<chrono::Utc>,
     ) -> Result<DayRange, crate::FieldError> {
-        use chrono::NaiveDate;
-        let parse = |field: &str, raw: &str| -> Result<Option<NaiveDate>, crate::FieldError> {
-            let raw = raw.trim();
-            if raw.is_empty() {
-                return Ok(None);
-            }
-            NaiveDate::parse_from_str(raw, "%Y-%m-%d").map(Some).map_err(|_| crate::FieldError::new(field, "Give a date as YYYY-MM-DD."))
-        };
-        let last = parse("until", until)?.unwrap_or_else(|| today.with_timezone(&self.0).date_naive());
-        let first = parse("from", from)?.unwrap_or(last - chrono::TimeDelta::days(default_days - 1));
+        let last = parse_day("until", until)?.unwrap_or_else(|| today.with_timezone(&self.0).date_naive());
+        let first = parse_day("from", from)?.unwrap_or(last - chrono::TimeDelta::days(default_days - 1));
         if first > last {
             return Err(crate::FieldError::new("from", "The first day must not be after the last."));
         }
@@ -87,6 +79,35 @@ impl TimeZone {
     pub fn format(self, moment: chrono::DateTime<chrono::Utc>) -> String {
         moment.with_timezone(&self.0).format("%Y-%m-%d %H:%M %Z").to_string()
     }
+}
+
+/// The first year a date or time field accepts.
+pub const FIRST_YEAR: i32 = 1970;
+/// The last year a date or time field accepts. Every field stays far inside what the calendar
+/// arithmetic (a month's next month, a week's Monday, a range's start) can compute, so no input
+/// can make it overflow.
+pub const LAST_YEAR: i32 = 2199;
+
+/// Whether a moment lies within the years a field accepts ([`FIRST_YEAR`] to [`LAST_YEAR`]).
+pub fn is_supported(moment: chrono::DateTime<chrono::Utc>) -> bool {
+    use chrono::Datelike;
+    (FIRST_YEAR..=LAST_YEAR).contains(&moment.year())
+}
+
+/// A day typed as `YYYY-MM-DD` into `field` (`None` when empty), between [`FIRST_YEAR`] and
+/// [`LAST_YEAR`], with an error that says what to type.
+pub fn parse_day(field: &str, raw: &str) -> Result<Option<chrono::NaiveDate>, crate::FieldError> {
+    use chrono::Datelike;
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let day =
+        chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| crate::FieldError::new(field, "Give a date as YYYY-MM-DD."))?;
+    if !(FIRST_YEAR..=LAST_YEAR).contains(&day.year()) {
+        return Err(crate::FieldError::new(field, format!("Give a date between {FIRST_YEAR} and {LAST_YEAR}.")));
+    }
+    Ok(Some(day))
 }
 
 /// A range of whole days in a zone (see [`TimeZone::day_range`]).
@@ -191,6 +212,12 @@ impl TimeZone {
             .or_else(|_| chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%dT%H:%M:%S"))
             .or_else(|_| chrono::NaiveDateTime::parse_from_str(typed, "%Y-%m-%d %H:%M"))
             .map_err(|_| FieldError::new("scheduled_at", "Give the date and time to publish at, for example 2026-12-01 09:30."))?;
+        {
+            use chrono::Datelike;
+            if !(FIRST_YEAR..=LAST_YEAR).contains(&local.year()) {
+                return Err(FieldError::new("scheduled_at", format!("Give a time between {FIRST_YEAR} and {LAST_YEAR}.")));
+            }
+        }
         let shown = local.format("%Y-%m-%d %H:%M");
         match self.resolve(local) {
             LocalTime::Exact(moment) => Ok(moment),

@@ -163,7 +163,7 @@ async fn failed_logins_and_new_api_tokens_are_audited_without_secrets() {
     let acme = team(&pool, "Acme", "ada@example.com").await;
     assert!(login::log_in(&pool, "ada@example.com", secret("not the password"), "192.0.2.7").await.is_err());
     assert!(login::log_in(&pool, "nobody@example.com", secret("whatever"), "192.0.2.7").await.is_err());
-    let created = api_tokens::create(&pool, acme.team_id, "CI", Role::Editor, Some(acme.user_id)).await.unwrap();
+    let created = api_tokens::create(&pool, acme.team_id, "CI", Role::Editor, Some(acme.user_id), None).await.unwrap();
 
     let events = audit::list(&pool, acme.team_id, &AuditFilter::default(), 100).await.unwrap();
     let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();

@@ -3,6 +3,7 @@
 mod support;
 
 use crier_domain::password::Password;
+use crier_domain::store::api_tokens::Admission;
 use crier_domain::store::{api_tokens, housekeeping, invites, login, members, sessions::PgSessionStore, teams};
 use crier_domain::{DomainError, EmailAddress, Role, TeamName};
 use support::{pool, secret, team};
@@ -109,10 +110,12 @@ async fn invites_are_single_use_and_expire() {
     assert_eq!((details.team_name.as_str(), details.email.as_str(), details.role), ("Acme", "bob@example.com", Role::Editor));
     assert_eq!(invites::list_pending(&pool, owner.team_id).await.unwrap().len(), 1);
 
-    let bob = invites::accept(&pool, &token, Password::parse(secret("bob's long password")).unwrap()).await.unwrap();
+    let bob = invites::accept(&pool, &token, Password::parse(secret("bob's long password")).unwrap(), "203.0.113.1", &Default::default())
+        .await
+        .unwrap();
     assert_eq!((bob.team_id, bob.role), (owner.team_id, Role::Editor));
     assert!(matches!(
-        invites::accept(&pool, &token, Password::parse(secret("another password")).unwrap()).await,
+        invites::accept(&pool, &token, Password::parse(secret("another password")).unwrap(), "203.0.113.1", &Default::default()).await,
         Err(DomainError::InviteInvalid)
     ));
     assert!(invites::list_pending(&pool, owner.team_id).await.unwrap().is_empty());
@@ -125,7 +128,14 @@ async fn invites_are_single_use_and_expire() {
     let revoked = invites::create(&pool, &owner, EmailAddress::parse("dan@example.com").unwrap(), Role::Viewer).await.unwrap();
     invites::revoke(&pool, &owner, revoked.invite.invite_id).await.unwrap();
     assert!(matches!(
-        invites::accept(&pool, revoked.token.expose(), Password::parse(secret("dan's long password")).unwrap()).await,
+        invites::accept(
+            &pool,
+            revoked.token.expose(),
+            Password::parse(secret("dan's long password")).unwrap(),
+            "203.0.113.1",
+            &Default::default()
+        )
+        .await,
         Err(DomainError::InviteInvalid)
     ));
 
@@ -141,6 +151,8 @@ async fn only_managers_invite_and_never_as_owner() {
         &pool,
         invites::create(&pool, &owner, EmailAddress::parse("ed@example.com").unwrap(), Role::Editor).await.unwrap().token.expose(),
         Password::parse(secret("editor's password")).unwrap(),
+        "203.0.113.1",
+        &Default::default(),
     )
     .await
     .unwrap();
@@ -166,7 +178,15 @@ async fn the_last_owner_stays_and_only_owners_touch_ownership() {
         let (pool, owner) = (pool.clone(), owner.clone());
         async move {
             let invite = invites::create(&pool, &owner, EmailAddress::parse(email).unwrap(), role).await.unwrap();
-            invites::accept(&pool, invite.token.expose(), Password::parse(secret("a long password")).unwrap()).await.unwrap()
+            invites::accept(
+                &pool,
+                invite.token.expose(),
+                Password::parse(secret("a long password")).unwrap(),
+                "203.0.113.1",
+                &Default::default(),
+            )
+            .await
+            .unwrap()
         }
     };
     let admin = join("admin@example.com", Role::Admin).await;
@@ -202,7 +222,7 @@ async fn another_teams_ids_find_nothing() {
     assert!(members::list(&pool, acme.team_id).await.unwrap().iter().all(|m| m.email != "hank@example.com"));
     assert!(invites::list_pending(&pool, acme.team_id).await.unwrap().is_empty());
 
-    let token = api_tokens::create(&pool, globex.team_id, "ci", Role::Editor, Some(globex.user_id)).await.unwrap();
+    let token = api_tokens::create(&pool, globex.team_id, "ci", Role::Editor, Some(globex.user_id), None).await.unwrap();
     assert!(matches!(api_tokens::revoke(&pool, acme.team_id, token.token.api_token_id).await, Err(DomainError::NotFound)));
     assert!(api_tokens::list(&pool, acme.team_id).await.unwrap().is_empty());
     assert_eq!(members::find(&pool, globex.user_id).await.unwrap().unwrap().role, Role::Owner, "untouched");
@@ -237,19 +257,94 @@ async fn admin_create_user_creates_or_joins_a_team() {
 }
 
 #[tokio::test]
+async fn api_tokens_count_every_request_against_one_shared_limit_and_expire() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "ada@example.com").await;
+    let created = api_tokens::create(&pool, owner.team_id, "ci", Role::Editor, Some(owner.user_id), Some(30)).await.unwrap();
+    let expires = created.token.expires_at.expect("an expiry");
+    assert!((expires - chrono::Utc::now() - chrono::TimeDelta::days(30)).num_minutes().abs() < 2);
+    let secret = created.secret.expose().to_owned();
+    // Three a minute, twenty at once (as from several web processes): exactly three admitted.
+    let limit = Some(crier_domain::budget::Budget { limit: 3, window: std::time::Duration::from_secs(60) });
+    let tries = (0..20).map(|_| {
+        let (pool, secret) = (pool.clone(), secret.clone());
+        tokio::spawn(async move { api_tokens::authenticate(&pool, &secret, limit).await.unwrap() })
+    });
+    let mut admitted = 0;
+    for joined in tries {
+        match joined.await.unwrap() {
+            Some(Admission::Admitted(_)) => admitted += 1,
+            Some(Admission::Limited { retry_after_secs }) => assert!((1..=60).contains(&retry_after_secs)),
+            None => panic!("the token is valid"),
+        }
+    }
+    assert_eq!(admitted, 3);
+
+    sqlx::query("update api_token set expires_at = now() - interval '1 second'").execute(&pool).await.unwrap();
+    assert_eq!(api_tokens::authenticate(&pool, &secret, None).await.unwrap(), None, "an expired token is unknown");
+    assert!(api_tokens::parse_expiry_days("400").is_err() && api_tokens::parse_expiry_days("").unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_members_tokens_and_invitations_follow_the_member() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "ada@example.com").await;
+    let join = |email: &'static str, role: Role| {
+        let (pool, owner) = (pool.clone(), owner.clone());
+        async move {
+            let invite = invites::create(&pool, &owner, EmailAddress::parse(email).unwrap(), role).await.unwrap();
+            invites::accept(
+                &pool,
+                invite.token.expose(),
+                Password::parse(secret("a long password")).unwrap(),
+                "203.0.113.9",
+                &Default::default(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let admin = join("admin@example.com", Role::Admin).await;
+    let admins_token = api_tokens::create(&pool, owner.team_id, "admin's", Role::Admin, Some(admin.user_id), None).await.unwrap();
+    let viewer_token = api_tokens::create(&pool, owner.team_id, "read only", Role::Viewer, Some(admin.user_id), None).await.unwrap();
+    let sent = invites::create(&pool, &admin, EmailAddress::parse("new@example.com").unwrap(), Role::Editor).await.unwrap();
+
+    // Demoted to editor: the admin token acts as an editor now; the viewer's stays a viewer's.
+    members::change_role(&pool, &owner, admin.user_id, Role::Editor).await.unwrap();
+    let roles: Vec<(String, Role)> = api_tokens::list(&pool, owner.team_id).await.unwrap().into_iter().map(|t| (t.name, t.role)).collect();
+    assert!(roles.contains(&("admin's".to_owned(), Role::Editor)) && roles.contains(&("read only".to_owned(), Role::Viewer)), "{roles:?}");
+
+    // Removed: every token of theirs stops working, and their invitation is withdrawn.
+    members::remove(&pool, &owner, admin.user_id).await.unwrap();
+    for token in [&admins_token, &viewer_token] {
+        assert_eq!(api_tokens::authenticate(&pool, token.secret.expose(), None).await.unwrap(), None);
+    }
+    assert!(matches!(invites::find_by_token(&pool, sent.token.expose()).await, Err(DomainError::InviteInvalid)));
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action in ('token_revoked', 'token_role_cut', 'invite_revoked')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 4, "two revoked, one cut, one invitation withdrawn");
+}
+
+#[tokio::test]
 async fn api_tokens_authenticate_until_revoked() {
     let pool = pool().await;
     let owner = team(&pool, "Acme", "ada@example.com").await;
-    let created = api_tokens::create_for_team_name(&pool, &TeamName::parse("acme").unwrap(), "deploy bot", Role::Editor).await.unwrap();
+    let created =
+        api_tokens::create_for_team_name(&pool, &TeamName::parse("acme").unwrap(), "deploy bot", Role::Editor, None).await.unwrap();
     let secret_token = created.secret.expose().to_owned();
     assert!(secret_token.starts_with("crier_api_"));
-    let caller = api_tokens::authenticate(&pool, &secret_token).await.unwrap().expect("a valid token");
+    let Some(Admission::Admitted(caller)) = api_tokens::authenticate(&pool, &secret_token, None).await.unwrap() else {
+        panic!("a valid token is admitted")
+    };
     assert_eq!((caller.api_token_id, caller.team_id, caller.role), (created.token.api_token_id, owner.team_id, Role::Editor));
     assert!(api_tokens::list(&pool, owner.team_id).await.unwrap()[0].last_used_at.is_some());
-    assert_eq!(api_tokens::authenticate(&pool, "crier_api_made_up").await.unwrap(), None);
+    assert_eq!(api_tokens::authenticate(&pool, "crier_api_made_up", None).await.unwrap(), None);
     api_tokens::revoke(&pool, owner.team_id, created.token.api_token_id).await.unwrap();
-    assert_eq!(api_tokens::authenticate(&pool, &secret_token).await.unwrap(), None);
-    let unknown = api_tokens::create_for_team_name(&pool, &TeamName::parse("Nope").unwrap(), "x", Role::Viewer).await.unwrap_err();
+    assert_eq!(api_tokens::authenticate(&pool, &secret_token, None).await.unwrap(), None);
+    let unknown = api_tokens::create_for_team_name(&pool, &TeamName::parse("Nope").unwrap(), "x", Role::Viewer, None).await.unwrap_err();
     assert_eq!(field_of(unknown), "team");
     let stored: i64 = sqlx::query_scalar("select count(*) from api_token where position($1::bytea in token_hash) > 0")
         .bind(secret_token.as_bytes())

@@ -1,5 +1,6 @@
 import { expect } from '@playwright/test';
 import { test, chip, compose, connectX, consent, newAccount, open, signUp, waitForHydration } from './helpers';
+import { sandboxControlToken } from './sandbox-token';
 
 test('compose and publish now to X, LinkedIn and a Facebook Page, and watch them go out with permalinks', async ({ page }) => {
   await signUp(page, newAccount('publish'));
@@ -48,6 +49,7 @@ test('a refused post shows the platform\'s reason, and Retry publishes it', asyn
   await connectX(page, 'retry_x');
   // The next X publish is refused as a duplicate (permanent: no automatic retry).
   const injected = await page.request.post('/sandbox/control/x/faults', {
+    headers: { Authorization: `Bearer ${sandboxControlToken}` },
     data: {
       next_responses: [{
         status: 403,

@@ -20,7 +20,8 @@ use crate::{Inner, State};
 
 type Shared = AxumState<Arc<Inner>>;
 
-pub(crate) fn routes() -> Router<Arc<Inner>> {
+pub(crate) fn routes(inner: &Arc<Inner>) -> Router<Arc<Inner>> {
+    let guarded = inner.config.control_token.clone();
     Router::new()
         .route("/control/{platform}/apps", post(register_app))
         .route("/control/{platform}/faults", post(add_faults).delete(clear_faults))
@@ -29,6 +30,23 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/control/x/oauth1-credentials", post(register_x_oauth1))
         .route("/control/ledger", get(ledger))
         .route("/control/reset", post(reset))
+        .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let allowed = match &guarded {
+                None => true,
+                Some(token) => request
+                    .headers()
+                    .get(axum::http::header::AUTHORIZATION)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+                    .is_some_and(|presented| constant_time_eq(presented.as_bytes(), token.as_bytes())),
+            };
+            async move { if allowed { next.run(request).await } else { StatusCode::NOT_FOUND.into_response() } }
+        }))
+}
+
+/// Compares a presented token without telling, by its timing, how much of it was right.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 fn platform(name: &str) -> Result<Platform, Response> {

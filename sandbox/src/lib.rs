@@ -98,6 +98,12 @@ pub struct SandboxConfig {
     pub facebook_limits: FacebookLimits,
     /// The clock every expiry, window and `accepted_at` is measured with. Tests inject a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
+    /// The bearer token the control API (`/control/...`: apps, faults, the ledger, reset) requires:
+    /// `Some` where the fakes run beside real teams (inside `crier serve`), so that nobody but the
+    /// operator and the tests sees another team's posts or injects faults; `None` opens it (a fake
+    /// running alone for tests and benchmarks). A request without it answers 404, as if there
+    /// were no control API.
+    pub control_token: Option<String>,
 }
 
 impl SandboxConfig {
@@ -118,6 +124,7 @@ impl SandboxConfig {
             facebook_graph_versions: Vec::new(),
             facebook_limits: FacebookLimits::default(),
             clock: Arc::new(SystemClock),
+            control_token: None,
         }
     }
 
@@ -225,7 +232,7 @@ impl Sandbox {
             .merge(x::routes())
             .merge(linkedin::routes())
             .merge(facebook::routes())
-            .merge(control::routes())
+            .merge(control::routes(&self.inner))
             .with_state(self.inner.clone())
     }
 

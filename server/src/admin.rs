@@ -38,10 +38,10 @@ pub async fn create_user(pool: &PgPool, team: &str, email: &str, password: Secre
 }
 
 /// Creates an API token; returns the secret to print once.
-pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str) -> Result<String, CliError> {
+pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str, expires_in_days: Option<i64>) -> Result<String, CliError> {
     let team = TeamName::parse(team).map_err(|e| usage(e.into()))?;
     let role = parse_role(role)?;
-    let created = api_tokens::create_for_team_name(pool, &team, name, role).await.map_err(usage)?;
+    let created = api_tokens::create_for_team_name(pool, &team, name, role, expires_in_days).await.map_err(usage)?;
     Ok(created.secret.expose().to_owned())
 }
 

@@ -62,6 +62,10 @@ pub enum Command {
         /// The URL browsers reach it at (consent forms post there). Default: http://<addr>.
         #[arg(long = "public-url", env = "CRIER_SANDBOX_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A bearer token the control API then requires. Unset, the control API is open: a fake
+        /// running alone, on loopback by default, for tests and benchmarks.
+        #[arg(long = "control-token", env = "CRIER_SANDBOX_CONTROL_TOKEN", hide_env_values = true)]
+        control_token: Option<SecretString>,
     },
     /// Measure publishing: start the sandbox platforms with a response latency, a fresh database,
     /// teams and X accounts, schedule posts, run the worker pool until everything is published, and
@@ -150,6 +154,9 @@ pub enum AdminCommand {
         /// The role the token acts with: admin, editor or viewer.
         #[arg(long, default_value = "editor")]
         role: String,
+        /// Days until the token stops working (1 to 366); without it, the token works until revoked.
+        #[arg(long = "expires-in-days")]
+        expires_in_days: Option<i64>,
     },
     /// Re-encrypt every stored platform token and webhook signing secret under the current secret key. With the key file
     /// (embedded default) a new key is generated; with CRIER_SECRET_KEY, put the new key there and
@@ -219,9 +226,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(Command::CheckText { platform }) = &cli.command {
         return check_text(platform);
     }
-    if let Some(Command::Sandbox { addr, public_url }) = &cli.command {
+    if let Some(Command::Sandbox { addr, public_url, control_token }) = &cli.command {
+        use secrecy::ExposeSecret;
         telemetry::init(crate::config::LogFormat::Pretty);
-        return crate::sandbox::serve_alone(addr, public_url.as_deref(), crate::shutdown_signal()).await;
+        let token = control_token.as_ref().map(|t| t.expose_secret().trim().to_owned()).filter(|t| !t.is_empty());
+        return crate::sandbox::serve_alone(addr, public_url.as_deref(), token, crate::shutdown_signal()).await;
     }
     let config = Config::parse(&cli.global)?;
     if let Some(Command::Bench(args)) = &cli.command {
@@ -312,8 +321,8 @@ async fn run_admin(database: &Database, command: AdminCommand, keys: Option<KeyR
             let outcome = admin::create_user(&database.pool, &team, &email, password, &role).await?;
             println!("{outcome}");
         }
-        AdminCommand::CreateToken { team, name, role } => {
-            let token = admin::create_token(&database.pool, &team, &name, &role).await?;
+        AdminCommand::CreateToken { team, name, role, expires_in_days } => {
+            let token = admin::create_token(&database.pool, &team, &name, &role, expires_in_days).await?;
             // The token alone on stdout, so scripts can capture it; the explanation on stderr.
             eprintln!("crier: created API token “{name}” for team “{team}”. It is shown once; store it now.");
             println!("{token}");

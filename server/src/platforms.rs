@@ -47,7 +47,16 @@ pub fn assemble(web: &WebConfig, bound: SocketAddr, public_base: &str, sandbox_o
     // Server-to-sandbox calls go to the socket directly, not through a proxy in front of Crier.
     let local_ip = if bound.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { bound.ip() };
     let server = Url::parse(&format!("http://{}{PREFIX}", SocketAddr::new(local_ip, bound.port()))).expect("a socket address URL");
-    let sandbox = sandbox_on.then(|| Sandbox::new(SandboxConfig::new(browser.as_str().trim_end_matches('/'))));
+    // The control API (every team's posts in the ledger, faults) only for who holds the configured
+    // token; without one, a token nobody knows.
+    let control_token = config
+        .sandbox_control_token
+        .as_ref()
+        .map(|t| t.expose_secret().to_owned())
+        .unwrap_or_else(|| sandbox_secret().expose_secret().to_owned());
+    let sandbox = sandbox_on.then(|| {
+        Sandbox::new(SandboxConfig { control_token: Some(control_token), ..SandboxConfig::new(browser.as_str().trim_end_matches('/')) })
+    });
     let bases = SandboxBases { browser, server };
 
     let mut sandboxed = PerPlatform::default();

@@ -34,6 +34,7 @@ pub fn routes(sandbox: &Sandbox) -> Router {
 pub async fn serve_alone(
     addr: &str,
     public_url: Option<&str>,
+    control_token: Option<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), CliError> {
     let addr: std::net::SocketAddr =
@@ -43,7 +44,7 @@ pub async fn serve_alone(
         .map_err(|e| CliError::Failed(anyhow::anyhow!("cannot listen on {addr} (CRIER_SANDBOX_ADDR): {e}")))?;
     let bound = listener.local_addr().map_err(|e| CliError::Failed(e.into()))?;
     let base = public_url.map(|u| u.trim().trim_end_matches('/').to_owned()).filter(|u| !u.is_empty()).unwrap_or(format!("http://{bound}"));
-    let sandbox = Sandbox::new(SandboxConfig::new(format!("{base}{PREFIX}")));
+    let sandbox = Sandbox::new(SandboxConfig { control_token, ..SandboxConfig::new(format!("{base}{PREFIX}")) });
     // Scripts wait for this line (or poll the address) before registering apps.
     println!("crier: sandbox serving at {base}{PREFIX}");
     tracing::info!(%bound, "sandbox serving");

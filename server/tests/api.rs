@@ -341,7 +341,7 @@ async fn a_token_over_its_rate_limit_gets_429_with_retry_after() {
     }
     let limited = busy.get("/api/v1/accounts").await;
     let wait: u64 = limited.headers()[RETRY_AFTER].to_str().unwrap().parse().unwrap();
-    assert!((1..=20).contains(&wait), "one request is back within 20 s: {wait}");
+    assert!((1..=60).contains(&wait), "the window of a minute ends within 60 s: {wait}");
     let body = problem(limited, StatusCode::TOO_MANY_REQUESTS).await;
     assert!(body["detail"].as_str().unwrap().contains("Try again in"));
     assert_eq!(calm.get("/api/v1/accounts").await.status(), StatusCode::OK, "each token has its own limit");

@@ -97,7 +97,11 @@ async fn admin_create_user_and_create_token() {
 
     // The web app knows the person, and the token authenticates as the team.
     let database = crier::database::Database::open_url(&url).await.unwrap();
-    let caller = crier_domain::store::api_tokens::authenticate(&database.pool, &secret).await.unwrap().expect("token valid");
+    let Some(crier_domain::store::api_tokens::Admission::Admitted(caller)) =
+        crier_domain::store::api_tokens::authenticate(&database.pool, &secret, None).await.unwrap()
+    else {
+        panic!("the token is valid")
+    };
     assert_eq!(caller.role, crier_domain::Role::Editor);
     let stored: i64 = sqlx::query_scalar("select count(*) from api_token where name = 'deploy'").fetch_one(&database.pool).await.unwrap();
     assert_eq!(stored, 1);

@@ -228,6 +228,7 @@ async fn x_oauth1_keys_are_checked_then_stored_sealed() {
     let registered = ada
         .client
         .post(format!("{}/sandbox/control/x/oauth1-credentials", app.base))
+        .bearer_auth(support::SANDBOX_CONTROL_TOKEN)
         .json(&serde_json::json!({
             "consumer_key": "ck-acme-0001", "consumer_secret": "cs-acme-secret-0001",
             "access_token": "at-acme-token-0001", "token_secret": "ts-acme-secret-0001", "username": "acme_keys"
@@ -293,12 +294,22 @@ async fn verify_refreshes_an_expired_x_token_and_reports_a_revoked_one() {
     assert!(expires > chrono::Utc::now() + chrono::TimeDelta::minutes(100), "the new access token lives about two hours");
 
     // The member revokes the app at X: Verify says so and keeps the account for reconnecting.
-    let user_id: Value = ada.client.get(format!("{}/sandbox/control/ledger", app.base)).send().await.unwrap().json().await.unwrap();
+    let user_id: Value = ada
+        .client
+        .get(format!("{}/sandbox/control/ledger", app.base))
+        .bearer_auth(support::SANDBOX_CONTROL_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(user_id.is_array());
     let external_id: String = sqlx::query_scalar("select external_id from platform_account").fetch_one(&app.pool).await.unwrap();
     let revoked = ada
         .client
         .post(format!("{}/sandbox/control/x/revoke-user", app.base))
+        .bearer_auth(support::SANDBOX_CONTROL_TOKEN)
         .json(&serde_json::json!({"user_id": external_id}))
         .send()
         .await

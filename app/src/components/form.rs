@@ -41,6 +41,36 @@ pub fn refill(fn_path: &'static str, field: &'static str) -> Option<String> {
     use_context::<Prefill>().filter(|p| p.0.path == fn_path).and_then(|p| p.0.values.get(field).cloned())
 }
 
+/// A secret the plain post of the form at `fn_path` kept for this page view (sealed in the session,
+/// see `server::ssr::keep_secrets_for_next_page`), opened for the signed-in member. Page renders
+/// only (it is `None` in the browser).
+pub fn kept_secret(fn_path: &'static str, field: &'static str) -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::server::ssr::open_kept(fn_path, field)
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = (fn_path, field);
+        None
+    }
+}
+
+/// A form's one-time key (see `server::ssr::once_per_form`): a hidden field rendered with a fresh
+/// random key, so that sending the form twice does its work once. In an island the key comes from
+/// its props (`key`), and the island replaces it after each submission.
+#[component]
+pub fn FormKey(#[prop(optional, into)] key: Option<Signal<String>>) -> impl IntoView {
+    let key = key.unwrap_or_else(|| {
+        #[cfg(feature = "ssr")]
+        let fresh = crate::server::ssr::new_form_key();
+        #[cfg(not(feature = "ssr"))]
+        let fresh = String::new();
+        Signal::stored(fresh)
+    });
+    view! { <input type="hidden" name="form_key" value=move || key.get() /> }
+}
+
 /// The kept values of the form at `fn_path` alone, for an island's props: the island provides
 /// them again in the browser ([`provide_form_state`]) so it hydrates with what the server rendered.
 /// Only that form's values travel, never another form's kept result.

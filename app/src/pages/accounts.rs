@@ -45,6 +45,7 @@ fn AccountsBody(
     add_keys: ServerAction<AddXKeys>,
 ) -> impl IntoView {
     let can_manage = data.can_manage;
+    let can_verify = data.can_verify;
     let flash = data.flash.map(|flash| {
         let class = if flash.ok { "notice" } else { "form-error" };
         let role = if flash.ok { "status" } else { "alert" };
@@ -71,7 +72,8 @@ fn AccountsBody(
     let list = if data.accounts.is_empty() {
         view! { <p class="hint">"No accounts yet. Connect one above to start publishing."</p> }.into_any()
     } else {
-        let rows = data.accounts.into_iter().map(|row| view! { <AccountLine row can_manage verify disconnect /> }).collect_view();
+        let rows =
+            data.accounts.into_iter().map(|row| view! { <AccountLine row can_manage can_verify verify disconnect /> }).collect_view();
         view! {
             <table class="accounts">
                 <thead>
@@ -144,6 +146,7 @@ pub(crate) fn short_date(shown: &Option<String>) -> String {
 fn AccountLine(
     row: AccountRow,
     can_manage: bool,
+    can_verify: bool,
     verify: ServerAction<VerifyAccount>,
     disconnect: ServerAction<DisconnectAccount>,
 ) -> impl IntoView {
@@ -174,10 +177,12 @@ fn AccountLine(
             <td>{token}</td>
             <td>{short_date(&row.last_used_at)}</td>
             <td>
-                <ActionForm action=verify>
-                    <input type="hidden" name="account_id" value=verify_id />
-                    <button type="submit" class="secondary" aria-label=verify_label>"Verify"</button>
-                </ActionForm>
+                {can_verify.then(|| view! {
+                    <ActionForm action=verify>
+                        <input type="hidden" name="account_id" value=verify_id />
+                        <button type="submit" class="secondary" aria-label=verify_label>"Verify"</button>
+                    </ActionForm>
+                })}
                 {can_manage.then(|| view! {
                     <ActionForm action=disconnect>
                         <input type="hidden" name="account_id" value=disconnect_id />

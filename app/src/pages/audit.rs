@@ -78,7 +78,7 @@ pub fn AuditPage() -> impl IntoView {
                         }
                         .into_any()
                     }
-                    Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert">{e.page_message()}</p> }.into_any(),
                 }
             })}
         </Suspense>

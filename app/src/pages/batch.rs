@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::form::{FormError, action_error, kept_notice, refill, refill_list};
+use crate::components::form::{FormError, FormKey, action_error, kept_notice, refill, refill_list};
 use crate::pages::compose::{AccountChoice, FieldMessage};
 use crate::server::posts::{ScheduleBatch, compose_view};
 use server_fn::ServerFn;
@@ -26,6 +26,7 @@ pub fn BatchPage() -> impl IntoView {
                         let example = format!("{} | Good morning!", view_data.now_local.replace('T', " "));
                         view! {
                             <ActionForm action=batch attr:class="panel stack">
+                                <FormKey />
                                 <FormError error />
                                 <Show when=move || done().is_some()>
                                     <p class="notice" role="status">{done} " " <a href="/">"See them on the dashboard"</a></p>

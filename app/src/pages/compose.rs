@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, FormValues, action_error, kept_values, provide_form_state, refill, refill_list};
+use crate::components::form::{FormError, FormKey, FormValues, action_error, kept_values, provide_form_state, refill, refill_list};
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
@@ -91,6 +91,14 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
             .collect_view()
     };
     let done = move || create.value().get().and_then(Result::ok);
+    // Each post the form sends in place gets a new one-time key: sending it again (a double click)
+    // repeats the same post's answer, a new post gets a new key.
+    let form_key = RwSignal::new(data.form_key.clone());
+    Effect::new(move |_| {
+        if let Some(next) = done().map(|d| d.next_form_key) {
+            form_key.set(next);
+        }
+    });
     let timezone = data.timezone.clone();
     let can_publish = data.can_publish;
     let team_retry = data.retry;
@@ -100,6 +108,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
 
     view! {
         <ActionForm action=create attr:class="panel stack compose">
+            <FormKey key=form_key />
             <FormError error />
             <Show when=move || done().is_some()>
                 {move || done().map(|d| view! {

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{Field, FormError, action_error, refill, role_options};
+use crate::components::form::{Field, FormError, FormKey, action_error, kept_secret, refill, role_options};
 use crate::server::developers::{ApiOperation, ApiPageData, CreateApiToken, NewToken, RevokeApiToken, developers_view};
 
 /// The API page.
@@ -58,11 +58,12 @@ fn Tokens(
     let revoke_error = action_error(revoke.value());
     // The form is a plain form: the result comes back from the server for this one page view.
     let kept = StoredValue::new(
-        refill(CreateApiToken::PATH, "token_secret")
-            .map(|secret| NewToken { secret, name: refill(CreateApiToken::PATH, "token_name").unwrap_or_default() }),
+        kept_secret(CreateApiToken::PATH, "token_secret")
+            .map(|secret| NewToken { secret, name: kept_secret(CreateApiToken::PATH, "token_name").unwrap_or_default() }),
     );
     let created = move || kept.get_value();
     let kept_role = refill(CreateApiToken::PATH, "role").unwrap_or_else(|| "editor".into());
+    let kept_expiry = refill(CreateApiToken::PATH, "expires_in_days").unwrap_or_default();
     let options = role_options(&kept_role);
     let rows = if tokens.is_empty() {
         view! { <p class="hint">"No tokens yet."</p> }.into_any()
@@ -77,6 +78,7 @@ fn Tokens(
                         <td>{t.role.label()}</td>
                         <td>{t.created}</td>
                         <td>{t.last_used.unwrap_or_else(|| "never".into())}</td>
+                        <td>{t.expires.unwrap_or_else(|| "never".into())}</td>
                         <td>
                             <ActionForm action=revoke attr:class="inline">
                                 <input type="hidden" name="api_token_id" value=t.api_token_id />
@@ -89,7 +91,7 @@ fn Tokens(
             .collect_view();
         view! {
             <table class="tokens">
-                <thead><tr><th scope="col">"Label"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                <thead><tr><th scope="col">"Label"</th><th scope="col">"Role"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         }
@@ -101,6 +103,7 @@ fn Tokens(
             <FormError error=revoke_error />
             {rows}
             <ActionForm action=create attr:class="stack">
+                <FormKey />
                 <FormError error />
                 <Field label="Label" name="name" autocomplete="off" hint="What uses it, e.g. “CMS” or “deploy script”." error
                     value=refill(CreateApiToken::PATH, "name").unwrap_or_default() />
@@ -108,6 +111,16 @@ fn Tokens(
                     <label for="token-role">"Role"</label>
                     <p class="hint" id="token-role-hint">"Viewers read; editors also post; admins also connect and disconnect accounts."</p>
                     <select id="token-role" name="role" aria-describedby="token-role-hint">{options}</select>
+                </div>
+                <div class="field">
+                    <label for="token-expiry">"Expires"</label>
+                    <p class="hint" id="token-expiry-hint">"A token for a script that runs for a while should expire; revoke it any time."</p>
+                    <select id="token-expiry" name="expires_in_days" aria-describedby="token-expiry-hint">
+                        {[("", "Never"), ("30", "In 30 days"), ("90", "In 90 days"), ("365", "In a year")]
+                            .into_iter()
+                            .map(|(value, label)| view! { <option value=value selected=value == kept_expiry.as_str()>{label}</option> })
+                            .collect_view()}
+                    </select>
                 </div>
                 <div><button type="submit">"Create token"</button></div>
             </ActionForm>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{Field, FormError, action_error, refill, role_options};
+use crate::components::form::{Field, FormError, FormKey, action_error, kept_secret, refill, role_options};
 use crate::server::members::{ChangeRole, CreateInvite, CreatedInvite, MemberRow, MembersView, RemoveMember, RevokeInvite, list_members};
 use crier_domain::Role;
 
@@ -143,8 +143,8 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     let error = action_error(invite.value());
     // The form is a plain form: the result comes back from the server for this one page view.
     let kept_link = StoredValue::new(
-        refill(CreateInvite::PATH, "invite_url")
-            .map(|url| CreatedInvite { url, email: refill(CreateInvite::PATH, "invite_email").unwrap_or_default() }),
+        kept_secret(CreateInvite::PATH, "invite_url")
+            .map(|url| CreatedInvite { url, email: kept_secret(CreateInvite::PATH, "invite_email").unwrap_or_default() }),
     );
     let created = move || kept_link.get_value();
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
@@ -153,6 +153,7 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
         <h2>"Invite someone"</h2>
         <section class="panel">
             <ActionForm action=invite attr:class="stack">
+                <FormKey />
                 <FormError error />
                 <Field label="Email" name="email" kind="email" autocomplete="off" error value=refill(CreateInvite::PATH, "email").unwrap_or_default() />
                 <div class="field">

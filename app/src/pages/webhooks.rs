@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, Notice, action_error, kept_notice, refill, refill_list};
+use crate::components::form::{FormError, FormKey, Notice, action_error, kept_notice, refill, refill_list};
 use crate::components::live::ReloadWhileBusy;
 use crate::errors::AppError;
 use crate::pages::compose::FieldMessage;
@@ -210,6 +210,7 @@ fn AddEndpoint(create: ServerAction<CreateWebhook>, kept: Option<CreatedWebhook>
         <h2>"Add an endpoint"</h2>
         <section class="panel">
             <ActionForm action=create attr:class="stack">
+                <FormKey />
                 <FormError error />
                 <div class="field">
                     <label for="webhook-url">"URL"</label>

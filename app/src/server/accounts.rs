@@ -72,6 +72,8 @@ pub struct AccountsView {
     pub connect: Vec<ConnectOption>,
     /// Whether the viewer may connect and disconnect.
     pub can_manage: bool,
+    /// Whether the viewer may run Verify (editors and up).
+    pub can_verify: bool,
     /// The message from the last connect attempt, shown once.
     pub flash: Option<Flash>,
 }
@@ -125,6 +127,7 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
         accounts: rows.into_iter().map(|a| row(a, now, me.timezone)).collect(),
         connect,
         can_manage: me.role.can_manage_members(),
+        can_verify: me.role.can_edit(),
         flash: take_flash().await,
     })
 }

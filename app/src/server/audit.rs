@@ -33,20 +33,15 @@ pub async fn list_audit(
     #[server(default)] from: String,
     #[server(default)] until: String,
 ) -> Result<Vec<AuditRow>, AppError> {
-    use chrono::{NaiveDate, TimeDelta};
+    use chrono::TimeDelta;
     use crier_domain::FieldError;
     use crier_domain::store::audit::{self, ActorKind, AuditFilter};
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
     let date = |field: &'static str, raw: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, FieldError> {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            return Ok(None);
-        }
-        let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| FieldError::new(field, "Give a date as YYYY-MM-DD."))?;
         // The start of that day where the viewer lives.
-        Ok(Some(me.timezone.start_of_day(day)))
+        Ok(crier_domain::timezone::parse_day(field, raw)?.map(|day| me.timezone.start_of_day(day)))
     };
     let (from, until) = (date("from", &from), date("until", &until));
     let errors: Vec<_> = [from.as_ref().err().cloned(), until.as_ref().err().cloned()].into_iter().flatten().collect();

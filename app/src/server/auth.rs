@@ -26,6 +26,14 @@ pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     Ok(member.map(|m| Me { team_name: m.team_name, email: m.email, role: m.role }))
 }
 
+/// Whether this Crier lets a visitor create a team (else the Sign up page says to ask for an
+/// invitation).
+#[server(prefix = "/api", endpoint = "sign_up_open")]
+pub async fn sign_up_open() -> Result<bool, AppError> {
+    let state = super::ssr::state()?;
+    Ok(crier_domain::store::teams::sign_up_open(&state.pool, state.sign_up).await?)
+}
+
 /// Creates a team with the person as its owner, and signs them in.
 #[server(prefix = "/api", endpoint = "sign_up")]
 pub async fn sign_up(
@@ -38,7 +46,7 @@ pub async fn sign_up(
     use crier_domain::store::teams;
     use crier_domain::{EmailAddress, TeamName};
 
-    use super::ssr::{fail_form, pool, redirect, sign_in};
+    use super::ssr::{client_addr, fail_form, redirect, sign_in, state};
 
     let kept = [("team_name", team_name.as_str()), ("email", email.as_str())];
     // Check every field before answering, so one submission shows every problem.
@@ -52,7 +60,8 @@ pub async fn sign_up(
             return fail_form(SignUp::PATH, AppError::Fields(fields), &kept).await;
         }
     };
-    let member = match teams::sign_up(&pool()?, team, address, secret).await {
+    let state = state()?;
+    let member = match teams::sign_up_from(&state.pool, state.sign_up, &client_addr(), &state.address_limits, team, address, secret).await {
         Ok(member) => member,
         Err(e) => return fail_form(SignUp::PATH, e.into(), &kept).await,
     };

@@ -35,6 +35,8 @@ pub struct TokenRow {
     pub created: String,
     /// When it was last used, in the viewer's zone.
     pub last_used: Option<String>,
+    /// When it stops working, in the viewer's zone (marked when it has).
+    pub expires: Option<String>,
 }
 
 /// Everything the API page shows.
@@ -69,6 +71,10 @@ pub async fn developers_view() -> Result<ApiPageData, AppError> {
                 role: t.role,
                 created: me.timezone.format(t.created_at),
                 last_used: t.last_used_at.map(|at| me.timezone.format(at)),
+                expires: t.expires_at.map(|at| {
+                    let when = me.timezone.format(at);
+                    if at <= chrono::Utc::now() { format!("{when} (expired)") } else { when }
+                }),
             })
             .collect(),
         can_manage,
@@ -92,29 +98,49 @@ impl std::fmt::Debug for NewToken {
     }
 }
 
+/// What a second submission of the form answers: the secret was shown once.
+#[cfg(feature = "ssr")]
+const SENT_TWICE_TOKEN: &str = "This form was already sent, and the token made: it is in the list. Its secret was shown once; revoke it and create another if it was not copied.";
+
 /// Creates a token for the team with a label and a role (admin, editor or viewer).
 #[server(prefix = "/api", endpoint = "api_tokens/create")]
-pub async fn create_api_token(name: String, role: String) -> Result<NewToken, AppError> {
+pub async fn create_api_token(
+    name: String,
+    role: String,
+    #[server(default)] expires_in_days: String,
+    #[server(default)] form_key: String,
+) -> Result<NewToken, AppError> {
     use crier_domain::store::api_tokens;
 
-    use super::ssr::{current_member, fail_form, keep_for_next_page, pool};
+    use super::ssr::{current_member, fail_form, keep_secrets_for_next_page, pool};
+    let me = current_member().await?;
     let outcome = async {
-        let me = current_member().await?;
-        me.require_manager().map_err(AppError::from)?;
-        let role = Role::parse(&role)
-            .filter(|r| *r != Role::Owner)
-            .ok_or_else(|| crier_domain::FieldError::new("role", "Choose a role: admin, editor or viewer."))?;
-        let created = api_tokens::create(&pool()?, me.team_id, &name, role, Some(me.user_id)).await?;
-        Ok::<_, AppError>(NewToken { name: created.token.name, secret: created.secret.expose().to_owned() })
+        super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Refuse(SENT_TWICE_TOKEN), async {
+            me.require_manager().map_err(AppError::from)?;
+            let role = Role::parse(&role)
+                .filter(|r| *r != Role::Owner)
+                .ok_or_else(|| crier_domain::FieldError::new("role", "Choose a role: admin, editor or viewer."))?;
+            let expires = api_tokens::parse_expiry_days(&expires_in_days)?;
+            let created = api_tokens::create(&pool()?, me.team_id, &name, role, Some(me.user_id), expires).await?;
+            Ok::<_, AppError>(NewToken { name: created.token.name, secret: created.secret.expose().to_owned() })
+        })
+        .await
     }
     .await;
     match outcome {
         Ok(token) => {
             // Without wasm the browser reloads the page: the secret must survive that one view.
-            keep_for_next_page(CreateApiToken::PATH, &[("token_secret", &token.secret), ("token_name", &token.name)]).await;
+            keep_secrets_for_next_page(CreateApiToken::PATH, &me, &[("token_secret", &token.secret), ("token_name", &token.name)]).await;
             Ok(token)
         }
-        Err(e) => fail_form(CreateApiToken::PATH, e, &[("name", name.as_str()), ("role", role.as_str())]).await,
+        Err(e) => {
+            fail_form(
+                CreateApiToken::PATH,
+                e,
+                &[("name", name.as_str()), ("role", role.as_str()), ("expires_in_days", expires_in_days.as_str())],
+            )
+            .await
+        }
     }
 }
 

@@ -87,31 +87,39 @@ fn parse_role_field(raw: &str) -> Result<Role, AppError> {
     Role::parse(raw).ok_or_else(|| crier_domain::FieldError::new("role", "Choose a role: admin, editor or viewer.").into())
 }
 
+/// What a second submission of the invite form answers: the link was shown once.
+#[cfg(feature = "ssr")]
+const SENT_TWICE_INVITE: &str = "This form was already sent, and the invitation made: it is in the list of pending invitations. Its link was shown once; revoke it and invite again for a new link.";
+
 /// Creates an invite link for an email and a role.
 #[server(prefix = "/api", endpoint = "create_invite")]
-pub async fn create_invite(email: String, role: String) -> Result<CreatedInvite, AppError> {
+pub async fn create_invite(email: String, role: String, #[server(default)] form_key: String) -> Result<CreatedInvite, AppError> {
     use crier_domain::EmailAddress;
     use crier_domain::store::invites;
 
-    use super::ssr::{current_member, fail_form, keep_for_next_page, state};
+    use super::ssr::{current_member, fail_form, keep_secrets_for_next_page, state};
     let kept = [("email", email.as_str()), ("role", role.as_str())];
+    let me = current_member().await?;
     let outcome = async {
-        let me = current_member().await?;
-        let address = EmailAddress::parse(&email)?;
-        let role = parse_role_field(&role)?;
-        let state = state()?;
-        let created = invites::create(&state.pool, &me, address, role).await?;
-        audit(&me, "member_invited", "invite", &created.invite.invite_id.to_string(), serde_json::json!({ "role": role.as_str() })).await;
-        Ok::<_, AppError>(CreatedInvite {
-            email: created.invite.email,
-            url: format!("{}/invite/{}", state.public_base, created.token.expose()),
+        super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Refuse(SENT_TWICE_INVITE), async {
+            let address = EmailAddress::parse(&email)?;
+            let role = parse_role_field(&role)?;
+            let state = state()?;
+            let created = invites::create(&state.pool, &me, address, role).await?;
+            audit(&me, "member_invited", "invite", &created.invite.invite_id.to_string(), serde_json::json!({ "role": role.as_str() }))
+                .await;
+            Ok::<_, AppError>(CreatedInvite {
+                email: created.invite.email,
+                url: format!("{}/invite/{}", state.public_base, created.token.expose()),
+            })
         })
+        .await
     }
     .await;
     match outcome {
         Ok(created) => {
             // Without wasm the browser reloads the page: the link must survive to be shown.
-            keep_for_next_page(CreateInvite::PATH, &[("invite_url", &created.url), ("invite_email", &created.email)]).await;
+            keep_secrets_for_next_page(CreateInvite::PATH, &me, &[("invite_url", &created.url), ("invite_email", &created.email)]).await;
             Ok(created)
         }
         Err(e) => fail_form(CreateInvite::PATH, e, &kept).await,
@@ -201,7 +209,9 @@ pub async fn accept_invite(token: String, password: PasswordField, #[server(defa
     use super::ssr::{fail_form, pool, redirect, sign_in};
     let outcome = async {
         let password = Password::parse(password.0.into())?;
-        Ok::<_, AppError>(invites::accept(&pool()?, &token, password).await?)
+        Ok::<_, AppError>(
+            invites::accept(&pool()?, &token, password, &super::ssr::client_addr(), &super::ssr::state()?.address_limits).await?,
+        )
     }
     .await;
     match outcome {

@@ -37,6 +37,8 @@ pub struct ComposeData {
     pub can_publish: bool,
     /// The team's retry policy, which a post follows unless it sets its own.
     pub retry: RetryPolicy,
+    /// The form's one-time key (sending the form twice makes one post).
+    pub form_key: String,
 }
 
 /// The accounts to choose from and the viewer's timezone.
@@ -64,7 +66,14 @@ pub async fn compose_view() -> Result<ComposeData, AppError> {
         })
         .collect();
     let now_local = chrono::Utc::now().with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string();
-    Ok(ComposeData { accounts, timezone: me.timezone.name().to_owned(), now_local, can_publish: me.role.can_edit(), retry })
+    Ok(ComposeData {
+        accounts,
+        timezone: me.timezone.name().to_owned(),
+        now_local,
+        can_publish: me.role.can_edit(),
+        retry,
+        form_key: super::ssr::new_form_key(),
+    })
 }
 
 /// What a schedule time means: the moment in the viewer's zone and in UTC, or why it is not one
@@ -109,6 +118,8 @@ pub struct Scheduled {
     pub post_id: String,
     /// A sentence for the page: what happens next, with the time in the viewer's zone and UTC.
     pub message: String,
+    /// The form's key for its next post (a form posted in place stays on the page).
+    pub next_form_key: String,
 }
 
 /// "Publish now", "Schedule" or "Dry run" (`intent`): writes the post and its deliveries in one
@@ -129,12 +140,9 @@ pub async fn create_post(
     #[server(default)] occurrence: String,
     #[server(default)] max_attempts: String,
     #[server(default)] first_retry_minutes: String,
+    #[server(default)] form_key: String,
 ) -> Result<Scheduled, AppError> {
-    use crier_domain::FieldError;
-    use crier_domain::store::audit::Actor;
-    use crier_domain::store::posts::{self, NewPost};
-
-    use super::ssr::{fail_form, pool};
+    use super::ssr::fail_form;
     use crate::components::form::join_list;
     let typed_thread = join_list(&thread);
     let typed_accounts = join_list(&accounts);
@@ -152,14 +160,70 @@ pub async fn create_post(
     ];
     let outcome = async {
         let me = editor().await?;
-        let content = parse_content(&text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], &link, thread.clone())?;
-        let retry =
-            crier_domain::retry::RetryOverride::parse(&max_attempts, &first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
-        let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
+        let form = PostForm {
+            text: &text,
+            texts: [&text_x, &text_linkedin, &text_facebook],
+            link: &link,
+            thread: &thread,
+            accounts: &accounts,
+            intent: &intent,
+            scheduled_at: &scheduled_at,
+            occurrence: &occurrence,
+            max_attempts: &max_attempts,
+            first_retry_minutes: &first_retry_minutes,
+        };
+        super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, create_post_once(&me, form)).await
+    }
+    .await;
+    match outcome {
+        Ok(done) => Ok(done),
+        Err(e) => fail_form(CreatePost::PATH, e, &typed).await,
+    }
+}
+
+/// Compose's fields as sent.
+#[cfg(feature = "ssr")]
+struct PostForm<'a> {
+    text: &'a str,
+    texts: [&'a String; 3],
+    link: &'a str,
+    thread: &'a [String],
+    accounts: &'a [String],
+    intent: &'a str,
+    scheduled_at: &'a str,
+    occurrence: &'a str,
+    max_attempts: &'a str,
+    first_retry_minutes: &'a str,
+}
+
+/// [`create_post`]'s work, done once per form.
+#[cfg(feature = "ssr")]
+async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) -> Result<Scheduled, AppError> {
+    use crier_domain::FieldError;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, NewPost};
+
+    use super::ssr::pool;
+    let PostForm {
+        text,
+        texts: [text_x, text_linkedin, text_facebook],
+        link,
+        thread,
+        accounts,
+        intent,
+        scheduled_at,
+        occurrence,
+        max_attempts,
+        first_retry_minutes,
+    } = form;
+    {
+        let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?;
+        let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
+        let account_ids = crier_domain::store::parse_account_ids(accounts)?;
         let now = chrono::Utc::now();
-        let (scheduled_for, dry_run) = match intent.as_str() {
+        let (scheduled_for, dry_run) = match intent {
             "schedule" => {
-                let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
+                let at = me.timezone.schedule_time(scheduled_at, parse_occurrence(occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
                 if crier_domain::post::has_passed(at, now) {
                     return Err(AppError::Fields(vec![FieldError::new(
                         "scheduled_at",
@@ -177,7 +241,7 @@ pub async fn create_post(
             .map_err(|(_, e)| AppError::from(e))?;
         let n = new.account_ids.len();
         let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
-        let message = match intent.as_str() {
+        let message = match intent {
             "schedule" => format!(
                 "Scheduled for {} ({} UTC) to {accounts_word}.",
                 me.timezone.format(scheduled_for),
@@ -186,12 +250,7 @@ pub async fn create_post(
             "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
             _ => format!("Publishing now to {accounts_word}."),
         };
-        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message })
-    }
-    .await;
-    match outcome {
-        Ok(done) => Ok(done),
-        Err(e) => fail_form(CreatePost::PATH, e, &typed).await,
+        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message, next_form_key: super::ssr::new_form_key() })
     }
 }
 
@@ -343,14 +402,7 @@ pub async fn dashboard(
                 .map_err(|_| AppError::Fields(vec![FieldError::new("state", "Choose a status from the list.")]))?,
         ),
     };
-    let date = |field: &'static str, raw: &str| -> Result<Option<NaiveDate>, AppError> {
-        match raw.trim() {
-            "" => Ok(None),
-            raw => NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .map(Some)
-                .map_err(|_| AppError::Fields(vec![FieldError::new(field, "Give a date as YYYY-MM-DD.")])),
-        }
-    };
+    let date = |field: &'static str, raw: &str| crier_domain::timezone::parse_day(field, raw).map_err(|e| AppError::Fields(vec![e]));
     let cursor = |field: &'static str, raw: &str| -> Result<Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>, AppError> {
         match raw.trim() {
             "" => Ok(None),
@@ -617,7 +669,11 @@ pub async fn edit_post(
 /// `YYYY-MM-DD HH:MM | text` in the viewer's timezone; all are scheduled, or (if any line is
 /// wrong) none, and the error names the line.
 #[server(prefix = "/api", endpoint = "posts/batch")]
-pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<String>) -> Result<String, AppError> {
+pub async fn schedule_batch(
+    posts: String,
+    #[server(default)] accounts: Vec<String>,
+    #[server(default)] form_key: String,
+) -> Result<String, AppError> {
     use crier_domain::FieldError;
     use crier_domain::post::PostContent;
     use crier_domain::store::audit::Actor;
@@ -628,42 +684,56 @@ pub async fn schedule_batch(posts: String, #[server(default)] accounts: Vec<Stri
     let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
     let outcome = async {
         let me = editor().await?;
-        let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
-        let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
-        let mut batch = Vec::new();
-        for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-            let number = index + 1;
-            let (when, text) = line
-                .split_once('|')
-                .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
-            let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-            let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-            batch.push(NewPost {
-                content,
-                account_ids: account_ids.clone(),
-                scheduled_at: at,
-                timezone: me.timezone,
-                dry_run: false,
-                retry: Default::default(),
-            });
-        }
-        if batch.is_empty() {
-            return Err(refuse("Write at least one post, one per line.".into()));
-        }
-        let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
-        posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(|(index, e)| match AppError::from(e) {
-            AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => {
-                refuse(format!("Line {}: {}", lines[index], fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")))
+        super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, async {
+            let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
+            let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
+            let given = posts.lines().filter(|l| !l.trim().is_empty()).count();
+            if given > crier_domain::post::MAX_BATCH_POSTS {
+                return Err(refuse(format!(
+                    "That is {given} posts; a batch may schedule at most {}. Split it into several batches.",
+                    crier_domain::post::MAX_BATCH_POSTS
+                )));
             }
-            other => other,
-        })?;
-        let n = batch.len();
-        Ok::<_, AppError>(format!(
-            "Scheduled {n} {} to {} {}.",
-            if n == 1 { "post" } else { "posts" },
-            account_ids.len(),
-            if account_ids.len() == 1 { "account" } else { "accounts" }
-        ))
+            let mut batch = Vec::new();
+            for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                let number = index + 1;
+                let (when, text) = line
+                    .split_once('|')
+                    .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
+                let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+                let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+                batch.push(NewPost {
+                    content,
+                    account_ids: account_ids.clone(),
+                    scheduled_at: at,
+                    timezone: me.timezone,
+                    dry_run: false,
+                    retry: Default::default(),
+                });
+            }
+            if batch.is_empty() {
+                return Err(refuse("Write at least one post, one per line.".into()));
+            }
+            let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
+            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(
+                |(index, e)| match AppError::from(e) {
+                    AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => refuse(format!(
+                        "Line {}: {}",
+                        lines[index],
+                        fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")
+                    )),
+                    other => other,
+                },
+            )?;
+            let n = batch.len();
+            Ok::<_, AppError>(format!(
+                "Scheduled {n} {} to {} {}.",
+                if n == 1 { "post" } else { "posts" },
+                account_ids.len(),
+                if account_ids.len() == 1 { "account" } else { "accounts" }
+            ))
+        })
+        .await
     }
     .await;
     match outcome {

@@ -128,17 +128,120 @@ pub async fn fail_form<T>(fn_path: &str, error: AppError, values: &[(&str, &str)
 /// For a plain form post only: keeps `values` in the session for the page the browser is sent
 /// to next (the sign-in gate hands them to that render), e.g. what was typed into a form that
 /// failed, or a result that must be shown once (an invite link).
+///
+/// The values are capped: a signed-in member's at [`KEPT_CHARS_MEMBER`] characters each (already
+/// bounded by the request's size), a visitor's (sign-up, log-in) at [`KEPT_CHARS_VISITOR`]: a refused form must
+/// not make Crier store whatever an anonymous client sends.
 pub async fn keep_for_next_page(fn_path: &str, values: &[(&str, &str)]) {
     if !is_plain_form_post() || values.is_empty() {
         return;
     }
-    let kept = FormValues { path: fn_path.to_owned(), values: values.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect() };
+    let signed_in = matches!(signed_in_member().await, Ok(Some(_)));
+    let cap = if signed_in { KEPT_CHARS_MEMBER } else { KEPT_CHARS_VISITOR };
+    let capped = |v: &str| v.chars().take(cap).collect::<String>();
+    let kept = FormValues { path: fn_path.to_owned(), values: values.iter().map(|(k, v)| ((*k).to_owned(), capped(v))).collect() };
     if let Ok(session) = session().await
         && let Err(e) = session.insert(SESSION_FORM_VALUES_KEY, kept).await
     {
         tracing::warn!(error = %e, "could not keep the form's values for the next page");
     }
 }
+
+/// For a plain form post only: keeps secrets (a new API token, an invite link, a webhook's signing
+/// secret) for the one page view that follows, which must show them: sealed by the vault and bound
+/// to `member` and the form, so the session never holds them in clear text and only that member's
+/// next page opens them ([`open_kept`]).
+pub async fn keep_secrets_for_next_page(fn_path: &str, member: &Member, secrets: &[(&str, &str)]) {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let Ok(state) = state() else { return };
+    let sealed: Vec<(String, String)> = secrets
+        .iter()
+        .map(|(field, value)| {
+            let sealed = state.vault.seal(&secrecy::SecretString::from((*value).to_owned()), &kept_aad(member.user_id, fn_path, field));
+            ((*field).to_owned(), STANDARD.encode(sealed))
+        })
+        .collect();
+    let pairs: Vec<(&str, &str)> = sealed.iter().map(|(f, v)| (f.as_str(), v.as_str())).collect();
+    keep_for_next_page(fn_path, &pairs).await;
+}
+
+/// What binds a kept secret to its member, form and field.
+fn kept_aad(user_id: Uuid, fn_path: &str, field: &str) -> Vec<u8> {
+    format!("kept_for_next_page:{user_id}:{fn_path}:{field}").into_bytes()
+}
+
+/// A secret a plain form post kept for this page view ([`keep_secrets_for_next_page`]), opened for
+/// the signed-in member of this page render; `None` when there is none, or it is not theirs.
+pub fn open_kept(fn_path: &str, field: &str) -> Option<String> {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use secrecy::ExposeSecret;
+    let parts = use_context::<http::request::Parts>()?;
+    let member = parts.extensions.get::<Member>()?;
+    let prefill = use_context::<crate::components::form::Prefill>().filter(|p| p.0.path == fn_path)?;
+    let sealed = STANDARD.decode(prefill.0.values.get(field)?).ok()?;
+    let opened = use_context::<AppState>()?.vault.open(&sealed, &kept_aad(member.user_id, fn_path, field)).ok()?;
+    Some(opened.expose_secret().to_owned())
+}
+
+/// What a second submission of a form answers (see [`once_per_form`]).
+pub enum Replay {
+    /// The first submission's answer again (it holds no secret).
+    Same,
+    /// A refusal with these words: the first answer showed a secret (a token, an invite link)
+    /// that is shown once, so it is not kept to show again.
+    Refuse(&'static str),
+}
+
+/// Does `work` once per rendered form: the form's one-time key (`form_key`, rendered by
+/// `components::form::FormKey`) makes a double click, a browser's retry or a resubmission answer
+/// the first submission's result instead of creating a second post, invitation, token or webhook
+/// (`crier_domain::store::form_keys`). Without a key (a script calling the function) the work
+/// simply runs. A failed submission gives its key back, so the corrected form can be sent.
+pub async fn once_per_form<T, W>(form_key: &str, me: &Member, replay: Replay, work: W) -> Result<T, AppError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned,
+    W: std::future::Future<Output = Result<T, AppError>>,
+{
+    use crier_domain::store::form_keys::{self, Submission};
+    if form_key.trim().is_empty() {
+        return work.await;
+    }
+    let pool = pool()?;
+    match form_keys::begin(&pool, form_key, me.user_id).await? {
+        Submission::Done(earlier) => match replay {
+            Replay::Same => serde_json::from_str(&earlier).map_err(|e| {
+                tracing::error!(error = %e, "a form's first answer does not read back");
+                AppError::Internal
+            }),
+            Replay::Refuse(words) => Err(AppError::Refused(words.to_owned())),
+        },
+        Submission::First => {
+            let outcome = work.await;
+            let recorded = match (&outcome, &replay) {
+                (Ok(done), Replay::Same) => form_keys::finish(&pool, form_key, &serde_json::to_string(done).unwrap_or_default()).await,
+                (Ok(_), Replay::Refuse(_)) => form_keys::finish(&pool, form_key, "shown once").await,
+                (Err(_), _) => form_keys::give_back(&pool, form_key).await,
+            };
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "a form key's outcome was not recorded; it expires in a day");
+            }
+            outcome
+        }
+    }
+}
+
+/// A new one-time key for a form (see [`once_per_form`]).
+pub fn new_form_key() -> String {
+    Uuid::new_v4().simple().to_string()
+}
+
+/// The most characters of one field a member's refused form keeps for the next page: as much as
+/// the largest form may send (the batch form), so nothing a member typed is lost.
+pub const KEPT_CHARS_MEMBER: usize = 1024 * 1024;
+/// The most characters of one field a visitor's refused form keeps (a team name, an email).
+pub const KEPT_CHARS_VISITOR: usize = 256;
 
 /// For a plain form post only: the success message the page it returns to shows (see
 /// `components::form::kept_notice`); a form posted by fetch shows the function's answer instead.

@@ -126,42 +126,31 @@ pub async fn webhook_settings() -> Result<WebhooksView, AppError> {
     Ok(WebhooksView { endpoints, can_manage: me.role.can_manage_members(), allow_http: state.webhooks_allow_http, busy })
 }
 
-/// The associated data binding a secret kept for the next page view to its person and endpoint.
-#[cfg(feature = "ssr")]
-fn reveal_aad(user_id: uuid::Uuid, url: &str) -> Vec<u8> {
-    format!("webhook_reveal:{user_id}:{url}").into_bytes()
-}
-
 /// After a plain form post added an endpoint, the page view that follows shows its secret: the
 /// post kept it in the session, sealed by the vault (never in clear text), for that one view.
 /// Empty otherwise (and for any call from the browser: only a page render sees kept values).
 #[server(prefix = "/api", endpoint = "settings/webhooks/created")]
 pub async fn kept_webhook_secret() -> Result<Option<CreatedWebhook>, AppError> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
-    use secrecy::{ExposeSecret, SecretString};
-
-    use super::ssr::{current_member, state};
-    use crate::components::form::refill;
-    let (Some(url), Some(sealed)) = (refill(CreateWebhook::PATH, "created_url"), refill(CreateWebhook::PATH, "created_secret")) else {
-        return Ok(None);
-    };
-    let me = current_member().await?;
-    let state = state()?;
-    let opened = STANDARD.decode(sealed).ok().and_then(|bytes| state.vault.open(&bytes, &reveal_aad(me.user_id, &url)).ok());
-    Ok(opened.map(|secret: SecretString| CreatedWebhook { url, secret: secret.expose_secret().to_owned() }))
+    use crate::components::form::kept_secret;
+    let kept = kept_secret(CreateWebhook::PATH, "created_url").zip(kept_secret(CreateWebhook::PATH, "created_secret"));
+    Ok(kept.map(|(url, secret)| CreatedWebhook { url, secret }))
 }
+
+/// What a second submission of the form answers: the secret was shown once.
+#[cfg(feature = "ssr")]
+const SENT_TWICE_WEBHOOK: &str = "This form was already sent, and the endpoint added: it is in the list. Its signing secret was shown once; delete it and add it again if it was not copied.";
 
 /// Adds an endpoint (owners and admins). Answers its signing secret, shown once.
 #[server(prefix = "/api", endpoint = "settings/webhooks/create")]
-pub async fn create_webhook(url: String, #[server(default)] events: Vec<String>) -> Result<CreatedWebhook, AppError> {
-    use base64::Engine as _;
-    use base64::engine::general_purpose::STANDARD;
+pub async fn create_webhook(
+    url: String,
+    #[server(default)] events: Vec<String>,
+    #[server(default)] form_key: String,
+) -> Result<CreatedWebhook, AppError> {
     use crier_domain::store::webhooks::{self, WebhookUrl};
     use crier_domain::webhook::WebhookEvent;
-    use secrecy::SecretString;
 
-    use super::ssr::{current_member, fail_form, keep_for_next_page, state};
+    use super::ssr::{current_member, fail_form, keep_secrets_for_next_page, state};
     use crate::components::form::join_list;
     let typed_events = join_list(&events);
     let typed = [("url", url.as_str()), ("events", typed_events.as_str())];
@@ -170,19 +159,21 @@ pub async fn create_webhook(url: String, #[server(default)] events: Vec<String>)
         if !me.role.can_manage_members() {
             return Err(AppError::Forbidden);
         }
-        let state = state()?;
-        let (parsed_url, parsed_events) = (WebhookUrl::parse(&url, state.webhooks_allow_http), WebhookEvent::parse_list(&events));
-        let (parsed_url, parsed_events) = match (parsed_url, parsed_events) {
-            (Ok(u), Ok(e)) => (u, e),
-            (u, e) => return Err(AppError::Fields([u.err(), e.err()].into_iter().flatten().collect())),
-        };
-        let created = webhooks::create(&state.pool, &state.vault, &me, &parsed_url, &parsed_events).await?;
-        let shown = CreatedWebhook { url: created.endpoint.url, secret: created.secret.expose().to_owned() };
-        // Without wasm the browser reloads the page, which must show the secret once: it waits in
-        // the session for that view, sealed.
-        let sealed = state.vault.seal(&SecretString::from(shown.secret.clone()), &reveal_aad(me.user_id, &shown.url));
-        keep_for_next_page(CreateWebhook::PATH, &[("created_url", &shown.url), ("created_secret", &STANDARD.encode(sealed))]).await;
-        Ok(shown)
+        super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Refuse(SENT_TWICE_WEBHOOK), async {
+            let state = state()?;
+            let (parsed_url, parsed_events) = (WebhookUrl::parse(&url, state.webhooks_allow_http), WebhookEvent::parse_list(&events));
+            let (parsed_url, parsed_events) = match (parsed_url, parsed_events) {
+                (Ok(u), Ok(e)) => (u, e),
+                (u, e) => return Err(AppError::Fields([u.err(), e.err()].into_iter().flatten().collect())),
+            };
+            let created = webhooks::create(&state.pool, &state.vault, &me, &parsed_url, &parsed_events).await?;
+            let shown = CreatedWebhook { url: created.endpoint.url, secret: created.secret.expose().to_owned() };
+            // Without wasm the browser reloads the page, which must show the secret once: it waits in
+            // the session for that view, sealed.
+            keep_secrets_for_next_page(CreateWebhook::PATH, &me, &[("created_url", &shown.url), ("created_secret", &shown.secret)]).await;
+            Ok(shown)
+        })
+        .await
     }
     .await;
     match outcome {

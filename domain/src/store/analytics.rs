@@ -169,7 +169,8 @@ pub async fn summary(pool: &PgPool, team_id: Uuid, from: DateTime<Utc>, until: D
 }
 
 /// The range cut into `steps` equal steps (at most 400): published and failed per step, and the
-/// queue's length at each step's end.
+/// queue's length at each step's end. Reads the deliveries still queued or finished within the
+/// range, whatever the team's history.
 pub async fn series(
     pool: &PgPool,
     team_id: Uuid,
@@ -187,7 +188,10 @@ pub async fn series(
                select $2::timestamptz + make_interval(secs => $4::float8 * n) as start
                from generate_series(0, $5 - 1) as n
            ), finished as (
-               -- When each of the team's deliveries left the queue (null: still in it).
+               -- When each of the team's deliveries left the queue (null: still in it). Only those
+               -- still queued or finished since the range began count for any step: one that
+               -- finished before it is left out by the index on (team_id, updated_at), so the cost
+               -- follows the range, not the team's whole history.
                select p.scheduled_at as due,
                       case d.state when 'published' then d.published_at
                                    when 'failed' then d.updated_at when 'cancelled' then d.updated_at
@@ -195,6 +199,7 @@ pub async fn series(
                       d.state
                from delivery d join post p on p.post_id = d.post_id and p.team_id = d.team_id
                where d.team_id = $1 and p.scheduled_at < $3
+                 and (d.updated_at >= $2 or d.state in ('scheduled', 'retrying', 'publishing', 'held'))
            )
            select b.start as "start!",
                   count(*) filter (where f.state = 'published' and f.done_at >= b.start and f.done_at < b.start + make_interval(secs => $4)) as "published!",

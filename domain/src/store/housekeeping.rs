@@ -1,5 +1,5 @@
-//! Periodic clean-up: expired sessions, old login failures, abandoned OAuth connections, old
-//! idempotency keys.
+//! Periodic clean-up: expired sessions, old login failures and per-address attempts, abandoned
+//! OAuth connections, old idempotency and form keys.
 
 use sqlx::PgPool;
 
@@ -16,6 +16,8 @@ pub struct Pruned {
     pub oauth_connections: u64,
     /// REST API idempotency keys older than a day (a retry comes within minutes, not days).
     pub idempotency_keys: u64,
+    /// Form keys older than a day, and per-address attempts older than a day.
+    pub form_keys: u64,
 }
 
 /// Deletes expired sessions, login failures that no longer matter and expired OAuth connections.
@@ -26,5 +28,9 @@ pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
     let oauth_connections = sqlx::query!("delete from oauth_connection where expires_at <= now()").execute(pool).await?.rows_affected();
     let idempotency_keys =
         sqlx::query!("delete from api_idempotency where created_at < now() - interval '1 day'").execute(pool).await?.rows_affected();
-    Ok(Pruned { sessions, login_failures, oauth_connections, idempotency_keys })
+    let form_keys =
+        sqlx::query!("delete from form_submission where created_at < now() - interval '1 day'").execute(pool).await?.rows_affected();
+    // Every per-address window is at most a day long.
+    sqlx::query!("delete from address_attempt where at < now() - interval '1 day'").execute(pool).await?;
+    Ok(Pruned { sessions, login_failures, oauth_connections, idempotency_keys, form_keys })
 }

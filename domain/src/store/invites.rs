@@ -41,11 +41,22 @@ pub async fn create(pool: &PgPool, actor: &Member, email: EmailAddress, role: Ro
     if role == Role::Owner {
         return Err(FieldError::new("role", "Invite as admin, editor or viewer; promote to owner once they have joined.").into());
     }
-    let already_member = sqlx::query_scalar!("select exists(select 1 from app_user where email = $1) as \"exists!\"", email.as_str())
-        .fetch_one(pool)
-        .await?;
-    if already_member {
-        return Err(FieldError::new("email", "This email already belongs to a Crier account.").into());
+    // Within the team only: whether the address has an account in another team is none of this
+    // team's business (and must not be learnable by inviting it).
+    let known = sqlx::query!(
+        r#"select exists(select 1 from app_user where email = $1 and team_id = $2) as "member!",
+                  exists(select 1 from invite where email = $1 and team_id = $2 and accepted_at is null and revoked_at is null
+                                and expires_at > now()) as "invited!""#,
+        email.as_str(),
+        actor.team_id
+    )
+    .fetch_one(pool)
+    .await?;
+    if known.member {
+        return Err(FieldError::new("email", "This person is already a member of your team.").into());
+    }
+    if known.invited {
+        return Err(FieldError::new("email", "This address already has a pending invitation: revoke it to send a new one.").into());
     }
     let token = SecretToken::generate("crier_inv_");
     let row = sqlx::query!(
@@ -118,9 +129,19 @@ pub async fn find_by_token(pool: &PgPool, token: &str) -> Result<InviteDetails, 
     .ok_or(DomainError::InviteInvalid)
 }
 
-/// Uses an invite: creates the person with the chosen password and marks the link used, in one
-/// transaction, so a link can only ever be used once.
-pub async fn accept(pool: &PgPool, token: &str, password: Password) -> Result<Member, DomainError> {
+/// Uses an invite from `client_addr`: creates the person with the chosen password and marks the
+/// link used, in one transaction, so a link can only ever be used once. The link is checked (and
+/// the address's limit, [`Costly::InviteAcceptance`](super::throttle::Costly)) before the password
+/// is hashed: a made-up link costs no argon2 run.
+pub async fn accept(
+    pool: &PgPool,
+    token: &str,
+    password: Password,
+    client_addr: &str,
+    limits: &super::throttle::AddressLimits,
+) -> Result<Member, DomainError> {
+    super::throttle::admit(pool, super::throttle::Costly::InviteAcceptance, client_addr, limits).await?;
+    find_by_token(pool, token).await?;
     let hash = hash_password(password).await?;
     let mut tx = pool.begin().await?;
     let invite = sqlx::query!(

@@ -97,12 +97,14 @@ pub async fn change_role(pool: &PgPool, actor: &Member, user_id: Uuid, new_role:
     sqlx::query!("update app_user set role = $1 where user_id = $2 and team_id = $3", new_role as Role, user_id, actor.team_id)
         .execute(&mut *tx)
         .await?;
+    super::api_tokens::follow_member(&mut tx, actor, user_id, Some(new_role)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Removes a member of the actor's team. Their sessions stop working at their next request,
-/// because every request loads the member afresh.
+/// because every request loads the member afresh; their API tokens are revoked and the invitations
+/// they sent withdrawn.
 pub async fn remove(pool: &PgPool, actor: &Member, user_id: Uuid) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     let current = lock_target(&mut tx, actor, user_id).await?;
@@ -110,6 +112,7 @@ pub async fn remove(pool: &PgPool, actor: &Member, user_id: Uuid) -> Result<(), 
     if current == Role::Owner && owner_count(&mut tx, actor.team_id).await? <= 1 {
         return Err(DomainError::LastOwner);
     }
+    super::api_tokens::follow_member(&mut tx, actor, user_id, None).await?;
     sqlx::query!("delete from app_user where user_id = $1 and team_id = $2", user_id, actor.team_id).execute(&mut *tx).await?;
     tx.commit().await?;
     Ok(())

@@ -7,6 +7,7 @@ pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
 pub mod deliveries;
+pub mod form_keys;
 pub mod housekeeping;
 pub mod invites;
 pub mod login;
@@ -16,6 +17,7 @@ pub mod posts;
 pub mod sessions;
 pub mod status;
 pub mod teams;
+pub mod throttle;
 pub mod vault_keys;
 pub mod webhooks;
 

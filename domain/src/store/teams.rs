@@ -16,11 +16,84 @@ fn email_taken() -> FieldError {
     FieldError::new("email", "An account with this email already exists. Log in instead.")
 }
 
+/// Who may create a team by signing up (`CRIER_SIGNUP`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignUpPolicy {
+    /// Anyone who reaches the instance.
+    Open,
+    /// The first team only (a fresh instance); after that people join by invitation.
+    FirstTeamOnly,
+    /// Nobody: people join by invitation, or an operator runs `crier admin create-user`.
+    InviteOnly,
+}
+
+/// Whether the Sign up page offers its form under `policy` (a moment's answer: the first team may
+/// be created meanwhile).
+pub async fn sign_up_open(pool: &PgPool, policy: SignUpPolicy) -> Result<bool, DomainError> {
+    Ok(match policy {
+        SignUpPolicy::Open => true,
+        SignUpPolicy::InviteOnly => false,
+        SignUpPolicy::FirstTeamOnly => !sqlx::query_scalar!(r#"select exists(select 1 from team) as "exists!""#).fetch_one(pool).await?,
+    })
+}
+
+/// Sign-up from the web: the instance's policy, then the client address's limit
+/// ([`throttle::Costly::SignUp`](super::throttle::Costly)), then [`sign_up`].
+pub async fn sign_up_from(
+    pool: &PgPool,
+    policy: SignUpPolicy,
+    client_addr: &str,
+    limits: &super::throttle::AddressLimits,
+    team_name: TeamName,
+    email: EmailAddress,
+    password: Password,
+) -> Result<Member, DomainError> {
+    if !sign_up_open(pool, policy).await? {
+        return Err(DomainError::SignUpClosed);
+    }
+    super::throttle::admit(pool, super::throttle::Costly::SignUp, client_addr, limits).await?;
+    create_team(pool, team_name, email, password, policy == SignUpPolicy::FirstTeamOnly).await
+}
+
 /// Sign-up: creates a team with this person as its owner.
 pub async fn sign_up(pool: &PgPool, team_name: TeamName, email: EmailAddress, password: Password) -> Result<Member, DomainError> {
+    create_team(pool, team_name, email, password, false).await
+}
+
+/// Creates a team and its owner. The name and the address are checked before the password is
+/// hashed (argon2 is the costly part; a taken name should not cost it), and again by the
+/// constraints, which decide a race. With `only_first`, creating the team is refused once any team
+/// exists, decided under a lock so two first sign-ups at once cannot both win.
+async fn create_team(
+    pool: &PgPool,
+    team_name: TeamName,
+    email: EmailAddress,
+    password: Password,
+    only_first: bool,
+) -> Result<Member, DomainError> {
+    let taken = sqlx::query!(
+        r#"select exists(select 1 from team where lower(name) = lower($1)) as "team!",
+                  exists(select 1 from app_user where email = $2) as "email!""#,
+        team_name.as_str(),
+        email.as_str()
+    )
+    .fetch_one(pool)
+    .await?;
+    if taken.team {
+        return Err(team_name_taken(&team_name).into());
+    }
+    if taken.email {
+        return Err(email_taken().into());
+    }
     // Hash before opening the transaction: never hold a transaction across slow work.
     let hash = hash_password(password).await?;
     let mut tx = pool.begin().await?;
+    if only_first {
+        sqlx::query!("select pg_advisory_xact_lock(hashtextextended('crier:first-team', 0))").execute(&mut *tx).await?;
+        if sqlx::query_scalar!(r#"select exists(select 1 from team) as "exists!""#).fetch_one(&mut *tx).await? {
+            return Err(DomainError::SignUpClosed);
+        }
+    }
     let team_id = sqlx::query_scalar!("insert into team (name) values ($1) returning team_id", team_name.as_str())
         .fetch_one(&mut *tx)
         .await

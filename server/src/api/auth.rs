@@ -4,12 +4,11 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use governor::clock::{Clock, DefaultClock};
 
 use super::ApiState;
 use super::problem::ApiError;
 use crier_domain::Role;
-use crier_domain::store::api_tokens::{self, ApiCaller};
+use crier_domain::store::api_tokens::{self, Admission, ApiCaller};
 use crier_domain::store::audit::Actor;
 
 /// The authenticated caller of a REST API request.
@@ -50,11 +49,9 @@ impl FromRequestParts<ApiState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
-        let caller = api_tokens::authenticate(&state.pool, presented).await?.ok_or(ApiError::Unauthenticated)?;
-        if let Err(not_until) = state.limiter.check_key(&caller.api_token_id) {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            return Err(ApiError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)));
+        match api_tokens::authenticate(&state.pool, presented, state.rate_limit).await?.ok_or(ApiError::Unauthenticated)? {
+            Admission::Admitted(caller) => Ok(Caller(caller)),
+            Admission::Limited { retry_after_secs } => Err(ApiError::RateLimited(retry_after_secs)),
         }
-        Ok(Caller(caller))
     }
 }

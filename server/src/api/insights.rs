@@ -32,10 +32,20 @@ pub struct RangeQuery {
 
 impl RangeQuery {
     pub(super) fn range(&self) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+        use crier_domain::timezone::{FIRST_YEAR, LAST_YEAR, is_supported};
+        let supported = |field: &str, at: Option<DateTime<Utc>>| match at {
+            Some(at) if !is_supported(at) => Err(FieldError::new(field, format!("Give a time between {FIRST_YEAR} and {LAST_YEAR}."))),
+            _ => Ok(()),
+        };
+        supported("from", self.from)?;
+        supported("until", self.until)?;
         let until = self.until.unwrap_or_else(Utc::now);
         let from = self.from.unwrap_or(until - TimeDelta::days(30));
         if from >= until {
             return Err(FieldError::new("from", "`from` must be before `until`.").into());
+        }
+        if until - from > TimeDelta::days(3660) {
+            return Err(FieldError::new("from", "Ask for a range of at most ten years.").into());
         }
         Ok((from, until))
     }

@@ -11,14 +11,12 @@ pub mod insights;
 pub mod posts;
 pub mod problem;
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::routing::{any, get};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -40,8 +38,8 @@ pub struct ApiState {
     pub accounts: Arc<Accounts>,
     /// Where people reach Crier, without a trailing slash (connect links).
     pub public_base: String,
-    /// Requests per token.
-    pub limiter: Arc<DefaultKeyedRateLimiter<Uuid>>,
+    /// Requests per token and window (`None`: unlimited), counted in PostgreSQL.
+    pub rate_limit: Option<Budget>,
 }
 
 /// A JSON body whose rejection is a problem+json.
@@ -144,19 +142,6 @@ impl Modify for BearerToken {
     }
 }
 
-/// The rate limiter for `limit` (`None`: no limit, as a limiter that never says no).
-fn limiter(limit: Option<Budget>) -> DefaultKeyedRateLimiter<Uuid> {
-    let quota = match limit {
-        Some(Budget { limit, window }) => {
-            let burst = NonZeroU32::new(u32::try_from(limit).unwrap_or(u32::MAX).max(1)).unwrap_or(NonZeroU32::MIN);
-            // Refill one request every window/limit, and allow the whole window's worth at once.
-            Quota::with_period(window / burst.get()).map(|q| q.allow_burst(burst)).unwrap_or_else(|| Quota::per_second(burst))
-        }
-        None => Quota::per_second(NonZeroU32::MAX),
-    };
-    RateLimiter::keyed(quota)
-}
-
 /// The API's routes (ready to merge into a router of any state) and its OpenAPI document.
 pub fn router<S: Clone + Send + Sync + 'static>(
     pool: PgPool,
@@ -164,7 +149,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     public_base: String,
     rate_limit: Option<Budget>,
 ) -> (Router<S>, utoipa::openapi::OpenApi) {
-    let state = ApiState { pool, accounts, public_base, limiter: Arc::new(limiter(rate_limit)) };
+    let state = ApiState { pool, accounts, public_base, rate_limit };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))

@@ -280,6 +280,7 @@ fn zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
 }
 
 fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    supported("scheduled_at", Some(at))?;
     if crier_domain::post::has_passed(at, Utc::now()) {
         return Err(FieldError::new(
             "scheduled_at",
@@ -288,6 +289,15 @@ fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
         .into());
     }
     Ok(at)
+}
+
+/// Refuses a time outside the years Crier accepts (`crier_domain::timezone::is_supported`).
+fn supported(field: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    use crier_domain::timezone::{FIRST_YEAR, LAST_YEAR, is_supported};
+    match at {
+        Some(at) if !is_supported(at) => Err(FieldError::new(field, format!("Give a time between {FIRST_YEAR} and {LAST_YEAR}.")).into()),
+        _ => Ok(()),
+    }
 }
 
 /// The domain names fields as the Compose form does; the API's JSON names some differently.
@@ -351,6 +361,8 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
         None => None,
     };
     let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
+    supported("from", q.from)?;
+    supported("until", q.until)?;
     let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None };
     let mut rows = posts::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode_post(last.scheduled_at, last.post_id));

@@ -159,6 +159,7 @@ impl From<DomainError> for ApiError {
             DomainError::LastOwner => ApiError::Conflict("The team would have no owner left; make someone else an owner first.".into()),
             DomainError::InviteInvalid => ApiError::Conflict("The invite is unknown, expired, revoked or already used.".into()),
             DomainError::ConnectionExpired => ApiError::Conflict("The connection attempt is unknown, expired or already used.".into()),
+            DomainError::SignUpClosed => ApiError::Conflict("Sign-up is closed on this instance.".into()),
             DomainError::SecretUnreadable(e) => {
                 tracing::error!(error = %e, "a sealed secret does not open with the configured keys");
                 ApiError::Conflict(SECRET_UNREADABLE.into())

@@ -14,6 +14,8 @@ use std::time::Duration;
 use clap::Args;
 use crier_domain::budget::Budget;
 use crier_domain::store::status::{Operations, ReadinessLimits};
+use crier_domain::store::teams::SignUpPolicy;
+use crier_domain::store::throttle::{AddressLimits, Costly};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
@@ -72,6 +74,21 @@ pub struct WebArgs {
     #[arg(long = "trusted-proxies", env = "CRIER_TRUSTED_PROXIES")]
     pub trusted_proxies: Option<String>,
 
+    /// Who may create a team by signing up: `open` (anyone who reaches Crier) or `invite-only`
+    /// (people join by invitation; `crier admin create-user` still works). Default: the very first
+    /// team of a fresh instance may sign up, then it is invite-only, unless the sandbox is on (open).
+    #[arg(long = "signup", env = "CRIER_SIGNUP")]
+    pub signup: Option<String>,
+
+    /// Sign-ups per client address (an IPv6 /64 counts as one) and window: `10/1h` (per s, m, h or
+    /// d), or `none`.
+    #[arg(long = "signup-rate-limit", env = "CRIER_SIGNUP_RATE_LIMIT")]
+    pub signup_rate_limit: Option<String>,
+
+    /// Invite acceptances per client address and window: `20/1h`, or `none`.
+    #[arg(long = "invite-rate-limit", env = "CRIER_INVITE_RATE_LIMIT")]
+    pub invite_rate_limit: Option<String>,
+
     /// REST API requests each API token may make: `600/1m` (per s, m, h or d), or `none`. Over
     /// it, requests answer 429 with Retry-After. Counted per web process.
     #[arg(long = "api-rate-limit", env = "CRIER_API_RATE_LIMIT", default_value = DEFAULT_API_RATE_LIMIT)]
@@ -88,6 +105,9 @@ impl Default for WebArgs {
             addr: "127.0.0.1:3000".into(),
             public_url: None,
             trusted_proxies: None,
+            signup: None,
+            signup_rate_limit: None,
+            invite_rate_limit: None,
             api_rate_limit: DEFAULT_API_RATE_LIMIT.into(),
             platforms: PlatformArgs::default(),
         }
@@ -279,6 +299,11 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The platforms' apps and endpoints.
     pub platforms: PlatformConfig,
+    /// CRIER_SIGNUP when given (`None`: the first team only, or open with the sandbox; see
+    /// [`WebConfig::sign_up_policy`]).
+    pub signup: Option<SignUpPolicy>,
+    /// Sign-ups and invite acceptances per client address.
+    pub address_limits: AddressLimits,
     /// Requests per API token and window (`None`: unlimited).
     pub api_rate_limit: Option<Budget>,
     /// Where `/metrics` is served (not at all by default).
@@ -328,10 +353,30 @@ impl WebConfig {
                 format!("`{}` is not a limit like 600/1m (requests per s, m, h or d) or `none`", args.api_rate_limit),
             )
         })?;
+        let signup = match args.signup.as_deref().map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).as_deref() {
+            None => None,
+            Some("open") => Some(SignUpPolicy::Open),
+            Some("invite-only") => Some(SignUpPolicy::InviteOnly),
+            Some(other) => return Err(bad("CRIER_SIGNUP", format!("is `{other}`; use `open` or `invite-only`"))),
+        };
+        let limit = |variable: &str, raw: &Option<String>, default: Budget| match raw.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            None => Ok(Some(default)),
+            Some(raw) => match Budget::parse(raw).map_err(|problem| bad(variable, problem))? {
+                // Housekeeping forgets attempts after a day.
+                Some(b) if b.window > Duration::from_secs(86_400) => Err(bad(variable, format!("`{raw}`: use a window of a day at most"))),
+                parsed => Ok(parsed),
+            },
+        };
+        let address_limits = AddressLimits {
+            sign_up: limit("CRIER_SIGNUP_RATE_LIMIT", &args.signup_rate_limit, Costly::SignUp.default_limit())?,
+            invite_acceptance: limit("CRIER_INVITE_RATE_LIMIT", &args.invite_rate_limit, Costly::InviteAcceptance.default_limit())?,
+        };
         Ok(Self {
             addr,
             public_url,
             trusted_proxies,
+            signup,
+            address_limits,
             platforms,
             api_rate_limit,
             metrics: MetricsConfig::default(),
@@ -356,6 +401,12 @@ impl WebConfig {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => format!("http://{bound}"),
         }
+    }
+
+    /// Who may sign up: CRIER_SIGNUP when given; otherwise open while the sandbox is on (a demo or a
+    /// trial), else the first team only.
+    pub fn sign_up_policy(&self, sandbox_on: bool) -> SignUpPolicy {
+        self.signup.unwrap_or(if sandbox_on { SignUpPolicy::Open } else { SignUpPolicy::FirstTeamOnly })
     }
 
     /// Whether cookies must be Secure (the site is served over https).

@@ -105,12 +105,15 @@ pub struct PlatformArgs {
     pub facebook_graph_version: Option<String>,
     /// `CRIER_SANDBOX`.
     pub sandbox: Option<String>,
+    /// `CRIER_SANDBOX_CONTROL_TOKEN`.
+    pub sandbox_control_token: Option<SecretString>,
 }
 
 /// The settings only one platform has: (variable, alias, help).
 const LINKEDIN_VERSION: &str = "CRIER_LINKEDIN_VERSION";
 const FACEBOOK_GRAPH_VERSION: (&str, &str) = ("CRIER_FACEBOOK_GRAPH_VERSION", "CRIER_META_GRAPH_VERSION");
 const SANDBOX: &str = "CRIER_SANDBOX";
+const SANDBOX_CONTROL_TOKEN: &str = "CRIER_SANDBOX_CONTROL_TOKEN";
 
 fn setting_arg(variable: &str, help: String, secret: bool) -> Arg {
     Arg::new(variable.to_owned())
@@ -170,6 +173,14 @@ impl Args for PlatformArgs {
                 .into(),
             false,
         ))
+        .arg(setting_arg(
+            SANDBOX_CONTROL_TOKEN,
+            "The bearer token the sandbox's control API (/sandbox/control/...: the ledger of every team's posts, fault \
+             injection, reset) requires inside `crier serve` (16 characters at least). Unset, the control API is not \
+             reachable there."
+                .into(),
+            true,
+        ))
     }
 
     fn augment_args_for_update(cmd: Command) -> Command {
@@ -196,6 +207,7 @@ impl FromArgMatches for PlatformArgs {
             linkedin_version: value(matches, LINKEDIN_VERSION, None)?,
             facebook_graph_version: value(matches, FACEBOOK_GRAPH_VERSION.0, Some(FACEBOOK_GRAPH_VERSION.1))?,
             sandbox: value(matches, SANDBOX, None)?,
+            sandbox_control_token: value(matches, SANDBOX_CONTROL_TOKEN, None)?.map(SecretString::from),
         })
     }
 
@@ -231,6 +243,8 @@ pub struct PlatformConfig {
     pub facebook_graph_version: Option<String>,
     /// CRIER_SANDBOX when given.
     pub sandbox: Option<bool>,
+    /// The sandbox control API's token (`None`: the control API is unreachable in `crier serve`).
+    pub sandbox_control_token: Option<SecretString>,
     /// CRIER_X_API_URL, also without an OAuth 2.0 app: OAuth 1.0a keys call X there.
     pub x_api_url: Option<Url>,
 }
@@ -280,9 +294,20 @@ impl PlatformConfig {
             }
         };
         let sandbox = parse_switch(SANDBOX, args.sandbox.as_deref())?;
+        let sandbox_control_token = match args.sandbox_control_token.as_ref().map(|t| t.expose_secret().trim().to_owned()) {
+            None => None,
+            Some(t) if t.is_empty() => None,
+            Some(t) if t.chars().count() < 16 => {
+                return Err(bad(
+                    SANDBOX_CONTROL_TOKEN,
+                    "is shorter than 16 characters; generate one with `head -c 24 /dev/urandom | base64`",
+                ));
+            }
+            Some(t) => Some(SecretString::from(t)),
+        };
         let x_api = &APP_SETTINGS[4];
         let x_api_url = url_setting(args.apps[Platform::X].api_url.as_deref(), &variable(Platform::X.settings_prefix(), x_api))?;
-        Ok(Self { apps, linkedin_version, facebook_graph_version, sandbox, x_api_url })
+        Ok(Self { apps, linkedin_version, facebook_graph_version, sandbox, sandbox_control_token, x_api_url })
     }
 
     fn app(platform: Platform, app: &AppArgs) -> Result<Option<OAuthAppConfig>, ConfigError> {

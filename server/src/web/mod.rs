@@ -3,11 +3,13 @@
 //! ids, tracing, request metrics).
 
 mod analytics_export;
+mod body_limit;
 mod client_addr;
 mod health;
 pub mod metrics;
 mod oauth;
 mod plain_forms;
+mod same_origin;
 mod security;
 mod server_fn_errors;
 mod sign_in_gate;
@@ -58,6 +60,15 @@ fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
+/// A path as logs may hold it: a secret in a path (an invite link's token) is cut out, so the
+/// link cannot be taken from a log. (Query strings are never logged: OAuth codes travel there.)
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/invite/") {
+        Some(token) if !token.is_empty() => std::borrow::Cow::Borrowed("/invite/[redacted]"),
+        _ => std::borrow::Cow::Borrowed(path),
+    }
+}
+
 /// The whole web application.
 pub fn router(
     pool: PgPool,
@@ -81,6 +92,8 @@ pub fn router(
         public_base,
         api_reference: Arc::new(api_reference),
         operations: web.operations,
+        sign_up: web.sign_up_policy(sandbox.is_some()),
+        address_limits: web.address_limits,
         webhooks_allow_http: web.webhooks_allow_http,
     };
     let context = {
@@ -99,6 +112,7 @@ pub fn router(
 
     let gate_state = Arc::new(state.clone());
     let trusted_proxies = Arc::new(web.trusted_proxies.clone());
+    let own_origin = Arc::new(same_origin::OwnOrigin::of(&state.public_base));
     let sandbox = sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
         .merge(api)
@@ -118,13 +132,16 @@ pub fn router(
         .layer(axum::middleware::from_fn_with_state(gate_state, sign_in_gate::gate))
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(trusted_proxies, client_addr::resolve))
+        // Before the session is loaded or a handler runs: a refused request costs nothing.
+        .layer(axum::middleware::from_fn_with_state(own_origin, same_origin::refuse_cross_site))
+        .layer(axum::middleware::from_fn(body_limit::bounded))
         .layer(axum::middleware::from_fn(security::headers))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
                 .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                    tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id)
+                    tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()), request_id)
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id()),
         )

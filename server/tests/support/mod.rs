@@ -14,6 +14,9 @@ use sqlx::PgPool;
 use tokio::sync::oneshot;
 
 /// A running app and a database handle to inspect it.
+/// The sandbox control API's token in tests (`CRIER_SANDBOX_CONTROL_TOKEN`).
+pub const SANDBOX_CONTROL_TOKEN: &str = "test-sandbox-control-token";
+
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub base: String,
@@ -56,7 +59,9 @@ impl TestApp {
         Self::start(web, None).await
     }
 
-    async fn start(web: WebConfig, worker: Option<crier::config::WorkerConfig>) -> TestApp {
+    async fn start(mut web: WebConfig, worker: Option<crier::config::WorkerConfig>) -> TestApp {
+        // The sandbox's control API answers only to its token inside `crier serve`; tests hold it.
+        web.platforms.sandbox_control_token.get_or_insert_with(|| secrecy::SecretString::from(SANDBOX_CONTROL_TOKEN.to_owned()));
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
@@ -210,6 +215,16 @@ pub async fn connect(browser: &Browser, platform: &str, extra: &[(&str, &str)], 
     let back = browser.client.get(&callback).send().await.unwrap();
     assert_eq!(back.status(), StatusCode::SEE_OTHER);
     location(&back).unwrap()
+}
+
+/// Connects an X account (the sandbox's user `test_x`) for `browser`'s team through the consent
+/// page; answers its id.
+pub async fn connect_x_account(app: &TestApp, browser: &Browser) -> String {
+    assert_eq!(connect(browser, "x", &[("account", "test_x")], "authorize").await, "/accounts");
+    sqlx::query_scalar("select account_id::text from platform_account order by connected_at desc limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
 }
 
 /// A child process killed if the test ends early (a failed assertion must not leave processes behind).
