@@ -41,8 +41,10 @@ const serverEnv: Record<string, string | undefined> = {
   LEPTOS_SITE_ROOT: siteRoot,
   LEPTOS_OUTPUT_NAME: 'crier',
   RUST_LOG: 'info',
-  // The webhook test's receiver is a plain http server on 127.0.0.1.
+  // The webhook test's receiver is a plain http server on 127.0.0.1: plain http, and the
+  // operator's opt-in for that one loopback address (every other internal address stays refused).
   CRIER_WEBHOOKS_ALLOW_HTTP: '1',
+  CRIER_OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
   DATABASE_URL: undefined,
 };
 if (process.env.PATH !== undefined) serverEnv.PATH = process.env.PATH;

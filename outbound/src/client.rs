@@ -215,7 +215,8 @@ impl OutboundClient {
     /// Words for a reqwest failure: the resolver's or the redirect policy's own error when it is
     /// in the chain, else the kind of failure (never the URL, which may hold a receiver's token).
     fn failure(&self, error: &reqwest::Error) -> OutboundError {
-        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        // The causes only: reqwest's own error names the URL.
+        let mut source = std::error::Error::source(error);
         let mut deepest = None;
         while let Some(current) = source {
             if let Some(ours) = current.downcast_ref::<OutboundError>() {
@@ -227,7 +228,7 @@ impl OutboundClient {
         if error.is_timeout() {
             return OutboundError::Timeout(self.options.timeout);
         }
-        let detail = deepest.map(ToString::to_string).unwrap_or_default();
+        let detail = deepest.map_or_else(|| "no details".to_owned(), ToString::to_string);
         let detail: String = detail.chars().take(200).collect();
         if error.is_connect() { OutboundError::Connect(detail) } else { OutboundError::Http(detail) }
     }

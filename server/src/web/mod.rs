@@ -82,6 +82,7 @@ pub fn router(
         api_reference: Arc::new(api_reference),
         operations: web.operations,
         webhooks_allow_http: web.webhooks_allow_http,
+        outbound: web.outbound.clone(),
     };
     let context = {
         let state = state.clone();
