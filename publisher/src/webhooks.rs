@@ -100,8 +100,9 @@ struct Dispatcher {
 
 impl Dispatcher {
     fn new(pool: PgPool, vault: Arc<Vault>, config: WebhookConfig) -> Result<Self, DomainError> {
-        // No redirects (the default): a receiver answers where it is.
-        let options = ClientOptions { timeout: config.timeout, ..ClientOptions::new("Crier-Webhooks") };
+        // No redirects (the default): a receiver answers where it is. One limit for the whole call,
+        // connecting included, as the team's log words it ("no answer within 10 seconds").
+        let options = ClientOptions { timeout: config.timeout, connect_timeout: config.timeout, ..ClientOptions::new("Crier-Webhooks") };
         let http = OutboundClient::new(config.outbound.clone(), options)
             .map_err(|e| DomainError::Internal(format!("the webhook HTTP client cannot be built: {e}")))?;
         Ok(Dispatcher { pool, vault, http, config })

@@ -118,7 +118,11 @@ async fn everyone_sees_the_endpoints_and_only_owners_and_admins_change_them() {
     let editor = join_as(&app, &owner, "editor@example.com", "editor").await;
     let page = editor.page("/settings/webhooks").await;
     // Whole only for those who manage endpoints (the path may hold the receiver's token).
-    assert!(page.contains("https://hooks.example.com/…") && !page.contains("hooks.example.com/crier") && page.contains("Owners and admins can add"));
+    assert!(
+        page.contains("https://hooks.example.com/…")
+            && !page.contains("hooks.example.com/crier")
+            && page.contains("Owners and admins can add")
+    );
     assert!(!page.contains("Add endpoint") && !page.contains("Send test event"), "read-only for editors");
     let id = [("endpoint_id", endpoint_id.as_str())];
     assert_eq!(error_of(editor.call("settings/webhooks/test", &id).await).await, "Forbidden");
