@@ -42,12 +42,15 @@ const serverEnv: Record<string, string | undefined> = {
   LEPTOS_SITE_ROOT: siteRoot,
   LEPTOS_OUTPUT_NAME: 'crier',
   RUST_LOG: 'info',
-  // The webhook test's receiver is a plain http server on 127.0.0.1.
+  // The webhook test's receiver is a plain http server on 127.0.0.1: plain http, and the
+  // operator's opt-in for that one loopback address (every other internal address stays refused).
   CRIER_WEBHOOKS_ALLOW_HTTP: '1',
   // Every spec signs up teams from 127.0.0.1: far more than a person would from one address.
   CRIER_SIGNUP_RATE_LIMIT: '1000/1h',
   // The tests drive the sandbox's control API (faults), which answers only to this token.
   CRIER_SANDBOX_CONTROL_TOKEN: sandboxControlToken,
+  // The webhook test's receiver listens on loopback, which Crier does not call unless allowed.
+  CRIER_OUTBOUND_ALLOW_NETWORKS: '127.0.0.1/32',
   DATABASE_URL: undefined,
 };
 if (process.env.PATH !== undefined) serverEnv.PATH = process.env.PATH;

@@ -108,6 +108,7 @@ impl From<crier_domain::DomainError> for AppError {
             D::WrongCredentials => AppError::WrongCredentials,
             D::Throttled { retry_after_secs } => AppError::Throttled(retry_after_secs),
             D::NotFound => AppError::NotFound,
+            D::TooSoon { retry_after_secs } => AppError::Refused(format!("That was done moments ago: try again in {retry_after_secs} seconds.")),
             D::Forbidden => AppError::Forbidden,
             D::LastOwner => AppError::Refused("A team needs at least one owner: make someone else an owner first.".into()),
             D::InviteInvalid => AppError::Refused("This invite link is no longer valid. Ask for a new one.".into()),

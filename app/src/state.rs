@@ -33,6 +33,9 @@ pub struct AppState {
     pub address_limits: crier_domain::store::throttle::AddressLimits,
     /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP; development).
     pub webhooks_allow_http: bool,
+    /// Which addresses URLs teams give may have (CRIER_OUTBOUND_ALLOW_NETWORKS): the webhook form
+    /// refuses the others when an endpoint is added.
+    pub outbound: crier_outbound::AddressPolicy,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -17,6 +17,12 @@ pub enum DomainError {
         /// Seconds until one more attempt is allowed.
         retry_after_secs: u64,
     },
+    /// Done too recently to be done again yet (a rate limit counted in the database).
+    #[error("done too recently; try again in {retry_after_secs} seconds")]
+    TooSoon {
+        /// Seconds until it may be done again.
+        retry_after_secs: u64,
+    },
     /// The thing does not exist *in the caller's team* (another team's id answers the same).
     #[error("not found")]
     NotFound,

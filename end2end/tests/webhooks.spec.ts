@@ -65,6 +65,10 @@ test('an endpoint shows its secret once, and a signed test event is delivered an
     await url.fill('ftp://example.com/hooks');
     await page.getByRole('button', { name: 'Add endpoint', exact: true }).click();
     await expect(page.getByText('is not a web address. Enter one starting with https://.')).toBeVisible();
+    // So is an internal address (only 127.0.0.1 is allowed on this server), saying why.
+    await url.fill('https://169.254.169.254/latest/meta-data/');
+    await page.getByRole('button', { name: 'Add endpoint', exact: true }).click();
+    await expect(page.getByText('169.254.169.254 is a link-local address')).toBeVisible();
 
     await url.fill(receiver.url);
     await expect(page.getByRole('checkbox', { name: /delivery\.published/ })).toBeChecked();

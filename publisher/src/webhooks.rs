@@ -6,7 +6,9 @@
 //!   queued calls notifies [`DUE_CHANNEL`].
 //! - **Sending.** Each call is its own task: the body is signed (`Crier-Signature`, see
 //!   `crier_domain::webhook_signature`) and POSTed with a timeout, following no redirects, with no
-//!   transaction open.
+//!   transaction open, through `crier_outbound`'s client: the endpoint's address is checked at
+//!   every call (a name may resolve elsewhere than when the endpoint was added), and a refused one
+//!   is logged in words and retried like any failure (an operator may allow its network meanwhile).
 //! - **Outcomes.** One writer puts everything finished in one statement: 2xx is delivered;
 //!   anything else is retried after `base × 2^(n−1)` (the same rule as deliveries,
 //!   `RetryPolicy::after_failure`) until the last attempt, which fails the call. The claim loop, the
@@ -26,6 +28,7 @@ use crier_domain::retry::{RetryDecision, RetryPolicy};
 use crier_domain::store::webhooks::{self, CallOutcome, ClaimedCall, DUE_CHANNEL};
 use crier_domain::webhook::CallState;
 use crier_domain::webhook_signature::{EVENT_HEADER, ID_HEADER, SIGNATURE_HEADER, sign};
+use crier_outbound::{AddressPolicy, ClientOptions, OutboundClient, OutboundError};
 use crier_vault::Vault;
 use sqlx::PgPool;
 
@@ -50,6 +53,9 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Whether plain http:// endpoints are called (CRIER_WEBHOOKS_ALLOW_HTTP).
     pub allow_http: bool,
+    /// Which addresses endpoints may have (CRIER_OUTBOUND_ALLOW_NETWORKS): public ones unless the
+    /// operator allows more.
+    pub outbound: AddressPolicy,
     /// A claim older than this is taken for a stopped dispatcher's (longer than any call).
     pub stale_after: Duration,
     /// How often to look for such claims.
@@ -64,7 +70,7 @@ pub struct WebhookConfig {
 
 impl WebhookConfig {
     /// The defaults, for the worker named `worker`: [`DEFAULT_RETRY`], a 10-second timeout, https
-    /// only.
+    /// only, public addresses only.
     pub fn new(worker: impl Into<String>) -> Self {
         let timeout = Duration::from_secs(10);
         WebhookConfig {
@@ -74,6 +80,7 @@ impl WebhookConfig {
             retry: DEFAULT_RETRY,
             timeout,
             allow_http: false,
+            outbound: AddressPolicy::strict(),
             stale_after: timeout * 3 + Duration::from_secs(30),
             rescue_every: Duration::from_secs(15),
             idle_poll: Duration::from_secs(30),
@@ -87,17 +94,16 @@ impl WebhookConfig {
 struct Dispatcher {
     pool: PgPool,
     vault: Arc<Vault>,
-    http: reqwest::Client,
+    http: OutboundClient,
     config: WebhookConfig,
 }
 
 impl Dispatcher {
     fn new(pool: PgPool, vault: Arc<Vault>, config: WebhookConfig) -> Result<Self, DomainError> {
-        let http = reqwest::Client::builder()
-            .timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent("Crier-Webhooks")
-            .build()
+        // No redirects (the default): a receiver answers where it is. One limit for the whole call,
+        // connecting included, as the team's log words it ("no answer within 10 seconds").
+        let options = ClientOptions { timeout: config.timeout, connect_timeout: config.timeout, ..ClientOptions::new("Crier-Webhooks") };
+        let http = OutboundClient::new(config.outbound.clone(), options)
             .map_err(|e| DomainError::Internal(format!("the webhook HTTP client cannot be built: {e}")))?;
         Ok(Dispatcher { pool, vault, http, config })
     }
@@ -236,29 +242,38 @@ async fn post(ctx: &Dispatcher, call: &ClaimedCall) -> (Option<u16>, Result<(), 
         Ok(body) => body,
         Err(e) => return (None, Err(format!("The payload could not be written: {e}"))),
     };
+    // An IP-literal URL is checked here; a name when the call connects.
+    let request = match ctx.http.post(&call.url) {
+        Ok(request) => request,
+        Err(e) => return (None, Err(failure_words(&e))),
+    };
     let signature = sign(&secret, Utc::now().timestamp(), &body);
-    let response = ctx
-        .http
-        .post(&call.url)
+    let request = request
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(SIGNATURE_HEADER, signature)
         .header(EVENT_HEADER, &call.event_type)
         .header(ID_HEADER, &call.event_id)
-        .body(body)
-        .send()
-        .await;
-    match response {
+        .body(body);
+    match ctx.http.send(request).await {
         Ok(response) if response.status().is_success() => (Some(response.status().as_u16()), Ok(())),
         Ok(response) if response.status().is_redirection() => (
             Some(response.status().as_u16()),
             Err(format!("HTTP {}: a redirect, and Crier follows none: use the address it points to.", response.status().as_u16())),
         ),
         Ok(response) => (Some(response.status().as_u16()), Err(format!("HTTP {}: not a 2xx answer.", response.status().as_u16()))),
-        Err(e) if e.is_timeout() => (None, Err(format!("No answer within {} seconds.", ctx.config.timeout.as_secs()))),
-        Err(e) if e.is_connect() => (None, Err("Could not connect (the name does not resolve, or the connection was refused).".into())),
-        Err(e) => {
-            let text = e.without_url().to_string();
-            (None, Err(format!("The call failed: {}", text.chars().take(200).collect::<String>())))
-        }
+        Err(e) => (None, Err(failure_words(&e))),
+    }
+}
+
+/// The team's log's words for a call that got no answer (never the URL, which may hold the
+/// receiver's token; the host is the team's own).
+fn failure_words(error: &OutboundError) -> String {
+    match error {
+        OutboundError::Refused { .. } => format!("Not called: {error}"),
+        OutboundError::Timeout(limit) => format!("No answer within {} seconds.", limit.as_secs()),
+        OutboundError::Unresolvable { host, .. } => format!("Could not connect: the name {host} does not resolve."),
+        OutboundError::Connect(detail) => format!("Could not connect (the connection was refused or failed: {detail})."),
+        OutboundError::BadUrl(detail) => format!("The endpoint's URL cannot be called: {detail}."),
+        other => format!("The call failed: {other}"),
     }
 }

@@ -18,6 +18,7 @@ use crier_domain::store::{Member, posts, teams};
 use crier_domain::webhook::{CallState, WebhookEvent};
 use crier_domain::webhook_signature::{TOLERANCE, verify};
 use crier_domain::{DomainError, EmailAddress, TeamName};
+use crier_outbound::AddressPolicy;
 use crier_publisher::webhooks::WebhookConfig;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
@@ -92,6 +93,16 @@ impl Receiver {
     }
 }
 
+/// These tests send several test events to one endpoint at once; the limit people have (one a
+/// minute) is the web form's, tested with it (server/tests/webhooks.rs).
+const NO_LIMIT: Duration = Duration::ZERO;
+
+/// The receivers' network: the operator's opt-in (CRIER_OUTBOUND_ALLOW_NETWORKS) that lets the
+/// dispatcher call this machine, which it otherwise refuses.
+fn loopback_allowed() -> AddressPolicy {
+    AddressPolicy::parse("127.0.0.0/8,::1/128").unwrap()
+}
+
 /// A running dispatcher.
 struct Dispatcher {
     stop: oneshot::Sender<()>,
@@ -105,10 +116,12 @@ impl Dispatcher {
     }
 }
 
-/// Starts a dispatcher for tests: plain http allowed (the receivers are local), retries after 1 s.
+/// Starts a dispatcher for tests: plain http and loopback allowed (the receivers are local),
+/// retries after 1 s.
 fn dispatch(env: &Env, tweak: impl FnOnce(&mut WebhookConfig)) -> Dispatcher {
     let mut config = WebhookConfig::new(format!("test-webhooks-{}", Uuid::new_v4()));
     config.allow_http = true;
+    config.outbound = loopback_allowed();
     config.retry.first_retry_seconds = 1;
     config.rescue_every = Duration::from_millis(200);
     config.idle_poll = Duration::from_secs(1);
@@ -240,7 +253,7 @@ async fn a_failed_call_is_sent_again_after_the_backoff_and_the_last_failure_is_f
     let dispatcher = dispatch(&env, |c| c.retry.max_attempts = 2);
 
     // 500, then (1 second later) 200.
-    webhooks::send_test(&env.pool, &env.team, endpoint_id).await.unwrap();
+    webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await.unwrap();
     let first = receiver.next().await;
     let second = receiver.next().await;
     first.assert_signed_with(&secret);
@@ -254,7 +267,7 @@ async fn a_failed_call_is_sent_again_after_the_backoff_and_the_last_failure_is_f
     assert!(lines[0].error.as_deref().is_some_and(|e| e.contains("HTTP 500")), "{:?}", lines[0].error);
 
     // With 2 attempts allowed, a second 500 fails the call for good: no third call.
-    webhooks::send_test(&env.pool, &env.team, endpoint_id).await.unwrap();
+    webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await.unwrap();
     receiver.next().await;
     receiver.next().await;
     let lines = wait_for_calls(&env, env.team.team_id, endpoint_id, |s| matches!(s, CallState::Delivered | CallState::Failed)).await;
@@ -279,7 +292,7 @@ async fn another_teams_endpoints_never_receive_this_teams_events_nor_can_it_touc
 
     let post = env.post(&[x.account_id], "Only for Acme", |_| {}).await;
     env.wait_for(post, |s| s == DeliveryState::Published).await;
-    webhooks::send_test(&env.pool, &env.team, our_endpoint).await.unwrap();
+    webhooks::send_test(&env.pool, &env.team, our_endpoint, NO_LIMIT).await.unwrap();
     let mut types = vec![ours.next().await.json()["type"].clone(), ours.next().await.json()["type"].clone()];
     types.sort_by_key(|t| t.to_string());
     assert_eq!(types, [json!("delivery.published"), json!("ping")]);
@@ -299,7 +312,7 @@ async fn another_teams_endpoints_never_receive_this_teams_events_nor_can_it_touc
     // Globex cannot see, test, disable or delete Acme's endpoint: it does not exist for them.
     assert!(webhooks::list(&env.pool, globex.team_id).await.unwrap().iter().all(|e| e.endpoint_id == their_endpoint));
     assert!(matches!(webhooks::get(&env.pool, globex.team_id, our_endpoint).await, Err(DomainError::NotFound)));
-    assert!(matches!(webhooks::send_test(&env.pool, &globex, our_endpoint).await, Err(DomainError::NotFound)));
+    assert!(matches!(webhooks::send_test(&env.pool, &globex, our_endpoint, NO_LIMIT).await, Err(DomainError::NotFound)));
     assert!(matches!(webhooks::set_enabled(&env.pool, &globex, our_endpoint, false).await, Err(DomainError::NotFound)));
     assert!(matches!(webhooks::delete(&env.pool, &globex, our_endpoint).await, Err(DomainError::NotFound)));
     assert!(webhooks::get(&env.pool, env.team.team_id, our_endpoint).await.unwrap().enabled);
@@ -312,7 +325,7 @@ async fn a_call_claimed_by_a_dead_worker_is_rescued_and_sent_again() {
     let env = env().await;
     let mut receiver = Receiver::start(&[]).await;
     let (endpoint_id, secret) = endpoint(&env, &env.team, &receiver.url, &[WebhookEvent::DeliveryPublished]).await;
-    webhooks::send_test(&env.pool, &env.team, endpoint_id).await.unwrap();
+    webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await.unwrap();
     // A worker claimed it a minute ago and died (kill -9) during the call.
     let claimed = sqlx::query(
         "update webhook_call set state = 'sending', claimed_by = 'dead-worker', claimed_at = now() - interval '1 minute', attempts = 1
@@ -339,10 +352,10 @@ async fn a_disabled_endpoint_gets_nothing_until_enabled_and_a_deleted_one_loses_
     let mut receiver = Receiver::start(&[]).await;
     let (endpoint_id, _) = endpoint(&env, &env.team, &receiver.url, &[WebhookEvent::DeliveryPublished]).await;
     // Queued while enabled, then the endpoint is turned off: the call waits.
-    webhooks::send_test(&env.pool, &env.team, endpoint_id).await.unwrap();
+    webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await.unwrap();
     webhooks::set_enabled(&env.pool, &env.team, endpoint_id, false).await.unwrap();
     assert!(
-        matches!(webhooks::send_test(&env.pool, &env.team, endpoint_id).await, Err(DomainError::NotFound)),
+        matches!(webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await, Err(DomainError::NotFound)),
         "no tests to a disabled one"
     );
     assert!(webhooks::next_due(&env.pool).await.unwrap().is_none(), "nothing is due for a disabled endpoint");
@@ -362,4 +375,73 @@ async fn a_disabled_endpoint_gets_nothing_until_enabled_and_a_deleted_one_loses_
         sqlx::query_scalar("select metadata from audit_event where entity = 'webhook'").fetch_all(&env.pool).await.unwrap();
     assert!(metadata.iter().all(|m| m["host"] == "127.0.0.1" && !m.to_string().contains("/hook")), "the host only: {metadata:?}");
     dispatcher.stop().await;
+}
+
+#[tokio::test]
+async fn a_stored_endpoint_on_an_internal_address_is_refused_at_every_call_until_its_network_is_allowed() {
+    let env = env().await;
+    let mut receiver = Receiver::start(&[]).await;
+    let port = url::Url::parse(&receiver.url).unwrap().port().unwrap();
+    let (endpoint_id, _) = endpoint(&env, &env.team, &receiver.url, &[WebhookEvent::DeliveryPublished]).await;
+    let config = |outbound: AddressPolicy| {
+        let mut config = WebhookConfig::new(format!("test-webhooks-{}", Uuid::new_v4()));
+        config.allow_http = true;
+        config.outbound = outbound;
+        config
+    };
+
+    // Rows written straight into the table (as before this rule, or by anything but the form):
+    // the dispatcher checks the address at the call all the same, a name where it resolves then.
+    let internal = [
+        (format!("http://127.0.0.1:{port}/hook"), "a loopback address"),
+        (format!("http://localhost:{port}/hook"), "localhost resolves to 127.0.0.1, a loopback address"),
+        (format!("http://[::1]:{port}/hook"), "::1 is a loopback address"),
+        (format!("http://[::ffff:127.0.0.1]:{port}/hook"), "a loopback address"),
+        ("http://10.0.0.1/hook".to_owned(), "10.0.0.1 is a private address"),
+        ("http://169.254.169.254/latest/meta-data/".to_owned(), "169.254.169.254 is a link-local address"),
+    ];
+    for (url, words) in &internal {
+        sqlx::query("update webhook_endpoint set url = $2 where endpoint_id = $1")
+            .bind(endpoint_id)
+            .bind(url)
+            .execute(&env.pool)
+            .await
+            .unwrap();
+        webhooks::send_test(&env.pool, &env.team, endpoint_id, NO_LIMIT).await.unwrap();
+        let outcomes = crier_publisher::webhooks::step(env.pool.clone(), env.vault.clone(), config(AddressPolicy::strict())).await.unwrap();
+        let [outcome] = &outcomes[..] else { panic!("one call: {outcomes:?}") };
+        assert_eq!((outcome.state, outcome.http_status), (CallState::Pending, None), "{url}: retried like any failure");
+        assert!(outcome.next_attempt_at.is_some(), "{url}");
+        let error = outcome.error.as_deref().unwrap_or_default();
+        assert!(error.starts_with("Not called: ") && error.contains(words), "{url}: {error}");
+        assert!(error.contains("CRIER_OUTBOUND_ALLOW_NETWORKS"), "it says how to allow it: {error}");
+        assert!(!error.contains("/hook") && !error.contains("meta-data"), "never the path: {error}");
+    }
+    assert_eq!(receiver.pending(), 0, "nothing reached the receiver");
+    let lines = log_of(&env, env.team.team_id, endpoint_id).await;
+    assert_eq!(lines.len(), internal.len());
+    assert!(
+        lines.iter().all(|l| l.outcome.as_deref() == Some("failed") && l.error.as_deref().is_some_and(|e| e.contains("Not called"))),
+        "the team's log says why: {lines:?}"
+    );
+
+    // The operator allows this machine: the waiting calls go out on their retry.
+    let url = format!("http://localhost:{port}/hook");
+    sqlx::query("update webhook_endpoint set url = $2 where endpoint_id = $1")
+        .bind(endpoint_id)
+        .bind(&url)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    sqlx::query("update webhook_call set next_attempt_at = now() where endpoint_id = $1")
+        .bind(endpoint_id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let outcomes = crier_publisher::webhooks::step(env.pool.clone(), env.vault.clone(), config(loopback_allowed())).await.unwrap();
+    assert_eq!(outcomes.len(), internal.len());
+    assert!(outcomes.iter().all(|o| o.state == CallState::Delivered && o.http_status == Some(200)), "{outcomes:?}");
+    for _ in &internal {
+        assert_eq!(receiver.next().await.header("crier-event"), "ping");
+    }
 }

@@ -7,7 +7,8 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::{
-    Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, ReadinessArgs, WebArgs, WebConfig, WorkerArgs, WorkerConfig,
+    Config, ConfigError, GlobalArgs, KeyRing, MetricsArgs, MetricsConfig, OutboundArgs, ReadinessArgs, WebArgs, WebConfig, WorkerArgs,
+    WorkerConfig,
 };
 use crate::database::Database;
 use crate::{admin, telemetry};
@@ -97,9 +98,12 @@ pub struct ServeArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub readiness: ReadinessArgs,
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
 }
 
-/// `crier worker` options: the pool's, and the platforms' apps and endpoints it publishes with.
+/// `crier worker` options: the pool's, the platforms' apps and endpoints it publishes with, and
+/// the networks its webhook calls may reach.
 #[derive(clap::Args, Debug, Clone)]
 pub struct WorkerCommandArgs {
     #[command(flatten)]
@@ -108,6 +112,8 @@ pub struct WorkerCommandArgs {
     pub platforms: crate::config::PlatformArgs,
     #[command(flatten)]
     pub metrics: MetricsArgs,
+    #[command(flatten)]
+    pub outbound: OutboundArgs,
 }
 
 /// `crier status` options.
@@ -241,11 +247,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let command = cli.command.unwrap_or(Command::Serve(cli.serve));
     match command {
         Command::Serve(args) => {
-            let worker = WorkerConfig::parse(&args.worker)?;
+            let mut worker = WorkerConfig::parse(&args.worker)?;
             let mut web = WebConfig::parse(&args.web)?.with_operations(&args.metrics, &args.readiness, &worker)?;
             // The worker's setting, which the web app's URL checks follow too (even with
             // --no-worker, so every process of one installation agrees).
             web.webhooks_allow_http = worker.webhooks.allow_http;
+            // One rule for the form that adds an endpoint and the dispatcher that calls it.
+            let outbound = crate::config::outbound::parse(&args.outbound)?;
+            worker.outbound = outbound.clone();
+            web.outbound = outbound;
             // Resolved before anything starts (generated on first run with the embedded database),
             // so a bad or missing key stops start-up.
             let keys = KeyRing::resolve(&config)?;
@@ -267,7 +277,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if metrics.addr.is_none() && metrics.token.is_some() {
                 tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
             }
-            let worker = WorkerConfig::parse(&args.worker)?;
+            let worker = WorkerConfig { outbound: crate::config::outbound::parse(&args.outbound)?, ..WorkerConfig::parse(&args.worker)? };
             let clients = crate::platforms::worker_clients(&web);
             let database = Database::open(&config).await?;
             let result = async {

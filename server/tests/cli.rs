@@ -126,6 +126,20 @@ fn bad_configuration_names_the_variable() {
     let output = crier().env("CRIER_LOG_FORMAT", "xml").args(["migrate"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("CRIER_LOG_FORMAT: is `xml`; use `pretty` or `json`"));
+
+    // Checked before anything starts, by the web app and the worker alike.
+    for command in ["serve", "worker"] {
+        let output = crier()
+            .env("DATABASE_URL", "postgres://unused/x")
+            .env("CRIER_SECRET_KEY", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            .env("CRIER_OUTBOUND_ALLOW_NETWORKS", "10.0.0.0/8,office")
+            .args([command])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{command}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("CRIER_OUTBOUND_ALLOW_NETWORKS: `office` is not an IP address or CIDR range"), "{command}: {stderr}");
+    }
 }
 
 #[test]
@@ -154,6 +168,9 @@ fn help_documents_every_variable() {
     }
     let worker = String::from_utf8(crier().args(["worker", "--help"]).output().unwrap().stdout).unwrap();
     assert!(worker.contains("CRIER_METRICS_ADDR"), "a worker is scraped on its own address");
+    for help in [&serve, &worker] {
+        assert!(help.contains("CRIER_OUTBOUND_ALLOW_NETWORKS"), "the form and the dispatcher follow one setting");
+    }
     let create_user = String::from_utf8(crier().args(["admin", "create-user", "--help"]).output().unwrap().stdout).unwrap();
     assert!(create_user.contains("--password-stdin") && create_user.contains("--team"));
 }

@@ -202,9 +202,9 @@ fn AddEndpoint(create: ServerAction<CreateWebhook>, kept: Option<CreatedWebhook>
         })
         .collect_view();
     let url_hint = if allow_http {
-        "Crier POSTs each event here. https:// (http:// is allowed on this Crier for development)."
+        "Crier POSTs each event here. https:// (http:// is allowed on this Crier for development), on a public address unless the operator allows an internal one."
     } else {
-        "Crier POSTs each event here. It must start with https://."
+        "Crier POSTs each event here. It must start with https:// and be on a public address (internal ones only where the operator allows them)."
     };
     view! {
         <h2>"Add an endpoint"</h2>

@@ -40,7 +40,8 @@ pub struct CallLine {
 pub struct EndpointView {
     /// Its id (for the row's forms).
     pub endpoint_id: String,
-    /// Where Crier calls.
+    /// Where Crier calls: whole for owners and admins, `https://host/…` for everyone else (a path
+    /// or query may hold the receiver's own token).
     pub url: String,
     /// The event types it receives.
     pub events: Vec<String>,
@@ -95,12 +96,13 @@ pub async fn webhook_settings() -> Result<WebhooksView, AppError> {
     let endpoints = webhooks::list(&state.pool, me.team_id).await?;
     let lines = webhooks::log(&state.pool, me.team_id, 20).await?;
     let soon = chrono::Utc::now() + chrono::TimeDelta::minutes(1);
+    let can_manage = me.role.can_manage_members();
     let busy = lines.iter().any(|l| l.state == CallState::Sending || l.next_attempt_at.is_some_and(|at| at <= soon));
     let endpoints = endpoints
         .into_iter()
         .map(|e| EndpointView {
             endpoint_id: e.endpoint_id.to_string(),
-            url: e.url,
+            url: if can_manage { e.url } else { webhooks::masked_url(&e.url) },
             events: e.events.iter().map(|ev| ev.as_str().to_owned()).collect(),
             enabled: e.enabled,
             created: me.timezone.format(e.created_at),
@@ -123,7 +125,7 @@ pub async fn webhook_settings() -> Result<WebhooksView, AppError> {
                 .collect(),
         })
         .collect();
-    Ok(WebhooksView { endpoints, can_manage: me.role.can_manage_members(), allow_http: state.webhooks_allow_http, busy })
+    Ok(WebhooksView { endpoints, can_manage, allow_http: state.webhooks_allow_http, busy })
 }
 
 /// After a plain form post added an endpoint, the page view that follows shows its secret: the
@@ -161,7 +163,11 @@ pub async fn create_webhook(
         }
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Refuse(SENT_TWICE_WEBHOOK), async {
             let state = state()?;
-            let (parsed_url, parsed_events) = (WebhookUrl::parse(&url, state.webhooks_allow_http), WebhookEvent::parse_list(&events));
+            let parsed_url = match WebhookUrl::parse(&url, state.webhooks_allow_http) {
+                Ok(parsed) => refuse_internal(&state.outbound, parsed).await,
+                Err(e) => Err(e),
+            };
+            let parsed_events = WebhookEvent::parse_list(&events);
             let (parsed_url, parsed_events) = match (parsed_url, parsed_events) {
                 (Ok(u), Ok(e)) => (u, e),
                 (u, e) => return Err(AppError::Fields([u.err(), e.err()].into_iter().flatten().collect())),
@@ -179,6 +185,27 @@ pub async fn create_webhook(
     match outcome {
         Ok(created) => Ok(created),
         Err(e) => fail_form(CreateWebhook::PATH, e, &typed).await,
+    }
+}
+
+/// The URL, unless its host is or resolves to an address Crier does not call (loopback, private,
+/// link-local…, unless the operator allows the network): then a field error saying which address,
+/// why, and the setting that allows it. A name that does not resolve now is accepted (a receiver
+/// being set up): the dispatcher checks the address again at every call.
+#[cfg(feature = "ssr")]
+async fn refuse_internal(
+    policy: &crier_outbound::AddressPolicy,
+    url: crier_domain::store::webhooks::WebhookUrl,
+) -> Result<crier_domain::store::webhooks::WebhookUrl, crier_domain::FieldError> {
+    use crier_outbound::OutboundError;
+    const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+    match crier_outbound::check_url(policy, url.as_str(), RESOLVE_WITHIN).await {
+        Err(refused @ OutboundError::Refused { .. }) => Err(crier_domain::FieldError::new("url", refused.to_string())),
+        Err(other) => {
+            tracing::info!(host = url.host(), error = %other, "a new webhook endpoint's host does not resolve now; accepted");
+            Ok(url)
+        }
+        Ok(()) => Ok(url),
     }
 }
 
@@ -229,7 +256,14 @@ pub async fn send_test_webhook(endpoint_id: String) -> Result<String, AppError> 
         if !endpoint.enabled {
             return Err(AppError::Refused("This endpoint is disabled: enable it to send it a test event.".into()));
         }
-        webhooks::send_test(&pool, &me, endpoint.endpoint_id).await?;
+        match webhooks::send_test(&pool, &me, endpoint.endpoint_id, webhooks::TEST_EVENT_INTERVAL).await {
+            Err(crier_domain::DomainError::TooSoon { retry_after_secs }) => {
+                return Err(AppError::Refused(format!(
+                    "A test event was sent to this endpoint less than a minute ago: try again in {retry_after_secs} seconds."
+                )));
+            }
+            other => other?,
+        }
         Ok(format!("A test event is on its way to {}; it appears in the log below.", endpoint.url))
     }
     .await;

@@ -33,6 +33,11 @@ pub const DUE_CHANNEL: &str = "crier_webhook_due";
 /// Endpoints one team may have.
 pub const MAX_ENDPOINTS: i64 = 20;
 
+/// How often a test event may be sent to one endpoint (Settings → Webhooks): each one is an HTTP
+/// call Crier makes on request, so a person (or a script holding a session) cannot aim a stream of
+/// them at a host.
+pub const TEST_EVENT_INTERVAL: Duration = Duration::from_secs(60);
+
 /// The signing secret's prefix, so a leaked one is recognisable.
 const SECRET_PREFIX: &str = "crier_whsec_";
 
@@ -98,6 +103,18 @@ impl WebhookUrl {
     /// Whether it is plain http.
     pub fn is_http(&self) -> bool {
         self.0.scheme() == "http"
+    }
+}
+
+/// The URL as people who do not manage endpoints see it: scheme, host and port, the rest hidden
+/// (`https://hooks.example.com/…`), since a path or query may hold the receiver's own token.
+pub fn masked_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => {
+            let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+            format!("{}://{}{port}/…", parsed.scheme(), parsed.host_str().unwrap_or_default())
+        }
+        Err(_) => "…".to_owned(),
     }
 }
 
@@ -286,21 +303,30 @@ pub async fn delete(pool: &PgPool, me: &Member, endpoint_id: Uuid) -> Result<(),
 }
 
 /// Sends a test event (`ping`) to one enabled endpoint (owners and admins): records
-/// `webhook_test_sent`, which the audit trigger turns into a call to that endpoint alone.
-pub async fn send_test(pool: &PgPool, me: &Member, endpoint_id: Uuid) -> Result<(), DomainError> {
+/// `webhook_test_sent`, which the audit trigger turns into a call to that endpoint alone. At most
+/// one per `min_interval` per endpoint ([`TEST_EVENT_INTERVAL`] for people), counted in the
+/// database so it holds across web processes; sooner answers [`DomainError::TooSoon`].
+pub async fn send_test(pool: &PgPool, me: &Member, endpoint_id: Uuid, min_interval: Duration) -> Result<(), DomainError> {
     me.require_manager()?;
     let mut tx = pool.begin().await?;
-    // Locked, so a delete or disable cannot slip between this check and the event.
-    let url = sqlx::query_scalar!(
-        r#"select url from webhook_endpoint
-           where team_id = $1 and endpoint_id = $2 and enabled for share"#,
+    // Locked, so a delete or disable cannot slip between this check and the event, and two tests
+    // of one endpoint (from any web process) take turns: the second sees the first's time.
+    let row = sqlx::query!(
+        r#"select url, test_sent_at, now() as "now!" from webhook_endpoint
+           where team_id = $1 and endpoint_id = $2 and enabled for update"#,
         me.team_id,
         endpoint_id
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(DomainError::NotFound)?;
-    audit_endpoint(&mut tx, me, "webhook_test_sent", endpoint_id, &url).await?;
+    let interval = chrono::TimeDelta::from_std(min_interval).unwrap_or(chrono::TimeDelta::MAX);
+    if let Some(next) = row.test_sent_at.and_then(|last| last.checked_add_signed(interval)).filter(|next| *next > row.now) {
+        let wait = (next - row.now).num_milliseconds();
+        return Err(DomainError::TooSoon { retry_after_secs: u64::try_from((wait + 999) / 1000).unwrap_or(1).max(1) });
+    }
+    sqlx::query!("update webhook_endpoint set test_sent_at = now() where endpoint_id = $1", endpoint_id).execute(&mut *tx).await?;
+    audit_endpoint(&mut tx, me, "webhook_test_sent", endpoint_id, &row.url).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -638,5 +664,13 @@ mod tests {
         assert!(field("https://hooks.example.com/#x", false).message.contains("#"));
         assert!(field(&format!("https://example.com/{}", "a".repeat(2000)), false).message.contains("2000"));
         assert_eq!(field("", false).field, "url");
+    }
+
+    #[test]
+    fn masked_urls_keep_scheme_host_and_port_only() {
+        assert_eq!(masked_url("https://hooks.example.com/crier?token=abc"), "https://hooks.example.com/…");
+        assert_eq!(masked_url("https://hooks.example.com:8443/a/b"), "https://hooks.example.com:8443/…");
+        assert_eq!(masked_url("http://[::1]:9/secret"), "http://[::1]:9/…");
+        assert_eq!(masked_url("not a url"), "…");
     }
 }

@@ -153,7 +153,9 @@ impl From<DomainError> for ApiError {
         match value {
             DomainError::Invalid(field) => ApiError::Invalid(vec![field]),
             DomainError::WrongCredentials => ApiError::Unauthenticated,
-            DomainError::Throttled { retry_after_secs } => ApiError::RateLimited(retry_after_secs),
+            DomainError::Throttled { retry_after_secs } | DomainError::TooSoon { retry_after_secs } => {
+                ApiError::RateLimited(retry_after_secs)
+            }
             DomainError::NotFound => ApiError::NotFound,
             DomainError::Forbidden => ApiError::Forbidden,
             DomainError::LastOwner => ApiError::Conflict("The team would have no owner left; make someone else an owner first.".into()),

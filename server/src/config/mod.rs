@@ -4,6 +4,7 @@
 //! types, and a bad value stops startup with a message naming the variable and what is wrong.
 
 mod keys;
+pub mod outbound;
 mod platforms;
 mod worker;
 
@@ -20,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 pub use keys::{KeyRing, KeySource, SecretKey};
+pub use outbound::OutboundArgs;
 pub use platforms::{AppArgs, OAuthAppConfig, PlatformArgs, PlatformConfig};
 pub use worker::{BudgetArgs, WebhookArgs, WebhookSettings, WorkerArgs, WorkerConfig, budget_variable};
 
@@ -314,6 +316,9 @@ pub struct WebConfig {
     /// Whether webhook endpoints may be plain http:// (CRIER_WEBHOOKS_ALLOW_HTTP, a worker
     /// setting that `serve` copies here; off unless set).
     pub webhooks_allow_http: bool,
+    /// Which addresses URLs teams give may have (CRIER_OUTBOUND_ALLOW_NETWORKS, which `serve`
+    /// parses and copies here and to the worker; public ones only unless set).
+    pub outbound: crier_outbound::AddressPolicy,
 }
 
 impl WebConfig {
@@ -382,6 +387,7 @@ impl WebConfig {
             metrics: MetricsConfig::default(),
             operations: Operations::default(),
             webhooks_allow_http: false,
+            outbound: crier_outbound::AddressPolicy::strict(),
         })
     }
 

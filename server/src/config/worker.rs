@@ -192,6 +192,9 @@ pub struct WorkerConfig {
     pub shutdown_grace: Duration,
     /// The webhook dispatcher's.
     pub webhooks: WebhookSettings,
+    /// Which addresses the dispatcher may call (CRIER_OUTBOUND_ALLOW_NETWORKS, parsed by
+    /// [`super::outbound::parse`] and set by the command; public ones only until then).
+    pub outbound: crier_outbound::AddressPolicy,
 }
 
 impl WorkerConfig {
@@ -206,6 +209,7 @@ impl WorkerConfig {
             stale_after: Duration::from_secs(args.stale_after_secs).max(heartbeat * 2),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             webhooks: WebhookSettings::parse(&args.webhooks)?,
+            outbound: crier_outbound::AddressPolicy::strict(),
         })
     }
 
@@ -226,6 +230,7 @@ impl WorkerConfig {
     pub fn webhooks(&self, name: &str) -> WebhookConfig {
         WebhookConfig {
             allow_http: self.webhooks.allow_http,
+            outbound: self.outbound.clone(),
             retry: self.webhooks.retry,
             shutdown_grace: self.shutdown_grace,
             ..WebhookConfig::new(name)

@@ -95,6 +95,7 @@ pub fn router(
         sign_up: web.sign_up_policy(sandbox.is_some()),
         address_limits: web.address_limits,
         webhooks_allow_http: web.webhooks_allow_http,
+        outbound: web.outbound.clone(),
     };
     let context = {
         let state = state.clone();
