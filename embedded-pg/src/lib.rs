@@ -8,6 +8,17 @@
 //!
 //! Everything here is synchronous (`std::process`), so it can run before any
 //! async runtime exists and from plain scripts.
+//!
+//! Several processes may use one data dir's server at once (`crier serve` and
+//! an admin command, say). Each holds a shared lock on `<data_dir>/pg.users`
+//! for as long as its [`EmbeddedPostgres`] lives, and [`EmbeddedPostgres::release`]
+//! stops the server only when the process that started it leaves last: not
+//! while another Crier process holds its share, nor while other clients are
+//! connected (`pg_stat_activity`). A starter that leaves while others still
+//! use the server hands it over (`<data_dir>/pg.handed-over`): the last of them
+//! to leave stops it. A server that was running before any Crier process
+//! adopted it (`crier-embedded-pg start`, the test cluster) is never stopped
+//! by a release, only by [`EmbeddedPostgres::stop`] or [`stop_data_dir`].
 
 /// A shared cluster and fresh databases for test suites.
 pub mod test_cluster;
@@ -44,6 +55,8 @@ const LOG_TAIL_LINES: usize = 20;
 const WAIT_LIMIT: Duration = Duration::from_secs(60);
 /// Poll interval while waiting on other processes.
 const POLL: Duration = Duration::from_millis(50);
+/// How long [`EmbeddedPostgres::release`] gives the connections it sees to go away.
+const CLIENTS_SETTLE: Duration = Duration::from_secs(1);
 
 /// Characters left as they are in URL components: RFC 3986 "unreserved".
 const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
@@ -187,6 +200,10 @@ struct Layout {
     socket_dir: PathBuf,
     log_file: PathBuf,
     lock_file: PathBuf,
+    /// Shared-locked by every process using the server (see the module documentation).
+    users_file: PathBuf,
+    /// Present while the process that started the server has left it to the others using it.
+    handed_over_file: PathBuf,
 }
 
 impl Layout {
@@ -199,6 +216,8 @@ impl Layout {
             log_file: cluster_root.join("pg.log"),
             // The lock stays in the data dir: only Crier's own processes (as root) take it.
             lock_file: data_dir.join("pg.lock"),
+            users_file: data_dir.join("pg.users"),
+            handed_over_file: data_dir.join("pg.handed-over"),
             data_dir,
             cluster_root,
         }
@@ -263,13 +282,54 @@ fn server_user() -> Result<Option<ServerUser>> {
 /// [`EmbeddedPostgres::start`].
 ///
 /// Dropping it does not stop the server (the CLI starts a server and exits);
-/// call [`EmbeddedPostgres::stop`] when done.
+/// call [`EmbeddedPostgres::release`] when done with it (it stops the server
+/// unless others still use it), or [`EmbeddedPostgres::stop`] to stop it
+/// whoever uses it.
 #[derive(Debug)]
 pub struct EmbeddedPostgres {
     bindir: PathBuf,
     layout: Layout,
     server_user: Option<ServerUser>,
     adopted: bool,
+    /// This process's share of `pg.users`, held while the handle lives (the
+    /// lock goes with the file when it is dropped or the process dies).
+    users: Option<File>,
+}
+
+/// What [`EmbeddedPostgres::release`] did with the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Released {
+    /// This process started the server (or it was handed over) and nothing
+    /// else used it any more: it is stopped.
+    Stopped,
+    /// The server was no longer running.
+    NotRunning,
+    /// The server was already running when this process adopted it, and
+    /// whoever started it is still responsible for it: it keeps running.
+    LeftToItsStarter,
+    /// Others still use the server: it keeps running for them. If this
+    /// process was responsible for stopping it, the last of them to release
+    /// it will.
+    StillInUse {
+        /// Other Crier processes hold it (started or adopted it, not released yet).
+        crier_processes: bool,
+        /// Other client connections (`pg_stat_activity`), e.g. `psql`, `crier status`.
+        other_clients: u64,
+    },
+}
+
+impl std::fmt::Display for Released {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Released::Stopped => write!(f, "stopped"),
+            Released::NotRunning => write!(f, "was not running"),
+            Released::LeftToItsStarter => write!(f, "left running: another process started it and stops it"),
+            Released::StillInUse { crier_processes: true, .. } => write!(f, "left running: other Crier processes use it"),
+            Released::StillInUse { other_clients, .. } => {
+                write!(f, "left running: {other_clients} other client connection(s) use it")
+            }
+        }
+    }
 }
 
 impl EmbeddedPostgres {
@@ -309,7 +369,7 @@ impl EmbeddedPostgres {
         // Held until the end of this function: initdb, stale-file cleanup and
         // pg_ctl start must not interleave with another starter's.
         let _lock = lock(&layout)?;
-        let mut pg = Self { bindir, layout, server_user, adopted: false };
+        let mut pg = Self { bindir, layout, server_user, adopted: false, users: None };
         pg.prepare_dirs()?;
         if !pg.layout.pg_dir.join("PG_VERSION").is_file() {
             pg.init_cluster(options)?;
@@ -319,9 +379,14 @@ impl EmbeddedPostgres {
         } else {
             pg.remove_stale_files()?;
             pg.wait_for_leftover_processes()?;
+            // A fresh server is this process's to stop; an old hand-over is void.
+            remove_if_exists(&pg.layout.handed_over_file)?;
             pg.start_server(options)?;
         }
         pg.ensure_database(DATABASE)?;
+        // Taken before the start lock is let go, so that a starter releasing the server
+        // meanwhile (it needs that lock) sees this process as a user.
+        pg.users = Some(share(&pg.layout)?);
         Ok(pg)
     }
 
@@ -350,9 +415,96 @@ impl EmbeddedPostgres {
     }
 
     /// Whether `start` found the server already running and adopted it
-    /// instead of starting one. An adopted server is still ours to stop.
+    /// instead of starting one. [`release`](Self::release) leaves an adopted
+    /// server running (unless it was handed over); [`stop`](Self::stop) still
+    /// stops it.
     pub fn adopted(&self) -> bool {
         self.adopted
+    }
+
+    /// Done with the server: stops it if this process is responsible for it
+    /// and nobody else uses it, otherwise leaves it running (see the module
+    /// documentation), and says which.
+    ///
+    /// Responsible: this process started it, or the process that did left
+    /// it to the remaining users. Nobody else: no other Crier process holds
+    /// its share of `pg.users`, and `pg_stat_activity` shows no client
+    /// connection but this process's own, recognised by
+    /// `own_application_name` (its pool may have closed its connections an
+    /// instant before their server processes exit). All of this happens
+    /// under the start lock, so no other process adopts the server between
+    /// the checks and the stop: one that starts meanwhile finds it stopped
+    /// and starts it again.
+    pub fn release(mut self, own_application_name: Option<&str>) -> Result<Released> {
+        let _lock = lock(&self.layout)?;
+        let responsible = !self.adopted || self.layout.handed_over_file.exists();
+        if !responsible {
+            // Dropping the handle (below) gives up this process's share.
+            return Ok(Released::LeftToItsStarter);
+        }
+        match read_pid(&self.layout.pid_file()) {
+            Some(pid) if self.is_our_postmaster(pid) => {}
+            _ => {
+                remove_if_exists(&self.layout.handed_over_file)?;
+                return Ok(Released::NotRunning);
+            }
+        }
+        // Anyone else's shared lock makes the exclusive one fail. (flock converts
+        // this handle's own shared lock; a failed conversion drops it, which is
+        // what releasing means anyway.)
+        let users = match self.users.take() {
+            Some(users) => users,
+            None => open_users_file(&self.layout)?,
+        };
+        let crier_processes = match users.try_lock() {
+            Ok(()) => false,
+            Err(fs::TryLockError::WouldBlock) => true,
+            Err(fs::TryLockError::Error(e)) => return Err(io_err(format!("cannot lock {}", self.layout.users_file.display()))(e)),
+        };
+        let other_clients = if crier_processes { 0 } else { self.lasting_clients(own_application_name)? };
+        if crier_processes || other_clients > 0 {
+            if !self.adopted {
+                File::create(&self.layout.handed_over_file)
+                    .map_err(io_err(format!("cannot create {}", self.layout.handed_over_file.display())))?;
+            }
+            return Ok(Released::StillInUse { crier_processes, other_clients });
+        }
+        self.stop_locked()?;
+        Ok(Released::Stopped)
+    }
+
+    /// [`other_clients`](Self::other_clients), looked at again for up to [`CLIENTS_SETTLE`]
+    /// while there are some: the server process of a client that has just disconnected (a
+    /// `crier status` that just ended) takes a moment to exit, and should not keep the server up.
+    fn lasting_clients(&self, own_application_name: Option<&str>) -> Result<u64> {
+        let deadline = Instant::now() + CLIENTS_SETTLE;
+        loop {
+            let clients = self.other_clients(own_application_name)?;
+            if clients == 0 || Instant::now() >= deadline {
+                return Ok(clients);
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// Client connections to the server other than this process's own (named
+    /// `own_application_name`) and the one asking.
+    fn other_clients(&self, own_application_name: Option<&str>) -> Result<u64> {
+        let mut cmd = self.command("psql", false);
+        cmd.arg("-X")
+            .arg("-h")
+            .arg(&self.layout.socket_dir)
+            .args(["-p", &PORT.to_string(), "-U", SUPERUSER, "-d", "postgres", "-tAc"])
+            .arg(format!(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' \
+                 AND pid <> pg_backend_pid() AND application_name IS DISTINCT FROM {}",
+                quote_sql_literal(own_application_name.unwrap_or(""))
+            ));
+        let (desc, out) = run(&mut cmd)?;
+        if !out.status.success() {
+            return Err(command_failed(desc, &out));
+        }
+        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| command_failed(desc, &out))
     }
 
     /// Stops the server cleanly (`pg_ctl stop -m fast -w`). Idempotent: a
@@ -378,6 +530,7 @@ impl EmbeddedPostgres {
         cmd.arg("-D").arg(&self.layout.pg_dir).args(["stop", "-m", "fast", "-w"]);
         let (desc, out) = run(&mut cmd)?;
         if out.status.success() || !self.layout.pid_file().exists() || !is_alive(pid) {
+            remove_if_exists(&self.layout.handed_over_file)?;
             return Ok(());
         }
         Err(command_failed(desc, &out))
@@ -599,7 +752,7 @@ pub fn stop_data_dir(data_dir: &Path) -> Result<()> {
     if !layout.pid_file().exists() {
         return Ok(());
     }
-    let pg = EmbeddedPostgres { bindir: find_bindir()?, server_user, layout, adopted: true };
+    let pg = EmbeddedPostgres { bindir: find_bindir()?, server_user, layout, adopted: true, users: None };
     pg.stop()
 }
 
@@ -735,6 +888,24 @@ fn lock(layout: &Layout) -> Result<File> {
         .open(&layout.lock_file)
         .map_err(io_err(format!("cannot open {}", layout.lock_file.display())))?;
     file.lock().map_err(io_err(format!("cannot lock {}", layout.lock_file.display())))?;
+    Ok(file)
+}
+
+fn open_users_file(layout: &Layout) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&layout.users_file)
+        .map_err(io_err(format!("cannot open {}", layout.users_file.display())))
+}
+
+/// Takes this process's shared lock on `pg.users`: while it is held, a
+/// releasing starter leaves the server running. Released on drop (or when
+/// the process dies, however it dies).
+fn share(layout: &Layout) -> Result<File> {
+    let file = open_users_file(layout)?;
+    file.lock_shared().map_err(io_err(format!("cannot lock {}", layout.users_file.display())))?;
     Ok(file)
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crier_embedded_pg::{EmbeddedPostgres, Options, database_url_for_data_dir, stop_data_dir};
+use crier_embedded_pg::{EmbeddedPostgres, Options, Released, database_url_for_data_dir, stop_data_dir};
 use tempfile::TempDir;
 
 /// A fresh data dir's parent, traversable by the `postgres` user when the
@@ -297,4 +297,112 @@ fn cli_start_url_stop() {
 
     let bad = Command::new(bin).arg("frobnicate").output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// Stops whatever server runs in a data dir on drop (for tests whose handles are consumed by
+/// `release`). Declare it after the TempDir so it drops first.
+struct StopOnDrop(PathBuf);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Err(e) = stop_data_dir(&self.0) {
+            eprintln!("guard: stopping the server failed: {e}");
+        }
+    }
+}
+
+/// An idle `psql` session (it waits for commands on a pipe that stays open) that stays
+/// connected until it is killed, named `application_name`.
+struct Client(std::process::Child);
+
+impl Client {
+    fn connect(pg: &EmbeddedPostgres, application_name: &str) -> Client {
+        let url = format!("{}&application_name={application_name}", pg.database_url());
+        let child = Command::new(pg.bindir().join("psql"))
+            .args(["-X", "-q", "-d", &url])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let sql = format!("SELECT count(*) FROM pg_stat_activity WHERE application_name = '{application_name}'");
+        while psql(pg, &pg.database_url(), &sql).unwrap() != "1" {
+            assert!(Instant::now() < deadline, "the client {application_name} never connected");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Client(child)
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn release_by_an_adopter_leaves_the_server_to_its_starter() {
+    let tmp = fresh_dir();
+    let data = tmp.path().join("crier");
+    let _stop = StopOnDrop(data.clone());
+    let starter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    let pid = postmaster_pid(&data);
+    let adopter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    assert!(adopter.adopted());
+
+    assert_eq!(adopter.release(None).unwrap(), Released::LeftToItsStarter);
+    assert_eq!(psql(&starter, &starter.database_url(), "SELECT 1").unwrap(), "1", "still running for its starter");
+    assert_eq!(starter.release(None).unwrap(), Released::Stopped);
+    wait_gone(pid);
+}
+
+#[test]
+fn a_starter_that_leaves_first_hands_the_server_to_the_last_user() {
+    let tmp = fresh_dir();
+    let data = tmp.path().join("crier");
+    let _stop = StopOnDrop(data.clone());
+    let starter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    let pid = postmaster_pid(&data);
+    let adopter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+
+    assert_eq!(starter.release(None).unwrap(), Released::StillInUse { crier_processes: true, other_clients: 0 });
+    assert_eq!(psql(&adopter, &adopter.database_url(), "SELECT 1").unwrap(), "1", "still running for the adopter");
+    assert_eq!(adopter.release(None).unwrap(), Released::Stopped, "the last user stops what was handed over");
+    wait_gone(pid);
+
+    // A fresh start is its starter's again: the hand-over does not outlive the server.
+    let starter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    assert!(!starter.adopted());
+    let adopter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    assert_eq!(adopter.release(None).unwrap(), Released::LeftToItsStarter);
+    assert_eq!(starter.release(None).unwrap(), Released::Stopped);
+}
+
+#[test]
+fn release_leaves_the_server_to_other_clients_but_not_to_the_process_own() {
+    let tmp = fresh_dir();
+    let data = tmp.path().join("crier");
+    let _stop = StopOnDrop(data.clone());
+    let starter = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    let pid = postmaster_pid(&data);
+    let _own = Client::connect(&starter, "crier_self");
+    let other = Client::connect(&starter, "someone_else");
+
+    assert_eq!(starter.release(Some("crier_self")).unwrap(), Released::StillInUse { crier_processes: false, other_clients: 1 });
+    drop(other);
+
+    // Handed over: the next Crier process to use it stops it when it leaves, its own
+    // connections not counting.
+    let next = EmbeddedPostgres::start(&data, &fast()).unwrap();
+    assert!(next.adopted());
+    assert_eq!(psql(&next, &next.database_url(), "SELECT 1").unwrap(), "1");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let others = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'someone_else'";
+    while psql(&next, &next.database_url(), others).unwrap() != "0" {
+        assert!(Instant::now() < deadline, "the killed client's backend never exited");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(next.release(Some("crier_self")).unwrap(), Released::Stopped);
+    wait_gone(pid);
 }

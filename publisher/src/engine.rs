@@ -158,9 +158,17 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send) -
         shutdown_grace: config.shutdown_grace,
         care_every: config.heartbeat,
     };
-    queue::run(Arc::new(DeliveryQueue { ctx: ctx.clone() }), settings, shutdown).await?;
-    deliveries::unregister_worker(&ctx.pool, &worker).await?;
-    tracing::info!(worker = %worker, "publisher stopped; nothing claimed");
+    match queue::run(Arc::new(DeliveryQueue { ctx: ctx.clone() }), settings, shutdown).await {
+        queue::Ended::Cleanly => match deliveries::unregister_worker(&ctx.pool, &worker).await {
+            Ok(()) => tracing::info!(worker = %worker, "publisher stopped; nothing claimed"),
+            // Nothing is claimed; the registration only goes stale.
+            Err(e) => tracing::warn!(worker = %worker, error = %e, "publisher stopped; nothing claimed, but it could not unregister"),
+        },
+        // Its registration goes stale like a killed worker's, and its claims are rescued.
+        queue::Ended::DatabaseAway => {
+            tracing::info!(worker = %worker, "publisher stopped without PostgreSQL; its claims are rescued later")
+        }
+    }
     Ok(())
 }
 

@@ -12,9 +12,14 @@
 //!   later rescued, and whatever was unknown is settled before anything is done again.
 //! - **PostgreSQL away.** Every database call that fails backs off (doubling, at most
 //!   [`MAX_BACKOFF`]); a failure is logged when it starts, with a reminder at most once a minute,
-//!   and when the database answers again ([`Outage`]). Shutdown is honoured throughout.
-//! - **Shutdown.** Claiming stops; running tasks get the grace period; the writer drains; whatever
-//!   is still claimed is put back.
+//!   and when the database answers again ([`Outage`]). Starting waits for the database the same
+//!   way; the notification channel is dropped when it fails and listened to again once the
+//!   database answers (a dead listener would fail every wait, and a half-dead one would never be
+//!   woken). Shutdown is honoured throughout.
+//! - **Shutdown.** Claiming stops; running tasks get the grace period; the writer drains, within
+//!   what is left of it; whatever is still claimed is put back. If the database is away then,
+//!   nothing more is tried: the claims are rescued by the other workers once this one's
+//!   heartbeat is stale, and shutdown is not held up by a database that does not answer.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -22,15 +27,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use crier_domain::DomainError;
+use crier_domain::outage::{MAX_BACKOFF, Outage};
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
-
-/// The longest wait between tries while the database does not answer.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
-/// How often an ongoing outage is logged again.
-const REMINDER_EVERY: Duration = Duration::from_secs(60);
 
 /// A queue a worker drains.
 pub(crate) trait Queue: Send + Sync + 'static {
@@ -84,71 +85,73 @@ pub(crate) struct Settings {
     pub care_every: Duration,
 }
 
-/// Logs a failing dependency once when it starts failing, at most once a minute while it goes on,
-/// and once when it recovers; and says how long to wait before the next try (doubling from one
-/// second up to [`MAX_BACKOFF`]).
-#[derive(Debug)]
-pub(crate) struct Outage {
-    what: String,
-    since: Option<Instant>,
-    reminded: Option<Instant>,
-    wait: Duration,
-}
-
-impl Outage {
-    /// A tracker for `what` ("claiming deliveries").
-    pub(crate) fn new(what: impl Into<String>) -> Self {
-        Outage { what: what.into(), since: None, reminded: None, wait: Duration::ZERO }
-    }
-
-    /// A try failed with `error`: logs if due, and answers how long to wait before the next.
-    pub(crate) fn failed(&mut self, error: &DomainError) -> Duration {
-        let now = Instant::now();
-        match self.since {
-            None => {
-                tracing::warn!(error = %error, "{} failed; retrying with backoff until it works again", self.what);
-                self.since = Some(now);
-                self.reminded = Some(now);
-            }
-            Some(since) if self.reminded.is_none_or(|at| now.duration_since(at) >= REMINDER_EVERY) => {
-                tracing::warn!(error = %error, failing_for_secs = now.duration_since(since).as_secs(), "{} still fails", self.what);
-                self.reminded = Some(now);
-            }
-            Some(_) => {}
-        }
-        self.wait = (self.wait * 2).clamp(Duration::from_secs(1), MAX_BACKOFF);
-        self.wait
-    }
-
-    /// A try worked: logs the recovery if there was an outage.
-    pub(crate) fn ok(&mut self) {
-        if let Some(since) = self.since.take() {
-            tracing::info!(failed_for_secs = since.elapsed().as_secs(), "{} works again", self.what);
-        }
-        self.reminded = None;
-        self.wait = Duration::ZERO;
-    }
+/// How a queue's run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ended {
+    /// Stopped with the database answering: nothing is left claimed.
+    Cleanly,
+    /// Stopped while the database did not answer: whatever was still claimed is left for the
+    /// rescue, and the worker's registration for its heartbeat to go stale.
+    DatabaseAway,
 }
 
 /// Runs `queue` until `shutdown` completes, then stops as the module documentation says.
-pub(crate) async fn run<Q: Queue>(queue: Arc<Q>, settings: Settings, shutdown: impl Future<Output = ()> + Send) -> Result<(), DomainError> {
-    queue.start().await?;
-    let mut listener = PgListener::connect_with(queue.pool()).await?;
-    listener.listen(Q::CHANNEL).await?;
+pub(crate) async fn run<Q: Queue>(queue: Arc<Q>, settings: Settings, shutdown: impl Future<Output = ()> + Send) -> Ended {
+    let mut shutdown = std::pin::pin!(shutdown);
+    // A database that is away when the worker starts (or restarts with it) is waited for.
+    let mut starting = Outage::new(format!("starting the worker of the {}", Q::WHAT));
+    loop {
+        match queue.start().await {
+            Ok(()) => {
+                starting.ok();
+                break;
+            }
+            Err(e) => {
+                let wait = starting.failed(&e);
+                tokio::select! {
+                    _ = &mut shutdown => return Ended::DatabaseAway,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Q::Outcome>();
     let writer = tokio::spawn(write_outcomes(queue.clone(), done_rx));
     let (woken_tx, woken_rx) = mpsc::channel::<()>(1);
     let keeper = tokio::spawn(look_after(queue.clone(), settings.care_every, woken_tx));
 
-    claim_loop(queue.clone(), listener, settings, done_tx, woken_rx, shutdown).await;
-    // The loop dropped the last sender with its tasks: the writer ends once it has written the rest.
-    let _ = writer.await;
+    let stopping = claim_loop(queue.clone(), settings, done_tx, woken_rx, shutdown).await;
     keeper.abort();
-    let released = queue.release().await?;
-    if released > 0 {
-        tracing::warn!(released, "{} still claimed at shutdown put back for a retry", Q::WHAT);
+    // The loop dropped the last sender with its tasks: the writer ends once it has written the
+    // rest, unless the database keeps it trying past the grace period.
+    let left = settings.shutdown_grace.saturating_sub(stopping.asked.elapsed()).max(Duration::from_secs(1));
+    let mut writer = writer;
+    let written = match tokio::time::timeout(left, &mut writer).await {
+        Ok(Ok(written)) => written,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            writer.abort();
+            tracing::warn!("the outcomes of {} could not be written before the grace period ended; their claims will be rescued", Q::WHAT);
+            false
+        }
+    };
+    if stopping.database_away || !written {
+        tracing::warn!("stopping while PostgreSQL does not answer: what this worker still holds is rescued by the others later");
+        return Ended::DatabaseAway;
     }
-    Ok(())
+    match queue.release().await {
+        Ok(released) => {
+            if released > 0 {
+                tracing::warn!(released, "{} still claimed at shutdown put back for a retry", Q::WHAT);
+            }
+            Ended::Cleanly
+        }
+        // The database went away after the loop's last try: the same as above.
+        Err(e) => {
+            tracing::warn!(error = %e, "could not put back what this worker still holds of the {}; the others rescue it later", Q::WHAT);
+            Ended::DatabaseAway
+        }
+    }
 }
 
 /// One step, for tests that drive a queue instead of waiting on a running one: claims up to
@@ -168,24 +171,57 @@ pub(crate) async fn step<Q: Queue>(queue: Arc<Q>, limit: usize) -> Result<Vec<Q:
     Ok(outcomes)
 }
 
+/// When and how the claim loop stopped.
+struct Stopping {
+    /// When shutdown was asked for (the grace period counts from then).
+    asked: Instant,
+    /// Whether the database was failing the loop's last tries.
+    database_away: bool,
+}
+
+/// Listens on the queue's channel (a connection of its own).
+async fn listen<Q: Queue>(queue: &Q) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(queue.pool()).await?;
+    listener.listen(Q::CHANNEL).await?;
+    Ok(listener)
+}
+
+/// The next notification, or never when there is no listener.
+async fn notified(listener: &mut Option<PgListener>) -> Result<(), sqlx::Error> {
+    match listener {
+        Some(listener) => listener.recv().await.map(|_| ()),
+        None => std::future::pending().await,
+    }
+}
+
 async fn claim_loop<Q: Queue>(
     queue: Arc<Q>,
-    mut listener: PgListener,
     settings: Settings,
     done: mpsc::UnboundedSender<Q::Outcome>,
     mut woken: mpsc::Receiver<()>,
-    shutdown: impl Future<Output = ()> + Send,
-) {
+    mut shutdown: std::pin::Pin<&mut (impl Future<Output = ()> + Send)>,
+) -> Stopping {
     let concurrency = settings.concurrency.max(1);
     let slots = Arc::new(Semaphore::new(concurrency));
     let claim_at = settings.claim_at.clamp(1, concurrency);
     let mut in_flight: JoinSet<()> = JoinSet::new();
-    let mut shutdown = std::pin::pin!(shutdown);
     let mut claiming = Outage::new(format!("claiming {}", Q::WHAT));
     let mut looking = Outage::new(format!("reading when the next of the {} is due", Q::WHAT));
     let mut listening = Outage::new(format!("the notification channel of the {}", Q::WHAT));
+    // None until listening works, and again after it failed; retried no sooner than `listen_at`.
+    let mut listener: Option<PgListener> = None;
+    let mut listen_at = Instant::now();
 
     'run: loop {
+        if listener.is_none() && Instant::now() >= listen_at {
+            match listen(&*queue).await {
+                Ok(connected) => {
+                    listening.ok();
+                    listener = Some(connected);
+                }
+                Err(e) => listen_at = Instant::now() + listening.failed(&e),
+            }
+        }
         let free = slots.available_permits();
         let mut more_due = false;
         if free >= claim_at || (in_flight.is_empty() && free > 0) {
@@ -233,16 +269,12 @@ async fn claim_loop<Q: Queue>(
         }
         tokio::select! {
             _ = &mut shutdown => break 'run,
-            notification = listener.recv() => match notification {
-                Ok(_) => listening.ok(),
-                Err(e) => {
-                    // PgListener reconnects on the next recv; the timer covers what was missed.
-                    let wait = listening.failed(&e.into());
-                    tokio::select! {
-                        _ = &mut shutdown => break 'run,
-                        _ = tokio::time::sleep(wait) => {}
-                    }
-                }
+            notification = notified(&mut listener) => if let Err(e) = notification {
+                // Dropped rather than left to reconnect inside `recv`: some failures leave
+                // its connection in place, dead. Listened to again after a backoff; the
+                // timer covers what was missed meanwhile.
+                listener = None;
+                listen_at = Instant::now() + listening.failed(&e);
             },
             _ = tokio::time::sleep(sleep) => {}
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
@@ -250,6 +282,7 @@ async fn claim_loop<Q: Queue>(
         }
     }
 
+    let asked = Instant::now();
     tracing::info!(in_flight = in_flight.len(), "no new claims of {}: stopping", Q::WHAT);
     let drained = tokio::time::timeout(settings.shutdown_grace, async { while in_flight.join_next().await.is_some() {} }).await.is_ok();
     if !drained {
@@ -257,12 +290,15 @@ async fn claim_loop<Q: Queue>(
         in_flight.abort_all();
         while in_flight.join_next().await.is_some() {}
     }
+    Stopping { asked, database_away: claiming.failing() || looking.failing() }
 }
 
-/// The one writer of outcomes: everything waiting goes into one statement.
-async fn write_outcomes<Q: Queue>(queue: Arc<Q>, mut done: mpsc::UnboundedReceiver<Q::Outcome>) {
+/// The one writer of outcomes: everything waiting goes into one statement. Answers whether every
+/// batch was written.
+async fn write_outcomes<Q: Queue>(queue: Arc<Q>, mut done: mpsc::UnboundedReceiver<Q::Outcome>) -> bool {
     let mut batch = Vec::with_capacity(Q::WRITE_BATCH);
     let mut writing = Outage::new(format!("writing the outcomes of {}", Q::WHAT));
+    let mut all_written = true;
     while done.recv_many(&mut batch, Q::WRITE_BATCH).await > 0 {
         let started = Instant::now();
         loop {
@@ -279,12 +315,14 @@ async fn write_outcomes<Q: Queue>(queue: Arc<Q>, mut done: mpsc::UnboundedReceiv
                 Err(e) if started.elapsed() < MAX_BACKOFF * 2 => tokio::time::sleep(writing.failed(&e).min(Duration::from_secs(5))).await,
                 Err(e) => {
                     tracing::error!(error = %e, count = batch.len(), "outcomes of {} not written; their claims will be rescued", Q::WHAT);
+                    all_written = false;
                     break;
                 }
             }
         }
         batch.clear();
     }
+    all_written
 }
 
 /// Runs [`Queue::look_after`] every `every`, waking the loop when items were put back.
@@ -302,24 +340,12 @@ async fn look_after<Q: Queue>(queue: Arc<Q>, every: Duration, woken: mpsc::Sende
                 }
             }
             Err(e) => {
-                // The interval keeps ticking; the outage only decides what is logged.
+                // The interval keeps ticking rather than backing off: one failed connection
+                // every heartbeat costs nothing, and the heartbeat must resume as soon as the
+                // database does, before the others take this worker for dead and rescue its
+                // claims. The outage only decides what is logged.
                 let _ = caring.failed(&e);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_outage_backs_off_doubling_up_to_the_cap_and_recovers() {
-        let mut outage = Outage::new("claiming");
-        let error = DomainError::Internal("down".into());
-        let waits: Vec<u64> = (0..8).map(|_| outage.failed(&error).as_secs()).collect();
-        assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
-        outage.ok();
-        assert_eq!(outage.failed(&error), Duration::from_secs(1), "after recovering, the backoff starts over");
     }
 }

@@ -127,8 +127,10 @@ pub async fn run(
         care_every: config.rescue_every,
     };
     tracing::info!(worker = %worker, concurrency, "webhook dispatcher started");
-    queue::run(Arc::new(Dispatcher::new(pool, vault, config)?), settings, shutdown).await?;
-    tracing::info!(worker = %worker, "webhook dispatcher stopped");
+    match queue::run(Arc::new(Dispatcher::new(pool, vault, config)?), settings, shutdown).await {
+        queue::Ended::Cleanly => tracing::info!(worker = %worker, "webhook dispatcher stopped"),
+        queue::Ended::DatabaseAway => tracing::info!(worker = %worker, "webhook dispatcher stopped; its claims are rescued later"),
+    }
     Ok(())
 }
 

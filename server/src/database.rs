@@ -1,11 +1,18 @@
 //! The database: an external server (DATABASE_URL) or Crier's own embedded cluster, connected,
-//! migrated, and stopped cleanly at exit.
+//! migrated, and released at exit.
+//!
+//! Several Crier processes may share one data dir's embedded cluster (`crier serve` and an admin
+//! command run beside it, or `crier serve --no-worker` and `crier worker`): the first starts it,
+//! the others adopt it, and at exit each releases it, which stops it only when nobody else uses
+//! it any more (`crier_embedded_pg::EmbeddedPostgres::release`). Every connection carries this
+//! process's own `application_name`, so the release can tell this process's closing connections
+//! from other clients in `pg_stat_activity`.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use crier_embedded_pg::{EmbeddedPostgres, Options};
+use crier_embedded_pg::{EmbeddedPostgres, Options, Released};
 use secrecy::ExposeSecret;
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -17,6 +24,12 @@ pub struct Database {
     /// The connection pool.
     pub pool: PgPool,
     embedded: Option<EmbeddedPostgres>,
+}
+
+/// The `application_name` of this process's connections: unique per process (see the module
+/// documentation), and telling in `pg_stat_activity` which process a connection belongs to.
+pub fn application_name() -> String {
+    format!("crier (pid {})", std::process::id())
 }
 
 impl Database {
@@ -36,8 +49,8 @@ impl Database {
         let pool = match connect(&url).await {
             Ok(pool) => pool,
             Err(e) => {
-                if let Some(cluster) = &embedded {
-                    let _ = cluster.stop();
+                if let Some(cluster) = embedded {
+                    release(cluster).await;
                 }
                 return Err(e);
             }
@@ -57,22 +70,33 @@ impl Database {
         Ok(Self { pool, embedded: None })
     }
 
-    /// Closes the pool, then stops the embedded cluster if this process started or adopted it.
+    /// Closes the pool, then releases the embedded cluster: stopped if this process started it
+    /// and nobody else uses it, left running for the others otherwise.
     pub async fn close(self) {
         self.pool.close().await;
         if let Some(cluster) = self.embedded {
-            match tokio::task::spawn_blocking(move || cluster.stop()).await {
-                Ok(Ok(())) => tracing::info!("embedded PostgreSQL stopped"),
-                Ok(Err(e)) => tracing::error!(error = %e, "could not stop the embedded PostgreSQL"),
-                Err(e) => tracing::error!(error = %e, "the embedded PostgreSQL stop task failed"),
-            }
+            release(cluster).await;
         }
+    }
+}
+
+async fn release(cluster: EmbeddedPostgres) {
+    let name = application_name();
+    match tokio::task::spawn_blocking(move || cluster.release(Some(&name))).await {
+        Ok(Ok(Released::Stopped)) => tracing::info!("embedded PostgreSQL stopped"),
+        Ok(Ok(released)) => tracing::info!(%released, "embedded PostgreSQL {released}"),
+        Ok(Err(e)) => tracing::error!(error = %e, "could not release the embedded PostgreSQL"),
+        Err(e) => tracing::error!(error = %e, "the embedded PostgreSQL release task failed"),
     }
 }
 
 async fn connect(url: &str) -> anyhow::Result<PgPool> {
     // The URL may hold a password: errors below never include it.
-    let options = PgConnectOptions::from_str(url).context("DATABASE_URL could not be parsed")?;
+    let mut options = PgConnectOptions::from_str(url).context("DATABASE_URL could not be parsed")?;
+    // A name the operator put in DATABASE_URL wins; the embedded cluster's URL never has one.
+    if options.get_application_name().is_none() {
+        options = options.application_name(&application_name());
+    }
     PgPoolOptions::new()
         .max_connections(20)
         .acquire_timeout(Duration::from_secs(10))

@@ -6,15 +6,25 @@
 //!
 //! Each process start gets a unique worker name: apalis registers workers by name under an
 //! advisory lock, and a restarted process reusing its old name would refresh the old
-//! registration's heartbeat and strand the jobs it held.
+//! registration's heartbeat and strand the jobs it held. For the same reason each restart of the
+//! housekeeping worker within a process gets a name of its own.
+//!
+//! While PostgreSQL is away every loop here backs off and logs only when its state changes
+//! (`crier_domain::outage`), like the publishing engine's. apalis' monitor would restart a failed
+//! worker at once, and a worker started without a database fails at once: restarted inside one
+//! poll, that spun a core and logged thousands of lines a second, and the spinning task never
+//! saw the shutdown signal. So the monitor restarts nothing here: `supervise_housekeeping`
+//! runs one worker at a time, and after a failure waits (with backoff) until the database
+//! answers before it starts the next.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskSink, TaskSinkError, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_accounts::Accounts;
-use crier_domain::store::housekeeping;
+use crier_domain::outage::Outage;
+use crier_domain::store::{housekeeping, status};
 use crier_publisher::EngineStats;
 use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -31,8 +41,10 @@ pub const HEARTBEAT: Duration = Duration::from_secs(15);
 pub const MISSED_HEARTBEATS: usize = 4;
 /// How often a housekeeping pass is due.
 pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
-/// How long a stopping worker may take to finish the jobs it holds.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// How long a (re)started housekeeping worker must run before it counts as working again: a
+/// worker that fails sooner keeps the backoff growing rather than starting it over. Longer than
+/// its first poll and heartbeat, which is when a broken start shows.
+pub const HOUSEKEEPING_SETTLES_AFTER: Duration = Duration::from_secs(20);
 
 /// One housekeeping pass, identified by its time window so that every worker process may
 /// enqueue "the pass for this window" and only one is stored (idempotency key).
@@ -74,6 +86,112 @@ pub fn unique_worker_name(role: &str) -> String {
     format!("crier-{role}-{host}-{}-{:08x}", std::process::id(), u32::from_be_bytes(random))
 }
 
+/// Sleeps for `wait`, unless the stop signal comes first: answers whether it came.
+async fn pause_or_stop(wait: Duration, stop: &mut tokio::sync::watch::Receiver<bool>) -> bool {
+    tokio::select! {
+        _ = stop.wait_for(|stop| *stop) => true,
+        () = tokio::time::sleep(wait) => false,
+    }
+}
+
+/// Enqueues the pass of the current window every [`HOUSEKEEPING_EVERY`] until the stop signal;
+/// while the database does not answer, retries with backoff instead of waiting for the next window.
+async fn schedule_housekeeping(pool: PgPool, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut scheduling = Outage::new("scheduling the housekeeping pass");
+    loop {
+        let wait = match enqueue_housekeeping(&pool).await {
+            Ok(()) => {
+                scheduling.ok();
+                HOUSEKEEPING_EVERY
+            }
+            Err(e) => scheduling.failed(&e),
+        };
+        if pause_or_stop(wait, &mut stop).await {
+            return;
+        }
+    }
+}
+
+/// Runs the housekeeping worker until the stop signal: one apalis worker at a time, never
+/// restarted by the monitor (see the module documentation). When one stops by itself (its
+/// database went away), the failure is logged once, and the next is started once the database
+/// answers again, probed with backoff.
+async fn supervise_housekeeping(
+    pool: PgPool,
+    name: String,
+    shutdown_grace: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    let mut outage = Outage::new("the housekeeping worker");
+    for run in 0usize.. {
+        if run > 0 {
+            loop {
+                match status::database_answers(&pool).await {
+                    Ok(()) => break,
+                    Err(e) => {
+                        if pause_or_stop(outage.failed(&e), &mut stop).await {
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+        }
+        let failure: Arc<Mutex<Option<String>>> = Arc::default();
+        let worker_pool = pool.clone();
+        let worker_name = format!("{name}-housekeeping-{run}");
+        let monitor = Monitor::new()
+            .register(move |_| {
+                let backend = PostgresStorage::<Housekeeping>::new(&worker_pool)
+                    .with_config(queue_config())
+                    .with_pubsub()
+                    // Jobs due later send no notification; this catches them within seconds.
+                    .poll_with_interval(Duration::from_secs(5));
+                WorkerBuilder::new(worker_name.clone()).backend(backend).data(worker_pool.clone()).concurrency(1).build(run_housekeeping)
+            })
+            .should_restart({
+                let failure = failure.clone();
+                move |_ctx, error| {
+                    *failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(error.to_string());
+                    false
+                }
+            })
+            .shutdown_timeout(shutdown_grace);
+        let signal = crate::stopped(stop.clone());
+        let mut running = std::pin::pin!(monitor.run_with_signal(async move {
+            signal.await;
+            Ok::<(), std::io::Error>(())
+        }));
+        let settles = tokio::time::sleep(HOUSEKEEPING_SETTLES_AFTER);
+        let mut settles = std::pin::pin!(settles);
+        let mut settled = false;
+        let started = Instant::now();
+        let result = loop {
+            tokio::select! {
+                result = &mut running => break result,
+                () = &mut settles, if !settled => {
+                    settled = true;
+                    outage.ok();
+                }
+            }
+        };
+        if *stop.borrow() {
+            return result.map_err(|e| anyhow::anyhow!("{e}"));
+        }
+        // With a terminator, the monitor answers Ok even when its worker failed: the reason
+        // comes from the restart callback.
+        let failure = failure.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let why = match (failure, result) {
+            (Some(failure), _) => failure,
+            (None, Err(e)) => e.to_string(),
+            (None, Ok(())) => format!("it stopped after {} s", started.elapsed().as_secs()),
+        };
+        if pause_or_stop(outage.failed(&why), &mut stop).await {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
 /// Enqueues the housekeeping pass of the current window unless some process already did.
 pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
     let window = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs() / HOUSEKEEPING_EVERY.as_secs();
@@ -88,7 +206,7 @@ pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
 
 /// Runs the worker pool until `shutdown` completes: the publishing engine, the webhook dispatcher
 /// and the housekeeping queue. In-flight publishes and webhook calls get the configured grace
-/// period; held housekeeping jobs [`SHUTDOWN_GRACE`].
+/// period, and so does a housekeeping pass in progress.
 pub async fn run(
     pool: PgPool,
     vault: Arc<Vault>,
@@ -105,47 +223,13 @@ pub async fn run(
     let stop_rx = crate::fan_out(shutdown);
     let stopped = crate::stopped;
 
-    let scheduler_pool = pool.clone();
-    let scheduler = tokio::spawn(async move {
-        let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
-        loop {
-            every.tick().await;
-            if let Err(e) = enqueue_housekeeping(&scheduler_pool).await {
-                tracing::warn!(error = %e, "housekeeping not scheduled this time");
-            }
-        }
-    });
-
-    let housekeeping_pool = pool.clone();
-    let monitor = Monitor::new()
-        .register(move |restarts: usize| {
-            let backend = PostgresStorage::<Housekeeping>::new(&housekeeping_pool)
-                .with_config(queue_config())
-                .with_pubsub()
-                // Jobs due later send no notification; this catches them within seconds.
-                .poll_with_interval(Duration::from_secs(5));
-            WorkerBuilder::new(format!("{name}-housekeeping-{restarts}"))
-                .backend(backend)
-                .data(housekeeping_pool.clone())
-                .concurrency(1)
-                .build(run_housekeeping)
-        })
-        .should_restart(|_ctx, error| {
-            tracing::error!(%error, "a worker stopped; restarting it");
-            true
-        })
-        .shutdown_timeout(SHUTDOWN_GRACE);
-    let housekeeping_stop = stopped(stop_rx.clone());
-    let housekeeping = monitor.run_with_signal(async move {
-        housekeeping_stop.await;
-        Ok::<(), std::io::Error>(())
-    });
+    let scheduler = schedule_housekeeping(pool.clone(), stop_rx.clone());
+    let housekeeping = supervise_housekeeping(pool.clone(), name, settings.shutdown_grace, stop_rx.clone());
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
     let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats), stopped(stop_rx));
-    let (housekeeping_result, publishing_result, dispatching_result) = tokio::join!(housekeeping, publishing, dispatching);
-    scheduler.abort();
+    let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;
     dispatching_result.map_err(|e| anyhow::anyhow!("the webhook dispatcher failed: {e}"))?;

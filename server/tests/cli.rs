@@ -278,6 +278,56 @@ async fn restarting_serve_keeps_the_data_in_the_embedded_cluster() {
     assert!(String::from_utf8_lossy(&migrate.stdout).contains("migrations are up to date"));
 }
 
+#[tokio::test]
+async fn admin_commands_beside_a_running_serve_leave_its_database_running() {
+    let data_dir = tempfile::Builder::new().prefix("crier-beside-").tempdir_in("/tmp").unwrap();
+    std::fs::set_permissions(data_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = data_dir.path().to_owned();
+    let served = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || Served::start(&dir)
+    })
+    .await
+    .unwrap();
+    let postmaster = std::fs::read_to_string(dir.join("pg/postmaster.pid")).unwrap();
+
+    // The admin commands adopt serve's cluster, and leave it running when they exit.
+    let mut create = crier();
+    create.env("CRIER_DATA_DIR", &dir).args(["admin", "create-user", "--team", "Beside", "--email", "ada@example.com", "--password-stdin"]);
+    let created = tokio::task::spawn_blocking(move || run_with_stdin(create, &format!("{PASSWORD}\n"))).await.unwrap();
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("created team “Beside”"));
+    let token = crier().env("CRIER_DATA_DIR", &dir).args(["admin", "create-token", "--team", "Beside", "--name", "ops"]).output().unwrap();
+    assert!(token.status.success(), "{}", String::from_utf8_lossy(&token.stderr));
+    let migrate = crier().env("CRIER_DATA_DIR", &dir).arg("migrate").output().unwrap();
+    assert!(migrate.status.success(), "{}", String::from_utf8_lossy(&migrate.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("pg/postmaster.pid")).unwrap(), postmaster, "the same PostgreSQL still runs");
+
+    // serve never noticed: it answers, and knows the person the command created.
+    let health = reqwest::get(format!("{}/healthz", served.base)).await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let browser = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let logged_in = browser
+        .post(format!("{}/api/log_in", served.base))
+        .form(&[("email", "ada@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logged_in.status(), StatusCode::OK);
+    assert!(browser.get(format!("{}/", served.base)).send().await.unwrap().text().await.unwrap().contains("Beside"));
+    let api = reqwest::Client::new()
+        .get(format!("{}/api/v1/posts", served.base))
+        .bearer_auth(String::from_utf8(token.stdout).unwrap().trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::OK, "the token the command created works");
+
+    // serve started the cluster and nobody else uses it now: it stops it on the way out.
+    tokio::task::spawn_blocking(move || served.stop()).await.unwrap();
+    assert!(!dir.join("pg/postmaster.pid").exists(), "the embedded PostgreSQL was stopped");
+}
+
 /// Reads a child's JSON log lines until one has `message`; returns that event.
 fn wait_for_log(lines: &mut impl Iterator<Item = std::io::Result<String>>, message: &str) -> serde_json::Value {
     loop {

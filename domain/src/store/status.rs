@@ -154,17 +154,13 @@ pub async fn snapshot(pool: &PgPool, stale_after: Duration) -> Result<Snapshot, 
 /// applied (unchanged); a worker heartbeated within `stale_after`; the oldest due, unclaimed
 /// delivery has waited less than `max_queue_age`. When the database does not answer, the others
 /// are skipped. Also answers the snapshot the last two were read from, if it could be read.
+///
+/// An unreachable database is not logged here: `/readyz` may be asked every few seconds through
+/// an outage, and its caller logs the outage once (`crate::outage`).
 pub async fn readiness(pool: &PgPool, limits: ReadinessLimits) -> (Readiness, Option<Snapshot>) {
     let skipped = |name, why: &str| Check { name, verdict: Verdict::Skipped, detail: format!("not checked: {why}") };
-    if let Err(e) = database_answers(pool).await {
-        tracing::warn!(error = %e, "readiness: the database does not answer");
-        let database = Check {
-            name: "database",
-            verdict: Verdict::Fail,
-            detail: "PostgreSQL does not answer; check that it runs and that Crier reaches it (DATABASE_URL)".into(),
-        };
-        let why = "the database does not answer";
-        return (Readiness::of(vec![database, skipped("migrations", why), skipped("worker", why), skipped("queue", why)]), None);
+    if database_answers(pool).await.is_err() {
+        return (database_unreachable(), None);
     }
     let database = Check { name: "database", verdict: Verdict::Pass, detail: "PostgreSQL answers".into() };
     let migrations = migrations(pool).await;
@@ -185,6 +181,19 @@ pub async fn readiness(pool: &PgPool, limits: ReadinessLimits) -> (Readiness, Op
             (Readiness::of(vec![database, migrations, unread("worker"), unread("queue")]), None)
         }
     }
+}
+
+/// The readiness when the database does not answer (or not in time): `database` fails and the
+/// other checks are skipped.
+pub fn database_unreachable() -> Readiness {
+    let skipped = |name, why: &str| Check { name, verdict: Verdict::Skipped, detail: format!("not checked: {why}") };
+    let database = Check {
+        name: "database",
+        verdict: Verdict::Fail,
+        detail: "PostgreSQL does not answer; check that it runs and that Crier reaches it (DATABASE_URL)".into(),
+    };
+    let why = "the database does not answer";
+    Readiness::of(vec![database, skipped("migrations", why), skipped("worker", why), skipped("queue", why)])
 }
 
 async fn migrations(pool: &PgPool) -> Check {

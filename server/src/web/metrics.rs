@@ -1,6 +1,8 @@
 //! Prometheus metrics at `/metrics`: the publishing engine's (see `crier_publisher::telemetry`),
 //! the HTTP requests this process answered, and the queue, read from the database at scrape time
-//! (one statement, rather than a gauge kept up to date on every event by every process).
+//! (one statement, rather than a gauge kept up to date on every event by every process). While the
+//! database does not answer, a scrape still answers promptly, with `crier_database_up 0` and the
+//! last queue figures read; the outage is logged when it starts and ends, not at every scrape.
 //!
 //! Who may scrape: with `CRIER_METRICS_ADDR`, `/metrics` is served on that address alone (an
 //! address only the Prometheus server reaches); otherwise with `CRIER_METRICS_TOKEN` it is served
@@ -19,6 +21,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use crier_domain::outage::SharedOutage;
 use crier_domain::store::status;
 use metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -44,6 +47,8 @@ pub const DATABASE_UP: &str = "crier_database_up";
 
 /// How often histograms are drained even when nobody scrapes (so memory stays bounded).
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+/// How long a scrape waits for the queue figures (Prometheus gives up after 10 s by default).
+const SCRAPE_DB_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// The process's Prometheus recorder, installed on first use. One per process: the facade has
 /// one global recorder, and tests build many apps in one process.
@@ -100,11 +105,14 @@ struct Endpoint {
     token: Option<Arc<SecretString>>,
     stale_after: Duration,
     handle: &'static PrometheusHandle,
+    /// The database as the scrapes see it, for the log.
+    database: SharedOutage,
 }
 
 impl Endpoint {
     fn new(pool: PgPool, config: &MetricsConfig, stale_after: Duration) -> Self {
-        Endpoint { pool, token: config.token.clone().map(Arc::new), stale_after, handle: recorder() }
+        let database = SharedOutage::new("reading the queue for /metrics");
+        Endpoint { pool, token: config.token.clone().map(Arc::new), stale_after, handle: recorder(), database }
     }
 
     fn router<S: Clone + Send + Sync + 'static>(self) -> Router<S> {
@@ -160,8 +168,13 @@ async fn scrape(State(endpoint): State<Endpoint>, headers: HeaderMap) -> Respons
         )
             .into_response();
     }
-    match status::snapshot(&endpoint.pool, endpoint.stale_after).await {
+    let read = match tokio::time::timeout(SCRAPE_DB_TIMEOUT, status::snapshot(&endpoint.pool, endpoint.stale_after)).await {
+        Ok(read) => read.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", SCRAPE_DB_TIMEOUT.as_secs())),
+    };
+    match read {
         Ok(s) => {
+            endpoint.database.ok();
             gauge!(DATABASE_UP).set(1.0);
             for (state, count) in [("due", s.due), ("waiting", s.waiting), ("publishing", s.publishing), ("held", s.held)] {
                 gauge!(QUEUE_DEPTH, "state" => state).set(count as f64);
@@ -170,7 +183,7 @@ async fn scrape(State(endpoint): State<Endpoint>, headers: HeaderMap) -> Respons
             gauge!(WORKERS_ALIVE).set(s.fresh_workers as f64);
         }
         Err(e) => {
-            tracing::warn!(error = %e, "metrics: the queue could not be read");
+            endpoint.database.failed(&e);
             gauge!(DATABASE_UP).set(0.0);
         }
     }

@@ -27,6 +27,9 @@ use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use sqlx::PgPool;
 use tower::ServiceBuilder;
+use tower_http::classify::{
+    ClassifiedResponse, ClassifyResponse, NeverClassifyEos, ServerErrorsAsFailures, ServerErrorsFailureClass, SharedClassifier,
+};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
@@ -42,6 +45,35 @@ use crier_vault::Vault;
 pub const SESSION_COOKIE: &str = "crier_session";
 /// Sessions end after this long without a request.
 pub const SESSION_INACTIVITY_DAYS: i64 = 7;
+
+/// Marks a response whose 5xx status is an expected answer with its cause already logged, so the
+/// request log does not report it again, as an error, at every request: the probes' 503s (not
+/// ready is an answer; an unreachable database is logged by their outage tracker) and the sign-in
+/// gate's 503 while the session store cannot reach the database. Through an outage that keeps the
+/// log to one line per change, not one per probe or page view.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AlreadyReported;
+
+/// tower-http's classification (a 5xx is a failure, logged at ERROR) except for responses marked
+/// [`AlreadyReported`].
+#[derive(Clone, Copy, Debug)]
+struct Failures;
+
+impl ClassifyResponse for Failures {
+    type FailureClass = ServerErrorsFailureClass;
+    type ClassifyEos = NeverClassifyEos<ServerErrorsFailureClass>;
+
+    fn classify_response<B>(self, response: &axum::http::Response<B>) -> ClassifiedResponse<Self::FailureClass, Self::ClassifyEos> {
+        if response.extensions().get::<AlreadyReported>().is_some() {
+            return ClassifiedResponse::Ready(Ok(()));
+        }
+        ServerErrorsAsFailures::new().classify_response(response)
+    }
+
+    fn classify_error<E: std::fmt::Display + 'static>(self, error: &E) -> Self::FailureClass {
+        ServerErrorsAsFailures::new().classify_error(error)
+    }
+}
 
 /// Where the compiled site (wasm, JS, CSS, public files) is: LEPTOS_SITE_ROOT, as cargo-leptos
 /// sets it, else `target/site` relative to the working directory.
@@ -111,15 +143,14 @@ pub fn router(
         .with_secure(web.cookies_secure())
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_INACTIVITY_DAYS)));
 
-    let gate_state = Arc::new(state.clone());
+    let gate_state = Arc::new(sign_in_gate::Gate::new(state.clone()));
     let trusted_proxies = Arc::new(web.trusted_proxies.clone());
     let own_origin = Arc::new(same_origin::OwnOrigin::of(&state.public_base));
     let sandbox = sandbox.as_ref().map(crate::sandbox::routes).unwrap_or_default();
     Router::new()
         .merge(api)
-        .route("/healthz", get(health::healthz))
+        .merge(health::routes(pool.clone(), web.operations.readiness))
         .route("/analytics/export.csv", get(analytics_export::csv))
-        .route("/readyz", get(health::readyz))
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))
@@ -140,7 +171,7 @@ pub fn router(
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                .layer(TraceLayer::new(SharedClassifier::new(Failures)).make_span_with(|request: &axum::http::Request<_>| {
                     let request_id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                     tracing::info_span!("request", method = %request.method(), path = %loggable_path(request.uri().path()), request_id)
                 }))

@@ -1,6 +1,10 @@
 //! Pages need a signed-in member: a signed-out page load is redirected to
 //! `/login?next=<the page>` before anything renders, so protected pages never flash or leak.
 //! Also hands a failed plain form post's typed values to the page render that follows it.
+//!
+//! While the database is away a protected page answers 503 at once, from the first session read
+//! that fails (the session store gives up within its timeout); the outage is logged when it
+//! starts and ends, not at every page view.
 
 use std::sync::Arc;
 
@@ -11,7 +15,32 @@ use axum::extract::{Request, State};
 use axum::http::{Method, Response};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect};
+use crier_domain::outage::SharedOutage;
 use tower_sessions::Session;
+
+use super::AlreadyReported;
+
+/// What the gate needs: the app's state, and the database as page views see it (for the log).
+pub(super) struct Gate {
+    app: AppState,
+    database: SharedOutage,
+}
+
+impl Gate {
+    pub(super) fn new(app: AppState) -> Self {
+        Gate { app, database: SharedOutage::new("reading sessions for page views") }
+    }
+}
+
+/// The page a protected page answers while its session or member cannot be read.
+fn unavailable() -> Response<Body> {
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        axum::Extension(AlreadyReported),
+        "Crier cannot reach its database right now. Please try again in a moment.",
+    )
+        .into_response()
+}
 
 /// Files and endpoints, not pages: no session work for them (each session access is a query).
 fn is_not_a_page(path: &str) -> bool {
@@ -28,34 +57,44 @@ fn is_public_page(path: &str) -> bool {
     matches!(path, "/login" | "/signup") || path.starts_with("/invite/")
 }
 
-pub(super) async fn gate(State(state): State<Arc<AppState>>, session: Session, mut request: Request, next: Next) -> Response<Body> {
+pub(super) async fn gate(State(gate): State<Arc<Gate>>, session: Session, mut request: Request, next: Next) -> Response<Body> {
     let path = request.uri().path();
     if !matches!(*request.method(), Method::GET | Method::HEAD) || is_not_a_page(path) {
         return next.run(request).await;
     }
     let public = is_public_page(path);
-    // One page view consumes the values a failed plain form post left behind.
-    if let Ok(Some(values)) = session.remove::<FormValues>(SESSION_FORM_VALUES_KEY).await {
-        request.extensions_mut().insert(values);
+    // One page view consumes the values a failed plain form post left behind. It is also the
+    // view's first session read: when it fails, a protected page says so without asking again.
+    match session.remove::<FormValues>(SESSION_FORM_VALUES_KEY).await {
+        Ok(Some(values)) => {
+            request.extensions_mut().insert(values);
+        }
+        Ok(None) => {}
+        Err(e) if !public => {
+            gate.database.failed(&e);
+            return unavailable();
+        }
+        // The login page renders without a session (its form posts need the database anyway).
+        Err(_) => {}
     }
     if public {
         return next.run(request).await;
     }
-    match member_from_session(&session, &state.pool).await {
+    match member_from_session(&session, &gate.app.pool).await {
         Ok(Some(member)) => {
+            // A session and a member were read: the database answers.
+            gate.database.ok();
             // The page render asks who is signed in; it finds the answer here, not in the database.
             request.extensions_mut().insert(member);
             next.run(request).await
         }
+        // Not a sign that the database answers: without a session cookie nothing was read.
         Ok(None) => {
             let next_path = request.uri().path_and_query().map(|pq| pq.as_str()).unwrap_or("/");
             let target = format!("/login?next={}", url::form_urlencoded::byte_serialize(next_path.as_bytes()).collect::<String>());
             Redirect::to(&target).into_response()
         }
-        Err(_) => {
-            // Logged by member_from_session; the page would fail the same way, so say it plainly.
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "Crier cannot reach its database right now. Please try again in a moment.")
-                .into_response()
-        }
+        // Logged by member_from_session; the page would fail the same way, so say it plainly.
+        Err(_) => unavailable(),
     }
 }
