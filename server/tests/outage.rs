@@ -105,6 +105,7 @@ async fn serve(url: &str) -> (KillOnDrop, Log, String) {
         .env("RUST_LOG", "info")
         .env("CRIER_WORKER_SHUTDOWN_GRACE", GRACE.as_secs().to_string())
         .env("CRIER_METRICS_TOKEN", METRICS_TOKEN)
+        .env("CRIER_SANDBOX_CONTROL_TOKEN", support::SANDBOX_CONTROL_TOKEN)
         .arg("serve")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -283,7 +284,15 @@ async fn a_database_outage_is_ridden_out_quietly_and_what_fell_due_is_published_
     wait_health(&base, StatusCode::OK, Duration::from_secs(10)).await;
     let deadline = Instant::now() + Duration::from_secs(90);
     let published_after = loop {
-        let ledger: Vec<Value> = api.get(format!("{base}/sandbox/control/ledger")).send().await.unwrap().json().await.unwrap();
+        let ledger: Vec<Value> = api
+            .get(format!("{base}/sandbox/control/ledger"))
+            .bearer_auth(support::SANDBOX_CONTROL_TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let ours = ledger.iter().filter(|entry| entry["text"] == text.as_str()).count();
         if ours > 0 {
             assert_eq!(ours, 1, "published once");
