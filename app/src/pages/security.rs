@@ -232,7 +232,7 @@ fn SessionsSection(sessions: Vec<SessionLine>) -> impl IntoView {
     view! {
         <h2>"Sessions"</h2>
         <section class="panel">
-            <p class="hint">"Where you are signed in. A session ends after 7 days without use, and 30 days after signing in in any case."</p>
+            <p class="hint">"Where you are signed in. A session ends after 7 days without use, and in any case 30 days after you signed in."</p>
             <FormError error />
             <Notice message=notice />
             <table class="sessions">

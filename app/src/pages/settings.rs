@@ -93,7 +93,7 @@ fn TeamTwoFactorSection() -> impl IntoView {
                             let form = can_change.then(|| {
                                 let (value, label) = if required { ("false", "Stop requiring two-factor") } else { ("true", "Require two-factor for everyone") };
                                 let before = (!required && !viewer_has_it).then(|| view! {
-                                    <p class="hint">"Turn on two-factor sign-in for yourself first, in " <A href="/settings/security">"Security"</A> "."</p>
+                                    <p class="hint">"To require it, first " <A href="/settings/security/two-factor">"set up two-factor sign-in for yourself"</A> "."</p>
                                 });
                                 view! {
                                     {before}
