@@ -41,8 +41,12 @@ create table recovery_code (
 );
 
 -- Failed checks of a second factor (or of the current password when changing it or turning
--- two-factor off), for throttling per person and per client address. Pruned by housekeeping.
+-- two-factor off), for throttling per person and per client address. As at login, each check is
+-- recorded as a failure before it runs (under per-person and per-address advisory locks) and
+-- deleted by its id when it passed, so checks sent at once cannot outrun the count. Pruned by
+-- housekeeping.
 create table verification_failure (
+    verification_failure_id bigint generated always as identity primary key,
     failed_at   timestamptz not null default now(),
     user_id     uuid not null,
     client_addr text not null

@@ -13,11 +13,28 @@ use super::login::{MAX_FAILURES, WINDOW_SECS};
 use crate::password::{Password, PasswordHash, hash_password, verify_password};
 use crate::{DomainError, FieldError};
 
-/// Fails with `Throttled` while `user_id` or `client_addr` has used up its failed checks: the same
-/// rule as passwords at login ([`MAX_FAILURES`] in [`WINDOW_SECS`], per person and per address).
-/// Counted apart from login failures, so a throttled second step does not lock the person out of
-/// the first one and the other way round.
-pub(crate) async fn check_throttle(pool: &PgPool, user_id: Uuid, client_addr: &str) -> Result<(), DomainError> {
+/// One check of a second factor or of the current password, counted as a failure before it runs
+/// (see [`begin_check`]): done right, [`Check::passed`] takes the failure back.
+#[must_use = "a check must end with passed() or failed()"]
+pub(crate) struct Check {
+    failure_id: i64,
+}
+
+/// Starts a check for `member` from `client_addr`, or fails with `Throttled` while the person or the
+/// address has used up its failed checks: the same rule as passwords at login ([`MAX_FAILURES`] in
+/// [`WINDOW_SECS`], per person and per address), counted apart from login failures, so a throttled
+/// second step does not lock the person out of the first one and the other way round.
+///
+/// As at login, the attempt is recorded as a failure first, under per-person and per-address
+/// locks, so that checks sent at once are counted as they arrive: twenty codes sent together for
+/// one person leave five checked, not twenty.
+pub(crate) async fn begin_check(pool: &PgPool, member: &Member, client_addr: &str) -> Result<Check, DomainError> {
+    let mut tx = pool.begin().await?;
+    // Always the person's lock before the address's: one order, so no two checks wait on each other.
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('verification_user:' || $1::text, 0))", member.user_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('verification_addr:' || $1, 0))", client_addr).execute(&mut *tx).await?;
     // As in login.rs: for each key the MAX_FAILURES-th most recent failure in the window; checks
     // are allowed again once it is WINDOW_SECS old. greatest() ignores a key under the limit.
     let wait = sqlx::query_scalar!(
@@ -31,28 +48,48 @@ pub(crate) async fn check_throttle(pool: &PgPool, user_id: Uuid, client_addr: &s
                  where client_addr = $2 and failed_at > now() - make_interval(secs => $3)
                  order by failed_at desc offset $4::bigint - 1 limit 1)
            )::float8 as "wait_secs""#,
-        user_id,
+        member.user_id,
         client_addr,
         WINDOW_SECS as f64,
         MAX_FAILURES,
     )
-    .fetch_one(pool)
+    .fetch_one(&mut *tx)
     .await?;
-    match wait.filter(|secs| *secs > 0.0) {
-        Some(secs) => Err(DomainError::Throttled { retry_after_secs: secs.ceil() as u64 }),
-        None => Ok(()),
+    if let Some(secs) = wait.filter(|secs| *secs > 0.0) {
+        return Err(DomainError::Throttled { retry_after_secs: secs.ceil() as u64 });
     }
+    let failure_id = sqlx::query_scalar!(
+        "insert into verification_failure (user_id, client_addr) values ($1, $2) returning verification_failure_id",
+        member.user_id,
+        client_addr
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Check { failure_id })
 }
 
-/// Counts a failed check against the person and the address, and audits it as `action`.
-pub(crate) async fn record_failure(pool: &PgPool, member: &Member, client_addr: &str, action: &str) -> Result<(), DomainError> {
-    sqlx::query!("insert into verification_failure (user_id, client_addr) values ($1, $2)", member.user_id, client_addr)
-        .execute(pool)
-        .await?;
-    let metadata = serde_json::json!({ "client_addr": client_addr });
-    audit::record_after(pool, member.team_id, Actor::User(member.user_id), action, "member", Some(&member.user_id.to_string()), metadata)
+impl Check {
+    /// The check passed: its provisional failure is taken back.
+    pub(crate) async fn passed(self, pool: &PgPool) -> Result<(), DomainError> {
+        sqlx::query!("delete from verification_failure where verification_failure_id = $1", self.failure_id).execute(pool).await?;
+        Ok(())
+    }
+
+    /// The check failed: its failure stays counted, and is audited as `action` (never with what was typed).
+    pub(crate) async fn failed(self, pool: &PgPool, member: &Member, client_addr: &str, action: &str) {
+        let metadata = serde_json::json!({ "client_addr": client_addr });
+        audit::record_after(
+            pool,
+            member.team_id,
+            Actor::User(member.user_id),
+            action,
+            "member",
+            Some(&member.user_id.to_string()),
+            metadata,
+        )
         .await;
-    Ok(())
+    }
 }
 
 /// Whether `candidate` is the person's current password (throttled; a wrong one is counted and
@@ -64,15 +101,16 @@ pub(crate) async fn password_matches(
     client_addr: &str,
     audit_action: &str,
 ) -> Result<bool, DomainError> {
-    check_throttle(pool, member.user_id, client_addr).await?;
+    let check = begin_check(pool, member, client_addr).await?;
     let stored = sqlx::query_scalar!("select password_hash from app_user where user_id = $1", member.user_id)
         .fetch_optional(pool)
         .await?
         .ok_or(DomainError::NotFound)?;
     if verify_password(candidate, Some(PasswordHash::from_stored(stored))).await? {
+        check.passed(pool).await?;
         return Ok(true);
     }
-    record_failure(pool, member, client_addr, audit_action).await?;
+    check.failed(pool, member, client_addr, audit_action).await;
     Ok(false)
 }
 

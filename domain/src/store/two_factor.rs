@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::Member;
 use super::accounts::ResealReport;
 use super::audit::{self, Actor};
-use super::security::{check_throttle, password_matches, record_failure};
+use super::security::{begin_check, password_matches};
 use crate::two_factor::{TotpSecret, generate_recovery_codes, looks_like_totp_code, now_unix, recovery_code_hash};
 use crate::{DomainError, FieldError};
 
@@ -133,7 +133,6 @@ pub async fn confirm_setup(
     code: &str,
     client_addr: &str,
 ) -> Result<Vec<SecretString>, DomainError> {
-    check_throttle(pool, member.user_id, client_addr).await?;
     let row = sqlx::query!("select secret, enabled_at from two_factor where user_id = $1", member.user_id).fetch_optional(pool).await?;
     let Some(row) = row else {
         return Err(DomainError::Refused("Start again: open Settings → Security and set up two-factor sign-in.".into()));
@@ -142,10 +141,12 @@ pub async fn confirm_setup(
         return Err(already_on());
     }
     let secret = open_secret(vault, member, &row.secret)?;
+    let check = begin_check(pool, member, client_addr).await?;
     let Some(step) = secret.matching_step(code, now_unix()) else {
-        record_failure(pool, member, client_addr, "two_factor_failed").await?;
+        check.failed(pool, member, client_addr, "two_factor_failed").await;
         return Err(wrong_code("code"));
     };
+    check.passed(pool).await?;
     let codes = generate_recovery_codes();
     let hashes: Vec<Vec<u8>> = codes.iter().map(|c| recovery_code_hash(c.expose_secret())).collect();
     let mut tx = pool.begin().await?;
@@ -248,12 +249,14 @@ async fn use_recovery_code(pool: &PgPool, member: &Member, code: &str) -> Result
 /// passwords (per person and per address); failures are audited as `two_factor_failed`, a used
 /// recovery code as `recovery_code_used`.
 pub async fn verify(pool: &PgPool, vault: &Vault, member: &Member, input: &str, client_addr: &str) -> Result<SecondFactor, DomainError> {
-    check_throttle(pool, member.user_id, client_addr).await?;
+    let check = begin_check(pool, member, client_addr).await?;
     if looks_like_totp_code(input) {
         if accept_totp(pool, vault, member, input).await? {
+            check.passed(pool).await?;
             return Ok(SecondFactor::Totp);
         }
     } else if let Some(left) = use_recovery_code(pool, member, input).await? {
+        check.passed(pool).await?;
         let metadata = serde_json::json!({ "client_addr": client_addr, "recovery_codes_left": left });
         audit::record_after(
             pool,
@@ -267,7 +270,7 @@ pub async fn verify(pool: &PgPool, vault: &Vault, member: &Member, input: &str, 
         .await;
         return Ok(SecondFactor::RecoveryCode { left });
     }
-    record_failure(pool, member, client_addr, "two_factor_failed").await?;
+    check.failed(pool, member, client_addr, "two_factor_failed").await;
     Err(FieldError::new(
         "code",
         "That code is not right, or was already used. Type the 6 digits your authenticator app shows now, or one of your unused recovery codes.",
@@ -289,15 +292,16 @@ pub async fn disable(pool: &PgPool, vault: &Vault, member: &Member, proof: Secre
         ));
     }
     let method = if looks_like_totp_code(proof.expose_secret()) {
-        check_throttle(pool, member.user_id, client_addr).await?;
+        let check = begin_check(pool, member, client_addr).await?;
         if !accept_totp(pool, vault, member, proof.expose_secret()).await? {
-            record_failure(pool, member, client_addr, "two_factor_failed").await?;
+            check.failed(pool, member, client_addr, "two_factor_failed").await;
             return Err(FieldError::new(
                 "proof",
                 "That code is not right, or was already used. Type the 6 digits your app shows now, or your password.",
             )
             .into());
         }
+        check.passed(pool).await?;
         "totp"
     } else {
         if !password_matches(pool, member, proof, client_addr, "two_factor_failed").await? {
