@@ -179,22 +179,15 @@ impl std::fmt::Debug for RecoveryCodes {
     }
 }
 
-/// The associated data binding recovery codes kept for the next page view to their person.
-#[cfg(feature = "ssr")]
-fn kept_codes_aad(user_id: uuid::Uuid) -> Vec<u8> {
-    format!("recovery_codes_reveal:{user_id}").into_bytes()
-}
-
 /// Turns two-factor on with a current code from the app, and answers the ten recovery codes
 /// (shown once). A pending sign-in sent here by the team's rule is then signed in. After a plain
 /// form post the browser goes to Settings → Security, which shows the codes that once.
 #[server(prefix = "/api", endpoint = "settings/security/enable_two_factor")]
 pub async fn enable_two_factor(code: String) -> Result<RecoveryCodes, AppError> {
-    use base64::Engine as _;
     use crier_domain::store::two_factor;
-    use secrecy::{ExposeSecret, SecretString};
+    use secrecy::ExposeSecret;
 
-    use super::ssr::{client_addr, fail_form, keep_for_next_page, redirect, state};
+    use super::ssr::{client_addr, fail_form, keep_secrets_for_next_page, redirect, state};
     let outcome = async {
         let (member, pending) = setting_up().await?;
         let state = state()?;
@@ -202,16 +195,14 @@ pub async fn enable_two_factor(code: String) -> Result<RecoveryCodes, AppError> 
         if pending.is_some() {
             finish_sign_in(&member, "set_up").await?;
         }
-        Ok::<_, AppError>((member, codes, state))
+        Ok::<_, AppError>((member, codes))
     }
     .await;
     match outcome {
-        Ok((member, codes, state)) => {
+        Ok((member, codes)) => {
             let plain: Vec<String> = codes.iter().map(|c| c.expose_secret().to_owned()).collect();
             // Sealed, never in clear text in the session row, for the one page view that shows them.
-            let sealed = state.vault.seal(&SecretString::from(plain.join(" ")), &kept_codes_aad(member.user_id));
-            let sealed = base64::engine::general_purpose::STANDARD.encode(sealed);
-            keep_for_next_page(EnableTwoFactor::PATH, &[("codes", sealed.as_str())]).await;
+            keep_secrets_for_next_page(EnableTwoFactor::PATH, &member, &[("codes", &plain.join(" "))]).await;
             redirect("/settings/security");
             Ok(RecoveryCodes(plain))
         }
@@ -223,19 +214,9 @@ pub async fn enable_two_factor(code: String) -> Result<RecoveryCodes, AppError> 
 /// any call from the browser: only a page render sees kept values).
 #[server(prefix = "/api", endpoint = "settings/security/kept_codes")]
 pub async fn kept_recovery_codes() -> Result<Option<RecoveryCodes>, AppError> {
-    use base64::Engine as _;
-    use secrecy::ExposeSecret;
-
-    use super::ssr::{current_member, state};
-    use crate::components::form::refill;
-    let Some(sealed) = refill(EnableTwoFactor::PATH, "codes") else { return Ok(None) };
-    let me = current_member().await?;
+    let Some(codes) = super::ssr::open_kept(EnableTwoFactor::PATH, "codes") else { return Ok(None) };
     no_store();
-    let opened = base64::engine::general_purpose::STANDARD
-        .decode(sealed)
-        .ok()
-        .and_then(|bytes| state().ok()?.vault.open(&bytes, &kept_codes_aad(me.user_id)).ok());
-    Ok(opened.map(|codes| RecoveryCodes(codes.expose_secret().split(' ').map(str::to_owned).collect())))
+    Ok(Some(RecoveryCodes(codes.split(' ').map(str::to_owned).collect())))
 }
 
 /// One of the person's sessions, as the Security page lists it.

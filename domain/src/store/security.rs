@@ -5,7 +5,6 @@
 use secrecy::SecretString;
 use sqlx::PgPool;
 use tower_sessions::session::Id;
-use uuid::Uuid;
 
 use super::Member;
 use super::audit::{self, Actor};
@@ -21,17 +20,20 @@ pub(crate) struct Check {
 }
 
 /// Starts a check for `member` from `client_addr`, or fails with `Throttled` while the person or the
-/// address has used up its failed checks: the same rule as passwords at login ([`MAX_FAILURES`] in
-/// [`WINDOW_SECS`], per person and per address), counted apart from login failures, so a throttled
+/// address (an IPv6 /64) has used up its failed checks: the same rule as passwords at login
+/// ([`MAX_FAILURES`] in [`WINDOW_SECS`], per person and per address), counted apart from login failures, so a throttled
 /// second step does not lock the person out of the first one and the other way round.
 ///
 /// As at login, the attempt is recorded as a failure first, under per-person and per-address
 /// locks, so that checks sent at once are counted as they arrive: twenty codes sent together for
 /// one person leave five checked, not twenty.
 pub(crate) async fn begin_check(pool: &PgPool, member: &Member, client_addr: &str) -> Result<Check, DomainError> {
+    // An IPv6 client is counted by its /64, as everywhere else (`throttle::address_key`).
+    let client_addr = super::throttle::address_key(client_addr);
+    let client_addr = client_addr.as_str();
     let mut tx = pool.begin().await?;
     // Always the person's lock before the address's: one order, so no two checks wait on each other.
-    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('verification_user:' || $1::text, 0))", member.user_id)
+    sqlx::query!("select pg_advisory_xact_lock(hashtextextended('verification_user:' || $1::uuid::text, 0))", member.user_id)
         .execute(&mut *tx)
         .await?;
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended('verification_addr:' || $1, 0))", client_addr).execute(&mut *tx).await?;
