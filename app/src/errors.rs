@@ -111,6 +111,7 @@ impl From<crier_domain::DomainError> for AppError {
             D::TooSoon { retry_after_secs } => AppError::Refused(format!("That was done moments ago: try again in {retry_after_secs} seconds.")),
             D::Forbidden => AppError::Forbidden,
             D::LastOwner => AppError::Refused("A team needs at least one owner: make someone else an owner first.".into()),
+            D::Refused(text) => AppError::Refused(text),
             D::InviteInvalid => AppError::Refused("This invite link is no longer valid. Ask for a new one.".into()),
             D::SignUpClosed => AppError::Refused(
                 "Sign-up is closed on this Crier: people join a team by invitation. Ask a team's owner or admin to invite you.".into(),

@@ -27,6 +27,7 @@ use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::security::{SecurityPage, SignInCodePage, SignInSetupPage, TwoFactorSetupPage};
 use crate::pages::status::StatusPage;
 use crate::pages::webhooks::WebhooksPage;
 use crate::pages::{
@@ -70,6 +71,8 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=NotFoundPage>
                 <Route path=path!("/login") ssr=SsrMode::Async view=LoginPage />
+                <Route path=path!("/login/two-factor") ssr=SsrMode::Async view=SignInCodePage />
+                <Route path=path!("/login/two-factor/setup") ssr=SsrMode::Async view=SignInSetupPage />
                 <Route path=path!("/signup") ssr=SsrMode::Async view=SignUpPage />
                 <Route path=path!("/invite/:token") ssr=SsrMode::Async view=InvitePage />
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
@@ -84,6 +87,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/status") ssr=SsrMode::Async view=StatusPage />
                     <Route path=path!("/settings") ssr=SsrMode::Async view=SettingsPage />
                     <Route path=path!("/settings/members") ssr=SsrMode::Async view=MembersPage />
+                    <Route path=path!("/settings/security") ssr=SsrMode::Async view=SecurityPage />
+                    <Route path=path!("/settings/security/two-factor") ssr=SsrMode::Async view=TwoFactorSetupPage />
                     <Route path=path!("/settings/api") ssr=SsrMode::Async view=DevelopersPage />
                     <Route path=path!("/settings/webhooks") ssr=SsrMode::Async view=WebhooksPage />
                 </ParentRoute>

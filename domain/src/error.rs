@@ -32,6 +32,10 @@ pub enum DomainError {
     /// Removing or demoting this member would leave the team without an owner.
     #[error("a team needs at least one owner")]
     LastOwner,
+    /// A rule stops this (two-factor required by the team, already turned on, ...); the text says
+    /// which, in words for the person.
+    #[error("{0}")]
+    Refused(String),
     /// The invite link is unknown, expired, revoked or already used.
     #[error("this invite link is no longer valid")]
     InviteInvalid,

@@ -27,6 +27,8 @@ pub mod store;
 #[cfg(feature = "store")]
 pub mod timezone;
 #[cfg(feature = "store")]
+pub mod two_factor;
+#[cfg(feature = "store")]
 pub mod webhook_signature;
 
 pub use field_error::FieldError;

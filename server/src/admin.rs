@@ -57,7 +57,7 @@ pub async fn create_token(pool: &PgPool, team: &str, name: &str, role: &str, exp
 /// Stop running Crier processes first: they hold the old keys in memory.
 pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<String, CliError> {
     use crate::config::{KeyRing, KeySource};
-    use crier_domain::store::{accounts, webhooks};
+    use crier_domain::store::{accounts, two_factor, webhooks};
 
     let ring = match ring.source {
         KeySource::File(_) => ring.rotate_file()?,
@@ -69,8 +69,12 @@ pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<S
     let signing = webhooks::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
     report.resealed += signing.resealed;
     report.current += signing.current;
+    // So are two-factor (TOTP) secrets.
+    let totp = two_factor::reseal_all(pool, &vault).await.map_err(|e| CliError::Failed(e.into()))?;
+    report.resealed += totp.resealed;
+    report.current += totp.current;
     let mut summary = format!("re-encrypted {} secret(s) under the current key ({} already were)", report.resealed, report.current);
-    if report.unreadable > 0 || signing.unreadable > 0 {
+    if report.unreadable > 0 || signing.unreadable > 0 || totp.unreadable > 0 {
         if report.unreadable > 0 {
             summary.push_str(&format!(
                 "; {} account(s) could not be decrypted with any configured key and were left as they are: reconnect them, or add the missing key and run this again",
@@ -81,6 +85,12 @@ pub async fn rotate_key(pool: &PgPool, ring: crate::config::KeyRing) -> Result<S
             summary.push_str(&format!(
                 "; {} webhook endpoint(s) could not be decrypted with any configured key and were left as they are: add them again, or add the missing key and run this again",
                 signing.unreadable
+            ));
+        }
+        if totp.unreadable > 0 {
+            summary.push_str(&format!(
+                "; {} person(s)' two-factor secrets could not be decrypted with any configured key and were left as they are: add the missing key and run this again",
+                totp.unreadable
             ));
         }
         return Ok(summary);

@@ -70,6 +70,7 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), B
         window = job.window,
         sessions = pruned.sessions,
         login_failures = pruned.login_failures,
+        verification_failures = pruned.verification_failures,
         oauth_connections = pruned.oauth_connections,
         idempotency_keys = pruned.idempotency_keys,
         old_jobs,

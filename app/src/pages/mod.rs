@@ -12,6 +12,7 @@ pub mod login;
 pub mod members;
 pub mod not_found;
 pub mod post;
+pub mod security;
 pub mod settings;
 pub mod signup;
 pub mod status;

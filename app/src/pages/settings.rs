@@ -9,6 +9,7 @@ use server_fn::ServerFn;
 use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
 use crate::components::retry::RetryPolicyLive;
 use crate::server::auth::{SetTimezone, timezone_settings};
+use crate::server::security::{SetTeamTwoFactor, TeamTwoFactorRule, team_two_factor};
 use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
 
 /// Team and personal settings.
@@ -23,6 +24,7 @@ pub fn SettingsPage() -> impl IntoView {
         <h1>"Settings"</h1>
         <section class="panel">
             <ul>
+                <li><A href="/settings/security">"Security"</A> " — your password, two-factor sign-in, and where you are signed in."</li>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
                 <li><A href="/settings/api">"API"</A> " — tokens for scripts and other systems, and the REST API's reference."</li>
                 <li><A href="/settings/webhooks">"Webhooks"</A> " — HTTPS endpoints Crier calls, signed, when posts go out or fail and accounts need reconnecting."</li>
@@ -65,6 +67,52 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <h2>"Retries"</h2>
         <RetrySection />
+        <h2>"Two-factor sign-in for the team"</h2>
+        <TeamTwoFactorSection />
+    }
+}
+
+/// The team's rule on two-factor sign-in: shown to everyone, changed by owners. A plain form.
+#[component]
+fn TeamTwoFactorSection() -> impl IntoView {
+    let save = ServerAction::<SetTeamTwoFactor>::new();
+    let settings = Resource::new(|| (), |_| team_two_factor());
+    let error = action_error(save.value());
+    let saved = move || kept_notice(SetTeamTwoFactor::PATH);
+    view! {
+        <section class="panel">
+            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(TeamTwoFactorRule { required, can_change, viewer_has_it }) => {
+                            let state = if required {
+                                "Required: everyone signs in with a code from an authenticator app after their password. Members without it set it up at their next sign-in."
+                            } else {
+                                "Not required: each person chooses in Settings → Security."
+                            };
+                            let form = can_change.then(|| {
+                                let (value, label) = if required { ("false", "Stop requiring two-factor") } else { ("true", "Require two-factor for everyone") };
+                                let before = (!required && !viewer_has_it).then(|| view! {
+                                    <p class="hint">"To require it, first " <A href="/settings/security/two-factor">"set up two-factor sign-in for yourself"</A> "."</p>
+                                });
+                                view! {
+                                    {before}
+                                    <ActionForm action=save>
+                                        <FormError error />
+                                        <input type="hidden" name="required" value=value />
+                                        <p><button type="submit" class="secondary">{label}</button></p>
+                                    </ActionForm>
+                                }
+                            });
+                            let others = (!can_change).then(|| view! { <p class="hint">"Owners can change this."</p> });
+                            view! { <p data-team-two-factor=if required { "required" } else { "optional" }>{state}</p> {form} {others} }.into_any()
+                        }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Notice message=saved />
+        </section>
     }
 }
 

@@ -82,6 +82,10 @@ pub async fn log_in(email: String, password: PasswordField, next: Option<String>
     let kept = [("email", email.as_str())];
     match login::log_in(&pool()?, &email, password.0.into(), &client_addr).await {
         Ok(member) => {
+            // With two-factor on (or required by the team) the password alone does not sign in.
+            if super::security::second_step_needed(&member, next.as_deref()).await? {
+                return Ok(());
+            }
             sign_in(&member).await?;
             use crier_domain::store::audit::{self, Actor};
             let metadata = serde_json::json!({ "client_addr": client_addr });

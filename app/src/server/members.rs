@@ -217,6 +217,10 @@ pub async fn accept_invite(token: String, password: PasswordField, #[server(defa
     match outcome {
         Ok(member) => {
             super::auth::adopt_browser_timezone(&member, &timezone).await?;
+            // A team that requires two-factor sends the new member to set it up first.
+            if super::security::second_step_needed(&member, None).await? {
+                return Ok(());
+            }
             sign_in(&member).await?;
             redirect("/");
             Ok(())

@@ -11,6 +11,7 @@ pub mod connections;
 pub mod developers;
 pub mod members;
 pub mod posts;
+pub mod security;
 pub mod settings;
 #[cfg(feature = "ssr")]
 pub mod ssr;

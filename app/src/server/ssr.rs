@@ -26,8 +26,12 @@ pub fn client_addr() -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// Session key holding the signed-in person's id.
-pub const SESSION_USER_KEY: &str = "user_id";
+/// Session key holding the signed-in person's id (the session store reads it too, to list a
+/// person's sessions).
+pub const SESSION_USER_KEY: &str = crier_domain::store::sessions::USER_KEY;
+/// Session key holding a sign-in that passed the password and waits for its second step
+/// ([`PendingSignIn`]): not a signed-in person.
+pub const SESSION_PENDING_KEY: &str = "pending_sign_in";
 /// Session key holding what a failed plain form post typed (see [`fail_form`]).
 pub const SESSION_FORM_VALUES_KEY: &str = "form_values";
 
@@ -78,15 +82,79 @@ pub async fn current_member() -> Result<Member, AppError> {
     signed_in_member().await?.ok_or(AppError::Unauthenticated)
 }
 
-/// Signs a member in: a new session id (against fixation), then their id in it.
+fn session_failed(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store failed");
+    AppError::Internal
+}
+
+/// Signs a member in: a new session id (against fixation), then their id in it, and the client it
+/// is used from (listed on the Security page). Any half-done sign-in in it is over.
 pub async fn sign_in(member: &Member) -> Result<(), AppError> {
     let session = session().await?;
-    let failed = |e: tower_sessions::session::Error| {
-        tracing::error!(error = %e, "session store failed");
-        AppError::Internal
-    };
-    session.cycle_id().await.map_err(failed)?;
-    session.insert(SESSION_USER_KEY, member.user_id).await.map_err(failed)?;
+    session.cycle_id().await.map_err(session_failed)?;
+    session.remove_value(SESSION_PENDING_KEY).await.map_err(session_failed)?;
+    session.insert(SESSION_USER_KEY, member.user_id).await.map_err(session_failed)?;
+    session.insert(crier_domain::store::sessions::CLIENT_KEY, client_info()).await.map_err(session_failed)?;
+    Ok(())
+}
+
+/// The request's client address and browser, as a session records them.
+pub fn client_info() -> crier_domain::store::sessions::ClientInfo {
+    let agent = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.headers.get(http::header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    crier_domain::store::sessions::ClientInfo::new(&client_addr(), agent.as_deref())
+}
+
+/// A sign-in whose password was verified and that waits for its second step: a code (or a
+/// recovery code), or setting two-factor up when the team requires it. The session holds this
+/// and nothing else of the person until the step is done, so nothing but that step's page and
+/// server functions work with it; it expires on its own.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingSignIn {
+    /// Whose password was verified.
+    pub user_id: Uuid,
+    /// Whether the step is setting two-factor up (the team requires it) rather than a code.
+    pub set_up: bool,
+    /// Unix seconds after which the password must be typed again.
+    pub until: i64,
+    /// Where to go once signed in (a local path).
+    pub next: String,
+}
+
+impl PendingSignIn {
+    /// Seconds a verified password waits for its code.
+    pub const VERIFY_SECS: i64 = 5 * 60;
+    /// Seconds a verified password waits for two-factor to be set up (installing an app and
+    /// scanning a code takes longer than typing one).
+    pub const SET_UP_SECS: i64 = 15 * 60;
+
+    /// The page of this step.
+    pub fn page(&self) -> &'static str {
+        if self.set_up { "/login/two-factor/setup" } else { "/login/two-factor" }
+    }
+
+    /// Whether it is still good.
+    pub fn is_live(&self) -> bool {
+        chrono::Utc::now().timestamp() < self.until
+    }
+}
+
+/// The session's pending sign-in, while it has not expired.
+pub async fn pending_sign_in(session: &Session) -> Option<PendingSignIn> {
+    session.get::<PendingSignIn>(SESSION_PENDING_KEY).await.ok().flatten().filter(PendingSignIn::is_live)
+}
+
+/// Starts the second step of a sign-in whose password was verified: a new session id (against
+/// fixation) holding only the [`PendingSignIn`], and the browser sent to that step's page.
+pub async fn begin_pending_sign_in(member: &Member, set_up: bool, next: &str) -> Result<(), AppError> {
+    let session = session().await?;
+    let lasts = if set_up { PendingSignIn::SET_UP_SECS } else { PendingSignIn::VERIFY_SECS };
+    let pending =
+        PendingSignIn { user_id: member.user_id, set_up, until: chrono::Utc::now().timestamp() + lasts, next: safe_next(Some(next)) };
+    session.cycle_id().await.map_err(session_failed)?;
+    session.remove_value(SESSION_USER_KEY).await.map_err(session_failed)?;
+    session.insert(SESSION_PENDING_KEY, &pending).await.map_err(session_failed)?;
+    redirect(pending.page());
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Periodic clean-up: expired sessions, old login failures and per-address attempts, abandoned
-//! OAuth connections, old idempotency and form keys.
+//! Periodic clean-up: expired sessions, old login and verification failures and per-address
+//! attempts, abandoned OAuth connections, old idempotency and form keys.
 
 use sqlx::PgPool;
 
@@ -12,6 +12,8 @@ pub struct Pruned {
     pub sessions: u64,
     /// Login failures older than an hour deleted (throttling looks back one minute).
     pub login_failures: u64,
+    /// Failed second-factor and password checks older than an hour deleted (the same throttle).
+    pub verification_failures: u64,
     /// OAuth connections past their 10 minutes (abandoned on a consent page, or never chosen).
     pub oauth_connections: u64,
     /// REST API idempotency keys older than a day (a retry comes within minutes, not days).
@@ -22,9 +24,18 @@ pub struct Pruned {
 
 /// Deletes expired sessions, login failures that no longer matter and expired OAuth connections.
 pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
-    let sessions = sqlx::query!("delete from web_session where expires_at <= now()").execute(pool).await?.rows_affected();
+    // Past either limit: inactivity (expires_at) or the absolute lifetime from creation.
+    let sessions = sqlx::query!(
+        "delete from web_session where expires_at <= now() or created_at <= now() - make_interval(days => $1)",
+        super::sessions::ABSOLUTE_LIFETIME_DAYS
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
     let login_failures =
         sqlx::query!("delete from login_failure where failed_at < now() - interval '1 hour'").execute(pool).await?.rows_affected();
+    let verification_failures =
+        sqlx::query!("delete from verification_failure where failed_at < now() - interval '1 hour'").execute(pool).await?.rows_affected();
     let oauth_connections = sqlx::query!("delete from oauth_connection where expires_at <= now()").execute(pool).await?.rows_affected();
     let idempotency_keys =
         sqlx::query!("delete from api_idempotency where created_at < now() - interval '1 day'").execute(pool).await?.rows_affected();
@@ -32,5 +43,5 @@ pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
         sqlx::query!("delete from form_submission where created_at < now() - interval '1 day'").execute(pool).await?.rows_affected();
     // Every per-address window is at most a day long.
     sqlx::query!("delete from address_attempt where at < now() - interval '1 day'").execute(pool).await?;
-    Ok(Pruned { sessions, login_failures, oauth_connections, idempotency_keys, form_keys })
+    Ok(Pruned { sessions, login_failures, verification_failures, oauth_connections, idempotency_keys, form_keys })
 }

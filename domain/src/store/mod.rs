@@ -14,10 +14,12 @@ pub mod login;
 pub mod members;
 pub mod oauth_connections;
 pub mod posts;
+pub mod security;
 pub mod sessions;
 pub mod status;
 pub mod teams;
 pub mod throttle;
+pub mod two_factor;
 pub mod vault_keys;
 pub mod webhooks;
 

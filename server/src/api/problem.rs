@@ -159,6 +159,7 @@ impl From<DomainError> for ApiError {
             DomainError::NotFound => ApiError::NotFound,
             DomainError::Forbidden => ApiError::Forbidden,
             DomainError::LastOwner => ApiError::Conflict("The team would have no owner left; make someone else an owner first.".into()),
+            DomainError::Refused(text) => ApiError::Conflict(text),
             DomainError::InviteInvalid => ApiError::Conflict("The invite is unknown, expired, revoked or already used.".into()),
             DomainError::ConnectionExpired => ApiError::Conflict("The connection attempt is unknown, expired or already used.".into()),
             DomainError::SignUpClosed => ApiError::Conflict("Sign-up is closed on this instance.".into()),

@@ -139,7 +139,9 @@ impl MetricsServer {
     pub async fn bind(pool: PgPool, config: &MetricsConfig, stale_after: Duration) -> anyhow::Result<Option<Self>> {
         let Some(addr) = config.addr else { return Ok(None) };
         let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (CRIER_METRICS_ADDR)"))?;
-        let router = Endpoint::new(pool, config, stale_after).router().layer(axum::middleware::from_fn(crate::web::security::headers));
+        let router = Endpoint::new(pool, config, stale_after)
+            .router() // The metrics address is an internal one (plain http): no HSTS.
+            .layer(axum::middleware::from_fn_with_state(false, crate::web::security::headers));
         Ok(Some(MetricsServer { listener, router }))
     }
 

@@ -41,9 +41,14 @@ use crier_accounts::Accounts;
 use crier_sandbox::Sandbox;
 use crier_vault::Vault;
 
-/// The session cookie's name.
+/// The session cookie's name on plain http (local development).
 pub const SESSION_COOKIE: &str = "crier_session";
-/// Sessions end after this long without a request.
+/// The session cookie's name when Crier is served over https. Browsers accept a `__Host-` cookie
+/// only if it is `Secure`, has `Path=/` and no `Domain`, so no other host under the same domain
+/// (and no plain-http page) can set or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-crier_session";
+/// Sessions end after this long without a request (and in any case
+/// [`crier_domain::store::sessions::ABSOLUTE_LIFETIME_DAYS`] after they were created).
 pub const SESSION_INACTIVITY_DAYS: i64 = 7;
 
 /// Marks a response whose 5xx status is an expected answer with its cause already logged, so the
@@ -135,12 +140,14 @@ pub fn router(
     };
     let routes = route_list();
 
+    let https = web.cookies_secure();
     let sessions = SessionManagerLayer::new(PgSessionStore::new(pool.clone()))
-        .with_name(SESSION_COOKIE)
+        .with_name(if https { SECURE_SESSION_COOKIE } else { SESSION_COOKIE })
         .with_http_only(true)
         // Lax, not Strict: the OAuth providers' redirects back to us must carry the session.
         .with_same_site(SameSite::Lax)
-        .with_secure(web.cookies_secure())
+        .with_secure(https)
+        .with_path("/")
         .with_expiry(Expiry::OnInactivity(time::Duration::days(SESSION_INACTIVITY_DAYS)));
 
     let gate_state = Arc::new(sign_in_gate::Gate::new(state.clone()));
@@ -167,7 +174,7 @@ pub fn router(
         // Before the session is loaded or a handler runs: a refused request costs nothing.
         .layer(axum::middleware::from_fn_with_state(own_origin, same_origin::refuse_cross_site))
         .layer(axum::middleware::from_fn(body_limit::bounded))
-        .layer(axum::middleware::from_fn(security::headers))
+        .layer(axum::middleware::from_fn_with_state(https, security::headers))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -1,10 +1,13 @@
-//! Headers every response carries, and the response for a request whose handler panicked.
+//! Headers every response carries (HSTS too when Crier is served over https), and the response
+//! for a request whose handler panicked.
 
 use std::any::Any;
 
 use axum::body::Body;
-use axum::extract::Request;
-use axum::http::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, REFERRER_POLICY, STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
+};
 use axum::http::{HeaderValue, Response, StatusCode};
 use axum::middleware::Next;
 
@@ -12,11 +15,20 @@ use axum::middleware::Next;
 /// them. Pages set their own policy with a per-response script nonce (see `app::server::ssr`).
 const DEFAULT_CSP: &str = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
+/// HSTS for a year: once a browser has seen Crier over https it never asks over plain http again
+/// (no subdomains: Crier does not know what else runs under its domain).
+const HSTS: &str = "max-age=31536000";
+
 /// Adds the security headers. `Referrer-Policy: same-origin` keeps the full referrer for our own
-/// pages (forms posted before hydration are sent back to it) and sends none elsewhere.
-pub(super) async fn headers(request: Request, next: Next) -> Response<Body> {
+/// pages (forms posted before hydration are sent back to it) and sends none elsewhere. `https`
+/// (CRIER_PUBLIC_URL is https) adds `Strict-Transport-Security`; on plain http (local development)
+/// browsers ignore it, and it would pin a name like localhost to https for a year, so it is left out.
+pub(crate) async fn headers(State(https): State<bool>, request: Request, next: Next) -> Response<Body> {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if https {
+        headers.insert(STRICT_TRANSPORT_SECURITY, HeaderValue::from_static(HSTS));
+    }
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
