@@ -44,6 +44,7 @@ test('an API token is shown once, works for a script, shows its last use, and st
 
   await page.getByLabel('Label', { exact: true }).fill('Deploy script');
   await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await page.getByLabel('Expires', { exact: true }).selectOption('30');
   await page.getByRole('button', { name: 'Create token' }).click();
   const secret = await page.getByLabel('Token “Deploy script”').inputValue();
   expect(secret).toMatch(/^crier_api_/);
@@ -57,6 +58,7 @@ test('an API token is shown once, works for a script, shows its last use, and st
   await expect(page.locator('#token-secret')).toHaveCount(0);
   const row = page.getByRole('row').filter({ hasText: 'Deploy script' });
   await expect(row).toContainText('Viewer');
+  // Used once above and given 30 days, so neither "Last used" nor "Expires" reads "never".
   await expect(row).not.toContainText('never');
   await waitForHydration(page);
   await page.getByRole('button', { name: 'Revoke Deploy script' }).click();
