@@ -3,14 +3,16 @@
 # registries' packages: no tool downloads a binary of its own (a browser build, a wasm-opt).
 #
 #   crier_bootstrap run      # toolchain target, cargo-leptos, wasm-bindgen-cli, PostgreSQL
-#   crier_bootstrap test     # the same, plus Chromium, the end2end node modules and
-#                            # openapi-spec-validator (server/tests/openapi.rs), in CRIER_VENV
+#   crier_bootstrap test     # the same, plus Chromium, the end2end node modules and, in
+#                            # CRIER_VENV, openapi-spec-validator (server/tests/openapi.rs) and
+#                            # moto, the S3-compatible server the media store's tests run against
 #   crier_bootstrap release  # run's, plus wasm-opt for release builds (binaryen, an end2end node
 #                            # module: Debian's is too old) on PATH (scripts/wasm-size)
 #   crier_bootstrap bench    # release's, plus wrk and curl (scripts/bench-pages)
 
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
+MOTO_VERSION=5.2.6
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The test tools written in Python live in their own virtualenv, never in the system's Python.
 CRIER_VENV="${HOME}/.cache/crier/venv"
@@ -39,8 +41,10 @@ have_python_venv() {
     command -v python3 >/dev/null && python3 -c 'import ensurepip, venv' 2>/dev/null
 }
 
-have_openapi_validator() {
-    [ "$("${CRIER_OPENAPI_VALIDATOR}" --version 2>/dev/null | awk '{print $2}')" = "${OPENAPI_SPEC_VALIDATOR_VERSION}" ]
+have_python_tools() {
+    [ "$("${CRIER_OPENAPI_VALIDATOR}" --version 2>/dev/null | awk '{print $2}')" = "${OPENAPI_SPEC_VALIDATOR_VERSION}" ] \
+        && [ "$("${CRIER_VENV}/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" = "${MOTO_VERSION}" ] \
+        && [ -x "${CRIER_VENV}/bin/moto_server" ]
 }
 
 apt_install() {
@@ -78,7 +82,7 @@ crier_bootstrap() {
     have_postgres || packages+=(postgresql)
     if [ "${purpose}" = test ]; then
         [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
-        have_openapi_validator || have_python_venv || packages+=(python3 python3-venv)
+        have_python_tools || have_python_venv || packages+=(python3 python3-venv)
     fi
     if [ "${purpose}" = bench ]; then
         command -v wrk >/dev/null || packages+=(wrk)
@@ -87,7 +91,7 @@ crier_bootstrap() {
     [ "${#packages[@]}" -eq 0 ] || apt_install "${packages[@]}"
 
     case "${purpose}" in
-        test) install_node_modules; install_openapi_validator ;;
+        test) install_node_modules; install_python_tools ;;
         release | bench) install_node_modules; put_wasm_opt_on_path ;;
     esac
 }
@@ -103,15 +107,16 @@ install_node_modules() {
     fi
 }
 
-# openapi-spec-validator at its pinned version in CRIER_VENV, which is made (again) when it is
-# missing or its Python is gone.
-install_openapi_validator() {
-    have_openapi_validator && return
-    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} in ${CRIER_VENV}"
+# The Python test tools at their pinned versions in CRIER_VENV, which is made (again) when it is
+# missing or its Python is gone: openapi-spec-validator, and moto's S3 server (server mode only;
+# crier-media's test_s3 starts it).
+install_python_tools() {
+    have_python_tools && return
+    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} and moto ${MOTO_VERSION} in ${CRIER_VENV}"
     "${CRIER_VENV}/bin/python" -m pip --version >/dev/null 2>&1 || python3 -m venv --clear "${CRIER_VENV}"
     "${CRIER_VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}"
-    have_openapi_validator || die "openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} is not in ${CRIER_VENV} after installing it"
+        "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}" "moto[server]==${MOTO_VERSION}"
+    have_python_tools || die "openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} or moto ${MOTO_VERSION} is not in ${CRIER_VENV} after installing them"
 }
 
 # cargo-leptos runs the first `wasm-opt` on PATH for release builds (and would download one when

@@ -11,6 +11,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+#[cfg(feature = "storage")]
+pub mod storage;
+#[cfg(feature = "test-s3")]
+pub mod test_s3;
+
 /// What a media item is, as platforms group them: X posts up to four images, or one GIF, or one
 /// video; LinkedIn posts documents as carousels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
