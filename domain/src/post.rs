@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
 use crier_platform::Platform;
+use uuid::Uuid;
+
+/// The longest alt text accepted (the store's limit; each platform's own is checked when a post
+/// goes to it).
+pub const MAX_ALT_TEXT_CHARS: usize = 4_000;
 
 /// How far in the past a schedule time may be and still count as "now": the time it takes to
 /// fill in a form.
@@ -36,6 +41,28 @@ pub const MAX_TEXT_CHARS: usize = 63_206;
 /// when the post goes to X.
 pub const MAX_THREAD_ITEM_CHARS: usize = 1_000;
 
+/// The most media one post (or one thread reply) carries on one platform: LinkedIn's multi-image
+/// maximum, the largest any platform takes. Each platform's own count is checked when the post
+/// is scheduled to it.
+pub const MAX_MEDIA_PER_ITEM: usize = 20;
+
+/// The most media choices one post makes in all (its lists, its thread's).
+pub const MAX_MEDIA_PER_POST: usize = 100;
+
+/// A media item a post carries, where, and with which alt text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaChoice {
+    /// The team's media item.
+    pub media_id: Uuid,
+    /// The alt text it is published with; `None`: the item's own.
+    pub alt_text: Option<String>,
+    /// `None`: every platform the post goes to (unless that platform has a list of its own);
+    /// set: that platform's own list.
+    pub platform: Option<Platform>,
+    /// 0: the post itself; N: the X thread's reply N.
+    pub item: u8,
+}
+
 /// What a post says, checked.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PostContent {
@@ -47,6 +74,9 @@ pub struct PostContent {
     pub link: Option<String>,
     /// X only: replies that follow the first post, in order.
     pub thread: Vec<String>,
+    /// Its media, in order: a shared list, and lists of their own for some platforms.
+    #[serde(default)]
+    pub media: Vec<MediaChoice>,
 }
 
 impl PostContent {
@@ -104,7 +134,71 @@ impl PostContent {
                 format!("Reply {} is far longer than X takes ({MAX_THREAD_ITEM_CHARS} characters at most here, 280 on X).", index + 1),
             ));
         }
-        Ok(PostContent { text, overrides, link, thread })
+        Ok(PostContent { text, overrides, link, thread, media: Vec::new() })
+    }
+
+    /// Attaches media. Refused: more than [`MAX_MEDIA_PER_ITEM`] in one list, the same item twice
+    /// in one list, a reply that does not exist, alt text over 4,000 characters.
+    pub fn with_media(mut self, media: Vec<MediaChoice>) -> Result<PostContent, FieldError> {
+        if media.len() > MAX_MEDIA_PER_POST {
+            return Err(FieldError::new(
+                "media",
+                format!("At most {MAX_MEDIA_PER_POST} media in one post, its thread and its platforms' own lists together."),
+            ));
+        }
+        let mut lists: Vec<(Option<Platform>, u8, Vec<Uuid>)> = Vec::new();
+        for choice in &media {
+            if usize::from(choice.item) > self.thread.len() {
+                return Err(FieldError::new("media", format!("Reply {} has media, but the thread has no such reply.", choice.item)));
+            }
+            if choice.alt_text.as_deref().is_some_and(|t| t.chars().count() > MAX_ALT_TEXT_CHARS) {
+                return Err(FieldError::new(
+                    "media",
+                    format!("An alt text is longer than {MAX_ALT_TEXT_CHARS} characters: describe it more briefly."),
+                ));
+            }
+            let index = match lists.iter().position(|(p, i, _)| *p == choice.platform && *i == choice.item) {
+                Some(index) => index,
+                None => {
+                    lists.push((choice.platform, choice.item, Vec::new()));
+                    lists.len() - 1
+                }
+            };
+            let ids = &mut lists[index].2;
+            if ids.contains(&choice.media_id) {
+                return Err(FieldError::new("media", "The same media is attached twice: remove one."));
+            }
+            ids.push(choice.media_id);
+            if ids.len() > MAX_MEDIA_PER_ITEM {
+                return Err(FieldError::new("media", format!("At most {MAX_MEDIA_PER_ITEM} media per post: remove some.")));
+            }
+        }
+        self.media = media
+            .into_iter()
+            .map(|c| MediaChoice { alt_text: c.alt_text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()), ..c })
+            .collect();
+        Ok(self)
+    }
+
+    /// The media `platform` gets on `item` (0: the post, N: reply N), in order: its own list if
+    /// it has one for that item, else the shared list.
+    pub fn media_for(&self, platform: Platform, item: u8) -> Vec<&MediaChoice> {
+        let own: Vec<&MediaChoice> = self.media.iter().filter(|c| c.item == item && c.platform == Some(platform)).collect();
+        if !own.is_empty() {
+            return own;
+        }
+        self.media.iter().filter(|c| c.item == item && c.platform.is_none()).collect()
+    }
+
+    /// Every media item the post names, once each.
+    pub fn media_ids(&self) -> Vec<Uuid> {
+        let mut ids: Vec<Uuid> = Vec::new();
+        for choice in &self.media {
+            if !ids.contains(&choice.media_id) {
+                ids.push(choice.media_id);
+            }
+        }
+        ids
     }
 
     /// The text written for `platform`: its override, or the shared text.

@@ -11,6 +11,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+pub use facts::MediaFacts;
+
+mod facts;
 #[cfg(feature = "storage")]
 pub mod storage;
 #[cfg(feature = "test-s3")]

@@ -11,6 +11,7 @@ pub mod form_keys;
 pub mod housekeeping;
 pub mod invites;
 pub mod login;
+pub mod media;
 pub mod members;
 pub mod oauth_connections;
 pub mod posts;

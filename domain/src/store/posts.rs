@@ -11,10 +11,10 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::deliveries;
+use super::{deliveries, media};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
-use crate::post::PostContent;
+use crate::post::{MediaChoice, PostContent};
 use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
 use crate::{DomainError, FieldError};
@@ -73,6 +73,7 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     new.content.check(&platforms)?;
+    media::chosen(&mut *conn, team_id, &new.content.media_ids(), "media").await?;
     let retry = new.retry.check()?;
 
     let author_id = match actor {
@@ -96,7 +97,7 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     )
     .fetch_one(&mut *conn)
     .await?;
-    write_content_parts(conn, post_id, &new.content).await?;
+    write_content_parts(conn, team_id, post_id, &new.content).await?;
     sqlx::query!(
         // A delivery to an account that already needs reconnecting starts held (the banner says
         // so) and goes out when the account is reconnected.
@@ -124,8 +125,10 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     Ok(post_id)
 }
 
-/// Overrides and thread items, written after the post row (or after clearing them, on edit).
-async fn write_content_parts(conn: &mut PgConnection, post_id: Uuid, content: &PostContent) -> Result<(), DomainError> {
+/// Overrides, thread items and media, written after the post row (or after clearing them, on
+/// edit). The media were checked to be the team's ([`media::chosen`]); the foreign key on
+/// (team_id, media_id) holds it anyway.
+async fn write_content_parts(conn: &mut PgConnection, team_id: Uuid, post_id: Uuid, content: &PostContent) -> Result<(), DomainError> {
     let (override_platforms, override_texts): (Vec<Platform>, Vec<String>) = content.overrides.iter().cloned().unzip();
     sqlx::query!(
         r#"insert into post_text_override (post_id, platform, text)
@@ -141,6 +144,40 @@ async fn write_content_parts(conn: &mut PgConnection, post_id: Uuid, content: &P
            select $1, position::smallint, text from unnest($2::text[]) with ordinality as t (text, position)"#,
         post_id,
         &content.thread
+    )
+    .execute(&mut *conn)
+    .await?;
+    // Positions count from 1 within each list (a platform's own, or the shared one, per item).
+    let mut positions: Vec<(Option<Platform>, u8, i16)> = Vec::new();
+    let mut rows = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for choice in &content.media {
+        let position = match positions.iter_mut().find(|(p, i, _)| *p == choice.platform && *i == choice.item) {
+            Some((_, _, last)) => {
+                *last += 1;
+                *last
+            }
+            None => {
+                positions.push((choice.platform, choice.item, 1));
+                1
+            }
+        };
+        rows.0.push(choice.platform.map(|p| p.as_str().to_owned()));
+        rows.1.push(i16::from(choice.item));
+        rows.2.push(position);
+        rows.3.push(choice.media_id);
+        rows.4.push(choice.alt_text.clone());
+    }
+    sqlx::query!(
+        r#"insert into post_media (team_id, post_id, platform, item, position, media_id, alt_text)
+           select $1, $2, m.platform::platform, m.item, m.position, m.media_id, m.alt_text
+           from unnest($3::text[], $4::smallint[], $5::smallint[], $6::uuid[], $7::text[]) as m (platform, item, position, media_id, alt_text)"#,
+        team_id,
+        post_id,
+        &rows.0 as &[Option<String>],
+        &rows.1,
+        &rows.2,
+        &rows.3,
+        &rows.4 as &[Option<String>],
     )
     .execute(&mut *conn)
     .await?;
@@ -606,7 +643,18 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
         .zip(p.override_texts)
         .filter_map(|(platform, text)| Some((platform.parse::<Platform>().ok()?, text)))
         .collect();
-    let content = PostContent { text: p.text.clone(), overrides, link: p.link, thread: p.thread };
+    let media = sqlx::query!(
+        r#"select media_id, alt_text, platform as "platform: Platform", item from post_media
+           where team_id = $1 and post_id = $2 order by platform nulls first, item, position"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
+    .collect();
+    let content = PostContent { text: p.text.clone(), overrides, link: p.link, thread: p.thread, media };
     let deliveries = chips(pool, team_id, &[post_id]).await?.remove(&post_id).unwrap_or_default();
     let attempts = sqlx::query!(
         r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome as "outcome: AttemptOutcome", t.http_status, t.duration_ms,
@@ -685,6 +733,7 @@ pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edi
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     edit.content.check(&platforms)?;
+    media::chosen(&mut *tx, team_id, &edit.content.media_ids(), "media").await?;
     sqlx::query!(
         r#"update post set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, updated_at = now()
            where team_id = $1 and post_id = $2"#,
@@ -699,7 +748,8 @@ pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edi
     .await?;
     sqlx::query!("delete from post_text_override where post_id = $1", post_id).execute(&mut *tx).await?;
     sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *tx).await?;
-    write_content_parts(&mut tx, post_id, &edit.content).await?;
+    sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *tx).await?;
+    write_content_parts(&mut tx, team_id, post_id, &edit.content).await?;
     sqlx::query!(
         "update delivery set next_attempt_at = $3 where team_id = $1 and post_id = $2 and state = 'scheduled'",
         team_id,
