@@ -72,7 +72,8 @@ create table post_media (
     constraint post_media_item check (item between 0 and 24),
     constraint post_media_alt_text check (alt_text is null or char_length(alt_text) <= 4000)
 );
-create unique index post_media_order_key on post_media (post_id, coalesce(platform::text, ''), item, position);
+-- NULLS NOT DISTINCT: the shared list (platform null) has one item per position too.
+alter table post_media add constraint post_media_order_key unique nulls not distinct (post_id, platform, item, position);
 create index post_media_media_idx on post_media (media_id);
 
 -- What a delivery uploaded to its platform: the platform's media id, kept so that a retry reuses

@@ -36,6 +36,23 @@ pub struct AppState {
     /// Which addresses URLs teams give may have (CRIER_OUTBOUND_ALLOW_NETWORKS): the webhook form
     /// refuses the others when an endpoint is added.
     pub outbound: crier_outbound::AddressPolicy,
+    /// The media store and its limits.
+    pub media: Arc<Media>,
+}
+
+/// Media: where the bytes are, how large they may be, and the signer of links platforms fetch.
+#[derive(Debug)]
+pub struct Media {
+    /// The store (a directory or an S3-compatible bucket).
+    pub store: crier_media::storage::MediaStore,
+    /// Where uploads are written while they arrive (this machine's disk).
+    pub upload_dir: std::path::PathBuf,
+    /// The largest file accepted, in bytes (CRIER_MEDIA_MAX_FILE_SIZE).
+    pub max_file_bytes: u64,
+    /// What one team may keep, in bytes (CRIER_MEDIA_TEAM_QUOTA).
+    pub team_quota_bytes: u64,
+    /// Signs the links platforms fetch media by.
+    pub links: crier_domain::media_link::MediaLinks,
 }
 
 impl FromRef<AppState> for LeptosOptions {

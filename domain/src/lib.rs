@@ -17,6 +17,8 @@ pub mod webhook;
 #[cfg(feature = "store")]
 pub mod error;
 #[cfg(feature = "store")]
+pub mod media_link;
+#[cfg(feature = "store")]
 pub mod outage;
 #[cfg(feature = "store")]
 pub mod password;

@@ -90,6 +90,7 @@ fn content(claimed: &Claimed) -> PostContent {
         overrides: Vec::new(),
         link: claimed.link.clone(),
         thread: if claimed.platform == Platform::X { claimed.thread.clone() } else { Vec::new() },
+        media: Vec::new(),
     }
 }
 

@@ -100,6 +100,8 @@ pub struct ServeArgs {
     pub readiness: ReadinessArgs,
     #[command(flatten)]
     pub outbound: OutboundArgs,
+    #[command(flatten)]
+    pub media: crate::config::MediaArgs,
 }
 
 /// `crier worker` options: the pool's, the platforms' apps and endpoints it publishes with, and
@@ -114,6 +116,8 @@ pub struct WorkerCommandArgs {
     pub metrics: MetricsArgs,
     #[command(flatten)]
     pub outbound: OutboundArgs,
+    #[command(flatten)]
+    pub media: crate::config::MediaArgs,
 }
 
 /// `crier status` options.
@@ -256,6 +260,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let outbound = crate::config::outbound::parse(&args.outbound)?;
             worker.outbound = outbound.clone();
             web.outbound = outbound;
+            // One media store for the pages that upload and the worker that publishes.
+            let media = crate::config::media::parse(&args.media, &config.data_dir)?;
+            worker.media = media.clone();
+            web.media = media;
             // Resolved before anything starts (generated on first run with the embedded database),
             // so a bad or missing key stops start-up.
             let keys = KeyRing::resolve(&config)?;
@@ -277,7 +285,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             if metrics.addr.is_none() && metrics.token.is_some() {
                 tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
             }
-            let worker = WorkerConfig { outbound: crate::config::outbound::parse(&args.outbound)?, ..WorkerConfig::parse(&args.worker)? };
+            let worker = WorkerConfig {
+                outbound: crate::config::outbound::parse(&args.outbound)?,
+                media: crate::config::media::parse(&args.media, &config.data_dir)?,
+                ..WorkerConfig::parse(&args.worker)?
+            };
             let clients = crate::platforms::worker_clients(&web);
             let database = Database::open(&config).await?;
             let result = async {

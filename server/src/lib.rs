@@ -102,8 +102,30 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     }
     let accounts = Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base)));
     let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
-    let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, web, addr);
+    let media = Arc::new(open_media(&web.media, &vault)?);
+    let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, web, addr);
     Ok(Application { listener, router, addr, accounts, vault, metrics })
+}
+
+/// Opens the media store (a bad setting stops start-up) and checks in the background that it
+/// answers (an unreachable bucket is logged, not fatal: publishing text needs no media).
+fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app::state::Media> {
+    let store = crier_media::storage::MediaStore::open(&config.store).context("CRIER_MEDIA_STORE")?;
+    std::fs::create_dir_all(&config.upload_dir)
+        .with_context(|| format!("cannot create {}, where uploads are written while they arrive", config.upload_dir.display()))?;
+    let checked = store.clone();
+    tokio::spawn(async move {
+        if let Err(error) = checked.check().await {
+            tracing::error!(store = checked.location(), %error, "the media store does not work: uploads and media posts will fail until it does");
+        }
+    });
+    Ok(app::state::Media {
+        store,
+        upload_dir: config.upload_dir.clone(),
+        max_file_bytes: config.max_file_bytes,
+        team_quota_bytes: config.team_quota_bytes,
+        links: crier_domain::media_link::MediaLinks::new(vault),
+    })
 }
 
 /// `crier serve`: the web app, and the worker pool unless `worker` is `None`, until `shutdown`.

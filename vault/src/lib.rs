@@ -280,6 +280,20 @@ impl Vault {
     }
 
     /// The known key with this id, current first.
+    /// A key for another purpose (signing media links), derived from the current key with
+    /// HMAC-SHA-256 over the purpose's name, so it needs no configuration of its own and nothing
+    /// it signs can be confused with what another purpose signs. It changes when the current key
+    /// is rotated: whatever it signed (short-lived links) stops verifying then.
+    #[must_use]
+    pub fn derive_key(&self, purpose: &str) -> SecretBox<[u8; KEY_LEN]> {
+        use hmac::{KeyInit, Mac};
+        let mut mac = <hmac::Hmac<sha256::Sha256> as KeyInit>::new_from_slice(self.current.key.expose_secret())
+            .expect("HMAC takes keys of any length");
+        mac.update(b"crier vault derived key:");
+        mac.update(purpose.as_bytes());
+        SecretBox::new(Box::new(mac.finalize().into_bytes().into()))
+    }
+
     fn key(&self, id: u8) -> Option<&VaultKey> {
         std::iter::once(&self.current).chain(&self.previous).find(|key| key.id == id)
     }

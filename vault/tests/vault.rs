@@ -309,3 +309,16 @@ fn errors_never_carry_plaintext() {
         assert!(!shown.contains(TOKEN));
     }
 }
+
+#[test]
+fn derived_keys_are_stable_per_purpose_and_change_with_the_current_key() {
+    use secrecy::ExposeSecret;
+    let one = Vault::new(VaultKey::new(1, [1; 32]).unwrap());
+    let again = Vault::new(VaultKey::new(1, [1; 32]).unwrap());
+    let rotated = Vault::new(VaultKey::new(2, [2; 32]).unwrap()).with_previous(VaultKey::new(1, [1; 32]).unwrap());
+    let links = one.derive_key("media links");
+    assert_eq!(links.expose_secret(), again.derive_key("media links").expose_secret());
+    assert_ne!(links.expose_secret(), one.derive_key("something else").expose_secret());
+    assert_ne!(links.expose_secret(), rotated.derive_key("media links").expose_secret());
+    assert_ne!(links.expose_secret(), &[1; 32], "not the key itself");
+}

@@ -80,6 +80,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                     overrides: Vec::new(),
                     link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
                     thread: Vec::new(),
+                    media: Vec::new(),
                 };
                 let check = crier_text::check(platform, &content.published_text(platform));
                 let over = check.length > check.limit;
@@ -143,6 +144,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                             overrides: Vec::new(),
                             link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
                             thread: Vec::new(),
+                            media: Vec::new(),
                         };
                         content.published_text(platform)
                     };

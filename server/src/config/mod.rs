@@ -4,6 +4,7 @@
 //! types, and a bad value stops startup with a message naming the variable and what is wrong.
 
 mod keys;
+pub mod media;
 pub mod outbound;
 mod platforms;
 mod worker;
@@ -21,9 +22,13 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 pub use keys::{KeyRing, KeySource, SecretKey};
+pub use media::{MediaArgs, MediaConfig};
 pub use outbound::OutboundArgs;
 pub use platforms::{AppArgs, OAuthAppConfig, PlatformArgs, PlatformConfig};
 pub use worker::{BudgetArgs, WebhookArgs, WebhookSettings, WorkerArgs, WorkerConfig, budget_variable};
+
+/// Where Crier keeps its files unless CRIER_DATA_DIR says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "./.crier";
 
 /// Settings shared by every subcommand. Each flag also reads the environment variable named in
 /// its help; the README's configuration table lists the same.
@@ -35,7 +40,7 @@ pub struct GlobalArgs {
     pub database_url: Option<SecretString>,
 
     /// Where Crier keeps its files: the embedded PostgreSQL cluster and the generated secret key.
-    #[arg(long = "data-dir", env = "CRIER_DATA_DIR", global = true, default_value = "./.crier")]
+    #[arg(long = "data-dir", env = "CRIER_DATA_DIR", global = true, default_value = DEFAULT_DATA_DIR)]
     pub data_dir: PathBuf,
 
     /// 32 bytes, base64: encrypts platform tokens at rest. With the embedded database it is
@@ -319,6 +324,9 @@ pub struct WebConfig {
     /// Which addresses URLs teams give may have (CRIER_OUTBOUND_ALLOW_NETWORKS, which `serve`
     /// parses and copies here and to the worker; public ones only unless set).
     pub outbound: crier_outbound::AddressPolicy,
+    /// Where media files are and how large they may be (CRIER_MEDIA_*, parsed with the data
+    /// directory by [`media::parse`] and set by the command; the default data directory's until then).
+    pub media: MediaConfig,
 }
 
 impl WebConfig {
@@ -388,6 +396,7 @@ impl WebConfig {
             operations: Operations::default(),
             webhooks_allow_http: false,
             outbound: crier_outbound::AddressPolicy::strict(),
+            media: MediaConfig::in_data_dir(std::path::Path::new(DEFAULT_DATA_DIR)),
         })
     }
 
@@ -431,7 +440,7 @@ mod tests {
     fn global() -> GlobalArgs {
         GlobalArgs {
             database_url: None,
-            data_dir: "./.crier".into(),
+            data_dir: DEFAULT_DATA_DIR.into(),
             secret_key: None,
             previous_secret_keys: None,
             log_format: "pretty".into(),

@@ -195,6 +195,9 @@ pub struct WorkerConfig {
     /// Which addresses the dispatcher may call (CRIER_OUTBOUND_ALLOW_NETWORKS, parsed by
     /// [`super::outbound::parse`] and set by the command; public ones only until then).
     pub outbound: crier_outbound::AddressPolicy,
+    /// Where the media files it publishes are (CRIER_MEDIA_*, set by the command; the default
+    /// data directory's until then).
+    pub media: super::MediaConfig,
 }
 
 impl WorkerConfig {
@@ -210,6 +213,7 @@ impl WorkerConfig {
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
             webhooks: WebhookSettings::parse(&args.webhooks)?,
             outbound: crier_outbound::AddressPolicy::strict(),
+            media: super::MediaConfig::in_data_dir(std::path::Path::new(super::DEFAULT_DATA_DIR)),
         })
     }
 

@@ -6,6 +6,7 @@ mod analytics_export;
 mod body_limit;
 mod client_addr;
 mod health;
+mod media_files;
 pub mod metrics;
 mod oauth;
 mod plain_forms;
@@ -112,6 +113,7 @@ pub fn router(
     vault: Arc<Vault>,
     accounts: Arc<Accounts>,
     sandbox: Option<Sandbox>,
+    media: Arc<app::state::Media>,
     web: WebConfig,
     bound: SocketAddr,
 ) -> Router {
@@ -133,6 +135,7 @@ pub fn router(
         address_limits: web.address_limits,
         webhooks_allow_http: web.webhooks_allow_http,
         outbound: web.outbound.clone(),
+        media,
     };
     let context = {
         let state = state.clone();
@@ -158,6 +161,9 @@ pub fn router(
         .merge(api)
         .merge(health::routes(pool.clone(), web.operations.readiness))
         .route("/analytics/export.csv", get(analytics_export::csv))
+        .route("/media/{id}", get(media_files::original))
+        .route("/media/{id}/thumbnail", get(media_files::thumbnail))
+        .route("/media/link/{team}/{id}", get(media_files::signed))
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))

@@ -55,6 +55,9 @@ fn is_not_a_page(path: &str) -> bool {
         || path.starts_with("/api/")
         // The sandbox's fake platforms have their own (fake) sign-in.
         || path.starts_with("/sandbox/")
+        // Media files check the session themselves (a file answers 404, never the login page),
+        // and loading a thumbnail must not consume what the page it sits on was shown.
+        || path.starts_with("/media/")
 }
 
 /// Pages anyone may load.

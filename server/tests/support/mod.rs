@@ -24,7 +24,11 @@ pub struct TestApp {
     pub pool: PgPool,
     /// `/metrics` on an address of its own, when configured.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The media settings it runs with (a directory of its own unless the test chose a store).
+    pub media: crier::config::MediaConfig,
     stop: Option<oneshot::Sender<()>>,
+    /// Its media directory, removed when the test ends.
+    _media_dir: tempfile::TempDir,
 }
 
 impl Drop for TestApp {
@@ -59,13 +63,23 @@ impl TestApp {
         Self::start(web, None).await
     }
 
-    async fn start(mut web: WebConfig, worker: Option<crier::config::WorkerConfig>) -> TestApp {
+    async fn start(mut web: WebConfig, mut worker: Option<crier::config::WorkerConfig>) -> TestApp {
+        // Each app keeps its media (and its uploads in progress) in a directory of its own, unless
+        // the test gave it another store; the worker reads the same one.
+        let media_dir = tempfile::tempdir().expect("a media directory");
+        if web.media == crier::config::MediaConfig::in_data_dir(std::path::Path::new(crier::config::DEFAULT_DATA_DIR)) {
+            web.media = crier::config::MediaConfig::in_data_dir(media_dir.path());
+        }
+        if let Some(worker) = worker.as_mut() {
+            worker.media = web.media.clone();
+        }
         // The sandbox's control API answers only to its token inside `crier serve`; tests hold it.
         web.platforms.sandbox_control_token.get_or_insert_with(|| secrecy::SecretString::from(SANDBOX_CONTROL_TOKEN.to_owned()));
         let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
+        let web_media = web.media.clone();
         let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let metrics_addr = app.metrics_addr();
@@ -73,7 +87,7 @@ impl TestApp {
         tokio::spawn(app.run_with_worker(database.pool.clone(), worker, async move {
             let _ = stopped.await;
         }));
-        TestApp { base, pool: database.pool.clone(), metrics_addr, stop: Some(stop) }
+        TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, stop: Some(stop), _media_dir: media_dir }
     }
 
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).

@@ -1,0 +1,203 @@
+//! Media settings: where files are kept (a directory, or an S3-compatible bucket shared by every
+//! web and worker process), how large one file may be, and how much a team may keep. Read by
+//! `crier serve` and `crier worker` (which reads the files it publishes).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use crier_media::storage::{S3Settings, StoreLocation};
+use secrecy::{ExposeSecret, SecretString};
+
+use super::{ConfigError, bad};
+
+/// The largest file accepted, unless configured: X's largest video (512 MB) fits.
+pub const DEFAULT_MAX_FILE_SIZE: &str = "512MB";
+/// What a team may keep, unless configured.
+pub const DEFAULT_TEAM_QUOTA: &str = "10GB";
+
+/// Media settings (`crier serve` and `crier worker`).
+#[derive(Args, Clone, Debug)]
+pub struct MediaArgs {
+    /// Where media files are kept: a directory, or `s3://bucket/prefix` for an S3-compatible store
+    /// (AWS S3, MinIO, R2, Garage) that every web and worker process shares. Default:
+    /// CRIER_DATA_DIR/media.
+    #[arg(long = "media-store", env = "CRIER_MEDIA_STORE")]
+    pub store: Option<String>,
+
+    /// With an s3:// store: the endpoint of a store that is not AWS, e.g. `http://minio:9000`.
+    #[arg(long = "media-s3-endpoint", env = "AWS_ENDPOINT_URL")]
+    pub s3_endpoint: Option<String>,
+
+    /// With an s3:// store: its region (`auto` for R2). Default: the bucket's.
+    #[arg(long = "media-s3-region", env = "AWS_REGION")]
+    pub s3_region: Option<String>,
+
+    /// With an s3:// store: the access key id. Unset: instance or web-identity credentials.
+    #[arg(long = "media-s3-access-key-id", env = "AWS_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+
+    /// With an s3:// store: the secret access key.
+    #[arg(long = "media-s3-secret-access-key", env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<SecretString>,
+
+    /// With an s3:// store: allow a plain-http endpoint (`true`), for a store on a private network.
+    #[arg(long = "media-s3-allow-http", env = "AWS_ALLOW_HTTP")]
+    pub s3_allow_http: Option<String>,
+
+    /// The largest file one upload may be: `512MB` (KB, MB, GB are powers of 1000; KiB, MiB, GiB
+    /// of 1024).
+    #[arg(long = "media-max-file-size", env = "CRIER_MEDIA_MAX_FILE_SIZE", default_value = DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: String,
+
+    /// How much media one team may keep, all files together: `10GB`.
+    #[arg(long = "media-team-quota", env = "CRIER_MEDIA_TEAM_QUOTA", default_value = DEFAULT_TEAM_QUOTA)]
+    pub team_quota: String,
+}
+
+impl Default for MediaArgs {
+    fn default() -> Self {
+        MediaArgs {
+            store: None,
+            s3_endpoint: None,
+            s3_region: None,
+            s3_access_key_id: None,
+            s3_secret_access_key: None,
+            s3_allow_http: None,
+            max_file_size: DEFAULT_MAX_FILE_SIZE.into(),
+            team_quota: DEFAULT_TEAM_QUOTA.into(),
+        }
+    }
+}
+
+/// Parsed media settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaConfig {
+    /// Where the files are.
+    pub store: StoreLocation,
+    /// Where uploads are written while they arrive and are read (always on this machine's disk,
+    /// never in memory: `CRIER_DATA_DIR/uploads`).
+    pub upload_dir: PathBuf,
+    /// The largest file accepted, in bytes.
+    pub max_file_bytes: u64,
+    /// What one team may keep, in bytes.
+    pub team_quota_bytes: u64,
+}
+
+impl MediaConfig {
+    /// The defaults for a data directory: files in `<data_dir>/media`.
+    pub fn in_data_dir(data_dir: &Path) -> MediaConfig {
+        parse(&MediaArgs::default(), data_dir).expect("the default media settings parse")
+    }
+}
+
+/// Parses the media settings; files default to `<data_dir>/media`.
+pub fn parse(args: &MediaArgs, data_dir: &Path) -> Result<MediaConfig, ConfigError> {
+    let allow_http = match args.s3_allow_http.as_deref().map(|v| v.trim().to_ascii_lowercase()) {
+        None => false,
+        Some(v) if v.is_empty() || v == "false" || v == "0" => false,
+        Some(v) if v == "true" || v == "1" => true,
+        Some(other) => return Err(bad("AWS_ALLOW_HTTP", format!("is `{other}`; use true or false"))),
+    };
+    let settings = S3Settings {
+        endpoint: non_empty(&args.s3_endpoint),
+        region: non_empty(&args.s3_region),
+        access_key_id: non_empty(&args.s3_access_key_id),
+        secret_access_key: args
+            .s3_secret_access_key
+            .as_ref()
+            .filter(|s| !s.expose_secret().trim().is_empty())
+            .map(|s| SecretString::from(s.expose_secret().trim().to_owned())),
+        allow_http,
+    };
+    let store = match non_empty(&args.store) {
+        Some(raw) => StoreLocation::parse(&raw, settings).map_err(|e| bad("CRIER_MEDIA_STORE", e.to_string()))?,
+        None => StoreLocation::Directory(data_dir.join("media")),
+    };
+    let max_file_bytes = parse_size(&args.max_file_size).map_err(|e| bad("CRIER_MEDIA_MAX_FILE_SIZE", e))?;
+    let team_quota_bytes = parse_size(&args.team_quota).map_err(|e| bad("CRIER_MEDIA_TEAM_QUOTA", e))?;
+    if max_file_bytes < 1_000_000 {
+        return Err(bad("CRIER_MEDIA_MAX_FILE_SIZE", "is below 1MB: photos alone are larger"));
+    }
+    Ok(MediaConfig { store, upload_dir: data_dir.join("uploads"), max_file_bytes, team_quota_bytes })
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+}
+
+/// A size: `512MB`, `1.5GB`, `800KiB`, or bytes.
+pub fn parse_size(raw: &str) -> Result<u64, String> {
+    let text = raw.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let multiplier: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "mb" => 1e6,
+        "gb" => 1e9,
+        "tb" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("`{raw}`: `{other}` is not a unit; write e.g. 512MB or 2GB")),
+    };
+    let value: f64 = number.parse().map_err(|_| format!("`{raw}` is not a size; write e.g. 512MB or 2GB"))?;
+    let bytes = value * multiplier;
+    if !(1.0..=1e15).contains(&bytes) {
+        return Err(format!("`{raw}` is out of range (1 byte to 1PB)"));
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_both_kinds_of_units() {
+        assert_eq!(parse_size("512MB"), Ok(512_000_000));
+        assert_eq!(parse_size(" 1.5 GB "), Ok(1_500_000_000));
+        assert_eq!(parse_size("800KiB"), Ok(819_200));
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert!(parse_size("12 parsecs").unwrap_err().contains("not a unit"));
+        assert!(parse_size("MB").unwrap_err().contains("not a size"));
+        assert!(parse_size("0").unwrap_err().contains("out of range"));
+    }
+
+    #[test]
+    fn files_default_to_the_data_directory_and_s3_takes_its_settings() {
+        let config = MediaConfig::in_data_dir(Path::new("/var/lib/crier"));
+        assert_eq!(config.store, StoreLocation::Directory("/var/lib/crier/media".into()));
+        assert_eq!(config.upload_dir, PathBuf::from("/var/lib/crier/uploads"));
+        assert_eq!(config.max_file_bytes, 512_000_000);
+
+        let args = MediaArgs {
+            store: Some("s3://crier-media/prod".into()),
+            s3_endpoint: Some("http://minio:9000".into()),
+            s3_allow_http: Some("true".into()),
+            s3_secret_access_key: Some(SecretString::from("shh-its-secret")),
+            ..MediaArgs::default()
+        };
+        let config = parse(&args, Path::new("/data")).unwrap();
+        match &config.store {
+            StoreLocation::S3 { bucket, prefix, settings } => {
+                assert_eq!((bucket.as_str(), prefix.as_str()), ("crier-media", "prod"));
+                assert_eq!(settings.endpoint.as_deref(), Some("http://minio:9000"));
+                assert!(settings.allow_http);
+            }
+            other => panic!("expected S3, got {other:?}"),
+        }
+        assert!(!format!("{config:?}").contains("shh-its-secret"));
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let bad_store = MediaArgs { store: Some("ftp://x".into()), ..MediaArgs::default() };
+        assert_eq!(parse(&bad_store, Path::new("/d")).unwrap_err().variable, "CRIER_MEDIA_STORE");
+        let bad_http = MediaArgs { s3_allow_http: Some("maybe".into()), ..MediaArgs::default() };
+        assert_eq!(parse(&bad_http, Path::new("/d")).unwrap_err().variable, "AWS_ALLOW_HTTP");
+        let tiny = MediaArgs { max_file_size: "10KB".into(), ..MediaArgs::default() };
+        assert_eq!(parse(&tiny, Path::new("/d")).unwrap_err().variable, "CRIER_MEDIA_MAX_FILE_SIZE");
+    }
+}
