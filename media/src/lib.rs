@@ -20,6 +20,8 @@
 
 mod check;
 mod facts;
+#[cfg(feature = "inspect")]
+pub mod inspect;
 mod layout;
 mod limits;
 mod words;
