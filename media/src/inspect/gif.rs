@@ -90,12 +90,14 @@ fn strip(reader: &mut impl BufRead, out: &mut impl Write, max_frames: u32) -> io
                 let label = read_u8(reader)?;
                 match label {
                     0xF9 => {
-                        let mut control = [0u8; 6];
+                        // Block size (4), packed fields, delay in centiseconds, transparent index.
+                        let mut control = [0u8; 5];
                         reader.read_exact(&mut control)?;
                         let centiseconds = u64::from(u16::from_le_bytes([control[2], control[3]]));
                         structure.duration_ms += if centiseconds < 2 { 100 } else { centiseconds * 10 };
                         out.write_all(&[0x21, 0xF9])?;
                         out.write_all(&control)?;
+                        copy_exact(reader, out, u64::from(control[0].saturating_sub(4)))?;
                         sub_blocks(reader, out)?;
                     }
                     0x01 => {
