@@ -14,7 +14,9 @@ struct Dir(PathBuf);
 
 impl Dir {
     fn new(name: &str) -> Dir {
-        let path = std::env::temp_dir().join(format!("crier-media-{name}-{}", std::process::id()));
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!("crier-media-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(&path).unwrap();
         Dir(path)
@@ -43,7 +45,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 /// Inspects `bytes` (named `name`, which must not matter) with `limits`.
 fn run(name: &str, bytes: &[u8], limits: &InspectLimits) -> (Result<crier_media::inspect::Inspected, Refusal>, Vec<u8>) {
-    let dir = Dir::new(&format!("{name}-{}", bytes.len()));
+    let dir = Dir::new(name);
     let input = dir.input(name, bytes);
     let output = dir.output();
     let result = inspect(&input, &output, limits);
