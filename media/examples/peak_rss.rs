@@ -18,7 +18,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |i: usize| args.get(i).map(String::as_str).unwrap_or_else(|| usage());
     match arg(0) {
-        "make-jpeg" => make_jpeg(Path::new(arg(1)), number(arg(2)), number(arg(3)), number(arg(4))),
+        "make-jpeg" => {
+            make_jpeg(Path::new(arg(1)), number(arg(2)), number(arg(3)), number(arg(4)), args.get(5).is_some_and(|a| a == "progressive"))
+        }
         "make-mp4" => make_mp4(Path::new(arg(1)), number(arg(2)).into()),
         "inspect" => {
             let input = Path::new(arg(1));
@@ -44,7 +46,7 @@ fn main() {
 }
 
 fn usage() -> ! {
-    eprintln!("usage: peak_rss make-jpeg PATH WIDTH HEIGHT ORIENTATION | make-mp4 PATH MEGABYTES | inspect PATH");
+    eprintln!("usage: peak_rss make-jpeg PATH WIDTH HEIGHT ORIENTATION [progressive] | make-mp4 PATH MEGABYTES | inspect PATH");
     std::process::exit(2)
 }
 
@@ -95,9 +97,12 @@ impl jpeg_encoder::ImageBuffer for Photo {
     }
 }
 
-fn make_jpeg(path: &Path, width: u16, height: u16, orientation: u16) {
+/// A JPEG as cameras and phones write them: 4:2:0 chroma, baseline (or progressive).
+fn make_jpeg(path: &Path, width: u16, height: u16, orientation: u16, progressive: bool) {
     let file = BufWriter::new(File::create(path).expect("create"));
     let mut encoder = jpeg_encoder::Encoder::new(file, 90);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    encoder.set_progressive(progressive);
     let mut exif = b"Exif\0\0MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
     exif.extend_from_slice(&orientation.to_be_bytes());
     exif.extend_from_slice(&[0; 6]);

@@ -79,7 +79,7 @@ impl fmt::Display for HumanDuration {
             if minutes > 0 {
                 write!(f, " {minutes} min")?;
             }
-            if self.precise && ms % 60_000 != 0 {
+            if self.precise && !ms.is_multiple_of(60_000) {
                 write!(f, " {seconds}.{tenth} s")?;
             }
             return Ok(());
