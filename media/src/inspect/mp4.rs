@@ -151,11 +151,7 @@ impl Walk {
     fn moov_child(&mut self, reader: &mut Reader<'_>, item: BoxHeader, depth: u32) -> io::Result<()> {
         match &item.kind {
             b"mvhd" => {
-                let body = read_body(reader, item, 32)?;
-                let (timescale, duration) =
-                    if body[0] == 1 { (be32(&body[20..]), be64(&body[24..])) } else { (be32(&body[12..]), u64::from(be32(&body[16..]))) };
-                self.timescale = timescale;
-                self.duration = duration;
+                (self.timescale, self.duration) = timescale_and_duration(reader, item)?;
             }
             b"trak" => {
                 let mut track = Track::default();
@@ -191,11 +187,7 @@ impl Walk {
                 self.children(reader, item, depth, &mut |walk, reader, child, depth| walk.trak_child(reader, child, depth, track))?
             }
             b"mdhd" => {
-                let body = read_body(reader, item, 32)?;
-                let (timescale, duration) =
-                    if body[0] == 1 { (be32(&body[20..]), be64(&body[24..])) } else { (be32(&body[12..]), u64::from(be32(&body[16..]))) };
-                track.timescale = timescale;
-                track.duration = duration;
+                (track.timescale, track.duration) = timescale_and_duration(reader, item)?;
             }
             b"hdlr" => {
                 let body = read_body(reader, item, 12)?;
@@ -275,6 +267,13 @@ fn read_body(reader: &mut Reader<'_>, item: BoxHeader, want: u64) -> io::Result<
     reader.read_exact(&mut body)?;
     body.resize(want as usize, 0);
     Ok(body)
+}
+
+/// `mvhd` and `mdhd` alike: after version and flags, creation and modification times (32 or 64
+/// bits by version), the timescale and the duration.
+fn timescale_and_duration(reader: &mut Reader<'_>, item: BoxHeader) -> io::Result<(u32, u64)> {
+    let body = read_body(reader, item, 32)?;
+    Ok(if body[0] == 1 { (be32(&body[20..]), be64(&body[24..])) } else { (be32(&body[12..]), u64::from(be32(&body[16..]))) })
 }
 
 fn is_xmp(reader: &mut Reader<'_>, item: BoxHeader) -> io::Result<bool> {
