@@ -132,7 +132,7 @@ pub(super) fn sniff(head: &[u8]) -> Result<ContentType, Option<Found>> {
         _ if at(0, b"PK\x03\x04") || at(0, b"PK\x05\x06") => Found::Zip,
         _ if at(0, b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") => Found::OldOffice,
         _ if at(0, b"II*\0") || at(0, b"MM\0*") => Found::Tiff,
-        _ if at(0, b"BM") => Found::Bmp,
+        _ if at(0, b"BM") && at(6, b"\0\0\0\0") => Found::Bmp,
         _ if at(0, b"\0\0\x01\0") => Found::Icon,
         _ if at(0, b"8BPS") => Found::Photoshop,
         _ if at(0, b"\0\0\0\x0CjP  ") || at(0, b"\xFF\x4F\xFF\x51") => Found::Jpeg2000,
