@@ -1,23 +1,47 @@
-//! Media items: the kinds Crier accepts and the facts it knows about each.
+//! Media items: the kinds Crier accepts, the facts it knows about each, each platform's rules,
+//! and (with the `inspect` feature, on the server) reading those facts from the bytes.
 //!
 //! A file becomes a media item only after its bytes are read ([`ContentType`] is sniffed from
 //! them, never taken from a file name or a browser's claim); everything after that (the store,
 //! the compose checks, the clients' upload flows, the sandbox) speaks in these types.
+//!
+//! Two halves, for two places:
+//!
+//! - **Pure** (always compiled, also to wasm32 for the browser; depends on serde and
+//!   crier-platform only): [`MediaFacts`], each platform's [`MediaLimits`], [`check`] (every
+//!   problem a post's media have on a platform, in words that say what to change) and [`layout`]
+//!   (how a platform will show them, for previews). Compose checks attachments as they are added
+//!   with the same code and the same configured limits the scheduler uses.
+//! - **`inspect`** (server only): `inspect::inspect` sniffs a file, refuses what is not on the
+//!   allow-list, reads its facts with bounded memory, strips metadata (EXIF GPS, XMP, comments, MP4
+//!   location boxes) from the bytes that will be published, and makes a thumbnail.
+//! - **`storage`** (server and worker): [`storage::MediaStore`], the directory or S3-compatible
+//!   bucket the bytes live in, streamed both ways.
 
 #![warn(missing_docs)]
+
+mod check;
+mod facts;
+#[cfg(feature = "inspect")]
+pub mod inspect;
+mod layout;
+mod limits;
+#[cfg(feature = "storage")]
+pub mod storage;
+#[cfg(feature = "test-s3")]
+pub mod test_s3;
+mod words;
+
+pub use check::{Attachment, Issue, MediaProblem, check};
+pub use facts::MediaFacts;
+pub use layout::{Layout, layout};
+pub use limits::{MediaLimits, Ratio};
+pub use words::{ByteSize, HumanDuration};
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
-
-pub use facts::MediaFacts;
-
-mod facts;
-#[cfg(feature = "storage")]
-pub mod storage;
-#[cfg(feature = "test-s3")]
-pub mod test_s3;
 
 /// What a media item is, as platforms group them: X posts up to four images, or one GIF, or one
 /// video; LinkedIn posts documents as carousels.
