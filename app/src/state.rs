@@ -53,6 +53,8 @@ pub struct Media {
     pub team_quota_bytes: u64,
     /// Signs the links platforms fetch media by.
     pub links: crier_domain::media_link::MediaLinks,
+    /// Each platform's media rules (CRIER_*_MEDIA_LIMITS).
+    pub rules: crier_domain::post::MediaRules,
 }
 
 impl FromRef<AppState> for LeptosOptions {

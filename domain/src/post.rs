@@ -7,7 +7,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::FieldError;
-use crier_platform::Platform;
+use crier_media::{Attachment, MediaFacts, MediaLimits};
+use crier_platform::{PerPlatform, Platform};
 use uuid::Uuid;
 
 /// The longest alt text accepted (the store's limit; each platform's own is checked when a post
@@ -61,6 +62,55 @@ pub struct MediaChoice {
     pub platform: Option<Platform>,
     /// 0: the post itself; N: the X thread's reply N.
     pub item: u8,
+}
+
+/// Each platform's media rules as this installation configured them (`CRIER_*_MEDIA_LIMITS`):
+/// Compose checks attachments with them in the browser, and scheduling checks again.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MediaRules(pub PerPlatform<MediaLimits>);
+
+impl Default for MediaRules {
+    /// Every platform's defaults ([`MediaLimits::defaults`]).
+    fn default() -> Self {
+        MediaRules(PerPlatform::from_fn(MediaLimits::defaults))
+    }
+}
+
+impl MediaRules {
+    /// Checks the media `content` sends to each of `platforms` (the post's, and on X each
+    /// reply's), with the facts and alt text `item` finds for a media id. The error, on the
+    /// `media` field, says every problem, each with what to change.
+    pub fn check<'a>(
+        &self,
+        content: &PostContent,
+        platforms: &[Platform],
+        item: impl Fn(Uuid) -> Option<(&'a MediaFacts, &'a str)>,
+    ) -> Result<(), FieldError> {
+        let mut problems: Vec<String> = Vec::new();
+        for &platform in platforms {
+            let items = if platform == Platform::X { content.thread.len() } else { 0 };
+            for index in 0..=items {
+                let chosen = content.media_for(platform, index as u8);
+                if chosen.is_empty() {
+                    continue;
+                }
+                let mut attachments = Vec::with_capacity(chosen.len());
+                for choice in chosen {
+                    let Some((facts, own_alt)) = item(choice.media_id) else {
+                        return Err(FieldError::new(
+                            "media",
+                            "One of the attached media is no longer in the library. Remove it and attach it again.",
+                        ));
+                    };
+                    attachments.push(Attachment { facts, alt_text: choice.alt_text.as_deref().unwrap_or(own_alt) });
+                }
+                let found = crier_media::check(platform, &attachments, &self.0[platform]);
+                let where_ = if index == 0 { String::new() } else { format!(" (reply {index})") };
+                problems.extend(found.iter().filter(|p| p.blocks()).map(|p| format!("{p}{where_}.")));
+            }
+        }
+        if problems.is_empty() { Ok(()) } else { Err(FieldError::new("media", problems.join(" "))) }
+    }
 }
 
 /// What a post says, checked.

@@ -105,9 +105,15 @@ async fn the_library_is_the_teams_own_and_its_quota_holds() {
     // Nor can its posts carry it: the id is refused as if it did not exist.
     let their_account = account(&pool, theirs.team_id).await;
     let mut tx = pool.begin().await.unwrap();
-    let error = posts::schedule(&mut tx, theirs.team_id, Actor::User(theirs.user_id), &post_with(&[cat.media_id], their_account))
-        .await
-        .unwrap_err();
+    let error = posts::schedule(
+        &mut tx,
+        theirs.team_id,
+        Actor::User(theirs.user_id),
+        &post_with(&[cat.media_id], their_account),
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(&error, DomainError::Invalid(field) if field.field == "media"), "{error}");
 }
 
@@ -149,7 +155,7 @@ async fn an_item_a_pending_post_carries_cannot_be_deleted_and_frees_its_quota_on
     let cat = media::create(&pool, owner.team_id, actor, &image("cat.jpg", 4000), QUOTA).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
-    let post_id = posts::schedule(&mut tx, owner.team_id, actor, &post_with(&[cat.media_id], x)).await.unwrap();
+    let post_id = posts::schedule(&mut tx, owner.team_id, actor, &post_with(&[cat.media_id], x), &Default::default()).await.unwrap();
     tx.commit().await.unwrap();
     let detail = posts::get(&pool, owner.team_id, post_id).await.unwrap();
     assert_eq!(detail.content.media_ids(), vec![cat.media_id]);
@@ -180,4 +186,29 @@ fn a_post_carries_each_item_once_per_list_and_at_most_twenty() {
     assert_eq!(text().with_media(vec![choice(2, None)]).unwrap_err().field, "media");
     let many = (0..21).map(|_| MediaChoice { media_id: Uuid::new_v4(), alt_text: None, platform: None, item: 0 }).collect();
     assert_eq!(text().with_media(many).unwrap_err().field, "media");
+}
+
+#[tokio::test]
+async fn scheduling_checks_each_platforms_media_rules_with_the_configured_limits() {
+    let pool = pool().await;
+    let owner = team(&pool, "Ours", "owner@ours.example").await;
+    let actor = Actor::User(owner.user_id);
+    let x = account(&pool, owner.team_id).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        ids.push(media::create(&pool, owner.team_id, actor, &image(&format!("{n}.jpg"), 1000), QUOTA).await.unwrap().media_id);
+    }
+    let mut tx = pool.begin().await.unwrap();
+    let error = posts::schedule(&mut tx, owner.team_id, actor, &post_with(&ids, x), &Default::default()).await.unwrap_err();
+    drop(tx);
+    let DomainError::Invalid(field) = error else { panic!("expected a field error, got {error:?}") };
+    assert_eq!(field.field, "media");
+    assert!(field.message.contains("X posts up to 4 images") && field.message.contains("remove 1"), "{}", field.message);
+
+    // An installation that lets X take six (CRIER_X_MEDIA_LIMITS) schedules it.
+    let mut rules = crier_domain::post::MediaRules::default();
+    rules.0[Platform::X].max_images = 6;
+    let mut tx = pool.begin().await.unwrap();
+    posts::schedule(&mut tx, owner.team_id, actor, &post_with(&ids, x), &rules).await.unwrap();
+    tx.commit().await.unwrap();
 }

@@ -61,13 +61,15 @@ async fn a_batch_with_one_bad_post_leaves_nothing_behind() {
     let fine = new_post("Fine", &[x]);
     let too_long = new_post(&"a".repeat(281), &[x]);
     let (index, error) =
-        posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine.clone(), too_long]).await.unwrap_err();
+        posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine.clone(), too_long], &Default::default())
+            .await
+            .unwrap_err();
     assert_eq!(index, 1, "the error names the post at fault");
     assert!(matches!(&error, DomainError::Invalid(f) if f.field == "text" && f.message.contains("281")), "{error:?}");
     for table in ["post", "delivery", "post_thread_item", "audit_event where action = 'post_scheduled'"] {
         assert_eq!(count(&pool, table).await, 0, "{table}");
     }
-    let ids = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine]).await.unwrap();
+    let ids = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[fine], &Default::default()).await.unwrap();
     assert_eq!(ids.len(), 1);
     assert_eq!(count(&pool, "delivery").await, 1);
 }
@@ -79,14 +81,22 @@ async fn another_teams_posts_and_accounts_are_out_of_reach() {
     let rival = team(&pool, "Rival", "owner@rival.test").await;
     let acme_x = account(&pool, acme.team_id, Platform::X, "1").await;
     let rival_x = account(&pool, rival.team_id, Platform::X, "2").await;
-    let post = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Ours", &[acme_x])]).await.unwrap()[0];
+    let post = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Ours", &[acme_x])], &Default::default())
+        .await
+        .unwrap()[0];
 
-    let err = posts::schedule_all(&pool, rival.team_id, Actor::User(rival.user_id), &[new_post("Theirs", &[acme_x])]).await.unwrap_err().1;
+    let err = posts::schedule_all(&pool, rival.team_id, Actor::User(rival.user_id), &[new_post("Theirs", &[acme_x])], &Default::default())
+        .await
+        .unwrap_err()
+        .1;
     assert!(matches!(err, DomainError::Invalid(ref f) if f.field == "accounts"), "{err:?}");
     assert!(matches!(posts::get(&pool, rival.team_id, post).await, Err(DomainError::NotFound)));
     assert!(matches!(posts::cancel(&pool, rival.team_id, Actor::User(rival.user_id), post).await, Err(DomainError::NotFound)));
     let edit = PostEdit { content: PostContent::parse("Hijacked", [], "", []).unwrap(), scheduled_at: Utc::now(), timezone: TimeZone::UTC };
-    assert!(matches!(posts::edit(&pool, rival.team_id, Actor::User(rival.user_id), post, &edit).await, Err(DomainError::NotFound)));
+    assert!(matches!(
+        posts::edit(&pool, rival.team_id, Actor::User(rival.user_id), post, &edit, &Default::default()).await,
+        Err(DomainError::NotFound)
+    ));
     assert!(posts::list(&pool, rival.team_id, &PostFilter::default(), 50).await.unwrap().is_empty());
     assert_eq!(posts::retry_failed(&pool, rival.team_id, Actor::User(rival.user_id), None, None).await.unwrap(), 0);
     assert_eq!(posts::get(&pool, acme.team_id, post).await.unwrap().summary.text, "Ours");
@@ -100,15 +110,23 @@ async fn a_post_is_edited_and_cancelled_until_publishing_starts() {
     let x = account(&pool, owner.team_id, Platform::X, "1").await;
     let li = account(&pool, owner.team_id, Platform::Linkedin, "urn:li:person:abc").await;
     let actor = Actor::User(owner.user_id);
-    let post = posts::schedule_all(&pool, owner.team_id, actor, &[new_post("First draft", &[x, li])]).await.unwrap()[0];
+    let post =
+        posts::schedule_all(&pool, owner.team_id, actor, &[new_post("First draft", &[x, li])], &Default::default()).await.unwrap()[0];
 
     let later = Utc::now() + TimeDelta::days(2);
     let content =
         PostContent::parse("Second draft", [(Platform::X, "Short for X".to_owned())], "https://example.com/news", ["And more".to_owned()])
             .unwrap();
-    posts::edit(&pool, owner.team_id, actor, post, &PostEdit { content: content.clone(), scheduled_at: later, timezone: TimeZone::UTC })
-        .await
-        .unwrap();
+    posts::edit(
+        &pool,
+        owner.team_id,
+        actor,
+        post,
+        &PostEdit { content: content.clone(), scheduled_at: later, timezone: TimeZone::UTC },
+        &Default::default(),
+    )
+    .await
+    .unwrap();
     let detail = posts::get(&pool, owner.team_id, post).await.unwrap();
     assert_eq!(detail.content, content);
     assert!(
@@ -123,9 +141,16 @@ async fn a_post_is_edited_and_cancelled_until_publishing_starts() {
         .execute(&pool)
         .await
         .unwrap();
-    let err = posts::edit(&pool, owner.team_id, actor, post, &PostEdit { content, scheduled_at: later, timezone: TimeZone::UTC })
-        .await
-        .unwrap_err();
+    let err = posts::edit(
+        &pool,
+        owner.team_id,
+        actor,
+        post,
+        &PostEdit { content, scheduled_at: later, timezone: TimeZone::UTC },
+        &Default::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(&err, DomainError::Invalid(f) if f.field == "post"), "{err:?}");
     // Cancel takes what has not started; the delivery being published is left to finish.
     assert_eq!(posts::cancel(&pool, owner.team_id, actor, post).await.unwrap(), 1);
@@ -147,9 +172,12 @@ async fn a_thread_needs_an_x_account_and_the_link_must_be_a_web_address() {
     let li = account(&pool, owner.team_id, Platform::Linkedin, "urn:li:person:abc").await;
     let mut post = new_post("Thread?", &[li]);
     post.content = PostContent::parse("Thread?", [], "", ["Reply".to_owned()]).unwrap();
-    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[post]).await.unwrap_err().1;
+    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[post], &Default::default()).await.unwrap_err().1;
     assert!(matches!(&err, DomainError::Invalid(f) if f.field == "thread"), "{err:?}");
-    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[new_post("Nobody", &[])]).await.unwrap_err().1;
+    let err = posts::schedule_all(&pool, owner.team_id, Actor::User(owner.user_id), &[new_post("Nobody", &[])], &Default::default())
+        .await
+        .unwrap_err()
+        .1;
     assert!(matches!(&err, DomainError::Invalid(f) if f.field == "accounts"), "{err:?}");
 }
 
@@ -164,16 +192,20 @@ async fn a_post_takes_the_teams_retry_policy_unless_it_sets_its_own_and_keeps_it
     let x = account(&pool, acme.team_id, Platform::X, "1").await;
     assert_eq!(teams::retry_policy(&pool, acme.team_id).await.unwrap(), RetryPolicy::default(), "the brief's 5 × 5 min");
 
-    let before = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Before", &[x])]).await.unwrap()[0];
+    let before = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("Before", &[x])], &Default::default())
+        .await
+        .unwrap()[0];
     let patient = RetryPolicy { max_attempts: 8, first_retry_seconds: 60 };
     teams::set_retry_policy(&pool, acme.team_id, Actor::User(acme.user_id), patient).await.unwrap();
     assert_eq!(teams::retry_policy(&pool, acme.team_id).await.unwrap(), patient);
     assert_eq!(teams::retry_policy(&pool, rival.team_id).await.unwrap(), RetryPolicy::default(), "only Acme changed");
 
-    let after = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("After", &[x])]).await.unwrap()[0];
+    let after = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[new_post("After", &[x])], &Default::default())
+        .await
+        .unwrap()[0];
     let mut own = new_post("Own", &[x]);
     own.retry = RetryOverride { max_attempts: Some(2), first_retry_seconds: None };
-    let own = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[own]).await.unwrap()[0];
+    let own = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[own], &Default::default()).await.unwrap()[0];
     let retry_of = |id| {
         let pool = pool.clone();
         async move { posts::get(&pool, acme.team_id, id).await.unwrap().retry }
@@ -184,7 +216,7 @@ async fn a_post_takes_the_teams_retry_policy_unless_it_sets_its_own_and_keeps_it
 
     let mut silly = new_post("Silly", &[x]);
     silly.retry = RetryOverride { max_attempts: Some(50), first_retry_seconds: None };
-    let (_, error) = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[silly]).await.unwrap_err();
+    let (_, error) = posts::schedule_all(&pool, acme.team_id, Actor::User(acme.user_id), &[silly], &Default::default()).await.unwrap_err();
     assert!(matches!(&error, DomainError::Invalid(f) if f.field == "max_attempts"), "{error:?}");
 
     let changed: serde_json::Value =
@@ -201,7 +233,7 @@ async fn a_post_takes_the_teams_retry_policy_unless_it_sets_its_own_and_keeps_it
 async fn schedule_at(pool: &PgPool, owner: &crier_domain::store::Member, accounts: &[Uuid], times: &[chrono::DateTime<Utc>]) -> Vec<Uuid> {
     let batch: Vec<NewPost> =
         times.iter().enumerate().map(|(i, at)| NewPost { scheduled_at: *at, ..new_post(&format!("Post {i}"), accounts) }).collect();
-    posts::schedule_all(pool, owner.team_id, Actor::User(owner.user_id), &batch).await.unwrap()
+    posts::schedule_all(pool, owner.team_id, Actor::User(owner.user_id), &batch, &Default::default()).await.unwrap()
 }
 
 #[tokio::test]

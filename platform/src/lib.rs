@@ -125,7 +125,7 @@ impl std::error::Error for ParsePlatformError {}
 
 /// One value per platform: budgets, clients, sandbox switches, settings. Indexed by [`Platform`],
 /// so a table cannot forget a platform or mix two up.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PerPlatform<T>([T; Platform::COUNT]);
 
 impl<T> PerPlatform<T> {

@@ -125,6 +125,7 @@ fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app
         max_file_bytes: config.max_file_bytes,
         team_quota_bytes: config.team_quota_bytes,
         links: crier_domain::media_link::MediaLinks::new(vault),
+        rules: crier_domain::post::MediaRules(config.limits.clone()),
     })
 }
 

@@ -637,7 +637,7 @@ async fn schedule_now(pool: &sqlx::PgPool, texts: &[String]) -> Vec<uuid::Uuid> 
             retry: Default::default(),
         })
         .collect();
-    posts::schedule_all(pool, team_id, Actor::User(user_id), &new).await.map_err(|(_, e)| e).unwrap()
+    posts::schedule_all(pool, team_id, Actor::User(user_id), &new, &Default::default()).await.map_err(|(_, e)| e).unwrap()
 }
 
 #[tokio::test]

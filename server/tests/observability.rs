@@ -57,7 +57,7 @@ async fn post_at(pool: &PgPool, (team_id, user_id): (Uuid, Uuid), account: Uuid,
         dry_run: false,
         retry: Default::default(),
     };
-    let post = posts::schedule_all(pool, team_id, Actor::User(user_id), &[new]).await.map_err(|(_, e)| e).unwrap()[0];
+    let post = posts::schedule_all(pool, team_id, Actor::User(user_id), &[new], &Default::default()).await.map_err(|(_, e)| e).unwrap()[0];
     sqlx::query_scalar("select delivery_id from delivery where post_id = $1").bind(post).fetch_one(pool).await.unwrap()
 }
 

@@ -203,7 +203,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::pool;
+    use super::ssr::{media, pool};
     let PostForm {
         text,
         texts: [text_x, text_linkedin, text_facebook],
@@ -236,7 +236,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             _ => (now, false),
         };
         let new = NewPost { content, account_ids, scheduled_at: scheduled_for, timezone: me.timezone, dry_run, retry };
-        let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new))
+        let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new), &media()?.rules)
             .await
             .map_err(|(_, e)| AppError::from(e))?;
         let n = new.account_ids.len();
@@ -645,14 +645,14 @@ pub async fn edit_post(
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, PostEdit};
 
-    use super::ssr::{fail_form, notice_for_next_page, pool};
+    use super::ssr::{fail_form, media, notice_for_next_page, pool};
     let typed = [("text", text.as_str()), ("link", link.as_str()), ("scheduled_at", scheduled_at.as_str())];
     let outcome = async {
         let me = editor().await?;
         let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
         let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
         let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
-        posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit).await?;
+        posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit, &media()?.rules).await?;
         Ok::<_, AppError>(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
     }
     .await;
@@ -679,7 +679,7 @@ pub async fn schedule_batch(
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::{fail_form, notice_for_next_page, pool};
+    use super::ssr::{fail_form, media, notice_for_next_page, pool};
     let typed_accounts = crate::components::form::join_list(&accounts);
     let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
     let outcome = async {
@@ -715,16 +715,16 @@ pub async fn schedule_batch(
                 return Err(refuse("Write at least one post, one per line.".into()));
             }
             let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
-            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch).await.map_err(
-                |(index, e)| match AppError::from(e) {
+            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch, &media()?.rules).await.map_err(|(index, e)| {
+                match AppError::from(e) {
                     AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => refuse(format!(
                         "Line {}: {}",
                         lines[index],
                         fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join(" ")
                     )),
                     other => other,
-                },
-            )?;
+                }
+            })?;
             let n = batch.len();
             Ok::<_, AppError>(format!(
                 "Scheduled {n} {} to {} {}.",

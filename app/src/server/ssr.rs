@@ -48,6 +48,11 @@ pub fn pool() -> Result<PgPool, AppError> {
     Ok(state()?.pool)
 }
 
+/// The media store, its limits and each platform's media rules.
+pub fn media() -> Result<std::sync::Arc<crate::state::Media>, AppError> {
+    Ok(state()?.media)
+}
+
 /// The request's session.
 pub async fn session() -> Result<Session, AppError> {
     leptos_axum::extract::<Session>().await.map_err(|e| {

@@ -14,7 +14,7 @@ use super::audit::{self, Actor};
 use super::{deliveries, media};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
-use crate::post::{MediaChoice, PostContent};
+use crate::post::{MediaChoice, MediaRules, PostContent};
 use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
 use crate::{DomainError, FieldError};
@@ -40,7 +40,13 @@ pub struct NewPost {
 /// Writes a post, its deliveries and the workers' wake-up on `conn`, which should be inside a
 /// transaction the caller commits (so a batch is all or nothing, and a failed request leaves
 /// nothing behind). Records `post_scheduled`.
-pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new: &NewPost) -> Result<Uuid, DomainError> {
+pub async fn schedule(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    actor: Actor,
+    new: &NewPost,
+    rules: &MediaRules,
+) -> Result<Uuid, DomainError> {
     let mut account_ids = new.account_ids.clone();
     account_ids.sort_unstable();
     account_ids.dedup();
@@ -73,7 +79,7 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     new.content.check(&platforms)?;
-    media::chosen(&mut *conn, team_id, &new.content.media_ids(), "media").await?;
+    check_media(&mut *conn, team_id, &new.content, &platforms, rules).await?;
     let retry = new.retry.check()?;
 
     let author_id = match actor {
@@ -123,6 +129,19 @@ pub async fn schedule(conn: &mut PgConnection, team_id: Uuid, actor: Actor, new:
     .await?;
     deliveries::wake_workers(conn).await?;
     Ok(post_id)
+}
+
+/// Checks that the media `content` names are the team's and that each platform takes them.
+async fn check_media(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    content: &PostContent,
+    platforms: &[Platform],
+    rules: &MediaRules,
+) -> Result<(), DomainError> {
+    let items = media::chosen(conn, team_id, &content.media_ids(), "media").await?;
+    rules.check(content, platforms, |id| items.iter().find(|i| i.media_id == id).map(|i| (&i.facts, i.alt_text.as_str())))?;
+    Ok(())
 }
 
 /// Overrides, thread items and media, written after the post row (or after clearing them, on
@@ -204,6 +223,7 @@ pub async fn schedule_once(
     key: &str,
     request_hash: &[u8],
     new: &NewPost,
+    rules: &MediaRules,
 ) -> Result<Idempotent, DomainError> {
     if key.is_empty() || key.chars().count() > 255 {
         return Err(FieldError::new("Idempotency-Key", "Use an Idempotency-Key of 1 to 255 characters.").into());
@@ -235,7 +255,7 @@ pub async fn schedule_once(
         // Committed rows always have their post (the id is set in the transaction that took the key).
         return earlier.post_id.map(Idempotent::Replayed).ok_or(DomainError::NotFound);
     }
-    let post_id = schedule(&mut tx, team_id, actor, new).await?;
+    let post_id = schedule(&mut tx, team_id, actor, new, rules).await?;
     sqlx::query!("update api_idempotency set post_id = $3 where team_id = $1 and key = $2", team_id, key, post_id)
         .execute(&mut *tx)
         .await?;
@@ -281,11 +301,17 @@ pub async fn delivery(pool: &PgPool, team_id: Uuid, delivery_id: Uuid) -> Result
 }
 
 /// Schedules several posts in one transaction: all of them, or (on any error) none.
-pub async fn schedule_all(pool: &PgPool, team_id: Uuid, actor: Actor, posts: &[NewPost]) -> Result<Vec<Uuid>, (usize, DomainError)> {
+pub async fn schedule_all(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    posts: &[NewPost],
+    rules: &MediaRules,
+) -> Result<Vec<Uuid>, (usize, DomainError)> {
     let mut tx = pool.begin().await.map_err(|e| (0, e.into()))?;
     let mut ids = Vec::with_capacity(posts.len());
     for (index, post) in posts.iter().enumerate() {
-        ids.push(schedule(&mut tx, team_id, actor, post).await.map_err(|e| (index, e))?);
+        ids.push(schedule(&mut tx, team_id, actor, post, rules).await.map_err(|e| (index, e))?);
     }
     tx.commit().await.map_err(|e| (0, e.into()))?;
     Ok(ids)
@@ -711,7 +737,14 @@ fn already_started() -> DomainError {
 }
 
 /// Edits and reschedules a post that has not started publishing. Records `post_edited`.
-pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edit: &PostEdit) -> Result<(), DomainError> {
+pub async fn edit(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    post_id: Uuid,
+    edit: &PostEdit,
+    rules: &MediaRules,
+) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     // Lock the deliveries first: a worker claiming one now waits, or has already moved it on.
     let states = sqlx::query!(
@@ -733,7 +766,7 @@ pub async fn edit(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid, edi
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
     edit.content.check(&platforms)?;
-    media::chosen(&mut *tx, team_id, &edit.content.media_ids(), "media").await?;
+    check_media(&mut tx, team_id, &edit.content, &platforms, rules).await?;
     sqlx::query!(
         r#"update post set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, updated_at = now()
            where team_id = $1 and post_id = $2"#,

@@ -196,7 +196,10 @@ impl Env {
             retry: Default::default(),
         };
         tweak(&mut new);
-        posts::schedule_all(&self.pool, self.team.team_id, Actor::User(self.team.user_id), &[new]).await.map_err(|(_, e)| e).unwrap()[0]
+        posts::schedule_all(&self.pool, self.team.team_id, Actor::User(self.team.user_id), &[new], &Default::default())
+            .await
+            .map_err(|(_, e)| e)
+            .unwrap()[0]
     }
 
     /// The post's deliveries' states, in account order.

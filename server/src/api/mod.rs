@@ -40,6 +40,8 @@ pub struct ApiState {
     pub public_base: String,
     /// Requests per token and window (`None`: unlimited), counted in PostgreSQL.
     pub rate_limit: Option<Budget>,
+    /// The media store, its limits and each platform's media rules.
+    pub media: Arc<app::state::Media>,
 }
 
 /// A JSON body whose rejection is a problem+json.
@@ -146,10 +148,11 @@ impl Modify for BearerToken {
 pub fn router<S: Clone + Send + Sync + 'static>(
     pool: PgPool,
     accounts: Arc<Accounts>,
+    media: Arc<app::state::Media>,
     public_base: String,
     rate_limit: Option<Budget>,
 ) -> (Router<S>, utoipa::openapi::OpenApi) {
-    let state = ApiState { pool, accounts, public_base, rate_limit };
+    let state = ApiState { pool, accounts, public_base, rate_limit, media };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))

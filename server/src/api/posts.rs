@@ -408,7 +408,7 @@ pub async fn create(
     let (post_id, replayed) = match key {
         Some(Ok(key)) => {
             let hash = Sha256::digest(&body);
-            match posts::schedule_once(pool, caller.team_id(), caller.actor(), key, &hash, &post)
+            match posts::schedule_once(pool, caller.team_id(), caller.actor(), key, &hash, &post, &state.media.rules)
                 .await
                 .map_err(|e| in_api_terms(e.into()))?
             {
@@ -418,7 +418,7 @@ pub async fn create(
         }
         Some(Err(_)) => return Err(FieldError::new("Idempotency-Key", "Use printable ASCII in the Idempotency-Key.").into()),
         None => {
-            let ids = posts::schedule_all(pool, caller.team_id(), caller.actor(), std::slice::from_ref(&post))
+            let ids = posts::schedule_all(pool, caller.team_id(), caller.actor(), std::slice::from_ref(&post), &state.media.rules)
                 .await
                 .map_err(|(_, e)| in_api_terms(e.into()))?;
             (ids[0], false)
@@ -477,7 +477,7 @@ pub async fn patch(
             None => current.summary.timezone,
         },
     };
-    posts::edit(pool, caller.team_id(), caller.actor(), id, &edit).await.map_err(|e| in_api_terms(e.into()))?;
+    posts::edit(pool, caller.team_id(), caller.actor(), id, &edit, &state.media.rules).await.map_err(|e| in_api_terms(e.into()))?;
     Ok(Json(detail_json(posts::get(pool, caller.team_id(), id).await?)))
 }
 

@@ -319,7 +319,9 @@ pub async fn schedule(db: &PhaseDatabase, accounts: &Accounts, due: &[DateTime<U
     }
     for ((owner, _), posts) in accounts.teams.iter().zip(&per_team) {
         for chunk in posts.chunks(500) {
-            posts::schedule_all(&db.pool, owner.team_id, Actor::User(owner.user_id), chunk).await.map_err(|(_, e)| e)?;
+            posts::schedule_all(&db.pool, owner.team_id, Actor::User(owner.user_id), chunk, &Default::default())
+                .await
+                .map_err(|(_, e)| e)?;
         }
     }
     Ok(scheduled)

@@ -4,8 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
+use crier_media::MediaLimits;
 use crier_media::storage::{S3Settings, StoreLocation};
+use crier_platform::{PerPlatform, Platform};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, bad};
@@ -52,6 +54,86 @@ pub struct MediaArgs {
     /// How much media one team may keep, all files together: `10GB`.
     #[arg(long = "media-team-quota", env = "CRIER_MEDIA_TEAM_QUOTA", default_value = DEFAULT_TEAM_QUOTA)]
     pub team_quota: String,
+
+    #[command(flatten)]
+    pub limits: MediaLimitArgs,
+}
+
+/// Each platform's media rules, changed where a platform's limits have drifted:
+/// `CRIER_X_MEDIA_LIMITS`, `CRIER_LINKEDIN_MEDIA_LIMITS`, `CRIER_FACEBOOK_MEDIA_LIMITS` (one per
+/// platform, generated from [`Platform::ALL`]), each a JSON object with only the fields to change,
+/// e.g. `{"image_max_bytes": 8000000, "max_images": 6}`; the fields and their defaults are
+/// [`MediaLimits::defaults`]'s.
+#[derive(Clone, Debug, Default)]
+pub struct MediaLimitArgs(pub PerPlatform<Option<String>>);
+
+/// `CRIER_X_MEDIA_LIMITS`.
+pub fn limits_variable(platform: Platform) -> String {
+    format!("{}_MEDIA_LIMITS", platform.settings_prefix())
+}
+
+impl Args for MediaLimitArgs {
+    fn augment_args(mut cmd: Command) -> Command {
+        for platform in Platform::ALL {
+            let variable = limits_variable(platform);
+            cmd = cmd.arg(
+                Arg::new(variable.clone())
+                    .long(format!("{}-media-limits", platform.as_str()))
+                    .env(variable)
+                    .action(ArgAction::Set)
+                    .value_name("JSON")
+                    .help(format!(
+                        "Changes to {}'s media rules, as a JSON object of the fields to change (e.g. {{\"image_max_bytes\": 8000000}}); \
+                         see the README for the fields and their defaults.",
+                        platform.label()
+                    )),
+            );
+        }
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: Command) -> Command {
+        Self::augment_args(cmd)
+    }
+}
+
+impl FromArgMatches for MediaLimitArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        Ok(MediaLimitArgs(PerPlatform::from_fn(|p| matches.get_one::<String>(&limits_variable(p)).cloned())))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl MediaLimitArgs {
+    /// Each platform's rules: its defaults with the given fields changed. An unknown field or a
+    /// value of the wrong type names the variable and the field.
+    pub fn parse(&self) -> Result<PerPlatform<MediaLimits>, ConfigError> {
+        let mut parsed = PerPlatform::from_fn(MediaLimits::defaults);
+        for (platform, given) in self.0.iter() {
+            let Some(given) = given.as_deref().map(str::trim).filter(|g| !g.is_empty()) else { continue };
+            let variable = limits_variable(platform);
+            let changes: serde_json::Value = serde_json::from_str(given)
+                .map_err(|e| bad(&variable, format!("is not JSON ({e}); write e.g. {{\"image_max_bytes\": 8000000}}")))?;
+            let serde_json::Value::Object(changes) = changes else {
+                return Err(bad(&variable, "must be a JSON object of the fields to change"));
+            };
+            let mut merged = serde_json::to_value(MediaLimits::defaults(platform)).expect("limits serialize");
+            let fields = merged.as_object_mut().expect("limits are an object");
+            for (field, value) in changes {
+                if !fields.contains_key(&field) {
+                    let known: Vec<&str> = fields.keys().map(String::as_str).collect();
+                    return Err(bad(&variable, format!("has no field `{field}`; the fields are {}", known.join(", "))));
+                }
+                fields.insert(field, value);
+            }
+            parsed[platform] = serde_json::from_value(merged).map_err(|e| bad(&variable, format!("has a value of the wrong type: {e}")))?;
+        }
+        Ok(parsed)
+    }
 }
 
 impl Default for MediaArgs {
@@ -65,12 +147,13 @@ impl Default for MediaArgs {
             s3_allow_http: None,
             max_file_size: DEFAULT_MAX_FILE_SIZE.into(),
             team_quota: DEFAULT_TEAM_QUOTA.into(),
+            limits: MediaLimitArgs::default(),
         }
     }
 }
 
 /// Parsed media settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct MediaConfig {
     /// Where the files are.
     pub store: StoreLocation,
@@ -81,6 +164,9 @@ pub struct MediaConfig {
     pub max_file_bytes: u64,
     /// What one team may keep, in bytes.
     pub team_quota_bytes: u64,
+    /// Each platform's media rules (checked in Compose, when a post is scheduled, and before
+    /// anything is uploaded).
+    pub limits: PerPlatform<MediaLimits>,
 }
 
 impl MediaConfig {
@@ -118,7 +204,8 @@ pub fn parse(args: &MediaArgs, data_dir: &Path) -> Result<MediaConfig, ConfigErr
     if max_file_bytes < 1_000_000 {
         return Err(bad("CRIER_MEDIA_MAX_FILE_SIZE", "is below 1MB: photos alone are larger"));
     }
-    Ok(MediaConfig { store, upload_dir: data_dir.join("uploads"), max_file_bytes, team_quota_bytes })
+    let limits = args.limits.parse()?;
+    Ok(MediaConfig { store, upload_dir: data_dir.join("uploads"), max_file_bytes, team_quota_bytes, limits })
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -189,6 +276,27 @@ mod tests {
             other => panic!("expected S3, got {other:?}"),
         }
         assert!(!format!("{config:?}").contains("shh-its-secret"));
+    }
+
+    #[test]
+    fn a_platforms_limits_change_only_where_given() {
+        let args = MediaLimitArgs(PerPlatform::from_fn(|p| {
+            (p == Platform::X).then(|| r#"{"image_max_bytes": 8000000, "max_images": 6}"#.to_owned())
+        }));
+        let limits = args.parse().unwrap();
+        assert_eq!(limits[Platform::X].image_max_bytes, Some(8_000_000));
+        assert_eq!(limits[Platform::X].max_images, 6);
+        assert_eq!(limits[Platform::X].gif_max_bytes, MediaLimits::defaults(Platform::X).gif_max_bytes);
+        assert_eq!(limits[Platform::Linkedin], MediaLimits::defaults(Platform::Linkedin));
+
+        let unknown = MediaLimitArgs(PerPlatform::from_fn(|p| (p == Platform::Facebook).then(|| r#"{"max_photos": 3}"#.to_owned())));
+        let error = unknown.parse().unwrap_err();
+        assert_eq!(error.variable, "CRIER_FACEBOOK_MEDIA_LIMITS");
+        assert!(error.problem.contains("no field `max_photos`") && error.problem.contains("max_images"), "{error}");
+        let wrong = MediaLimitArgs(PerPlatform::from_fn(|p| (p == Platform::X).then(|| r#"{"max_images": "four"}"#.to_owned())));
+        assert!(wrong.parse().unwrap_err().problem.contains("wrong type"));
+        let not_json = MediaLimitArgs(PerPlatform::from_fn(|p| (p == Platform::X).then(|| "max_images=6".to_owned())));
+        assert!(not_json.parse().unwrap_err().problem.contains("is not JSON"));
     }
 
     #[test]
