@@ -55,6 +55,19 @@ pub struct Media {
     pub links: crier_domain::media_link::MediaLinks,
     /// Each platform's media rules (CRIER_*_MEDIA_LIMITS).
     pub rules: crier_domain::post::MediaRules,
+    /// Uploads read (decoded, stripped) one at a time per process: decoding a photo takes up to
+    /// 64 MiB, and the process stays under 100 MB.
+    pub inspections: tokio::sync::Semaphore,
+}
+
+impl Media {
+    /// Deletes an item's bytes (and thumbnail) after `store::media::delete` took it out of the
+    /// library.
+    pub async fn delete_bytes(&self, team_id: uuid::Uuid, media_id: uuid::Uuid) -> Result<(), crier_media::storage::StorageError> {
+        use crier_media::storage::MediaKey;
+        self.store.delete(&MediaKey::original(team_id, media_id)).await?;
+        self.store.delete(&MediaKey::thumbnail(team_id, media_id)).await
+    }
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -22,6 +22,8 @@
 
 mod check;
 mod facts;
+#[cfg(feature = "fixtures")]
+pub mod fixtures;
 #[cfg(feature = "inspect")]
 pub mod inspect;
 mod layout;

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use crier_media::fixtures::{VideoSpec, exif_with_gps, full_box, iso_box, jpeg, jpeg_with_exif, pdf, png_chunk, track};
 use crier_media::inspect::{Found, InspectLimits, Refusal, inspect};
 use crier_media::{ContentType, MediaKind};
 use image::{ImageEncoder, Rgb, RgbImage, Rgba, RgbaImage};
@@ -66,64 +67,6 @@ fn refusal(name: &str, bytes: &[u8]) -> Refusal {
 /// 64×32: left half red, right half blue.
 fn halves() -> RgbImage {
     RgbImage::from_fn(64, 32, |x, _| if x < 32 { Rgb([230, 20, 20]) } else { Rgb([20, 20, 230]) })
-}
-
-fn jpeg(picture: &RgbImage) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    jpeg_encoder::Encoder::new(&mut bytes, 90)
-        .encode(picture.as_raw(), picture.width() as u16, picture.height() as u16, jpeg_encoder::ColorType::Rgb)
-        .unwrap();
-    bytes
-}
-
-/// EXIF (little-endian TIFF) with IFD0 {Orientation, GPSInfo} and a GPS IFD holding a latitude
-/// and a processing method that says GPS-SECRET.
-fn exif_with_gps(orientation: u16) -> Vec<u8> {
-    let mut tiff = Vec::new();
-    tiff.extend_from_slice(b"II*\0");
-    tiff.extend_from_slice(&8u32.to_le_bytes());
-    // IFD0 at 8: 2 entries (2 + 24 + 4 = 30 bytes), GPS IFD at 38.
-    tiff.extend_from_slice(&2u16.to_le_bytes());
-    tiff.extend_from_slice(&[0x12, 0x01, 3, 0, 1, 0, 0, 0]);
-    tiff.extend_from_slice(&orientation.to_le_bytes());
-    tiff.extend_from_slice(&[0, 0]);
-    tiff.extend_from_slice(&[0x25, 0x88, 4, 0, 1, 0, 0, 0]);
-    tiff.extend_from_slice(&38u32.to_le_bytes());
-    tiff.extend_from_slice(&0u32.to_le_bytes());
-    // GPS IFD at 38: 3 entries (2 + 36 + 4 = 42 bytes): data from 80.
-    tiff.extend_from_slice(&3u16.to_le_bytes());
-    tiff.extend_from_slice(&[0x01, 0x00, 2, 0, 2, 0, 0, 0, b'N', 0, 0, 0]); // GPSLatitudeRef "N"
-    tiff.extend_from_slice(&[0x02, 0x00, 5, 0, 3, 0, 0, 0]); // GPSLatitude, 3 rationals at 80
-    tiff.extend_from_slice(&80u32.to_le_bytes());
-    let method = b"ASCII\0\0\0GPS-SECRET";
-    tiff.extend_from_slice(&[0x1B, 0x00, 7, 0]); // GPSProcessingMethod, UNDEFINED, at 104
-    tiff.extend_from_slice(&(method.len() as u32).to_le_bytes());
-    tiff.extend_from_slice(&104u32.to_le_bytes());
-    tiff.extend_from_slice(&0u32.to_le_bytes());
-    assert_eq!(tiff.len(), 80);
-    for value in [51u32, 1, 30, 1, 26, 1] {
-        tiff.extend_from_slice(&value.to_le_bytes());
-    }
-    tiff.extend_from_slice(method);
-    let mut payload = b"Exif\0\0".to_vec();
-    payload.extend_from_slice(&tiff);
-    payload
-}
-
-/// A JPEG with an APP1 EXIF segment (GPS, `orientation`) and a comment right after SOI.
-fn jpeg_with_exif(picture: &RgbImage, orientation: u16) -> Vec<u8> {
-    let plain = jpeg(picture);
-    let payload = exif_with_gps(orientation);
-    let mut bytes = plain[..2].to_vec();
-    bytes.extend_from_slice(&[0xFF, 0xE1]);
-    bytes.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    bytes.extend_from_slice(&payload);
-    let comment = b"shot at home";
-    bytes.extend_from_slice(&[0xFF, 0xFE]);
-    bytes.extend_from_slice(&((comment.len() + 2) as u16).to_be_bytes());
-    bytes.extend_from_slice(comment);
-    bytes.extend_from_slice(&plain[2..]);
-    bytes
 }
 
 fn is_red(pixel: Rgb<u8>) -> bool {
@@ -253,26 +196,6 @@ fn files_off_the_allow_list_are_refused_by_what_they_are() {
     let unknown = refusal("x.bin", &[0x00, 0x13, 0x37, 0x99, 0xAB, 0xCD]);
     assert_eq!(unknown.to_string(), format!("Crier does not recognise this file: use {accepted}"));
     assert_eq!(refusal("empty.jpg", b"").to_string(), "The file is empty: choose it again");
-}
-
-/// CRC-32 as PNG computes it.
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
-fn png_chunk(name: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
-    chunk.extend_from_slice(name);
-    chunk.extend_from_slice(data);
-    chunk.extend_from_slice(&crc32(&[name.as_slice(), data].concat()).to_be_bytes());
-    chunk
 }
 
 fn png(picture: &RgbaImage) -> Vec<u8> {
@@ -429,55 +352,6 @@ fn a_still_gif_has_one_frame_and_no_duration() {
     assert_eq!((facts.frames, facts.duration_ms), (Some(1), None));
 }
 
-fn iso_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut item = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-    item.extend_from_slice(kind);
-    item.extend_from_slice(body);
-    item
-}
-
-fn full_box(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
-    iso_box(kind, &[&[version, 0, 0, 0], body].concat())
-}
-
-fn matrix(turned: bool) -> Vec<u8> {
-    let one = 0x0001_0000u32.to_be_bytes();
-    let zero = [0u8; 4];
-    let w = 0x4000_0000u32.to_be_bytes();
-    let minus_one = (-0x0001_0000i32).to_be_bytes();
-    let values: [[u8; 4]; 9] =
-        if turned { [zero, one, zero, minus_one, zero, zero, zero, zero, w] } else { [one, zero, zero, zero, one, zero, zero, zero, w] };
-    values.concat()
-}
-
-/// A track: tkhd, mdia { mdhd, hdlr, minf { stbl { stsd, stts } } }.
-fn track(handler: &[u8; 4], codec: &[u8; 4], size: (u16, u16), turned: bool, timescale: u32, samples: u32, delta: u32) -> Vec<u8> {
-    let mut tkhd = vec![0u8; 20]; // creation, modification, id, reserved, duration
-    tkhd.extend_from_slice(&[0u8; 16]); // reserved, layer, group, volume, reserved
-    tkhd.extend_from_slice(&matrix(turned));
-    tkhd.extend_from_slice(&(u32::from(size.0) << 16).to_be_bytes());
-    tkhd.extend_from_slice(&(u32::from(size.1) << 16).to_be_bytes());
-    let mut mdhd = vec![0u8; 8];
-    mdhd.extend_from_slice(&timescale.to_be_bytes());
-    mdhd.extend_from_slice(&(samples * delta).to_be_bytes());
-    mdhd.extend_from_slice(&[0x55, 0xC4, 0, 0]);
-    let mut hdlr = vec![0u8; 4];
-    hdlr.extend_from_slice(handler);
-    hdlr.extend_from_slice(&[0u8; 13]);
-    let mut entry = vec![0u8; 6];
-    entry.extend_from_slice(&1u16.to_be_bytes());
-    entry.extend_from_slice(&[0u8; 16]);
-    entry.extend_from_slice(&size.0.to_be_bytes());
-    entry.extend_from_slice(&size.1.to_be_bytes());
-    entry.extend_from_slice(&[0u8; 50]);
-    let stsd = full_box(b"stsd", 0, &[1u32.to_be_bytes().as_slice(), &iso_box(codec, &entry)].concat());
-    let stts = full_box(b"stts", 0, &[1u32.to_be_bytes(), samples.to_be_bytes(), delta.to_be_bytes()].concat());
-    let stbl = iso_box(b"stbl", &[stsd, stts].concat());
-    let minf = iso_box(b"minf", &stbl);
-    let mdia = iso_box(b"mdia", &[full_box(b"mdhd", 0, &mdhd), full_box(b"hdlr", 0, &hdlr), minf].concat());
-    iso_box(b"trak", &[full_box(b"tkhd", 0, &tkhd), mdia].concat())
-}
-
 /// ftyp, moov { mvhd, video trak, [audio trak], udta { ©xyz }, meta }, mdat.
 fn mp4(turned: bool, with_video: bool) -> Vec<u8> {
     let ftyp = iso_box(b"ftyp", &[b"isom".as_slice(), &[0, 0, 2, 0], b"isomiso2avc1mp41"].concat());
@@ -540,18 +414,6 @@ fn an_mp4_without_video_or_cut_short_is_refused() {
     assert!(matches!(cut, Refusal::Damaged { content_type: ContentType::Mp4, .. }), "{cut}");
 }
 
-fn pdf(pages: u32) -> Vec<u8> {
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    pdf.extend_from_slice(b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n");
-    let kids: Vec<String> = (0..pages).map(|i| format!("{} 0 R", i + 3)).collect();
-    pdf.extend_from_slice(format!("2 0 obj\n<< /Type /Pages /Kids [{}] /Count {pages} >>\nendobj\n", kids.join(" ")).as_bytes());
-    for i in 0..pages {
-        pdf.extend_from_slice(format!("{} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n", i + 3).as_bytes());
-    }
-    pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 1 /Root 1 0 R >>\nstartxref\n9\n%%EOF\n");
-    pdf
-}
-
 #[test]
 fn a_pdf_is_copied_as_is_with_its_pages_counted() {
     let bytes = pdf(3);
@@ -567,4 +429,25 @@ fn a_pdf_is_copied_as_is_with_its_pages_counted() {
         cut.to_string(),
         "This file starts like a PDF but is damaged (it has no end-of-file trailer; it may be cut short): export or save it again"
     );
+}
+
+#[test]
+fn the_fixture_video_reads_back_as_specified_and_streams_to_a_file_byte_for_byte() {
+    let spec = VideoSpec { width: 1920, height: 1080, duration_ms: 150_000, codec: *b"hvc1", data_bytes: 3 << 20, with_location: true };
+    let bytes = crier_media::fixtures::mp4(&spec);
+    let dir = Dir::new("fixture-video");
+    let written = dir.0.join("written.mp4");
+    assert_eq!(crier_media::fixtures::write_mp4(&written, &spec).unwrap(), bytes.len() as u64);
+    assert_eq!(std::fs::read(&written).unwrap(), bytes);
+    let (result, out) = run("fixture.mp4", &bytes, &InspectLimits::default());
+    let facts = result.unwrap().facts;
+    assert_eq!((facts.width, facts.height, facts.duration_ms), (Some(1920), Some(1080), Some(150_000)));
+    assert_eq!(facts.video_codec.as_deref(), Some("hvc1"));
+    assert!(!contains(&out, b"+51.5074"));
+    let photo = crier_media::fixtures::photo(300, 200, 6, 1);
+    assert!(contains(&photo, crier_media::fixtures::GPS_SECRET));
+    let (result, out) = run("fixture.jpg", &photo, &InspectLimits::default());
+    let facts = result.unwrap().facts;
+    assert_eq!((facts.width, facts.height), (Some(200), Some(300)), "turned upright");
+    assert!(!contains(&out, crier_media::fixtures::GPS_SECRET));
 }

@@ -12,6 +12,7 @@ pub mod database;
 pub mod platforms;
 pub mod sandbox;
 pub mod telemetry;
+pub mod uploads;
 pub mod web;
 pub mod worker;
 
@@ -126,6 +127,7 @@ fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app
         team_quota_bytes: config.team_quota_bytes,
         links: crier_domain::media_link::MediaLinks::new(vault),
         rules: crier_domain::post::MediaRules(config.limits.clone()),
+        inspections: tokio::sync::Semaphore::new(1),
     })
 }
 

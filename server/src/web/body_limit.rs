@@ -27,6 +27,13 @@ pub(super) fn is_rest_api(path: &str) -> bool {
     ["/api/v1/", "/api/v2/", "/api/social-media/", "/api/publishing/"].iter().any(|prefix| path.starts_with(prefix))
 }
 
+/// Uploads of media files, which stream to disk and bound each file themselves
+/// (CRIER_MEDIA_MAX_FILE_SIZE, a number of files per request): no limit here would fit a video
+/// without letting every other path take as much.
+fn streams_itself(path: &str) -> bool {
+    matches!(path, "/media/upload" | "/api/v1/media")
+}
+
 /// The body limit of a path.
 fn limit_for(path: &str) -> usize {
     if is_rest_api(path) {
@@ -39,7 +46,7 @@ fn limit_for(path: &str) -> usize {
 }
 
 pub(super) async fn bounded(request: Request, next: Next) -> Response<Body> {
-    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+    if matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS) || streams_itself(request.uri().path()) {
         return next.run(request).await;
     }
     let limit = limit_for(request.uri().path());
@@ -102,5 +109,7 @@ mod tests {
         assert_eq!(limit_for("/api/v1/posts"), API_LIMIT);
         assert_eq!(limit_for("/api/v2/content/generate"), API_LIMIT);
         assert_eq!(limit_for("/anything/else"), FORM_LIMIT);
+        assert!(streams_itself("/media/upload") && streams_itself("/api/v1/media"));
+        assert!(!streams_itself("/media/upload/../api/sign_up"));
     }
 }

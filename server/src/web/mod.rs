@@ -7,6 +7,7 @@ mod body_limit;
 mod client_addr;
 mod health;
 mod media_files;
+pub mod media_upload;
 pub mod metrics;
 mod oauth;
 mod plain_forms;
@@ -164,6 +165,8 @@ pub fn router(
         .route("/media/{id}", get(media_files::original))
         .route("/media/{id}/thumbnail", get(media_files::thumbnail))
         .route("/media/link/{team}/{id}", get(media_files::signed))
+        // Bounded by the handler, file by file, as it streams (see body_limit::streams_itself).
+        .route("/media/upload", axum::routing::post(media_upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/oauth/{platform}/callback", get(oauth::callback))

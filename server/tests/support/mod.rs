@@ -26,6 +26,8 @@ pub struct TestApp {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// The media settings it runs with (a directory of its own unless the test chose a store).
     pub media: crier::config::MediaConfig,
+    /// Its vault (to sign what the app signs, as a platform would receive it).
+    pub vault: std::sync::Arc<crier_vault::Vault>,
     stop: Option<oneshot::Sender<()>>,
     /// Its media directory, removed when the test ends.
     _media_dir: tempfile::TempDir,
@@ -80,14 +82,15 @@ impl TestApp {
         let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
         let web_media = web.media.clone();
-        let app = crier::build(&database, web, std::sync::Arc::new(vault), true).await.expect("app builds");
+        let vault = std::sync::Arc::new(vault);
+        let app = crier::build(&database, web, vault.clone(), true).await.expect("app builds");
         let base = format!("http://{}", app.addr());
         let metrics_addr = app.metrics_addr();
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(app.run_with_worker(database.pool.clone(), worker, async move {
             let _ = stopped.await;
         }));
-        TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, stop: Some(stop), _media_dir: media_dir }
+        TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, vault, stop: Some(stop), _media_dir: media_dir }
     }
 
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
@@ -162,6 +165,15 @@ impl Browser {
             form.push(("next", next));
         }
         self.call("log_in", &form).await
+    }
+
+    /// Uploads files as the Compose page's script does (multipart, JSON answer).
+    pub async fn upload(&self, files: &[(&str, Vec<u8>)], alt_text: &str) -> Response {
+        let mut form = reqwest::multipart::Form::new().text("alt_text", alt_text.to_owned());
+        for (name, bytes) in files {
+            form = form.part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name((*name).to_owned()));
+        }
+        self.client.post(format!("{}/media/upload", self.base)).header(ACCEPT, "application/json").multipart(form).send().await.unwrap()
     }
 
     /// Logs out.
