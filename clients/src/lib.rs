@@ -31,6 +31,7 @@
 mod bundle;
 mod facebook;
 mod linkedin;
+pub mod media;
 mod oauth;
 mod transport;
 mod x;
@@ -47,7 +48,8 @@ pub use crier_protocol::oauth1::OAuth1Credentials;
 pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
 pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser};
 pub use linkedin::{LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInMember, LinkedInOrganization, LinkedInPost, LinkedInSettings};
-pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XSettings, XUser};
+pub use media::{ByteStream, BytesSource, MediaSource, MediaToUpload, Stepped, Upload, UploadOptions, UploadStep, UploadedMedia};
+pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XPost, XSettings, XUser};
 
 /// Where the clients read the time: token expiry (`expires_at = now + expires_in`), OAuth 1.0a
 /// timestamps and rate-limit waits (`RateLimited { until }`). [`system_clock`] unless a test (or

@@ -16,6 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use url::Url;
 
+mod media;
+
+pub use media::XPost;
+
 use crate::oauth::{OAuth, Scopes};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
 use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
@@ -223,20 +227,25 @@ impl XClient {
     /// Sends one API request, authorized by `auth` (OAuth 1.0a signs the method and the URL with
     /// its query; a JSON body is not signed, §1.10).
     async fn send(&self, method: Method, url: Url, auth: &XAuth, body: Option<&Value>) -> Result<Raw, PlatformError> {
+        let mut request = self.authorized(method, url, auth);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.inner.transport.send(request).await
+    }
+
+    /// A request authorized by `auth`, without a body yet.
+    fn authorized(&self, method: Method, url: Url, auth: &XAuth) -> reqwest::RequestBuilder {
         let transport = &self.inner.transport;
-        let mut request = transport.http.request(method.clone(), url.clone());
-        request = match auth {
+        let request = transport.http.request(method.clone(), url.clone());
+        match auth {
             XAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
             XAuth::OAuth1(credentials) => {
                 let timestamp = u64::try_from(transport.now().timestamp()).unwrap_or_default();
                 let header = oauth1::authorization_header(method.as_str(), url.as_str(), &[], credentials, &nonce(), timestamp);
                 request.header(AUTHORIZATION, header)
             }
-        };
-        if let Some(body) = body {
-            request = request.json(body);
         }
-        transport.send(request).await
     }
 
     fn api_url(&self, path: &str) -> Url {

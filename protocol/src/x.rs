@@ -81,7 +81,11 @@ impl Problem {
     /// (`{"errors":[{"code":88,"message":"..."}]}`); a 2xx body's `errors` array holds problems too.
     fn read(v: &Value) -> Option<Problem> {
         let detail = str_of(v.get("detail")).or_else(|| str_of(v.get("title")));
-        if let Some(message) = detail {
+        if let Some(detail) = detail {
+            // An invalid-request problem's detail is generic ("One or more parameters to your
+            // request was invalid."); the first error's message says which and why.
+            let specific = v.pointer("/errors/0/message").and_then(Value::as_str).filter(|m| !m.is_empty());
+            let message = specific.map(str::to_owned).unwrap_or(detail);
             let kind = str_of(v.get("type"));
             let code = str_of(v.get("reason")).or_else(|| kind.clone().filter(|t| t != "about:blank"));
             return Some(Problem { code, kind, legacy_code: None, message });

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod media;
+
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};

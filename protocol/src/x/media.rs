@@ -279,7 +279,8 @@ pub struct PostMedia {
 }
 
 /// Whether a refused `POST /2/tweets` is about its media ids (§1.4): the message "Your media IDs
-/// are invalid.", a problem naming `media.media_ids`, or v1.1 codes 324/325.
+/// are invalid." or v1.1 codes 324/325 ("Invalid media id …"). Other problems naming
+/// `media.media_ids` (too many, a GIF beside photos) are the post's own fault, not the ids'.
 pub fn names_invalid_media(status: u16, body: &[u8]) -> bool {
     if status != 400 {
         return false;
@@ -289,10 +290,7 @@ pub fn names_invalid_media(status: u16, body: &[u8]) -> bool {
     errors.iter().any(|e| {
         let message = e.get("message").and_then(|m| m.as_str()).unwrap_or_default();
         let code = e.get("code").and_then(|c| c.as_u64());
-        message == INVALID_MEDIA_IDS
-            || e.pointer("/parameters/media.media_ids").is_some()
-            || matches!(code, Some(324 | 325))
-            || message.starts_with("Invalid media id")
+        message == INVALID_MEDIA_IDS || matches!(code, Some(324 | 325)) || message.starts_with("Invalid media id")
     })
 }
 

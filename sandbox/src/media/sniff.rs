@@ -71,11 +71,13 @@ fn jpeg_dimensions(head: &[u8]) -> Option<(u32, u32)> {
 
 fn mp4_dimensions(head: &[u8]) -> Option<(u32, u32)> {
     let at = head.windows(4).position(|w| w == b"tkhd")?;
-    // `tkhd`'s box starts 4 bytes before its type; version 0 bodies put width and height (16.16
-    // fixed point) at 76 and 80 bytes after the box start, version 1 at 88 and 92.
+    // `tkhd`'s box starts 4 bytes before its type; after size, type, version and flags, a
+    // version 0 body has 72 bytes (times, track id, duration, layer, volume, matrix) before width
+    // and height (16.16 fixed point), at 84 and 88 bytes from the box start; version 1's 64-bit
+    // times put them at 96 and 100.
     let start = at.checked_sub(4)?;
     let version = *head.get(at + 4)?;
-    let (w, h) = if version == 1 { (start + 88, start + 92) } else { (start + 76, start + 80) };
+    let (w, h) = if version == 1 { (start + 96, start + 100) } else { (start + 84, start + 88) };
     Some((be32(head, w)? >> 16, be32(head, h)? >> 16))
 }
 
@@ -97,5 +99,10 @@ mod tests {
         assert_eq!(dimensions(ContentType::Gif, b"GIF89a\x02\0\x01\0"), Some((2, 1)));
         let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0xFF, 0xC0, 0, 11, 8, 0, 100, 0, 200, 3];
         assert_eq!(dimensions(ContentType::Jpeg, &jpeg), Some((200, 100)));
+        let mut mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isommp42\0\0\0\x5ctkhd\0\0\0\x03".to_vec();
+        mp4.extend_from_slice(&[0u8; 72]);
+        mp4.extend_from_slice(&(1280u32 << 16).to_be_bytes());
+        mp4.extend_from_slice(&(720u32 << 16).to_be_bytes());
+        assert_eq!(dimensions(ContentType::Mp4, &mp4), Some((1280, 720)));
     }
 }
