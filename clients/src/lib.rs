@@ -47,7 +47,10 @@ pub use bundle::{AppClient, Clients};
 pub use crier_protocol::oauth1::OAuth1Credentials;
 pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
 pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser};
-pub use linkedin::{LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInMember, LinkedInOrganization, LinkedInPost, LinkedInSettings};
+pub use linkedin::{
+    LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInImage, LinkedInMedia, LinkedInMember, LinkedInOrganization, LinkedInPost,
+    LinkedInSettings,
+};
 pub use media::{ByteStream, BytesSource, MediaSource, MediaToUpload, Stepped, Upload, UploadOptions, UploadStep, UploadedMedia};
 pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XPost, XSettings, XUser};
 

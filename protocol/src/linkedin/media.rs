@@ -37,8 +37,8 @@ pub const VIDEO_PART_BYTES: u64 = 4 * 1024 * 1024;
 pub const MULTI_IMAGE_RANGE: (usize, usize) = (2, 20);
 /// The input-error code the sandbox gives a post naming a media asset it cannot use (unknown,
 /// still processing, failed). LinkedIn's own answer is NOT FOUND (§6: "the post-create error when
-/// media is not AVAILABLE"); the client also recognises a message about `/content/media/id` or
-/// `/content/multiImage/images`.
+/// media is not AVAILABLE"); the client also recognises a validation message about
+/// `/content/media/id` (a multi-image post's count or mix is the post's own fault, not its ids').
 pub const MEDIA_NOT_USABLE: &str = "MEDIA_ASSET_NOT_USABLE";
 
 /// `{"initializeUploadRequest": …}` (§2.1–§2.3).
@@ -269,7 +269,7 @@ pub fn names_unusable_media(status: u16, body: &[u8]) -> bool {
     let Some(v) = json(body) else { return false };
     let code = v.pointer("/errorDetails/inputErrors/0/code").and_then(|c| c.as_str());
     let message = v.get("message").and_then(|m| m.as_str()).unwrap_or_default();
-    code == Some(MEDIA_NOT_USABLE) || message.contains("/content/media/id") || message.contains("/content/multiImage/images")
+    code == Some(MEDIA_NOT_USABLE) || message.contains("/content/media/id ::")
 }
 
 /// Classifies a failed media call (initialize, part PUT, finalize, status) as any LinkedIn call
