@@ -13,6 +13,8 @@ pub mod media;
 
 /// Graph API host, without the version (§3.1).
 pub const GRAPH_HOST: &str = "https://graph.facebook.com";
+/// The host video uploads are posted to (`/{page}/videos`, media-and-metrics.md §3.2).
+pub const GRAPH_VIDEO_HOST: &str = "https://graph-video.facebook.com";
 /// The default Graph API version: the one the Posts guide's samples use (§3.1; another page calls
 /// v25.0 the latest). Meta retires versions, so the clients must let this be configured.
 pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
