@@ -287,26 +287,8 @@ impl XClient {
     /// `in_reply_to` when given (to resume a thread whose first parts are already out). Stops at
     /// the first failure, which names the part's index.
     pub async fn publish_thread<S: AsRef<str>>(&self, auth: &XAuth, parts: &[S], in_reply_to: Option<&str>) -> ThreadOutcome {
-        let mut outcome = ThreadOutcome { published: Vec::new(), failure: None, budget: None };
-        let mut previous = in_reply_to.map(str::to_owned);
-        for (index, part) in parts.iter().enumerate() {
-            let response = match &previous {
-                Some(id) => self.publish_reply(auth, part.as_ref(), id).await,
-                None => self.publish(auth, part.as_ref()).await,
-            };
-            outcome.budget = response.budget.or(outcome.budget);
-            match response.value {
-                Ok(published) => {
-                    previous = Some(published.external_id.clone());
-                    outcome.published.push(published);
-                }
-                Err(error) => {
-                    outcome.failure = Some(ThreadFailure { index, error });
-                    break;
-                }
-            }
-        }
-        outcome
+        let posts: Vec<XPost> = parts.iter().map(|p| XPost { text: p.as_ref().to_owned(), ..XPost::default() }).collect();
+        self.publish_thread_posts(auth, &posts, in_reply_to).await
     }
 
     /// Deletes one of the account's posts (`DELETE /2/tweets/:id`, §1.1). An unknown or already

@@ -54,7 +54,7 @@ async fn an_image_with_alt_text_goes_in_one_request_and_the_ledger_has_its_bytes
     let budget = upload.steps[0].budget.unwrap();
     assert_eq!((budget.limit, budget.remaining), (Some(500), Some(499)));
     // One-shot images are one request by X's design, still read as one streamed range.
-    assert_eq!(*png.reads.lock().unwrap(), [0..20_000]);
+    assert_eq!(png.reads.lock().unwrap().clone(), vec![0..20_000u64]);
 
     let post = XPost { text: "Look".into(), media_ids: vec![media.platform_media_id.clone()], in_reply_to: None };
     let published = x.publish_post(&auth, &post).await.value.unwrap();

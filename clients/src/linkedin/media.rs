@@ -110,6 +110,23 @@ impl LinkedInClient {
         steps.done(value)
     }
 
+    /// `POST …?action=initializeUpload` (recorded as `initialize`).
+    async fn initialize(
+        &self,
+        token: &SecretString,
+        url: Url,
+        body: &serde_json::Value,
+        options: &UploadOptions,
+        steps: &mut Steps,
+    ) -> Result<crate::transport::Raw, PlatformError> {
+        let transport = &self.inner.transport;
+        send_retrying(transport, steps, "initialize", options.chunk_retries, no_budget, protocol::classify_media_error, || {
+            let request = self.rest(Method::POST, url.clone(), token).json(body);
+            async move { Ok(request) }
+        })
+        .await
+    }
+
     fn action_url(&self, kind: MediaKind, action: &str) -> Url {
         let mut url = self.api_url(api_path(kind));
         url.query_pairs_mut().append_pair("action", action);
@@ -141,11 +158,7 @@ impl LinkedInClient {
         let body = serde_json::to_value(InitializeUploadRequest { initialize_upload_request: InitializeUpload { owner: owner.urn() } })
             .expect("serializable");
         let url = self.action_url(media.kind, protocol::INITIALIZE_ACTION);
-        let raw = send_retrying(transport, steps, "initialize", options.chunk_retries, no_budget, protocol::classify_media_error, || {
-            let request = self.rest(Method::POST, url.clone(), token).json(&body);
-            async move { Ok(request) }
-        })
-        .await?;
+        let raw = self.initialize(token, url, &body, options, steps).await?;
         let (upload_url, urn) = if media.kind == MediaKind::Document {
             let v: ValueResponse<DocumentUpload> = parse(transport, &raw, "an initialized document upload")?;
             (v.value.upload_url, v.value.document)
@@ -175,11 +188,7 @@ impl LinkedInClient {
             InitializeVideoUpload { owner: owner.urn(), file_size_bytes: media.byte_size, upload_captions: false, upload_thumbnail: false };
         let body = serde_json::to_value(InitializeUploadRequest { initialize_upload_request: init }).expect("serializable");
         let url = self.action_url(MediaKind::Video, protocol::INITIALIZE_ACTION);
-        let raw = send_retrying(transport, steps, "initialize", options.chunk_retries, no_budget, protocol::classify_media_error, || {
-            let request = self.rest(Method::POST, url.clone(), token).json(&body);
-            async move { Ok(request) }
-        })
-        .await?;
+        let raw = self.initialize(token, url, &body, options, steps).await?;
         let upload: ValueResponse<VideoUpload> = parse(transport, &raw, "an initialized video upload")?;
         let upload = upload.value;
         let parts = upload.upload_instructions.len();

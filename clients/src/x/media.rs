@@ -34,6 +34,15 @@ pub struct XPost {
 }
 
 impl XClient {
+    /// A POST of a streamed multipart body, with the upload time limit.
+    fn multipart(&self, url: url::Url, auth: &XAuth, form: Multipart, options: &UploadOptions) -> reqwest::RequestBuilder {
+        self.authorized(Method::POST, url, auth)
+            .timeout(options.request_timeout)
+            .header(CONTENT_TYPE, form.content_type)
+            .header(CONTENT_LENGTH, form.length)
+            .body(form.body)
+    }
+
     /// Uploads one media item for a post (§1.1–§1.3) and waits for X to process it. The answer's
     /// id goes in [`XPost::media_ids`] until [`UploadedMedia::expires_at`]; documents are refused
     /// (`Permanent`) without a call. See [`crate::media`] for the errors and the steps recorded.
@@ -118,12 +127,7 @@ impl XClient {
                 bytes,
                 media.byte_size,
             );
-            Ok(self
-                .authorized(Method::POST, url.clone(), auth)
-                .timeout(options.request_timeout)
-                .header(CONTENT_TYPE, form.content_type)
-                .header(CONTENT_LENGTH, form.length)
-                .body(form.body))
+            Ok(self.multipart(url.clone(), auth, form, options))
         })
         .await?;
         Ok(parse::<MediaResponse>(transport, &raw, "a media upload")?.data)
@@ -172,12 +176,7 @@ impl XClient {
                     bytes,
                     range.end - range.start,
                 );
-                Ok(self
-                    .authorized(Method::POST, append_url.clone(), auth)
-                    .timeout(options.request_timeout)
-                    .header(CONTENT_TYPE, form.content_type)
-                    .header(CONTENT_LENGTH, form.length)
-                    .body(form.body))
+                Ok(self.multipart(append_url.clone(), auth, form, options))
             })
             .await?;
             // The append answer's body was never observed (§1.2): read it if it is there.

@@ -121,7 +121,7 @@ impl XState {
         for id in ids {
             let usable = self.media.get(id).filter(|m| m.user_id == user_id && now < m.expires_at).and_then(|m| {
                 let stored = m.stored.as_ref()?;
-                (m.processing.as_ref().map(Processing::phase) == Some(Phase::Succeeded)).then(|| (m, stored))
+                (m.processing.as_ref().map(Processing::phase) == Some(Phase::Succeeded)).then_some((m, stored))
             });
             let Some((media, stored)) = usable else {
                 return Err(("media.media_ids".to_owned(), protocol::INVALID_MEDIA_IDS.to_owned()));
