@@ -279,3 +279,76 @@ async fn a_429_on_upload_waits_for_midnight_utc() {
     assert_eq!(upload.value.unwrap_err().class, ErrorClass::RateLimited { until: midnight });
     let _ = TimeDelta::zero();
 }
+
+/// The fake's side, by hand: parts PUT out of order (one sent twice) still give the whole file's
+/// SHA-256, and an upload URL past its expiry answers 401.
+#[tokio::test]
+async fn the_fake_takes_parts_in_any_order_and_expires_upload_urls() {
+    let (h, li, token) = start().await;
+    let rest = |method: reqwest::Method, url: String| {
+        h.browser
+            .request(method, url)
+            .bearer_auth(secrecy::ExposeSecret::expose_secret(&token))
+            .header("LinkedIn-Version", "202601")
+            .header("X-Restli-Protocol-Version", "2.0.0")
+    };
+    let size = 200_000u64;
+    let video = Synthetic::new(mp4_header(640, 360), size);
+    let bytes: Vec<u8> = {
+        use futures_util::StreamExt;
+        let mut stream = crier_clients::MediaSource::read_range(video.as_ref(), 0..size).await.unwrap();
+        let mut all = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            all.extend_from_slice(&chunk.unwrap());
+        }
+        all
+    };
+    let init = json!({"initializeUploadRequest": {"owner": format!("urn:li:person:{MEMBER}"), "fileSizeBytes": size, "uploadCaptions": false, "uploadThumbnail": false}});
+    let answer: serde_json::Value = rest(reqwest::Method::POST, format!("{}/linkedin/rest/videos?action=initializeUpload", h.base))
+        .json(&init)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let parts = answer["value"]["uploadInstructions"].as_array().unwrap().clone();
+    assert_eq!(parts.len(), 4);
+    let mut etags = vec![String::new(); parts.len()];
+    for i in [2usize, 0, 3, 1, 2] {
+        let (first, last) = (parts[i]["firstByte"].as_u64().unwrap() as usize, parts[i]["lastByte"].as_u64().unwrap() as usize);
+        let response = h.browser.put(parts[i]["uploadUrl"].as_str().unwrap()).body(bytes[first..=last].to_vec()).send().await.unwrap();
+        assert_eq!(response.status(), 201);
+        etags[i] = response.headers()["etag"].to_str().unwrap().to_owned();
+    }
+    let finalize = json!({"finalizeUploadRequest": {"video": answer["value"]["video"], "uploadToken": answer["value"]["uploadToken"], "uploadedPartIds": etags}});
+    let response =
+        rest(reqwest::Method::POST, format!("{}/linkedin/rest/videos?action=finalizeUpload", h.base)).json(&finalize).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let urn = answer["value"]["video"].as_str().unwrap().to_owned();
+    let encoded = url::form_urlencoded::byte_serialize(urn.as_bytes()).collect::<String>();
+    for expected in ["PROCESSING", "AVAILABLE"] {
+        h.clock.advance(Duration::from_secs(1));
+        let status: serde_json::Value =
+            rest(reqwest::Method::GET, format!("{}/linkedin/rest/videos/{encoded}", h.base)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(status["status"], expected);
+    }
+    let published =
+        li.publish_with_media(&token, &post(member(), "Out of order"), &LinkedInMedia::Video { urn, title: None }).await.value.unwrap();
+    assert_eq!(h.sandbox.post_media("linkedin", &published.external_id)[0].sha256, video.sha256());
+
+    // An image upload URL an hour and a second later: 401.
+    let init = json!({"initializeUploadRequest": {"owner": format!("urn:li:person:{MEMBER}")}});
+    let answer: serde_json::Value = rest(reqwest::Method::POST, format!("{}/linkedin/rest/images?action=initializeUpload", h.base))
+        .json(&init)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["value"]["uploadUrlExpiresAt"], json!((h.now() + TimeDelta::hours(1)).timestamp_millis()));
+    h.clock.advance(Duration::from_secs(3601));
+    let response = h.browser.put(answer["value"]["uploadUrl"].as_str().unwrap()).body(png_header(10, 10)).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+}

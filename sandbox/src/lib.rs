@@ -26,11 +26,13 @@
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
+//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
-//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post |
+//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post; a video's `?fields=status` |
+//! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` | Facebook media: photos, resumable uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`]) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
@@ -39,6 +41,13 @@
 //! | `POST /control/x/oauth1-credentials` | `{"consumer_key","consumer_secret","access_token","token_secret","username"}` → OAuth 1.0a user-context credentials for that user (`{"user_id"}`) |
 //! | `GET /control/ledger` | every accepted post, all platforms, each with its `media` (SHA-256, type, size, alt text, in order) |
 //! | `POST /control/reset` | forget everything but the registered apps |
+//!
+//! Media uploads (X, LinkedIn, Facebook) stream through the fakes without being held: every byte
+//! is hashed as it arrives, so the ledger records each published post's media (SHA-256, type,
+//! size, alt text, in order; [`Sandbox::post_media`], or `media` in `GET /control/ledger`) and a
+//! test can prove the exact bytes arrived. Processing is played on the sandbox's clock
+//! ([`ProcessingConfig`]), and every media limit is a setting ([`XMediaLimits`],
+//! [`LinkedInMediaLimits`], [`FacebookMediaLimits`]).
 //!
 //! The X API routes take `Authorization: Bearer <OAuth 2.0 user token>` or an OAuth 1.0a
 //! HMAC-SHA1 `Authorization: OAuth …` header signed with credentials registered through
