@@ -3,6 +3,8 @@
 //! text and the exact bytes in the ledger; refusals, a failed chunk resumed, processing that never
 //! ends, expired photos, throttling, and bounded reads.
 
+#[path = "support/media.rs"]
+mod media;
 mod support;
 
 use std::time::Duration;
@@ -12,9 +14,9 @@ use crier_clients::{ErrorClass, FacebookClient, FacebookSettings, TokenSet, Uplo
 use crier_media::{ContentType, MediaKind};
 use crier_protocol::media::{MEDIA_PROCESSING_FAILED, MEDIA_PROCESSING_TIMEOUT};
 use crier_sandbox::FacebookMediaLimits;
+use media::{Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 use secrecy::SecretString;
 use serde_json::json;
-use support::media::{Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 use support::{Harness, query};
 use url::Url;
 

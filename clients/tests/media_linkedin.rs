@@ -3,6 +3,8 @@
 //! refusals, injected faults on single parts, processing that never ends, unusable assets at post
 //! time, and bounded reads.
 
+#[path = "support/media.rs"]
+mod media;
 mod support;
 
 use std::time::Duration;
@@ -14,9 +16,9 @@ use crier_clients::{
 use crier_media::{ContentType, MediaKind};
 use crier_protocol::media::{MEDIA_PROCESSING_FAILED, MEDIA_PROCESSING_TIMEOUT};
 use crier_sandbox::LinkedInMediaLimits;
+use media::{Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 use secrecy::SecretString;
 use serde_json::json;
-use support::media::{Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 use support::{Harness, query};
 use url::Url;
 

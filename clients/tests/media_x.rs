@@ -2,6 +2,8 @@
 //! bytes in the ledger, each refusal, injected faults on single steps, processing that never ends,
 //! expired ids, and bounded reads.
 
+#[path = "support/media.rs"]
+mod media;
 mod support;
 
 use std::sync::Arc;
@@ -12,10 +14,10 @@ use crier_clients::{ErrorClass, OAuth1Credentials, UploadOptions, XAuth, XClient
 use crier_media::{ContentType, MediaKind};
 use crier_protocol::media::{MEDIA_PROCESSING_FAILED, MEDIA_PROCESSING_TIMEOUT};
 use crier_sandbox::XMediaLimits;
+use media::{PIECE, Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 use secrecy::SecretString;
 use serde_json::json;
 use support::Harness;
-use support::media::{PIECE, Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
 
 const USERNAME: &str = "media_user";
 

@@ -1,7 +1,10 @@
-//! Synthetic media for the upload tests: deterministic bytes behind real magic numbers (the
+//! Synthetic media for the upload tests (included by each media test as `media`, beside
+//! `support`, which other crates' tests include too and which must not need these crates): deterministic bytes behind real magic numbers (the
 //! sandbox sniffs the first bytes and reads dimensions from headers; it decodes nothing), a source
 //! that makes its bytes as they are read and records every range asked for, and upload options
 //! whose sleep moves the harness's manual clock instead of waiting.
+
+#![allow(dead_code)]
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -14,7 +17,7 @@ use crier_media::{ContentType, MediaKind};
 use futures_util::stream;
 use sha2::{Digest, Sha256};
 
-use super::Harness;
+use crate::support::Harness;
 
 /// The first bytes of a PNG of `w`×`h` (signature and IHDR).
 pub fn png_header(w: u32, h: u32) -> Vec<u8> {

@@ -3,8 +3,6 @@
 
 #![allow(dead_code)]
 
-pub mod media;
-
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
