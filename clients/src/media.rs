@@ -151,7 +151,7 @@ pub type Sleep = Arc<dyn Fn(Duration) -> Pin<Box<dyn Future<Output = ()> + Send>
 #[derive(Clone)]
 pub struct UploadOptions {
     /// The largest byte range read and sent at once: X APPEND segments and Facebook chunks.
-    /// 4 MiB by default (X takes up to 5 MB per segment; memory stays bounded by it).
+    /// 4 MiB by default, LinkedIn's own part size (memory stays bounded by it).
     pub chunk_bytes: u64,
     /// How many times a failed chunk or part (5xx, no answer) is sent again within the upload: 2.
     pub chunk_retries: u32,

@@ -165,6 +165,13 @@ impl FacebookClient {
             return Err(classify_error(raw.status, &raw.headers, &raw.body, transport.now()));
         }
         let session: UploadSession = parse(transport, &raw, "an upload session")?;
+        // The id becomes a path: `upload:` and URL-safe characters only.
+        let well_formed = session.id.strip_prefix("upload:").is_some_and(|id| {
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'=' | b':' | b'.'))
+        }) && !session.id.contains("..");
+        if !well_formed {
+            return Err(transport.unreadable(&raw, "an upload session id (upload:<id>)"));
+        }
         // `upload:<id>` is the path as Meta writes it (the colon stays).
         let session_url = self.graph_endpoint(&format!("/{}", session.id));
         let chunks = ranges(media.byte_size, options.chunk_bytes);

@@ -133,17 +133,16 @@ impl LinkedInClient {
         url
     }
 
-    /// A PUT of bytes to an upload URL (LinkedIn's doc sample sends the bearer token too).
+    /// A PUT of bytes to an upload URL. LinkedIn's doc sample sends the bearer token too; it is
+    /// only sent to LinkedIn's own hosts (or the configured API host, e.g. the sandbox), never to
+    /// another host an answer might name.
     fn put(&self, url: &str, token: &SecretString, options: &UploadOptions) -> Result<reqwest::RequestBuilder, PlatformError> {
         let url = Url::parse(url).map_err(|_| self.inner.transport.permanent(Some(200), format!("the upload URL is not a URL: {url}")))?;
-        Ok(self
-            .inner
-            .transport
-            .http
-            .put(url)
-            .bearer_auth(token.expose_secret())
-            .timeout(options.request_timeout)
-            .header(CONTENT_TYPE, "application/octet-stream"))
+        let host = url.host_str().unwrap_or_default();
+        let trusted = url.host_str() == self.inner.settings.api_url.host_str() || host == "linkedin.com" || host.ends_with(".linkedin.com");
+        let request =
+            self.inner.transport.http.put(url.clone()).timeout(options.request_timeout).header(CONTENT_TYPE, "application/octet-stream");
+        Ok(if trusted { request.bearer_auth(token.expose_secret()) } else { request })
     }
 
     async fn upload_single(
