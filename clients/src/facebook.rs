@@ -16,6 +16,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use url::Url;
 
+mod media;
+
 use crate::oauth::{OAuth, Scopes, TokenBody};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
 use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
@@ -38,6 +40,9 @@ pub struct FacebookSettings {
     pub graph_version: String,
     /// Permissions requested: `pages_manage_posts pages_read_engagement pages_show_list` (§3.1).
     pub scopes: Vec<String>,
+    /// The host `/{page}/videos` is posted to, without a version: `https://graph-video.facebook.com`
+    /// ("The single exception is video uploads", media-and-metrics.md §3).
+    pub video_api_url: Url,
     /// Connection pool timeouts.
     pub timeouts: Timeouts,
 }
@@ -54,6 +59,7 @@ impl FacebookSettings {
             api_url: builtin_url(protocol::GRAPH_HOST),
             graph_version: version.to_owned(),
             scopes: protocol::SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+            video_api_url: builtin_url(protocol::GRAPH_VIDEO_HOST),
             timeouts: Timeouts::default(),
         }
     }
@@ -66,6 +72,7 @@ impl FacebookSettings {
             authorize_url: endpoint(base, &format!("/facebook/{version}/dialog/oauth")),
             token_url: endpoint(base, &format!("/facebook/{version}/oauth/access_token")),
             api_url: endpoint(base, "/facebook"),
+            video_api_url: endpoint(base, "/facebook"),
             ..FacebookSettings::production(client_id, client_secret)
         }
     }

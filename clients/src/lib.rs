@@ -14,6 +14,17 @@
 //!   until }`, `NeedsReauth`, `Permanent`);
 //! - no answer (connection refused, timeout, broken body) → `Temporary` with `status: None`.
 //!
+//! Media ([`media`]): each client uploads what the engine hands it ([`MediaToUpload`], whose bytes
+//! a [`MediaSource`] streams in bounded ranges) inside a delivery attempt, and answers an
+//! [`Upload`]: the platform's media id and its expiry, or the classified error, with every call
+//! recorded as an [`UploadStep`] (step, status, duration, budget). X: [`XClient::upload_media`],
+//! [`XClient::publish_post`], [`XClient::publish_thread_posts`]. LinkedIn:
+//! [`LinkedInClient::upload_media`], [`LinkedInClient::publish_with_media`]. Facebook:
+//! [`FacebookClient::upload_photo`], [`FacebookClient::publish_photos`],
+//! [`FacebookClient::publish_photo`], [`FacebookClient::upload_video`],
+//! [`FacebookClient::publish_video`], [`FacebookClient::wait_for_video`]. A post refused because
+//! of a media id it names is `Temporary` and [`PlatformError::is_media_expired`]: upload again.
+//!
 //! Publishing calls return a [`Response`]: the result plus the account's [`RateBudget`] read from
 //! the answer's rate-limit headers (X, Meta; LinkedIn sends none).
 //!
@@ -31,6 +42,7 @@
 mod bundle;
 mod facebook;
 mod linkedin;
+pub mod media;
 mod oauth;
 mod transport;
 mod x;
@@ -46,8 +58,12 @@ pub use bundle::{AppClient, Clients};
 pub use crier_protocol::oauth1::OAuth1Credentials;
 pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
 pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser};
-pub use linkedin::{LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInMember, LinkedInOrganization, LinkedInPost, LinkedInSettings};
-pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XSettings, XUser};
+pub use linkedin::{
+    LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInImage, LinkedInMedia, LinkedInMember, LinkedInOrganization, LinkedInPost,
+    LinkedInSettings,
+};
+pub use media::{ByteStream, BytesSource, MediaSource, MediaToUpload, Stepped, Upload, UploadOptions, UploadStep, UploadedMedia};
+pub use x::{ThreadFailure, ThreadOutcome, XAuth, XClient, XPost, XSettings, XUser};
 
 /// Where the clients read the time: token expiry (`expires_at = now + expires_in`), OAuth 1.0a
 /// timestamps and rate-limit waits (`RateLimited { until }`). [`system_clock`] unless a test (or

@@ -15,6 +15,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use url::Url;
 
+mod media;
+
+pub use media::{LinkedInImage, LinkedInMedia};
+
 use crate::oauth::{OAuth, Scopes};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
 use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
@@ -294,29 +298,41 @@ impl LinkedInClient {
     /// escaped with [`crier_text::linkedin_escape`] here and nowhere else, so LinkedIn's silent
     /// truncation at an unescaped reserved character cannot happen (§2.4).
     pub async fn publish(&self, token: &SecretString, post: &LinkedInPost) -> Response<Published> {
-        let mut body = json!({
-            "author": post.author.urn(),
-            "commentary": crier_text::linkedin_escape(&post.text),
-            "visibility": "PUBLIC",
-            "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
-            "lifecycleState": "PUBLISHED",
-            "isReshareDisabledByAuthor": false,
-        });
-        if let Some(article) = &post.article {
-            let mut card = json!({ "source": article.source.as_str() });
-            if let Some(title) = &article.title {
-                card["title"] = json!(title);
-            }
-            if let Some(description) = &article.description {
-                card["description"] = json!(description);
-            }
-            body["content"] = json!({ "article": card });
-        }
+        self.create_post(token, post_body(post)).await
+    }
+
+    async fn create_post(&self, token: &SecretString, body: Value) -> Response<Published> {
         let transport = &self.inner.transport;
         let raw = transport.send(self.rest(Method::POST, self.api_url(protocol::POSTS_PATH), token).json(&body)).await;
         transport.respond(raw, no_budget, |raw, now| classify_publish(raw.status, &raw.headers, &raw.body, now))
     }
+}
 
+/// The body of `POST /rest/posts` for a post: public, main feed, published now, the commentary
+/// escaped for little text, an article card when there is one.
+fn post_body(post: &LinkedInPost) -> Value {
+    let mut body = json!({
+        "author": post.author.urn(),
+        "commentary": crier_text::linkedin_escape(&post.text),
+        "visibility": "PUBLIC",
+        "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [], "thirdPartyDistributionChannels": []},
+        "lifecycleState": "PUBLISHED",
+        "isReshareDisabledByAuthor": false,
+    });
+    if let Some(article) = &post.article {
+        let mut card = json!({ "source": article.source.as_str() });
+        if let Some(title) = &article.title {
+            card["title"] = json!(title);
+        }
+        if let Some(description) = &article.description {
+            card["description"] = json!(description);
+        }
+        body["content"] = json!({ "article": card });
+    }
+    body
+}
+
+impl LinkedInClient {
     /// Deletes a post by URN (`DELETE /rest/posts/{encoded urn}`, §2.2): 204, and idempotent, so
     /// an already deleted post is `Ok` too.
     pub async fn delete_post(&self, token: &SecretString, urn: &str) -> Response<()> {

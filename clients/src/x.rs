@@ -16,6 +16,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use url::Url;
 
+mod media;
+
+pub use media::XPost;
+
 use crate::oauth::{OAuth, Scopes};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
 use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
@@ -223,20 +227,25 @@ impl XClient {
     /// Sends one API request, authorized by `auth` (OAuth 1.0a signs the method and the URL with
     /// its query; a JSON body is not signed, §1.10).
     async fn send(&self, method: Method, url: Url, auth: &XAuth, body: Option<&Value>) -> Result<Raw, PlatformError> {
+        let mut request = self.authorized(method, url, auth);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.inner.transport.send(request).await
+    }
+
+    /// A request authorized by `auth`, without a body yet.
+    fn authorized(&self, method: Method, url: Url, auth: &XAuth) -> reqwest::RequestBuilder {
         let transport = &self.inner.transport;
-        let mut request = transport.http.request(method.clone(), url.clone());
-        request = match auth {
+        let request = transport.http.request(method.clone(), url.clone());
+        match auth {
             XAuth::Bearer(token) => request.bearer_auth(token.expose_secret()),
             XAuth::OAuth1(credentials) => {
                 let timestamp = u64::try_from(transport.now().timestamp()).unwrap_or_default();
                 let header = oauth1::authorization_header(method.as_str(), url.as_str(), &[], credentials, &nonce(), timestamp);
                 request.header(AUTHORIZATION, header)
             }
-        };
-        if let Some(body) = body {
-            request = request.json(body);
         }
-        transport.send(request).await
     }
 
     fn api_url(&self, path: &str) -> Url {
@@ -278,26 +287,8 @@ impl XClient {
     /// `in_reply_to` when given (to resume a thread whose first parts are already out). Stops at
     /// the first failure, which names the part's index.
     pub async fn publish_thread<S: AsRef<str>>(&self, auth: &XAuth, parts: &[S], in_reply_to: Option<&str>) -> ThreadOutcome {
-        let mut outcome = ThreadOutcome { published: Vec::new(), failure: None, budget: None };
-        let mut previous = in_reply_to.map(str::to_owned);
-        for (index, part) in parts.iter().enumerate() {
-            let response = match &previous {
-                Some(id) => self.publish_reply(auth, part.as_ref(), id).await,
-                None => self.publish(auth, part.as_ref()).await,
-            };
-            outcome.budget = response.budget.or(outcome.budget);
-            match response.value {
-                Ok(published) => {
-                    previous = Some(published.external_id.clone());
-                    outcome.published.push(published);
-                }
-                Err(error) => {
-                    outcome.failure = Some(ThreadFailure { index, error });
-                    break;
-                }
-            }
-        }
-        outcome
+        let posts: Vec<XPost> = parts.iter().map(|p| XPost { text: p.as_ref().to_owned(), ..XPost::default() }).collect();
+        self.publish_thread_posts(auth, &posts, in_reply_to).await
     }
 
     /// Deletes one of the account's posts (`DELETE /2/tweets/:id`, §1.1). An unknown or already

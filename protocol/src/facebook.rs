@@ -9,8 +9,12 @@ use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::meta_regain_access_at;
 use crier_platform::Platform;
 
+pub mod media;
+
 /// Graph API host, without the version (§3.1).
 pub const GRAPH_HOST: &str = "https://graph.facebook.com";
+/// The host video uploads are posted to (`/{page}/videos`, media-and-metrics.md §3.2).
+pub const GRAPH_VIDEO_HOST: &str = "https://graph-video.facebook.com";
 /// The default Graph API version: the one the Posts guide's samples use (§3.1; another page calls
 /// v25.0 the latest). Meta retires versions, so the clients must let this be configured.
 pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
@@ -125,8 +129,12 @@ fn error(class: ErrorClass, status: u16, code: Option<String>, message: impl AsR
 /// |---|---|
 /// | 2xx `{"id":"<page>_<post>"}` (photos: `post_id` preferred over the photo `id`) | [`Published`], permalink `https://www.facebook.com/<id>` |
 /// | 2xx without an id | `Permanent` (the post may exist: do not blindly retry) |
+/// | code 100 naming `attached_media` (a photo gone after 24 hours) | `Temporary`, [`crate::media::MEDIA_EXPIRED`]: upload again |
 /// | an `{"error":…}` envelope at any status, or a non-2xx | [`classify_error`] |
 pub fn classify_publish(status: u16, headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Published, PlatformError> {
+    if media::names_gone_media(body) {
+        return Err(media::gone_media(status, body));
+    }
     let v = json(body);
     let has_error = v.as_ref().is_some_and(|v| v.get("error").is_some_and(Value::is_object));
     if (200..300).contains(&status) && !has_error {

@@ -10,6 +10,9 @@
 //! - [`rate_limit`]: X and Meta rate-limit headers, LinkedIn's midnight-UTC reset.
 //! - [`x`], [`linkedin`], [`facebook`]: per platform, `classify_publish`, `classify_token_error`,
 //!   production URLs and documented token lifetimes.
+//! - [`media`]: what the media upload flows share (processing failures, a media id refused at
+//!   post time); each platform's media bodies are in `x::media`, `linkedin::media`,
+//!   `facebook::media` (media-and-metrics.md §1–§3).
 //! - [`oauth1`]: OAuth 1.0a HMAC-SHA1 request signing (X user-context credentials).
 //! - [`pkce`]: the PKCE S256 challenge (RFC 7636), for the fakes that must check a verifier.
 //!
@@ -20,6 +23,7 @@
 
 pub mod facebook;
 pub mod linkedin;
+pub mod media;
 pub mod oauth1;
 pub mod outcome;
 pub mod pkce;

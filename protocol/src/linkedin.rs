@@ -9,6 +9,8 @@ use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::linkedin_reset_after;
 use crier_platform::Platform;
 
+pub mod media;
+
 /// Production API host (§2.1).
 pub const API_BASE: &str = "https://api.linkedin.com";
 /// Create a post (`POST`, JSON; 201 with an empty body and the URN in `x-restli-id`) (§2.1, §2.2).
@@ -87,8 +89,12 @@ fn error(class: ErrorClass, status: u16, code: Option<String>, message: impl AsR
 /// |---|---|
 /// | 2xx with an `x-restli-id` header (or an `id` in the body) | [`Published`], permalink `https://www.linkedin.com/feed/update/<urn>` |
 /// | 2xx without either | `Permanent` (the post may exist: do not blindly retry) |
+/// | 4xx naming its media (`/content/media/id`, [`media::MEDIA_NOT_USABLE`]) | `Temporary`, [`crate::media::MEDIA_EXPIRED`]: upload again |
 /// | anything else | [`classify_error`] |
 pub fn classify_publish(status: u16, headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Published, PlatformError> {
+    if media::names_unusable_media(status, body) {
+        return Err(media::unusable_media(status, body));
+    }
     if (200..300).contains(&status) {
         let from_header =
             headers.get(RESTLI_ID_HEADER).and_then(|h| h.to_str().ok()).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);

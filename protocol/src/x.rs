@@ -9,6 +9,8 @@ use crate::outcome::{ErrorClass, PlatformError, Published};
 use crate::rate_limit::{x_app_24h, x_rate_limit, x_user_24h};
 use crier_platform::Platform;
 
+pub mod media;
+
 /// Production API host (§1.1). The legacy host `https://api.twitter.com` still answers.
 pub const API_BASE: &str = "https://api.x.com";
 /// The legacy API host, still seen in the wild (§1.1).
@@ -79,7 +81,11 @@ impl Problem {
     /// (`{"errors":[{"code":88,"message":"..."}]}`); a 2xx body's `errors` array holds problems too.
     fn read(v: &Value) -> Option<Problem> {
         let detail = str_of(v.get("detail")).or_else(|| str_of(v.get("title")));
-        if let Some(message) = detail {
+        if let Some(detail) = detail {
+            // An invalid-request problem's detail is generic ("One or more parameters to your
+            // request was invalid."); the first error's message says which and why.
+            let specific = v.pointer("/errors/0/message").and_then(Value::as_str).filter(|m| !m.is_empty());
+            let message = specific.map(str::to_owned).unwrap_or(detail);
             let kind = str_of(v.get("type"));
             let code = str_of(v.get("reason")).or_else(|| kind.clone().filter(|t| t != "about:blank"));
             return Some(Problem { code, kind, legacy_code: None, message });
@@ -108,8 +114,15 @@ fn error(class: ErrorClass, status: u16, code: Option<String>, message: impl AsR
 /// |---|---|
 /// | 2xx with `data.id` | [`Published`], permalink `https://x.com/i/web/status/<id>` |
 /// | 2xx without an id | `Permanent` (the post may exist: do not blindly retry) |
+/// | 400 "Your media IDs are invalid." (media-and-metrics.md §1.4) | `Temporary`, [`crate::media::MEDIA_EXPIRED`]: upload again |
 /// | anything else | [`classify_error`] |
 pub fn classify_publish(status: u16, headers: &HeaderMap, body: &[u8], now: DateTime<Utc>) -> Result<Published, PlatformError> {
+    if media::names_invalid_media(status, body) {
+        let e = classify_error(status, headers, body, now);
+        let message =
+            json(body).and_then(|v| v.pointer("/errors/0/message").and_then(Value::as_str).map(str::to_owned)).unwrap_or(e.message);
+        return Err(media::invalid_media(status, &message));
+    }
     if (200..300).contains(&status) {
         let v = json(body);
         if let Some(id) = v.as_ref().and_then(|v| str_of(v.pointer("/data/id"))) {

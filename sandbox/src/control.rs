@@ -197,7 +197,7 @@ async fn revoke_user(AxumState(inner): Shared, Path(name): Path<String>, Json(re
 }
 
 async fn ledger(AxumState(inner): Shared) -> Response {
-    Json(inner.lock().ledger.clone()).into_response()
+    Json(inner.lock().ledger_json()).into_response()
 }
 
 async fn reset(AxumState(inner): Shared) -> Response {

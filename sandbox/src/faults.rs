@@ -1,5 +1,7 @@
 //! Injected faults: canned next responses, latency (fixed plus random jitter), a random error rate
-//! and a random rate-limit rate, globally or per user.
+//! and a random rate-limit rate, globally or per user; and for media, canned responses aimed at
+//! one step of an upload (`"on": "append"`, `"after": 2` = the third APPEND), processing that
+//! fails with a reason, and processing that never ends.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -20,6 +22,13 @@ pub(crate) struct InjectedResponse {
     pub(crate) body: Option<Value>,
     #[serde(default)]
     pub(crate) headers: HashMap<String, String>,
+    /// Only for requests of this step (see [`crate::MEDIA_STEPS`]); absent = the next request,
+    /// whatever it is.
+    #[serde(default)]
+    pub(crate) on: Option<String>,
+    /// Let this many matching requests through first (`"on":"append","after":2`: the third APPEND).
+    #[serde(default)]
+    pub(crate) after: u32,
 }
 
 /// `POST /control/x/faults`.
@@ -49,6 +58,13 @@ pub(crate) struct FaultRequest {
     /// Meta only: the next N `POST /{page_id}/feed` calls create the post, then answer HTTP 500 code 2.
     #[serde(default)]
     pub(crate) created_then_500: Option<u32>,
+    /// Media: the next upload processed (finalized, or its last byte in) fails with this reason.
+    #[serde(default)]
+    pub(crate) processing_failure: Option<String>,
+    /// Media: uploads processed from now on never finish (in progress forever) until the faults
+    /// are cleared.
+    #[serde(default)]
+    pub(crate) processing_stuck: Option<bool>,
 }
 
 #[derive(Default)]
@@ -69,6 +85,8 @@ pub(crate) struct Faults {
     pub(crate) created_then_500: u32,
     /// Faulty answers given so far (canned, random errors, random rate limits, created-then-500).
     pub(crate) injected: u64,
+    processing_failures: VecDeque<String>,
+    processing_stuck: bool,
 }
 
 /// What to do to one API request before (or instead of) answering it.
@@ -91,7 +109,15 @@ impl Decision {
 
 impl Faults {
     pub(crate) fn new() -> Self {
-        Faults { global: Scope::default(), users: HashMap::new(), rng: util::random_u64() | 1, created_then_500: 0, injected: 0 }
+        Faults {
+            global: Scope::default(),
+            users: HashMap::new(),
+            rng: util::random_u64() | 1,
+            created_then_500: 0,
+            injected: 0,
+            processing_failures: VecDeque::new(),
+            processing_stuck: false,
+        }
     }
 
     pub(crate) fn add(&mut self, request: FaultRequest) {
@@ -121,12 +147,33 @@ impl Faults {
         if let Some(n) = request.created_then_500 {
             self.created_then_500 = n;
         }
+        if let Some(reason) = request.processing_failure {
+            self.processing_failures.push_back(reason);
+        }
+        if let Some(stuck) = request.processing_stuck {
+            self.processing_stuck = stuck;
+        }
+    }
+
+    /// How the processing of an upload that starts now ends, when a fault says so: stuck, or the
+    /// next queued failure (used up).
+    pub(crate) fn processing_ending(&mut self) -> Option<crate::media::processing::Ending> {
+        use crate::media::processing::Ending;
+        if self.processing_stuck {
+            self.injected += 1;
+            return Some(Ending::Stuck);
+        }
+        let reason = self.processing_failures.pop_front()?;
+        self.injected += 1;
+        Some(Ending::Fail(reason))
     }
 
     pub(crate) fn clear(&mut self) {
         self.global = Scope::default();
         self.users.clear();
         self.created_then_500 = 0;
+        self.processing_failures.clear();
+        self.processing_stuck = false;
     }
 
     /// xorshift64*: uniform in [0, 1).
@@ -144,12 +191,37 @@ impl Faults {
         user_id.and_then(|u| self.users.get(u)).and_then(&field).or_else(|| field(&self.global))
     }
 
+    /// The first queued response of `scope` for a request of `step`: an untargeted one, or one
+    /// aimed at this step whose `after` count is used up (each matching request counts it down).
+    fn take_queued(scope: &mut Scope, step: Option<&str>) -> Option<InjectedResponse> {
+        let mut found = None;
+        for (i, r) in scope.next.iter_mut().enumerate() {
+            match (&r.on, step) {
+                (None, _) => {
+                    found = Some(i);
+                    break;
+                }
+                (Some(on), Some(step)) if on == step => {
+                    if r.after == 0 {
+                        found = Some(i);
+                        break;
+                    }
+                    r.after -= 1;
+                }
+                _ => {}
+            }
+        }
+        scope.next.remove(found?)
+    }
+
     /// The user's own faults come first, then the global ones. `transient` is the platform's own
     /// answer for a random error, `rate_limited` its rate-limit refusal (given the seconds until
-    /// the limit resets).
-    pub(crate) fn decide(
+    /// the limit resets). `step` names the request (media uploads: `"append"`, `"part"`, …; see
+    /// [`crate::MEDIA_STEPS`]): canned responses may be aimed at one step.
+    pub(crate) fn decide_step(
         &mut self,
         user_id: Option<&str>,
+        step: Option<&str>,
         transient: impl FnOnce() -> Response,
         rate_limited: impl FnOnce(u64) -> Response,
     ) -> Decision {
@@ -159,7 +231,10 @@ impl Faults {
         let latency = self.setting(user_id, |s| s.latency_ms).unwrap_or(0) + extra;
         decision.latency = (latency > 0).then(|| Duration::from_millis(latency));
 
-        let queued = user_id.and_then(|u| self.users.get_mut(u)).and_then(|s| s.next.pop_front()).or_else(|| self.global.next.pop_front());
+        let queued = user_id
+            .and_then(|u| self.users.get_mut(u))
+            .and_then(|s| Faults::take_queued(s, step))
+            .or_else(|| Faults::take_queued(&mut self.global, step));
         if let Some(injected) = queued {
             decision.response = Some(render(injected));
             self.injected += 1;

@@ -26,19 +26,28 @@
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
+//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
-//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post |
+//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post; a video's `?fields=status` |
+//! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` | Facebook media: photos, resumable uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
-//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`) |
+//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`]) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
 //! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
 //! | `POST /control/x/oauth1-credentials` | `{"consumer_key","consumer_secret","access_token","token_secret","username"}` → OAuth 1.0a user-context credentials for that user (`{"user_id"}`) |
-//! | `GET /control/ledger` | every accepted post, all platforms |
+//! | `GET /control/ledger` | every accepted post, all platforms, each with its `media` (SHA-256, type, size, alt text, in order) |
 //! | `POST /control/reset` | forget everything but the registered apps |
+//!
+//! Media uploads (X, LinkedIn, Facebook) stream through the fakes without being held: every byte
+//! is hashed as it arrives, so the ledger records each published post's media (SHA-256, type,
+//! size, alt text, in order; [`Sandbox::post_media`], or `media` in `GET /control/ledger`) and a
+//! test can prove the exact bytes arrived. Processing is played on the sandbox's clock
+//! ([`ProcessingConfig`]), and every media limit is a setting ([`XMediaLimits`],
+//! [`LinkedInMediaLimits`], [`FacebookMediaLimits`]).
 //!
 //! The X API routes take `Authorization: Bearer <OAuth 2.0 user token>` or an OAuth 1.0a
 //! HMAC-SHA1 `Authorization: OAuth …` header signed with credentials registered through
@@ -49,6 +58,7 @@ mod control;
 mod facebook;
 mod faults;
 mod linkedin;
+mod media;
 mod util;
 mod x;
 
@@ -60,9 +70,21 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use facebook::FacebookLimits;
-pub use linkedin::LinkedInLimits;
-pub use x::XLimits;
+pub use facebook::{FacebookLimits, FacebookMediaLimits};
+pub use linkedin::{LinkedInLimits, LinkedInMediaLimits};
+pub use media::{PostMedia, ProcessingConfig};
+pub use x::{XLimits, XMediaLimits};
+
+/// The upload steps an injected response can be aimed at (`"on"` in `POST /control/{platform}/faults`):
+/// X `upload` (one-shot), `initialize`, `append`, `finalize`, `status`, `metadata`; LinkedIn
+/// `initialize`, `part` (a PUT to an upload URL), `finalize`, `status`; Facebook `photos`,
+/// `uploads` (opening a resumable session), `transfer` (a chunk), `videos`, `status`. Every platform
+/// also has `post` (publishing).
+pub const MEDIA_STEPS: &[(&str, &[&str])] = &[
+    ("x", &["upload", "initialize", "append", "finalize", "status", "metadata", "post"]),
+    ("linkedin", &["initialize", "part", "finalize", "status", "post"]),
+    ("facebook", &["photos", "uploads", "transfer", "videos", "status", "post"]),
+];
 
 /// How the sandbox behaves. `SandboxConfig::new(public_base)` gives the X defaults.
 #[derive(Clone)]
@@ -76,6 +98,8 @@ pub struct SandboxConfig {
     pub x_code_ttl: Duration,
     /// Rate limits of the X fake.
     pub x_limits: XLimits,
+    /// Media limits, lifetimes and processing of the X fake.
+    pub x_media: XMediaLimits,
     /// LinkedIn access-token lifetime (`expires_in`); LinkedIn: 60 days (5,184,000 s).
     pub linkedin_access_token_ttl: Duration,
     /// LinkedIn refresh-token lifetime (`refresh_token_expires_in`), not extended by refreshing; 365 days.
@@ -84,6 +108,8 @@ pub struct SandboxConfig {
     pub linkedin_code_ttl: Duration,
     /// Daily throttle and active API versions of the LinkedIn fake.
     pub linkedin_limits: LinkedInLimits,
+    /// Media limits, lifetimes and processing of the LinkedIn fake.
+    pub linkedin_media: LinkedInMediaLimits,
     /// Meta short-lived user token (code exchange); "expiring in hours": 2 hours here.
     pub facebook_short_user_token_ttl: Duration,
     /// Meta long-lived user token (`fb_exchange_token`): about 60 days.
@@ -96,6 +122,8 @@ pub struct SandboxConfig {
     pub facebook_graph_versions: Vec<String>,
     /// Rate limits of the Meta fake.
     pub facebook_limits: FacebookLimits,
+    /// Media limits, lifetimes and processing of the Meta fake.
+    pub facebook_media: FacebookMediaLimits,
     /// The clock every expiry, window and `accepted_at` is measured with. Tests inject a [`ManualClock`].
     pub clock: Arc<dyn Clock>,
     /// The bearer token the control API (`/control/...`: apps, faults, the ledger, reset) requires:
@@ -113,16 +141,19 @@ impl SandboxConfig {
             x_access_token_ttl: Duration::from_secs(2 * 60 * 60),
             x_code_ttl: Duration::from_secs(30),
             x_limits: XLimits::default(),
+            x_media: XMediaLimits::default(),
             linkedin_access_token_ttl: Duration::from_secs(5_184_000),
             linkedin_refresh_token_ttl: Duration::from_secs(31_536_000),
             linkedin_code_ttl: Duration::from_secs(30 * 60),
             linkedin_limits: LinkedInLimits::default(),
+            linkedin_media: LinkedInMediaLimits::default(),
             facebook_short_user_token_ttl: Duration::from_secs(2 * 60 * 60),
             facebook_long_user_token_ttl: Duration::from_secs(5_184_000),
             facebook_short_page_token_ttl: Duration::from_secs(60 * 60),
             facebook_code_ttl: Duration::from_secs(10 * 60),
             facebook_graph_versions: Vec::new(),
             facebook_limits: FacebookLimits::default(),
+            facebook_media: FacebookMediaLimits::default(),
             clock: Arc::new(SystemClock),
             control_token: None,
         }
@@ -165,6 +196,10 @@ pub(crate) struct State {
     pub(crate) linkedin: linkedin::LinkedInState,
     pub(crate) facebook: facebook::FacebookState,
     pub(crate) ledger: Vec<LedgerEntry>,
+    /// Each published post's media, in the post's order, by `(platform, post_id)`. Kept beside
+    /// [`LedgerEntry`] rather than in it, so that code building entries keeps compiling; the
+    /// control API's ledger shows it as each entry's `media`.
+    pub(crate) post_media: std::collections::HashMap<(String, String), Vec<PostMedia>>,
 }
 
 impl State {
@@ -173,6 +208,25 @@ impl State {
         self.linkedin.reset();
         self.facebook.reset();
         self.ledger.clear();
+        self.post_media.clear();
+    }
+
+    /// Records a published post's media for the ledger.
+    pub(crate) fn record_media(&mut self, platform: &str, post_id: &str, media: Vec<PostMedia>) {
+        if !media.is_empty() {
+            self.post_media.insert((platform.to_owned(), post_id.to_owned()), media);
+        }
+    }
+
+    /// The ledger as the control API shows it: each entry with its `media` (possibly empty).
+    pub(crate) fn ledger_json(&self) -> serde_json::Value {
+        let entries = self.ledger.iter().map(|entry| {
+            let mut value = serde_json::to_value(entry).expect("a ledger entry serializes");
+            let media = self.post_media.get(&(entry.platform.clone(), entry.post_id.clone())).cloned().unwrap_or_default();
+            value["media"] = serde_json::to_value(media).expect("media serializes");
+            value
+        });
+        serde_json::Value::Array(entries.collect())
     }
 }
 
@@ -205,6 +259,7 @@ impl Sandbox {
             linkedin: linkedin::LinkedInState::new(),
             facebook: facebook::FacebookState::new(),
             ledger: Vec::new(),
+            post_media: std::collections::HashMap::new(),
         };
         Sandbox { inner: Arc::new(Inner { config, state: Mutex::new(state) }) }
     }
@@ -275,6 +330,13 @@ impl Sandbox {
     /// Every accepted post, in order.
     pub fn ledger(&self) -> Vec<LedgerEntry> {
         self.inner.lock().ledger.clone()
+    }
+
+    /// The media of a published post, in the post's order (empty for a text post): what the
+    /// platform received of each (SHA-256, type, size, alt text). `platform` is `"x"`,
+    /// `"linkedin"` or `"facebook"`, `post_id` the ledger entry's.
+    pub fn post_media(&self, platform: &str, post_id: &str) -> Vec<PostMedia> {
+        self.inner.lock().post_media.get(&(platform.to_owned(), post_id.to_owned())).cloned().unwrap_or_default()
     }
 
     /// How many faulty answers the fault injection has given so far, on all platforms.

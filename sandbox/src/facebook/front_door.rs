@@ -71,6 +71,12 @@ pub(super) fn check_version(inner: &Inner, version: &str) -> Result<(), Response
 
 /// Injected faults, scoped by the Facebook user behind the token.
 pub(super) async fn front_door(inner: &Inner, user: Option<&str>) -> Result<(), Response> {
+    front_door_step(inner, user, None).await
+}
+
+/// [`front_door`] for a request of a named step (media: `photos`, `uploads`, `transfer`,
+/// `videos`, `status`), which injected responses may be aimed at.
+pub(super) async fn front_door_step(inner: &Inner, user: Option<&str>, step: Option<&str>) -> Result<(), Response> {
     let throttled = |reset_secs: u64| {
         // A Page-level throttle whose usage header says when access comes back (in minutes).
         let mut headers = HeaderMap::new();
@@ -78,7 +84,7 @@ pub(super) async fn front_door(inner: &Inner, user: Option<&str>) -> Result<(), 
         let e = graph_error(StatusCode::BAD_REQUEST, "OAuthException", 32, None, "(#32) Page request limit reached", Some(true));
         with_headers(e, headers)
     };
-    let decision = inner.lock().facebook.faults.decide(user, transient_500, throttled);
+    let decision = inner.lock().facebook.faults.decide_step(user, step, transient_500, throttled);
     decision.apply().await
 }
 
@@ -95,8 +101,20 @@ pub(super) async fn enter(
     params: &HashMap<String, String>,
     me: bool,
 ) -> Result<(Token, HeaderMap), Response> {
+    enter_step(inner, version, headers, params, me, None).await
+}
+
+/// [`enter`] for a request of a named step (see [`front_door_step`]).
+pub(super) async fn enter_step(
+    inner: &Inner,
+    version: &str,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    me: bool,
+    step: Option<&str>,
+) -> Result<(Token, HeaderMap), Response> {
     check_version(inner, version)?;
-    front_door(inner, user_of(inner, headers, params).as_deref()).await?;
+    front_door_step(inner, user_of(inner, headers, params).as_deref(), step).await?;
     let now = inner.now();
     let mut state = inner.lock();
     let (_, token) = check_token(&state.facebook, token_of(headers, params), now, me)?;

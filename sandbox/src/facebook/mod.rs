@@ -10,7 +10,8 @@
 //! Graph path is), [`consent`] (the login dialog) and [`token`] (the token endpoint),
 //! [`front_door`] (what every API call goes through first: version, faults, token, rate limits),
 //! [`rate_limits`], [`me`] (the person: who am I, de-authorizing), [`pages`] (the Pages a person
-//! granted, a Page or post by id), [`publishing`] (a Page's posts) and [`errors`] (Meta's error
+//! granted, a Page or post by id), [`publishing`] (a Page's posts), [`media`] (photos, resumable video uploads, video
+//! status) and [`errors`] (Meta's error
 //! envelope).
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
@@ -22,6 +23,7 @@ mod dispatch;
 mod errors;
 mod front_door;
 mod me;
+mod media;
 mod pages;
 mod publishing;
 mod rate_limits;
@@ -36,6 +38,7 @@ use axum::routing::get;
 
 use crate::Inner;
 
+pub use media::FacebookMediaLimits;
 pub use rate_limits::FacebookLimits;
 pub(crate) use state::FacebookState;
 
@@ -46,6 +49,6 @@ type Shared = AxumState<Arc<Inner>>;
 /// `/me/permissions`).
 pub(crate) fn routes() -> Router<Arc<Inner>> {
     Router::new()
-        .route("/facebook/{version}/{node}", get(dispatch::get_node).delete(dispatch::delete_node))
+        .route("/facebook/{version}/{node}", get(dispatch::get_node).post(dispatch::post_node).delete(dispatch::delete_node))
         .route("/facebook/{version}/{node}/{edge}", get(dispatch::get_edge).post(dispatch::post_edge).delete(dispatch::delete_edge))
 }

@@ -6,14 +6,15 @@ use std::collections::HashMap;
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use super::errors::{graph_error, invalid_parameter, not_found, permission, transient_500, with_headers};
-use super::front_door::enter;
-use super::state::{Kind, Post, Token};
+use super::front_door::{enter, enter_step};
+use super::state::{FacebookState, Kind, Post, Token};
+use crate::media::PostMedia;
 use crate::util;
-use crate::{Inner, LedgerEntry};
+use crate::{Inner, LedgerEntry, State};
 
 pub(super) fn post_json(p: &Post) -> Value {
     let mut body = json!({"created_time": p.created_at.format("%Y-%m-%dT%H:%M:%S+0000").to_string(), "message": p.message, "id": p.id});
@@ -41,31 +42,23 @@ pub(super) async fn publish(
     params: &HashMap<String, String>,
 ) -> Response {
     let received_at = inner.now();
-    let (token, usage) = match enter(inner, version, headers, params, false).await {
+    let (token, usage) = match enter_step(inner, version, headers, params, false, Some("post")).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
     let now = inner.now();
     let mut state = inner.lock();
-    if !state.facebook.pages.iter().any(|p| p.id == page_id) {
-        return with_headers(not_found(page_id, "post"), usage);
-    }
-    if let Err(response) = page_token_for(&token, page_id) {
+    if let Err(response) = may_publish(&state.facebook, &token, page_id) {
         return with_headers(response, usage);
-    }
-    if !token.scope.iter().any(|s| s == "pages_manage_posts")
-        || !state.facebook.pages.iter().any(|p| p.id == page_id && p.admins.contains(&token.user_id))
-    {
-        return with_headers(
-            permission(
-                "The user must be an administrator, editor, or moderator of the page in order to impersonate it. / requires pages_manage_posts",
-            ),
-            usage,
-        );
     }
     let message = params.get("message").cloned().unwrap_or_default();
     let link = params.get("link").filter(|l| !l.is_empty()).cloned();
-    if message.is_empty() && link.is_none() {
+    // Photos uploaded unpublished, attached by id (media-and-metrics.md §3.1).
+    let attached = match attached_media(params) {
+        Ok(ids) => ids,
+        Err(response) => return with_headers(response, usage),
+    };
+    if message.is_empty() && link.is_none() && attached.is_empty() {
         return with_headers(invalid_parameter("Missing message or attachment"), usage);
     }
     if let Some(link) = &link
@@ -83,25 +76,92 @@ pub(super) async fn publish(
             usage,
         );
     }
+    let media = match state.facebook.take_attached(page_id, &attached, &inner.config.facebook_media, now) {
+        Ok(media) => media,
+        Err(response) => return with_headers(response, usage),
+    };
+    let new = NewPost { page_id, message, link, media, received_at, now };
+    match create_post(inner, &mut state, &token, new) {
+        Ok(id) => {
+            if state.facebook.faults.created_then_500 > 0 {
+                state.facebook.faults.created_then_500 -= 1;
+                state.facebook.faults.injected += 1;
+                return with_headers(transient_500(), usage);
+            }
+            util::json(StatusCode::OK, &json!({"id": id}), usage)
+        }
+        Err(response) => with_headers(response, usage),
+    }
+}
+
+/// Who may publish on a Page: its Page token, with `pages_manage_posts`, of one of its admins.
+pub(super) fn may_publish(meta: &FacebookState, token: &Token, page_id: &str) -> Result<(), Response> {
+    if !meta.pages.iter().any(|p| p.id == page_id) {
+        return Err(not_found(page_id, "post"));
+    }
+    page_token_for(token, page_id)?;
+    if !token.scope.iter().any(|s| s == "pages_manage_posts")
+        || !meta.pages.iter().any(|p| p.id == page_id && p.admins.contains(&token.user_id))
+    {
+        return Err(permission(
+            "The user must be an administrator, editor, or moderator of the page in order to impersonate it. / requires pages_manage_posts",
+        ));
+    }
+    Ok(())
+}
+
+/// The ids in `attached_media`: a JSON array (`[{"media_fbid":"…"}]`, as a JSON body or one form
+/// field) or form fields `attached_media[0]`, `attached_media[1]`, … each `{"media_fbid":"…"}`.
+fn attached_media(params: &HashMap<String, String>) -> Result<Vec<String>, Response> {
+    let bad = || invalid_parameter("attached_media must be a list of {\"media_fbid\": id}");
+    let id_of = |v: &Value| v.get("media_fbid").and_then(|i| i.as_str().map(str::to_owned).or_else(|| i.as_u64().map(|n| n.to_string())));
+    if let Some(list) = params.get("attached_media") {
+        let Ok(Value::Array(items)) = serde_json::from_str::<Value>(list) else { return Err(bad()) };
+        return items.iter().map(|v| id_of(v).ok_or_else(bad)).collect();
+    }
+    let mut indexed: Vec<(usize, String)> = Vec::new();
+    for (k, v) in params {
+        if let Some(i) = k.strip_prefix("attached_media[").and_then(|r| r.strip_suffix(']')).and_then(|i| i.parse().ok()) {
+            let value: Value = serde_json::from_str(v).map_err(|_| bad())?;
+            indexed.push((i, id_of(&value).ok_or_else(bad)?));
+        }
+    }
+    indexed.sort();
+    Ok(indexed.into_iter().map(|(_, id)| id).collect())
+}
+
+/// A post about to be created on a Page.
+pub(super) struct NewPost<'a> {
+    pub(super) page_id: &'a str,
+    pub(super) message: String,
+    pub(super) link: Option<String>,
+    pub(super) media: Vec<PostMedia>,
+    pub(super) received_at: DateTime<Utc>,
+    pub(super) now: DateTime<Utc>,
+}
+
+/// Creates a Page post (feed, photo or video): the hourly post limit (613), consecutive
+/// duplicates (506), the post, the ledger and its media. The post's id.
+pub(super) fn create_post(inner: &Inner, state: &mut State, token: &Token, new: NewPost<'_>) -> Result<String, Response> {
+    let NewPost { page_id, message, link, media, received_at, now } = new;
     // Posts per Page per hour: 613.
     let post_key = format!("posts:{page_id}");
     let (posted, _) = state.facebook.used(&post_key, TimeDelta::hours(1), now);
     if posted >= inner.config.facebook_limits.posts_per_page_per_hour as usize {
-        let e = graph_error(
+        return Err(graph_error(
             StatusCode::BAD_REQUEST,
             "OAuthException",
             613,
             None,
             "Calls to this api have exceeded the rate limit.",
             Some(true),
-        );
-        return with_headers(e, usage);
+        ));
     }
     // "Duplicate posts cannot be published consecutively": the same as the Page's latest live post.
+    let media_ids: Vec<String> = media.iter().map(|m| m.media_id.clone()).collect();
     let latest = state.facebook.posts.iter().rev().find(|p| !p.deleted && p.page_id == page_id);
-    if latest.is_some_and(|p| p.message == message && p.link == link) {
-        let e = graph_error(StatusCode::BAD_REQUEST, "OAuthException", 506, None, "(#506) Duplicate status message", Some(false));
-        return with_headers(e, usage);
+    if media_ids.is_empty() && latest.is_some_and(|p| p.message == message && p.link == link && p.media.is_empty()) {
+        return Err(graph_error(StatusCode::BAD_REQUEST, "OAuthException", 506, None, "(#506) Duplicate status message", Some(false)));
     }
     state.facebook.count(&post_key, TimeDelta::hours(1), now);
     state.facebook.last_post_id += 1 + util::random_u64() % 1000;
@@ -111,6 +171,7 @@ pub(super) async fn publish(
         page_id: page_id.to_owned(),
         message: message.clone(),
         link: link.clone(),
+        media: media_ids,
         created_at: now,
         deleted: false,
     });
@@ -128,12 +189,8 @@ pub(super) async fn publish(
         received_at,
         accepted_at: now,
     });
-    if state.facebook.faults.created_then_500 > 0 {
-        state.facebook.faults.created_then_500 -= 1;
-        state.facebook.faults.injected += 1;
-        return with_headers(transient_500(), usage);
-    }
-    util::json(StatusCode::OK, &json!({"id": id}), usage)
+    state.record_media("facebook", &id, media);
+    Ok(id)
 }
 
 pub(super) async fn feed(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {

@@ -66,6 +66,8 @@ pub(super) struct Post {
     pub(super) page_id: String,
     pub(super) message: String,
     pub(super) link: Option<String>,
+    /// Photo or video ids shown with it, in order.
+    pub(super) media: Vec<String>,
     pub(super) created_at: DateTime<Utc>,
     pub(super) deleted: bool,
 }
@@ -83,6 +85,11 @@ pub(crate) struct FacebookState {
     /// Sliding windows: key → call instants.
     pub(super) calls: HashMap<String, VecDeque<DateTime<Utc>>>,
     pub(crate) faults: Faults,
+    /// Photos by id, videos by id and resumable upload sessions by id (see [`super::media`]).
+    pub(super) photos: HashMap<String, super::media::Photo>,
+    pub(super) videos: HashMap<String, super::media::Video>,
+    pub(super) sessions: HashMap<String, super::media::Session>,
+    pub(super) last_media_id: u64,
 }
 
 fn default_users() -> Vec<User> {
@@ -119,6 +126,10 @@ impl FacebookState {
             last_post_id: 917_077_345_377_399,
             calls: HashMap::new(),
             faults: Faults::new(),
+            photos: HashMap::new(),
+            videos: HashMap::new(),
+            sessions: HashMap::new(),
+            last_media_id: 122_168_909_192_960_180,
         }
     }
 

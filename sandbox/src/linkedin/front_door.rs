@@ -39,11 +39,22 @@ fn bearer(li: &LinkedInState, headers: &HeaderMap, now: DateTime<Utc>) -> Result
 
 /// Injected faults first (scoped by the member behind the token), then the token check.
 pub(super) async fn front_door(inner: &Inner, headers: &HeaderMap, check_token: bool) -> Result<Option<Auth>, Response> {
+    front_door_step(inner, headers, check_token, None).await
+}
+
+/// [`front_door`] for a request of a named step (media: `initialize`, `part`, `finalize`,
+/// `status`), which injected responses may be aimed at.
+pub(super) async fn front_door_step(
+    inner: &Inner,
+    headers: &HeaderMap,
+    check_token: bool,
+    step: Option<&str>,
+) -> Result<Option<Auth>, Response> {
     let (auth, decision) = {
         let mut state = inner.lock();
         let auth = bearer(&state.linkedin, headers, inner.now());
         let member = auth.as_ref().ok().map(|a| a.member_id.clone());
-        let decision = state.linkedin.faults.decide(member.as_deref(), transient, |_| daily_throttle());
+        let decision = state.linkedin.faults.decide_step(member.as_deref(), step, transient, |_| daily_throttle());
         (auth, decision)
     };
     decision.apply().await?;
@@ -55,6 +66,11 @@ pub(super) async fn front_door(inner: &Inner, headers: &HeaderMap, check_token: 
 
 pub(super) async fn authed(inner: &Inner, headers: &HeaderMap) -> Result<Auth, Response> {
     front_door(inner, headers, true).await.map(|a| a.expect("checked"))
+}
+
+/// [`authed`] for a request of a named step.
+pub(super) async fn authed_step(inner: &Inner, headers: &HeaderMap, step: &str) -> Result<Auth, Response> {
+    front_door_step(inner, headers, true, Some(step)).await.map(|a| a.expect("checked"))
 }
 
 /// `LinkedIn-Version: YYYYMM` and `X-Restli-Protocol-Version: 2.0.0` on every `/rest` call (§2.1).

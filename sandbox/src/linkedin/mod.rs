@@ -7,7 +7,7 @@
 //! One module per concern: [`state`] (what the fake remembers), [`consent`] and [`token`] (OAuth
 //! 2.0 and token introspection), [`front_door`] (what every API call goes through first: faults,
 //! the token, the version headers), [`rate_limits`], [`userinfo`] (who am I), [`organizations`]
-//! (the organizations a member administers), [`publishing`] (posts), [`little_text`] (what LinkedIn
+//! (the organizations a member administers), [`publishing`] (posts), [`media`] (images, videos, documents), [`little_text`] (what LinkedIn
 //! keeps of a commentary) and [`errors`] (the API's error bodies).
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
@@ -18,6 +18,7 @@ mod consent;
 mod errors;
 mod front_door;
 mod little_text;
+mod media;
 mod organizations;
 mod publishing;
 mod rate_limits;
@@ -29,10 +30,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State as AxumState;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
 use crate::Inner;
 
+pub use media::LinkedInMediaLimits;
 pub use rate_limits::LinkedInLimits;
 pub(crate) use state::LinkedInState;
 
@@ -48,4 +50,7 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/linkedin/rest/posts/{urn}", get(publishing::get_post).delete(publishing::delete_post))
         .route("/linkedin/rest/organizationAcls", get(organizations::organization_acls))
         .route("/linkedin/rest/organizations/{id}", get(organizations::organization))
+        .route("/linkedin/rest/{kind}", post(media::action))
+        .route("/linkedin/rest/{kind}/{urn}", get(media::get_asset))
+        .route("/linkedin/dms-uploads/{id}", put(media::put_upload))
 }

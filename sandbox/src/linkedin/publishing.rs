@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::errors::{error, forbidden, rest_error, unprocessable};
-use super::front_door::{Auth, authed, check_versions};
+use super::front_door::{Auth, authed, authed_step, check_versions};
 use super::little_text::little_text_keep;
 use super::state::{LinkedInState, Post};
 use crate::LedgerEntry;
@@ -27,7 +27,7 @@ const LINKEDIN_EPOCH_MS: i64 = 0;
 
 pub(super) async fn create_post(AxumState(inner): Shared, headers: HeaderMap, body: Bytes) -> Response {
     let received_at = inner.now();
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_step(&inner, &headers, "post").await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
@@ -102,6 +102,14 @@ pub(super) async fn create_post(AxumState(inner): Shared, headers: HeaderMap, bo
         });
         return error(StatusCode::UNPROCESSABLE_ENTITY, body);
     }
+    // Media (media-and-metrics.md §2.4): every asset named is the author's and AVAILABLE.
+    let media = match content.as_ref().filter(|c| c.get("media").is_some() || c.get("multiImage").is_some()) {
+        Some(content) => match state.linkedin.check_post_content(&author, content, &inner.config.linkedin_media) {
+            Ok(media) => media,
+            Err(response) => return response,
+        },
+        None => Vec::new(),
+    };
     let kept = little_text_keep(&commentary).to_owned();
     // Duplicate: the same author's live post with the same commentary (no time window documented).
     if let Some(original) =
@@ -139,6 +147,7 @@ pub(super) async fn create_post(AxumState(inner): Shared, headers: HeaderMap, bo
         received_at,
         accepted_at: now,
     });
+    state.record_media("linkedin", &urn, media);
     let mut response = StatusCode::CREATED.into_response();
     let headers = response.headers_mut();
     headers.insert("x-restli-id", HeaderValue::from_str(&urn).expect("ascii urn"));

@@ -89,6 +89,10 @@ pub(crate) struct LinkedInState {
     /// (member, app, UTC day) → calls to `POST /rest/posts`.
     pub(super) daily: HashMap<(String, String, chrono::NaiveDate), u32>,
     pub(crate) faults: Faults,
+    /// Media assets by URN (see [`super::media`]).
+    pub(super) assets: HashMap<String, super::media::Asset>,
+    /// Upload URL id → (asset URN, part index).
+    pub(super) uploads: HashMap<String, (String, u64)>,
 }
 
 fn default_members() -> Vec<Member> {
@@ -121,6 +125,8 @@ impl LinkedInState {
             last_post_id: 0,
             daily: HashMap::new(),
             faults: Faults::new(),
+            assets: HashMap::new(),
+            uploads: HashMap::new(),
         }
     }
 

@@ -48,3 +48,15 @@ pub(super) fn not_found(kind: &str, id: &str, headers: HeaderMap) -> Response {
     });
     util::json(StatusCode::NOT_FOUND, &body, headers)
 }
+
+/// A post naming media ids X will not take (expired, unknown, failed, still processing), as
+/// observed (media-and-metrics.md §1.4): the ids under `parameters.media.media_ids`.
+pub(super) fn invalid_media_ids(ids: &[String], headers: HeaderMap) -> Response {
+    let body = json!({
+        "errors": [{"parameters": {"media.media_ids": ids}, "message": crier_protocol::x::media::INVALID_MEDIA_IDS}],
+        "title": "Invalid Request",
+        "detail": "One or more parameters to your request was invalid.",
+        "type": "https://api.twitter.com/2/problems/invalid-request",
+    });
+    util::json(StatusCode::BAD_REQUEST, &body, headers)
+}

@@ -60,6 +60,12 @@ impl XState {
 }
 
 pub(super) async fn front_door(inner: &Inner, caller: Option<&Caller<'_>>) -> Result<Option<Auth>, Response> {
+    front_door_step(inner, caller, None).await
+}
+
+/// [`front_door`] for a request of a named step (media: `upload`, `initialize`, `append`,
+/// `finalize`, `status`, `metadata`), which injected responses may be aimed at.
+pub(super) async fn front_door_step(inner: &Inner, caller: Option<&Caller<'_>>, step: Option<&str>) -> Result<Option<Auth>, Response> {
     let (auth, decision) = {
         let mut state = inner.lock();
         let now = inner.now();
@@ -78,7 +84,7 @@ pub(super) async fn front_door(inner: &Inner, caller: Option<&Caller<'_>>) -> Re
             add_limit_headers(&mut headers, "x-rate-limit", &Limit { limit: 100, remaining: 0, reset });
             too_many_requests(headers)
         };
-        let decision = state.x.faults.decide(auth.as_ref().map(|a| a.user_id.as_str()), transient, rate_limited);
+        let decision = state.x.faults.decide_step(auth.as_ref().map(|a| a.user_id.as_str()), step, transient, rate_limited);
         (auth, decision)
     };
     decision.apply().await?;
@@ -94,7 +100,19 @@ pub(super) async fn enter<'a>(
     limit: u32,
     scope: Option<&str>,
 ) -> Result<(Auth, std::sync::MutexGuard<'a, State>, HeaderMap), Response> {
-    let auth = match front_door(inner, Some(caller)).await {
+    enter_step(inner, caller, None, window, limit, scope).await
+}
+
+/// [`enter`] for a request of a named step (see [`front_door_step`]).
+pub(super) async fn enter_step<'a>(
+    inner: &'a Inner,
+    caller: &Caller<'_>,
+    step: Option<&str>,
+    window: &str,
+    limit: u32,
+    scope: Option<&str>,
+) -> Result<(Auth, std::sync::MutexGuard<'a, State>, HeaderMap), Response> {
+    let auth = match front_door_step(inner, Some(caller), step).await {
         Ok(Some(auth)) => auth,
         Ok(None) => return Err(unauthorized()),
         Err(response) => return Err(response),

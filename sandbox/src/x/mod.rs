@@ -11,8 +11,8 @@
 //!
 //! One module per concern: [`state`] (what the fake remembers), [`consent`] and [`token`] (OAuth
 //! 2.0), [`oauth1`] (OAuth 1.0a credentials and signatures), [`front_door`] (what every API request
-//! goes through first), [`rate_limits`], [`users`] (who am I), [`publishing`] (posts) and
-//! [`errors`] (the API's problem bodies).
+//! goes through first), [`rate_limits`], [`users`] (who am I), [`publishing`] (posts), [`media`]
+//! (uploads, processing, alt text) and [`errors`] (the API's problem bodies).
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
 // it as is, once per request, so boxing it would buy nothing.
@@ -21,6 +21,7 @@
 mod consent;
 mod errors;
 mod front_door;
+mod media;
 mod oauth1;
 mod publishing;
 mod rate_limits;
@@ -36,6 +37,7 @@ use axum::routing::{delete, get, post};
 
 use crate::Inner;
 
+pub use media::XMediaLimits;
 pub use rate_limits::XLimits;
 pub(crate) use state::XState;
 
@@ -50,4 +52,8 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/x/2/tweets", post(publishing::create_post))
         .route("/x/2/tweets/{id}", delete(publishing::delete_post))
         .route("/x/2/users/{id}/tweets", get(publishing::user_posts))
+        .route("/x/2/media/upload", get(media::status).post(media::upload))
+        .route("/x/2/media/upload/initialize", post(media::initialize))
+        .route("/x/2/media/upload/{id}/{command}", post(media::command))
+        .route("/x/2/media/metadata", post(media::metadata))
 }

@@ -15,7 +15,7 @@ use super::state::{OAuth1Grant, XState};
 
 /// What an OAuth 1.0a user-context token may do: X grants it the app's permission level; the fake
 /// treats every registered app as "Read and write".
-const OAUTH1_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read"];
+const OAUTH1_SCOPES: &[&str] = &["tweet.read", "tweet.write", "users.read", "media.write"];
 
 /// How far `oauth_timestamp` may be from the fake's clock. X refuses stale timestamps (v1.1 code
 /// 135, "Timestamp out of bounds", §1.4) without documenting the window; 5 minutes here.

@@ -12,8 +12,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::errors::{forbidden, invalid_request, not_found, too_many_requests, unauthorized};
-use super::front_door::{Caller, enter, front_door, has_scope};
+use super::errors::{forbidden, invalid_media_ids, invalid_request, not_found, too_many_requests, unauthorized};
+use super::front_door::{Caller, enter, front_door_step, has_scope};
 use super::rate_limits::{Limit, add_limit_headers};
 use super::state::{Post, XState};
 use crate::LedgerEntry;
@@ -56,7 +56,7 @@ fn is_post_id(s: &str) -> bool {
 pub(super) async fn create_post(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let received_at = inner.now();
     let caller = Caller { method: &method, uri: &uri, headers: &headers };
-    let auth = match front_door(&inner, Some(&caller)).await {
+    let auth = match front_door_step(&inner, Some(&caller), Some("post")).await {
         Ok(Some(auth)) => auth,
         Ok(None) => return unauthorized(),
         Err(response) => return response,
@@ -124,6 +124,24 @@ pub(super) async fn create_post(AxumState(inner): Shared, method: Method, uri: U
             return forbidden("You attempted to reply to a Tweet that is deleted or not visible to you.", out);
         }
     }
+    // Media (media-and-metrics.md §1.3, §1.4): 1–4 ids of the user's processed, unexpired uploads.
+    let media = match request.get("media") {
+        None => Vec::new(),
+        Some(media) => {
+            let ids: Option<Vec<String>> = media
+                .get("media_ids")
+                .and_then(Value::as_array)
+                .and_then(|ids| ids.iter().map(|i| i.as_str().filter(|i| is_post_id(i)).map(str::to_owned)).collect());
+            let Some(ids) = ids else {
+                return invalid_request("media.media_ids", "`media.media_ids` must be 1 to 4 strings matching ^[0-9]{1,19}$.", out);
+            };
+            match state.x.check_post_media(&auth.user_id, &ids, &inner.config.x_media, now) {
+                Ok(media) => media,
+                Err((_, message)) if message == crier_protocol::x::media::INVALID_MEDIA_IDS => return invalid_media_ids(&ids, out),
+                Err((parameter, message)) => return invalid_request(&parameter, &message, out),
+            }
+        }
+    };
     let duplicate = state
         .x
         .posts
@@ -145,6 +163,7 @@ pub(super) async fn create_post(AxumState(inner): Shared, method: Method, uri: U
         received_at,
         accepted_at: now,
     });
+    state.record_media("x", &id.to_string(), media);
     let body = json!({"data": {"id": id.to_string(), "text": text, "edit_history_tweet_ids": [id.to_string()]}});
     util::json(StatusCode::CREATED, &body, out)
 }

@@ -27,6 +27,14 @@ pub struct XLimits {
     pub delete_per_15min: u32,
     /// `GET /2/users/:id/tweets`: 900 (X's published table; not in platforms.md).
     pub timeline_per_15min: u32,
+    /// `POST /2/media/upload` (one-shot): 500 (media-and-metrics.md §1.5).
+    pub media_upload_per_15min: u32,
+    /// Each of initialize, append and finalize: 1,875 (§1.5).
+    pub media_chunked_per_15min: u32,
+    /// `GET /2/media/upload` (STATUS): 1,000 (§1.5).
+    pub media_status_per_15min: u32,
+    /// `POST /2/media/metadata`: 500 (§1.5).
+    pub media_metadata_per_15min: u32,
 }
 
 impl Default for XLimits {
@@ -38,6 +46,10 @@ impl Default for XLimits {
             users_me_per_15min: 75,
             delete_per_15min: 50,
             timeline_per_15min: 900,
+            media_upload_per_15min: 500,
+            media_chunked_per_15min: 1875,
+            media_status_per_15min: 1000,
+            media_metadata_per_15min: 500,
         }
     }
 }

@@ -84,6 +84,9 @@ pub(crate) struct XState {
     /// `(oauth_token, oauth_nonce, oauth_timestamp)` already seen: a replayed request is refused.
     pub(super) nonces: std::collections::HashSet<(String, String, i64)>,
     pub(crate) faults: Faults,
+    /// Media uploads by media id (see [`super::media`]).
+    pub(super) media: HashMap<String, super::media::XMedia>,
+    pub(super) last_media_id: u64,
 }
 
 impl XState {
@@ -100,6 +103,8 @@ impl XState {
             oauth1: HashMap::new(),
             nonces: std::collections::HashSet::new(),
             faults: Faults::new(),
+            media: HashMap::new(),
+            last_media_id: 0,
         }
     }
 
