@@ -1,8 +1,8 @@
 //! The worker pool: the publishing engine (crier-publisher, which claims due deliveries from the
 //! delivery table in batches), the webhook dispatcher beside it (crier-publisher's `webhooks`,
 //! which sends the calls the audit trail queues), and apalis on Postgres for the periodic
-//! housekeeping (pruning expired sessions, old login failures and OAuth attempts). All stop on the
-//! same signal.
+//! housekeeping (pruning expired sessions, old login failures and OAuth attempts, and resumable
+//! uploads past their expiry with their chunks in the media store). All stop on the same signal.
 //!
 //! Each process start gets a unique worker name: apalis registers workers by name under an
 //! advisory lock, and a restarted process reusing its old name would refresh the old
@@ -25,6 +25,7 @@ use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_accounts::Accounts;
 use crier_domain::outage::Outage;
 use crier_domain::store::{housekeeping, status};
+use crier_media::storage::MediaStore;
 use crier_publisher::EngineStats;
 use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -58,8 +59,9 @@ fn queue_config() -> QueueConfig {
     QueueConfig::default().queue(HOUSEKEEPING_QUEUE).heartbeat_interval(HEARTBEAT).missed_heartbeats(MISSED_HEARTBEATS)
 }
 
-async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), BoxDynError> {
+async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<MediaStore>) -> Result<(), BoxDynError> {
     let pruned = housekeeping::prune(&pool).await?;
+    let uploads = crate::resumable::sweep(&store, &pool).await?;
     // Finished passes are only history; keep a day of them.
     let old_jobs = sqlx::query("delete from apalis.jobs where job_type = $1 and status = 'Done' and done_at < now() - interval '1 day'")
         .bind(HOUSEKEEPING_QUEUE)
@@ -73,6 +75,7 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), B
         verification_failures = pruned.verification_failures,
         oauth_connections = pruned.oauth_connections,
         idempotency_keys = pruned.idempotency_keys,
+        uploads,
         old_jobs,
         "housekeeping done"
     );
@@ -119,6 +122,7 @@ async fn schedule_housekeeping(pool: PgPool, mut stop: tokio::sync::watch::Recei
 /// answers again, probed with backoff.
 async fn supervise_housekeeping(
     pool: PgPool,
+    store: MediaStore,
     name: String,
     shutdown_grace: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -138,7 +142,7 @@ async fn supervise_housekeeping(
             }
         }
         let failure: Arc<Mutex<Option<String>>> = Arc::default();
-        let worker_pool = pool.clone();
+        let (worker_pool, worker_store) = (pool.clone(), store.clone());
         let worker_name = format!("{name}-housekeeping-{run}");
         let monitor = Monitor::new()
             .register(move |_| {
@@ -147,7 +151,12 @@ async fn supervise_housekeeping(
                     .with_pubsub()
                     // Jobs due later send no notification; this catches them within seconds.
                     .poll_with_interval(Duration::from_secs(5));
-                WorkerBuilder::new(worker_name.clone()).backend(backend).data(worker_pool.clone()).concurrency(1).build(run_housekeeping)
+                WorkerBuilder::new(worker_name.clone())
+                    .backend(backend)
+                    .data(worker_pool.clone())
+                    .data(worker_store.clone())
+                    .concurrency(1)
+                    .build(run_housekeeping)
             })
             .should_restart({
                 let failure = failure.clone();
@@ -218,6 +227,8 @@ pub async fn run(
     let name = unique_worker_name("worker");
     let config = settings.publisher(&name);
     let webhooks = settings.webhooks(&name);
+    // Housekeeping deletes the chunks of expired uploads from the media store.
+    let store = MediaStore::open(&settings.media.store).map_err(|e| anyhow::anyhow!("CRIER_MEDIA_STORE: {e}"))?;
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
 
     // One signal, two listeners.
@@ -225,7 +236,7 @@ pub async fn run(
     let stopped = crate::stopped;
 
     let scheduler = schedule_housekeeping(pool.clone(), stop_rx.clone());
-    let housekeeping = supervise_housekeeping(pool.clone(), name, settings.shutdown_grace, stop_rx.clone());
+    let housekeeping = supervise_housekeeping(pool.clone(), store, name, settings.shutdown_grace, stop_rx.clone());
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
