@@ -9,7 +9,7 @@
 //! Everything here is synchronous (`std::process`), so it can run before any
 //! async runtime exists and from plain scripts.
 
-/// A shared cluster and fresh databases for test suites.
+/// A shared cluster for test suites, with fresh databases: empty, or copies of a template prepared once.
 pub mod test_cluster;
 
 use std::ffi::OsString;

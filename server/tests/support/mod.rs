@@ -3,7 +3,13 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+/// The domain tests' template helpers: the server's own template below uses their migration
+/// `fingerprint` and `block_on`.
+#[path = "../../../domain/tests/support/migrated.rs"]
+mod migrated;
+
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use crier::config::{KeyRing, WebArgs, WebConfig};
 use crier::database::Database;
@@ -57,7 +63,8 @@ impl TestApp {
     }
 
     async fn start(web: WebConfig, worker: Option<crier::config::WorkerConfig>) -> TestApp {
-        let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+        let url = tokio::task::spawn_blocking(migrated_database).await.unwrap();
+        // Still checks the migrations, as the app does; they are all applied already.
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
@@ -86,6 +93,24 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "sign-up succeeds");
         browser
     }
+}
+
+/// A fresh database set up as [`Database::open_url`] sets one up (Crier's migrations, the
+/// `hstore` extension, the job queue's migrations), copied from a template that the first test
+/// on the cluster prepares with `open_url` itself; returns its URL. Blocking: call it through
+/// `spawn_blocking`.
+pub fn migrated_database() -> String {
+    static TEMPLATE: LazyLock<String> = LazyLock::new(|| {
+        let mut contents = migrated::fingerprint(&crier_domain::MIGRATOR);
+        contents.extend(migrated::fingerprint(&apalis_postgres::PostgresStorage::migrations()));
+        // What else `open_url` sets up is written in this file (`migrate`): any edit to it makes
+        // a new template, so a change there is never tested against an old template.
+        contents.extend(include_bytes!("../../src/database.rs"));
+        crier_embedded_pg::test_cluster::template_name("crier_server", &contents)
+    });
+    crier_embedded_pg::test_cluster::fresh_database_from_template(&TEMPLATE, |url| {
+        migrated::block_on(async { Database::open_url(url).await.expect("the template database opens and migrates").close().await })
+    })
 }
 
 /// The password the helpers use.
