@@ -10,7 +10,9 @@
 //! Templates: a test suite whose every test needs the same schema names a template database for
 //! it ([`template_name`]) and takes [`fresh_database_from_template`], a copy of it. The first
 //! caller on the cluster (in any test process) creates and prepares the template; every later one
-//! only copies it, which is much cheaper than running every migration again per test.
+//! only copies it, which is much cheaper than running every migration again per test. (Templates
+//! need PostgreSQL 14 or later: `DROP DATABASE … WITH (FORCE)`, `pg_terminate_backend` with a
+//! timeout.)
 
 use std::fs::{File, OpenOptions};
 use std::path::PathBuf;

@@ -39,8 +39,12 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
 /// A fresh database with Crier's migrations (`crier_domain::MIGRATOR`) applied; returns its
 /// URL. Blocking: call it through `spawn_blocking`.
 pub fn migrated_database() -> String {
-    static TEMPLATE: LazyLock<String> =
-        LazyLock::new(|| crier_embedded_pg::test_cluster::template_name("crier_domain", &fingerprint(&crier_domain::MIGRATOR)));
+    static TEMPLATE: LazyLock<String> = LazyLock::new(|| {
+        let mut contents = fingerprint(&crier_domain::MIGRATOR);
+        // And this file, which says how the template is prepared: an edit to that makes a new one.
+        contents.extend(include_bytes!("migrated.rs"));
+        crier_embedded_pg::test_cluster::template_name("crier_domain", &contents)
+    });
     crier_embedded_pg::test_cluster::fresh_database_from_template(&TEMPLATE, |url| {
         block_on(async {
             let pool = PgPool::connect(url).await.expect("the template database accepts connections");

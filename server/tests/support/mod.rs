@@ -103,9 +103,11 @@ pub fn migrated_database() -> String {
     static TEMPLATE: LazyLock<String> = LazyLock::new(|| {
         let mut contents = migrated::fingerprint(&crier_domain::MIGRATOR);
         contents.extend(migrated::fingerprint(&apalis_postgres::PostgresStorage::migrations()));
-        // What else `open_url` sets up is written in this file (`migrate`): any edit to it makes
-        // a new template, so a change there is never tested against an old template.
+        // What else `open_url` sets up is written in database.rs (`migrate`), and how the template
+        // is prepared in this file: an edit to either makes a new template, so a change there is
+        // never tested against an old one.
         contents.extend(include_bytes!("../../src/database.rs"));
+        contents.extend(include_bytes!("mod.rs"));
         crier_embedded_pg::test_cluster::template_name("crier_server", &contents)
     });
     crier_embedded_pg::test_cluster::fresh_database_from_template(&TEMPLATE, |url| {
