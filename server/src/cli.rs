@@ -495,10 +495,13 @@ mod tests {
         settings(&Cli::command(), &mut all);
         assert!(all.len() > 30, "the settings are found: {all:?}");
         let readme = include_str!("../../README.md");
+        // The names are in a row's first cell; the others hold values and examples (JSON with braces
+        // of its own), which are not names.
         let table: std::collections::BTreeSet<String> = readme
             .lines()
             .filter(|line| line.starts_with("| `"))
-            .flat_map(|line| line.split('`').skip(1).step_by(2).flat_map(|cell| cell.split(", ").flat_map(expand)).collect::<Vec<_>>())
+            .filter_map(|line| line.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2).flat_map(|name| name.split(", ").flat_map(expand)).collect::<Vec<_>>())
             .collect();
         let example = include_str!("../../.env.example");
         let missing_readme: Vec<_> = all.iter().filter(|name| !table.contains(*name)).collect();

@@ -7,7 +7,6 @@ mod support;
 
 use std::path::Path;
 
-use crier::config::{MediaConfig, WebArgs, WebConfig};
 use crier_media::fixtures::{self, GPS_SECRET, VideoSpec};
 use crier_media::test_s3::TestS3;
 use reqwest::StatusCode;
@@ -42,14 +41,6 @@ async fn media_rows(app: &TestApp) -> i64 {
 
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|entries| entries.count()).unwrap_or(0)
-}
-
-/// An app whose media settings the test chooses (in `dir`).
-async fn app_with(dir: &Path, change: impl FnOnce(&mut MediaConfig)) -> TestApp {
-    let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
-    web.media = MediaConfig::in_data_dir(dir);
-    change(&mut web.media);
-    TestApp::spawn_configured(web).await
 }
 
 async fn uploads_a_photo_and_serves_it_to_its_team_only(app: &TestApp) {
@@ -106,7 +97,7 @@ async fn a_photo_in_a_directory_store_loses_its_position_and_is_its_teams_alone(
 async fn a_photo_in_an_s3_store_loses_its_position_and_is_its_teams_alone() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = TestS3::shared().fresh_bucket("crier");
-    let app = app_with(dir.path(), |media| media.store = bucket).await;
+    let app = TestApp::spawn_with_media(dir.path(), |media| media.store = bucket).await;
     uploads_a_photo_and_serves_it_to_its_team_only(&app).await;
     assert!(!dir.path().join("media").exists(), "the bytes went to the bucket, not the data directory");
 }
@@ -133,7 +124,7 @@ async fn files_off_the_allow_list_are_refused_in_words_and_leave_nothing() {
 #[tokio::test]
 async fn a_file_over_the_limit_or_the_teams_quota_is_refused_and_not_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path(), |media| {
+    let app = TestApp::spawn_with_media(dir.path(), |media| {
         media.max_file_bytes = 1_000_000;
         media.team_quota_bytes = 1_500_000;
     })

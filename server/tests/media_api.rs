@@ -7,7 +7,6 @@ mod support;
 
 use std::path::{Path, PathBuf};
 
-use crier::config::{MediaConfig, WebArgs, WebConfig};
 use crier_media::fixtures::{self, VideoSpec};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, LOCATION};
 use reqwest::multipart::{Form, Part};
@@ -112,14 +111,6 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// Where the app's media store keeps resumable uploads' chunks (a directory store).
 fn chunks_dir(app: &TestApp) -> PathBuf {
     app.media.upload_dir.with_file_name("media").join("uploads")
-}
-
-/// An app whose media settings the test chooses (in `dir`).
-async fn app_with(dir: &Path, change: impl FnOnce(&mut MediaConfig)) -> TestApp {
-    let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
-    web.media = MediaConfig::in_data_dir(dir);
-    change(&mut web.media);
-    TestApp::spawn_configured(web).await
 }
 
 #[tokio::test]
@@ -270,7 +261,7 @@ async fn posts_carry_media_by_id_and_other_teams_ids_are_missing_ones() {
 #[tokio::test]
 async fn refused_files_and_a_full_team_are_problems_that_say_what_to_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path(), |media| {
+    let app = TestApp::spawn_with_media(dir.path(), |media| {
         media.max_file_bytes = 1_000_000;
         media.team_quota_bytes = 1_500_000;
     })

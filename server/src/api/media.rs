@@ -135,9 +135,6 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiMultipart {
     }
 }
 
-/// The longest text part read (alt text: 4,000 characters of up to 4 bytes).
-const MAX_TEXT_PART_BYTES: usize = 16 * 1024 + 1024;
-
 /// Upload a file.
 ///
 /// `multipart/form-data` with the file in the part `file` (and `alt_text`, before or after it).
@@ -181,7 +178,7 @@ pub async fn upload(
                 item = Some(uploads::receive(&state.media, &state.pool, caller.team_id(), caller.actor(), incoming, body).await?);
             }
             "file" => problem = Some(FieldError::new("file", "Send one file per request.").into()),
-            "alt_text" if alt_text.is_none() => match read_text(field).await {
+            "alt_text" if alt_text.is_none() => match uploads::text_part(field).await {
                 Some(text) => match media::alt_text(&text, "alt_text") {
                     Ok(_) => {
                         alt_text_after_file = item.is_some();
@@ -222,18 +219,6 @@ async fn take_back(state: &ApiState, caller: &Caller, item: &MediaItem) {
     if let Err(error) = bytes {
         tracing::warn!(%error, media_id = %item.media_id, "could not take back an item added by a refused request");
     }
-}
-
-/// A small text part, or `None` when it is longer than [`MAX_TEXT_PART_BYTES`].
-async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
-    let mut bytes = Vec::new();
-    while let Ok(Some(chunk)) = field.chunk().await {
-        if bytes.len() + chunk.len() > MAX_TEXT_PART_BYTES {
-            return None;
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// Which part of the library to list.

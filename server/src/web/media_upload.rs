@@ -28,8 +28,6 @@ use crate::uploads::{self, Incoming};
 pub const MAX_FILES: usize = 10;
 /// The path the plain form's outcome is kept under (the Media page reads it).
 pub const FORM_PATH: &str = "/media/upload";
-/// The longest text field accepted (alt text, the page to return to).
-const MAX_FIELD_BYTES: usize = 16 * 1024;
 
 /// An added item as the page's script reads it.
 #[derive(Serialize)]
@@ -139,7 +137,7 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, head
             }
             name @ ("alt_text" | "return_to") => {
                 let name = name.to_owned();
-                match read_text(field).await {
+                match uploads::text_part(field).await {
                     Some(text) if name == "alt_text" => alt_text = text,
                     Some(text) => return_to = return_path(&text).to_owned(),
                     None => {
@@ -151,7 +149,7 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, head
             }
             // Other fields (a form key, a button's name) are not for this handler.
             _ => {
-                if read_text(field).await.is_none() {
+                if uploads::text_part(field).await.is_none() {
                     break;
                 }
             }
@@ -186,18 +184,6 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, head
         tracing::warn!(%error, "could not keep an upload's outcome for the next page");
     }
     Redirect::to(&return_to).into_response()
-}
-
-/// A small text field, or `None` when it is longer than [`MAX_FIELD_BYTES`].
-async fn read_text(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
-    let mut bytes = Vec::new();
-    while let Ok(Some(chunk)) = field.chunk().await {
-        if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
-            return None;
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 #[cfg(test)]

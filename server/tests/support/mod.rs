@@ -66,6 +66,14 @@ impl TestApp {
         Self::start(web, Some(worker)).await
     }
 
+    /// Starts the app with media settings the test chooses, in `dir` (which the test keeps).
+    pub async fn spawn_with_media(dir: &std::path::Path, change: impl FnOnce(&mut crier::config::MediaConfig)) -> TestApp {
+        let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+        web.media = crier::config::MediaConfig::in_data_dir(dir);
+        change(&mut web.media);
+        Self::spawn_configured(web).await
+    }
+
     /// Starts the app on a fresh database with this parsed configuration (metrics, operations).
     pub async fn spawn_configured(web: WebConfig) -> TestApp {
         Self::start(web, None).await
