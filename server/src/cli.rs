@@ -118,6 +118,10 @@ pub struct WorkerCommandArgs {
     pub outbound: OutboundArgs,
     #[command(flatten)]
     pub media: crate::config::MediaArgs,
+    /// The URL Crier's web app is reached at. Facebook fetches videos from a signed link under it,
+    /// so without it a worker cannot publish a Facebook video.
+    #[arg(long = "public-url", env = "CRIER_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// `crier status` options.
@@ -280,7 +284,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Worker(args) => {
             let keys = KeyRing::resolve(&config)?;
-            let web = WebConfig::parse(&crate::config::WebArgs { platforms: args.platforms.clone(), ..Default::default() })?;
+            let web = WebConfig::parse(&crate::config::WebArgs {
+                platforms: args.platforms.clone(),
+                public_url: args.public_url.clone(),
+                ..Default::default()
+            })?;
             let metrics = MetricsConfig::parse(&args.metrics)?;
             if metrics.addr.is_none() && metrics.token.is_some() {
                 tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
@@ -288,6 +296,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let worker = WorkerConfig {
                 outbound: crate::config::outbound::parse(&args.outbound)?,
                 media: crate::config::media::parse(&args.media, &config.data_dir)?,
+                public_base: web.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned()),
                 ..WorkerConfig::parse(&args.worker)?
             };
             let clients = crate::platforms::worker_clients(&web);

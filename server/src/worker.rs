@@ -20,6 +20,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskSink, TaskSinkError, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_accounts::Accounts;
@@ -240,7 +241,14 @@ pub async fn run(
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
-    let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats), stopped(stop_rx));
+    let media = crier_publisher::MediaSettings {
+        store: crier_media::storage::MediaStore::open(&settings.media.store).context("CRIER_MEDIA_STORE")?,
+        rules: crier_domain::post::MediaRules(settings.media.limits.clone()),
+        upload: crier_clients::UploadOptions::default(),
+        links: Arc::new(crier_domain::media_link::MediaLinks::new(&vault)),
+        public_base: settings.public_base.clone(),
+    };
+    let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats, media), stopped(stop_rx));
     let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;

@@ -200,3 +200,67 @@ async fn a_signed_link_serves_its_item_until_it_expires_and_nothing_else() {
     let tampered = good.replace("expires=", "expires=9");
     assert_eq!(anyone.get(&tampered).await.status(), StatusCode::FORBIDDEN);
 }
+
+/// Schedules `text` now to `account` with `media_id` attached, as Compose does (the rules checked).
+async fn schedule_with_media(app: &TestApp, account: &str, text: &str, media_id: uuid::Uuid) -> uuid::Uuid {
+    use crier_domain::post::{MediaChoice, PostContent};
+    use crier_domain::store::{audit::Actor, posts};
+    let (team, user): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select team_id, user_id from app_user limit 1").fetch_one(&app.pool).await.unwrap();
+    let content = PostContent::parse(text, [], "https://example.com/launch", [])
+        .unwrap()
+        .with_media(vec![MediaChoice { media_id, alt_text: None, platform: None, item: 0 }])
+        .unwrap();
+    let new = posts::NewPost {
+        content,
+        account_ids: vec![account.parse().unwrap()],
+        scheduled_at: chrono::Utc::now(),
+        timezone: crier_domain::timezone::TimeZone::UTC,
+        dry_run: false,
+        retry: Default::default(),
+    };
+    posts::schedule_all(&app.pool, team, Actor::User(user), &[new], &Default::default()).await.map_err(|(_, e)| e).unwrap()[0]
+}
+
+#[tokio::test]
+async fn a_facebook_video_is_fetched_by_the_platform_from_a_signed_link_and_published() {
+    let app = TestApp::spawn_with_worker().await;
+    let owner = app.owner("Acme", "owner@acme.example").await;
+    let page = support::connect_facebook_page(&app, &owner, "Acme Page").await;
+    let video = uploaded(owner.upload(&[("launch.mp4", fixtures::mp4(&VideoSpec::default()))], "").await).await;
+    let video_id: uuid::Uuid = video["id"].as_str().unwrap().parse().unwrap();
+    let post = schedule_with_media(&app, &page, "Watch the launch", video_id).await;
+
+    // Published by the worker in this process: polled until the delivery has settled.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (state, error): (String, Option<String>) = loop {
+        let row: (String, Option<String>) = sqlx::query_as("select state::text, last_error_message from delivery where post_id = $1")
+            .bind(post)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if !["scheduled", "publishing", "retrying"].contains(&row.0.as_str()) {
+            break row;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the video post settles within 30 s: {row:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((state.as_str(), error), ("published", None));
+
+    let ledger = app.sandbox_ledger().await;
+    let entry = ledger.as_array().unwrap().iter().find(|e| e["platform"] == "facebook").expect("the post is in the ledger");
+    assert_eq!(entry["text"], "Watch the launch\n\nhttps://example.com/launch", "the link goes in the message of a video post");
+    let sha256: String = sqlx::query_scalar("select encode(sha256, 'hex') from media_item where media_id = $1")
+        .bind(video_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(entry["media"][0]["sha256"], sha256.as_str(), "Meta fetched exactly the stored bytes");
+    let recorded: String =
+        sqlx::query_scalar("select m.platform_media_id from delivery_media m join delivery d using (delivery_id) where d.post_id = $1")
+            .bind(post)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(entry["media"][0]["media_id"], recorded, "the delivery records the video's id");
+}

@@ -108,6 +108,21 @@ impl TestApp {
         TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, vault, stop: Some(stop), _media_dir: media_dir }
     }
 
+    /// The sandbox's ledger (every team's published posts, each with its media), read through
+    /// its control API with the operator's token.
+    pub async fn sandbox_ledger(&self) -> Value {
+        let response = self
+            .browser()
+            .client
+            .get(format!("{}/sandbox/control/ledger", self.base))
+            .bearer_auth(SANDBOX_CONTROL_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "the ledger answers to the control token");
+        response.json().await.unwrap()
+    }
+
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
     pub fn browser(&self) -> Browser {
         Browser {
@@ -286,6 +301,19 @@ pub async fn connect_x_account(app: &TestApp, browser: &Browser) -> String {
         .fetch_one(&app.pool)
         .await
         .unwrap()
+}
+
+/// Connects a Facebook Page called `page` (created at the sandbox) for `browser`'s team through
+/// the consent page and the chooser; answers its account id.
+pub async fn connect_facebook_page(app: &TestApp, browser: &Browser, page: &str) -> String {
+    let next = connect(browser, "facebook", &[("account", "owner.fb"), ("new_page", page)], "authorize").await;
+    let connection_id = next.rsplit('/').next().expect("the chooser's address names the connection").to_owned();
+    let choices: Value = browser.call("accounts/choices", &[("connection_id", &connection_id)]).await.json().await.unwrap();
+    let option = choices["options"].as_array().unwrap().iter().find(|o| o["label"] == page).expect("the Page is offered").clone();
+    let chosen =
+        browser.call("accounts/choose", &[("connection_id", &connection_id), ("chosen[0]", option["key"].as_str().unwrap())]).await;
+    assert!(chosen.status().is_success() || chosen.status().is_redirection(), "{}", chosen.status());
+    sqlx::query_scalar("select account_id::text from platform_account where name = $1").bind(page).fetch_one(&app.pool).await.unwrap()
 }
 
 /// A child process killed if the test ends early (a failed assertion must not leave processes behind).
