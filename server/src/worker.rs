@@ -228,8 +228,8 @@ pub async fn run(
     let name = unique_worker_name("worker");
     let config = settings.publisher(&name);
     let webhooks = settings.webhooks(&name);
-    // Housekeeping deletes the chunks of expired uploads from the media store.
-    let store = MediaStore::open(&settings.media.store).map_err(|e| anyhow::anyhow!("CRIER_MEDIA_STORE: {e}"))?;
+    // The engine uploads media from the store; housekeeping deletes expired uploads' chunks in it.
+    let store = MediaStore::open(&settings.media.store).context("CRIER_MEDIA_STORE")?;
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
 
     // One signal, two listeners.
@@ -237,12 +237,12 @@ pub async fn run(
     let stopped = crate::stopped;
 
     let scheduler = schedule_housekeeping(pool.clone(), stop_rx.clone());
-    let housekeeping = supervise_housekeeping(pool.clone(), store, name, settings.shutdown_grace, stop_rx.clone());
+    let housekeeping = supervise_housekeeping(pool.clone(), store.clone(), name, settings.shutdown_grace, stop_rx.clone());
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
     let media = crier_publisher::MediaSettings {
-        store: crier_media::storage::MediaStore::open(&settings.media.store).context("CRIER_MEDIA_STORE")?,
+        store,
         rules: crier_domain::post::MediaRules(settings.media.limits.clone()),
         upload: crier_clients::UploadOptions::default(),
         links: Arc::new(crier_domain::media_link::MediaLinks::new(&vault)),
