@@ -150,7 +150,7 @@ fn offset_of(headers: &HeaderMap) -> Result<u64, ApiError> {
 #[utoipa::path(patch, path = "/api/v1/media/uploads/{id}", tag = "media", operation_id = "send_media_upload_chunk",
     params(("id" = Uuid, Path, description = "The upload"),
            ("Upload-Offset" = u64, Header, description = "Where in the file this chunk starts")),
-    request_body(content = Vec<u8>, content_type = "application/offset+octet-stream", description = "The chunk's bytes"),
+    request_body(content = String, content_type = "application/offset+octet-stream", description = "The chunk's bytes, as they are in the file"),
     responses((status = 200, description = "Stored: the upload, with the offset of the next chunk", body = UploadJson),
               Malformed, Unauthenticated, Forbidden, NotFound, WrongOffset, TooLarge, Invalid, RateLimited, Unavailable, Internal),
     security(("bearer" = [])))]
