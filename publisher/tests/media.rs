@@ -275,3 +275,25 @@ async fn a_worker_killed_during_an_upload_or_during_the_post_call_still_ends_wit
     .unwrap();
     assert_eq!(outcome, "reconciled", "the post X already had was found, not sent again");
 }
+
+#[tokio::test]
+async fn an_upload_refused_for_xs_media_rate_limit_pauses_the_account_without_using_an_attempt() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    let photo = env.upload("photo.png", &fixtures::png(640, 480, 8), "").await;
+    let reset = chrono::Utc::now() + chrono::TimeDelta::minutes(10);
+    let mut limited = support::x_rate_limited(reset);
+    limited["on"] = json!("upload");
+    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [limited] })).await;
+    let post = env.post(&[x.account_id], "After the window", |p| p.content = attach(&p.content, &[(&photo, None)])).await;
+    assert_eq!(env.step().await, [Retrying]);
+    let (paused_until, failures): (Option<chrono::DateTime<chrono::Utc>>, i16) =
+        sqlx::query_as("select a.paused_until, d.failures from delivery d join platform_account a using (account_id) where d.post_id = $1")
+            .bind(post)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(paused_until.map(|t| t.timestamp()), Some(reset.timestamp()), "paused until X's media window resets");
+    assert_eq!(failures, 0, "waiting out a rate limit is not a failure");
+    assert_eq!(env.copies("x", "After the window"), 0);
+}
