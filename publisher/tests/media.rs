@@ -4,8 +4,12 @@
 
 mod support;
 
+use std::sync::Arc;
+
+use crier_clients::{BytesSource, MediaToUpload, XAuth, XPost};
 use crier_domain::delivery::DeliveryState::*;
 use crier_domain::post::{MediaChoice, PostContent};
+use crier_domain::store::deliveries::{self, Budgets};
 use crier_domain::store::media::MediaItem;
 use crier_domain::store::posts;
 use crier_domain::store::webhooks::{self, WebhookUrl};
@@ -199,4 +203,97 @@ async fn a_processing_failure_is_final_with_the_platforms_reason_and_deleted_med
     assert!(delivery.last_error.as_deref().is_some_and(|e| e.contains("gone.png") && e.contains("deleted")), "{:?}", delivery.last_error);
     let (ids, steps) = recorded(&env, gone).await;
     assert!(ids.is_empty() && steps.is_empty(), "nothing was called: {ids:?} {steps:?}");
+}
+
+/// Uploads `photo` to X as the account, the way a worker does before it posts: its media id.
+async fn upload_as_a_worker_would(env: &Env, x: &support::Connected, photo: &MediaItem) -> String {
+    let bytes = env.media.store.read_small(&MediaKey::original(env.team.team_id, photo.media_id)).await.unwrap();
+    let upload = MediaToUpload {
+        kind: photo.facts.kind(),
+        content_type: photo.facts.content_type,
+        byte_size: bytes.len() as u64,
+        file_name: photo.file_name.clone(),
+        alt_text: None,
+        source: Arc::new(BytesSource(bytes)),
+    };
+    let client = env.accounts.clients().x().cloned().unwrap();
+    client.upload_media(&XAuth::Bearer(x.access_token.clone()), &upload, &env.media.upload).await.value.unwrap().platform_media_id
+}
+
+#[tokio::test]
+async fn a_worker_killed_during_an_upload_or_during_the_post_call_still_ends_with_one_post() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    let photo = env.upload("photo.png", &fixtures::png(640, 480, 7), "").await;
+    let with_photo = |p: &mut posts::NewPost| p.content = attach(&p.content, &[(&photo, None)]);
+    let mid_upload = env.post(&[x.account_id], "Killed mid-upload", with_photo).await;
+    let before_post = env.post(&[x.account_id], "Killed before posting", with_photo).await;
+    let after_post = env.post(&[x.account_id], "Killed after posting", with_photo).await;
+
+    // A worker claims all three and is killed (its claims stay `publishing`, it never heartbeats
+    // again): during the first's upload (the bytes reached X, the id was never recorded); after
+    // the second's upload was recorded; and after X accepted the third's post call.
+    deliveries::register_worker(&env.pool, "killed-worker").await.unwrap();
+    let claimed = deliveries::claim(&env.pool, "killed-worker", 10, &Budgets::default()).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    let of = |post_id: Uuid| claimed.iter().find(|c| c.post_id == post_id).unwrap();
+    upload_as_a_worker_would(&env, &x, &photo).await;
+    for post_id in [before_post, after_post] {
+        let id = upload_as_a_worker_would(&env, &x, &photo).await;
+        let media = deliveries::media_of(&env.pool, of(post_id)).await.unwrap();
+        deliveries::record_upload(&env.pool, of(post_id).delivery_id, &media[0], &id, None).await.unwrap();
+        if post_id == after_post {
+            let post = XPost { text: "Killed after posting".into(), media_ids: vec![id], in_reply_to: None };
+            let client = env.accounts.clients().x().cloned().unwrap();
+            client.publish_post(&XAuth::Bearer(x.access_token.clone()), &post).await.value.unwrap();
+        }
+    }
+    sqlx::query("update publish_worker set last_seen = now() - interval '1 hour' where name = 'killed-worker'")
+        .execute(&env.pool)
+        .await
+        .unwrap();
+
+    let engine = env.start(|_| {});
+    for post_id in [mid_upload, before_post, after_post] {
+        assert_eq!(env.wait_for(post_id, |s| !matches!(s, Scheduled | Publishing | Retrying)).await, [Published]);
+    }
+    engine.stop().await;
+    for text in ["Killed mid-upload", "Killed before posting", "Killed after posting"] {
+        assert_eq!(env.copies("x", text), 1, "exactly one “{text}”");
+        assert_eq!(received(&env, "x", text), [(photo.sha256.clone(), "image/png".to_owned(), None)], "{text}");
+    }
+    let (_, steps) = recorded(&env, mid_upload).await;
+    assert!(steps.iter().any(|s| s.starts_with("upload")), "an unrecorded upload is made again: {steps:?}");
+    let (_, steps) = recorded(&env, before_post).await;
+    assert!(!steps.iter().any(|s| s.starts_with("upload")), "a recorded upload is reused: {steps:?}");
+    let outcome: String = sqlx::query_scalar(
+        "select t.outcome::text from delivery_attempt t join delivery d using (delivery_id) where d.post_id = $1 order by t.attempt desc limit 1",
+    )
+    .bind(after_post)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(outcome, "reconciled", "the post X already had was found, not sent again");
+}
+
+#[tokio::test]
+async fn an_upload_refused_for_xs_media_rate_limit_pauses_the_account_without_using_an_attempt() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    let photo = env.upload("photo.png", &fixtures::png(640, 480, 8), "").await;
+    let reset = chrono::Utc::now() + chrono::TimeDelta::minutes(10);
+    let mut limited = support::x_rate_limited(reset);
+    limited["on"] = json!("upload");
+    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [limited] })).await;
+    let post = env.post(&[x.account_id], "After the window", |p| p.content = attach(&p.content, &[(&photo, None)])).await;
+    assert_eq!(env.step().await, [Retrying]);
+    let (paused_until, failures): (Option<chrono::DateTime<chrono::Utc>>, i16) =
+        sqlx::query_as("select a.paused_until, d.failures from delivery d join platform_account a using (account_id) where d.post_id = $1")
+            .bind(post)
+            .fetch_one(&env.pool)
+            .await
+            .unwrap();
+    assert_eq!(paused_until.map(|t| t.timestamp()), Some(reset.timestamp()), "paused until X's media window resets");
+    assert_eq!(failures, 0, "waiting out a rate limit is not a failure");
+    assert_eq!(env.copies("x", "After the window"), 0);
 }

@@ -116,7 +116,7 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
 
 /// Opens the media store (a bad setting stops start-up) and checks in the background that it
 /// answers (an unreachable bucket is logged, not fatal: publishing text needs no media).
-fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app::state::Media> {
+pub(crate) fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app::state::Media> {
     let store = crier_media::storage::MediaStore::open(&config.store).context("CRIER_MEDIA_STORE")?;
     std::fs::create_dir_all(&config.upload_dir)
         .with_context(|| format!("cannot create {}, where uploads are written while they arrive", config.upload_dir.display()))?;
