@@ -645,7 +645,7 @@ mod tests {
         let err = args(&["--posts", "10001"]).check().unwrap_err();
         assert!(err.contains("use --accounts 101 or more"), "{err}");
         let err = args(&["--scenario", "spread", "--baseline"]).check().unwrap_err();
-        assert!(err.contains("--baseline compares bursts"), "{err}");
+        assert!(err.contains("--baseline compares text-only bursts"), "{err}");
         assert!(args(&["--teams", "5", "--accounts", "4", "--posts", "10"]).check().unwrap_err().contains("every team needs an account"));
     }
 
