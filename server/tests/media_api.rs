@@ -1,7 +1,8 @@
 //! The REST API's media over real HTTP: a script with a team token uploads (multipart, and
 //! resumable in chunks), lists with cursors, reads and deletes its team's media, and posts carry
-//! it by id; other teams' ids answer as missing ones do, viewers read but do not change, and
-//! refused files and a full team are problems that say what to fix.
+//! it by id (and publish it, with the alt text the post chose); other teams' ids answer as missing
+//! ones do, viewers read but do not change, and refused files and a full team are problems that
+//! say what to fix.
 
 mod support;
 
@@ -412,4 +413,38 @@ async fn uploads_given_up_or_abandoned_leave_nothing_behind() {
     assert_eq!(files_under(&chunks_dir(&app)).len(), 0);
     assert_eq!(count(&app, "select count(*) from media_upload").await, 1, "the open upload stays");
     assert_eq!(script.ok(&format!("/api/v1/media/uploads/{}", open["id"].as_str().unwrap())).await["state"], "receiving");
+}
+
+#[tokio::test]
+async fn a_post_made_through_the_api_publishes_its_media_with_the_alt_text_it_chose() {
+    let app = TestApp::spawn_with_worker().await;
+    let owner = app.owner("Acme", "owner@acme.example").await;
+    let account = support::connect_x_account(&app, &owner).await;
+    let script = Script::new(&app, &owner, "editor").await;
+    let photo = script.uploaded("office.jpg", fixtures::photo(640, 480, 1, 1), Some("Our office")).await;
+    let body = json!({
+        "text": "We moved!",
+        "account_ids": [account],
+        "media": [{"id": photo["id"], "alt_text": "The new office at dawn"}],
+    });
+    let response = script.send(Method::POST, "/api/v1/posts", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let post = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+
+    // Published by the worker in this process: polled until the delivery has settled.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let delivery = loop {
+        let delivery = script.ok(&format!("/api/v1/posts/{post}")).await["deliveries"][0].clone();
+        if !["scheduled", "publishing", "retrying"].contains(&delivery["state"].as_str().unwrap()) {
+            break delivery;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the post settles within 30 s: {delivery}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((delivery["state"].as_str(), &delivery["error"]), (Some("published"), &Value::Null), "{delivery}");
+
+    let ledger = app.sandbox_ledger().await;
+    let entry = ledger.as_array().unwrap().iter().find(|e| e["platform"] == "x").expect("the post is in the ledger");
+    assert_eq!(entry["media"][0]["sha256"], photo["sha256"], "X received exactly the stored bytes");
+    assert_eq!(entry["media"][0]["alt_text"], "The new office at dawn", "the post's alt text, not the item's");
 }
