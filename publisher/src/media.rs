@@ -10,6 +10,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_clients::{
@@ -42,6 +44,38 @@ pub struct MediaSettings {
     pub links: Arc<MediaLinks>,
     /// Where platforms reach Crier (CRIER_PUBLIC_URL), for those links; `None`: not configured.
     pub public_base: Option<String>,
+    /// The media bytes the process's uploads may hold at once.
+    pub upload_memory: Arc<UploadMemory>,
+}
+
+/// The unit the upload memory is counted in.
+const MEMORY_UNIT: u64 = 256 * 1024;
+
+/// How many bytes of media a worker's uploads may have read and not yet sent, all together: 16 MiB.
+/// Each upload holds up to a piece of its file (a small image whole, a video a chunk at a time)
+/// about twice over while it is sent; without a bound, 128 publishes in flight with a
+/// megabyte-sized photo each would take a worker far past 100 MB.
+pub const DEFAULT_UPLOAD_MEMORY: u64 = 16 * 1024 * 1024;
+
+/// The media bytes a process's uploads may hold at once, counted in 256 KiB units.
+#[derive(Debug)]
+pub struct UploadMemory {
+    units: Semaphore,
+    total: u32,
+}
+
+impl UploadMemory {
+    /// Room for `bytes` of media in flight.
+    pub fn new(bytes: u64) -> Arc<Self> {
+        let total = u32::try_from(bytes.div_ceil(MEMORY_UNIT).max(1)).unwrap_or(u32::MAX).min(Semaphore::MAX_PERMITS as u32);
+        Arc::new(UploadMemory { units: Semaphore::new(total as usize), total })
+    }
+
+    /// Waits until a piece of `piece_bytes` fits (a piece larger than the whole still goes, alone).
+    async fn room_for(&self, piece_bytes: u64) -> tokio::sync::SemaphorePermit<'_> {
+        let units = u32::try_from(piece_bytes.div_ceil(MEMORY_UNIT).max(1)).unwrap_or(u32::MAX).min(self.total);
+        self.units.acquire_many(units).await.expect("the upload memory is never closed")
+    }
 }
 
 impl std::fmt::Debug for MediaSettings {
@@ -201,6 +235,8 @@ impl<'a> Uploads<'a> {
                 }),
             };
             let options = &self.ctx.media.upload;
+            // Waits while other uploads hold the process's media memory.
+            let _in_flight = self.ctx.media.upload_memory.room_for(item.facts.byte_size.min(options.chunk_bytes)).await;
             let uploaded = match uploader {
                 Uploader::X(client, auth) => client.upload_media(auth, &upload, options).await,
                 Uploader::Linkedin(client, token, author) => client.upload_media(token, author, &upload, options).await,

@@ -192,6 +192,7 @@ pub enum AdminCommand {
 /// Runs the command line and turns failures into a message and an exit code: 2 for bad input or
 /// configuration, 1 for everything else.
 pub fn main(cli: Cli) -> ExitCode {
+    crate::memory::few_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

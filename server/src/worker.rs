@@ -247,6 +247,7 @@ pub async fn run(
         upload: crier_clients::UploadOptions::default(),
         links: Arc::new(crier_domain::media_link::MediaLinks::new(&vault)),
         public_base: settings.public_base.clone(),
+        upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
     };
     let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats, media), stopped(stop_rx));
     let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);

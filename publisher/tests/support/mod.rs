@@ -113,6 +113,7 @@ pub async fn env() -> Env {
         upload: UploadOptions { poll_interval: Duration::from_millis(5), ..UploadOptions::default() },
         links: Arc::new(MediaLinks::new(&vault)),
         public_base: None,
+        upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
     };
     Env { pool, vault, accounts, h, team, media, media_dir }
 }
