@@ -52,3 +52,24 @@ fn a_burst_larger_than_x_allows_is_refused_with_the_fix() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("X allows 100 per account per 15 minutes: use --accounts 5 or more"), "{stderr}");
 }
+
+#[test]
+fn the_media_scenario_uploads_a_photo_per_post_and_a_video_and_reports_their_memory() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CRIER_DATA_DIR")
+        .args(["bench", "--scenario", "media", "--posts", "40", "--accounts", "10", "--teams", "2", "--workers", "1", "--video-mb", "20"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "crier bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["scenario"].as_str(), report["published"].as_u64()), (Some("media"), Some(40)), "{report}");
+    assert_eq!((report["failed"].as_u64(), report["lost"].as_u64(), report["duplicated"].as_u64()), (Some(0), Some(0), Some(0)));
+    let video = &report["video"];
+    assert_eq!(video["megabytes"], 20.0, "{report}");
+    assert!(video["upload_seconds"].as_f64().is_some_and(|s| s > 0.0) && video["publish_seconds"].as_f64().is_some_and(|s| s > 0.0));
+    let memory = &video["peak_rss_mb"];
+    assert!(memory["bench"].as_f64().is_some_and(|mb| mb > 1.0) && memory["sandbox"].as_f64().is_some_and(|mb| mb > 1.0), "{memory}");
+    assert_eq!(memory["workers"].as_array().map(Vec::len), Some(1), "one figure per worker process: {memory}");
+}
