@@ -12,7 +12,7 @@ use server_fn::ServerFn;
 /// The batch form.
 #[component]
 pub fn BatchPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| compose_view());
+    let data = Resource::new(|| (), |_| compose_view(Vec::new(), Vec::new()));
     let batch = ServerAction::<ScheduleBatch>::new();
     let error = action_error(batch.value());
     let done = move || kept_notice(ScheduleBatch::PATH);

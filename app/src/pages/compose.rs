@@ -11,17 +11,30 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, FormKey, FormValues, action_error, kept_values, provide_form_state, refill, refill_list};
+use crate::components::attachments::{Attachments, AttachmentsField, MediaPreview};
+use crate::components::form::{
+    FormError, FormKey, FormValues, NOTICE_FIELD, action_error, kept_values, provide_form_state, refill, refill_items, refill_list,
+    typed_value,
+};
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
-/// The Compose page.
+/// The Compose page. It starts with the media a plain form post left attached (an upload, a
+/// refused post), or those the Media page's "Use in a new post" named (`?media=<id>,<id>`).
 #[component]
 pub fn ComposePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| compose_view());
+    let query = leptos_router::hooks::use_query_map();
+    let (media, media_alt) = match refill_list(CreatePost::PATH, "media") {
+        kept if !kept.is_empty() => (kept, refill_items(CreatePost::PATH, "media_alt")),
+        _ => {
+            let named = query.read_untracked().get("media").unwrap_or_default();
+            (named.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(), Vec::new())
+        }
+    };
+    let data = Resource::new(|| (), move |_| compose_view(media.clone(), media_alt.clone()));
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
@@ -55,14 +68,28 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
     provide_form_state(kept);
     let create = ServerAction::<CreatePost>::new();
     let error = action_error(create.value());
-    let text = RwSignal::new(refill(CreatePost::PATH, "text").unwrap_or_default());
-    let link = RwSignal::new(refill(CreatePost::PATH, "link").unwrap_or_default());
-    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(refill_override(p))));
+    // Each field starts from what is in it as the wasm arrives (what was typed before, or what the
+    // server rendered: a refill after a plain post, or nothing).
+    let text = RwSignal::new(typed_value("text").or_else(|| refill(CreatePost::PATH, "text")).unwrap_or_default());
+    let link = RwSignal::new(typed_value("link").or_else(|| refill(CreatePost::PATH, "link")).unwrap_or_default());
+    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(typed_value(override_field(p)).unwrap_or_else(|| refill_override(p)))));
+    let media = Attachments::new(data.attached.clone(), data.media_rules.clone());
+    let media_notice = refill(CreatePost::PATH, "media_notice");
+    let media_error = refill(CreatePost::PATH, "media_error");
+    let plain_done = refill(CreatePost::PATH, NOTICE_FIELD).zip(refill(CreatePost::PATH, "post_id"));
+    let max_file = data.max_file.clone();
     let typed_replies = refill_list(CreatePost::PATH, "thread");
     let next_reply = StoredValue::new(typed_replies.len());
-    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> =
-        RwSignal::new(typed_replies.into_iter().enumerate().map(|(id, reply)| (id, RwSignal::new(reply))).collect());
-    let when = RwSignal::new(refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone()));
+    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> = RwSignal::new(
+        typed_replies
+            .into_iter()
+            .enumerate()
+            .map(|(id, reply)| (id, RwSignal::new(typed_value(&format!("thread-{id}")).unwrap_or(reply))))
+            .collect(),
+    );
+    let when = RwSignal::new(
+        typed_value("scheduled_at").or_else(|| refill(CreatePost::PATH, "scheduled_at")).unwrap_or_else(|| data.now_local.clone()),
+    );
     let occurrence = RwSignal::new(String::new());
     let explained = Resource::new(move || (when.get(), occurrence.get()), |(at, which)| explain_time(at, which));
     let twice = move || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
@@ -118,6 +145,10 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                     </p>
                 })}
             </Show>
+            // After a plain post (no wasm), the page comes back empty with what happened.
+            {plain_done.map(|(message, post_id)| view! {
+                <p class="notice" role="status">{message} " " <a href=format!("/posts/{post_id}")>"Follow it"</a></p>
+            })}
             <div class="field">
                 <label for="text">"Text"</label>
                 <p class="hint" id="text-hint">"Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."</p>
@@ -129,10 +160,12 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                     aria-describedby="text-hint post-text-counts"
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
+                    on:paste=move |ev| media.paste(&ev)
                 >{text.get_untracked()}</textarea>
                 <FieldMessage name="text" error />
             </div>
             <ul class="counters" id="post-text-counts" aria-live="polite">{counters}</ul>
+            <AttachmentsField state=media error max_file notice=media_notice upload_error=media_error />
             <details class="previews">
                 <summary>"Previews"</summary>
                 {Platform::ALL.into_iter().map(|platform| {
@@ -152,6 +185,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                         <figure class="preview" data-platform=platform.as_str()>
                             <figcaption>{platform.label()}</figcaption>
                             <blockquote class="post-text">{preview}</blockquote>
+                            <MediaPreview state=media platform />
                         </figure>
                     }
                 }).collect_view()}

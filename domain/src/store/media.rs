@@ -397,6 +397,108 @@ pub async fn delete(pool: &PgPool, team_id: Uuid, actor: Actor, media_id: Uuid) 
     Ok(item)
 }
 
+/// The items of the team's library that `ids` names and that are still in it, in the order asked
+/// (ids that are not the team's, or were deleted, are left out): what Compose shows as attached
+/// after a plain form came back.
+pub async fn found(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<Vec<MediaItem>, DomainError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = pool.acquire().await?;
+    let items = items(&mut conn, team_id, Some(ids), &MediaFilter::default(), (ids.len() as i64).min(MAX_PAGE)).await?;
+    Ok(ids.iter().filter_map(|id| items.iter().find(|item| item.media_id == *id).cloned()).collect())
+}
+
+/// One media item a post carries, as a thumbnail beside the post shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostThumbnail {
+    /// The post.
+    pub post_id: Uuid,
+    /// The item.
+    pub media_id: Uuid,
+    /// Its kind.
+    pub kind: MediaKind,
+    /// The name it was uploaded under.
+    pub file_name: String,
+    /// The alt text the post gives it (or the item's own).
+    pub alt_text: String,
+    /// Whether a thumbnail can be shown (it has one and it is still in the library).
+    pub has_thumbnail: bool,
+}
+
+/// The media `post_ids` carry, each item once per post, in the post's order (its shared list
+/// first, then the platforms' own lists and the thread's): one query for a page of posts.
+pub async fn thumbnails(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<Vec<PostThumbnail>, DomainError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
+        r#"select pm.post_id, pm.media_id, m.kind as "kind: MediaKind", m.file_name,
+                  coalesce(nullif(pm.alt_text, ''), m.alt_text) as "alt_text!",
+                  (m.has_thumbnail and m.deleted_at is null) as "has_thumbnail!"
+           from post_media pm join media_item m on m.team_id = pm.team_id and m.media_id = pm.media_id
+           where pm.team_id = $1 and pm.post_id = any($2)
+           order by pm.post_id, pm.platform nulls first, pm.item, pm.position"#,
+        team_id,
+        post_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<PostThumbnail> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if out.iter().any(|t| t.post_id == r.post_id && t.media_id == r.media_id) {
+            continue;
+        }
+        out.push(PostThumbnail {
+            post_id: r.post_id,
+            media_id: r.media_id,
+            kind: r.kind,
+            file_name: r.file_name,
+            alt_text: r.alt_text,
+            has_thumbnail: r.has_thumbnail,
+        });
+    }
+    Ok(out)
+}
+
+/// A media item a delivery uploaded to its platform: what went out, under which id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveredMedia {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// The item.
+    pub media_id: Uuid,
+    /// The name it was uploaded under.
+    pub file_name: String,
+    /// 0: the post itself; N: the X thread's reply N.
+    pub item: i16,
+    /// Its place in that item's media, from 1.
+    pub position: i16,
+    /// The platform's id for the upload.
+    pub platform_media_id: String,
+    /// When it was uploaded.
+    pub uploaded_at: DateTime<Utc>,
+    /// When the platform forgets an id it was not posted with, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What each delivery of a post uploaded, by delivery, then reply, then position.
+pub async fn delivered(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<Vec<DeliveredMedia>, DomainError> {
+    Ok(sqlx::query_as!(
+        DeliveredMedia,
+        r#"select dm.delivery_id, dm.media_id, m.file_name, dm.item, dm.position, dm.platform_media_id, dm.uploaded_at, dm.expires_at
+           from delivery_media dm
+           join delivery d on d.delivery_id = dm.delivery_id
+           join media_item m on m.media_id = dm.media_id and m.team_id = d.team_id
+           where d.team_id = $1 and d.post_id = $2
+           order by dm.delivery_id, dm.item, dm.position"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// The facts and alt text of the items `ids` names, in the team's library, in the order asked.
 /// An id that is not the team's (or deleted) is an error on `field`.
 pub async fn chosen(conn: &mut PgConnection, team_id: Uuid, ids: &[Uuid], field: &str) -> Result<Vec<MediaItem>, DomainError> {

@@ -1,0 +1,676 @@
+//! Compose's attachments: files chosen, dropped or pasted upload one per request to
+//! `/media/upload` with a progress bar each (XMLHttpRequest, whose upload reports progress);
+//! each attached item shows its thumbnail (or its kind, length and size), takes its alt text,
+//! moves up or down and is removed with buttons; the library's newest items can be attached too.
+//! The per-platform verdicts and layouts come from `crier_media` with the rules the server
+//! configured, the same the scheduler checks.
+//!
+//! The chosen items travel in the form as `media[]` (ids) and `media_alt[]` (each one's alt
+//! text, in the same order). Without JavaScript the same form has a file input and an "Upload"
+//! button that posts it to `/media/upload` (which keeps what was typed for the page it returns
+//! to); the items come back attached.
+//!
+//! Part of the Compose island, so it is in the wasm: plain signals and callbacks, no async.
+
+use leptos::prelude::*;
+
+use crate::components::form::typed_value;
+use crate::server::media::{ComposeMedia, kind_title};
+use crier_domain::post::{MAX_MEDIA_PER_ITEM, MediaRules};
+use crier_media::{Attachment, Layout, MediaKind, MediaProblem};
+use crier_platform::Platform;
+
+/// An item attached to the post.
+#[derive(Clone, Debug)]
+pub struct Attached {
+    /// Its place in the island's own numbering (stable while it moves).
+    key: usize,
+    /// The item.
+    media: ComposeMedia,
+    /// The alt text it is attached with.
+    alt: RwSignal<String>,
+}
+
+/// A file on its way up.
+#[derive(Clone, Debug)]
+struct Upload {
+    key: usize,
+    name: String,
+    /// 0 to 100.
+    percent: RwSignal<u32>,
+    /// Why it was not added.
+    error: RwSignal<Option<String>>,
+}
+
+/// What a library list shows: nothing asked yet, waiting, the items, or why not.
+#[derive(Clone, Debug, PartialEq)]
+enum Library {
+    Closed,
+    Loading,
+    Items(Vec<ComposeMedia>),
+    Failed(String),
+}
+
+/// The attachments' state, shared by the attachments area, the verdicts and the previews.
+#[derive(Clone, Copy, Debug)]
+pub struct Attachments {
+    items: RwSignal<Vec<Attached>>,
+    uploads: RwSignal<Vec<Upload>>,
+    next_key: StoredValue<usize>,
+    rules: StoredValue<MediaRules>,
+    library: RwSignal<Library>,
+    /// Whether the wasm runs: the script-only controls show, the plain "Upload" button goes.
+    hydrated: RwSignal<bool>,
+}
+
+impl Attachments {
+    /// The items the form starts with, checked with `rules`.
+    pub fn new(start: Vec<ComposeMedia>, rules: MediaRules) -> Attachments {
+        let items: Vec<Attached> = start
+            .into_iter()
+            .enumerate()
+            .map(|(key, media)| {
+                // What was typed before the wasm arrived stays.
+                let alt = typed_value(&alt_id(key)).unwrap_or_else(|| media.alt_text.clone());
+                Attached { key, media, alt: RwSignal::new(alt) }
+            })
+            .collect();
+        let next_key = items.len();
+        let hydrated = RwSignal::new(false);
+        Effect::new(move |_| hydrated.set(true));
+        Attachments {
+            items: RwSignal::new(items),
+            uploads: RwSignal::new(Vec::new()),
+            next_key: StoredValue::new(next_key),
+            rules: StoredValue::new(rules),
+            library: RwSignal::new(Library::Closed),
+            hydrated,
+        }
+    }
+
+    fn key(&self) -> usize {
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key + 1);
+        key
+    }
+
+    /// How many items are attached or on their way.
+    fn count(&self) -> usize {
+        self.items.with(Vec::len) + self.uploads.with(|u| u.iter().filter(|u| u.error.get_untracked().is_none()).count())
+    }
+
+    /// Attaches `media` (once), after any item added before the one it was for (`key`).
+    fn attach(&self, key: usize, media: ComposeMedia) {
+        self.items.update(|items| {
+            if items.iter().any(|a| a.media.id == media.id) {
+                return;
+            }
+            let at = items.iter().position(|a| a.key > key).unwrap_or(items.len());
+            let alt = RwSignal::new(media.alt_text.clone());
+            items.insert(at, Attached { key, media, alt });
+        });
+    }
+
+    fn remove(&self, key: usize) {
+        self.items.update(|items| items.retain(|a| a.key != key));
+    }
+
+    /// Moves an item one place up (`-1`) or down (`1`), keeping the focus on the button pressed.
+    fn shift(&self, key: usize, by: isize, button: String) {
+        self.items.update(|items| {
+            if let Some(from) = items.iter().position(|a| a.key == key) {
+                let to = from as isize + by;
+                if (0..items.len() as isize).contains(&to) {
+                    items.swap(from, to as usize);
+                }
+            }
+        });
+        refocus(button);
+    }
+
+    /// Each item's facts and alt text now, for a check or a layout.
+    fn snapshot(&self) -> Vec<(ComposeMedia, String)> {
+        self.items.with(|items| items.iter().map(|a| (a.media.clone(), a.alt.get())).collect())
+    }
+
+    /// Whether anything is attached.
+    pub fn is_empty(&self) -> bool {
+        self.items.with(Vec::is_empty)
+    }
+
+    /// What `platform` makes of the attachments: its layout and every problem.
+    fn verdict(&self, platform: Platform) -> (Layout, Vec<MediaProblem>) {
+        let shown = self.snapshot();
+        let attachments: Vec<Attachment<'_>> = shown.iter().map(|(m, alt)| Attachment { facts: &m.facts, alt_text: alt }).collect();
+        let problems = self.rules.with_value(|rules| crier_media::check(platform, &attachments, &rules.0[platform]));
+        (crier_media::layout(platform, &attachments), problems)
+    }
+
+    /// Sends each of `files` up (one request each, side by side), if the post has room for them.
+    #[cfg(feature = "hydrate")]
+    fn upload_files(&self, files: Option<web_sys::FileList>) {
+        let Some(files) = files else { return };
+        for index in 0..files.length() {
+            let Some(file) = files.get(index) else { continue };
+            let key = self.key();
+            let upload = Upload { key, name: file.name(), percent: RwSignal::new(0), error: RwSignal::new(None) };
+            let room = self.count() < MAX_MEDIA_PER_ITEM;
+            self.uploads.update(|u| u.push(upload.clone()));
+            if !room {
+                upload.error.set(Some(format!("A post takes at most {MAX_MEDIA_PER_ITEM} media: remove some first.")));
+                continue;
+            }
+            let this = *self;
+            let sent = browser::upload(
+                &file,
+                move |fraction| upload.percent.set((fraction * 100.0).round().clamp(0.0, 100.0) as u32),
+                move |answer| match answer {
+                    Ok(media) => {
+                        this.uploads.update(|u| u.retain(|u| u.key != key));
+                        this.attach(key, media);
+                    }
+                    Err(words) => upload.error.set(Some(words)),
+                },
+            );
+            if sent.is_err() {
+                upload.error.set(Some("This browser could not send the file. Use the Media page to upload it.".into()));
+            }
+        }
+    }
+
+    /// A paste: files pasted (a screenshot) are uploaded; text is left to the field.
+    pub fn paste(&self, ev: &leptos::ev::ClipboardEvent) {
+        #[cfg(feature = "hydrate")]
+        if let Some(files) = ev.clipboard_data().and_then(|d| d.files()).filter(|f| f.length() > 0) {
+            ev.prevent_default();
+            self.upload_files(Some(files));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    }
+
+    /// Asks the server for the library's newest items whose name holds `search`.
+    fn fetch_library(&self, search: String) {
+        #[cfg(feature = "hydrate")]
+        {
+            let library = self.library;
+            library.set(Library::Loading);
+            let asked = browser::library(&search, move |answer| {
+                library.set(match answer {
+                    Ok(items) => Library::Items(items),
+                    Err(words) => Library::Failed(words),
+                })
+            });
+            if asked.is_err() {
+                library.set(Library::Failed("The library could not be asked. Reload the page and try again.".into()));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = search;
+    }
+}
+
+/// The id of an item's alt text field.
+fn alt_id(key: usize) -> String {
+    format!("media-alt-{key}")
+}
+
+/// Puts the focus back on the element `id` once the page has been redrawn (a moved item's
+/// button is taken out of the page and put back).
+fn refocus(id: String) {
+    #[cfg(feature = "hydrate")]
+    set_timeout(
+        move || {
+            use wasm_bindgen::JsCast;
+            if let Some(element) = document().get_element_by_id(&id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                let _ = element.focus();
+            }
+        },
+        std::time::Duration::ZERO,
+    );
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// "Image 2", "Video 1": how an item is named in labels (its kind and place).
+fn item_name(kind: MediaKind, position: usize) -> String {
+    format!("{} {}", kind_title(kind), position + 1)
+}
+
+/// An item's picture: its thumbnail, or a tile with its kind.
+#[component]
+pub fn MediaPicture(media: ComposeMedia, #[prop(into)] alt: Signal<String>) -> impl IntoView {
+    match media.thumbnail_url.clone() {
+        Some(src) => view! { <img class="thumb" src=src alt=move || alt.get() loading="lazy" width="96" height="96" /> }.into_any(),
+        None => {
+            let kind = media.facts.kind();
+            view! {
+                <span class="thumb tile" data-kind=kind.as_str() role="img" aria-label=move || format!("{}: {}", kind_title(kind), alt.get())>
+                    {kind_title(kind)}
+                </span>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// The attachments area of the Compose form.
+#[component]
+pub fn AttachmentsField(
+    state: Attachments,
+    /// The form's latest error (the scheduler's verdict is on `media`).
+    error: Signal<Option<crate::errors::AppError>>,
+    /// The largest file accepted, in words.
+    max_file: String,
+    /// What the last plain upload said ("Uploaded …", or why a file was refused).
+    notice: Option<String>,
+    /// See `notice`.
+    upload_error: Option<String>,
+) -> impl IntoView {
+    let hydrated = state.hydrated;
+    let hint = move || {
+        let how = if hydrated.get() { " Choose files, drop them here, or paste them." } else { " Choose files, then press Upload." };
+        format!("{} up to {max_file} each.{how}", crier_media::ContentType::ACCEPTED)
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            let input = event_target::<web_sys::HtmlInputElement>(&ev);
+            if hydrated.get_untracked() {
+                state.upload_files(input.files());
+                input.set_value("");
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        state.upload_files(ev.data_transfer().and_then(|d| d.files()));
+    };
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| state.paste(&ev);
+    let message = move || error.get().and_then(|e| e.field("media"));
+
+    view! {
+        <fieldset class="attachments" aria-describedby="attachments-hint"
+            on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=on_drop
+            on:paste=on_paste
+        >
+            <legend>"Media"</legend>
+            <p class="hint" id="attachments-hint">{hint}</p>
+            {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
+            {upload_error.map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            <ol class="attached">
+                <For each=move || state.items.get() key=|a| a.key let:item>
+                    <AttachedItem state item />
+                </For>
+            </ol>
+            <ul class="uploads">
+                <For each=move || state.uploads.get() key=|u| u.key let:upload>
+                    <UploadLine state upload />
+                </For>
+            </ul>
+            <div class="field">
+                <label for="media-file">"Add files"</label>
+                <input id="media-file" name="file" type="file" multiple
+                    accept="image/jpeg,image/png,image/webp,image/gif,video/mp4,application/pdf"
+                    on:change=on_change
+                />
+            </div>
+            <Show when=move || !hydrated.get()>
+                // Without JavaScript: the whole form goes to the upload, which comes back here with
+                // everything typed and the files attached.
+                <div class="field">
+                    <label for="media-upload-alt">"Alt text for these files"</label>
+                    <input id="media-upload-alt" name="alt_text" type="text" maxlength="4000" />
+                </div>
+                <input type="hidden" name="return_to" value="/compose" />
+                <div>
+                    <button type="submit" class="secondary" formaction="/media/upload" formmethod="post"
+                        formenctype="multipart/form-data" formnovalidate=true>"Upload"</button>
+                </div>
+            </Show>
+            <Show when=move || hydrated.get()>
+                <LibraryPicker state />
+            </Show>
+            <Show when=move || message().is_some()>
+                <p class="field-error" id="media-error" role="alert">{message}</p>
+            </Show>
+            <Verdicts state />
+        </fieldset>
+    }
+}
+
+#[component]
+fn AttachedItem(state: Attachments, item: Attached) -> impl IntoView {
+    let Attached { key, media, alt } = item;
+    let kind = media.facts.kind();
+    let items = state.items;
+    let position = move || items.with(|v| v.iter().position(|a| a.key == key).unwrap_or(0));
+    let last = move || items.with(|v| v.last().map(|a| a.key)) == Some(key);
+    let name = move || item_name(kind, position());
+    let hydrated = state.hydrated;
+    // The alt text's length against each platform that sends it for this kind (and has a limit).
+    let counter = move || {
+        let count = alt.with(|t| t.chars().count());
+        let limits: Vec<String> = state.rules.with_value(|rules| {
+            Platform::ALL
+                .into_iter()
+                .filter_map(|p| {
+                    let limits = &rules.0[p];
+                    let max = limits.alt_text_max_chars.filter(|_| limits.alt_text_kinds.contains(&kind))?;
+                    Some(format!("{count} / {max} on {}", p.label()))
+                })
+                .collect()
+        });
+        if limits.is_empty() { format!("{count} characters") } else { limits.join(" · ") }
+    };
+    let over = move || {
+        let count = alt.with(|t| t.chars().count()) as u32;
+        state.rules.with_value(|rules| {
+            Platform::ALL.into_iter().any(|p| {
+                let limits = &rules.0[p];
+                limits.alt_text_kinds.contains(&kind) && limits.alt_text_max_chars.is_some_and(|max| count > max)
+            })
+        })
+    };
+    let field = alt_id(key);
+    let counter_id = format!("media-alt-count-{key}");
+    let (up_id, down_id) = (format!("media-up-{key}"), format!("media-down-{key}"));
+    let summary = media.summary();
+    let file_name = media.file_name.clone();
+    view! {
+        <li class="attached-item" data-media=media.id.clone()>
+            <MediaPicture media=media.clone() alt=Signal::derive(move || alt.get()) />
+            <div class="attached-body">
+                <p class="attached-name"><strong>{file_name}</strong> " " <small class="hint">{summary}</small></p>
+                <input type="hidden" name="media[]" value=media.id.clone() />
+                <label for=field.clone()>{move || format!("Alt text for {}", name().to_lowercase())}</label>
+                <textarea id=field name="media_alt[]" rows="2" maxlength="4000" aria-describedby=counter_id.clone()
+                    prop:value=move || alt.get()
+                    on:input=move |ev| alt.set(event_target_value(&ev))
+                >{alt.get_untracked()}</textarea>
+                <small id=counter_id class=move || if over() { "counter over" } else { "counter" }>{counter}</small>
+                <Show when=move || hydrated.get()>
+                    <div class="item-actions">
+                        <button type="button" class="secondary" id=up_id.clone() disabled=move || position() == 0
+                            aria-label=move || format!("Move {} up", name().to_lowercase())
+                            on:click={ let id = up_id.clone(); move |_| state.shift(key, -1, id.clone()) }
+                        >"Up"</button>
+                        <button type="button" class="secondary" id=down_id.clone() disabled=last
+                            aria-label=move || format!("Move {} down", name().to_lowercase())
+                            on:click={ let id = down_id.clone(); move |_| state.shift(key, 1, id.clone()) }
+                        >"Down"</button>
+                        <button type="button" class="danger" aria-label=move || format!("Remove {}", name().to_lowercase())
+                            on:click=move |_| state.remove(key)
+                        >"Remove"</button>
+                    </div>
+                </Show>
+            </div>
+        </li>
+    }
+}
+
+#[component]
+fn UploadLine(state: Attachments, upload: Upload) -> impl IntoView {
+    let Upload { key, name, percent, error } = upload;
+    let label = format!("Uploading {name}");
+    view! {
+        <li class="upload" data-upload=key>
+            <span class="upload-name">{name.clone()}</span>
+            <Show when=move || error.get().is_none()
+                fallback=move || view! {
+                    <p class="form-error" role="alert">{move || format!("{name}: {}", error.get().unwrap_or_default())}</p>
+                    <button type="button" class="secondary" on:click=move |_| state.uploads.update(|u| u.retain(|u| u.key != key))>"Dismiss"</button>
+                }
+            >
+                <progress max="100" value=move || percent.get() aria-label=label.clone()></progress>
+                <small class="counter">{move || format!("{}%", percent.get())}</small>
+            </Show>
+        </li>
+    }
+}
+
+#[component]
+fn LibraryPicker(state: Attachments) -> impl IntoView {
+    let search = RwSignal::new(String::new());
+    let library = state.library;
+    let listed = move || match library.get() {
+        Library::Closed => ().into_any(),
+        Library::Loading => view! { <p class="hint">"Loading the library…"</p> }.into_any(),
+        Library::Failed(words) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
+        Library::Items(items) if items.is_empty() => view! { <p class="hint">"Nothing in the library matches."</p> }.into_any(),
+        Library::Items(items) => view! {
+            <ul class="library-pick">
+                {items.into_iter().map(|media| {
+                    let id = media.id.clone();
+                    let attached = move || state.items.with(|v| v.iter().any(|a| a.media.id == id));
+                    let label = format!("Attach {}", media.file_name);
+                    let summary = media.summary();
+                    let (name, picked) = (media.file_name.clone(), media.clone());
+                    let alt = media.alt_text.clone();
+                    view! {
+                        <li>
+                            <MediaPicture media=media.clone() alt=Signal::stored(alt) />
+                            <span><strong>{name}</strong> " " <small class="hint">{summary}</small></span>
+                            <button type="button" class="secondary" aria-label=label disabled=attached
+                                on:click=move |_| { let key = state.key(); state.attach(key, picked.clone()); }
+                            >"Attach"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+    view! {
+        <details class="library" on:toggle=move |_| if library.get_untracked() == Library::Closed { state.fetch_library(String::new()) }>
+            <summary>"From the library"</summary>
+            <div class="library-search">
+                <label for="library-search" class="visually-hidden">"Search the library by name"</label>
+                <input id="library-search" type="search" placeholder="Search by name"
+                    prop:value=move || search.get()
+                    on:input=move |ev| search.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
+                        ev.prevent_default();
+                        state.fetch_library(search.get_untracked());
+                    }
+                />
+                <button type="button" class="secondary" on:click=move |_| state.fetch_library(search.get_untracked())>"Search"</button>
+            </div>
+            {listed}
+            <p class="hint"><a href="/media">"The whole library is on the Media page."</a></p>
+        </details>
+    }
+}
+
+/// What each platform will make of the attachments: its layout, or what to change.
+#[component]
+fn Verdicts(state: Attachments) -> impl IntoView {
+    let lines = move || {
+        if state.is_empty() {
+            return Vec::new();
+        }
+        Platform::ALL
+            .into_iter()
+            .map(|platform| {
+                let (layout, problems) = state.verdict(platform);
+                let blocking: Vec<String> = problems.iter().filter(|p| p.blocks()).map(|p| format!("{p}.")).collect();
+                let notes: Vec<String> = problems.iter().filter(|p| !p.blocks()).map(|p| format!("{p}.")).collect();
+                let refused = !blocking.is_empty();
+                let words = if refused { blocking.join(" ") } else { format!("{}.", layout_words(layout)) };
+                let words = if notes.is_empty() { words } else { format!("{words} {}", notes.join(" ")) };
+                (platform, refused, words)
+            })
+            .collect()
+    };
+    view! {
+        <ul class="media-verdicts" aria-live="polite">
+            {move || lines().into_iter().map(|(platform, refused, words)| view! {
+                <li class=if refused { "verdict refused" } else { "verdict ok" } data-platform=platform.as_str()>
+                    <strong>{format!("{}: ", platform.label())}</strong>{if refused { "refused. " } else { "" }}{words}
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// How a layout reads: "2 images in a grid".
+fn layout_words(layout: Layout) -> String {
+    match layout {
+        Layout::Empty => "no media".into(),
+        Layout::Single => "one picture, full width".into(),
+        Layout::Grid { count } => format!("{count} pictures in a grid"),
+        Layout::MultiImage { count } => format!("a multi-image post of {count}"),
+        Layout::Album { count } => format!("an album of {count} photos"),
+        Layout::Video => "a video with its player".into(),
+        Layout::DocumentCarousel => "the PDF as a carousel of its pages".into(),
+        Layout::Refused => "cannot go out like this".into(),
+    }
+}
+
+/// The layout's name for styles (`data-layout`).
+fn layout_name(layout: Layout) -> &'static str {
+    match layout {
+        Layout::Empty => "empty",
+        Layout::Single => "single",
+        Layout::Grid { .. } => "grid",
+        Layout::MultiImage { .. } => "multi",
+        Layout::Album { .. } => "album",
+        Layout::Video => "video",
+        Layout::DocumentCarousel => "carousel",
+        Layout::Refused => "refused",
+    }
+}
+
+/// The media part of a platform's preview: laid out as the platform will show them (a grid of up
+/// to four on X, a large first image on LinkedIn, an album of five on Facebook, "+N" for the rest).
+#[component]
+pub fn MediaPreview(state: Attachments, platform: Platform) -> impl IntoView {
+    move || {
+        if state.is_empty() {
+            return ().into_any();
+        }
+        let (layout, _) = state.verdict(platform);
+        let shown = match (layout, platform) {
+            (Layout::Album { .. }, _) => 5,
+            (Layout::Grid { .. } | Layout::MultiImage { .. }, _) => 4,
+            _ => 1,
+        };
+        let items = state.snapshot();
+        let more = items.len().saturating_sub(shown);
+        let count = items.len();
+        let pictures =
+            items.into_iter().take(shown).map(|(media, alt)| view! { <MediaPicture media alt=Signal::stored(alt) /> }).collect_view();
+        view! {
+            <div class="preview-media" data-layout=layout_name(layout) data-count=count.min(shown)>
+                {pictures}
+                {(more > 0).then(|| view! { <span class="more-media">{format!("+{more}")}</span> })}
+            </div>
+            <p class="hint">{format!("{}: {}.", platform.label(), layout_words(layout))}</p>
+        }
+        .into_any()
+    }
+}
+
+/// The browser's side of the uploads: XMLHttpRequest, because `fetch` reports no upload progress.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use serde::Deserialize;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::{JsCast, JsValue};
+    use web_sys::{FormData, ProgressEvent, XmlHttpRequest};
+
+    use crate::server::media::ComposeMedia;
+
+    /// `POST /media/upload`'s answer.
+    #[derive(Deserialize)]
+    struct UploadAnswer {
+        #[serde(default)]
+        items: Vec<ComposeMedia>,
+        #[serde(default)]
+        errors: Vec<FileError>,
+    }
+
+    #[derive(Deserialize)]
+    struct FileError {
+        message: String,
+    }
+
+    /// Posts `body` to `url` asking for JSON; `done` gets the status (0 when nothing came back)
+    /// and the body.
+    fn post(url: &str, body: Body, progress: Option<Box<dyn FnMut(f64)>>, done: impl FnOnce(u16, String) + 'static) -> Result<(), JsValue> {
+        let xhr = XmlHttpRequest::new()?;
+        xhr.open("POST", url)?;
+        xhr.set_request_header("Accept", "application/json")?;
+        if let Some(mut progress) = progress {
+            let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+                if e.length_computable() && e.total() > 0.0 {
+                    progress(e.loaded() / e.total());
+                }
+            });
+            xhr.upload()?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+            // Lives as long as the request (the browser drops it with the request).
+            on_progress.forget();
+        }
+        let request = xhr.clone();
+        let on_end =
+            Closure::once_into_js(move || done(request.status().unwrap_or(0), request.response_text().ok().flatten().unwrap_or_default()));
+        xhr.set_onloadend(Some(on_end.unchecked_ref()));
+        match body {
+            Body::Files(form) => xhr.send_with_opt_form_data(Some(&form)),
+            Body::Fields(fields) => {
+                xhr.set_request_header("Content-Type", "application/x-www-form-urlencoded")?;
+                xhr.send_with_opt_str(Some(&fields))
+            }
+        }
+    }
+
+    /// What a request carries: files (multipart) or fields (URL-encoded, as a server function reads them).
+    enum Body {
+        Files(FormData),
+        Fields(String),
+    }
+
+    /// Why a request came back without what was asked, in words.
+    fn failure(status: u16, body: &str) -> String {
+        match status {
+            0 => "The upload did not reach Crier. Check your connection and try again.".into(),
+            401 => "Your session has ended. Log in again, then attach the file.".into(),
+            403 | 413 if !body.trim().is_empty() && body.len() < 300 && !body.starts_with('{') => body.trim().to_owned(),
+            _ => "Crier could not take the file just now. Please try again in a moment.".into(),
+        }
+    }
+
+    /// Uploads one file; `progress` gets the part sent (0 to 1), `done` the item or why not.
+    pub(super) fn upload(
+        file: &web_sys::File,
+        progress: impl FnMut(f64) + 'static,
+        done: impl FnOnce(Result<ComposeMedia, String>) + 'static,
+    ) -> Result<(), JsValue> {
+        let form = FormData::new()?;
+        form.append_with_blob_and_filename("file", file, &file.name())?;
+        post("/media/upload", Body::Files(form), Some(Box::new(progress)), move |status, body| {
+            let answer = match serde_json::from_str::<UploadAnswer>(&body) {
+                Ok(mut answer) if !answer.items.is_empty() => Ok(answer.items.remove(0)),
+                Ok(answer) => Err(answer.errors.into_iter().next().map(|e| e.message).unwrap_or_else(|| failure(status, &body))),
+                Err(_) => Err(failure(status, &body)),
+            };
+            done(answer);
+        })
+    }
+
+    /// The library's newest items whose name holds `search` (the `media/library` server function).
+    pub(super) fn library(search: &str, done: impl FnOnce(Result<Vec<ComposeMedia>, String>) + 'static) -> Result<(), JsValue> {
+        let body = format!("q={}", String::from(js_sys::encode_uri_component(search)));
+        post("/api/media/library", Body::Fields(body), None, move |status, body| {
+            done(match status {
+                200 => serde_json::from_str(&body).map_err(|_| failure(500, "")),
+                401 => Err("Your session has ended. Log in again.".into()),
+                _ => Err(failure(status, "")),
+            })
+        })
+    }
+}
