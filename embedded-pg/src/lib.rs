@@ -20,7 +20,7 @@
 //! adopted it (`crier-embedded-pg start`, the test cluster) is never stopped
 //! by a release, only by [`EmbeddedPostgres::stop`] or [`stop_data_dir`].
 
-/// A shared cluster and fresh databases for test suites.
+/// A shared cluster for test suites, with fresh databases: empty, or copies of a template prepared once.
 pub mod test_cluster;
 
 use std::ffi::OsString;

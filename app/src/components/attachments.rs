@@ -16,7 +16,7 @@ use leptos::prelude::*;
 
 use crate::components::form::typed_value;
 use crate::server::media::{ComposeMedia, kind_title};
-use crier_domain::post::{MAX_MEDIA_PER_ITEM, MediaRules};
+use crier_domain::post::MediaRules;
 use crier_media::{Attachment, Layout, MediaKind, MediaProblem};
 use crier_platform::Platform;
 
@@ -42,8 +42,10 @@ struct Upload {
     error: RwSignal<Option<String>>,
 }
 
-/// What a library list shows: nothing asked yet, waiting, the items, or why not.
+/// What a library list shows: nothing asked yet, waiting, the items, or why not. (Only the
+/// browser asks, so the server build never makes the other states.)
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Library {
     Closed,
     Loading,
@@ -95,6 +97,7 @@ impl Attachments {
     }
 
     /// How many items are attached or on their way.
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn count(&self) -> usize {
         self.items.with(Vec::len) + self.uploads.with(|u| u.iter().filter(|u| u.error.get_untracked().is_none()).count())
     }
@@ -154,10 +157,12 @@ impl Attachments {
             let Some(file) = files.get(index) else { continue };
             let key = self.key();
             let upload = Upload { key, name: file.name(), percent: RwSignal::new(0), error: RwSignal::new(None) };
-            let room = self.count() < MAX_MEDIA_PER_ITEM;
+            let room = self.count() < crier_domain::post::MAX_MEDIA_PER_ITEM;
             self.uploads.update(|u| u.push(upload.clone()));
             if !room {
-                upload.error.set(Some(format!("A post takes at most {MAX_MEDIA_PER_ITEM} media: remove some first.")));
+                upload
+                    .error
+                    .set(Some(format!("A post takes at most {} media: remove some first.", crier_domain::post::MAX_MEDIA_PER_ITEM)));
                 continue;
             }
             let this = *self;
@@ -421,9 +426,12 @@ fn UploadLine(state: Attachments, upload: Upload) -> impl IntoView {
         <li class="upload" data-upload=key>
             <span class="upload-name">{name.clone()}</span>
             <Show when=move || error.get().is_none()
-                fallback=move || view! {
+                fallback=move || {
+                    let name = name.clone();
+                    view! {
                     <p class="form-error" role="alert">{move || format!("{name}: {}", error.get().unwrap_or_default())}</p>
                     <button type="button" class="secondary" on:click=move |_| state.uploads.update(|u| u.retain(|u| u.key != key))>"Dismiss"</button>
+                    }
                 }
             >
                 <progress max="100" value=move || percent.get() aria-label=label.clone()></progress>

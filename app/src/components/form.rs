@@ -7,7 +7,10 @@
 use std::collections::HashMap;
 
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use server_fn::codec::{Json, PostUrl};
+use server_fn::{Http, ServerFn};
 
 use crate::errors::AppError;
 
@@ -94,6 +97,162 @@ pub fn provide_form_state(kept: Option<FormValues>) {
         {
             provide_context(leptos::server::ServerActionError::new(&path, &err));
         }
+    }
+}
+
+/// An island form's action ([`IslandForm`]): the form's fields as it posts them, URL-encoded, and
+/// the answer of the server function `S`.
+pub struct FormAction<S: ServerFn> {
+    action: Action<String, Result<S::Output, AppError>>,
+}
+
+impl<S: ServerFn> Clone for FormAction<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S: ServerFn> Copy for FormAction<S> {}
+
+impl<S: ServerFn> FormAction<S>
+where
+    S::Output: Send + Sync + 'static,
+{
+    /// The latest answer, if any (for [`action_error`]).
+    pub fn value(&self) -> leptos::reactive::signal::MappedSignal<Option<Result<S::Output, AppError>>> {
+        self.action.value()
+    }
+}
+
+/// The action of an island's form that posts to the server function `S`. It starts with the error
+/// of a plain post of that form when the page came back with one (`__path`/`__err`: the router
+/// provides it on the server, [`provide_form_state`] in the browser), as leptos' `ServerAction` does.
+pub fn form_action<S>() -> FormAction<S>
+where
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
+    S::Output: DeserializeOwned + Send + Sync + 'static,
+{
+    let refused = use_context::<leptos::server::ServerActionError>()
+        .filter(|e| e.path() == S::PATH)
+        .map(|e| Err(server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
+    FormAction { action: Action::new_with_value(refused, |body: &String| send_form::<S>(body.clone())) }
+}
+
+/// An island's form posting in place to the server function `S`: a plain `<form method="post">`
+/// to its URL (so it works before the wasm loads), whose submission the browser sends by fetch
+/// through `action`.
+///
+/// This replaces leptos' `ActionForm` + `ServerAction` in islands for the size of the wasm: they
+/// decode the form into the server function's arguments in the browser and encode them again
+/// (serde_qs both ways, with serde's error formatting; about 27 KB of the gzipped wasm, see
+/// BENCHMARKS.md), only to send what the form holds. Here the body is the form's fields as the
+/// browser posts them (the clicked button's name and value included, as `ActionForm` adds them),
+/// which the server decodes as it decodes a plain post.
+#[component]
+pub fn IslandForm<S>(action: FormAction<S>, class: &'static str, children: Children) -> impl IntoView
+where
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
+    S::Output: Send + Sync + 'static,
+{
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        if ev.default_prevented() {
+            return;
+        }
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            let body = leptos::form::form_data_from_event(&ev)
+                .ok()
+                .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok())
+                .and_then(|params| params.to_string().as_string());
+            match body {
+                Some(body) => {
+                    action.action.dispatch(body);
+                }
+                None => action.value().set(Some(Err(AppError::Transport))),
+            }
+        }
+        // Server renders never submit.
+        #[cfg(not(feature = "hydrate"))]
+        let _ = action;
+    };
+    view! {
+        <form action=S::url() method="post" class=class on:submit=on_submit>
+            {children()}
+        </form>
+    }
+}
+
+/// Calls the server function `S` from an island with `fields`, URL-encoded as a form posts them
+/// (for a function with `PostUrl` input): the same request as `S`'s own client sends, without
+/// serde_qs in the wasm to encode its arguments.
+pub fn send_fields<S>(fields: &[(&str, &str)]) -> impl Future<Output = Result<S::Output, AppError>> + Send + 'static
+where
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
+    S::Output: DeserializeOwned,
+{
+    #[cfg(feature = "hydrate")]
+    let body = {
+        let params = web_sys::UrlSearchParams::new().ok();
+        if let Some(params) = &params {
+            for (name, value) in fields {
+                params.append(name, value);
+            }
+        }
+        params.and_then(|params| params.to_string().as_string())
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let body = {
+        let _ = fields;
+        None::<String>
+    };
+    async move {
+        match body {
+            Some(body) => send_form::<S>(body).await,
+            None => Err(AppError::Transport),
+        }
+    }
+}
+
+/// Sends an island form's URL-encoded fields to the server function `S` and reads its answer as
+/// server_fn's own client does: an error status carries an [`AppError`], anything else is the
+/// JSON output, and a redirect (the `serverfnredirect` header) moves the page.
+async fn send_form<S>(body: String) -> Result<S::Output, AppError>
+where
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
+    S::Output: DeserializeOwned,
+{
+    #[cfg(feature = "hydrate")]
+    {
+        use server_fn::ContentType;
+        use server_fn::client::Client;
+        use server_fn::client::browser::BrowserClient;
+        use server_fn::error::FromServerFnError;
+        use server_fn::request::ClientReq;
+        use server_fn::request::browser::BrowserRequest;
+        use server_fn::response::ClientRes;
+
+        let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(S::PATH, PostUrl::CONTENT_TYPE, Json::CONTENT_TYPE, body)?;
+        let response = <BrowserClient as Client<AppError>>::send(request).await?;
+        let status = ClientRes::<AppError>::status(&response);
+        let location = ClientRes::<AppError>::location(&response);
+        let redirected = ClientRes::<AppError>::has_redirect(&response);
+        let text = ClientRes::<AppError>::try_into_string(response).await?;
+        if (400..=599).contains(&status) {
+            return Err(AppError::de(text.into()));
+        }
+        // As server_fn words an answer it cannot read (`AppError::from_server_fn_error`).
+        let output = serde_json::from_str(&text).map_err(|_| AppError::Transport)?;
+        if (300..=399).contains(&status) || redirected {
+            let _ = window().location().set_href(&location);
+        }
+        Ok(output)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        // Server renders never submit a form.
+        let _ = body;
+        Err(AppError::Transport)
     }
 }
 

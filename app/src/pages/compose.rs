@@ -13,12 +13,12 @@ use server_fn::ServerFn;
 
 use crate::components::attachments::{Attachments, AttachmentsField, MediaPreview};
 use crate::components::form::{
-    FormError, FormKey, FormValues, NOTICE_FIELD, action_error, kept_values, provide_form_state, refill, refill_items, refill_list,
-    typed_value,
+    FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
+    refill_items, refill_list, send_fields, typed_value,
 };
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
-use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, compose_view, explain_time};
+use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, ExplainTime, compose_view, explain_time};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
@@ -42,7 +42,13 @@ pub fn ComposePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => view! { <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) /> }.into_any(),
+                    Ok(view_data) => {
+                        // The line under the time field, for the time the form starts with; the
+                        // island asks again when the time changes.
+                        let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.now_local.clone());
+                        let explained = explanation(explain_time(when, String::new()).await);
+                        view! { <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained /> }.into_any()
+                    }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
             })}
@@ -62,11 +68,12 @@ pub(crate) fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) 
 }
 
 /// The form itself, an island: the counters, previews, thread and time explanation live in the
-/// browser, and it posts in place. `kept` is what a failed plain post typed (see `provide_form_state`).
+/// browser, and it posts in place. `kept` is what a failed plain post typed (see `provide_form_state`);
+/// `explained` is what the time the form starts with means.
 #[island]
-fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
+fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -> impl IntoView {
     provide_form_state(kept);
-    let create = ServerAction::<CreatePost>::new();
+    let create = form_action::<CreatePost>();
     let error = action_error(create.value());
     // Each field starts from what is in it as the wasm arrives (what was typed before, or what the
     // server rendered: a refill after a plain post, or nothing).
@@ -91,7 +98,27 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
         typed_value("scheduled_at").or_else(|| refill(CreatePost::PATH, "scheduled_at")).unwrap_or_else(|| data.now_local.clone()),
     );
     let occurrence = RwSignal::new(String::new());
-    let explained = Resource::new(move || (when.get(), occurrence.get()), |(at, which)| explain_time(at, which));
+    // What the time means, asked of the server again whenever the time or the chosen occurrence
+    // changes; the line keeps the last answer until the next arrives, and only the latest question's
+    // answer is shown. (Not a `Resource` in a `<Transition>`: the async machinery those bring into
+    // the wasm was about 20 KB of it, gzipped, for this one line; see BENCHMARKS.md.)
+    let explained = RwSignal::new(explained);
+    let asked = StoredValue::new(0_u32);
+    Effect::new(move |started: Option<()>| {
+        let (at, which) = (when.get(), occurrence.get());
+        // The first run only subscribes: the server rendered the answer for the starting time.
+        if started.is_some() {
+            let question = asked.get_value().wrapping_add(1);
+            asked.set_value(question);
+            let answer = send_fields::<ExplainTime>(&[("scheduled_at", &at), ("occurrence", &which)]);
+            leptos::task::spawn_local(async move {
+                let words = explanation(answer.await);
+                if asked.get_value() == question {
+                    explained.set(words);
+                }
+            });
+        }
+    });
     let twice = move || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
 
     // The counters measure what each platform gets: its own text if written, and on X the link.
@@ -135,7 +162,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
     let retry_open = !own_attempts.is_empty() || !own_minutes.is_empty();
 
     view! {
-        <ActionForm action=create attr:class="panel stack compose">
+        <IslandForm action=create class="panel stack compose">
             <FormKey key=form_key />
             <FormError error />
             <Show when=move || done().is_some()>
@@ -265,14 +292,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
                         on:input=move |ev| when.set(event_target_value(&ev))
                     />
                     <p class="hint" id="scheduled-at-explained" aria-live="polite">
-                        <Transition fallback=|| ()>
-                            {move || Suspend::new(async move {
-                                match explained.await {
-                                    Ok(words) => words,
-                                    Err(e) => e.field("scheduled_at").or_else(|| e.field("occurrence")).unwrap_or_default(),
-                                }
-                            })}
-                        </Transition>
+                        {move || explained.get()}
                     </p>
                     <FieldMessage name="scheduled_at" error />
                 </div>
@@ -301,7 +321,16 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>) -> impl IntoView {
             } else {
                 view! { <p class="hint">"Viewers cannot publish. Ask an owner or admin for the editor role."</p> }.into_any()
             }}
-        </ActionForm>
+        </IslandForm>
+    }
+}
+
+/// The line under the time field for the server's answer: what the time means, or why it is not
+/// a time to publish at.
+fn explanation(answer: Result<String, AppError>) -> String {
+    match answer {
+        Ok(words) => words,
+        Err(e) => e.field("scheduled_at").or_else(|| e.field("occurrence")).unwrap_or_default(),
     }
 }
 

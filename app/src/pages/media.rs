@@ -179,21 +179,24 @@ fn LibraryCard(item: LibraryItem, can_edit: bool, alt: ServerAction<SetMediaAltT
         refused_here(DeleteMedia::PATH).then(move || action_error(delete.value())).map(|e| move || e.get().map(|e| e.page_message()));
     let field_id = format!("alt-{}", item.id);
     let name = item.file_name.clone();
+    let own_alt = item.alt_text.clone();
     let editing = can_edit.then(|| {
         let (alt_id, delete_id) = (item.id.clone(), item.id.clone());
+        let (alt_label, save_label, delete_label) =
+            (format!("Alt text of {name}"), format!("Save the alt text of {name}"), format!("Delete {name}"));
         view! {
             <ActionForm action=alt attr:class="stack alt-form">
                 <input type="hidden" name="media_id" value=alt_id />
                 <div class="field">
-                    <label for=field_id.clone()>{format!("Alt text of {name}")}</label>
-                    <textarea id=field_id.clone() name="alt_text" rows="2" maxlength="4000">{alt_typed.unwrap_or_else(|| item.alt_text.clone())}</textarea>
+                    <label for=field_id.clone()>{alt_label}</label>
+                    <textarea id=field_id.clone() name="alt_text" rows="2" maxlength="4000">{alt_typed.unwrap_or(own_alt)}</textarea>
                     {alt_error.map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
                 </div>
-                <div><button type="submit" class="secondary" aria-label=format!("Save the alt text of {name}")>"Save alt text"</button></div>
+                <div><button type="submit" class="secondary" aria-label=save_label>"Save alt text"</button></div>
             </ActionForm>
             <ActionForm action=delete attr:class="inline">
                 <input type="hidden" name="media_id" value=delete_id />
-                <button type="submit" class="danger" aria-label=format!("Delete {name}")>"Delete"</button>
+                <button type="submit" class="danger" aria-label=delete_label>"Delete"</button>
             </ActionForm>
             {delete_error.map(|message| view! { <p class="field-error" role="alert">{message}</p> })}
         }

@@ -25,7 +25,7 @@ pub struct ComposeAccount {
 }
 
 /// What the Compose page needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComposeData {
     /// The team's accounts that are not disconnected.
     pub accounts: Vec<ComposeAccount>,
@@ -340,12 +340,12 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         occurrence,
         max_attempts,
         first_retry_minutes,
-        media,
+        media: media_ids,
         media_alt,
     } = form;
     {
         let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?
-            .with_media(parse_media(media, media_alt)?)
+            .with_media(parse_media(media_ids, media_alt)?)
             .map_err(|e| AppError::Fields(vec![e]))?;
         let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;

@@ -2,18 +2,18 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod migrated;
+
 use crier_domain::password::Password;
 use crier_domain::store::{Member, teams};
 use crier_domain::{EmailAddress, TeamName};
 use secrecy::SecretString;
 use sqlx::PgPool;
 
-/// A fresh, migrated database on the shared test cluster.
+/// A fresh, migrated database on the shared test cluster (a copy of the migrated template).
 pub async fn pool() -> PgPool {
-    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
-    let pool = PgPool::connect(&url).await.unwrap();
-    crier_domain::MIGRATOR.run(&pool).await.unwrap();
-    pool
+    let url = tokio::task::spawn_blocking(migrated::migrated_database).await.unwrap();
+    PgPool::connect(&url).await.unwrap()
 }
 
 /// A secret string.

@@ -4,6 +4,9 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+/// Fresh databases copied from a migrated template, as the domain's tests get theirs.
+#[path = "../../../domain/tests/support/migrated.rs"]
+pub mod migrated;
 #[path = "../../../clients/tests/support/mod.rs"]
 pub mod sandbox;
 
@@ -48,9 +51,8 @@ pub struct Env {
 
 /// A fresh database with a team, and a sandbox with an app on each platform.
 pub async fn env() -> Env {
-    let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+    let url = tokio::task::spawn_blocking(migrated::migrated_database).await.unwrap();
     let pool = PgPool::connect(&url).await.unwrap();
-    crier_domain::MIGRATOR.run(&pool).await.unwrap();
     let team = teams::sign_up(
         &pool,
         TeamName::parse("Acme").unwrap(),

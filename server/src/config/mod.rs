@@ -97,7 +97,7 @@ pub struct WebArgs {
     pub invite_rate_limit: Option<String>,
 
     /// REST API requests each API token may make: `600/1m` (per s, m, h or d), or `none`. Over
-    /// it, requests answer 429 with Retry-After. Counted per web process.
+    /// it, requests answer 429 with Retry-After. Counted in PostgreSQL, so every web process shares the count.
     #[arg(long = "api-rate-limit", env = "CRIER_API_RATE_LIMIT", default_value = DEFAULT_API_RATE_LIMIT)]
     pub api_rate_limit: String,
 

@@ -3,7 +3,13 @@
 
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+/// The domain tests' template helpers: the server's own template below uses their migration
+/// `fingerprint` and `block_on`.
+#[path = "../../../domain/tests/support/migrated.rs"]
+mod migrated;
+
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use crier::config::{KeyRing, WebArgs, WebConfig};
 use crier::database::Database;
@@ -13,10 +19,10 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
-/// A running app and a database handle to inspect it.
 /// The sandbox control API's token in tests (`CRIER_SANDBOX_CONTROL_TOKEN`).
 pub const SANDBOX_CONTROL_TOKEN: &str = "test-sandbox-control-token";
 
+/// A running app and a database handle to inspect it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub base: String,
@@ -77,7 +83,8 @@ impl TestApp {
         }
         // The sandbox's control API answers only to its token inside `crier serve`; tests hold it.
         web.platforms.sandbox_control_token.get_or_insert_with(|| secrecy::SecretString::from(SANDBOX_CONTROL_TOKEN.to_owned()));
-        let url = tokio::task::spawn_blocking(crier_embedded_pg::test_cluster::fresh_database).await.unwrap();
+        let url = tokio::task::spawn_blocking(migrated_database).await.unwrap();
+        // Still checks the migrations, as the app does; they are all applied already.
         let database = Database::open_url(&url).await.expect("database opens and migrates");
         let vault = KeyRing::ephemeral().open_vault(&database.pool).await.expect("the vault opens");
         // As with the embedded database: the sandbox is on unless the test configures a platform.
@@ -108,6 +115,26 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "sign-up succeeds");
         browser
     }
+}
+
+/// A fresh database set up as [`Database::open_url`] sets one up (Crier's migrations, the
+/// `hstore` extension, the job queue's migrations), copied from a template that the first test
+/// on the cluster prepares with `open_url` itself; returns its URL. Blocking: call it through
+/// `spawn_blocking`.
+pub fn migrated_database() -> String {
+    static TEMPLATE: LazyLock<String> = LazyLock::new(|| {
+        let mut contents = migrated::fingerprint(&crier_domain::MIGRATOR);
+        contents.extend(migrated::fingerprint(&apalis_postgres::PostgresStorage::migrations()));
+        // What else `open_url` sets up is written in database.rs (`migrate`), and how the template
+        // is prepared in this file: an edit to either makes a new template, so a change there is
+        // never tested against an old one.
+        contents.extend(include_bytes!("../../src/database.rs"));
+        contents.extend(include_bytes!("mod.rs"));
+        crier_embedded_pg::test_cluster::template_name("crier_server", &contents)
+    });
+    crier_embedded_pg::test_cluster::fresh_database_from_template(&TEMPLATE, |url| {
+        migrated::block_on(async { Database::open_url(url).await.expect("the template database opens and migrates").close().await })
+    })
 }
 
 /// The password the helpers use.
