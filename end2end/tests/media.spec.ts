@@ -142,7 +142,7 @@ test('without JavaScript, Compose uploads with its Upload button and keeps what 
     await plain.getByLabel('Alt text for these files').fill('A plain gradient');
     await plain.getByRole('button', { name: 'Upload', exact: true }).click();
 
-    await expect(plain.getByRole('status')).toContainText('Uploaded plain.png.');
+    await expect(plain.getByRole('status').filter({ hasText: 'Uploaded plain.png.' })).toBeVisible();
     await expect(plain.getByLabel('Text', { exact: true })).toHaveValue(text);
     await expect(plain.getByRole('checkbox', { name: /plain_media_x/ })).toBeChecked();
     await expect(plain.locator('.attached-item img.thumb')).toHaveCount(1);
@@ -165,7 +165,7 @@ test('the Media page lists, searches and deletes, and keeps what a pending post 
   await connectX(page, 'library_x');
   await open(page, 'Media');
   await expect(page.getByText('No media yet.')).toBeVisible();
-  await page.getByLabel('Files').setInputFiles([png('keep.png', 64, 64, 10), png('drop.png', 64, 64, 250)]);
+  await page.getByLabel('Files', { exact: true }).setInputFiles([png('keep.png', 64, 64, 10), png('drop.png', 64, 64, 250)]);
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Uploaded keep.png, drop.png.' })).toBeVisible();
   const items = page.locator('.library-item');
@@ -173,7 +173,7 @@ test('the Media page lists, searches and deletes, and keeps what a pending post 
   await expect(items.locator('img.thumb')).toHaveCount(2);
   await expect(page.locator('.storage')).toContainText(' of ');
 
-  await page.getByLabel('Name').fill('keep');
+  await page.getByLabel('Name', { exact: true }).fill('keep');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await expect(items).toHaveCount(1);
   await expect(items).toContainText('keep.png');

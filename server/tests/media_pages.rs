@@ -68,7 +68,7 @@ async fn a_post_carries_its_attachments_and_every_page_shows_their_thumbnails() 
     // A plain form gets the same words on the page it comes back to, beside the item.
     let plain = owner.post_plain("media/delete", &[("media_id", &chart)], "/media").await;
     assert!(plain.status().is_redirection());
-    let back = owner.page(&location(&plain).unwrap()).await;
+    let back = owner.page(&location(&plain).unwrap().replace(&app.base, "")).await;
     assert!(back.contains("which has not gone out yet"), "{back}");
 
     // Another team sees none of it and deletes nothing.
@@ -167,4 +167,29 @@ async fn composes_plain_upload_keeps_what_was_typed_and_attaches_the_files() {
     assert!(back.contains("Follow it"), "the plain post says what happened: {back}");
     let rows: i64 = sqlx::query_scalar("select count(*) from post_media").fetch_one(&app.pool).await.unwrap();
     assert_eq!(rows, 2);
+}
+
+#[tokio::test]
+async fn a_batch_carries_the_media_ticked_on_every_post() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Acme", "owner@acme.example").await;
+    let x = connect_x_account(&app, &owner).await;
+    let logo = upload(&owner, "logo.png", fixtures::png(64, 64, 7), "Our logo").await;
+
+    let page = owner.page("/compose/batch").await;
+    assert!(page.contains(&format!("src=\"/media/{logo}/thumbnail\"")), "the library's thumbnails: {page}");
+    assert!(page.contains(&format!("name=\"media[]\" value=\"{logo}\"")));
+
+    let posts = "2199-01-01 09:00 | First\n2199-01-02 09:00 | Second";
+    let response = owner.call("posts/batch", &[("posts", posts), ("accounts[]", &x), ("media[]", &logo)]).await;
+    assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap());
+    let rows: i64 = sqlx::query_scalar("select count(*) from post_media").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(rows, 2, "each post carries it");
+    let dashboard = owner.page("/").await;
+    assert_eq!(dashboard.matches(&format!("src=\"/media/{logo}/thumbnail\"")).count(), 2);
+
+    // A refused batch keeps the ticks.
+    let plain = owner.post_plain("posts/batch", &[("posts", "not a line"), ("accounts[]", &x), ("media[]", &logo)], "/compose/batch").await;
+    let back = owner.page(&location(&plain).unwrap().replace(&app.base, "")).await;
+    assert!(back.contains(&format!("value=\"{logo}\" checked")), "{back}");
 }

@@ -895,6 +895,7 @@ pub async fn edit_post(
 pub async fn schedule_batch(
     posts: String,
     #[server(default)] accounts: Vec<String>,
+    #[server(default)] media: Vec<String>,
     #[server(default)] form_key: String,
 ) -> Result<String, AppError> {
     use crier_domain::FieldError;
@@ -902,14 +903,17 @@ pub async fn schedule_batch(
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::{fail_form, media, notice_for_next_page, pool};
+    use super::ssr::{fail_form, notice_for_next_page, pool};
     let typed_accounts = crate::components::form::join_list(&accounts);
-    let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
+    let typed_media = crate::components::form::join_list(&media);
+    let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str()), ("media", typed_media.as_str())];
     let outcome = async {
         let me = editor().await?;
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, async {
             let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
             let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
+            // The media ticked go with every post of the batch, each with its own alt text.
+            let chosen = parse_media(&media, &[])?;
             let given = posts.lines().filter(|l| !l.trim().is_empty()).count();
             if given > crier_domain::post::MAX_BATCH_POSTS {
                 return Err(refuse(format!(
@@ -924,7 +928,9 @@ pub async fn schedule_batch(
                     .split_once('|')
                     .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
                 let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-                let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+                let content = PostContent::parse(text, [], "", [])
+                    .and_then(|content| content.with_media(chosen.clone()))
+                    .map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
                 batch.push(NewPost {
                     content,
                     account_ids: account_ids.clone(),
@@ -938,7 +944,8 @@ pub async fn schedule_batch(
                 return Err(refuse("Write at least one post, one per line.".into()));
             }
             let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
-            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch, &media()?.rules).await.map_err(|(index, e)| {
+            let rules = &super::ssr::media()?.rules;
+            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch, rules).await.map_err(|(index, e)| {
                 match AppError::from(e) {
                     AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => refuse(format!(
                         "Line {}: {}",
