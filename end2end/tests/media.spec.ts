@@ -102,7 +102,7 @@ test('two images chosen with their alt text are previewed, published to three pl
   await expect(page.locator('.preview[data-platform="x"] .preview-media img')).toHaveCount(2);
   await expect(page.locator('.preview-media')).toHaveCount(3);
 
-  for (const account of [/pics_x/, /pics-li/, /pics Page/]) {
+  for (const account of [/pics_x/, /Pics Li/, /pics Page/]) {
     await page.getByRole('checkbox', { name: account }).check();
   }
   await page.getByRole('button', { name: 'Publish now', exact: true }).click();
@@ -110,7 +110,7 @@ test('two images chosen with their alt text are previewed, published to three pl
   await expect(notice).toBeVisible();
   await notice.getByRole('link', { name: 'Follow it' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'Post' })).toBeVisible();
-  for (const account of [/pics_x/, /pics-li/, /pics Page/]) {
+  for (const account of [/pics_x/, /Pics Li/, /pics Page/]) {
     await expect(chip(page, account)).toContainText('Published', { timeout: 20_000 });
   }
   const thumbs = page.locator('.post-media img.thumb');

@@ -53,6 +53,21 @@ async fn a_post_carries_its_attachments_and_every_page_shows_their_thumbnails() 
     let dashboard = owner.page("/").await;
     assert!(dashboard.contains(&chart_thumb), "the dashboard shows the post's thumbnails");
 
+    // What a delivery uploaded (the publisher records it in delivery_media) is listed under it,
+    // with the platform's media id.
+    sqlx::query(
+        "insert into delivery_media (delivery_id, media_id, item, position, platform_media_id, expires_at)
+         select delivery_id, $2::uuid, 0, 1, '1720000000000000001', now() + interval '1 day' from delivery where post_id = $1::uuid",
+    )
+    .bind(post_id)
+    .bind(&chart)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let page = owner.page(&format!("/posts/{post_id}")).await;
+    let sent = page.split("class=\"sent-media\"").nth(1).unwrap_or_else(|| panic!("no media sent listed: {page}"));
+    assert!(sent.contains("chart.png (post, 1): X media id <code>1720000000000000001</code>"), "{sent}");
+
     // The Media page: both items, where they are used, the storage used of the quota.
     let media = owner.page("/media").await;
     assert!(media.contains("chart.png") && media.contains("office.jpg"));

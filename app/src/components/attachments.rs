@@ -317,6 +317,16 @@ pub fn AttachmentsField(
                     <UploadLine state upload />
                 </For>
             </ul>
+            <Show when=move || !hydrated.get()>
+                // Without JavaScript: the whole form goes to the upload, which comes back here with
+                // everything typed and the files attached. The upload reads the fields in the order
+                // sent, and a file takes the alt text read before it: so this field comes first.
+                <div class="field">
+                    <label for="media-upload-alt">"Alt text for these files"</label>
+                    <input id="media-upload-alt" name="alt_text" type="text" maxlength="4000" />
+                </div>
+                <input type="hidden" name="return_to" value="/compose" />
+            </Show>
             <div class="field">
                 <label for="media-file">"Add files"</label>
                 <input id="media-file" name="file" type="file" multiple
@@ -325,13 +335,6 @@ pub fn AttachmentsField(
                 />
             </div>
             <Show when=move || !hydrated.get()>
-                // Without JavaScript: the whole form goes to the upload, which comes back here with
-                // everything typed and the files attached.
-                <div class="field">
-                    <label for="media-upload-alt">"Alt text for these files"</label>
-                    <input id="media-upload-alt" name="alt_text" type="text" maxlength="4000" />
-                </div>
-                <input type="hidden" name="return_to" value="/compose" />
                 <div>
                     <button type="submit" class="secondary" formaction="/media/upload" formmethod="post"
                         formenctype="multipart/form-data" formnovalidate=true>"Upload"</button>
