@@ -72,6 +72,7 @@ async fn a_post_carries_its_attachments_and_every_page_shows_their_thumbnails() 
     let media = owner.page("/media").await;
     assert!(media.contains("chart.png") && media.contains("office.jpg"));
     assert_eq!(media.matches("Used by 1 post").count(), 2, "{media}");
+    assert_eq!(media.matches(&format!("href=\"/posts/{post_id}\">“Our quarter in two pictures”</a>")).count(), 2, "where: {media}");
     assert!(media.contains(" used</span>") && media.contains(" of "), "the storage used: {media}");
     let found = owner.page("/media?q=CHART").await;
     assert!(found.contains("chart.png") && !found.contains("office.jpg"), "a search by part of the name");

@@ -160,10 +160,24 @@ fn LibraryCard(item: LibraryItem, can_edit: bool, alt: ServerAction<SetMediaAltT
         view! { <span class="thumb tile" data-kind=item.kind.as_str() role="img" aria-label=described>{kind_title(item.kind)}</span> }
             .into_any()
     };
-    let used = match item.used_by_posts {
-        0 => "Not used by any post".to_owned(),
-        1 => "Used by 1 post".to_owned(),
-        n => format!("Used by {n} posts"),
+    // Where it is used: the latest posts by name (links), and how many more.
+    let used = if item.used_by_posts == 0 {
+        view! { <p class="hint used">"Not used by any post"</p> }.into_any()
+    } else {
+        let count = if item.used_by_posts == 1 { "Used by 1 post".to_owned() } else { format!("Used by {} posts", item.used_by_posts) };
+        let more = item.used_by_posts - item.used_in.len() as i64;
+        let links = item
+            .used_in
+            .iter()
+            .map(|(post_id, excerpt)| view! { <li><a href=format!("/posts/{post_id}")>{format!("“{excerpt}”")}</a></li> })
+            .collect_view();
+        view! {
+            <div class="used">
+                <p class="hint">{count}</p>
+                <ul class="used-in">{links}{(more > 0).then(|| view! { <li class="hint">{format!("and {more} more")}</li> })}</ul>
+            </div>
+        }
+        .into_any()
     };
     let uploaded = match &item.uploaded_by {
         Some(who) => format!("Uploaded {} by {who}", item.uploaded_at),
@@ -213,7 +227,7 @@ fn LibraryCard(item: LibraryItem, can_edit: bool, alt: ServerAction<SetMediaAltT
                 <p class="library-name"><strong>{item.file_name.clone()}</strong></p>
                 <p class="hint">{item.summary.clone()}</p>
                 <p class="hint">{uploaded}</p>
-                <p class="hint used">{used}</p>
+                {used}
                 {shown_alt}
                 {editing}
                 {use_it}

@@ -105,6 +105,8 @@ pub struct LibraryItem {
     pub uploaded_at: String,
     /// How many posts carry it.
     pub used_by_posts: i64,
+    /// The latest of those posts (at most [`USES_SHOWN`]): id and the start of its text.
+    pub used_in: Vec<(String, String)>,
     /// Its own alt text.
     pub alt_text: String,
     /// Whether it has a thumbnail.
@@ -129,6 +131,9 @@ pub struct MediaPageData {
     /// Whether the viewer may upload, edit and delete (editors and up).
     pub can_edit: bool,
 }
+
+/// Posts named beside each item of the Media page (the rest are counted).
+pub const USES_SHOWN: usize = 3;
 
 /// Items on one page of the Media page.
 pub const MEDIA_PAGE_SIZE: i64 = 24;
@@ -210,6 +215,16 @@ pub async fn media_page(
         items.truncate(MEDIA_PAGE_SIZE as usize);
         items.last().map(|last| encode_cursor(last.created_at, last.media_id))
     });
+    let ids: Vec<uuid::Uuid> = items.iter().map(|item| item.media_id).collect();
+    let mut used_in: std::collections::HashMap<uuid::Uuid, Vec<(String, String)>> = std::collections::HashMap::new();
+    for found in media::uses(&state.pool, me.team_id, &ids).await? {
+        let shown = used_in.entry(found.media_id).or_default();
+        if shown.len() < USES_SHOWN {
+            let excerpt: String = found.text.chars().take(40).collect();
+            let more = if found.text.chars().count() > 40 { "…" } else { "" };
+            shown.push((found.post_id.to_string(), format!("{excerpt}{more}")));
+        }
+    }
     let used_bytes = media::usage(&state.pool, me.team_id).await?;
     let quota_bytes = state.media.team_quota_bytes;
     Ok(MediaPageData {
@@ -222,6 +237,7 @@ pub async fn media_page(
                 uploaded_by: item.uploaded_by,
                 uploaded_at: me.timezone.format(item.created_at),
                 used_by_posts: item.used_by_posts,
+                used_in: used_in.remove(&item.media_id).unwrap_or_default(),
                 alt_text: item.alt_text,
                 has_thumbnail: item.has_thumbnail,
                 file_name: item.file_name,

@@ -409,6 +409,47 @@ pub async fn found(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<Vec<Med
     Ok(ids.iter().filter_map(|id| items.iter().find(|item| item.media_id == *id).cloned()).collect())
 }
 
+/// A post that carries a media item: where the Media page says the item is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaUse {
+    /// The item.
+    pub media_id: Uuid,
+    /// The post.
+    pub post_id: Uuid,
+    /// The post's text.
+    pub text: String,
+}
+
+/// The most uses [`uses`] reads for one page of the library; the page says how many more there are.
+pub const MAX_USES_READ: i64 = 500;
+
+/// The posts that carry the items `media_ids`, each post once per item, latest due first (at most
+/// [`MAX_USES_READ`] in all: an item's count of posts is exact in [`MediaItem::used_by_posts`]).
+pub async fn uses(pool: &PgPool, team_id: Uuid, media_ids: &[Uuid]) -> Result<Vec<MediaUse>, DomainError> {
+    if media_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
+        r#"select pm.media_id, p.post_id, p.text
+           from post_media pm join post p on p.team_id = pm.team_id and p.post_id = pm.post_id
+           where pm.team_id = $1 and pm.media_id = any($2)
+           order by p.scheduled_at desc, p.post_id
+           limit $3"#,
+        team_id,
+        media_ids,
+        MAX_USES_READ
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<MediaUse> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if !out.iter().any(|u| u.media_id == r.media_id && u.post_id == r.post_id) {
+            out.push(MediaUse { media_id: r.media_id, post_id: r.post_id, text: r.text });
+        }
+    }
+    Ok(out)
+}
+
 /// One media item a post carries, as a thumbnail beside the post shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PostThumbnail {
