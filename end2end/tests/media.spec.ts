@@ -182,6 +182,7 @@ test('the Media page lists, searches and deletes, and keeps what a pending post 
   await items.getByRole('link', { name: 'Use in a new post' }).click();
   await expect(page.locator('.attached-item')).toContainText('keep.png');
   await waitForHydration(page);
+  await expectNoSidewaysScroll(page);
   await page.getByLabel('Text', { exact: true }).fill('Kept for later');
   await page.getByRole('checkbox', { name: /library_x/ }).check();
   await page.getByLabel(/Date and time/).fill('2031-01-01T09:00');
@@ -199,4 +200,14 @@ test('the Media page lists, searches and deletes, and keeps what a pending post 
   await expect(page.getByRole('status').filter({ hasText: 'Deleted drop.png.' })).toBeVisible();
   await expect(items).toHaveCount(1);
   await expect(items).toContainText('keep.png');
+  await expectNoSidewaysScroll(page);
 });
+
+/** At a phone's width (375 px) the page fits: nothing scrolls sideways. */
+async function expectNoSidewaysScroll(page: Page) {
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'the page scrolls sideways at 375 px').toBeLessThanOrEqual(0);
+  if (size) await page.setViewportSize(size);
+}

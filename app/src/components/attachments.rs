@@ -1,7 +1,8 @@
 //! Compose's attachments: files chosen, dropped or pasted upload one per request to
 //! `/media/upload` with a progress bar each (XMLHttpRequest, whose upload reports progress);
 //! each attached item shows its thumbnail (or its kind, length and size), takes its alt text,
-//! moves up or down and is removed with buttons; the library's newest items can be attached too.
+//! moves up or down and is removed with buttons; the library's newest items can be attached too
+//! (their list is rendered by the server as the island's children, see [`LibraryPick`]).
 //! The per-platform verdicts and layouts come from `crier_media` with the rules the server
 //! configured, the same the scheduler checks.
 //!
@@ -10,7 +11,9 @@
 //! button that posts it to `/media/upload` (which keeps what was typed for the page it returns
 //! to); the items come back attached.
 //!
-//! Part of the Compose island, so it is in the wasm: plain signals and callbacks, no async.
+//! Part of the Compose island, so it is in the wasm: plain signals and callbacks, no async; what
+//! shows only with or without the wasm is a `hidden` attribute, not a `<Show>` (each view a
+//! control-flow component builds is more code in the wasm, and the budget is 300 KB).
 
 use leptos::prelude::*;
 
@@ -42,17 +45,6 @@ struct Upload {
     error: RwSignal<Option<String>>,
 }
 
-/// What a library list shows: nothing asked yet, waiting, the items, or why not. (Only the
-/// browser asks, so the server build never makes the other states.)
-#[derive(Clone, Debug, PartialEq)]
-#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
-enum Library {
-    Closed,
-    Loading,
-    Items(Vec<ComposeMedia>),
-    Failed(String),
-}
-
 /// The attachments' state, shared by the attachments area, the verdicts and the previews.
 #[derive(Clone, Copy, Debug)]
 pub struct Attachments {
@@ -60,7 +52,6 @@ pub struct Attachments {
     uploads: RwSignal<Vec<Upload>>,
     next_key: StoredValue<usize>,
     rules: StoredValue<MediaRules>,
-    library: RwSignal<Library>,
     /// Whether the wasm runs: the script-only controls show, the plain "Upload" button goes.
     hydrated: RwSignal<bool>,
 }
@@ -85,7 +76,6 @@ impl Attachments {
             uploads: RwSignal::new(Vec::new()),
             next_key: StoredValue::new(next_key),
             rules: StoredValue::new(rules),
-            library: RwSignal::new(Library::Closed),
             hydrated,
         }
     }
@@ -134,6 +124,11 @@ impl Attachments {
     /// Each item's facts and alt text now, for a check or a layout.
     fn snapshot(&self) -> Vec<(ComposeMedia, String)> {
         self.items.with(|items| items.iter().map(|a| (a.media.clone(), a.alt.get())).collect())
+    }
+
+    /// Whether the wasm runs (tracked): what needs it shows.
+    pub fn hydrated(&self) -> bool {
+        self.hydrated.get()
     }
 
     /// Whether anything is attached.
@@ -194,25 +189,36 @@ impl Attachments {
         let _ = ev;
     }
 
-    /// Asks the server for the library's newest items whose name holds `search`.
-    fn fetch_library(&self, search: String) {
+    /// A click in the library list (server-rendered, [`LibraryPick`]): its "Attach" buttons carry
+    /// their item, as the upload answers it, in `data-attach`.
+    pub fn library_click(&self, ev: &leptos::ev::MouseEvent) {
         #[cfg(feature = "hydrate")]
         {
-            let library = self.library;
-            library.set(Library::Loading);
-            let asked = browser::library(&search, move |answer| {
-                library.set(match answer {
-                    Ok(items) => Library::Items(items),
-                    Err(words) => Library::Failed(words),
-                })
-            });
-            if asked.is_err() {
-                library.set(Library::Failed("The library could not be asked. Reload the page and try again.".into()));
+            use wasm_bindgen::JsCast;
+            let button = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|e| e.closest("button[data-attach]").ok().flatten());
+            if let Some(media) = button.and_then(|b| b.get_attribute("data-attach")).and_then(|j| serde_json::from_str(&j).ok()) {
+                let key = self.key();
+                self.attach(key, media);
             }
         }
         #[cfg(not(feature = "hydrate"))]
-        let _ = search;
+        let _ = ev;
     }
+}
+
+/// `parts` with `between` between them (`[String]::join`'s generic code is larger in the wasm).
+fn joined(parts: Vec<String>, between: &str) -> String {
+    let mut out = String::new();
+    for part in parts {
+        if !out.is_empty() {
+            out.push_str(between);
+        }
+        out.push_str(&part);
+    }
+    out
 }
 
 /// The id of an item's alt text field.
@@ -239,44 +245,56 @@ fn refocus(id: String) {
 
 /// "Image 2", "Video 1": how an item is named in labels (its kind and place).
 fn item_name(kind: MediaKind, position: usize) -> String {
-    format!("{} {}", kind_title(kind), position + 1)
+    // Written in lower case here: `str::to_lowercase` brings Unicode's case tables into the wasm.
+    let word = match kind {
+        MediaKind::Image => "image",
+        MediaKind::Gif => "GIF",
+        MediaKind::Video => "video",
+        MediaKind::Document => "PDF",
+    };
+    format!("{word} {}", position + 1)
 }
 
-/// An item's picture: its thumbnail, or a tile with its kind.
+/// The picture of an item without a thumbnail (a video, a PDF): a tile naming its kind, as an
+/// image (`data:`, which the page's policy allows), so that every item is one `<img>`.
+fn tile(kind: MediaKind) -> String {
+    format!(
+        "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 96 96'%3E%3Crect width='96' height='96' fill='%23eef1f6'/%3E%3Ctext x='48' y='53' font-family='sans-serif' font-size='15' font-weight='600' text-anchor='middle' fill='%235b6473'%3E{}%3C/text%3E%3C/svg%3E",
+        kind_title(kind)
+    )
+}
+
+/// An item's picture: its thumbnail, or a tile with its kind; its alt text, or its kind.
+///
+/// A plain function, not a `#[component]`, like the island's other parts: with
+/// `--cfg erase_components` each component's view is erased (`AnyView`), which is code in the
+/// wasm for each one; a function's view is not.
+pub fn media_picture(media: ComposeMedia, alt: Signal<String>) -> impl IntoView {
+    let kind = media.facts.kind();
+    let src = media.thumbnail_url.clone().unwrap_or_else(|| tile(kind));
+    let described = move || alt.with(|a| if a.trim().is_empty() { kind_title(kind).to_owned() } else { a.clone() });
+    view! { <img class="thumb" src=src alt=described loading="lazy" width="96" height="96" /> }
+}
+
+/// [`media_picture`] for the server's pages.
 #[component]
 pub fn MediaPicture(media: ComposeMedia, #[prop(into)] alt: Signal<String>) -> impl IntoView {
-    match media.thumbnail_url.clone() {
-        Some(src) => view! { <img class="thumb" src=src alt=move || alt.get() loading="lazy" width="96" height="96" /> }.into_any(),
-        None => {
-            let kind = media.facts.kind();
-            view! {
-                <span class="thumb tile" data-kind=kind.as_str() role="img" aria-label=move || format!("{}: {}", kind_title(kind), alt.get())>
-                    {kind_title(kind)}
-                </span>
-            }
-            .into_any()
-        }
-    }
+    media_picture(media, alt)
 }
 
 /// The attachments area of the Compose form.
-#[component]
-pub fn AttachmentsField(
+/// `error` is the form's latest (the scheduler's verdict is on `media`), `max_file` the largest
+/// file accepted in words, `notice` and `upload_error` what the last plain upload said ("Uploaded
+/// …", or why a file was refused).
+pub fn attachments_field(
     state: Attachments,
-    /// The form's latest error (the scheduler's verdict is on `media`).
     error: Signal<Option<crate::errors::AppError>>,
-    /// The largest file accepted, in words.
     max_file: String,
-    /// What the last plain upload said ("Uploaded …", or why a file was refused).
     notice: Option<String>,
-    /// See `notice`.
     upload_error: Option<String>,
 ) -> impl IntoView {
     let hydrated = state.hydrated;
-    let hint = move || {
-        let how = if hydrated.get() { " Choose files, drop them here, or paste them." } else { " Choose files, then press Upload." };
-        format!("{} up to {max_file} each.{how}", crier_media::ContentType::ACCEPTED)
-    };
+    let hint = format!("{} up to {max_file} each.", crier_media::ContentType::ACCEPTED);
     let on_change = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -298,35 +316,39 @@ pub fn AttachmentsField(
     let message = move || error.get().and_then(|e| e.field("media"));
 
     view! {
-        <fieldset class="attachments" aria-describedby="attachments-hint"
+        // `js` once the wasm runs: the styles show the script's controls and hide the plain
+        // upload's (one reactive class rather than one per control: each is code in the wasm).
+        <fieldset class=move || if hydrated.get() { "attachments js" } else { "attachments" } aria-describedby="attachments-hint"
             on:dragover=move |ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=on_drop
             on:paste=on_paste
         >
             <legend>"Media"</legend>
-            <p class="hint" id="attachments-hint">{hint}</p>
+            <p class="hint" id="attachments-hint">
+                {hint} <span class="js-only">" Choose files, drop them here, or paste them."</span>
+                <span class="no-js">" Choose files, then press Upload."</span>
+            </p>
             {notice.map(|n| view! { <p class="notice" role="status">{n}</p> })}
             {upload_error.map(|e| view! { <p class="form-error" role="alert">{e}</p> })}
+            // Drawn again whole when an item is added, removed or moved (its alt text lives in its
+            // own signal, so typing redraws nothing): simpler in the wasm than a keyed `<For>`, and
+            // each item's labels are static text for its place.
             <ol class="attached">
-                <For each=move || state.items.get() key=|a| a.key let:item>
-                    <AttachedItem state item />
-                </For>
+                {move || {
+                    let items = state.items.get();
+                    let count = items.len();
+                    items.into_iter().enumerate().map(|(at, item)| attached_item(state, item, at, at + 1 == count)).collect_view()
+                }}
             </ol>
-            <ul class="uploads">
-                <For each=move || state.uploads.get() key=|u| u.key let:upload>
-                    <UploadLine state upload />
-                </For>
-            </ul>
-            <Show when=move || !hydrated.get()>
-                // Without JavaScript: the whole form goes to the upload, which comes back here with
-                // everything typed and the files attached. The upload reads the fields in the order
-                // sent, and a file takes the alt text read before it: so this field comes first.
-                <div class="field">
-                    <label for="media-upload-alt">"Alt text for these files"</label>
-                    <input id="media-upload-alt" name="alt_text" type="text" maxlength="4000" />
-                </div>
+            <ul class="uploads">{move || state.uploads.get().into_iter().map(|upload| upload_line(state, upload)).collect_view()}</ul>
+            // Without JavaScript: the whole form goes to the upload, which comes back here with
+            // everything typed and the files attached. The upload reads the fields in the order
+            // sent, and a file takes the alt text read before it: so this field comes first.
+            <div class="field no-js">
+                <label for="media-upload-alt">"Alt text for these files"</label>
+                <input id="media-upload-alt" name="alt_text" type="text" maxlength="4000" />
                 <input type="hidden" name="return_to" value="/compose" />
-            </Show>
+            </div>
             <div class="field">
                 <label for="media-file">"Add files"</label>
                 <input id="media-file" name="file" type="file" multiple
@@ -334,32 +356,20 @@ pub fn AttachmentsField(
                     on:change=on_change
                 />
             </div>
-            <Show when=move || !hydrated.get()>
-                <div>
-                    <button type="submit" class="secondary" formaction="/media/upload" formmethod="post"
-                        formenctype="multipart/form-data" formnovalidate=true>"Upload"</button>
-                </div>
-            </Show>
-            <Show when=move || hydrated.get()>
-                <LibraryPicker state />
-            </Show>
-            <Show when=move || message().is_some()>
-                <p class="field-error" id="media-error" role="alert">{message}</p>
-            </Show>
-            <Verdicts state />
+            <div class="no-js">
+                <button type="submit" class="secondary" formaction="/media/upload" formmethod="post"
+                    formenctype="multipart/form-data" formnovalidate=true>"Upload"</button>
+            </div>
+            <p class="field-error" id="media-error" role="alert" hidden=move || message().is_none()>{message}</p>
+            {verdicts(state)}
         </fieldset>
     }
 }
 
-#[component]
-fn AttachedItem(state: Attachments, item: Attached) -> impl IntoView {
+fn attached_item(state: Attachments, item: Attached, position: usize, last: bool) -> impl IntoView {
     let Attached { key, media, alt } = item;
     let kind = media.facts.kind();
-    let items = state.items;
-    let position = move || items.with(|v| v.iter().position(|a| a.key == key).unwrap_or(0));
-    let last = move || items.with(|v| v.last().map(|a| a.key)) == Some(key);
-    let name = move || item_name(kind, position());
-    let hydrated = state.hydrated;
+    let name = item_name(kind, position);
     // The alt text's length against each platform that sends it for this kind (and has a limit).
     let counter = move || {
         let count = alt.with(|t| t.chars().count());
@@ -373,7 +383,7 @@ fn AttachedItem(state: Attachments, item: Attached) -> impl IntoView {
                 })
                 .collect()
         });
-        if limits.is_empty() { format!("{count} characters") } else { limits.join(" · ") }
+        if limits.is_empty() { format!("{count} characters") } else { joined(limits, " · ") }
     };
     let over = move || {
         let count = alt.with(|t| t.chars().count()) as u32;
@@ -389,117 +399,85 @@ fn AttachedItem(state: Attachments, item: Attached) -> impl IntoView {
     let (up_id, down_id) = (format!("media-up-{key}"), format!("media-down-{key}"));
     let summary = media.summary();
     let file_name = media.file_name.clone();
+    let (up_button, down_button) = (up_id.clone(), down_id.clone());
     view! {
         <li class="attached-item" data-media=media.id.clone()>
-            <MediaPicture media=media.clone() alt=Signal::derive(move || alt.get()) />
+            {media_picture(media.clone(), alt.into())}
             <div class="attached-body">
                 <p class="attached-name"><strong>{file_name}</strong> " " <small class="hint">{summary}</small></p>
                 <input type="hidden" name="media[]" value=media.id.clone() />
-                <label for=field.clone()>{move || format!("Alt text for {}", name().to_lowercase())}</label>
+                <label for=field.clone()>{format!("Alt text for {name}")}</label>
                 <textarea id=field name="media_alt[]" rows="2" maxlength="4000" aria-describedby=counter_id.clone()
                     prop:value=move || alt.get()
                     on:input=move |ev| alt.set(event_target_value(&ev))
                 >{alt.get_untracked()}</textarea>
                 <small id=counter_id class=move || if over() { "counter over" } else { "counter" }>{counter}</small>
-                <Show when=move || hydrated.get()>
-                    <div class="item-actions">
-                        <button type="button" class="secondary" id=up_id.clone() disabled=move || position() == 0
-                            aria-label=move || format!("Move {} up", name().to_lowercase())
-                            on:click={ let id = up_id.clone(); move |_| state.shift(key, -1, id.clone()) }
-                        >"Up"</button>
-                        <button type="button" class="secondary" id=down_id.clone() disabled=last
-                            aria-label=move || format!("Move {} down", name().to_lowercase())
-                            on:click={ let id = down_id.clone(); move |_| state.shift(key, 1, id.clone()) }
-                        >"Down"</button>
-                        <button type="button" class="danger" aria-label=move || format!("Remove {}", name().to_lowercase())
-                            on:click=move |_| state.remove(key)
-                        >"Remove"</button>
-                    </div>
-                </Show>
+                <div class="item-actions js-only">
+                    <button type="button" class="secondary" id=up_id disabled=position == 0 aria-label=format!("Move {name} up")
+                        on:click=move |_| state.shift(key, -1, up_button.clone())
+                    >"Up"</button>
+                    <button type="button" class="secondary" id=down_id disabled=last aria-label=format!("Move {name} down")
+                        on:click=move |_| state.shift(key, 1, down_button.clone())
+                    >"Down"</button>
+                    <button type="button" class="danger" aria-label=format!("Remove {name}") on:click=move |_| state.remove(key)>"Remove"</button>
+                </div>
             </div>
         </li>
     }
 }
 
-#[component]
-fn UploadLine(state: Attachments, upload: Upload) -> impl IntoView {
+fn upload_line(state: Attachments, upload: Upload) -> impl IntoView {
     let Upload { key, name, percent, error } = upload;
     let label = format!("Uploading {name}");
+    // `failed` swaps the progress bar for the reason and a Dismiss button (styles).
     view! {
-        <li class="upload" data-upload=key>
-            <span class="upload-name">{name.clone()}</span>
-            <Show when=move || error.get().is_none()
-                fallback=move || {
-                    let name = name.clone();
-                    view! {
-                    <p class="form-error" role="alert">{move || format!("{name}: {}", error.get().unwrap_or_default())}</p>
-                    <button type="button" class="secondary" on:click=move |_| state.uploads.update(|u| u.retain(|u| u.key != key))>"Dismiss"</button>
-                    }
-                }
-            >
-                <progress max="100" value=move || percent.get() aria-label=label.clone()></progress>
-                <small class="counter">{move || format!("{}%", percent.get())}</small>
-            </Show>
+        <li class=move || if error.with(Option::is_some) { "upload failed" } else { "upload" } data-upload=key>
+            <span class="upload-name">{name}</span>
+            <progress max="100" value=move || percent.get() aria-label=label></progress>
+            <small class="counter">{move || format!("{}%", percent.get())}</small>
+            <p class="form-error" role="alert">{move || error.get()}</p>
+            <button type="button" class="secondary dismiss" on:click=move |_| state.uploads.update(|u| u.retain(|u| u.key != key))>"Dismiss"</button>
         </li>
     }
 }
 
+/// Compose's "From the library": the library's newest items, rendered by the server as the
+/// island's children, so none of this view is in the wasm. Each "Attach" button carries its item
+/// as the upload answers it, which the island reads from the click ([`Attachments::library_click`]).
+/// The island shows it once its wasm runs; without it, the Media page's "Use in a new post" attaches.
 #[component]
-fn LibraryPicker(state: Attachments) -> impl IntoView {
-    let search = RwSignal::new(String::new());
-    let library = state.library;
-    let listed = move || match library.get() {
-        Library::Closed => ().into_any(),
-        Library::Loading => view! { <p class="hint">"Loading the library…"</p> }.into_any(),
-        Library::Failed(words) => view! { <p class="form-error" role="alert">{words}</p> }.into_any(),
-        Library::Items(items) if items.is_empty() => view! { <p class="hint">"Nothing in the library matches."</p> }.into_any(),
-        Library::Items(items) => view! {
-            <ul class="library-pick">
-                {items.into_iter().map(|media| {
-                    let id = media.id.clone();
-                    let attached = move || state.items.with(|v| v.iter().any(|a| a.media.id == id));
-                    let label = format!("Attach {}", media.file_name);
-                    let summary = media.summary();
-                    let (name, picked) = (media.file_name.clone(), media.clone());
-                    let alt = media.alt_text.clone();
-                    view! {
-                        <li>
-                            <MediaPicture media=media.clone() alt=Signal::stored(alt) />
-                            <span><strong>{name}</strong> " " <small class="hint">{summary}</small></span>
-                            <button type="button" class="secondary" aria-label=label disabled=attached
-                                on:click=move |_| { let key = state.key(); state.attach(key, picked.clone()); }
-                            >"Attach"</button>
-                        </li>
-                    }
-                }).collect_view()}
-            </ul>
-        }
-        .into_any(),
+pub fn LibraryPick(items: Vec<ComposeMedia>) -> impl IntoView {
+    let list = if items.is_empty() {
+        view! { <p class="hint">"No media yet: files you add here join the library."</p> }.into_any()
+    } else {
+        let rows = items
+            .into_iter()
+            .map(|media| {
+                let json = serde_json::to_string(&media).unwrap_or_default();
+                let (label, summary, name, alt) =
+                    (format!("Attach {}", media.file_name), media.summary(), media.file_name.clone(), media.alt_text.clone());
+                view! {
+                    <li>
+                        <MediaPicture media alt=Signal::stored(alt) />
+                        <span><strong>{name}</strong> " " <small class="hint">{summary}</small></span>
+                        <button type="button" class="secondary" aria-label=label data-attach=json>"Attach"</button>
+                    </li>
+                }
+            })
+            .collect_view();
+        view! { <ul class="library-pick">{rows}</ul> }.into_any()
     };
     view! {
-        <details class="library" on:toggle=move |_| if library.get_untracked() == Library::Closed { state.fetch_library(String::new()) }>
+        <details class="library">
             <summary>"From the library"</summary>
-            <div class="library-search">
-                <label for="library-search" class="visually-hidden">"Search the library by name"</label>
-                <input id="library-search" type="search" placeholder="Search by name"
-                    prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))
-                    on:keydown=move |ev: leptos::ev::KeyboardEvent| if ev.key() == "Enter" {
-                        ev.prevent_default();
-                        state.fetch_library(search.get_untracked());
-                    }
-                />
-                <button type="button" class="secondary" on:click=move |_| state.fetch_library(search.get_untracked())>"Search"</button>
-            </div>
-            {listed}
-            <p class="hint"><a href="/media">"The whole library is on the Media page."</a></p>
+            {list}
+            <p class="hint"><a href="/media">"Search the whole library on the Media page."</a></p>
         </details>
     }
 }
 
 /// What each platform will make of the attachments: its layout, or what to change.
-#[component]
-fn Verdicts(state: Attachments) -> impl IntoView {
+fn verdicts(state: Attachments) -> impl IntoView {
     let lines = move || {
         if state.is_empty() {
             return Vec::new();
@@ -511,8 +489,8 @@ fn Verdicts(state: Attachments) -> impl IntoView {
                 let blocking: Vec<String> = problems.iter().filter(|p| p.blocks()).map(|p| format!("{p}.")).collect();
                 let notes: Vec<String> = problems.iter().filter(|p| !p.blocks()).map(|p| format!("{p}.")).collect();
                 let refused = !blocking.is_empty();
-                let words = if refused { blocking.join(" ") } else { format!("{}.", layout_words(layout)) };
-                let words = if notes.is_empty() { words } else { format!("{words} {}", notes.join(" ")) };
+                let words = if refused { joined(blocking, " ") } else { format!("{}.", layout_words(layout)) };
+                let words = if notes.is_empty() { words } else { format!("{words} {}", joined(notes, " ")) };
                 (platform, refused, words)
             })
             .collect()
@@ -558,31 +536,27 @@ fn layout_name(layout: Layout) -> &'static str {
 
 /// The media part of a platform's preview: laid out as the platform will show them (a grid of up
 /// to four on X, a large first image on LinkedIn, an album of five on Facebook, "+N" for the rest).
-#[component]
-pub fn MediaPreview(state: Attachments, platform: Platform) -> impl IntoView {
+pub fn media_preview(state: Attachments, platform: Platform) -> impl IntoView {
+    // One view of one shape, hidden when there is nothing (no `into_any`: each erased view type is
+    // more code in the wasm).
     move || {
-        if state.is_empty() {
-            return ().into_any();
-        }
         let (layout, _) = state.verdict(platform);
-        let shown = match (layout, platform) {
-            (Layout::Album { .. }, _) => 5,
-            (Layout::Grid { .. } | Layout::MultiImage { .. }, _) => 4,
+        let shown = match layout {
+            Layout::Album { .. } => 5,
+            Layout::Grid { .. } | Layout::MultiImage { .. } => 4,
             _ => 1,
         };
         let items = state.snapshot();
-        let more = items.len().saturating_sub(shown);
-        let count = items.len();
-        let pictures =
-            items.into_iter().take(shown).map(|(media, alt)| view! { <MediaPicture media alt=Signal::stored(alt) /> }).collect_view();
+        let (count, empty) = (items.len(), items.is_empty());
+        let more = count.saturating_sub(shown);
+        let pictures = items.into_iter().take(shown).map(|(media, alt)| media_picture(media, Signal::stored(alt))).collect_view();
         view! {
-            <div class="preview-media" data-layout=layout_name(layout) data-count=count.min(shown)>
+            <div class="preview-media" data-layout=layout_name(layout) data-count=count.min(shown) hidden=empty>
                 {pictures}
-                {(more > 0).then(|| view! { <span class="more-media">{format!("+{more}")}</span> })}
+                <span class="more-media" hidden=more == 0>{format!("+{more}")}</span>
             </div>
-            <p class="hint">{format!("{}: {}.", platform.label(), layout_words(layout))}</p>
+            <p class="hint" hidden=empty>{format!("{}: {}.", platform.label(), layout_words(layout))}</p>
         }
-        .into_any()
     }
 }
 
@@ -610,39 +584,25 @@ mod browser {
         message: String,
     }
 
-    /// Posts `body` to `url` asking for JSON; `done` gets the status (0 when nothing came back)
-    /// and the body.
-    fn post(url: &str, body: Body, progress: Option<Box<dyn FnMut(f64)>>, done: impl FnOnce(u16, String) + 'static) -> Result<(), JsValue> {
+    /// Posts `form` to `/media/upload` asking for JSON; `progress` gets the part sent (0 to 1),
+    /// `done` the status (0 when nothing came back) and the body.
+    fn post(form: FormData, mut progress: impl FnMut(f64) + 'static, done: impl FnOnce(u16, String) + 'static) -> Result<(), JsValue> {
         let xhr = XmlHttpRequest::new()?;
-        xhr.open("POST", url)?;
+        xhr.open("POST", "/media/upload")?;
         xhr.set_request_header("Accept", "application/json")?;
-        if let Some(mut progress) = progress {
-            let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
-                if e.length_computable() && e.total() > 0.0 {
-                    progress(e.loaded() / e.total());
-                }
-            });
-            xhr.upload()?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-            // Lives as long as the request (the browser drops it with the request).
-            on_progress.forget();
-        }
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+            if e.length_computable() && e.total() > 0.0 {
+                progress(e.loaded() / e.total());
+            }
+        });
+        xhr.upload()?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        // Lives as long as the request (the browser drops it with the request).
+        on_progress.forget();
         let request = xhr.clone();
         let on_end =
             Closure::once_into_js(move || done(request.status().unwrap_or(0), request.response_text().ok().flatten().unwrap_or_default()));
         xhr.set_onloadend(Some(on_end.unchecked_ref()));
-        match body {
-            Body::Files(form) => xhr.send_with_opt_form_data(Some(&form)),
-            Body::Fields(fields) => {
-                xhr.set_request_header("Content-Type", "application/x-www-form-urlencoded")?;
-                xhr.send_with_opt_str(Some(&fields))
-            }
-        }
-    }
-
-    /// What a request carries: files (multipart) or fields (URL-encoded, as a server function reads them).
-    enum Body {
-        Files(FormData),
-        Fields(String),
+        xhr.send_with_opt_form_data(Some(&form))
     }
 
     /// Why a request came back without what was asked, in words.
@@ -663,25 +623,13 @@ mod browser {
     ) -> Result<(), JsValue> {
         let form = FormData::new()?;
         form.append_with_blob_and_filename("file", file, &file.name())?;
-        post("/media/upload", Body::Files(form), Some(Box::new(progress)), move |status, body| {
+        post(form, progress, move |status, body| {
             let answer = match serde_json::from_str::<UploadAnswer>(&body) {
                 Ok(mut answer) if !answer.items.is_empty() => Ok(answer.items.remove(0)),
                 Ok(answer) => Err(answer.errors.into_iter().next().map(|e| e.message).unwrap_or_else(|| failure(status, &body))),
                 Err(_) => Err(failure(status, &body)),
             };
             done(answer);
-        })
-    }
-
-    /// The library's newest items whose name holds `search` (the `media/library` server function).
-    pub(super) fn library(search: &str, done: impl FnOnce(Result<Vec<ComposeMedia>, String>) + 'static) -> Result<(), JsValue> {
-        let body = format!("q={}", String::from(js_sys::encode_uri_component(search)));
-        post("/api/media/library", Body::Fields(body), None, move |status, body| {
-            done(match status {
-                200 => serde_json::from_str(&body).map_err(|_| failure(500, "")),
-                401 => Err("Your session has ended. Log in again.".into()),
-                _ => Err(failure(status, "")),
-            })
         })
     }
 }

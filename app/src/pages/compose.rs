@@ -11,13 +11,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::attachments::{Attachments, AttachmentsField, MediaPreview};
+use crate::components::attachments::{Attachments, LibraryPick, attachments_field, media_preview};
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
     refill_items, refill_list, send_fields, typed_value,
 };
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
+use crate::server::media::media_library;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, ExplainTime, compose_view, explain_time};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
@@ -34,7 +35,13 @@ pub fn ComposePage() -> impl IntoView {
             (named.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(), Vec::new())
         }
     };
-    let data = Resource::new(|| (), move |_| compose_view(media.clone(), media_alt.clone()));
+    let data = Resource::new(
+        || (),
+        move |_| {
+            let (media, media_alt) = (media.clone(), media_alt.clone());
+            async move { Ok::<_, AppError>((compose_view(media, media_alt).await?, media_library(String::new()).await?)) }
+        },
+    );
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
@@ -42,12 +49,17 @@ pub fn ComposePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => {
+                    Ok((view_data, library)) => {
                         // The line under the time field, for the time the form starts with; the
                         // island asks again when the time changes.
                         let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.now_local.clone());
                         let explained = explanation(explain_time(when, String::new()).await);
-                        view! { <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained /> }.into_any()
+                        view! {
+                            <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
+                                <LibraryPick items=library />
+                            </ComposeForm>
+                        }
+                        .into_any()
                     }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -69,9 +81,9 @@ pub(crate) fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) 
 
 /// The form itself, an island: the counters, previews, thread and time explanation live in the
 /// browser, and it posts in place. `kept` is what a failed plain post typed (see `provide_form_state`);
-/// `explained` is what the time the form starts with means.
+/// `explained` is what the time the form starts with means; `children` the library's list to attach from.
 #[island]
-fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -> impl IntoView {
+fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, children: Children) -> impl IntoView {
     provide_form_state(kept);
     let create = form_action::<CreatePost>();
     let error = action_error(create.value());
@@ -192,7 +204,9 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -
                 <FieldMessage name="text" error />
             </div>
             <ul class="counters" id="post-text-counts" aria-live="polite">{counters}</ul>
-            <AttachmentsField state=media error max_file notice=media_notice upload_error=media_error />
+            {attachments_field(media, error, max_file, media_notice, media_error)}
+            // The library's list, rendered by the server (the island's children): shown with the wasm.
+            <div class="library-slot" hidden=move || !media.hydrated() on:click=move |ev| media.library_click(&ev)>{children()}</div>
             <details class="previews">
                 <summary>"Previews"</summary>
                 {Platform::ALL.into_iter().map(|platform| {
@@ -212,7 +226,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -
                         <figure class="preview" data-platform=platform.as_str()>
                             <figcaption>{platform.label()}</figcaption>
                             <blockquote class="post-text">{preview}</blockquote>
-                            <MediaPreview state=media platform />
+                            {media_preview(media, platform)}
                         </figure>
                     }
                 }).collect_view()}

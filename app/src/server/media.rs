@@ -253,7 +253,7 @@ pub async fn media_page(
 }
 
 /// Compose's "From the library": the newest items whose name holds `q` (at most
-/// [`LIBRARY_PICK_SIZE`]). The island fetches it when the list is opened.
+/// [`LIBRARY_PICK_SIZE`]): Compose's and the batch form's lists to attach from.
 #[server(prefix = "/api", endpoint = "media/library")]
 pub async fn media_library(#[server(default)] q: String) -> Result<Vec<ComposeMedia>, AppError> {
     use crier_domain::store::media::{self, MediaFilter};
