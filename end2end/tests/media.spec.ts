@@ -189,6 +189,15 @@ test('the Media page lists, searches and deletes, and keeps what a pending post 
   await page.getByRole('button', { name: 'Schedule', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Scheduled for' })).toBeVisible();
 
+  // Compose's own list of the library (rendered by the server) attaches with a click.
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  await page.getByText('From the library', { exact: true }).click();
+  await page.getByRole('button', { name: 'Attach drop.png' }).click();
+  await expect(page.locator('.attached-item')).toHaveCount(1);
+  await expect(page.locator('.attached-item')).toContainText('drop.png');
+  await expect(page.getByLabel('Alt text for image 1')).toBeVisible();
+
   await open(page, 'Media');
   const keep = items.filter({ hasText: 'keep.png' });
   await expect(keep).toContainText('Used by 1 post');

@@ -50,6 +50,8 @@ struct Upload {
 pub struct Attachments {
     items: RwSignal<Vec<Attached>>,
     uploads: RwSignal<Vec<Upload>>,
+    /// The next item's key (only the browser adds items).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     next_key: StoredValue<usize>,
     rules: StoredValue<MediaRules>,
     /// Whether the wasm runs: the script-only controls show, the plain "Upload" button goes.
@@ -80,6 +82,7 @@ impl Attachments {
         }
     }
 
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn key(&self) -> usize {
         let key = self.next_key.get_value();
         self.next_key.set_value(key + 1);
@@ -93,6 +96,7 @@ impl Attachments {
     }
 
     /// Attaches `media` (once), after any item added before the one it was for (`key`).
+    #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
     fn attach(&self, key: usize, media: ComposeMedia) {
         self.items.update(|items| {
             if items.iter().any(|a| a.media.id == media.id) {
