@@ -18,6 +18,8 @@ use url::Url;
 
 mod media;
 
+pub use media::VideoSource;
+
 use crate::oauth::{OAuth, Scopes, TokenBody};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
 use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};

@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use crier_clients::{ErrorClass, FacebookClient, FacebookSettings, TokenSet, UploadOptions};
+use crier_clients::{ErrorClass, FacebookClient, FacebookSettings, TokenSet, UploadOptions, VideoSource};
 use crier_media::{ContentType, MediaKind};
 use crier_protocol::media::{MEDIA_PROCESSING_FAILED, MEDIA_PROCESSING_TIMEOUT};
 use crier_sandbox::FacebookMediaLimits;
@@ -109,7 +109,7 @@ async fn a_video_through_the_resumable_upload_in_bounded_chunks() {
     assert_eq!(steps(&upload), ["session", "transfer 1 of 4", "transfer 2 of 4", "transfer 3 of 4", "transfer 4 of 4"]);
     assert_eq!(video.largest_read(), 100_000);
     let handle = upload.value.unwrap().platform_media_id;
-    let published = meta.publish_video(PAGE, &page, &handle, "Our launch", Some("Launch")).await.value.unwrap();
+    let published = meta.publish_video(PAGE, &page, VideoSource::Handle(&handle), "Our launch", Some("Launch")).await.value.unwrap();
     let recorded = h.sandbox.post_media("facebook", &published.external_id);
     assert_eq!(
         (recorded[0].media_id.as_str(), recorded[0].sha256.as_str(), recorded[0].byte_size),
@@ -164,7 +164,7 @@ async fn refusals_are_permanent_with_meta_reasons() {
         .value
         .unwrap()
         .platform_media_id;
-    let published = meta.publish_video(PAGE, &page, &handle, "Broken", None).await.value.unwrap();
+    let published = meta.publish_video(PAGE, &page, VideoSource::Handle(&handle), "Broken", None).await.value.unwrap();
     let e = meta.wait_for_video(&published.external_id, &page, &opts).await.value.unwrap_err();
     assert_eq!((e.class, e.code.as_deref()), (ErrorClass::Permanent, Some(MEDIA_PROCESSING_FAILED)));
     assert!(e.message.ends_with("Video format not supported"), "{e}");
@@ -184,7 +184,7 @@ async fn a_failed_chunk_is_resumed_from_where_the_session_stands() {
     let upload = meta.upload_video(&user, &video.upload(MediaKind::Video, ContentType::Mp4, "v.mp4", None), &options(&h, 100_000)).await;
     assert_eq!(steps(&upload), ["session", "transfer 1 of 3", "transfer 2 of 3", "resume", "transfer 2 of 3 (retry 1)", "transfer 3 of 3"]);
     let handle = upload.value.unwrap().platform_media_id;
-    let published = meta.publish_video(PAGE, &page, &handle, "Resumed", None).await.value.unwrap();
+    let published = meta.publish_video(PAGE, &page, VideoSource::Handle(&handle), "Resumed", None).await.value.unwrap();
     assert_eq!(h.sandbox.post_media("facebook", &published.external_id)[0].sha256, video.sha256());
 }
 
@@ -199,7 +199,7 @@ async fn a_stuck_video_hits_the_cap_as_temporary() {
         .value
         .unwrap()
         .platform_media_id;
-    let published = meta.publish_video(PAGE, &page, &handle, "Stuck", None).await.value.unwrap();
+    let published = meta.publish_video(PAGE, &page, VideoSource::Handle(&handle), "Stuck", None).await.value.unwrap();
     let opts = UploadOptions { max_processing_wait: Duration::from_secs(20), ..options(&h, 4096) };
     let waited = meta.wait_for_video(&published.external_id, &page, &opts).await;
     let e = waited.value.unwrap_err();
@@ -236,4 +236,16 @@ async fn a_throttled_photo_upload_is_rate_limited_with_the_regain_estimate() {
     let upload = meta.upload_photo(PAGE, &page, &png.upload(MediaKind::Image, ContentType::Png, "p", None), &options(&h, 4096)).await;
     assert_eq!(upload.value.clone().unwrap_err().class, ErrorClass::RateLimited { until: h.now() + TimeDelta::minutes(9) });
     assert_eq!(upload.budget().unwrap().usage_percent, Some(100));
+}
+
+#[tokio::test]
+async fn a_video_by_url_is_fetched_only_from_crier_media_links() {
+    let Fb { meta, page, .. } = start().await;
+    // The fake fetches Crier's own signed links only (`<crier>/media/link/…`): anything else is
+    // Meta's 389, whatever it points at.
+    for url in ["http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/media/link/x/y"] {
+        let error = meta.publish_video(PAGE, &page, VideoSource::Url(url), "Launch", None).await.value.unwrap_err();
+        assert_eq!(error.class, ErrorClass::Permanent, "{error:?}");
+        assert!(error.message.contains("Unable to fetch video file from URL"), "{}", error.message);
+    }
 }

@@ -8,8 +8,9 @@
 //! that receives it or the worker that publishes it.
 //!
 //! Keys are made here and nowhere else ([`MediaKey`]): `teams/<team>/media/<item>` for the bytes
-//! that are published and `…/<item>.thumbnail.jpg` for the library's thumbnail. Nothing a person
-//! typed (a file name) ever becomes part of a key.
+//! that are published, `…/<item>.thumbnail.jpg` for the library's thumbnail, and
+//! `uploads/<team>/<upload>/<index>` for the chunks of a resumable upload until it completes.
+//! Nothing a person typed (a file name) ever becomes part of a key.
 
 use std::fmt;
 use std::ops::Range;
@@ -175,6 +176,12 @@ impl MediaKey {
         MediaKey(format!("teams/{team_id}/media/{media_id}.thumbnail.jpg"))
     }
 
+    /// Chunk `index` (from 0) of a resumable upload: kept in the store, not on one machine's
+    /// disk, so that consecutive chunks may reach different web processes.
+    pub fn upload_chunk(team_id: Uuid, upload_id: Uuid, index: u64) -> MediaKey {
+        MediaKey(format!("{}/{index:06}", upload_prefix(team_id, upload_id)))
+    }
+
     /// A key for the store's own checks (readiness, the test suite).
     pub fn probe(name: &str) -> MediaKey {
         MediaKey(format!("probes/{}", name.replace(['/', '.'], "-")))
@@ -188,6 +195,12 @@ impl MediaKey {
     fn path(&self) -> ObjectPath {
         ObjectPath::from(self.0.as_str())
     }
+}
+
+/// Where a resumable upload's chunks are: [`MediaKey::upload_chunk`] and
+/// [`MediaStore::delete_upload_chunks`] agree through it.
+fn upload_prefix(team_id: Uuid, upload_id: Uuid) -> String {
+    format!("uploads/{team_id}/{upload_id}")
 }
 
 impl fmt::Display for MediaKey {
@@ -368,6 +381,23 @@ impl MediaStore {
         }
     }
 
+    /// Deletes every chunk stored for a resumable upload (whatever arrived, recorded or not);
+    /// answers how many there were.
+    pub async fn delete_upload_chunks(&self, team_id: Uuid, upload_id: Uuid) -> Result<u64, StorageError> {
+        let prefix = ObjectPath::from(upload_prefix(team_id, upload_id));
+        let chunks = self.inner.list(Some(&prefix)).map_ok(|meta| meta.location).boxed();
+        let mut deleted = self.inner.delete_stream(chunks);
+        let mut count = 0;
+        while let Some(result) = deleted.next().await {
+            match result {
+                Ok(_) => count += 1,
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(count)
+    }
+
     /// Writes, reads back and deletes a small object: whether the store works at all, with these
     /// credentials (checked at start-up, so a misconfigured bucket is an error then, not at the
     /// first upload).
@@ -431,6 +461,7 @@ mod tests {
         assert_eq!(MediaKey::original(team, item).as_str(), format!("teams/{team}/media/{item}"));
         assert!(MediaKey::thumbnail(team, item).as_str().ends_with(".thumbnail.jpg"));
         assert_eq!(MediaKey::probe("a/../b").as_str(), "probes/a----b");
+        assert_eq!(MediaKey::upload_chunk(team, item, 7).as_str(), format!("uploads/{team}/{item}/000007"));
     }
 
     #[tokio::test]
@@ -453,5 +484,21 @@ mod tests {
         store.delete(&key).await.unwrap();
         assert!(matches!(store.size(&key).await, Err(StorageError::NotFound(_))));
         store.delete(&key).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_uploads_chunks_are_deleted_together_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = MediaStore::open(&StoreLocation::Directory(dir.path().join("media"))).unwrap();
+        let (team, upload, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        for index in 0..3 {
+            store.put_bytes(&MediaKey::upload_chunk(team, upload, index), Bytes::from_static(b"chunk")).await.unwrap();
+        }
+        let kept = MediaKey::upload_chunk(team, other, 0);
+        store.put_bytes(&kept, Bytes::from_static(b"chunk")).await.unwrap();
+        assert_eq!(store.delete_upload_chunks(team, upload).await.unwrap(), 3);
+        assert_eq!(store.delete_upload_chunks(team, upload).await.unwrap(), 0, "again: nothing left, no error");
+        assert_eq!(store.size(&kept).await.unwrap(), 5, "another upload's chunk stays");
+        assert_eq!(store.delete_upload_chunks(team, Uuid::new_v4()).await.unwrap(), 0, "an upload that stored nothing");
     }
 }

@@ -8,20 +8,22 @@ use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_clients::{
-    ErrorClass, FacebookPost, LinkedInArticle, LinkedInAuthor, LinkedInPost, OAuth1Credentials, PlatformError, RateBudget, RecentPost,
-    XAuth,
+    ErrorClass, FacebookPost, LinkedInArticle, LinkedInAuthor, LinkedInImage, LinkedInMedia, LinkedInPost, OAuth1Credentials,
+    PlatformError, Published, RateBudget, RecentPost, Response, VideoSource, XAuth, XPost,
 };
 use crier_domain::account::AccountStatus;
 use crier_domain::delivery::{AttemptOutcome, DeliveryState, FailureClass};
 use crier_domain::post::PostContent;
 use crier_domain::retry::RetryDecision;
 use crier_domain::store::accounts::{self, Credentials};
-use crier_domain::store::deliveries::{Claimed, Completion, FailureNote};
+use crier_domain::store::deliveries::{AttemptStep, Claimed, Completion, DeliveryMedia, FailureNote};
+use crier_media::MediaKind;
 use crier_platform::Platform;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::engine::Context;
+use crate::media::{self, Uploader, Uploads};
 use crate::{reconcile, telemetry};
 use crier_accounts::{RefreshError, needs_refresh};
 
@@ -53,11 +55,24 @@ pub struct Attempted {
     pub thread_ids: Vec<String>,
     /// The account's budget as the platform last reported it.
     pub budget: Option<RateBudget>,
+    /// Every call of a post with media (uploads, status polls, the post): the attempt's steps.
+    pub steps: Vec<AttemptStep>,
 }
 
 impl Attempted {
     fn new(outcome: Outcome, claimed: &Claimed) -> Self {
-        Attempted { outcome, http_status: None, thread_ids: claimed.thread_ids.clone(), budget: None }
+        Attempted { outcome, http_status: None, thread_ids: claimed.thread_ids.clone(), budget: None, steps: Vec::new() }
+    }
+
+    /// With the calls the uploads made, and the tighter of their budget and the post's.
+    fn with_uploads(mut self, uploads: Uploads<'_>) -> Self {
+        let (steps, budget) = uploads.into_parts();
+        self.steps = steps;
+        self.budget = match (self.budget, budget) {
+            (Some(a), Some(b)) => Some(a.tighter(b)),
+            (a, b) => a.or(b),
+        };
+        self
     }
 }
 
@@ -80,6 +95,15 @@ fn from_error(error: PlatformError) -> Outcome {
         ErrorClass::Permanent => {
             Outcome::Permanent { class: FailureClass::Permanent, code: error.code.clone(), message: error.message.clone() }
         }
+    }
+}
+
+/// An upload failed: classified as any failure, except that no post call was made, so the
+/// outcome is never in doubt.
+fn upload_failed(error: PlatformError) -> Outcome {
+    match from_error(error) {
+        Outcome::Temporary { error, .. } => Outcome::Temporary { error, ambiguous: false },
+        outcome => outcome,
     }
 }
 
@@ -141,6 +165,11 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
     if let Err(problem) = post.check(&[claimed.platform]) {
         return Attempted::new(Outcome::Permanent { class: FailureClass::Validation, code: None, message: problem.message }, claimed);
     }
+    // Checked again here: the library or the platform's limits may have changed since scheduling.
+    let media = match media::of(ctx, claimed).await {
+        Ok(media) => media,
+        Err(outcome) => return Attempted::new(outcome, claimed),
+    };
 
     let credentials = match credentials(ctx, claimed).await {
         Ok(credentials) => credentials,
@@ -149,7 +178,8 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
     if claimed.dry_run {
         return Attempted::new(Outcome::DryRunOk, claimed);
     }
-    let attempted = publish(ctx, claimed, &post, &credentials).await;
+    let mut uploads = Uploads::new(ctx, claimed);
+    let attempted = publish(ctx, claimed, &post, &media, &credentials, &mut uploads).await;
     // A platform may stop honouring an access token before its stated expiry (revoked
     // sessions, a clock skew, a shortened lifetime). With a refresh token in hand, renew once and
     // call again before asking a person to reconnect; only when nothing new went out, so a
@@ -160,20 +190,28 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
         {
             access_token
         }
-        _ => return attempted,
+        _ => return attempted.with_uploads(uploads),
     };
-    match ctx.accounts.renew_refused(claimed.team_id, claimed.account_id, refused).await {
-        Ok((_, renewed)) => publish(ctx, claimed, &post, &renewed).await,
+    let attempted = match ctx.accounts.renew_refused(claimed.team_id, claimed.account_id, refused).await {
+        Ok((_, renewed)) => publish(ctx, claimed, &post, &media, &renewed, &mut uploads).await,
         Err(RefreshError::Platform(error)) => Attempted::new(from_error(error), claimed),
         Err(RefreshError::Store(e)) => Attempted::new(store_trouble(claimed, &e), claimed),
-    }
+    };
+    attempted.with_uploads(uploads)
 }
 
-async fn publish(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
+async fn publish(
+    ctx: &Context,
+    claimed: &Claimed,
+    post: &PostContent,
+    media: &[DeliveryMedia],
+    credentials: &Credentials,
+    uploads: &mut Uploads<'_>,
+) -> Attempted {
     match claimed.platform {
-        Platform::X => publish_x(ctx, claimed, post, credentials).await,
-        Platform::Linkedin => publish_linkedin(ctx, claimed, post, credentials).await,
-        Platform::Facebook => publish_facebook(ctx, claimed, post, credentials).await,
+        Platform::X => publish_x(ctx, claimed, post, media, credentials, uploads).await,
+        Platform::Linkedin => publish_linkedin(ctx, claimed, post, media, credentials, uploads).await,
+        Platform::Facebook => publish_facebook(ctx, claimed, post, media, credentials, uploads).await,
     }
 }
 
@@ -218,7 +256,14 @@ fn unavailable(platform: Platform) -> Outcome {
     }
 }
 
-async fn publish_x(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
+async fn publish_x(
+    ctx: &Context,
+    claimed: &Claimed,
+    post: &PostContent,
+    media: &[DeliveryMedia],
+    credentials: &Credentials,
+    uploads: &mut Uploads<'_>,
+) -> Attempted {
     let client = ctx.accounts.clients().x_api();
     let auth = match credentials {
         Credentials::OAuth2 { access_token, .. } => XAuth::Bearer(access_token.clone()),
@@ -241,20 +286,51 @@ async fn publish_x(ctx: &Context, claimed: &Claimed, post: &PostContent, credent
                     thread_ids.push(found.external_id.clone());
                 }
             }
-            Err(error) => return Attempted { outcome: from_error(error), http_status: None, thread_ids, budget: recent.budget },
+            Err(error) => return Attempted { budget: recent.budget, thread_ids, ..Attempted::new(from_error(error), claimed) },
         }
     }
     if thread_ids.len() >= parts.len() {
         return x_published(thread_ids, true, None, None);
     }
-    let outcome = client.publish_thread(&auth, &parts[thread_ids.len()..], thread_ids.last().map(String::as_str)).await;
-    let reconciled_only = outcome.published.is_empty() && !thread_ids.is_empty();
-    thread_ids.extend(outcome.published.iter().map(|p| p.external_id.clone()));
-    match outcome.failure {
-        None => x_published(thread_ids, reconciled_only, outcome.budget, Some(201)),
-        Some(failure) => {
-            let status = failure.error.status;
-            Attempted { outcome: from_error(failure.error), http_status: status, thread_ids, budget: outcome.budget }
+    let mut published_now = 0;
+    let mut reuploaded = false;
+    loop {
+        let outcome = if media.is_empty() {
+            client.publish_thread(&auth, &parts[thread_ids.len()..], thread_ids.last().map(String::as_str)).await
+        } else {
+            // Every remaining part's media first (all of it processed), then the posts.
+            let uploader = Uploader::X(client, &auth);
+            let mut posts = Vec::with_capacity(parts.len() - thread_ids.len());
+            for (index, text) in parts.iter().enumerate().skip(thread_ids.len()) {
+                match uploads.ids(&uploader, &media::of_item(media, index)).await {
+                    Ok(media_ids) => posts.push(XPost { text: text.clone(), media_ids, in_reply_to: None }),
+                    Err(error) => return Attempted { thread_ids, ..Attempted::new(upload_failed(error), claimed) },
+                }
+            }
+            let started = Instant::now();
+            let outcome = client.publish_thread_posts(&auth, &posts, thread_ids.last().map(String::as_str)).await;
+            let status = outcome.failure.as_ref().map_or(Some(201), |f| f.error.status);
+            uploads.step("post", status, started.elapsed(), outcome.budget);
+            outcome
+        };
+        thread_ids.extend(outcome.published.iter().map(|p| p.external_id.clone()));
+        published_now += outcome.published.len();
+        match outcome.failure {
+            None => return x_published(thread_ids, published_now == 0, outcome.budget, Some(201)),
+            // X forgot the media ids (expired, or never processed): upload the rest again, once.
+            Some(failure) if failure.error.is_media_expired() && !reuploaded => {
+                reuploaded = true;
+                uploads.forget(i16::try_from(thread_ids.len()).unwrap_or(i16::MAX)).await;
+            }
+            Some(failure) => {
+                let status = failure.error.status;
+                return Attempted {
+                    http_status: status,
+                    thread_ids,
+                    budget: outcome.budget,
+                    ..Attempted::new(from_error(failure.error), claimed)
+                };
+            }
         }
     }
 }
@@ -266,6 +342,7 @@ fn x_published(thread_ids: Vec<String>, reconciled: bool, budget: Option<RateBud
         http_status,
         thread_ids,
         budget,
+        steps: Vec::new(),
     }
 }
 
@@ -273,7 +350,14 @@ fn reconciled(found: Option<&RecentPost>) -> Option<Outcome> {
     found.map(|p| Outcome::Published { external_id: p.external_id.clone(), permalink: p.permalink.clone(), reconciled: true })
 }
 
-async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
+async fn publish_linkedin(
+    ctx: &Context,
+    claimed: &Claimed,
+    post: &PostContent,
+    media: &[DeliveryMedia],
+    credentials: &Credentials,
+    uploads: &mut Uploads<'_>,
+) -> Attempted {
     let Some(client) = ctx.accounts.clients().linkedin() else { return Attempted::new(unavailable(Platform::Linkedin), claimed) };
     let Credentials::OAuth2 { access_token, .. } = credentials else {
         return Attempted::new(unavailable(Platform::Linkedin), claimed);
@@ -282,7 +366,11 @@ async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, 
         Some(id) => LinkedInAuthor::Organization(id.to_owned()),
         None => LinkedInAuthor::Member(claimed.external_id.strip_prefix("urn:li:person:").unwrap_or(&claimed.external_id).to_owned()),
     };
-    let text = post.published_text(Platform::Linkedin);
+    let mut text = post.published_text(Platform::Linkedin);
+    if !media.is_empty() {
+        // A post shows media or a link card, not both: the link goes in the text.
+        text = media::with_link(text, post.link.as_deref());
+    }
     if claimed.reconcile {
         let recent = client.recent_posts(access_token, &author, 20).await;
         match recent.value {
@@ -305,19 +393,87 @@ async fn publish_linkedin(ctx: &Context, claimed: &Claimed, post: &PostContent, 
             Err(error) => return Attempted { budget: recent.budget, ..Attempted::new(from_error(error), claimed) },
         }
     }
-    let article =
-        post.link.as_deref().and_then(|l| Url::parse(l).ok()).map(|source| LinkedInArticle { source, title: None, description: None });
-    let response = client.publish(access_token, &LinkedInPost { author, text, article }).await;
-    finish_single(claimed, response.value, response.budget)
+    if media.is_empty() {
+        let article =
+            post.link.as_deref().and_then(|l| Url::parse(l).ok()).map(|source| LinkedInArticle { source, title: None, description: None });
+        let response = client.publish(access_token, &LinkedInPost { author, text, article }).await;
+        return finish_single(claimed, response.value, response.budget);
+    }
+    let own = media::of_item(media, 0);
+    let uploader = Uploader::Linkedin(client, access_token, &author);
+    let shown = LinkedInPost { author: author.clone(), text, article: None };
+    let (shown, own) = (&shown, &own);
+    upload_then_post(claimed, uploads, &uploader, own, move |urns| async move {
+        client.publish_with_media(access_token, shown, &linkedin_media(own, urns)).await
+    })
+    .await
 }
 
-async fn publish_facebook(ctx: &Context, claimed: &Claimed, post: &PostContent, credentials: &Credentials) -> Attempted {
+/// Uploads `media` (what is not uploaded yet) and makes the post with their ids. A post refused
+/// because the platform forgot the ids (expired, or already used) is uploaded and sent again, once.
+async fn upload_then_post<Fut>(
+    claimed: &Claimed,
+    uploads: &mut Uploads<'_>,
+    uploader: &Uploader<'_>,
+    media: &[&DeliveryMedia],
+    post: impl Fn(Vec<String>) -> Fut,
+) -> Attempted
+where
+    Fut: Future<Output = Response<Published>>,
+{
+    let mut reuploaded = false;
+    loop {
+        let ids = match uploads.ids(uploader, media).await {
+            Ok(ids) => ids,
+            Err(error) => return Attempted::new(upload_failed(error), claimed),
+        };
+        let started = Instant::now();
+        let response = post(ids).await;
+        uploads.step("post", response.value.as_ref().map_or_else(|e| e.status, |_| Some(201)), started.elapsed(), response.budget);
+        match response.value {
+            Err(error) if error.is_media_expired() && !reuploaded => {
+                reuploaded = true;
+                uploads.forget(0).await;
+            }
+            value => return finish_single(claimed, value, response.budget),
+        }
+    }
+}
+
+/// What a LinkedIn post shows for its uploaded media (the rules allow one kind per post).
+fn linkedin_media(media: &[&DeliveryMedia], urns: Vec<String>) -> LinkedInMedia {
+    let alt = |m: &DeliveryMedia| (!m.alt_text.is_empty()).then(|| m.alt_text.clone());
+    let first = media[0];
+    match first.facts.kind() {
+        MediaKind::Video => LinkedInMedia::Video { urn: urns[0].clone(), title: None },
+        MediaKind::Document => LinkedInMedia::Document { urn: urns[0].clone(), title: first.file_name.clone() },
+        MediaKind::Image | MediaKind::Gif if media.len() == 1 => {
+            LinkedInMedia::Image(LinkedInImage { urn: urns[0].clone(), alt_text: alt(first) })
+        }
+        MediaKind::Image | MediaKind::Gif => {
+            LinkedInMedia::MultiImage(media.iter().zip(urns).map(|(m, urn)| LinkedInImage { urn, alt_text: alt(m) }).collect())
+        }
+    }
+}
+
+async fn publish_facebook(
+    ctx: &Context,
+    claimed: &Claimed,
+    post: &PostContent,
+    media: &[DeliveryMedia],
+    credentials: &Credentials,
+    uploads: &mut Uploads<'_>,
+) -> Attempted {
     let Some(client) = ctx.accounts.clients().facebook() else { return Attempted::new(unavailable(Platform::Facebook), claimed) };
     let Credentials::OAuth2 { access_token, .. } = credentials else {
         return Attempted::new(unavailable(Platform::Facebook), claimed);
     };
     let page_token: &SecretString = access_token;
-    let message = post.published_text(Platform::Facebook);
+    let mut message = post.published_text(Platform::Facebook);
+    if !media.is_empty() {
+        // A photo or video post has no link card: the link goes in the message.
+        message = media::with_link(message, post.link.as_deref());
+    }
     if claimed.reconcile {
         let recent = client.recent_posts(&claimed.external_id, page_token, 25).await;
         match recent.value {
@@ -329,22 +485,79 @@ async fn publish_facebook(ctx: &Context, claimed: &Claimed, post: &PostContent, 
             Err(error) => return Attempted { budget: recent.budget, ..Attempted::new(from_error(error), claimed) },
         }
     }
-    let link = post.link.as_deref().and_then(|l| Url::parse(l).ok());
-    let response = client.publish(&claimed.external_id, page_token, &FacebookPost { message, link }).await;
-    finish_single(claimed, response.value, response.budget)
+    let own = media::of_item(media, 0);
+    if own.is_empty() {
+        let link = post.link.as_deref().and_then(|l| Url::parse(l).ok());
+        let response = client.publish(&claimed.external_id, page_token, &FacebookPost { message, link }).await;
+        return finish_single(claimed, response.value, response.budget);
+    }
+    if let [video] = own.as_slice()
+        && video.facts.kind() == MediaKind::Video
+    {
+        return publish_facebook_video(ctx, claimed, client, page_token, &message, video, uploads).await;
+    }
+    // Unpublished photos last a day and attach once.
+    let uploader = Uploader::FacebookPhotos(client, &claimed.external_id, page_token);
+    let (page_id, message) = (claimed.external_id.as_str(), message.as_str());
+    upload_then_post(claimed, uploads, &uploader, &own, move |photo_ids| async move {
+        client.publish_photos(page_id, page_token, message, &photo_ids).await
+    })
+    .await
 }
 
-fn finish_single(claimed: &Claimed, value: Result<crier_clients::Published, PlatformError>, budget: Option<RateBudget>) -> Attempted {
+/// A Page video: Meta fetches the file from a signed link to Crier's copy (which needs only the
+/// Page token), and the post exists from then on; its processing is then followed, and a
+/// processing failure is reported with Meta's reason.
+async fn publish_facebook_video(
+    ctx: &Context,
+    claimed: &Claimed,
+    client: &crier_clients::FacebookClient,
+    page_token: &SecretString,
+    message: &str,
+    video: &DeliveryMedia,
+    uploads: &mut Uploads<'_>,
+) -> Attempted {
+    let link = match media::link(ctx, claimed, video) {
+        Ok(link) => link,
+        Err(outcome) => return Attempted::new(outcome, claimed),
+    };
+    let started = Instant::now();
+    let response = client.publish_video(&claimed.external_id, page_token, VideoSource::Url(&link), message, None).await;
+    uploads.step("video", response.value.as_ref().map_or_else(|e| e.status, |_| Some(201)), started.elapsed(), response.budget);
+    let published = match response.value {
+        Ok(published) => published,
+        Err(error) => return finish_single(claimed, Err(error), response.budget),
+    };
+    uploads.remember(video, &published.external_id, None).await;
+    let processed = client.wait_for_video(&published.external_id, page_token, &ctx.media.upload).await;
+    uploads.record(&processed.steps);
+    match processed.value {
+        Err(error) if error.class == ErrorClass::Permanent => {
+            let message = format!("Facebook could not process the video: {}", error.message);
+            Attempted::new(Outcome::Permanent { class: FailureClass::Permanent, code: error.code, message }, claimed)
+        }
+        // Still processing when Crier stopped waiting (or a status call failed): the post exists,
+        // and publishing it again would post it twice.
+        Err(error) => {
+            tracing::warn!(delivery_id = %claimed.delivery_id, error = %error, "the Facebook video is published but its processing was not seen to end");
+            finish_single(claimed, Ok(published), response.budget)
+        }
+        Ok(()) => finish_single(claimed, Ok(published), response.budget),
+    }
+}
+
+fn finish_single(claimed: &Claimed, value: Result<Published, PlatformError>, budget: Option<RateBudget>) -> Attempted {
     match value {
         Ok(published) => Attempted {
             outcome: Outcome::Published { external_id: published.external_id, permalink: published.permalink, reconciled: false },
             http_status: Some(201),
             thread_ids: claimed.thread_ids.clone(),
             budget,
+            steps: Vec::new(),
         },
         Err(error) => {
             let status = error.status;
-            Attempted { outcome: from_error(error), http_status: status, thread_ids: claimed.thread_ids.clone(), budget }
+            Attempted { http_status: status, budget, ..Attempted::new(from_error(error), claimed) }
         }
     }
 }
@@ -370,6 +583,7 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
         outcome: AttemptOutcome::Permanent,
         http_status: attempted.http_status.and_then(|s| i16::try_from(s).ok()),
         duration_ms,
+        steps: attempted.steps,
     };
     match attempted.outcome {
         Outcome::Published { external_id, permalink, reconciled } => {

@@ -27,6 +27,7 @@ use crier_domain::store::deliveries::{self, Budgets, Completion, DUE_CHANNEL};
 use sqlx::PgPool;
 
 use crate::attempt::{self, AccountEffects};
+use crate::media::MediaSettings;
 use crate::queue::{self, Queue, Settings};
 use crate::telemetry;
 
@@ -135,12 +136,15 @@ pub struct Context {
     pub config: PublisherConfig,
     /// Counters.
     pub stats: Arc<EngineStats>,
+    /// Where media is, its rules, and how it is uploaded.
+    pub media: MediaSettings,
 }
 
 impl Context {
-    /// What the engine needs: the database, the accounts service, its configuration and counters.
-    pub fn new(pool: PgPool, accounts: Arc<Accounts>, config: PublisherConfig, stats: Arc<EngineStats>) -> Arc<Self> {
-        Arc::new(Context { pool, accounts, config, stats })
+    /// What the engine needs: the database, the accounts service, its configuration, counters,
+    /// and media.
+    pub fn new(pool: PgPool, accounts: Arc<Accounts>, config: PublisherConfig, stats: Arc<EngineStats>, media: MediaSettings) -> Arc<Self> {
+        Arc::new(Context { pool, accounts, config, stats, media })
     }
 }
 

@@ -5,7 +5,8 @@
 //! their outcomes in batches (one statement for a batch's deliveries, attempts and audit events).
 //! What happens to one delivery is decided in [`attempt`]; tokens are refreshed single-flight per
 //! account across processes by the accounts service (`crier_accounts`); an attempt whose outcome
-//! is unknown is settled by [`reconcile`] before anything is published again;
+//! is unknown is settled by [`reconcile`] before anything is published again; [`media`] uploads a
+//! delivery's media inside its attempt;
 //! `crier_domain::retry` spaces the retries.
 //!
 //! Why not one job-queue job per delivery: a job queue's own fetch, lock and acknowledgement
@@ -18,9 +19,11 @@
 
 pub mod attempt;
 pub mod engine;
+pub mod media;
 mod queue;
 pub mod reconcile;
 pub mod telemetry;
 pub mod webhooks;
 
 pub use engine::{Context, EngineStats, PublisherConfig, run, step};
+pub use media::{DEFAULT_UPLOAD_MEMORY, MediaSettings, UploadMemory};

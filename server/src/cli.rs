@@ -118,6 +118,10 @@ pub struct WorkerCommandArgs {
     pub outbound: OutboundArgs,
     #[command(flatten)]
     pub media: crate::config::MediaArgs,
+    /// The URL Crier's web app is reached at. Facebook fetches videos from a signed link under it,
+    /// so without it a worker cannot publish a Facebook video.
+    #[arg(long = "public-url", env = "CRIER_PUBLIC_URL")]
+    pub public_url: Option<String>,
 }
 
 /// `crier status` options.
@@ -188,6 +192,7 @@ pub enum AdminCommand {
 /// Runs the command line and turns failures into a message and an exit code: 2 for bad input or
 /// configuration, 1 for everything else.
 pub fn main(cli: Cli) -> ExitCode {
+    crate::memory::few_malloc_arenas();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -280,7 +285,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Worker(args) => {
             let keys = KeyRing::resolve(&config)?;
-            let web = WebConfig::parse(&crate::config::WebArgs { platforms: args.platforms.clone(), ..Default::default() })?;
+            let web = WebConfig::parse(&crate::config::WebArgs {
+                platforms: args.platforms.clone(),
+                public_url: args.public_url.clone(),
+                ..Default::default()
+            })?;
             let metrics = MetricsConfig::parse(&args.metrics)?;
             if metrics.addr.is_none() && metrics.token.is_some() {
                 tracing::warn!("CRIER_METRICS_TOKEN is set without CRIER_METRICS_ADDR: a worker serves its metrics only on that address");
@@ -288,6 +297,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let worker = WorkerConfig {
                 outbound: crate::config::outbound::parse(&args.outbound)?,
                 media: crate::config::media::parse(&args.media, &config.data_dir)?,
+                public_base: web.public_url.as_ref().map(|url| url.as_str().trim_end_matches('/').to_owned()),
                 ..WorkerConfig::parse(&args.worker)?
             };
             let clients = crate::platforms::worker_clients(&web);
@@ -495,10 +505,13 @@ mod tests {
         settings(&Cli::command(), &mut all);
         assert!(all.len() > 30, "the settings are found: {all:?}");
         let readme = include_str!("../../README.md");
+        // The names are in a row's first cell; the others hold values and examples (JSON with braces
+        // of its own), which are not names.
         let table: std::collections::BTreeSet<String> = readme
             .lines()
             .filter(|line| line.starts_with("| `"))
-            .flat_map(|line| line.split('`').skip(1).step_by(2).flat_map(|cell| cell.split(", ").flat_map(expand)).collect::<Vec<_>>())
+            .filter_map(|line| line.split('|').nth(1))
+            .flat_map(|cell| cell.split('`').skip(1).step_by(2).flat_map(|name| name.split(", ").flat_map(expand)).collect::<Vec<_>>())
             .collect();
         let example = include_str!("../../.env.example");
         let missing_readme: Vec<_> = all.iter().filter(|name| !table.contains(*name)).collect();

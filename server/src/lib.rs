@@ -9,7 +9,10 @@ pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod media_bytes;
+pub mod memory;
 pub mod platforms;
+pub mod resumable;
 pub mod sandbox;
 pub mod telemetry;
 pub mod uploads;
@@ -39,6 +42,8 @@ pub struct Application {
     vault: Arc<Vault>,
     /// `/metrics` on an address of its own (CRIER_METRICS_ADDR).
     metrics: Option<web::metrics::MetricsServer>,
+    /// Where people (and platforms fetching media) reach this app.
+    public_base: String,
 }
 
 impl Application {
@@ -62,10 +67,12 @@ impl Application {
     ) -> anyhow::Result<()> {
         // One shutdown signal fans out to the web server and the worker pool.
         let stop_rx = fan_out(shutdown);
-        let (accounts, vault) = (self.accounts.clone(), self.vault.clone());
+        let (accounts, vault, public_base) = (self.accounts.clone(), self.vault.clone(), self.public_base.clone());
         let web_task = self.run_until(stopped(stop_rx.clone()));
         match worker {
-            Some(settings) => {
+            Some(mut settings) => {
+                // The in-process worker's media links point at this app.
+                settings.public_base.get_or_insert(public_base);
                 let worker_task = worker::run(pool, vault, accounts, settings, stopped(stop_rx));
                 let (web_result, worker_result) = tokio::join!(web_task, worker_task);
                 web_result.and(worker_result)
@@ -101,16 +108,16 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     if sandbox_on {
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
-    let accounts = Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base)));
+    let accounts = Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base.clone())));
     let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
     let media = Arc::new(open_media(&web.media, &vault)?);
     let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, web, addr);
-    Ok(Application { listener, router, addr, accounts, vault, metrics })
+    Ok(Application { listener, router, addr, accounts, vault, metrics, public_base })
 }
 
 /// Opens the media store (a bad setting stops start-up) and checks in the background that it
 /// answers (an unreachable bucket is logged, not fatal: publishing text needs no media).
-fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app::state::Media> {
+pub(crate) fn open_media(config: &config::MediaConfig, vault: &Vault) -> anyhow::Result<app::state::Media> {
     let store = crier_media::storage::MediaStore::open(&config.store).context("CRIER_MEDIA_STORE")?;
     std::fs::create_dir_all(&config.upload_dir)
         .with_context(|| format!("cannot create {}, where uploads are written while they arrive", config.upload_dir.display()))?;

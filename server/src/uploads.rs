@@ -162,6 +162,23 @@ async fn forget(state: &Media, original: &MediaKey, thumbnail: &MediaKey) {
     }
 }
 
+/// The longest text part of an upload form read (alt text: 4,000 characters of up to 4 bytes fit;
+/// the page to return to).
+pub const MAX_TEXT_PART_BYTES: usize = 16 * 1024;
+
+/// A small text part of an upload form (alt text beside the file), or `None` when it is longer
+/// than [`MAX_TEXT_PART_BYTES`]: only the file streams, anything else must be small.
+pub async fn text_part(mut field: axum::extract::multipart::Field<'_>) -> Option<String> {
+    let mut bytes = Vec::new();
+    while let Ok(Some(chunk)) = field.chunk().await {
+        if bytes.len() + chunk.len() > MAX_TEXT_PART_BYTES {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Writes `body` to `path`, refusing (and stopping) past `max` bytes.
 async fn write_bounded<S, E>(path: &Path, mut body: S, max: u64) -> Result<u64, UploadError>
 where

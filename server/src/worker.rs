@@ -1,8 +1,8 @@
 //! The worker pool: the publishing engine (crier-publisher, which claims due deliveries from the
 //! delivery table in batches), the webhook dispatcher beside it (crier-publisher's `webhooks`,
 //! which sends the calls the audit trail queues), and apalis on Postgres for the periodic
-//! housekeeping (pruning expired sessions, old login failures and OAuth attempts). All stop on the
-//! same signal.
+//! housekeeping (pruning expired sessions, old login failures and OAuth attempts, and resumable
+//! uploads past their expiry with their chunks in the media store). All stop on the same signal.
 //!
 //! Each process start gets a unique worker name: apalis registers workers by name under an
 //! advisory lock, and a restarted process reusing its old name would refresh the old
@@ -20,11 +20,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use anyhow::Context as _;
 use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskSink, TaskSinkError, WorkerBuilder, WorkerBuilderExt};
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_accounts::Accounts;
 use crier_domain::outage::Outage;
 use crier_domain::store::{housekeeping, status};
+use crier_media::storage::MediaStore;
 use crier_publisher::EngineStats;
 use crier_vault::Vault;
 use serde::{Deserialize, Serialize};
@@ -58,8 +60,9 @@ fn queue_config() -> QueueConfig {
     QueueConfig::default().queue(HOUSEKEEPING_QUEUE).heartbeat_interval(HEARTBEAT).missed_heartbeats(MISSED_HEARTBEATS)
 }
 
-async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), BoxDynError> {
+async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<MediaStore>) -> Result<(), BoxDynError> {
     let pruned = housekeeping::prune(&pool).await?;
+    let uploads = crate::resumable::sweep(&store, &pool).await?;
     // Finished passes are only history; keep a day of them.
     let old_jobs = sqlx::query("delete from apalis.jobs where job_type = $1 and status = 'Done' and done_at < now() - interval '1 day'")
         .bind(HOUSEKEEPING_QUEUE)
@@ -73,6 +76,7 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>) -> Result<(), B
         verification_failures = pruned.verification_failures,
         oauth_connections = pruned.oauth_connections,
         idempotency_keys = pruned.idempotency_keys,
+        uploads,
         old_jobs,
         "housekeeping done"
     );
@@ -119,6 +123,7 @@ async fn schedule_housekeeping(pool: PgPool, mut stop: tokio::sync::watch::Recei
 /// answers again, probed with backoff.
 async fn supervise_housekeeping(
     pool: PgPool,
+    store: MediaStore,
     name: String,
     shutdown_grace: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
@@ -138,7 +143,7 @@ async fn supervise_housekeeping(
             }
         }
         let failure: Arc<Mutex<Option<String>>> = Arc::default();
-        let worker_pool = pool.clone();
+        let (worker_pool, worker_store) = (pool.clone(), store.clone());
         let worker_name = format!("{name}-housekeeping-{run}");
         let monitor = Monitor::new()
             .register(move |_| {
@@ -147,7 +152,12 @@ async fn supervise_housekeeping(
                     .with_pubsub()
                     // Jobs due later send no notification; this catches them within seconds.
                     .poll_with_interval(Duration::from_secs(5));
-                WorkerBuilder::new(worker_name.clone()).backend(backend).data(worker_pool.clone()).concurrency(1).build(run_housekeeping)
+                WorkerBuilder::new(worker_name.clone())
+                    .backend(backend)
+                    .data(worker_pool.clone())
+                    .data(worker_store.clone())
+                    .concurrency(1)
+                    .build(run_housekeeping)
             })
             .should_restart({
                 let failure = failure.clone();
@@ -218,6 +228,8 @@ pub async fn run(
     let name = unique_worker_name("worker");
     let config = settings.publisher(&name);
     let webhooks = settings.webhooks(&name);
+    // The engine uploads media from the store; housekeeping deletes expired uploads' chunks in it.
+    let store = MediaStore::open(&settings.media.store).context("CRIER_MEDIA_STORE")?;
     tracing::info!(worker = %name, concurrency = config.concurrency, "worker pool starting");
 
     // One signal, two listeners.
@@ -225,11 +237,19 @@ pub async fn run(
     let stopped = crate::stopped;
 
     let scheduler = schedule_housekeeping(pool.clone(), stop_rx.clone());
-    let housekeeping = supervise_housekeeping(pool.clone(), name, settings.shutdown_grace, stop_rx.clone());
+    let housekeeping = supervise_housekeeping(pool.clone(), store.clone(), name, settings.shutdown_grace, stop_rx.clone());
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
-    let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats), stopped(stop_rx));
+    let media = crier_publisher::MediaSettings {
+        store,
+        rules: crier_domain::post::MediaRules(settings.media.limits.clone()),
+        upload: crier_clients::UploadOptions::default(),
+        links: Arc::new(crier_domain::media_link::MediaLinks::new(&vault)),
+        public_base: settings.public_base.clone(),
+        upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
+    };
+    let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats, media), stopped(stop_rx));
     let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;

@@ -7,7 +7,6 @@ mod support;
 
 use std::path::Path;
 
-use crier::config::{MediaConfig, WebArgs, WebConfig};
 use crier_media::fixtures::{self, GPS_SECRET, VideoSpec};
 use crier_media::test_s3::TestS3;
 use reqwest::StatusCode;
@@ -42,14 +41,6 @@ async fn media_rows(app: &TestApp) -> i64 {
 
 fn files_in(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|entries| entries.count()).unwrap_or(0)
-}
-
-/// An app whose media settings the test chooses (in `dir`).
-async fn app_with(dir: &Path, change: impl FnOnce(&mut MediaConfig)) -> TestApp {
-    let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
-    web.media = MediaConfig::in_data_dir(dir);
-    change(&mut web.media);
-    TestApp::spawn_configured(web).await
 }
 
 async fn uploads_a_photo_and_serves_it_to_its_team_only(app: &TestApp) {
@@ -106,7 +97,7 @@ async fn a_photo_in_a_directory_store_loses_its_position_and_is_its_teams_alone(
 async fn a_photo_in_an_s3_store_loses_its_position_and_is_its_teams_alone() {
     let dir = tempfile::tempdir().unwrap();
     let bucket = TestS3::shared().fresh_bucket("crier");
-    let app = app_with(dir.path(), |media| media.store = bucket).await;
+    let app = TestApp::spawn_with_media(dir.path(), |media| media.store = bucket).await;
     uploads_a_photo_and_serves_it_to_its_team_only(&app).await;
     assert!(!dir.path().join("media").exists(), "the bytes went to the bucket, not the data directory");
 }
@@ -133,7 +124,7 @@ async fn files_off_the_allow_list_are_refused_in_words_and_leave_nothing() {
 #[tokio::test]
 async fn a_file_over_the_limit_or_the_teams_quota_is_refused_and_not_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let app = app_with(dir.path(), |media| {
+    let app = TestApp::spawn_with_media(dir.path(), |media| {
         media.max_file_bytes = 1_000_000;
         media.team_quota_bytes = 1_500_000;
     })
@@ -208,4 +199,68 @@ async fn a_signed_link_serves_its_item_until_it_expires_and_nothing_else() {
     assert_eq!(anyone.get(&other_item).await.status(), StatusCode::FORBIDDEN);
     let tampered = good.replace("expires=", "expires=9");
     assert_eq!(anyone.get(&tampered).await.status(), StatusCode::FORBIDDEN);
+}
+
+/// Schedules `text` now to `account` with `media_id` attached, as Compose does (the rules checked).
+async fn schedule_with_media(app: &TestApp, account: &str, text: &str, media_id: uuid::Uuid) -> uuid::Uuid {
+    use crier_domain::post::{MediaChoice, PostContent};
+    use crier_domain::store::{audit::Actor, posts};
+    let (team, user): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select team_id, user_id from app_user limit 1").fetch_one(&app.pool).await.unwrap();
+    let content = PostContent::parse(text, [], "https://example.com/launch", [])
+        .unwrap()
+        .with_media(vec![MediaChoice { media_id, alt_text: None, platform: None, item: 0 }])
+        .unwrap();
+    let new = posts::NewPost {
+        content,
+        account_ids: vec![account.parse().unwrap()],
+        scheduled_at: chrono::Utc::now(),
+        timezone: crier_domain::timezone::TimeZone::UTC,
+        dry_run: false,
+        retry: Default::default(),
+    };
+    posts::schedule_all(&app.pool, team, Actor::User(user), &[new], &Default::default()).await.map_err(|(_, e)| e).unwrap()[0]
+}
+
+#[tokio::test]
+async fn a_facebook_video_is_fetched_by_the_platform_from_a_signed_link_and_published() {
+    let app = TestApp::spawn_with_worker().await;
+    let owner = app.owner("Acme", "owner@acme.example").await;
+    let page = support::connect_facebook_page(&app, &owner, "Acme Page").await;
+    let video = uploaded(owner.upload(&[("launch.mp4", fixtures::mp4(&VideoSpec::default()))], "").await).await;
+    let video_id: uuid::Uuid = video["id"].as_str().unwrap().parse().unwrap();
+    let post = schedule_with_media(&app, &page, "Watch the launch", video_id).await;
+
+    // Published by the worker in this process: polled until the delivery has settled.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (state, error): (String, Option<String>) = loop {
+        let row: (String, Option<String>) = sqlx::query_as("select state::text, last_error_message from delivery where post_id = $1")
+            .bind(post)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        if !["scheduled", "publishing", "retrying"].contains(&row.0.as_str()) {
+            break row;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the video post settles within 30 s: {row:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!((state.as_str(), error), ("published", None));
+
+    let ledger = app.sandbox_ledger().await;
+    let entry = ledger.as_array().unwrap().iter().find(|e| e["platform"] == "facebook").expect("the post is in the ledger");
+    assert_eq!(entry["text"], "Watch the launch\n\nhttps://example.com/launch", "the link goes in the message of a video post");
+    let sha256: String = sqlx::query_scalar("select encode(sha256, 'hex') from media_item where media_id = $1")
+        .bind(video_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(entry["media"][0]["sha256"], sha256.as_str(), "Meta fetched exactly the stored bytes");
+    let recorded: String =
+        sqlx::query_scalar("select m.platform_media_id from delivery_media m join delivery d using (delivery_id) where d.post_id = $1")
+            .bind(post)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(entry["media"][0]["media_id"], recorded, "the delivery records the video's id");
 }

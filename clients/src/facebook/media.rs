@@ -34,6 +34,15 @@ fn has_error(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body).ok().is_some_and(|v| v.get("error").is_some_and(|e| e.is_object()))
 }
 
+/// Where a Page video's bytes come from.
+#[derive(Clone, Copy, Debug)]
+pub enum VideoSource<'a> {
+    /// A finished resumable upload's handle ([`FacebookClient::upload_video`]).
+    Handle(&'a str),
+    /// A URL Meta fetches the file from (Crier's signed media link).
+    Url(&'a str),
+}
+
 impl FacebookClient {
     /// Uploads a photo unpublished, for [`FacebookClient::publish_photos`] (§3.1): its id, which
     /// Meta keeps about 24 hours (`expires_at`). Images and GIFs only (`Permanent` otherwise,
@@ -231,19 +240,24 @@ impl FacebookClient {
     }
 
     /// Publishes the video post (`POST /{page}/videos` on the video host, §3.2) from a finished
-    /// upload's handle, with the Page token: the video id, which is the post's. Its processing goes
+    /// upload's handle or from a URL Meta fetches the file from (`file_url`: a signed link to
+    /// Crier's copy, which needs only the Page token), with the Page token: the video id, which is the post's. Its processing goes
     /// on after this; [`FacebookClient::wait_for_video`] follows it.
     pub async fn publish_video(
         &self,
         page_id: &str,
         page_token: &SecretString,
-        handle: &str,
+        video: VideoSource<'_>,
         description: &str,
         title: Option<&str>,
     ) -> Response<Published> {
         let settings = &self.inner.settings;
         let url = endpoint(&settings.video_api_url, &format!("/{}/{}/videos", settings.graph_version, encode_segment(page_id)));
-        let mut form = vec![("fbuploader_video_file_chunk", handle), ("description", description)];
+        let mut form = match video {
+            VideoSource::Handle(handle) => vec![("fbuploader_video_file_chunk", handle)],
+            VideoSource::Url(file_url) => vec![("file_url", file_url)],
+        };
+        form.push(("description", description));
         if let Some(title) = title {
             form.push(("title", title));
         }

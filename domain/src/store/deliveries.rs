@@ -94,6 +94,8 @@ pub struct Claimed {
     pub token_expires_at: Option<DateTime<Utc>>,
     /// Whether a refresh token is held.
     pub can_refresh: bool,
+    /// Whether the post carries media (then [`media_of`] says which, for this platform).
+    pub has_media: bool,
 }
 
 /// Claims up to `limit` due deliveries for `worker`: skips paused accounts and rows other workers
@@ -175,7 +177,8 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
                   coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!",
                   a.platform as "platform: Platform", a.kind as "kind: AccountKind", a.external_id, a.name as account_name,
                   a.status as "status: AccountStatus", a.auth_method as "auth_method: AuthMethod", a.credentials,
-                  a.token_expires_at, a.can_refresh
+                  a.token_expires_at, a.can_refresh,
+                  exists (select 1 from post_media m where m.post_id = p.post_id) as "has_media!"
            from claimed c
            join post p on p.post_id = c.post_id and p.team_id = c.team_id
            join platform_account a on a.account_id = c.account_id and a.team_id = c.team_id"#,
@@ -215,8 +218,124 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
             sealed_credentials: r.credentials,
             token_expires_at: r.token_expires_at,
             can_refresh: r.can_refresh,
+            has_media: r.has_media,
         })
         .collect())
+}
+
+/// One media item a delivery sends, as the engine uploads it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryMedia {
+    /// The item.
+    pub media_id: Uuid,
+    /// 0: the post; N: the X thread's reply N.
+    pub item: i16,
+    /// Its place in that list, from 1.
+    pub position: i16,
+    /// What it is.
+    pub facts: crier_media::MediaFacts,
+    /// The name it was uploaded under (a title for LinkedIn documents and videos).
+    pub file_name: String,
+    /// The alt text it goes out with (the post's choice, else the item's own; may be empty).
+    pub alt_text: String,
+    /// Removed from the library since the post was scheduled (its bytes are gone).
+    pub deleted: bool,
+    /// What an earlier attempt of this delivery uploaded: the platform's id and its expiry.
+    pub uploaded: Option<(String, Option<DateTime<Utc>>)>,
+}
+
+/// The media a claimed delivery sends on its platform, in order: each item's (the post's, then
+/// each X reply's) own list for the platform if the post has one, else the shared list; with
+/// what earlier attempts uploaded, to reuse.
+pub async fn media_of(pool: &PgPool, claimed: &Claimed) -> Result<Vec<DeliveryMedia>, DomainError> {
+    let rows = sqlx::query!(
+        r#"with chosen as (
+               select pm.item, pm.media_id, pm.alt_text,
+                      row_number() over (partition by pm.item order by pm.position)::int2 as position
+               from post_media pm
+               where pm.post_id = $1 and pm.team_id = $2
+                 and (pm.platform = $3::text::platform
+                      or (pm.platform is null and not exists (
+                          select 1 from post_media own
+                          where own.post_id = pm.post_id and own.item = pm.item and own.platform = $3::text::platform)))
+           )
+           select c.item, c.position as "position!", m.media_id, m.content_type, m.byte_size, m.width, m.height, m.duration_ms,
+                  m.frames, m.frame_rate_milli, m.video_codec, m.audio_codec, m.pages, m.file_name,
+                  coalesce(c.alt_text, m.alt_text) as "alt_text!", m.deleted_at is not null as "deleted!",
+                  u.platform_media_id as "platform_media_id?", u.expires_at as "expires_at?"
+           from chosen c
+           join media_item m on m.media_id = c.media_id and m.team_id = $2
+           left join delivery_media u on u.delivery_id = $4 and u.item = c.item and u.position = c.position and u.media_id = c.media_id
+           order by c.item, c.position"#,
+        claimed.post_id,
+        claimed.team_id,
+        claimed.platform.as_str(),
+        claimed.delivery_id,
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let content_type =
+                r.content_type.parse().map_err(|_| DomainError::Internal(format!("media_item has content type {}", r.content_type)))?;
+            let unsigned = |v: Option<i32>| v.map(|v| v.max(0) as u32);
+            Ok(DeliveryMedia {
+                media_id: r.media_id,
+                item: r.item,
+                position: r.position,
+                facts: crier_media::MediaFacts {
+                    content_type,
+                    byte_size: r.byte_size.max(0) as u64,
+                    width: unsigned(r.width),
+                    height: unsigned(r.height),
+                    duration_ms: r.duration_ms.map(|d| d.max(0) as u64),
+                    frames: unsigned(r.frames),
+                    frame_rate_milli: unsigned(r.frame_rate_milli),
+                    video_codec: r.video_codec,
+                    audio_codec: r.audio_codec,
+                    pages: unsigned(r.pages),
+                },
+                file_name: r.file_name,
+                alt_text: r.alt_text,
+                deleted: r.deleted,
+                uploaded: r.platform_media_id.map(|id| (id, r.expires_at)),
+            })
+        })
+        .collect()
+}
+
+/// Records what an attempt uploaded, at once (no transaction held while uploading): a retry after
+/// a crash reuses it while it has not expired.
+pub async fn record_upload(
+    pool: &PgPool,
+    delivery_id: Uuid,
+    media: &DeliveryMedia,
+    platform_media_id: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<(), DomainError> {
+    sqlx::query!(
+        r#"insert into delivery_media (delivery_id, media_id, item, position, platform_media_id, expires_at)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (delivery_id, item, position) do update
+               set media_id = excluded.media_id, platform_media_id = excluded.platform_media_id,
+                   uploaded_at = now(), expires_at = excluded.expires_at"#,
+        delivery_id,
+        media.media_id,
+        media.item,
+        media.position,
+        platform_media_id,
+        expires_at,
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Forgets a delivery's uploads for item `from` and after (the platform no longer takes their
+/// ids; the items before went out with theirs): the next try uploads them again.
+pub async fn forget_uploads(pool: &PgPool, delivery_id: Uuid, from: i16) -> Result<(), DomainError> {
+    sqlx::query!("delete from delivery_media where delivery_id = $1 and item >= $2", delivery_id, from).execute(pool).await?;
+    Ok(())
 }
 
 /// A failure as the delivery and its attempt record it.
@@ -261,6 +380,21 @@ pub struct Completion {
     pub http_status: Option<i16>,
     /// How long the attempt took.
     pub duration_ms: i32,
+    /// Every call the attempt made besides the publish call itself (uploads and their chunks,
+    /// status polls, alt text), as a JSON array; empty for a post without media.
+    pub steps: Vec<AttemptStep>,
+}
+
+/// One call of an attempt, as the attempt row keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttemptStep {
+    /// What it was: "initialize", "append 3 of 75", "status", "post"…
+    pub step: String,
+    /// The answer's HTTP status (none: no answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    /// How long it took.
+    pub duration_ms: u64,
 }
 
 /// Writes a batch of outcomes for `worker`'s claims in one statement: each delivery's new state,
@@ -285,6 +419,7 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
     let mut outcomes = Vec::with_capacity(n);
     let mut statuses = Vec::with_capacity(n);
     let mut durations = Vec::with_capacity(n);
+    let mut steps: Vec<Option<String>> = Vec::with_capacity(n);
     for c in batch {
         ids.push(c.delivery_id);
         attempts.push(c.attempt);
@@ -303,14 +438,15 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
         outcomes.push(c.outcome.as_str());
         statuses.push(c.http_status);
         durations.push(c.duration_ms);
+        steps.push((!c.steps.is_empty()).then(|| serde_json::to_string(&c.steps).unwrap_or_else(|_| "[]".into())));
     }
     let applied = sqlx::query_scalar!(
         r#"with outcome as (
                select * from unnest($2::uuid[], $3::int2[], $4::text[], $5::text[], $6::timestamptz[], $7::int2[], $8::bool[],
                                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-                                    $16::int2[], $17::int4[])
+                                    $16::int2[], $17::int4[], $18::text[])
                    as o (delivery_id, attempt, platform, state, next_attempt_at, failures, reconcile, thread_ids, external_id,
-                         permalink, error_class, error_code, error_message, outcome, http_status, duration_ms)
+                         permalink, error_class, error_code, error_message, outcome, http_status, duration_ms, steps)
            ),
            done as (
                update delivery d set
@@ -323,11 +459,12 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
                from outcome o
                where d.delivery_id = o.delivery_id and d.state = 'publishing' and d.claimed_by = $1 and d.attempts = o.attempt
                returning d.delivery_id, d.team_id, d.post_id, o.attempt, o.platform, o.state, o.next_attempt_at, o.external_id,
-                         o.error_class, o.error_code, o.error_message, o.outcome, o.http_status, o.duration_ms
+                         o.error_class, o.error_code, o.error_message, o.outcome, o.http_status, o.duration_ms, o.steps
            ),
            ended as (
                update delivery_attempt t set finished_at = now(), outcome = o.outcome::attempt_outcome, http_status = o.http_status,
-                   duration_ms = o.duration_ms, error_code = o.error_code, error_message = o.error_message
+                   duration_ms = o.duration_ms, error_code = o.error_code, error_message = o.error_message,
+                   steps = coalesce(o.steps::jsonb, '[]'::jsonb)
                from done o where t.delivery_id = o.delivery_id and t.attempt = o.attempt
            ),
            audited as (
@@ -364,6 +501,7 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
         &outcomes as &[&str],
         &statuses as &[Option<i16>],
         &durations,
+        &steps as &[Option<String>],
     )
     .fetch_all(pool)
     .await?;

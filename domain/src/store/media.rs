@@ -265,10 +265,11 @@ pub struct MediaFilter {
     pub after: Option<(DateTime<Utc>, Uuid)>,
 }
 
-/// The library, newest first, `limit` items (at most [`MAX_PAGE`]) after the cursor.
+/// The library, newest first, `limit` items after the cursor: at most [`MAX_PAGE`], and one more
+/// (a caller asks for a page and one item, to tell whether another page follows).
 pub async fn list(pool: &PgPool, team_id: Uuid, filter: &MediaFilter, limit: i64) -> Result<Vec<MediaItem>, DomainError> {
     let mut conn = pool.acquire().await?;
-    items(&mut conn, team_id, None, filter, limit.clamp(1, MAX_PAGE)).await
+    items(&mut conn, team_id, None, filter, limit.clamp(1, MAX_PAGE + 1)).await
 }
 
 /// The one query that reads items: the team's, not deleted, `ids` only when given, filtered,
@@ -538,6 +539,22 @@ pub async fn delivered(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<Ve
     )
     .fetch_all(pool)
     .await?)
+}
+
+/// Which of `ids` are not items of the team's library (another team's, deleted, or never made),
+/// in the order given: for an API to name the field that holds each.
+pub async fn missing(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, DomainError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let found = sqlx::query_scalar!(
+        "select media_id from media_item where team_id = $1 and media_id = any($2) and deleted_at is null",
+        team_id,
+        ids
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(ids.iter().filter(|id| !found.contains(id)).copied().collect())
 }
 
 /// The facts and alt text of the items `ids` names, in the team's library, in the order asked.

@@ -12,6 +12,7 @@ pub mod housekeeping;
 pub mod invites;
 pub mod login;
 pub mod media;
+pub mod media_uploads;
 pub mod members;
 pub mod oauth_connections;
 pub mod posts;

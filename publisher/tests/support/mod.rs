@@ -15,17 +15,22 @@ use std::time::Duration;
 
 use chrono::Utc;
 use crier_accounts::{Accounts, AppClient, Clients};
-use crier_clients::{FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, XAuth, XClient, XSettings};
+use crier_clients::{FacebookClient, FacebookSettings, LinkedInClient, LinkedInSettings, UploadOptions, XAuth, XClient, XSettings};
 use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
+use crier_domain::media_link::MediaLinks;
 use crier_domain::password::Password;
+use crier_domain::post::MediaRules;
 use crier_domain::post::PostContent;
 use crier_domain::store::accounts::{self, Credentials, NewAccount};
 use crier_domain::store::audit::Actor;
+use crier_domain::store::media::{self, MediaItem, NewMedia};
 use crier_domain::store::posts::{self, NewPost};
 use crier_domain::store::{Member, teams, vault_keys};
 use crier_domain::timezone::TimeZone;
 use crier_domain::{EmailAddress, TeamName};
+use crier_media::inspect::InspectLimits;
+use crier_media::storage::{MediaKey, MediaStore, StoreLocation};
 use crier_platform::PerPlatform;
 use crier_platform::Platform;
 use crier_publisher::{EngineStats, PublisherConfig};
@@ -47,6 +52,10 @@ pub struct Env {
     pub accounts: Arc<Accounts>,
     pub h: Harness,
     pub team: Member,
+    /// Where the team's media is, and how the engine uploads it (polls without waiting).
+    pub media: crier_publisher::MediaSettings,
+    /// The media store's directory, removed with the test.
+    pub media_dir: tempfile::TempDir,
 }
 
 /// A fresh database with a team, and a sandbox with an app on each platform.
@@ -65,7 +74,13 @@ pub async fn env() -> Env {
     let id = vault_keys::key_ids(&pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
     let vault = Arc::new(Vault::new(VaultKey::new(id, key).unwrap()));
     let h = sandbox::serve(
-        |config| config.clock = Arc::new(SystemClock),
+        |config| {
+            config.clock = Arc::new(SystemClock);
+            // Processing moves on at every status poll, without announcing a wait.
+            config.x_media.processing.check_after_secs = 0;
+            config.linkedin_media.processing.check_after_secs = 0;
+            config.facebook_media.processing.check_after_secs = 0;
+        },
         |s| {
             s.register_x_app("x-app", "x-secret", REDIRECT, "Crier");
             s.register_linkedin_app("li-app", "li-secret", REDIRECT, "Crier");
@@ -91,7 +106,16 @@ pub async fn env() -> Env {
     let x_keys = XClient::new(XSettings::sandbox(&h.base, String::new(), SecretString::from(String::new())));
     let clients = Clients::new(apps, x_keys, PerPlatform::from_fn(|_| true));
     let accounts = Arc::new(Accounts::new(pool.clone(), vault.clone(), clients, None));
-    Env { pool, vault, accounts, h, team }
+    let media_dir = tempfile::tempdir().unwrap();
+    let media = crier_publisher::MediaSettings {
+        store: MediaStore::open(&StoreLocation::Directory(media_dir.path().to_owned())).unwrap(),
+        rules: MediaRules::default(),
+        upload: UploadOptions { poll_interval: Duration::from_millis(5), ..UploadOptions::default() },
+        links: Arc::new(MediaLinks::new(&vault)),
+        public_base: None,
+        upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
+    };
+    Env { pool, vault, accounts, h, team, media, media_dir }
 }
 
 /// X's answer when a user's rate limit is spent until `reset`, as a sandbox fault's next response.
@@ -204,6 +228,27 @@ impl Env {
             .unwrap()[0]
     }
 
+    /// Adds a file to the team's library as an upload does: inspected (metadata stripped,
+    /// orientation applied) and stored.
+    pub async fn upload(&self, file_name: &str, bytes: &[u8], alt_text: &str) -> MediaItem {
+        let media_id = Uuid::new_v4();
+        let work = self.media_dir.path().join("incoming");
+        std::fs::create_dir_all(&work).unwrap();
+        let (input, output) = (work.join(format!("{media_id}.in")), work.join(format!("{media_id}.out")));
+        std::fs::write(&input, bytes).unwrap();
+        let inspected = crier_media::inspect::inspect(&input, &output, &InspectLimits::default()).expect("the fixture is acceptable");
+        self.media.store.put_file(&MediaKey::original(self.team.team_id, media_id), &output).await.unwrap();
+        let new = NewMedia {
+            media_id,
+            file_name: media::file_name(file_name, inspected.facts.content_type),
+            facts: inspected.facts,
+            sha256: inspected.sha256,
+            alt_text: alt_text.to_owned(),
+            has_thumbnail: false,
+        };
+        media::create(&self.pool, self.team.team_id, Actor::User(self.team.user_id), &new, u64::MAX).await.unwrap()
+    }
+
     /// The post's deliveries' states, in account order.
     pub async fn states(&self, post_id: Uuid) -> Vec<DeliveryState> {
         posts::get(&self.pool, self.team.team_id, post_id).await.unwrap().summary.deliveries.iter().map(|d| d.state).collect()
@@ -240,7 +285,13 @@ impl Env {
     /// the deliveries' new states. Tests that drive the engine this way wait for nothing.
     pub async fn step(&self) -> Vec<DeliveryState> {
         let config = PublisherConfig::new("test-stepping-worker");
-        let ctx = crier_publisher::Context::new(self.pool.clone(), self.accounts.clone(), config, Arc::new(EngineStats::default()));
+        let ctx = crier_publisher::Context::new(
+            self.pool.clone(),
+            self.accounts.clone(),
+            config,
+            Arc::new(EngineStats::default()),
+            self.media.clone(),
+        );
         crier_publisher::step(&ctx).await.expect("the step runs").into_iter().map(|c| c.state).collect()
     }
 
@@ -254,7 +305,7 @@ impl Env {
         let stats = Arc::new(EngineStats::default());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(crier_publisher::run(
-            crier_publisher::Context::new(self.pool.clone(), self.accounts.clone(), config.clone(), stats.clone()),
+            crier_publisher::Context::new(self.pool.clone(), self.accounts.clone(), config.clone(), stats.clone(), self.media.clone()),
             async move {
                 let _ = stopped.await;
             },

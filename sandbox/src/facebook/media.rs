@@ -1,7 +1,8 @@
 //! Facebook Page media (media-and-metrics.md §3, §5): photos uploaded unpublished and attached to
 //! one feed post (or published at once as a single photo post), and videos through the Resumable
 //! Upload API (a session opened with a user token on the app, the bytes at offsets, then the
-//! Page's `/videos` with the file handle), with their processing status.
+//! Page's `/videos` with the file handle, or `/videos` with a `file_url` Meta fetches itself),
+//! with their processing status.
 //!
 //! Bytes stream through [`Assembly`]: hashed and counted, never held. A resumable upload takes its
 //! chunks in offset order (each `file_offset` must be where the upload stands, which `GET
@@ -350,16 +351,58 @@ pub(super) async fn session_status(
     }
 }
 
-/// `POST /{page}/videos` with `fbuploader_video_file_chunk=<h>`, `description`, `title`: the video
-/// post, from a finished resumable upload.
+/// The one place a video's bytes may be fetched from by URL: Crier's own signed media links
+/// beside the sandbox (`<crier>/media/link/...`). Meta fetches any public URL; a fake reachable
+/// from the internet must not fetch whatever a caller names (its own network included).
+fn fetchable(inner: &Inner, url: &str) -> bool {
+    let crier = inner.config.public_base.trim_end_matches("/sandbox");
+    url.strip_prefix(crier).is_some_and(|rest| rest.starts_with("/media/link/") && !rest.contains(".."))
+}
+
+/// Fetches a video from `file_url` as Meta does, hashing it as it streams (never held).
+async fn fetch_video(inner: &Inner, url: &str, max: u64) -> Result<Stored, Response> {
+    let unable = |why: &str| {
+        graph_error(StatusCode::BAD_REQUEST, "OAuthException", 389, None, &format!("Unable to fetch video file from URL ({why})."), None)
+    };
+    if !fetchable(inner, url) {
+        return Err(unable("the sandbox fetches Crier's media links only"));
+    }
+    let response = match reqwest::get(url).await {
+        Ok(response) if response.status().is_success() => response,
+        Ok(response) => return Err(unable(&format!("HTTP {}", response.status().as_u16()))),
+        Err(_) => return Err(unable("no answer")),
+    };
+    let mut assembly = Assembly::default();
+    let ticket = assembly.begin(0);
+    let received = ticket.receive(Box::pin(response.bytes_stream()), max).await.map_err(|e| unable(&e))?;
+    assembly.finish(received);
+    assembly.whole_so_far().ok().and_then(|whole| Stored::from_whole(&whole)).ok_or_else(|| unable("unreadable"))
+}
+
+/// `POST /{page}/videos`: the video post, from a finished resumable upload
+/// (`fbuploader_video_file_chunk=<h>`) or from a URL Meta fetches (`file_url`), with
+/// `description` and `title`.
 pub(super) async fn videos(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
     let received_at = inner.now();
     let (token, usage) = match enter_step(inner, version, headers, params, false, Some("videos")).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    if let Some(url) = params.get("file_url").filter(|_| !params.contains_key("fbuploader_video_file_chunk")) {
+        let limits = inner.config.facebook_media.clone();
+        let stored = match fetch_video(inner, url, limits.video_max_bytes).await {
+            Ok(stored) if stored.content_type.kind() == MediaKind::Video => stored,
+            Ok(_) => return with_headers(unsupported_video(), usage),
+            Err(response) => return with_headers(response, usage),
+        };
+        let now = inner.now();
+        let mut state = inner.lock();
+        if let Err(response) = may_publish(&state.facebook, &token, page_id) {
+            return with_headers(response, usage);
+        }
+        return video_post(inner, &mut state, &token, page_id, stored, params, received_at, now, usage);
+    }
     let now = inner.now();
-    let limits = inner.config.facebook_media.clone();
     let mut state = inner.lock();
     if let Err(response) = may_publish(&state.facebook, &token, page_id) {
         return with_headers(response, usage);
@@ -382,26 +425,44 @@ pub(super) async fn videos(inner: &Inner, version: &str, page_id: &str, headers:
     }
     let stored = match session.assembly.whole_so_far().ok().and_then(|w| Stored::from_whole(&w)) {
         Some(stored) if stored.content_type.kind() == MediaKind::Video && session.file_type == "video/mp4" => stored,
-        _ => {
-            return with_headers(
-                graph_error(
-                    StatusCode::BAD_REQUEST,
-                    "OAuthException",
-                    352,
-                    None,
-                    "The video file you selected is in a format that we don't support.",
-                    None,
-                ),
-                usage,
-            );
-        }
+        _ => return with_headers(unsupported_video(), usage),
     };
+    video_post(inner, &mut state, &token, page_id, stored, params, received_at, now, usage)
+}
+
+fn unsupported_video() -> Response {
+    graph_error(
+        StatusCode::BAD_REQUEST,
+        "OAuthException",
+        352,
+        None,
+        "The video file you selected is in a format that we don't support.",
+        None,
+    )
+}
+
+/// Creates the video post of `stored` (the ledger knows it by the video id) and starts its
+/// processing.
+#[allow(clippy::too_many_arguments)]
+fn video_post(
+    inner: &Inner,
+    state: &mut crate::State,
+    token: &super::state::Token,
+    page_id: &str,
+    stored: Stored,
+    params: &HashMap<String, String>,
+    received_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+    usage: HeaderMap,
+) -> Response {
+    let limits = inner.config.facebook_media.clone();
+    let meta = &mut state.facebook;
     let ending = meta.faults.processing_ending().unwrap_or(Ending::Succeed);
     let id = meta.next_media_id();
     meta.videos.insert(id.clone(), Video { page_id: page_id.to_owned(), processing: Processing::start(ending, &limits.processing, now) });
     let message = params.get("description").cloned().unwrap_or_default();
     let new = NewPost { page_id, message, link: None, media: vec![stored.ledger(&id, None)], received_at, now };
-    match create_post(inner, &mut state, &token, new) {
+    match create_post(inner, state, token, new) {
         Ok(post_id) => {
             // The ledger knows the video post by the video id, which is what the caller got back.
             if let Some(entry) = state.ledger.iter_mut().rev().find(|e| e.post_id == post_id) {

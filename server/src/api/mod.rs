@@ -8,8 +8,10 @@ pub mod accounts;
 pub mod auth;
 pub mod brief;
 pub mod insights;
+pub mod media;
 pub mod posts;
 pub mod problem;
+pub mod uploads;
 
 use std::sync::Arc;
 
@@ -101,13 +103,14 @@ impl Page {
 pub struct Cursor;
 
 impl Cursor {
-    /// A post listing's position (the same cursor the dashboard's page links carry).
-    pub fn encode_post(at: DateTime<Utc>, post_id: Uuid) -> String {
-        crier_domain::store::posts::encode_cursor(at, post_id)
+    /// A listing's position, a time and an id: a post's (the same cursor the dashboard's page
+    /// links carry) or a media item's.
+    pub fn encode(at: DateTime<Utc>, id: Uuid) -> String {
+        crier_domain::store::posts::encode_cursor(at, id)
     }
 
-    /// Reads [`Cursor::encode_post`]'s output back.
-    pub fn decode_post(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
+    /// Reads [`Cursor::encode`]'s output back.
+    pub fn decode(cursor: &str) -> Result<(DateTime<Utc>, Uuid), ApiError> {
         crier_domain::store::posts::decode_cursor(cursor)
             .ok_or_else(|| ApiError::from(FieldError::new("cursor", "Pass back the next_cursor of the previous page, unchanged.")))
     }
@@ -126,6 +129,7 @@ impl Cursor {
     tags(
         (name = "accounts", description = "Connected social accounts"),
         (name = "posts", description = "Posts and their deliveries (one per account)"),
+        (name = "media", description = "The team's media library, and resumable uploads for large files"),
         (name = "insights", description = "Analytics, status, the audit trail, text checks"),
         (name = "product brief", description = "The product brief's endpoints, in its shapes"),
     )
@@ -162,6 +166,14 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(posts::get, posts::patch, posts::cancel))
         .routes(routes!(posts::retry))
         .routes(routes!(posts::delivery))
+        .routes(routes!(media::list, media::upload))
+        .routes(routes!(media::get, media::patch, media::delete))
+        .routes(routes!(media::content))
+        .routes(routes!(media::thumbnail))
+        .routes(routes!(uploads::start))
+        .routes(routes!(uploads::get, uploads::abort))
+        .routes(routes!(uploads::chunk))
+        .routes(routes!(uploads::complete))
         .routes(routes!(insights::analytics))
         .routes(routes!(insights::status))
         .routes(routes!(insights::audit))
@@ -176,6 +188,10 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .split_for_parts();
     let served = doc.clone();
     let router = router
+        // Every API body is bounded before it gets here (`web::body_limit`: JSON bodies, chunks
+        // of resumable uploads), and a multipart upload bounds its file as it streams; axum's
+        // own default (2 MB, for extractors that buffer) would only cut uploads short.
+        .layer(axum::extract::DefaultBodyLimit::disable())
         .route("/api/v1/openapi.json", get(move || std::future::ready(Json(served.clone()))))
         // Anything else under /api/v1 is a problem+json 404, not the app's HTML page.
         .route("/api/v1/{*rest}", any(|| std::future::ready(ApiError::NotFound)));

@@ -17,7 +17,7 @@ use super::problem::{ApiError, Forbidden, Internal, Invalid, Malformed, NotFound
 use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
 use crier_domain::FieldError;
 use crier_domain::delivery::{AttemptOutcome, DeliveryState};
-use crier_domain::post::PostContent;
+use crier_domain::post::{MediaChoice, PostContent};
 use crier_domain::retry::RetryOverride;
 use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
 use crier_domain::timezone::TimeZone;
@@ -51,6 +51,31 @@ impl PlatformTexts {
     }
 }
 
+/// A media item a post carries.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PostMediaJson {
+    /// The team's media item (`GET /api/v1/media` lists them).
+    pub id: Uuid,
+    /// The alt text it is published with; absent: the item's own.
+    #[serde(default)]
+    pub alt_text: Option<String>,
+    /// Absent: every platform the post goes to, unless that platform has a list of its own; set
+    /// (x, linkedin or facebook): that platform's own list, in place of the shared one.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "x")]
+    pub platform: Option<Platform>,
+    /// 0 (the default): the post itself; N: the X thread's reply N.
+    #[serde(default)]
+    pub item: u8,
+}
+
+impl From<MediaChoice> for PostMediaJson {
+    fn from(c: MediaChoice) -> Self {
+        PostMediaJson { id: c.media_id, alt_text: c.alt_text, platform: c.platform, item: c.item }
+    }
+}
+
 /// A post to create.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,6 +92,10 @@ pub struct NewPostJson {
     /// X only: replies after the first post.
     #[serde(default)]
     pub thread: Vec<String>,
+    /// Media from the team's library, in order (upload with `POST /api/v1/media`). Each
+    /// platform's rules (count, kinds, sizes, alt text) are checked for the accounts chosen.
+    #[serde(default)]
+    pub media: Vec<PostMediaJson>,
     /// The accounts to publish to (one delivery each).
     pub account_ids: Vec<Uuid>,
     /// When to publish (RFC 3339 with an offset); now when absent.
@@ -103,6 +132,9 @@ pub struct PostPatchJson {
     /// The X thread (replaces it when present).
     #[serde(default)]
     pub thread: Option<Vec<String>>,
+    /// The media (replaces all of them when present; `[]` removes them).
+    #[serde(default)]
+    pub media: Option<Vec<PostMediaJson>>,
     /// The new time (RFC 3339 with an offset).
     #[serde(default)]
     pub scheduled_at: Option<DateTime<Utc>>,
@@ -178,6 +210,9 @@ pub struct PostJson {
     /// The X thread (only on the single-post view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thread: Option<Vec<String>>,
+    /// Its media, in order (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<Vec<PostMediaJson>>,
     /// When it is (or was) due.
     pub scheduled_at: DateTime<Utc>,
     /// The zone it was entered in.
@@ -233,6 +268,7 @@ fn summary_json(p: PostSummary) -> PostJson {
         texts: None,
         link: None,
         thread: None,
+        media: None,
         scheduled_at: p.scheduled_at,
         timezone: p.timezone.name().to_owned(),
         dry_run: p.dry_run,
@@ -262,6 +298,7 @@ fn detail_json(detail: PostDetail) -> PostJson {
         texts: Some(PlatformTexts::from_pairs(&content.overrides)),
         link: content.link,
         thread: Some(content.thread),
+        media: Some(content.media.into_iter().map(PostMediaJson::from).collect()),
         scheduled_at: summary.scheduled_at,
         timezone: summary.timezone.name().to_owned(),
         dry_run: summary.dry_run,
@@ -320,8 +357,35 @@ fn in_api_terms(error: ApiError) -> ApiError {
     }
 }
 
-fn content(text: &str, texts: &PlatformTexts, link: &str, thread: Vec<String>) -> Result<PostContent, ApiError> {
-    PostContent::parse(text, texts.pairs(), link, thread).map_err(|e| api_field(e).into())
+/// The post's content with its media, each item in the team's library: an id that is not (another
+/// team's, deleted, never made) is named by its place in `media`, in the same words whatever the
+/// reason, so that nothing tells whether it exists elsewhere.
+async fn content(
+    state: &ApiState,
+    caller: &Caller,
+    (text, texts, link, thread): (&str, &PlatformTexts, &str, Vec<String>),
+    media: Vec<PostMediaJson>,
+) -> Result<PostContent, ApiError> {
+    let ids: Vec<Uuid> = media.iter().map(|m| m.id).collect();
+    let choices =
+        media.into_iter().map(|m| MediaChoice { media_id: m.id, alt_text: m.alt_text, platform: m.platform, item: m.item }).collect();
+    let content = PostContent::parse(text, texts.pairs(), link, thread).and_then(|c| c.with_media(choices)).map_err(api_field)?;
+    let missing = crier_domain::store::media::missing(&state.pool, caller.team_id(), &ids).await?;
+    if missing.is_empty() {
+        return Ok(content);
+    }
+    let errors = ids
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| missing.contains(id))
+        .map(|(index, _)| {
+            FieldError::new(
+                &format!("media[{index}].id"),
+                "There is no media item with this id in the team's library. Upload it first (POST /api/v1/media) or remove it.",
+            )
+        })
+        .collect();
+    Err(ApiError::Invalid(errors))
 }
 
 /// Posts, newest due first.
@@ -360,12 +424,12 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
         Some(s) => Some(s.parse::<DeliveryState>().map_err(|names| FieldError::new("state", names))?),
         None => None,
     };
-    let after = q.cursor.as_deref().map(Cursor::decode_post).transpose()?;
+    let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
     supported("from", q.from)?;
     supported("until", q.until)?;
     let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None };
     let mut rows = posts::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
-    let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode_post(last.scheduled_at, last.post_id));
+    let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode(last.scheduled_at, last.post_id));
     Ok(Json(PostPage { items: rows.into_iter().map(summary_json).collect(), next_cursor }))
 }
 
@@ -390,7 +454,7 @@ pub async fn create(
     let ApiJson(new): ApiJson<NewPostJson> = ApiJson::parse(&body)?;
     let retry = RetryOverride { max_attempts: new.max_attempts, first_retry_seconds: new.retry_base_seconds };
     let post = NewPost {
-        content: content(&new.text, &new.texts, new.link.as_deref().unwrap_or(""), new.thread)?,
+        content: content(&state, &caller, (&new.text, &new.texts, new.link.as_deref().unwrap_or(""), new.thread), new.media).await?,
         account_ids: new.account_ids.clone(),
         scheduled_at: match new.scheduled_at {
             Some(at) => not_in_the_past(at)?,
@@ -461,13 +525,10 @@ pub async fn patch(
     let current = posts::get(pool, caller.team_id(), id).await?;
     let texts = change.texts.unwrap_or_else(|| PlatformTexts::from_pairs(&current.content.overrides));
     let link = change.link.or(current.content.link.clone()).unwrap_or_default();
+    let media = change.media.unwrap_or_else(|| current.content.media.iter().cloned().map(PostMediaJson::from).collect());
+    let text = change.text.as_deref().unwrap_or(&current.content.text);
     let edit = PostEdit {
-        content: content(
-            change.text.as_deref().unwrap_or(&current.content.text),
-            &texts,
-            &link,
-            change.thread.unwrap_or(current.content.thread.clone()),
-        )?,
+        content: content(&state, &caller, (text, &texts, &link, change.thread.unwrap_or(current.content.thread.clone())), media).await?,
         scheduled_at: match change.scheduled_at {
             Some(at) => not_in_the_past(at)?,
             None => current.summary.scheduled_at,

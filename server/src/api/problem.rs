@@ -6,8 +6,9 @@
 
 use std::collections::BTreeMap;
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::header::{CONTENT_RANGE, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -17,6 +18,12 @@ use utoipa::{IntoResponses, Modify, PartialSchema, ToResponse, ToSchema};
 
 use crier_accounts::AccountsError;
 use crier_domain::{DomainError, FieldError};
+
+use crate::uploads::UploadError;
+
+/// The header that tells a resumable upload's client where to continue (as in the IETF's
+/// resumable uploads draft).
+pub const UPLOAD_OFFSET: &str = "upload-offset";
 
 /// The media type of every error the API answers.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -68,6 +75,16 @@ pub enum ApiError {
     Malformed(String),
     /// A rule of the team stops this.
     Conflict(String),
+    /// More bytes than this request may carry (a file over the size limit, a chunk over its
+    /// upload's chunk size); the words say the limit.
+    TooLarge(String),
+    /// The `Range` asked for is not in the file of this many bytes.
+    RangeNotSatisfiable(u64),
+    /// A chunk of a resumable upload sent at another offset than the one the upload waits for.
+    WrongOffset {
+        /// The offset the upload waits for (bytes received so far).
+        expected: u64,
+    },
     /// Too many requests with this token; try again after this many seconds.
     RateLimited(u64),
     /// Crier or a platform cannot do this right now.
@@ -85,7 +102,9 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::WrongOffset { .. } => StatusCode::CONFLICT,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -101,7 +120,14 @@ impl ApiError {
             ApiError::NotFound => "Nothing with that id exists in this token's team.".into(),
             ApiError::Invalid(_) => "Please correct the fields listed in errors.".into(),
             ApiError::Malformed(why) => format!("The request could not be read: {why}"),
-            ApiError::Conflict(why) | ApiError::Unavailable(why) => why.clone(),
+            ApiError::Conflict(why) | ApiError::Unavailable(why) | ApiError::TooLarge(why) => why.clone(),
+            ApiError::RangeNotSatisfiable(size) => {
+                format!("That range is not in the file, which has {size} bytes. Ask for a range within it, or for the whole file.")
+            }
+            ApiError::WrongOffset { expected } => format!(
+                "This upload has {expected} bytes and waits for the chunk at offset {expected}. Send that chunk next \
+                 (GET the upload to see where it stands)."
+            ),
             ApiError::RateLimited(secs) => format!("Too many requests with this token. Try again in {secs} seconds."),
             ApiError::Internal => "Something went wrong on our side. It has been logged; please try again in a moment.".into(),
         }
@@ -136,6 +162,14 @@ impl IntoResponse for ApiError {
             }
             ApiError::RateLimited(secs) => {
                 headers.insert(RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            }
+            ApiError::RangeNotSatisfiable(size) => {
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    headers.insert(CONTENT_RANGE, value);
+                }
+            }
+            ApiError::WrongOffset { expected } => {
+                headers.insert(UPLOAD_OFFSET, HeaderValue::from(expected));
             }
             _ => {}
         }
@@ -201,6 +235,22 @@ impl From<AccountsError> for ApiError {
     }
 }
 
+impl From<UploadError> for ApiError {
+    /// A file that was not added, with the status the pages answer too ([`UploadError::status`]):
+    /// what is wrong with the file is the field `file`.
+    fn from(value: UploadError) -> Self {
+        match value {
+            UploadError::TooLarge { .. } => ApiError::TooLarge(value.to_string()),
+            UploadError::Refused(_) | UploadError::Domain(DomainError::Refused(_)) => {
+                ApiError::Invalid(vec![FieldError::new("file", value.to_string())])
+            }
+            UploadError::Domain(error) => error.into(),
+            UploadError::Interrupted => ApiError::Malformed(value.to_string()),
+            UploadError::Storage(_) => ApiError::Unavailable(value.to_string()),
+        }
+    }
+}
+
 impl From<FieldError> for ApiError {
     fn from(value: FieldError) -> Self {
         ApiError::Invalid(vec![value])
@@ -213,6 +263,13 @@ impl From<JsonRejection> for ApiError {
             JsonRejection::JsonDataError(e) => ApiError::Invalid(vec![FieldError::new("body", e.body_text())]),
             other => ApiError::Malformed(other.body_text()),
         }
+    }
+}
+
+impl From<MultipartRejection> for ApiError {
+    /// Not `multipart/form-data` (or no boundary): the body cannot be read as an upload.
+    fn from(value: MultipartRejection) -> Self {
+        ApiError::Malformed(format!("{} Send the file as multipart/form-data, in a part named file.", value.body_text()))
     }
 }
 
@@ -316,8 +373,8 @@ documented_problems! {
     /// revoked. Create a team API token in Settings → API.
     Unauthenticated = ApiError::Unauthenticated,
         header("WWW-Authenticate": String, "The scheme to authenticate with: `Bearer`.");
-    /// The token's role does not allow this: writing posts and Verify need an editor or admin
-    /// token; connecting and disconnecting accounts need an admin token.
+    /// The token's role does not allow this: writing posts, uploading and changing media, and
+    /// Verify need an editor or admin token; connecting and disconnecting accounts need an admin token.
     Forbidden = ApiError::Forbidden;
     /// Nothing with that id in the token's team (an id from another team answers the same), or an
     /// id that is not a UUID.
@@ -325,12 +382,26 @@ documented_problems! {
     /// Fields to correct, each in `errors` with what to fix. A query string that does not parse
     /// is the field `query`; a JSON body of the wrong shape is the field `body`.
     Invalid = ApiError::Invalid(vec![FieldError::new("text", "The text for X is 291 characters long; X allows 280.")]);
-    /// The body could not be read: not JSON, or sent without `Content-Type: application/json`.
+    /// The body could not be read: not JSON, or sent without `Content-Type: application/json`; a
+    /// multipart upload that is not `multipart/form-data`; a body that ended before all of it
+    /// arrived.
     Malformed = ApiError::Malformed("Expected request with `Content-Type: application/json`".into());
     /// What Crier holds stops this, and `detail` says what to do: e.g. the account's stored
     /// credentials no longer open with the configured secret key (reconnect the account, or
     /// restore the previous key).
     Conflict = ApiError::Conflict(SECRET_UNREADABLE.into());
+    /// More bytes than this request may carry: a file over the instance's size limit
+    /// (CRIER_MEDIA_MAX_FILE_SIZE), a chunk longer than its upload's `chunk_bytes`, or a JSON body
+    /// over 256 KB. `detail` says the limit.
+    TooLarge = ApiError::TooLarge("This file is larger than Crier accepts (500 MB). Make it smaller and upload it again.".into());
+    /// A chunk sent at another offset than the one its upload waits for (a chunk lost or sent
+    /// twice), or to an upload that no longer takes chunks. `Upload-Offset` and `detail` say the
+    /// offset to send next.
+    WrongOffset = ApiError::WrongOffset { expected: 8_388_608 },
+        header("Upload-Offset": u64, "The offset the upload waits for: the bytes it has.");
+    /// The `Range` asked for is not in the file; `Content-Range` says the file's size.
+    RangeNotSatisfiable = ApiError::RangeNotSatisfiable(48_213),
+        header("Content-Range": String, "`bytes */<size>`: the file's size.");
     /// Too many requests with this token (each token has its own limit). Wait the seconds in
     /// `Retry-After`, then retry.
     RateLimited = ApiError::RateLimited(12),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use crier_domain::password::Password;
-use crier_domain::post::PostContent;
+use crier_domain::post::{MediaChoice, PostContent};
 use crier_domain::store::audit::Actor;
 use crier_domain::store::posts::{self, NewPost};
 use crier_domain::store::{Member, teams, vault_keys};
@@ -24,6 +24,7 @@ use sqlx::{ConnectOptions, PgPool};
 use uuid::Uuid;
 
 use crate::database::Database;
+use crate::uploads::Incoming;
 
 /// The fake platforms, served by a `crier sandbox` child process on a free port.
 pub struct SandboxProcess {
@@ -34,6 +35,11 @@ pub struct SandboxProcess {
 }
 
 impl SandboxProcess {
+    /// Its process id (for its peak memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Starts `crier sandbox` and waits for the line saying where it serves.
     pub fn start() -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("cannot find the crier binary to start the sandbox")?;
@@ -156,6 +162,12 @@ pub struct PhaseDatabase {
     pub counts_statements: bool,
     /// The PostgreSQL server process, when it runs on this machine.
     pub postmaster: Option<u32>,
+    /// Where the phase's media is kept (a directory store; removed by [`PhaseDatabase::close`]).
+    pub media_dir: std::path::PathBuf,
+    /// Those media settings, for the workers.
+    pub media_config: crate::config::MediaConfig,
+    /// The upload path's state (store, upload directory, limits).
+    pub media: app::state::Media,
 }
 
 impl PhaseDatabase {
@@ -171,6 +183,9 @@ impl PhaseDatabase {
             && sqlx::query("select pg_stat_statements_reset()").execute(&pool).await.is_ok();
         let backend: i32 = sqlx::query_scalar("select pg_backend_pid()").fetch_one(&pool).await?;
         let postmaster = super::measure::postmaster_of(backend as u32);
+        let media_dir = std::env::temp_dir().join(format!("crier-bench-media-{}-{}", std::process::id(), id));
+        let media_config = crate::config::MediaConfig::in_data_dir(&media_dir);
+        let media = crate::open_media(&media_config, &vault)?;
         Ok(PhaseDatabase {
             url,
             pool,
@@ -178,7 +193,16 @@ impl PhaseDatabase {
             key_base64: base64::engine::general_purpose::STANDARD.encode(key),
             counts_statements,
             postmaster,
+            media_dir,
+            media_config,
+            media,
         })
+    }
+
+    /// Closes the pool and removes the phase's media files.
+    pub async fn close(&self) {
+        self.pool.close().await;
+        let _ = std::fs::remove_dir_all(&self.media_dir);
     }
 
     /// Statements this database ran since the last reset, other than the benchmark's own
@@ -294,9 +318,33 @@ pub struct Scheduled {
     pub due: DateTime<Utc>,
 }
 
+/// Adds a photo (a 1200×800 JPEG with a location, as phones take them) to each team's library
+/// through the upload path the pages use (sniffed, stripped, stored, counted against the quota);
+/// answers their ids, one per team.
+pub async fn media_library(db: &PhaseDatabase, accounts: &Accounts, media: &app::state::Media) -> anyhow::Result<Vec<Uuid>> {
+    let mut ids = Vec::with_capacity(accounts.teams.len());
+    for (t, (owner, _)) in accounts.teams.iter().enumerate() {
+        let photo = bytes::Bytes::from(crier_media::fixtures::photo(1200, 800, 1, t as u8));
+        let body = futures::stream::iter([Ok::<_, std::io::Error>(photo)]);
+        let incoming = Incoming { file_name: "benchmark.jpg", alt_text: "" };
+        let item = crate::uploads::receive(media, &db.pool, owner.team_id, Actor::User(owner.user_id), incoming, body)
+            .await
+            .map_err(|e| anyhow::anyhow!("adding the benchmark's photo: {e}"))?;
+        ids.push(item.media_id);
+    }
+    Ok(ids)
+}
+
 /// Schedules one post per `due` time, each to one account (round robin over every team's
 /// accounts), through the same store function Compose and the API use, 500 per transaction.
-pub async fn schedule(db: &PhaseDatabase, accounts: &Accounts, due: &[DateTime<Utc>], tag: &str) -> anyhow::Result<Vec<Scheduled>> {
+/// With `media` (one item per team), each post carries its team's.
+pub async fn schedule(
+    db: &PhaseDatabase,
+    accounts: &Accounts,
+    due: &[DateTime<Utc>],
+    tag: &str,
+    media: &[Uuid],
+) -> anyhow::Result<Vec<Scheduled>> {
     let slots: Vec<(usize, Uuid)> =
         accounts.teams.iter().enumerate().flat_map(|(t, (_, ids))| ids.iter().map(move |id| (t, *id))).collect();
     if slots.is_empty() {
@@ -307,14 +355,7 @@ pub async fn schedule(db: &PhaseDatabase, accounts: &Accounts, due: &[DateTime<U
     for (i, at) in due.iter().enumerate() {
         let (team, account) = slots[i % slots.len()];
         let text = format!("Benchmark {tag} post {i}: the same words a team would send, give or take a link.");
-        per_team[team].push(NewPost {
-            content: PostContent::parse(&text, [], "", [])?,
-            account_ids: vec![account],
-            scheduled_at: *at,
-            timezone: TimeZone::UTC,
-            dry_run: false,
-            retry: Default::default(),
-        });
+        per_team[team].push(new_post(&text, account, *at, media.get(team).copied())?);
         scheduled.push(Scheduled { text, due: *at });
     }
     for ((owner, _), posts) in accounts.teams.iter().zip(&per_team) {
@@ -325,6 +366,30 @@ pub async fn schedule(db: &PhaseDatabase, accounts: &Accounts, due: &[DateTime<U
         }
     }
     Ok(scheduled)
+}
+
+/// Schedules one post due `at` to `account` of `owner`'s team with `media_id` attached.
+pub async fn schedule_one(db: &PhaseDatabase, owner: &Member, account: Uuid, at: &DateTime<Utc>, media_id: Uuid) -> anyhow::Result<Uuid> {
+    let new = new_post("Benchmark video: the launch, in full.", account, *at, Some(media_id))?;
+    let ids =
+        posts::schedule_all(&db.pool, owner.team_id, Actor::User(owner.user_id), &[new], &Default::default()).await.map_err(|(_, e)| e)?;
+    Ok(ids[0])
+}
+
+/// A post of `text` to one account, due `at`, with a media item attached when given.
+fn new_post(text: &str, account: Uuid, at: DateTime<Utc>, media_id: Option<Uuid>) -> anyhow::Result<NewPost> {
+    let mut content = PostContent::parse(text, [], "", [])?;
+    if let Some(media_id) = media_id {
+        content = content.with_media(vec![MediaChoice { media_id, alt_text: None, platform: None, item: 0 }])?;
+    }
+    Ok(NewPost {
+        content,
+        account_ids: vec![account],
+        scheduled_at: at,
+        timezone: TimeZone::UTC,
+        dry_run: false,
+        retry: Default::default(),
+    })
 }
 
 /// A pool for the benchmark's own bookkeeping queries, apart from the workers' pool.

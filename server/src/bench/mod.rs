@@ -39,6 +39,10 @@ pub enum Scenario {
     Burst,
     /// Posts due at random moments over --spread-secs (default 200 over 60 s): schedule lag.
     Spread,
+    /// A burst of posts with a photo each (default 1,000 over 100 accounts), every photo
+    /// uploaded to X inside its delivery; then one 300 MB video (--video-mb) uploaded through the
+    /// upload path and published, with each process's peak memory.
+    Media,
 }
 
 /// `crier bench` options.
@@ -74,6 +78,9 @@ pub struct BenchArgs {
     /// Also run the same burst through a minimal SKIP LOCKED loop and print the ratio.
     #[arg(long)]
     pub baseline: bool,
+    /// The media scenario's video, in megabytes (0: none).
+    #[arg(long = "video-mb", default_value_t = 300)]
+    pub video_mb: u64,
     /// Give up when publishing takes longer than this many seconds.
     #[arg(long = "timeout-secs", default_value_t = 600)]
     pub timeout_secs: u64,
@@ -84,6 +91,7 @@ impl BenchArgs {
         self.posts.unwrap_or(match self.scenario {
             Scenario::Burst => 10_000,
             Scenario::Spread => 200,
+            Scenario::Media => 1_000,
         })
     }
 
@@ -106,7 +114,10 @@ impl BenchArgs {
             ));
         }
         if self.baseline && self.scenario != Scenario::Burst {
-            return Err("--baseline compares bursts: drop --scenario spread".into());
+            return Err("--baseline compares text-only bursts: drop --scenario".into());
+        }
+        if self.video_mb > 500 {
+            return Err(format!("--video-mb {} is more than X takes (512 MB) and than Crier accepts by default", self.video_mb));
         }
         Ok(())
     }
@@ -132,6 +143,30 @@ pub struct Figures {
     pub lost: usize,
     /// Posts the platform received more than once.
     pub duplicated: usize,
+    /// The media scenario's large video.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoFigures>,
+}
+
+/// One large video through upload and publish.
+#[derive(Debug, Serialize)]
+pub struct VideoFigures {
+    pub megabytes: f64,
+    /// Received, inspected and stored (streamed from a file, as a browser sends it).
+    pub upload_seconds: f64,
+    /// Scheduled to published: the chunked upload to X, its processing, the post.
+    pub publish_seconds: f64,
+    /// Peak resident memory of each process from the upload's start to the publish: this one (the
+    /// upload path, and the worker pool when it runs here), each `crier worker`, the sandbox.
+    pub peak_rss_mb: VideoMemory,
+}
+
+/// Peak memory per process while the video moved.
+#[derive(Debug, Serialize)]
+pub struct VideoMemory {
+    pub bench: f64,
+    pub workers: Vec<f64>,
+    pub sandbox: f64,
 }
 
 /// CPU time spent while publishing.
@@ -232,7 +267,7 @@ async fn phase(args: &BenchArgs, server: &Server, sandbox: &SandboxProcess, whic
     let name = format!("crier_bench_{}_{tag}", std::process::id());
     let db = PhaseDatabase::open(server.fresh_database(&name).await?).await?;
     let figures = measure_phase(args, sandbox, &db, which).await;
-    db.pool.close().await;
+    db.close().await;
     server.drop_database(&name).await;
     figures
 }
@@ -248,7 +283,7 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
 
     let enqueue_started = Instant::now();
     let due: Vec<DateTime<Utc>> = match args.scenario {
-        Scenario::Burst => vec![Utc::now(); posts],
+        Scenario::Burst | Scenario::Media => vec![Utc::now(); posts],
         Scenario::Spread => {
             // Far enough ahead that every post is written before the first falls due.
             let first = Utc::now() + TimeDelta::seconds(3);
@@ -257,7 +292,14 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
             (0..posts).map(|_| first + TimeDelta::milliseconds((random.unit() * window * 1000.0) as i64)).collect()
         }
     };
-    let scheduled = fixture::schedule(db, &accounts, &due, tag).await?;
+    let media = match args.scenario {
+        Scenario::Media => {
+            progress(&format!("{tag}: adding a photo to each team's library"));
+            fixture::media_library(db, &accounts, &db.media).await?
+        }
+        _ => Vec::new(),
+    };
+    let scheduled = fixture::schedule(db, &accounts, &due, tag, &media).await?;
     progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
 
     let watch = fixture::bookkeeping_pool(&db.url).await?;
@@ -305,6 +347,10 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
             children.iter().map(|c| round1(measure::peak_rss_mb(c.0.id()).unwrap_or_default())).collect(),
         ),
     };
+    let video = match args.scenario {
+        Scenario::Media if args.video_mb > 0 => Some(video(args, sandbox, db, &pool, &accounts, &watch).await?),
+        _ => None,
+    };
     pool.stop().await;
     watch.close().await;
 
@@ -328,8 +374,98 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         failed,
         lost: check.lost,
         duplicated: check.duplicated,
+        video,
     };
     progress(&format!("{tag}: {published} published in {seconds:.2} s ({} posts/s)", figures.posts_per_sec));
+    Ok(figures)
+}
+
+/// Writes a video of `--video-mb` to disk, adds it through the upload path streamed from the
+/// file, schedules it to one account and waits until it is published, measuring each process's
+/// peak memory over the whole of it.
+async fn video(
+    args: &BenchArgs,
+    sandbox: &SandboxProcess,
+    db: &PhaseDatabase,
+    pool: &Publishers,
+    accounts: &fixture::Accounts,
+    watch: &sqlx::PgPool,
+) -> anyhow::Result<VideoFigures> {
+    use tokio::io::AsyncReadExt;
+    let bytes = args.video_mb * 1_000_000;
+    let path = db.media.upload_dir.join("benchmark-video.mp4");
+    let spec = crier_media::fixtures::VideoSpec { duration_ms: 120_000, data_bytes: bytes, with_location: false, ..Default::default() };
+    let written = path.clone();
+    tokio::task::spawn_blocking(move || crier_media::fixtures::write_mp4(&written, &spec)).await??;
+    progress(&format!("video: {} MB written; uploading", args.video_mb));
+
+    let workers: Vec<u32> = match pool {
+        Publishers::Processes(children) => children.iter().map(|c| c.0.id()).collect(),
+        Publishers::InProcess { .. } => Vec::new(),
+    };
+    for pid in workers.iter().copied().chain([std::process::id(), sandbox.pid()]) {
+        let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+    }
+    let started = Instant::now();
+    let file = tokio::fs::File::open(&path).await?;
+    // Read a megabyte at a time, as a browser's upload arrives: the file is never in memory.
+    let body = Box::pin(futures::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut chunk = vec![0u8; 1 << 20];
+        match file.read(&mut chunk).await {
+            Ok(0) => None,
+            Ok(n) => {
+                chunk.truncate(n);
+                Some((Ok(bytes::Bytes::from(chunk)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    }));
+    let (owner, ids) = &accounts.teams[0];
+    let incoming = crate::uploads::Incoming { file_name: "benchmark-video.mp4", alt_text: "" };
+    let item =
+        crate::uploads::receive(&db.media, &db.pool, owner.team_id, crier_domain::store::audit::Actor::User(owner.user_id), incoming, body)
+            .await
+            .map_err(|e| anyhow::anyhow!("uploading the video: {e}"));
+    let _ = std::fs::remove_file(&path);
+    let item = item?;
+    let upload_seconds = started.elapsed().as_secs_f64();
+    progress(&format!("video: stored in {upload_seconds:.1} s; publishing"));
+
+    let published = Instant::now();
+    let scheduled = fixture::schedule_one(db, owner, ids[0], &Utc::now(), item.media_id).await?;
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    loop {
+        let state: String = sqlx::query_scalar("select /* crier-bench */ state::text from delivery where post_id = $1")
+            .bind(scheduled)
+            .fetch_one(watch)
+            .await?;
+        match state.as_str() {
+            "published" => break,
+            "failed" | "held" => {
+                let why: Option<String> = sqlx::query_scalar("select last_error_message from delivery where post_id = $1")
+                    .bind(scheduled)
+                    .fetch_one(watch)
+                    .await?;
+                bail!("the video post {state}: {}", why.unwrap_or_default());
+            }
+            _ if Instant::now() > deadline => bail!("the video was not published within {} s (--timeout-secs)", args.timeout_secs),
+            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+    let publish_seconds = published.elapsed().as_secs_f64();
+    let peak = |pid: u32| round1(measure::peak_rss_mb(pid).unwrap_or_default());
+    let figures = VideoFigures {
+        megabytes: args.video_mb as f64,
+        upload_seconds: round3(upload_seconds),
+        publish_seconds: round3(publish_seconds),
+        peak_rss_mb: VideoMemory {
+            bench: peak(std::process::id()),
+            workers: workers.iter().map(|p| peak(*p)).collect(),
+            sandbox: peak(sandbox.pid()),
+        },
+    };
+    progress(&format!("video: published in {publish_seconds:.1} s; peak memory {:?}", figures.peak_rss_mb));
     Ok(figures)
 }
 
@@ -391,7 +527,7 @@ impl Publishers {
         };
         if args.workers == 0 {
             let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-            let settings = WorkerConfig::parse(&worker_args)?;
+            let settings = WorkerConfig { media: db.media_config.clone(), ..WorkerConfig::parse(&worker_args)? };
             let accounts =
                 Arc::new(crier_accounts::Accounts::new(db.pool.clone(), db.vault.clone(), crier_clients::Clients::keys_only(x), None));
             let running = tokio::spawn(crate::worker::run(db.pool.clone(), db.vault.clone(), accounts, settings, async {
@@ -411,6 +547,7 @@ impl Publishers {
                 .env("CRIER_WORKER_BATCH_SIZE", worker_args.batch_size.to_string())
                 .env("CRIER_WORKER_HEARTBEAT", "1")
                 .env("CRIER_WORKER_STALE_AFTER", "5")
+                .env("CRIER_MEDIA_STORE", db.media_config.store.to_string())
                 .env("RUST_LOG", "warn")
                 .env_remove("CRIER_METRICS_ADDR")
                 .stdin(Stdio::null())
@@ -508,7 +645,7 @@ mod tests {
         let err = args(&["--posts", "10001"]).check().unwrap_err();
         assert!(err.contains("use --accounts 101 or more"), "{err}");
         let err = args(&["--scenario", "spread", "--baseline"]).check().unwrap_err();
-        assert!(err.contains("--baseline compares bursts"), "{err}");
+        assert!(err.contains("--baseline compares text-only bursts"), "{err}");
         assert!(args(&["--teams", "5", "--accounts", "4", "--posts", "10"]).check().unwrap_err().contains("every team needs an account"));
     }
 

@@ -198,6 +198,9 @@ pub struct WorkerConfig {
     /// Where the media files it publishes are (CRIER_MEDIA_*, set by the command; the default
     /// data directory's until then).
     pub media: super::MediaConfig,
+    /// Where platforms reach Crier, for the signed links they fetch media by (Facebook videos):
+    /// `crier worker`'s CRIER_PUBLIC_URL, or the web app's own address inside `crier serve`.
+    pub public_base: Option<String>,
 }
 
 impl WorkerConfig {
@@ -214,6 +217,7 @@ impl WorkerConfig {
             webhooks: WebhookSettings::parse(&args.webhooks)?,
             outbound: crier_outbound::AddressPolicy::strict(),
             media: super::MediaConfig::in_data_dir(std::path::Path::new(super::DEFAULT_DATA_DIR)),
+            public_base: None,
         })
     }
 

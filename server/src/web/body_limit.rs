@@ -1,5 +1,6 @@
 //! Every request body is bounded before anything reads it: a form's server function gets
-//! [`FORM_LIMIT`], the batch form [`BATCH_LIMIT`], the REST API [`API_LIMIT`]. A larger body is
+//! [`FORM_LIMIT`], the batch form [`BATCH_LIMIT`], the REST API [`API_LIMIT`] (a chunk of a
+//! resumable upload [`CHUNK_LIMIT`]). A larger body is
 //! answered 413 at once, in the words its sender reads: a page for a plain form post, an error the
 //! form shows for a post by fetch, problem+json for the API. Nothing is parsed or stored first.
 //!
@@ -21,6 +22,9 @@ pub const FORM_LIMIT: usize = 64 * 1024;
 pub const BATCH_LIMIT: usize = 1024 * 1024;
 /// The REST API's JSON bodies (one post with its texts, thread and settings).
 pub const API_LIMIT: usize = 256 * 1024;
+/// A chunk of a resumable upload: the largest chunk size an upload may choose (each handler
+/// then holds a chunk to its own upload's size).
+pub const CHUNK_LIMIT: usize = crier_domain::store::media_uploads::MAX_CHUNK_BYTES as usize;
 
 /// The paths of the REST API (bearer tokens, problem+json).
 pub(super) fn is_rest_api(path: &str) -> bool {
@@ -34,9 +38,16 @@ fn streams_itself(path: &str) -> bool {
     matches!(path, "/media/upload" | "/api/v1/media")
 }
 
+/// A resumable upload's own path, `/api/v1/media/uploads/<id>`, where its chunks are sent.
+fn is_upload_chunk(path: &str) -> bool {
+    path.strip_prefix("/api/v1/media/uploads/").is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The body limit of a path.
 fn limit_for(path: &str) -> usize {
-    if is_rest_api(path) {
+    if is_upload_chunk(path) {
+        CHUNK_LIMIT
+    } else if is_rest_api(path) {
         API_LIMIT
     } else if path == "/api/posts/batch" {
         BATCH_LIMIT
@@ -109,6 +120,9 @@ mod tests {
         assert_eq!(limit_for("/api/v1/posts"), API_LIMIT);
         assert_eq!(limit_for("/api/v2/content/generate"), API_LIMIT);
         assert_eq!(limit_for("/anything/else"), FORM_LIMIT);
+        assert_eq!(limit_for("/api/v1/media/uploads/5f1c2b7e-0d1e-4c51-9c1a-2f3e4d5c6b7a"), CHUNK_LIMIT);
+        assert_eq!(limit_for("/api/v1/media/uploads"), API_LIMIT, "starting an upload is JSON");
+        assert_eq!(limit_for("/api/v1/media/uploads/5f1c2b7e-0d1e-4c51-9c1a-2f3e4d5c6b7a/complete"), API_LIMIT);
         assert!(streams_itself("/media/upload") && streams_itself("/api/v1/media"));
         assert!(!streams_itself("/media/upload/../api/sign_up"));
     }

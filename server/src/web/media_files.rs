@@ -2,32 +2,24 @@
 //! at `/media/<id>/thumbnail`), and to whoever holds a signed, expiring link
 //! (`/media/link/<team>/<id>?expires=…&signature=…`: platforms that fetch media by URL).
 //!
-//! Whatever an item is, the answer cannot be run as a page: the content type is the sniffed one
-//! (never the uploader's), `nosniff` stops browsers guessing another, the response's own
-//! Content-Security-Policy is `sandbox` with nothing allowed, and PDFs download rather than open
-//! inline. Bytes stream from the store; a single `Range` is honoured (video players seek with it).
-
-use std::ops::Range;
+//! The answers themselves, and the headers that keep them from running as pages, are
+//! [`crate::media_bytes`]'s (the REST API serves items through it too); this module decides who
+//! may see an item and words the refusals for people.
 
 use app::server::ssr::member_from_session;
 use app::state::AppState;
-use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{
-    ACCEPT_RANGES, CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_SECURITY_POLICY, CONTENT_TYPE, RANGE,
-};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::header::CONTENT_RANGE;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use crier_domain::DomainError;
 use crier_domain::store::media::{self, MediaItem};
-use crier_media::MediaKind;
-use crier_media::storage::{MediaKey, StorageError};
+use crier_media::storage::StorageError;
 use serde::Deserialize;
 use tower_sessions::Session;
 use uuid::Uuid;
 
-/// Nothing on a media response may run or load anything.
-const MEDIA_CSP: &str = "default-src 'none'; sandbox";
+use crate::media_bytes::{self as serve, Unserved};
 
 fn plain(status: StatusCode, words: &'static str) -> Response {
     (status, words).into_response()
@@ -78,18 +70,7 @@ pub(super) async fn thumbnail(State(state): State<AppState>, session: Session, P
         Ok(_) => return plain(StatusCode::NOT_FOUND, "This file has no thumbnail."),
         Err(answer) => return answer,
     };
-    match state.media.store.read_small(&MediaKey::thumbnail(team_id, item.media_id)).await {
-        Ok(jpeg) => {
-            let mut response = Body::from(jpeg).into_response();
-            let headers = response.headers_mut();
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("image/jpeg"));
-            headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CSP));
-            // An item's thumbnail never changes (a new upload is a new item).
-            headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=86400, immutable"));
-            response
-        }
-        Err(error) => store_failed(&error),
-    }
+    serve::thumbnail(&state.media.store, team_id, &item).await.unwrap_or_else(unserved)
 }
 
 #[derive(Deserialize)]
@@ -121,75 +102,21 @@ pub(super) async fn signed(
 }
 
 async fn bytes(state: &AppState, team_id: Uuid, item: &MediaItem, request: &HeaderMap, cache: &'static str) -> Response {
-    let size = item.facts.byte_size;
-    let key = MediaKey::original(team_id, item.media_id);
-    let range = request.get(RANGE).and_then(|v| v.to_str().ok()).map(|v| single_range(v, size));
-    let (status, range) = match range {
-        None => (StatusCode::OK, 0..size),
-        Some(Some(range)) => (StatusCode::PARTIAL_CONTENT, range),
-        Some(None) => {
+    serve::original(&state.media.store, team_id, item, request, cache).await.unwrap_or_else(unserved)
+}
+
+/// A refusal in words for people.
+fn unserved(why: Unserved) -> Response {
+    match why {
+        Unserved::NotSatisfiable { size } => {
             let mut response = plain(StatusCode::RANGE_NOT_SATISFIABLE, "That range is not in the file.");
-            if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+            if let Some(value) = Unserved::content_range(size) {
                 response.headers_mut().insert(CONTENT_RANGE, value);
             }
-            return response;
+            response
         }
-    };
-    let stream = match state.media.store.stream_range(&key, range.clone()).await {
-        Ok(stream) => stream,
-        Err(error) => return store_failed(&error),
-    };
-    let mut response = Response::new(Body::from_stream(stream));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(item.facts.content_type.mime()));
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(range.end - range.start));
-    headers.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CSP));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-    if status == StatusCode::PARTIAL_CONTENT
-        && let Ok(value) = HeaderValue::from_str(&format!("bytes {}-{}/{size}", range.start, range.end - 1))
-    {
-        headers.insert(CONTENT_RANGE, value);
+        Unserved::Store(error) => store_failed(&error),
     }
-    if let Ok(value) = HeaderValue::from_str(&content_disposition(item)) {
-        headers.insert(CONTENT_DISPOSITION, value);
-    }
-    response
-}
-
-/// `inline` for pictures and video (pages show them), `attachment` for documents; the name in
-/// RFC 6266's two forms: a plain ASCII fallback and the UTF-8 original, percent-encoded.
-fn content_disposition(item: &MediaItem) -> String {
-    let kind = if item.kind() == MediaKind::Document { "attachment" } else { "inline" };
-    let ascii: String =
-        item.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ' ') { c } else { '_' }).collect();
-    let encoded: String = url::form_urlencoded::byte_serialize(item.file_name.as_bytes()).collect::<String>().replace('+', "%20");
-    format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
-}
-
-/// A `Range: bytes=…` header with one range, within a file of `size` bytes: `None` when it
-/// cannot be satisfied. (Several ranges are answered with the whole file, as RFC 9110 allows.)
-fn single_range(header: &str, size: u64) -> Option<Range<u64>> {
-    // Another unit is not understood: the whole file, as if no range had been asked for.
-    let Some(spec) = header.trim().strip_prefix("bytes=") else {
-        return Some(0..size);
-    };
-    if spec.contains(',') {
-        return Some(0..size);
-    }
-    let (start, end) = spec.split_once('-')?;
-    let (start, end) = (start.trim(), end.trim());
-    let range = if start.is_empty() {
-        // The last N bytes.
-        let last: u64 = end.parse().ok()?;
-        size.saturating_sub(last)..size
-    } else {
-        let start: u64 = start.parse().ok()?;
-        let end = if end.is_empty() { size } else { end.parse::<u64>().ok()?.saturating_add(1).min(size) };
-        start..end
-    };
-    (range.start < range.end).then_some(range)
 }
 
 fn store_failed(error: &StorageError) -> Response {
@@ -202,22 +129,5 @@ fn store_failed(error: &StorageError) -> Response {
             tracing::error!(%error, "reading from the media store failed");
             plain(StatusCode::SERVICE_UNAVAILABLE, "Crier cannot reach its media store right now. Please try again in a moment.")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ranges_are_read_as_rfc_9110_says() {
-        assert_eq!(single_range("bytes=0-99", 1000), Some(0..100));
-        assert_eq!(single_range("bytes=900-", 1000), Some(900..1000));
-        assert_eq!(single_range("bytes=-100", 1000), Some(900..1000));
-        assert_eq!(single_range("bytes=990-2000", 1000), Some(990..1000));
-        assert_eq!(single_range("bytes=0-1,5-9", 1000), Some(0..1000));
-        assert_eq!(single_range("bytes=1000-", 1000), None);
-        assert_eq!(single_range("bytes=5-1", 1000), None);
-        assert_eq!(single_range("items=0-1", 1000), Some(0..1000));
     }
 }

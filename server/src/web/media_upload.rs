@@ -35,8 +35,6 @@ use crate::uploads::{self, Incoming};
 pub const MAX_FILES: usize = 10;
 /// The path the plain form's outcome is kept under (the Media page reads it).
 pub const FORM_PATH: &str = "/media/upload";
-/// The longest text field accepted (alt text, the page to return to).
-const MAX_FIELD_BYTES: usize = 16 * 1024;
 /// The longest of Compose's fields kept for its refill (as large as its own form may send).
 const MAX_COMPOSE_FIELD_BYTES: usize = 64 * 1024;
 /// All of Compose's fields kept for its refill, together.
@@ -155,7 +153,7 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, head
             }
             name @ ("alt_text" | "return_to") => {
                 let name = name.to_owned();
-                match read_text(field).await {
+                match uploads::text_part(field).await {
                     Some(text) if name == "alt_text" => alt_text = text,
                     Some(text) => return_to = return_path(&text).to_owned(),
                     None => {
@@ -184,7 +182,7 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, head
             }
             // Other fields (a form key, a button's name) are not for this handler.
             _ => {
-                if read_text(field).await.is_none() {
+                if uploads::text_part(field).await.is_none() {
                     break;
                 }
             }
@@ -251,12 +249,8 @@ fn compose_refill(mut fields: Vec<(String, String)>, added: &[UploadedJson], not
     FormValues { path: CreatePost::PATH.to_owned(), values: values.into_iter().collect() }
 }
 
-/// A small text field, or `None` when it is longer than [`MAX_FIELD_BYTES`].
-async fn read_text(field: axum::extract::multipart::Field<'_>) -> Option<String> {
-    read_text_up_to(field, MAX_FIELD_BYTES).await
-}
-
-/// A text field, or `None` when it is longer than `max` bytes.
+/// A text field, or `None` when it is longer than `max` bytes (Compose's fields, larger than
+/// [`uploads::text_part`] takes).
 async fn read_text_up_to(mut field: axum::extract::multipart::Field<'_>, max: usize) -> Option<String> {
     let mut bytes = Vec::new();
     while let Ok(Some(chunk)) = field.chunk().await {

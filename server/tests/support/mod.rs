@@ -66,6 +66,14 @@ impl TestApp {
         Self::start(web, Some(worker)).await
     }
 
+    /// Starts the app with media settings the test chooses, in `dir` (which the test keeps).
+    pub async fn spawn_with_media(dir: &std::path::Path, change: impl FnOnce(&mut crier::config::MediaConfig)) -> TestApp {
+        let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+        web.media = crier::config::MediaConfig::in_data_dir(dir);
+        change(&mut web.media);
+        Self::spawn_configured(web).await
+    }
+
     /// Starts the app on a fresh database with this parsed configuration (metrics, operations).
     pub async fn spawn_configured(web: WebConfig) -> TestApp {
         Self::start(web, None).await
@@ -98,6 +106,21 @@ impl TestApp {
             let _ = stopped.await;
         }));
         TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, vault, stop: Some(stop), _media_dir: media_dir }
+    }
+
+    /// The sandbox's ledger (every team's published posts, each with its media), read through
+    /// its control API with the operator's token.
+    pub async fn sandbox_ledger(&self) -> Value {
+        let response = self
+            .browser()
+            .client
+            .get(format!("{}/sandbox/control/ledger", self.base))
+            .bearer_auth(SANDBOX_CONTROL_TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "the ledger answers to the control token");
+        response.json().await.unwrap()
     }
 
     /// A new browser-like client: its own cookie jar, redirects not followed (tests look at them).
@@ -278,6 +301,19 @@ pub async fn connect_x_account(app: &TestApp, browser: &Browser) -> String {
         .fetch_one(&app.pool)
         .await
         .unwrap()
+}
+
+/// Connects a Facebook Page called `page` (created at the sandbox) for `browser`'s team through
+/// the consent page and the chooser; answers its account id.
+pub async fn connect_facebook_page(app: &TestApp, browser: &Browser, page: &str) -> String {
+    let next = connect(browser, "facebook", &[("account", "owner.fb"), ("new_page", page)], "authorize").await;
+    let connection_id = next.rsplit('/').next().expect("the chooser's address names the connection").to_owned();
+    let choices: Value = browser.call("accounts/choices", &[("connection_id", &connection_id)]).await.json().await.unwrap();
+    let option = choices["options"].as_array().unwrap().iter().find(|o| o["label"] == page).expect("the Page is offered").clone();
+    let chosen =
+        browser.call("accounts/choose", &[("connection_id", &connection_id), ("chosen[0]", option["key"].as_str().unwrap())]).await;
+    assert!(chosen.status().is_success() || chosen.status().is_redirection(), "{}", chosen.status());
+    sqlx::query_scalar("select account_id::text from platform_account where name = $1").bind(page).fetch_one(&app.pool).await.unwrap()
 }
 
 /// A child process killed if the test ends early (a failed assertion must not leave processes behind).
