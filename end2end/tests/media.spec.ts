@@ -113,6 +113,12 @@ test('two images chosen with their alt text are previewed, published to three pl
   for (const account of [/pics_x/, /Pics Li/, /pics Page/]) {
     await expect(chip(page, account)).toContainText('Published', { timeout: 20_000 });
   }
+  // Each delivery lists the media it sent, with the platform's ids.
+  await expect(page.locator('.deliveries .sent-media')).toHaveCount(3);
+  for (const list of await page.locator('.deliveries .sent-media').all()) {
+    await expect(list.locator('li')).toHaveCount(2);
+    await expect(list.locator('li code').first()).not.toBeEmpty();
+  }
   const thumbs = page.locator('.post-media img.thumb');
   await expect(thumbs).toHaveCount(2);
   await expect(thumbs.nth(0)).toHaveAttribute('alt', 'A chart of sales, up 20%');
