@@ -87,7 +87,7 @@ export function mainNav(page: Page): Locator {
     .filter({ has: page.getByRole('link', { name: 'Compose', exact: true }) });
 }
 
-export const NAV_LINKS = ['Dashboard', 'Compose', 'Accounts', 'Analytics', 'Audit', 'Status', 'Settings'] as const;
+export const NAV_LINKS = ['Dashboard', 'Compose', 'Media', 'Accounts', 'Analytics', 'Audit', 'Status', 'Settings'] as const;
 
 /** Asserts the browser is on the dashboard, signed in as `email` of `team`. */
 export async function expectDashboard(page: Page, team: string, email: string): Promise<void> {

@@ -279,6 +279,29 @@ pub fn refill_list(fn_path: &'static str, field: &'static str) -> Vec<String> {
     refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
 }
 
+/// The items of a list field a plain form post typed, empty ones included: for lists whose
+/// places matter (the alt text of each attached media item, beside its id).
+pub fn refill_items(fn_path: &'static str, field: &'static str) -> Vec<String> {
+    refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).collect()).unwrap_or_default()
+}
+
+/// In an island as it hydrates: what the field with id `id` holds now, which is what the server
+/// rendered unless the person typed into it before the wasm arrived. An island starts its signals
+/// from this, so hydrating does not put back the rendered value over what was typed. `None` on the
+/// server (and when there is no such field).
+pub fn typed_value(id: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let element = document().get_element_by_id(id)?;
+        js_sys::Reflect::get(&element, &"value".into()).ok()?.as_string()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
 /// The roles a member or token can be given (admin, editor, viewer) as `<option>`s, `selected` chosen.
 pub fn role_options(selected: &str) -> impl IntoView + use<> {
     use crier_domain::Role;

@@ -1,7 +1,9 @@
 //! Building blocks shared by the pages.
 
+pub mod attachments;
 pub mod chart;
 pub mod form;
 pub mod live;
 pub mod retry;
 pub mod shell;
+pub mod thumbs;

@@ -37,6 +37,7 @@ pub fn SignedInShell() -> impl IntoView {
                 <ul>
                     <li><A href="/" exact=true>"Dashboard"</A></li>
                     <li><A href="/compose">"Compose"</A></li>
+                    <li><A href="/media">"Media"</A></li>
                     <li><A href="/accounts">"Accounts"</A></li>
                     <li><A href="/analytics">"Analytics"</A></li>
                     <li><A href="/audit">"Audit"</A></li>

@@ -6,13 +6,17 @@ use leptos_meta::Title;
 
 use crate::components::form::{FormError, FormKey, action_error, kept_notice, refill, refill_list};
 use crate::pages::compose::{AccountChoice, FieldMessage};
+use crate::server::media::{ComposeMedia, media_library};
 use crate::server::posts::{ScheduleBatch, compose_view};
 use server_fn::ServerFn;
 
 /// The batch form.
 #[component]
 pub fn BatchPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| compose_view());
+    let data = Resource::new(
+        || (),
+        |_| async { Ok::<_, crate::errors::AppError>((compose_view(Vec::new(), Vec::new()).await?, media_library(String::new()).await?)) },
+    );
     let batch = ServerAction::<ScheduleBatch>::new();
     let error = action_error(batch.value());
     let done = move || kept_notice(ScheduleBatch::PATH);
@@ -22,7 +26,7 @@ pub fn BatchPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => {
+                    Ok((view_data, library)) => {
                         let example = format!("{} | Good morning!", view_data.now_local.replace('T', " "));
                         view! {
                             <ActionForm action=batch attr:class="panel stack">
@@ -37,6 +41,7 @@ pub fn BatchPage() -> impl IntoView {
                                     <textarea id="posts" name="posts" rows="8" required aria-describedby="posts-hint">{refill(ScheduleBatch::PATH, "posts").unwrap_or_default()}</textarea>
                                     <FieldMessage name="posts" error />
                                 </div>
+                                <BatchMedia library error />
                                 <AccountChoice accounts=view_data.accounts ticked=refill_list(ScheduleBatch::PATH, "accounts") error />
                                 <div class="actions"><button type="submit">"Schedule batch"</button></div>
                             </ActionForm>
@@ -46,5 +51,41 @@ pub fn BatchPage() -> impl IntoView {
                 }
             })}
         </Suspense>
+    }
+}
+
+/// The library's newest items, each a checkbox with its thumbnail: the ones ticked go with every
+/// post of the batch (a plain form; the whole library is on the Media page).
+#[component]
+fn BatchMedia(library: Vec<ComposeMedia>, error: Signal<Option<crate::errors::AppError>>) -> impl IntoView {
+    let ticked = refill_list(ScheduleBatch::PATH, "media");
+    let items = if library.is_empty() {
+        view! { <p class="hint">"No media yet. Upload some on the " <a href="/media">"Media page"</a> "."</p> }.into_any()
+    } else {
+        library
+            .into_iter()
+            .map(|item| {
+                let (id, label_for) = (format!("batch-media-{}", item.id), format!("batch-media-{}", item.id));
+                let checked = ticked.contains(&item.id);
+                let summary = item.summary();
+                let (value, alt, name) = (item.id.clone(), item.alt_text.clone(), item.file_name.clone());
+                view! {
+                    <label class="check batch-media" for=label_for>
+                        <input type="checkbox" id=id name="media[]" value=value checked=checked />
+                        <crate::components::attachments::MediaPicture media=item alt=Signal::stored(alt) />
+                        <span><strong>{name}</strong> " " <small class="hint">{summary}</small></span>
+                    </label>
+                }
+            })
+            .collect_view()
+            .into_any()
+    };
+    view! {
+        <fieldset class="batch-library">
+            <legend>"Media for every post (optional)"</legend>
+            <p class="hint">"The newest items of the library, with their own alt text."</p>
+            {items}
+            <FieldMessage name="media" error />
+        </fieldset>
     }
 }

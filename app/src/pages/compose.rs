@@ -11,20 +11,37 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
+use crate::components::attachments::{Attachments, LibraryPick, attachments_field, media_preview};
 use crate::components::form::{
-    FormError, FormKey, FormValues, IslandForm, action_error, form_action, kept_values, provide_form_state, refill, refill_list,
-    send_fields,
+    FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
+    refill_items, refill_list, send_fields, typed_value,
 };
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
+use crate::server::media::media_library;
 use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, ExplainTime, compose_view, explain_time};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
-/// The Compose page.
+/// The Compose page. It starts with the media a plain form post left attached (an upload, a
+/// refused post), or those the Media page's "Use in a new post" named (`?media=<id>,<id>`).
 #[component]
 pub fn ComposePage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| compose_view());
+    let query = leptos_router::hooks::use_query_map();
+    let (media, media_alt) = match refill_list(CreatePost::PATH, "media") {
+        kept if !kept.is_empty() => (kept, refill_items(CreatePost::PATH, "media_alt")),
+        _ => {
+            let named = query.read_untracked().get("media").unwrap_or_default();
+            (named.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(), Vec::new())
+        }
+    };
+    let data = Resource::new(
+        || (),
+        move |_| {
+            let (media, media_alt) = (media.clone(), media_alt.clone());
+            async move { Ok::<_, AppError>((compose_view(media, media_alt).await?, media_library(String::new()).await?)) }
+        },
+    );
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
@@ -32,12 +49,17 @@ pub fn ComposePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view_data) => {
+                    Ok((view_data, library)) => {
                         // The line under the time field, for the time the form starts with; the
                         // island asks again when the time changes.
                         let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.now_local.clone());
                         let explained = explanation(explain_time(when, String::new()).await);
-                        view! { <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained /> }.into_any()
+                        view! {
+                            <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
+                                <LibraryPick items=library />
+                            </ComposeForm>
+                        }
+                        .into_any()
                     }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
@@ -59,20 +81,34 @@ pub(crate) fn FieldMessage(name: &'static str, error: Signal<Option<AppError>>) 
 
 /// The form itself, an island: the counters, previews, thread and time explanation live in the
 /// browser, and it posts in place. `kept` is what a failed plain post typed (see `provide_form_state`);
-/// `explained` is what the time the form starts with means.
+/// `explained` is what the time the form starts with means; `children` the library's list to attach from.
 #[island]
-fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -> impl IntoView {
+fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, children: Children) -> impl IntoView {
     provide_form_state(kept);
     let create = form_action::<CreatePost>();
     let error = action_error(create.value());
-    let text = RwSignal::new(refill(CreatePost::PATH, "text").unwrap_or_default());
-    let link = RwSignal::new(refill(CreatePost::PATH, "link").unwrap_or_default());
-    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(refill_override(p))));
+    // Each field starts from what is in it as the wasm arrives (what was typed before, or what the
+    // server rendered: a refill after a plain post, or nothing).
+    let text = RwSignal::new(typed_value("text").or_else(|| refill(CreatePost::PATH, "text")).unwrap_or_default());
+    let link = RwSignal::new(typed_value("link").or_else(|| refill(CreatePost::PATH, "link")).unwrap_or_default());
+    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(typed_value(override_field(p)).unwrap_or_else(|| refill_override(p)))));
+    let media = Attachments::new(data.attached.clone(), data.media_rules.clone());
+    let media_notice = refill(CreatePost::PATH, "media_notice");
+    let media_error = refill(CreatePost::PATH, "media_error");
+    let plain_done = refill(CreatePost::PATH, NOTICE_FIELD).zip(refill(CreatePost::PATH, "post_id"));
+    let max_file = data.max_file.clone();
     let typed_replies = refill_list(CreatePost::PATH, "thread");
     let next_reply = StoredValue::new(typed_replies.len());
-    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> =
-        RwSignal::new(typed_replies.into_iter().enumerate().map(|(id, reply)| (id, RwSignal::new(reply))).collect());
-    let when = RwSignal::new(refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone()));
+    let thread: RwSignal<Vec<(usize, RwSignal<String>)>> = RwSignal::new(
+        typed_replies
+            .into_iter()
+            .enumerate()
+            .map(|(id, reply)| (id, RwSignal::new(typed_value(&format!("thread-{id}")).unwrap_or(reply))))
+            .collect(),
+    );
+    let when = RwSignal::new(
+        typed_value("scheduled_at").or_else(|| refill(CreatePost::PATH, "scheduled_at")).unwrap_or_else(|| data.now_local.clone()),
+    );
     let occurrence = RwSignal::new(String::new());
     // What the time means, asked of the server again whenever the time or the chosen occurrence
     // changes; the line keeps the last answer until the next arrives, and only the latest question's
@@ -148,6 +184,10 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -
                     </p>
                 })}
             </Show>
+            // After a plain post (no wasm), the page comes back empty with what happened.
+            {plain_done.map(|(message, post_id)| view! {
+                <p class="notice" role="status">{message} " " <a href=format!("/posts/{post_id}")>"Follow it"</a></p>
+            })}
             <div class="field">
                 <label for="text">"Text"</label>
                 <p class="hint" id="text-hint">"Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."</p>
@@ -159,10 +199,14 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -
                     aria-describedby="text-hint post-text-counts"
                     prop:value=move || text.get()
                     on:input=move |ev| text.set(event_target_value(&ev))
+                    on:paste=move |ev| media.paste(&ev)
                 >{text.get_untracked()}</textarea>
                 <FieldMessage name="text" error />
             </div>
             <ul class="counters" id="post-text-counts" aria-live="polite">{counters}</ul>
+            {attachments_field(media, error, max_file, media_notice, media_error)}
+            // The library's list, rendered by the server (the island's children): shown with the wasm.
+            <div class="library-slot" hidden=move || !media.hydrated() on:click=move |ev| media.library_click(&ev)>{children()}</div>
             <details class="previews">
                 <summary>"Previews"</summary>
                 {Platform::ALL.into_iter().map(|platform| {
@@ -182,6 +226,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String) -
                         <figure class="preview" data-platform=platform.as_str()>
                             <figcaption>{platform.label()}</figcaption>
                             <blockquote class="post-text">{preview}</blockquote>
+                            {media_preview(media, platform)}
                         </figure>
                     }
                 }).collect_view()}

@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::form::action_error;
 use crate::components::live::ReloadWhileBusy;
+use crate::components::thumbs::Thumbs;
 use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
 use crier_domain::delivery::DeliveryState;
 
@@ -160,7 +161,11 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                         let chips = p.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
                         let time = p.when.split(' ').nth(1).unwrap_or_default().to_owned();
                         view! {
-                            <li><a href=format!("/posts/{}", p.post_id)>{format!("{time} {}", p.text)}</a> {chips}</li>
+                            <li>
+                                <a href=format!("/posts/{}", p.post_id)>{format!("{time} {}", p.text)}</a>
+                                <Thumbs media=p.media.clone() max=2 size=32 />
+                                {chips}
+                            </li>
                         }
                     })
                     .collect_view();
@@ -205,6 +210,7 @@ fn PostLine(post: PostCard, retry: ServerAction<RetryFailed>, can_publish: bool)
     view! {
         <li class="post-line" data-post=post.post_id.clone()>
             <a href=format!("/posts/{}", post.post_id)>{post.text.clone()}</a>
+            <Thumbs media=post.media.clone() />
             <small class="hint">{label}</small>
             <div class="chips">{chips}</div>
             {(any_failed && can_publish).then(|| view! {

@@ -9,6 +9,7 @@ pub mod dashboard;
 pub mod developers;
 pub mod invite;
 pub mod login;
+pub mod media;
 pub mod members;
 pub mod not_found;
 pub mod post;

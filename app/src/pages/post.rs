@@ -10,6 +10,7 @@ use server_fn::ServerFn;
 
 use crate::components::form::{Notice, action_error, kept_notice, refill};
 use crate::components::live::ReloadWhileBusy;
+use crate::components::thumbs::Thumbs;
 use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
 use crate::server::posts::{CancelPost, EditPost, PostView, RetryFailed, post_page};
@@ -55,11 +56,29 @@ fn PostBody(
 ) -> impl IntoView {
     let card = page.card;
     let can_publish = page.can_publish;
+    let sent = page.sent;
     let deliveries = card
         .chips
         .iter()
         .cloned()
         .map(|chip| {
+            // What this delivery uploaded, and the platform's id for each.
+            let uploaded: Vec<_> = sent.iter().filter(|m| m.delivery_id == chip.delivery_id).cloned().collect();
+            let uploaded = (!uploaded.is_empty()).then(|| {
+                let lines = uploaded
+                    .into_iter()
+                    .map(|m| {
+                        let expires = m.expires.map(|at| format!(", unused until {at}")).unwrap_or_default();
+                        view! {
+                            <li>
+                                {m.file_name} " (" {m.place} "): " {chip.platform.label()} " media id " <code>{m.platform_media_id}</code>
+                                <small class="hint">{format!(" uploaded {}{expires}", m.uploaded)}</small>
+                            </li>
+                        }
+                    })
+                    .collect_view();
+                view! { <ul class="sent-media" aria-label="Media sent">{lines}</ul> }
+            });
             let link = chip
                 .permalink
                 .clone()
@@ -74,6 +93,7 @@ fn PostBody(
                     {link}
                     {reason}
                     {next}
+                    {uploaded}
                     {failed.then(|| view! {
                         <ActionForm action=retry attr:class="inline">
                             <input type="hidden" name="delivery_id" value=delivery_id.clone() />
@@ -134,6 +154,18 @@ fn PostBody(
         .map(|(platform, text)| view! { <p><strong>{format!("For {}: ", platform.label())}</strong>{text}</p> })
         .collect_view();
     let thread = page.thread.into_iter().enumerate().map(|(i, t)| view! { <li>{format!("Reply {}: {t}", i + 1)}</li> }).collect_view();
+    let media = (!page.media_lists.is_empty()).then(|| {
+        let single = page.media_lists.len() == 1;
+        let lists = page
+            .media_lists
+            .into_iter()
+            .map(|list| {
+                let label = (!single).then(|| view! { <p class="hint">{list.label}</p> });
+                view! { <div class="media-list">{label}<Thumbs media=list.items max=20 size=96 /></div> }
+            })
+            .collect_view();
+        view! { <div class="post-media">{lists}</div> }
+    });
     let cancellable = can_publish
         && card.chips.iter().any(|c| matches!(c.state, DeliveryState::Scheduled | DeliveryState::Retrying | DeliveryState::Held));
     let (post_id, retry_post_id) = (card.post_id.clone(), card.post_id.clone());
@@ -141,6 +173,7 @@ fn PostBody(
     view! {
         <section class="panel stack">
             <p class="post-text">{page.text}</p>
+            {media}
             {page.link.map(|l| view! { <p>"Link: " <a href=l.clone() rel="external noopener">{l.clone()}</a></p> })}
             {overrides}
             <ol class="thread">{thread}</ol>
@@ -196,6 +229,7 @@ fn EditForm(
         <Notice message=saved />
         <details class="panel" open=open>
             <summary>"Edit or reschedule"</summary>
+            <p class="hint">"The media stay as they are."</p>
             <ActionForm action=edit attr:class="stack">
                 <input type="hidden" name="post_id" value=post_id />
                 {kept}

@@ -25,7 +25,7 @@ pub struct ComposeAccount {
 }
 
 /// What the Compose page needs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ComposeData {
     /// The team's accounts that are not disconnected.
     pub accounts: Vec<ComposeAccount>,
@@ -39,17 +39,31 @@ pub struct ComposeData {
     pub retry: RetryPolicy,
     /// The form's one-time key (sending the form twice makes one post).
     pub form_key: String,
+    /// Each platform's media rules as configured: the island checks attachments with them.
+    pub media_rules: crier_domain::post::MediaRules,
+    /// The media the form starts with (after a plain upload or a refused plain post, or chosen on
+    /// the Media page), with the alt text each is attached with.
+    pub attached: Vec<crate::server::media::ComposeMedia>,
+    /// The largest file accepted, in words.
+    pub max_file: String,
 }
 
-/// The accounts to choose from and the viewer's timezone.
+/// The accounts to choose from and the viewer's timezone; `media` are the ids of the items the
+/// form starts with attached (those no longer in the team's library are left out), `media_alt`
+/// the alt text each is attached with (the item's own where empty or missing).
 #[server(prefix = "/api", endpoint = "compose")]
-pub async fn compose_view() -> Result<ComposeData, AppError> {
+pub async fn compose_view(
+    #[server(default)] media: Vec<String>,
+    #[server(default)] media_alt: Vec<String>,
+) -> Result<ComposeData, AppError> {
     use crier_domain::account::AccountStatus;
     use crier_domain::store::{accounts, teams};
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
     let pool = pool()?;
+    let media_state = super::ssr::media()?;
+    let attached = attached_media(&pool, me.team_id, &media, &media_alt).await?;
     let rows = accounts::list(&pool, me.team_id).await?;
     let retry = teams::retry_policy(&pool, me.team_id).await?;
     let accounts = rows
@@ -73,7 +87,79 @@ pub async fn compose_view() -> Result<ComposeData, AppError> {
         can_publish: me.role.can_edit(),
         retry,
         form_key: super::ssr::new_form_key(),
+        media_rules: media_state.rules.clone(),
+        attached,
+        max_file: crier_media::ByteSize(media_state.max_file_bytes).to_string(),
     })
+}
+
+/// The items `ids` names that are in the team's library, each with the alt text given beside it
+/// (its own when none was given), in order, once each.
+#[cfg(feature = "ssr")]
+async fn attached_media(
+    pool: &sqlx::PgPool,
+    team_id: uuid::Uuid,
+    ids: &[String],
+    alts: &[String],
+) -> Result<Vec<crate::server::media::ComposeMedia>, AppError> {
+    let mut wanted: Vec<(uuid::Uuid, Option<&String>)> = Vec::new();
+    for (index, raw) in ids.iter().enumerate().take(crier_domain::post::MAX_MEDIA_PER_ITEM) {
+        if let Ok(id) = uuid::Uuid::parse_str(raw.trim())
+            && !wanted.iter().any(|(seen, _)| *seen == id)
+        {
+            wanted.push((id, alts.get(index).filter(|alt| !alt.trim().is_empty())));
+        }
+    }
+    let just_ids: Vec<uuid::Uuid> = wanted.iter().map(|(id, _)| *id).collect();
+    let found = crier_domain::store::media::found(pool, team_id, &just_ids).await?;
+    Ok(found
+        .into_iter()
+        .map(|item| {
+            let alt = wanted.iter().find(|(id, _)| *id == item.media_id).and_then(|(_, alt)| alt.cloned());
+            let mut shown = crate::server::media::ComposeMedia::from_item(item);
+            if let Some(alt) = alt {
+                shown.alt_text = alt;
+            }
+            shown
+        })
+        .collect())
+}
+
+/// The fields of Compose a plain form post keeps for the page it comes back to (never the form's
+/// key, the button pressed or the file being uploaded): `create_post` when it refuses the post, and
+/// `POST /media/upload` when Compose's "Upload" button sent the form there. A field named `x[]` is
+/// a list, kept under `x` (see [`crate::components::form::refill_list`]).
+pub const COMPOSE_KEPT_FIELDS: [&str; 12] = [
+    "text",
+    "text_x",
+    "text_linkedin",
+    "text_facebook",
+    "link",
+    "thread[]",
+    "accounts[]",
+    "scheduled_at",
+    "max_attempts",
+    "first_retry_minutes",
+    "media[]",
+    "media_alt[]",
+];
+
+/// Compose's typed fields (`name`, `value` as the form sent them, lists repeated) as the values
+/// a refill reads: each of [`COMPOSE_KEPT_FIELDS`] once, lists joined.
+pub fn compose_kept_values(fields: &[(String, String)]) -> Vec<(String, String)> {
+    COMPOSE_KEPT_FIELDS
+        .iter()
+        .filter_map(|name| {
+            let values: Vec<String> = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect();
+            if values.is_empty() {
+                return None;
+            }
+            match name.strip_suffix("[]") {
+                Some(list) => Some((list.to_owned(), crate::components::form::join_list(&values))),
+                None => Some(((*name).to_owned(), values.concat())),
+            }
+        })
+        .collect()
 }
 
 /// What a schedule time means: the moment in the viewer's zone and in UTC, or why it is not one
@@ -140,12 +226,16 @@ pub async fn create_post(
     #[server(default)] occurrence: String,
     #[server(default)] max_attempts: String,
     #[server(default)] first_retry_minutes: String,
+    #[server(default)] media: Vec<String>,
+    #[server(default)] media_alt: Vec<String>,
     #[server(default)] form_key: String,
 ) -> Result<Scheduled, AppError> {
     use super::ssr::fail_form;
     use crate::components::form::join_list;
     let typed_thread = join_list(&thread);
     let typed_accounts = join_list(&accounts);
+    let typed_media = join_list(&media);
+    let typed_alts = join_list(&media_alt);
     let typed = [
         ("text", text.as_str()),
         ("text_x", text_x.as_str()),
@@ -157,10 +247,14 @@ pub async fn create_post(
         ("scheduled_at", scheduled_at.as_str()),
         ("max_attempts", max_attempts.as_str()),
         ("first_retry_minutes", first_retry_minutes.as_str()),
+        ("media", typed_media.as_str()),
+        ("media_alt", typed_alts.as_str()),
     ];
     let outcome = async {
         let me = editor().await?;
         let form = PostForm {
+            media: &media,
+            media_alt: &media_alt,
             text: &text,
             texts: [&text_x, &text_linkedin, &text_facebook],
             link: &link,
@@ -176,7 +270,15 @@ pub async fn create_post(
     }
     .await;
     match outcome {
-        Ok(done) => Ok(done),
+        Ok(done) => {
+            // A plain post comes back to an empty Compose: it says what happened, and where to follow it.
+            super::ssr::keep_for_next_page(
+                CreatePost::PATH,
+                &[(crate::components::form::NOTICE_FIELD, done.message.as_str()), ("post_id", done.post_id.as_str())],
+            )
+            .await;
+            Ok(done)
+        }
         Err(e) => fail_form(CreatePost::PATH, e, &typed).await,
     }
 }
@@ -194,6 +296,29 @@ struct PostForm<'a> {
     occurrence: &'a str,
     max_attempts: &'a str,
     first_retry_minutes: &'a str,
+    media: &'a [String],
+    media_alt: &'a [String],
+}
+
+/// Compose's attachments (`media[]` ids, `media_alt[]` the alt text of each, in the same order) as
+/// the post's shared media list. An id that is not an id is, like another team's, not in the library.
+#[cfg(feature = "ssr")]
+fn parse_media(ids: &[String], alts: &[String]) -> Result<Vec<crier_domain::post::MediaChoice>, AppError> {
+    use crier_domain::FieldError;
+    use crier_domain::post::MediaChoice;
+    ids.iter()
+        .enumerate()
+        .filter(|(_, raw)| !raw.trim().is_empty())
+        .map(|(index, raw)| {
+            let media_id = uuid::Uuid::parse_str(raw.trim()).map_err(|_| {
+                AppError::Fields(vec![FieldError::new(
+                    "media",
+                    "One of the attached media is no longer in the library. Remove it and attach it again.",
+                )])
+            })?;
+            Ok(MediaChoice { media_id, alt_text: alts.get(index).cloned(), platform: None, item: 0 })
+        })
+        .collect()
 }
 
 /// [`create_post`]'s work, done once per form.
@@ -215,9 +340,13 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         occurrence,
         max_attempts,
         first_retry_minutes,
+        media: media_ids,
+        media_alt,
     } = form;
     {
-        let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?;
+        let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?
+            .with_media(parse_media(media_ids, media_alt)?)
+            .map_err(|e| AppError::Fields(vec![e]))?;
         let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;
         let now = chrono::Utc::now();
@@ -290,6 +419,8 @@ pub struct PostCard {
     pub chips: Vec<Chip>,
     /// Nothing has started publishing: it may be edited or cancelled.
     pub editable: bool,
+    /// The media it carries, in order, each once.
+    pub media: Vec<crate::server::media::MediaThumb>,
 }
 
 #[cfg(feature = "ssr")]
@@ -307,6 +438,7 @@ fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timez
         day: local.format("%Y-%m-%d").to_string(),
         dry_run: post.dry_run,
         editable,
+        media: Vec::new(),
         chips: post
             .deliveries
             .into_iter()
@@ -321,6 +453,13 @@ fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timez
             })
             .collect(),
     }
+}
+
+/// The card with the media its post carries (taken from `thumbs`, by post id).
+#[cfg(feature = "ssr")]
+fn with_media(mut card: PostCard, thumbs: &mut std::collections::HashMap<String, Vec<crate::server::media::MediaThumb>>) -> PostCard {
+    card.media = thumbs.remove(&card.post_id).unwrap_or_default();
+    card
 }
 
 /// A day of the calendar.
@@ -465,8 +604,10 @@ pub async fn dashboard(
             };
             let now = chrono::Utc::now();
             let busy = page.iter().any(|p| p.is_about_to_change(now));
+            let ids: Vec<uuid::Uuid> = page.iter().map(|p| p.post_id).collect();
+            let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
             return Ok(DashboardData {
-                posts: page.into_iter().map(|p| card(p, me.timezone)).collect(),
+                posts: page.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
                 days: Vec::new(),
                 title,
                 previous: at.to_string(),
@@ -484,6 +625,8 @@ pub async fn dashboard(
     let counted = posts::calendar(&pool, me.team_id, &bounds, state, per_day).await?;
     let now = chrono::Utc::now();
     let busy = counted.iter().flat_map(|found| &found.first).any(|p| p.is_about_to_change(now));
+    let ids: Vec<uuid::Uuid> = counted.iter().flat_map(|found| &found.first).map(|p| p.post_id).collect();
+    let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
     let days = dates
         .into_iter()
         .zip(counted)
@@ -493,7 +636,7 @@ pub async fn dashboard(
             in_range: d >= first && d <= last,
             today: d == today,
             more: found.total - found.first.len() as i64,
-            posts: found.first.into_iter().map(|p| card(p, me.timezone)).collect(),
+            posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
         })
         .collect();
     Ok(DashboardData {
@@ -562,6 +705,36 @@ pub struct PostView {
     pub retry: RetryPolicy,
     /// Whether a delivery is publishing or due within a minute (the page then looks again soon).
     pub busy: bool,
+    /// Its media lists: the shared one first, then each platform's own and the thread's.
+    pub media_lists: Vec<MediaList>,
+    /// What each delivery uploaded to its platform.
+    pub sent: Vec<SentMedia>,
+}
+
+/// One list of a post's media: the shared one, a platform's own, or a thread reply's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaList {
+    /// "Every platform", "X only", "X, reply 2".
+    pub label: String,
+    /// Its items, in order.
+    pub items: Vec<crate::server::media::MediaThumb>,
+}
+
+/// A media item one delivery uploaded: which, and the platform's id for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentMedia {
+    /// The delivery.
+    pub delivery_id: String,
+    /// The item's name.
+    pub file_name: String,
+    /// "Post" or "Reply 2", then its place: "Post, 1".
+    pub place: String,
+    /// The platform's media id.
+    pub platform_media_id: String,
+    /// When it was uploaded, in the viewer's zone.
+    pub uploaded: String,
+    /// When the platform forgets it if unused, in the viewer's zone.
+    pub expires: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -574,7 +747,25 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
-    let detail = posts::get(&pool()?, me.team_id, parse_id(&post_id)?).await?;
+    let pool = pool()?;
+    let detail = posts::get(&pool, me.team_id, parse_id(&post_id)?).await?;
+    let thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &[detail.summary.post_id])
+        .await?
+        .remove(&detail.summary.post_id.to_string())
+        .unwrap_or_default();
+    let media_lists = media_lists(&detail.content, &thumbs);
+    let sent = crier_domain::store::media::delivered(&pool, me.team_id, detail.summary.post_id)
+        .await?
+        .into_iter()
+        .map(|m| SentMedia {
+            delivery_id: m.delivery_id.to_string(),
+            file_name: m.file_name,
+            place: if m.item == 0 { format!("post, {}", m.position) } else { format!("reply {}, {}", m.item, m.position) },
+            platform_media_id: m.platform_media_id,
+            uploaded: me.timezone.format(m.uploaded_at),
+            expires: m.expires_at.map(|at| me.timezone.format(at)),
+        })
+        .collect();
     let names: std::collections::HashMap<uuid::Uuid, String> =
         detail.summary.deliveries.iter().map(|d| (d.delivery_id, format!("{} ({})", d.account_name, d.platform.label()))).collect();
     let attempts = detail
@@ -598,10 +789,36 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         overrides: detail.content.overrides.clone(),
         retry: detail.retry,
         scheduled_local: detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string(),
-        card: card(detail.summary, me.timezone),
+        card: PostCard { media: thumbs, ..card(detail.summary, me.timezone) },
         attempts,
         can_publish: me.role.can_edit(),
+        media_lists,
+        sent,
     })
+}
+
+/// A post's media lists for its page, each item as a thumbnail (from `thumbs`, the post's items).
+#[cfg(feature = "ssr")]
+fn media_lists(content: &crier_domain::post::PostContent, thumbs: &[crate::server::media::MediaThumb]) -> Vec<MediaList> {
+    let mut lists: Vec<MediaList> = Vec::new();
+    for choice in &content.media {
+        let label = match (choice.platform, choice.item) {
+            (None, 0) => "Every platform".to_owned(),
+            (Some(platform), 0) => format!("{} only", platform.label()),
+            (None, reply) => format!("Reply {reply}"),
+            (Some(platform), reply) => format!("{}, reply {reply}", platform.label()),
+        };
+        let Some(thumb) = thumbs.iter().find(|t| t.id == choice.media_id.to_string()) else { continue };
+        let mut thumb = thumb.clone();
+        if let Some(alt) = choice.alt_text.clone() {
+            thumb.alt_text = alt;
+        }
+        match lists.iter_mut().find(|l| l.label == label) {
+            Some(list) => list.items.push(thumb),
+            None => lists.push(MediaList { label, items: vec![thumb] }),
+        }
+    }
+    lists
 }
 
 /// "Cancel": every delivery not yet published or started.
@@ -649,10 +866,16 @@ pub async fn edit_post(
     let typed = [("text", text.as_str()), ("link", link.as_str()), ("scheduled_at", scheduled_at.as_str())];
     let outcome = async {
         let me = editor().await?;
-        let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?;
+        let pool = pool()?;
+        let post_id = parse_id(&post_id)?;
+        // The page's form changes the texts and the time; the post keeps its media as they are.
+        let kept_media = posts::get(&pool, me.team_id, post_id).await?.content.media;
+        let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?
+            .with_media(kept_media)
+            .map_err(|e| AppError::Fields(vec![e]))?;
         let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
         let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
-        posts::edit(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?, &edit, &media()?.rules).await?;
+        posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;
         Ok::<_, AppError>(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
     }
     .await;
@@ -672,6 +895,7 @@ pub async fn edit_post(
 pub async fn schedule_batch(
     posts: String,
     #[server(default)] accounts: Vec<String>,
+    #[server(default)] media: Vec<String>,
     #[server(default)] form_key: String,
 ) -> Result<String, AppError> {
     use crier_domain::FieldError;
@@ -679,14 +903,17 @@ pub async fn schedule_batch(
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, NewPost};
 
-    use super::ssr::{fail_form, media, notice_for_next_page, pool};
+    use super::ssr::{fail_form, notice_for_next_page, pool};
     let typed_accounts = crate::components::form::join_list(&accounts);
-    let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str())];
+    let typed_media = crate::components::form::join_list(&media);
+    let typed = [("posts", posts.as_str()), ("accounts", typed_accounts.as_str()), ("media", typed_media.as_str())];
     let outcome = async {
         let me = editor().await?;
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, async {
             let refuse = |message: String| AppError::Fields(vec![FieldError::new("posts", message)]);
             let account_ids = crier_domain::store::parse_account_ids(&accounts)?;
+            // The media ticked go with every post of the batch, each with its own alt text.
+            let chosen = parse_media(&media, &[])?;
             let given = posts.lines().filter(|l| !l.trim().is_empty()).count();
             if given > crier_domain::post::MAX_BATCH_POSTS {
                 return Err(refuse(format!(
@@ -701,7 +928,9 @@ pub async fn schedule_batch(
                     .split_once('|')
                     .ok_or_else(|| refuse(format!("Line {number}: write the time, a | and the text, e.g. 2026-12-01 09:30 | Hello.")))?;
                 let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
-                let content = PostContent::parse(text, [], "", []).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+                let content = PostContent::parse(text, [], "", [])
+                    .and_then(|content| content.with_media(chosen.clone()))
+                    .map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
                 batch.push(NewPost {
                     content,
                     account_ids: account_ids.clone(),
@@ -715,7 +944,8 @@ pub async fn schedule_batch(
                 return Err(refuse("Write at least one post, one per line.".into()));
             }
             let lines: Vec<usize> = posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()).map(|(i, _)| i + 1).collect();
-            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch, &media()?.rules).await.map_err(|(index, e)| {
+            let rules = &super::ssr::media()?.rules;
+            posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), &batch, rules).await.map_err(|(index, e)| {
                 match AppError::from(e) {
                     AppError::Fields(fields) if fields.iter().any(|f| f.field == "text") => refuse(format!(
                         "Line {}: {}",

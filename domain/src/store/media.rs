@@ -398,6 +398,149 @@ pub async fn delete(pool: &PgPool, team_id: Uuid, actor: Actor, media_id: Uuid) 
     Ok(item)
 }
 
+/// The items of the team's library that `ids` names and that are still in it, in the order asked
+/// (ids that are not the team's, or were deleted, are left out): what Compose shows as attached
+/// after a plain form came back.
+pub async fn found(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<Vec<MediaItem>, DomainError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut conn = pool.acquire().await?;
+    let items = items(&mut conn, team_id, Some(ids), &MediaFilter::default(), (ids.len() as i64).min(MAX_PAGE)).await?;
+    Ok(ids.iter().filter_map(|id| items.iter().find(|item| item.media_id == *id).cloned()).collect())
+}
+
+/// A post that carries a media item: where the Media page says the item is used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MediaUse {
+    /// The item.
+    pub media_id: Uuid,
+    /// The post.
+    pub post_id: Uuid,
+    /// The post's text.
+    pub text: String,
+}
+
+/// The most uses [`uses`] reads for one page of the library; the page says how many more there are.
+pub const MAX_USES_READ: i64 = 500;
+
+/// The posts that carry the items `media_ids`, each post once per item, latest due first (at most
+/// [`MAX_USES_READ`] in all: an item's count of posts is exact in [`MediaItem::used_by_posts`]).
+pub async fn uses(pool: &PgPool, team_id: Uuid, media_ids: &[Uuid]) -> Result<Vec<MediaUse>, DomainError> {
+    if media_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
+        r#"select pm.media_id, p.post_id, p.text
+           from post_media pm join post p on p.team_id = pm.team_id and p.post_id = pm.post_id
+           where pm.team_id = $1 and pm.media_id = any($2)
+           order by p.scheduled_at desc, p.post_id
+           limit $3"#,
+        team_id,
+        media_ids,
+        MAX_USES_READ
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<MediaUse> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if !out.iter().any(|u| u.media_id == r.media_id && u.post_id == r.post_id) {
+            out.push(MediaUse { media_id: r.media_id, post_id: r.post_id, text: r.text });
+        }
+    }
+    Ok(out)
+}
+
+/// One media item a post carries, as a thumbnail beside the post shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PostThumbnail {
+    /// The post.
+    pub post_id: Uuid,
+    /// The item.
+    pub media_id: Uuid,
+    /// Its kind.
+    pub kind: MediaKind,
+    /// The name it was uploaded under.
+    pub file_name: String,
+    /// The alt text the post gives it (or the item's own).
+    pub alt_text: String,
+    /// Whether a thumbnail can be shown (it has one and it is still in the library).
+    pub has_thumbnail: bool,
+}
+
+/// The media `post_ids` carry, each item once per post, in the post's order (its shared list
+/// first, then the platforms' own lists and the thread's): one query for a page of posts.
+pub async fn thumbnails(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<Vec<PostThumbnail>, DomainError> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query!(
+        r#"select pm.post_id, pm.media_id, m.kind as "kind: MediaKind", m.file_name,
+                  coalesce(nullif(pm.alt_text, ''), m.alt_text) as "alt_text!",
+                  (m.has_thumbnail and m.deleted_at is null) as "has_thumbnail!"
+           from post_media pm join media_item m on m.team_id = pm.team_id and m.media_id = pm.media_id
+           where pm.team_id = $1 and pm.post_id = any($2)
+           order by pm.post_id, pm.platform nulls first, pm.item, pm.position"#,
+        team_id,
+        post_ids
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out: Vec<PostThumbnail> = Vec::with_capacity(rows.len());
+    for r in rows {
+        if out.iter().any(|t| t.post_id == r.post_id && t.media_id == r.media_id) {
+            continue;
+        }
+        out.push(PostThumbnail {
+            post_id: r.post_id,
+            media_id: r.media_id,
+            kind: r.kind,
+            file_name: r.file_name,
+            alt_text: r.alt_text,
+            has_thumbnail: r.has_thumbnail,
+        });
+    }
+    Ok(out)
+}
+
+/// A media item a delivery uploaded to its platform: what went out, under which id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveredMedia {
+    /// The delivery.
+    pub delivery_id: Uuid,
+    /// The item.
+    pub media_id: Uuid,
+    /// The name it was uploaded under.
+    pub file_name: String,
+    /// 0: the post itself; N: the X thread's reply N.
+    pub item: i16,
+    /// Its place in that item's media, from 1.
+    pub position: i16,
+    /// The platform's id for the upload.
+    pub platform_media_id: String,
+    /// When it was uploaded.
+    pub uploaded_at: DateTime<Utc>,
+    /// When the platform forgets an id it was not posted with, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What each delivery of a post uploaded, by delivery, then reply, then position.
+pub async fn delivered(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<Vec<DeliveredMedia>, DomainError> {
+    Ok(sqlx::query_as!(
+        DeliveredMedia,
+        r#"select dm.delivery_id, dm.media_id, m.file_name, dm.item, dm.position, dm.platform_media_id, dm.uploaded_at, dm.expires_at
+           from delivery_media dm
+           join delivery d on d.delivery_id = dm.delivery_id
+           join media_item m on m.media_id = dm.media_id and m.team_id = d.team_id
+           where d.team_id = $1 and d.post_id = $2
+           order by dm.delivery_id, dm.item, dm.position"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
 /// Which of `ids` are not items of the team's library (another team's, deleted, or never made),
 /// in the order given: for an API to name the field that holds each.
 pub async fn missing(pool: &PgPool, team_id: Uuid, ids: &[Uuid]) -> Result<Vec<Uuid>, DomainError> {
