@@ -54,6 +54,107 @@ function png(name: string, width: number, height: number, tint: number) {
   return { name, mimeType: 'image/png', buffer };
 }
 
+const u32 = (n: number) => {
+  const b = Buffer.alloc(4);
+  b.writeUInt32BE(n >>> 0);
+  return b;
+};
+const u16 = (n: number) => {
+  const b = Buffer.alloc(2);
+  b.writeUInt16BE(n);
+  return b;
+};
+const zeros = (n: number) => Buffer.alloc(n);
+const box = (kind: string, body: Buffer) => Buffer.concat([u32(body.length + 8), Buffer.from(kind, 'latin1'), body]);
+const fullBox = (kind: string, body: Buffer) => box(kind, Buffer.concat([zeros(4), body]));
+
+/** An MP4 track: tkhd, mdia { mdhd, hdlr, minf { stbl { stsd, stts } } }, upright. */
+function track(handler: string, codec: string, width: number, height: number, timescale: number, samples: number, delta: number) {
+  const matrix = Buffer.concat([0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000].map(u32));
+  const tkhd = Buffer.concat([zeros(36), matrix, u32(width * 0x10000), u32(height * 0x10000)]);
+  const mdhd = Buffer.concat([zeros(8), u32(timescale), u32(samples * delta), Buffer.from([0x55, 0xc4, 0, 0])]);
+  const hdlr = Buffer.concat([zeros(4), Buffer.from(handler, 'latin1'), zeros(13)]);
+  const entry = Buffer.concat([zeros(6), u16(1), zeros(16), u16(width), u16(height), zeros(50)]);
+  const stsd = fullBox('stsd', Buffer.concat([u32(1), box(codec, entry)]));
+  const stts = fullBox('stts', Buffer.concat([u32(1), u32(samples), u32(delta)]));
+  const minf = box('minf', box('stbl', Buffer.concat([stsd, stts])));
+  return box('trak', Buffer.concat([fullBox('tkhd', tkhd), box('mdia', Buffer.concat([fullBox('mdhd', mdhd), fullBox('hdlr', hdlr), minf]))]));
+}
+
+/**
+ * A real MP4 made here: 1280×720 H.264 with AAC audio lasting `seconds`, and a few hundred
+ * kilobytes of media data (what the duration says is what Crier checks, not what is in it).
+ */
+function mp4(name: string, seconds: number) {
+  const ftyp = box('ftyp', Buffer.concat([Buffer.from('isom'), Buffer.from([0, 0, 2, 0]), Buffer.from('isomiso2avc1mp41')]));
+  const mvhd = fullBox('mvhd', Buffer.concat([zeros(8), u32(1000), u32(seconds * 1000), zeros(80)]));
+  const video = track('vide', 'avc1', 1280, 720, 30_000, seconds * 30, 1000);
+  const audio = track('soun', 'mp4a', 0, 0, 48_000, Math.floor((seconds * 48_000) / 1024), 1024);
+  const data = Buffer.alloc(300_000, 7);
+  const mdat = Buffer.concat([u32(1), Buffer.from('mdat'), u32(0), u32(data.length + 16), data]);
+  return { name, mimeType: 'video/mp4', buffer: Buffer.concat([ftyp, box('moov', Buffer.concat([mvhd, video, audio])), mdat]) };
+}
+
+/**
+ * A real GIF made here: `frames` frames of `width` × `height` in two colours, LZW-coded the
+ * simple way (a clear code after every two pixels keeps every code three bits wide).
+ */
+function gif(name: string, width: number, height: number, frames: number) {
+  const header = Buffer.concat([Buffer.from('GIF89a'), u16le(width), u16le(height), Buffer.from([0x81, 0, 0])]);
+  // Four colours (the 0x81 above: a global table of 2^(1+1) entries).
+  const palette = Buffer.from([230, 20, 20, 20, 20, 230, 0, 0, 0, 255, 255, 255]);
+  const loop = Buffer.concat([Buffer.from([0x21, 0xff, 11]), Buffer.from('NETSCAPE2.0'), Buffer.from([3, 1, 0, 0, 0])]);
+  const parts = [header, palette, loop];
+  for (let f = 0; f < frames; f++) {
+    const control = Buffer.from([0x21, 0xf9, 4, 0, 10, 0, 0, 0]);
+    const descriptor = Buffer.concat([Buffer.from([0x2c]), u16le(0), u16le(0), u16le(width), u16le(height), Buffer.from([0])]);
+    const codes: number[] = [];
+    for (let i = 0; i < width * height; i++) {
+      if (i % 2 === 0) codes.push(4); // clear
+      codes.push((i + f) % 2);
+    }
+    codes.push(5); // end
+    const packed: number[] = [];
+    let bits = 0;
+    let count = 0;
+    for (const code of codes) {
+      bits |= code << count;
+      count += 3;
+      while (count >= 8) {
+        packed.push(bits & 0xff);
+        bits >>= 8;
+        count -= 8;
+      }
+    }
+    if (count > 0) packed.push(bits & 0xff);
+    const blocks: Buffer[] = [Buffer.from([2])];
+    for (let i = 0; i < packed.length; i += 255) {
+      const block = packed.slice(i, i + 255);
+      blocks.push(Buffer.from([block.length, ...block]));
+    }
+    blocks.push(Buffer.from([0]));
+    parts.push(control, descriptor, ...blocks);
+  }
+  parts.push(Buffer.from([0x3b]));
+  return { name, mimeType: 'image/gif', buffer: Buffer.concat(parts) };
+}
+
+function u16le(n: number) {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(n);
+  return b;
+}
+
+/** A PDF of `pages` empty pages, its page tree readable. */
+function pdf(name: string, pages: number) {
+  const kids = Array.from({ length: pages }, (_, i) => `${i + 3} 0 R`).join(' ');
+  let body = '%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n';
+  body += `2 0 obj\n<< /Type /Pages /Kids [${kids}] /Count ${pages} >>\nendobj\n`;
+  for (let i = 0; i < pages; i++) body += `${i + 3} 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>\nendobj\n`;
+  body += 'xref\n0 1\n0000000000 65535 f \ntrailer\n<< /Size 1 /Root 1 0 R >>\nstartxref\n9\n%%EOF\n';
+  return { name, mimeType: 'application/pdf', buffer: Buffer.from(body, 'latin1') };
+}
+
 /** Connects X, a LinkedIn member and a Facebook Page through the sandbox. */
 async function connectAll(page: Page, prefix: string) {
   await connectX(page, `${prefix}_x`);
@@ -226,3 +327,56 @@ async function expectNoSidewaysScroll(page: Page) {
   expect(overflow, 'the page scrolls sideways at 375 px').toBeLessThanOrEqual(0);
   if (size) await page.setViewportSize(size);
 }
+
+test('a video too long for X is refused in Compose with the reason, and nothing is scheduled', async ({ page }) => {
+  await signUp(page, newAccount('longvideo'));
+  await connectX(page, 'long_video_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  const text = `Too long for X ${Date.now()}`;
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  await page.getByRole('checkbox', { name: /long_video_x/ }).check();
+  await page.getByLabel('Add files').setInputFiles([mp4('keynote.mp4', 200)]);
+  await expect(page.locator('.attached-item')).toContainText('keynote.mp4');
+
+  // X's verdict says what is wrong and what to do, before anything is sent.
+  const refusal = page.locator('.media-verdicts .verdict.refused[data-platform="x"]');
+  await expect(refusal).toContainText('lasts 3 min 20 s; X takes videos up to 2 min 20 s: trim it');
+
+  // Publishing anyway is refused by the server in the same words, and nothing is scheduled.
+  await page.getByRole('button', { name: 'Publish now', exact: true }).click();
+  await expect(page.locator('#media-error')).toContainText('X takes videos up to 2 min 20 s');
+  await expect(page.getByRole('status').filter({ hasText: 'Publishing now' })).toHaveCount(0);
+  await open(page, 'Dashboard');
+  await expect(page.locator('.post-line').filter({ hasText: text })).toHaveCount(0);
+});
+
+test('a GIF to X, a PDF to LinkedIn and a video to a Facebook Page each go out and show on their delivery', async ({ page }) => {
+  await signUp(page, newAccount('kinds'));
+  await connectAll(page, 'kinds');
+  const cases = [
+    { file: gif('party.gif', 40, 30, 2), account: /kinds_x/, platform: 'x', words: 'A GIF' },
+    { file: pdf('Deck.pdf', 3), account: /Kinds Li/, platform: 'linkedin', words: 'The deck' },
+    { file: mp4('clip.mp4', 20), account: /kinds Page/, platform: 'facebook', words: 'The clip' },
+  ];
+  for (const { file, account, platform, words } of cases) {
+    await open(page, 'Compose');
+    await waitForHydration(page);
+    await page.getByLabel('Text', { exact: true }).fill(`${words} ${Date.now()}`);
+    await page.getByRole('checkbox', { name: account }).check();
+    await page.getByLabel('Add files').setInputFiles([file]);
+    await expect(page.locator('.attached-item')).toContainText(file.name);
+    const verdict = page.locator(`.media-verdicts .verdict[data-platform="${platform}"]`);
+    await expect(verdict).toHaveClass(/\bok\b/);
+
+    await page.getByRole('button', { name: 'Publish now', exact: true }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'Publishing now' });
+    await expect(notice).toBeVisible();
+    await notice.getByRole('link', { name: 'Follow it' }).click();
+    // A Page video is published once Meta has fetched it and followed until processed.
+    await expect(chip(page, account)).toContainText('Published', { timeout: 30_000 });
+    const sent = page.locator('.deliveries .sent-media li');
+    await expect(sent).toHaveCount(1);
+    await expect(sent.locator('code').first()).not.toBeEmpty();
+  }
+});
