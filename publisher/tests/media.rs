@@ -15,7 +15,8 @@ use crier_domain::store::posts;
 use crier_domain::store::webhooks::{self, WebhookUrl};
 use crier_domain::webhook::WebhookEvent;
 use crier_media::fixtures;
-use crier_media::storage::MediaKey;
+use crier_media::storage::{MediaKey, MediaStore};
+use crier_media::test_s3::TestS3;
 use serde_json::json;
 use support::{Env, env};
 use uuid::Uuid;
@@ -296,4 +297,26 @@ async fn an_upload_refused_for_xs_media_rate_limit_pauses_the_account_without_us
     assert_eq!(paused_until.map(|t| t.timestamp()), Some(reset.timestamp()), "paused until X's media window resets");
     assert_eq!(failures, 0, "waiting out a rate limit is not a failure");
     assert_eq!(env.copies("x", "After the window"), 0);
+}
+
+#[tokio::test]
+async fn media_in_an_s3_store_is_read_by_range_and_published_byte_for_byte() {
+    let mut env = env().await;
+    env.media.store = MediaStore::open(&TestS3::shared().fresh_bucket("crier")).unwrap();
+    // Small pieces, so the video goes as several APPENDs, each a range read from the bucket.
+    env.media.upload.chunk_bytes = 256 * 1024;
+    let x = env.connect_x("acme").await;
+    let photo = env.upload("photo.jpg", &fixtures::photo(800, 600, 3, 9), "From the bucket").await;
+    let video = env.upload("clip.mp4", &fixtures::mp4(&fixtures::VideoSpec::default()), "").await;
+    let first = env.post(&[x.account_id], "A photo from S3", |p| p.content = attach(&p.content, &[(&photo, None)])).await;
+    let second = env.post(&[x.account_id], "A video from S3", |p| p.content = attach(&p.content, &[(&video, None)])).await;
+    assert_eq!(env.step().await, [Published, Published]);
+    assert_eq!(
+        received(&env, "x", "A photo from S3"),
+        [(photo.sha256.clone(), "image/jpeg".to_owned(), Some("From the bucket".to_owned()))]
+    );
+    assert_eq!(received(&env, "x", "A video from S3"), [(video.sha256.clone(), "video/mp4".to_owned(), None)]);
+    let (_, steps) = recorded(&env, second).await;
+    assert!(steps.iter().filter(|s| s.starts_with("append")).count() >= 4, "the video went in pieces: {steps:?}");
+    assert_eq!(recorded(&env, first).await.0.len(), 1);
 }
