@@ -73,3 +73,35 @@ fn the_media_scenario_uploads_a_photo_per_post_and_a_video_and_reports_their_mem
     assert!(memory["bench"].as_f64().is_some_and(|mb| mb > 1.0) && memory["sandbox"].as_f64().is_some_and(|mb| mb > 1.0), "{memory}");
     assert_eq!(memory["workers"].as_array().map(Vec::len), Some(1), "one figure per worker process: {memory}");
 }
+
+#[test]
+fn the_mixed_scenario_measures_the_text_posts_lag_beside_photo_posts_and_a_video() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CRIER_DATA_DIR")
+        .args([
+            "bench",
+            "--scenario",
+            "mixed",
+            "--posts",
+            "20",
+            "--accounts",
+            "10",
+            "--teams",
+            "2",
+            "--spread-secs",
+            "4",
+            "--video-mb",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "crier bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // 20 text posts, 20 photo posts beside them, and the video.
+    assert_eq!((report["scenario"].as_str(), report["published"].as_u64()), (Some("mixed"), Some(41)), "{report}");
+    assert_eq!((report["failed"].as_u64(), report["lost"].as_u64(), report["duplicated"].as_u64()), (Some(0), Some(0), Some(0)));
+    assert!(report["lag_ms"]["p99"].as_f64().is_some(), "{report}");
+    assert_eq!(report["video"]["megabytes"], 10.0, "{report}");
+}

@@ -316,6 +316,8 @@ pub async fn connect_accounts(
 pub struct Scheduled {
     pub text: String,
     pub due: DateTime<Utc>,
+    /// Whether its lag is measured (the mixed scenario's photo posts only go out beside).
+    pub timed: bool,
 }
 
 /// Adds a photo (a 1200×800 JPEG with a location, as phones take them) to each team's library
@@ -356,7 +358,7 @@ pub async fn schedule(
         let (team, account) = slots[i % slots.len()];
         let text = format!("Benchmark {tag} post {i}: the same words a team would send, give or take a link.");
         per_team[team].push(new_post(&text, account, *at, media.get(team).copied())?);
-        scheduled.push(Scheduled { text, due: *at });
+        scheduled.push(Scheduled { text, due: *at, timed: true });
     }
     for ((owner, _), posts) in accounts.teams.iter().zip(&per_team) {
         for chunk in posts.chunks(500) {

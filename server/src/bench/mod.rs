@@ -43,6 +43,10 @@ pub enum Scenario {
     /// uploaded to X inside its delivery; then one 300 MB video (--video-mb) uploaded through the
     /// upload path and published, with each process's peak memory.
     Media,
+    /// The spread's text posts (default 200 over 60 s), and beside them as many photo posts over
+    /// the same window and a --video-mb video uploaded and published at its start: the text posts'
+    /// lag while media work runs in the same processes.
+    Mixed,
 }
 
 /// `crier bench` options.
@@ -90,7 +94,7 @@ impl BenchArgs {
     fn posts(&self) -> usize {
         self.posts.unwrap_or(match self.scenario {
             Scenario::Burst => 10_000,
-            Scenario::Spread => 200,
+            Scenario::Spread | Scenario::Mixed => 200,
             Scenario::Media => 1_000,
         })
     }
@@ -105,12 +109,14 @@ impl BenchArgs {
             return Err(format!("--teams {} is more than --accounts {}: every team needs an account", self.teams, self.accounts));
         }
         // The sandbox enforces X's limit like X does; past it, the run would measure a 15-minute pause.
-        let per_account = posts.div_ceil(self.accounts);
+        // The mixed scenario sends as many photo posts as text posts.
+        let deliveries = if self.scenario == Scenario::Mixed { posts * 2 } else { posts };
+        let per_account = deliveries.div_ceil(self.accounts);
         if per_account > 100 {
             return Err(format!(
-                "{posts} posts over {} accounts is {per_account} per account, but X allows 100 per account per 15 minutes: use --accounts {} or more",
+                "{deliveries} posts over {} accounts is {per_account} per account, but X allows 100 per account per 15 minutes: use --accounts {} or more",
                 self.accounts,
-                posts.div_ceil(100)
+                deliveries.div_ceil(100)
             ));
         }
         if self.baseline && self.scenario != Scenario::Burst {
@@ -284,7 +290,7 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let enqueue_started = Instant::now();
     let due: Vec<DateTime<Utc>> = match args.scenario {
         Scenario::Burst | Scenario::Media => vec![Utc::now(); posts],
-        Scenario::Spread => {
+        Scenario::Spread | Scenario::Mixed => {
             // Far enough ahead that every post is written before the first falls due.
             let first = Utc::now() + TimeDelta::seconds(3);
             let window = args.spread_secs.max(1) as f64;
@@ -293,13 +299,23 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         }
     };
     let media = match args.scenario {
-        Scenario::Media => {
+        Scenario::Media | Scenario::Mixed => {
             progress(&format!("{tag}: adding a photo to each team's library"));
             fixture::media_library(db, &accounts, &db.media).await?
         }
         _ => Vec::new(),
     };
-    let scheduled = fixture::schedule(db, &accounts, &due, tag, &media).await?;
+    let mut scheduled = match args.scenario {
+        // The photo posts are checked like the others, but only the text posts' lag is measured.
+        Scenario::Mixed => {
+            let mut photos = fixture::schedule(db, &accounts, &due, &format!("{tag} photo"), &media).await?;
+            photos.iter_mut().for_each(|p| p.timed = false);
+            photos
+        }
+        _ => Vec::new(),
+    };
+    let media_of_text = if args.scenario == Scenario::Mixed { &[][..] } else { &media[..] };
+    scheduled.extend(fixture::schedule(db, &accounts, &due, tag, media_of_text).await?);
     progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
 
     let watch = fixture::bookkeeping_pool(&db.url).await?;
@@ -312,20 +328,37 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
 
     let pool = Publishers::start(args, sandbox, db, which)?;
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
-    loop {
-        let open: i64 =
-            sqlx::query_scalar("select /* crier-bench */ count(*) from delivery where state in ('scheduled', 'retrying', 'publishing')")
-                .fetch_one(&watch)
-                .await?;
-        if open == 0 {
-            break;
+    let everything_done = async {
+        loop {
+            let open: i64 = sqlx::query_scalar(
+                "select /* crier-bench */ count(*) from delivery where state in ('scheduled', 'retrying', 'publishing')",
+            )
+            .fetch_one(&watch)
+            .await?;
+            if open == 0 {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("{tag}: {open} deliveries still not done after {} s (--timeout-secs)", args.timeout_secs);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        if Instant::now() > deadline {
+    };
+    // The mixed scenario's video goes through upload and publish while the spread is published.
+    let (done, beside) = match args.scenario {
+        Scenario::Mixed if args.video_mb > 0 => {
+            let (done, video) = tokio::join!(everything_done, video(args, sandbox, db, &pool, &accounts, &watch));
+            (done, Some(video))
+        }
+        _ => (everything_done.await, None),
+    };
+    let beside = match (done, beside) {
+        (Err(e), _) | (Ok(()), Some(Err(e))) => {
             pool.stop().await;
-            bail!("{tag}: {open} deliveries still not done after {} s (--timeout-secs)", args.timeout_secs);
+            return Err(e);
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (Ok(()), beside) => beside.transpose()?,
+    };
     let (last, published, failed): (Option<DateTime<Utc>>, i64, i64) = sqlx::query_as(
         "select /* crier-bench */ max(published_at), count(*) filter (where state = 'published'), count(*) filter (where state = 'failed')
          from delivery",
@@ -349,7 +382,7 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     };
     let video = match args.scenario {
         Scenario::Media if args.video_mb > 0 => Some(video(args, sandbox, db, &pool, &accounts, &watch).await?),
-        _ => None,
+        _ => beside,
     };
     pool.stop().await;
     watch.close().await;
@@ -487,6 +520,9 @@ fn check_ledger(scheduled: &[Scheduled], ledger: &[crier_sandbox::LedgerEntry], 
             None | Some([]) => check.lost += 1,
             Some([first, rest @ ..]) => {
                 check.duplicated += rest.len();
+                if !post.timed {
+                    continue;
+                }
                 let due = post.due.max(started);
                 check.lag_ms.push((*first - due).as_seconds_f64() * 1000.0);
             }
@@ -663,11 +699,14 @@ mod tests {
             accepted_at: at,
         };
         let scheduled = vec![
-            Scheduled { text: "early".into(), due: start - TimeDelta::seconds(10) },
-            Scheduled { text: "late".into(), due: start + TimeDelta::seconds(5) },
-            Scheduled { text: "never".into(), due: start },
+            Scheduled { text: "early".into(), due: start - TimeDelta::seconds(10), timed: true },
+            Scheduled { text: "late".into(), due: start + TimeDelta::seconds(5), timed: true },
+            Scheduled { text: "never".into(), due: start, timed: true },
+            // Checked for loss and duplicates, its lag not measured (the mixed scenario's photos).
+            Scheduled { text: "beside".into(), due: start, timed: false },
         ];
         let ledger = vec![
+            entry("beside", start + TimeDelta::milliseconds(9_000)),
             entry("early", start + TimeDelta::milliseconds(40)),
             entry("late", start + TimeDelta::milliseconds(5_120)),
             entry("late", start + TimeDelta::milliseconds(6_000)),
