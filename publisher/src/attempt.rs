@@ -68,10 +68,7 @@ impl Attempted {
     fn with_uploads(mut self, uploads: Uploads<'_>) -> Self {
         let (steps, budget) = uploads.into_parts();
         self.steps = steps;
-        self.budget = match (self.budget, budget) {
-            (Some(a), Some(b)) => Some(a.tighter(b)),
-            (a, b) => a.or(b),
-        };
+        self.budget = media::tighter(self.budget, budget);
         self
     }
 }
@@ -429,7 +426,7 @@ where
         };
         let started = Instant::now();
         let response = post(ids).await;
-        uploads.step("post", response.value.as_ref().map_or_else(|e| e.status, |_| Some(201)), started.elapsed(), response.budget);
+        uploads.answered("post", &response, started.elapsed());
         match response.value {
             Err(error) if error.is_media_expired() && !reuploaded => {
                 reuploaded = true;
@@ -523,7 +520,7 @@ async fn publish_facebook_video(
     };
     let started = Instant::now();
     let response = client.publish_video(&claimed.external_id, page_token, VideoSource::Url(&link), message, None).await;
-    uploads.step("video", response.value.as_ref().map_or_else(|e| e.status, |_| Some(201)), started.elapsed(), response.budget);
+    uploads.answered("video", &response, started.elapsed());
     let published = match response.value {
         Ok(published) => published,
         Err(error) => return finish_single(claimed, Err(error), response.budget),

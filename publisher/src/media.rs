@@ -15,8 +15,8 @@ use tokio::sync::Semaphore;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_clients::{
-    ByteStream, FacebookClient, LinkedInAuthor, LinkedInClient, MediaSource, MediaToUpload, PlatformError, RateBudget, UploadOptions,
-    UploadStep, XAuth, XClient,
+    ByteStream, FacebookClient, LinkedInAuthor, LinkedInClient, MediaSource, MediaToUpload, PlatformError, RateBudget, Response,
+    UploadOptions, UploadStep, XAuth, XClient,
 };
 use crier_domain::delivery::FailureClass;
 use crier_domain::media_link::MediaLinks;
@@ -188,9 +188,7 @@ impl<'a> Uploads<'a> {
     pub(crate) fn record(&mut self, steps: &[UploadStep]) {
         for step in steps {
             self.steps.push(AttemptStep { step: step.step.clone(), http_status: step.http_status, duration_ms: step.duration_ms });
-            if let Some(budget) = step.budget {
-                self.budget = Some(self.budget.map_or(budget, |b| b.tighter(budget)));
-            }
+            self.budget = tighter(self.budget, step.budget);
         }
     }
 
@@ -201,9 +199,12 @@ impl<'a> Uploads<'a> {
             http_status,
             duration_ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
         });
-        if let Some(budget) = budget {
-            self.budget = Some(self.budget.map_or(budget, |b| b.tighter(budget)));
-        }
+        self.budget = tighter(self.budget, budget);
+    }
+
+    /// Records a call of the attempt's own by its answer (201 when it succeeded).
+    pub(crate) fn answered<T>(&mut self, step: &str, response: &Response<T>, took: std::time::Duration) {
+        self.step(step, response.value.as_ref().map_or_else(|e| e.status, |_| Some(201)), took, response.budget);
     }
 
     /// The platform's ids of `media` (one item's list, in order): an earlier upload's while it
@@ -268,6 +269,14 @@ impl<'a> Uploads<'a> {
         if let Err(e) = deliveries::forget_uploads(&self.ctx.pool, self.claimed.delivery_id, from).await {
             tracing::warn!(error = %e, delivery_id = %self.claimed.delivery_id, "could not forget refused uploads");
         }
+    }
+}
+
+/// The tighter of two budgets, either of which may be unknown.
+pub(crate) fn tighter(a: Option<RateBudget>, b: Option<RateBudget>) -> Option<RateBudget> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.tighter(b)),
+        (a, b) => a.or(b),
     }
 }
 

@@ -147,8 +147,7 @@ async fn a_retry_reuses_what_was_uploaded_and_uploads_again_what_the_platform_fo
     let x = env.connect_x("acme").await;
     let photo = env.upload("photo.png", &fixtures::png(640, 480, 5), "").await;
     // The post call fails after the upload went through.
-    let busy = json!({ "on": "post", "status": 503, "body": { "title": "Service Unavailable", "detail": "busy", "type": "about:blank", "status": 503 } });
-    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [busy] })).await;
+    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [busy()] })).await;
     let post = env.post(&[x.account_id], "Try twice", |p| p.content = attach(&p.content, &[(&photo, None)])).await;
     assert_eq!(env.step().await, [Retrying]);
     let (first_ids, first_steps) = recorded(&env, post).await;
@@ -164,7 +163,7 @@ async fn a_retry_reuses_what_was_uploaded_and_uploads_again_what_the_platform_fo
     assert_eq!(env.copies("x", "Try twice"), 1);
 
     // A media id X no longer knows (expired, say) is uploaded again, once, in the same attempt.
-    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [busy_again()] })).await;
+    env.h.control("/control/x/faults", json!({ "user_id": x.user_id, "next_responses": [busy()] })).await;
     let other = env.post(&[x.account_id], "Forgotten", |p| p.content = attach(&p.content, &[(&photo, None)])).await;
     assert_eq!(env.step().await, [Retrying]);
     sqlx::query("update delivery_media set platform_media_id = '1999999999999999999' where delivery_id in (select delivery_id from delivery where post_id = $1)")
@@ -180,7 +179,8 @@ async fn a_retry_reuses_what_was_uploaded_and_uploads_again_what_the_platform_fo
     assert_eq!(received(&env, "x", "Forgotten"), [(photo.sha256.clone(), "image/png".to_owned(), None)]);
 }
 
-fn busy_again() -> serde_json::Value {
+/// X's 503 on the post call (after the uploads went through).
+fn busy() -> serde_json::Value {
     json!({ "on": "post", "status": 503, "body": { "title": "Service Unavailable", "detail": "busy", "type": "about:blank", "status": 503 } })
 }
 
