@@ -31,6 +31,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_media::{ContentType, MediaKind};
+use crier_platform::Platform;
 use crier_protocol::{PlatformError, RateBudget};
 use futures_util::{Stream, StreamExt, stream};
 
@@ -80,6 +81,33 @@ pub struct MediaToUpload {
     pub alt_text: Option<String>,
     /// The bytes.
     pub source: Arc<dyn MediaSource>,
+}
+
+impl MediaToUpload {
+    /// How many calls uploading this item to `platform` makes, retries and status polls aside:
+    /// what Crier's media budget counts before the upload starts. X: one-shot (images), or
+    /// initialize, one APPEND per [`UploadOptions::chunk_bytes`] and finalize (GIFs, videos), plus
+    /// the alt-text call on images and GIFs. LinkedIn: initialize and one PUT (images, documents),
+    /// or initialize, a part per 4 MiB and finalize (videos). Facebook: one call per photo; a video
+    /// by the Page's chunked upload: start, a transfer per chunk, finish.
+    pub fn upload_calls(&self, platform: Platform, options: &UploadOptions) -> u32 {
+        let pieces = |piece: u64| u32::try_from(self.byte_size.div_ceil(piece.max(1)).max(1)).unwrap_or(u32::MAX);
+        let calls = match (platform, self.kind) {
+            (Platform::X, kind) => {
+                let alt = u32::from(kind != MediaKind::Video && self.alt_text.as_deref().is_some_and(|t| !t.is_empty()));
+                let upload = match crier_protocol::x::media::MediaCategory::for_kind(kind) {
+                    Some(category) if category.is_chunked() => pieces(options.chunk_bytes).saturating_add(2),
+                    _ => 1,
+                };
+                upload + alt
+            }
+            (Platform::Linkedin, MediaKind::Video) => pieces(crier_protocol::linkedin::media::VIDEO_PART_BYTES).saturating_add(2),
+            (Platform::Linkedin, _) => 2,
+            (Platform::Facebook, MediaKind::Video) => pieces(options.chunk_bytes).saturating_add(2),
+            (Platform::Facebook, _) => 1,
+        };
+        calls.max(1)
+    }
 }
 
 impl fmt::Debug for MediaToUpload {
@@ -371,6 +399,29 @@ mod tests {
         assert_eq!(ranges(10, 4), vec![0..4, 4..8, 8..10]);
         assert_eq!(ranges(8, 4), vec![0..4, 4..8]);
         assert_eq!(ranges(0, 4), vec![0..0]);
+    }
+
+    #[test]
+    fn upload_calls_count_each_flows_calls() {
+        let item = |kind, content_type, byte_size: u64, alt: &str| MediaToUpload {
+            kind,
+            content_type,
+            byte_size,
+            file_name: "f".into(),
+            alt_text: Some(alt.to_owned()),
+            source: Arc::new(BytesSource(Bytes::new())),
+        };
+        let options = UploadOptions { chunk_bytes: 1000, ..UploadOptions::default() };
+        let photo = item(MediaKind::Image, ContentType::Jpeg, 500, "A beach");
+        let bare = item(MediaKind::Image, ContentType::Png, 500, "");
+        let video = item(MediaKind::Video, ContentType::Mp4, 2500, "A launch");
+        assert_eq!(photo.upload_calls(Platform::X, &options), 2, "upload and alt text");
+        assert_eq!(bare.upload_calls(Platform::X, &options), 1);
+        assert_eq!(video.upload_calls(Platform::X, &options), 5, "initialize, 3 appends, finalize; no alt text on video");
+        assert_eq!(photo.upload_calls(Platform::Linkedin, &options), 2, "initialize and PUT");
+        assert_eq!(video.upload_calls(Platform::Linkedin, &options), 3, "one 4 MiB part");
+        assert_eq!(photo.upload_calls(Platform::Facebook, &options), 1);
+        assert_eq!(video.upload_calls(Platform::Facebook, &options), 5, "start, 3 transfers, finish");
     }
 
     #[tokio::test]

@@ -1,7 +1,8 @@
 //! Crier's own per-account call budgets: how many calls an account may make per window, so
-//! Crier waits before a platform refuses. One [`Budget`] per platform ([`Budgets`]), with the
-//! product brief's defaults written here once ([`default_budget`]); a setting reads and prints
-//! them as `CALLS/WINDOW` (`300/15m`) or `none`.
+//! Crier waits before a platform refuses. Two things are counted apart, as the platforms count
+//! them ([`Counted`]): posts, and media upload calls. One [`Budget`] per platform and thing
+//! ([`Budgets`]), with the defaults written here once ([`Counted::default_budget`]); a setting
+//! reads and prints them as `CALLS/WINDOW` (`300/15m`) or `none`.
 
 use std::fmt;
 use std::ops::Index;
@@ -18,14 +19,47 @@ pub struct Budget {
     pub window: Duration,
 }
 
-/// The product brief's limits: X 300 posts per 15 minutes, LinkedIn 100 per day; Facebook has
-/// none of Crier's own (Meta's usage headers still pause a Page near its limit).
-pub fn default_budget(platform: Platform) -> Option<Budget> {
-    match platform {
-        Platform::X => Some(Budget { limit: 300, window: Duration::from_secs(15 * 60) }),
-        Platform::Linkedin => Some(Budget { limit: 100, window: Duration::from_secs(24 * 3600) }),
-        Platform::Facebook => None,
+/// What a budget counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Counted {
+    /// Posts (a thread's parts each count): spent when a delivery is claimed.
+    Posts,
+    /// Media upload calls (each upload, chunk, finalize and alt-text call; not status polls):
+    /// spent before each item is uploaded, by the calls it will make.
+    MediaCalls,
+}
+
+impl Counted {
+    /// Both, in the order settings list them.
+    pub const ALL: [Counted; 2] = [Counted::Posts, Counted::MediaCalls];
+
+    /// The defaults. Posts, the product brief's limits: X 300 per 15 minutes, LinkedIn 100 per
+    /// day. Media calls, X's published per-user limit of its tightest media endpoints (one-shot
+    /// upload and alt text: 500 per 15 minutes; initialize, append and finalize allow 1,875 each,
+    /// so counting every call against 500 is the safe reading); LinkedIn publishes none.
+    /// Facebook has none of Crier's own (Meta's usage headers still pause a Page near its limit).
+    pub fn default_budget(self, platform: Platform) -> Option<Budget> {
+        let fifteen_minutes = Duration::from_secs(15 * 60);
+        match (self, platform) {
+            (Counted::Posts, Platform::X) => Some(Budget { limit: 300, window: fifteen_minutes }),
+            (Counted::Posts, Platform::Linkedin) => Some(Budget { limit: 100, window: Duration::from_secs(24 * 3600) }),
+            (Counted::MediaCalls, Platform::X) => Some(Budget { limit: 500, window: fifteen_minutes }),
+            (_, Platform::Facebook) | (Counted::MediaCalls, Platform::Linkedin) => None,
+        }
     }
+
+    /// What is counted, in words, for settings' help.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Counted::Posts => "posts",
+            Counted::MediaCalls => "media upload calls",
+        }
+    }
+}
+
+/// The posting budget's default ([`Counted::default_budget`] of posts).
+pub fn default_budget(platform: Platform) -> Option<Budget> {
+    Counted::Posts.default_budget(platform)
 }
 
 impl Budget {
@@ -67,7 +101,7 @@ impl fmt::Display for Budget {
         let secs = self.window.as_secs();
         let (number, unit) = [(86_400, "d"), (3600, "h"), (60, "m")]
             .into_iter()
-            .find(|(size, _)| secs % size == 0)
+            .find(|(size, _)| secs.is_multiple_of(*size))
             .map_or((secs, "s"), |(size, unit)| (secs / size, unit));
         write!(f, "{}/{number}{unit}", self.limit)
     }
@@ -79,9 +113,9 @@ impl fmt::Display for Budget {
 pub struct Budgets(pub PerPlatform<Option<Budget>>);
 
 impl Default for Budgets {
-    /// [`default_budget`] for each platform.
+    /// The posting budgets' defaults.
     fn default() -> Self {
-        Budgets(PerPlatform::from_fn(default_budget))
+        Budgets::defaults(Counted::Posts)
     }
 }
 
@@ -94,6 +128,11 @@ impl Index<Platform> for Budgets {
 }
 
 impl Budgets {
+    /// The defaults of what `counted` counts, for each platform.
+    pub fn defaults(counted: Counted) -> Self {
+        Budgets(PerPlatform::from_fn(|p| counted.default_budget(p)))
+    }
+
     /// These budgets with `platform`'s replaced.
     pub fn with(mut self, platform: Platform, budget: Option<Budget>) -> Self {
         self.0[platform] = budget;
@@ -125,5 +164,8 @@ mod tests {
         assert_eq!(Budget::describe(defaults[Platform::X]), "300/15m");
         assert_eq!(Budget::describe(defaults[Platform::Linkedin]), "100/1d");
         assert_eq!(defaults[Platform::Facebook], None);
+        let media = Budgets::defaults(Counted::MediaCalls);
+        assert_eq!(Budget::describe(media[Platform::X]), "500/15m");
+        assert_eq!(media[Platform::Linkedin], None);
     }
 }

@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::engine::Context;
-use crate::media::{self, Uploader, Uploads};
+use crate::media::{self, UploadFailed, Uploader, Uploads};
 use crate::{reconcile, telemetry};
 use crier_accounts::{RefreshError, needs_refresh};
 
@@ -40,6 +40,9 @@ pub enum Outcome {
     Temporary { error: PlatformError, ambiguous: bool },
     /// The account must wait until `until`.
     RateLimited { until: DateTime<Utc>, error: PlatformError },
+    /// This delivery waits until `until` (Crier's media budget for the account is spent); the
+    /// account is not paused, so its other posts go on.
+    Deferred { until: DateTime<Utc>, message: String },
     /// The account needs reconnecting.
     NeedsReauth { message: String },
 }
@@ -96,11 +99,14 @@ fn from_error(error: PlatformError) -> Outcome {
 }
 
 /// An upload failed: classified as any failure, except that no post call was made, so the
-/// outcome is never in doubt.
-fn upload_failed(error: PlatformError) -> Outcome {
-    match from_error(error) {
-        Outcome::Temporary { error, .. } => Outcome::Temporary { error, ambiguous: false },
-        outcome => outcome,
+/// outcome is never in doubt; or it was not made for want of budget.
+fn upload_failed(failed: UploadFailed) -> Outcome {
+    match failed {
+        UploadFailed::Platform(error) => match from_error(error) {
+            Outcome::Temporary { error, .. } => Outcome::Temporary { error, ambiguous: false },
+            outcome => outcome,
+        },
+        UploadFailed::OverBudget { until, message } => Outcome::Deferred { until, message },
     }
 }
 
@@ -624,6 +630,13 @@ pub fn completion(claimed: &Claimed, attempted: Attempted, duration_ms: i32, now
             c.outcome = AttemptOutcome::RateLimited;
             c.reconcile = claimed.reconcile;
             c.failure = Some(note(FailureClass::RateLimited, &error));
+        }
+        Outcome::Deferred { until, message } => {
+            c.state = DeliveryState::Retrying;
+            c.next_attempt_at = Some(until.max(now));
+            c.outcome = AttemptOutcome::RateLimited;
+            c.reconcile = claimed.reconcile;
+            c.failure = Some(FailureNote { class: FailureClass::RateLimited, code: None, message });
         }
         Outcome::NeedsReauth { message } => {
             c.state = DeliveryState::Held;

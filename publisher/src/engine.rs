@@ -22,6 +22,7 @@ use std::time::Duration;
 use chrono::Utc;
 use crier_accounts::Accounts;
 use crier_domain::DomainError;
+use crier_domain::budget::Counted;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::store::deliveries::{self, Budgets, Completion, DUE_CHANNEL};
 use sqlx::PgPool;
@@ -57,8 +58,10 @@ pub struct PublisherConfig {
     pub concurrency: usize,
     /// Deliveries claimed per statement at most.
     pub batch_size: usize,
-    /// Crier's own per-account budgets.
+    /// Crier's own per-account budgets of posts.
     pub budgets: Budgets,
+    /// Crier's own per-account budgets of media upload calls.
+    pub media_budgets: Budgets,
     /// How often the worker says it is alive, and looks for orphaned claims.
     pub heartbeat: Duration,
     /// A worker silent this long is taken for dead and its claims are put back.
@@ -81,6 +84,7 @@ impl PublisherConfig {
             concurrency: defaults::CONCURRENCY,
             batch_size: defaults::BATCH_SIZE,
             budgets: Budgets::default(),
+            media_budgets: Budgets::defaults(Counted::MediaCalls),
             heartbeat: defaults::HEARTBEAT,
             stale_after: defaults::STALE_AFTER,
             refresh_margin: Duration::from_secs(300),

@@ -21,7 +21,7 @@ use crier_clients::{
 use crier_domain::delivery::FailureClass;
 use crier_domain::media_link::MediaLinks;
 use crier_domain::post::MediaRules;
-use crier_domain::store::deliveries::{self, AttemptStep, Claimed, DeliveryMedia};
+use crier_domain::store::deliveries::{self, AttemptStep, Claimed, DeliveryMedia, MediaBudgetSpent};
 use crier_media::Attachment;
 use crier_media::storage::{MediaKey, MediaStore};
 use futures_util::TryStreamExt;
@@ -149,6 +149,21 @@ fn invalid(message: String) -> Outcome {
     Outcome::Permanent { class: FailureClass::Validation, code: None, message }
 }
 
+/// Why an item was not uploaded.
+#[derive(Debug)]
+pub(crate) enum UploadFailed {
+    /// The platform refused it, or could not be reached.
+    Platform(PlatformError),
+    /// Crier's media budget for the account has no room for it before `until`.
+    OverBudget { until: DateTime<Utc>, message: String },
+}
+
+impl From<PlatformError> for UploadFailed {
+    fn from(error: PlatformError) -> Self {
+        UploadFailed::Platform(error)
+    }
+}
+
 /// Who uploads, with which credentials.
 pub(crate) enum Uploader<'a> {
     /// X, as the account.
@@ -209,7 +224,7 @@ impl<'a> Uploads<'a> {
 
     /// The platform's ids of `media` (one item's list, in order): an earlier upload's while it
     /// has not expired, else uploaded now and remembered at once.
-    pub(crate) async fn ids(&mut self, uploader: &Uploader<'_>, media: &[&DeliveryMedia]) -> Result<Vec<String>, PlatformError> {
+    pub(crate) async fn ids(&mut self, uploader: &Uploader<'_>, media: &[&DeliveryMedia]) -> Result<Vec<String>, UploadFailed> {
         let mut ids = Vec::with_capacity(media.len());
         let fresh_until = Utc::now() + REUSE_MARGIN;
         for item in media {
@@ -236,6 +251,7 @@ impl<'a> Uploads<'a> {
                 }),
             };
             let options = &self.ctx.media.upload;
+            self.spend_budget(&upload).await?;
             // Waits while other uploads hold the process's media memory.
             let _in_flight = self.ctx.media.upload_memory.room_for(item.facts.byte_size.min(options.chunk_bytes)).await;
             let uploaded = match uploader {
@@ -250,6 +266,34 @@ impl<'a> Uploads<'a> {
             ids.push(uploaded.platform_media_id);
         }
         Ok(ids)
+    }
+
+    /// Spends the calls uploading `media` will make from the account's media budget
+    /// (CRIER_*_MEDIA_BUDGET), before the first of them. No room: the post waits for the window
+    /// (an item the window cannot hold goes alone in a fresh one). A budget that cannot be read
+    /// does not stop the upload: the platform's own limits still answer.
+    pub(crate) async fn spend_budget(&mut self, media: &MediaToUpload) -> Result<(), UploadFailed> {
+        let platform = self.claimed.platform;
+        let Some(budget) = self.ctx.config.media_budgets[platform] else { return Ok(()) };
+        let calls = i32::try_from(media.upload_calls(platform, &self.ctx.media.upload)).unwrap_or(i32::MAX);
+        let spent = deliveries::spend_media_budget(&self.ctx.pool, self.claimed.team_id, self.claimed.account_id, calls, budget).await;
+        match spent {
+            Ok(MediaBudgetSpent::Granted) => Ok(()),
+            Ok(MediaBudgetSpent::WaitUntil(until)) => Err(UploadFailed::OverBudget {
+                until,
+                message: format!(
+                    "The media upload budget of the {} account “{}” ({budget} calls per window) has no room for “{}” ({calls} calls); \
+                     the post goes out when the window ends.",
+                    platform.label(),
+                    self.claimed.account_name,
+                    media.file_name,
+                ),
+            }),
+            Err(e) => {
+                tracing::warn!(error = %e, delivery_id = %self.claimed.delivery_id, "the media budget could not be spent; uploading all the same");
+                Ok(())
+            }
+        }
     }
 
     /// Remembers what the platform calls `media` (the delivery's record of what went out, and

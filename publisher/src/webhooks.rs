@@ -180,7 +180,7 @@ impl Queue for Dispatcher {
             tracing::warn!(rescued, "webhook calls of a stopped worker put back");
         }
         let prune_every = (3600 / self.config.rescue_every.as_secs().max(1)).max(1);
-        if tick % prune_every == 0 {
+        if tick.is_multiple_of(prune_every) {
             let pruned = webhooks::prune(&self.pool, self.config.keep_for).await?;
             if pruned > 0 {
                 tracing::info!(pruned, "old webhook calls deleted");

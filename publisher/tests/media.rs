@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crier_clients::{BytesSource, MediaToUpload, XAuth, XPost};
 use crier_domain::delivery::DeliveryState::*;
 use crier_domain::post::{MediaChoice, PostContent};
-use crier_domain::store::deliveries::{self, Budgets};
+use crier_domain::store::deliveries::{self, Budget, Budgets};
 use crier_domain::store::media::MediaItem;
 use crier_domain::store::posts;
 use crier_domain::store::webhooks::{self, WebhookUrl};
@@ -17,6 +17,7 @@ use crier_domain::webhook::WebhookEvent;
 use crier_media::fixtures;
 use crier_media::storage::{MediaKey, MediaStore};
 use crier_media::test_s3::TestS3;
+use crier_platform::Platform;
 use serde_json::json;
 use support::{Env, env};
 use uuid::Uuid;
@@ -297,6 +298,76 @@ async fn an_upload_refused_for_xs_media_rate_limit_pauses_the_account_without_us
     assert_eq!(paused_until.map(|t| t.timestamp()), Some(reset.timestamp()), "paused until X's media window resets");
     assert_eq!(failures, 0, "waiting out a rate limit is not a failure");
     assert_eq!(env.copies("x", "After the window"), 0);
+}
+
+#[tokio::test]
+async fn xs_media_budget_holds_back_only_the_post_that_would_overspend_it() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    let window = std::time::Duration::from_secs(15 * 60);
+    let four = |c: &mut crier_publisher::PublisherConfig| {
+        c.media_budgets = c.media_budgets.with(Platform::X, Some(Budget { limit: 4, window }));
+    };
+    let beach = env.upload("beach.jpg", &fixtures::photo(640, 480, 6, 1), "A beach").await;
+    let chart = env.upload("chart.png", &fixtures::png(640, 480, 2), "A chart").await;
+    // Two photos with alt text: an upload and an alt-text call each, the whole budget of 4.
+    env.post(&[x.account_id], "Two photos", |p| p.content = attach(&p.content, &[(&beach, None), (&chart, None)])).await;
+    assert_eq!(env.step_with(four).await, [Published]);
+    let used: i32 = sqlx::query_scalar("select media_budget_used from platform_account where account_id = $1")
+        .bind(x.account_id)
+        .fetch_one(&env.pool)
+        .await
+        .unwrap();
+    assert_eq!(used, 4, "every upload call is counted");
+
+    let waiting = env.post(&[x.account_id], "One more photo", |p| p.content = attach(&p.content, &[(&beach, None)])).await;
+    let text = env.post(&[x.account_id], "Just words", |_| {}).await;
+    let mut states = env.step_with(four).await;
+    states.sort_by_key(|s| s.as_str());
+    assert_eq!(states, [Published, Retrying], "the text post goes out; the photo waits");
+    assert_eq!(env.states(text).await, [Published]);
+    let (next, failures, message, paused, window_started): (
+        chrono::DateTime<chrono::Utc>,
+        i16,
+        String,
+        Option<chrono::DateTime<chrono::Utc>>,
+        chrono::DateTime<chrono::Utc>,
+    ) = sqlx::query_as(
+        "select d.next_attempt_at, d.failures, d.last_error_message, a.paused_until, a.media_budget_window_started_at
+         from delivery d join platform_account a using (account_id) where d.post_id = $1",
+    )
+    .bind(waiting)
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(next, window_started + chrono::TimeDelta::minutes(15), "it waits for the window to end");
+    assert_eq!(failures, 0, "waiting for the budget is not a failure");
+    assert!(message.contains("media upload budget") && message.contains("beach.jpg"), "{message}");
+    assert_eq!(paused, None, "the account is not paused: its other posts go on");
+    assert_eq!(env.copies("x", "One more photo"), 0, "nothing was uploaded for it");
+
+    // The window ends: it goes out.
+    sqlx::query("update platform_account set media_budget_window_started_at = now() - interval '16 minutes' where account_id = $1;")
+        .bind(x.account_id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    sqlx::query("update delivery set next_attempt_at = now() where post_id = $1").bind(waiting).execute(&env.pool).await.unwrap();
+    assert_eq!(env.step_with(four).await, [Published]);
+    assert_eq!(received(&env, "x", "One more photo"), [(beach.sha256.clone(), "image/jpeg".to_owned(), Some("A beach".to_owned()))]);
+
+    // An item needing more calls than a whole window holds goes alone in a fresh one.
+    sqlx::query("update platform_account set media_budget_window_started_at = null, media_budget_used = 0 where account_id = $1")
+        .bind(x.account_id)
+        .execute(&env.pool)
+        .await
+        .unwrap();
+    let video = env.upload("launch.mp4", &fixtures::mp4(&fixtures::VideoSpec::default()), "").await;
+    env.post(&[x.account_id], "A long video", |p| p.content = attach(&p.content, &[(&video, None)])).await;
+    let two = |c: &mut crier_publisher::PublisherConfig| {
+        c.media_budgets = c.media_budgets.with(Platform::X, Some(Budget { limit: 2, window }));
+    };
+    assert_eq!(env.step_with(two).await, [Published], "initialize, append and finalize (3 calls) go in a fresh window of 2");
 }
 
 #[tokio::test]

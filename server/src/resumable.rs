@@ -139,7 +139,7 @@ impl From<DomainError> for NotCompleted {
 #[derive(Debug)]
 pub enum Completed {
     /// This request made the item.
-    Made(MediaItem),
+    Made(Box<MediaItem>),
     /// An earlier request did: the upload's item.
     Earlier(uuid::Uuid),
 }
@@ -164,7 +164,7 @@ pub async fn complete(media: &Media, pool: &PgPool, actor: Actor, upload: &Uploa
         Ok(item) => {
             media_uploads::completed(pool, team_id, upload_id, item.media_id).await?;
             delete_chunks(&media.store, &upload).await;
-            Ok(Completed::Made(item))
+            Ok(Completed::Made(Box::new(item)))
         }
         Err(error) => {
             // A chunk the store did not give back reads as an interrupted body to `receive`.

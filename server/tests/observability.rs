@@ -215,7 +215,8 @@ async fn the_status_page_shows_the_teams_accounts_with_budgets_the_workers_and_t
     let account = x_account(&app.pool, team.0, "acme").await;
     let (verified, paused, window): (chrono::DateTime<Utc>, chrono::DateTime<Utc>, chrono::DateTime<Utc>) = sqlx::query_as(
         "update platform_account set last_verified_at = now() - interval '1 hour', paused_until = now() + interval '10 minutes',
-                budget_window_started_at = now() - interval '5 minutes', budget_used = 7
+                budget_window_started_at = now() - interval '5 minutes', budget_used = 7,
+                media_budget_window_started_at = now() - interval '1 minute', media_budget_used = 12
          where account_id = $1 returning last_verified_at, paused_until, budget_window_started_at",
     )
     .bind(account)
@@ -232,6 +233,7 @@ async fn the_status_page_shows_the_teams_accounts_with_budgets_the_workers_and_t
         "acme @acme".to_owned(),
         "50 per 1 h".to_owned(),
         "<td>7</td>".to_owned(),
+        "<td>12 of 500 per 15 min</td>".to_owned(),
         berlin.format(verified),
         berlin.format(paused),
         berlin.format(window + chrono::TimeDelta::hours(1)),

@@ -129,6 +129,7 @@ fn Accounts(accounts: Vec<AccountStatusRow>) -> impl IntoView {
                     <td>{used}</td>
                     <td>{short_date(&a.resets_at)}</td>
                     <td>{short_date(&a.paused_until)}</td>
+                    <td>{a.media.clone().unwrap_or_else(|| "—".to_owned())}</td>
                 </tr>
             }
         })
@@ -146,12 +147,13 @@ fn Accounts(accounts: Vec<AccountStatusRow>) -> impl IntoView {
                     <th scope="col">"Used this window"</th>
                     <th scope="col">"Window resets"</th>
                     <th scope="col">"Paused until"</th>
+                    <th scope="col">"Media uploads"</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>
         </table>
         <p class="hint">
-            "The budget is Crier's own count of calls per account, so it waits before a platform refuses; a platform's rate limit pauses an account until it resets."
+            "The budget is Crier's own count of calls per account, so it waits before a platform refuses; a platform's rate limit pauses an account until it resets. Media upload calls are counted apart: a post whose media would overspend them waits for the window, and the account's other posts go on."
         </p>
     }
     .into_any()

@@ -18,6 +18,8 @@ pub struct AccountStatusRow {
     pub used: i32,
     /// When the current window ends.
     pub resets_at: Option<String>,
+    /// The media upload budget in words: "4 of 500 per 15 min", or `None` when Crier keeps none.
+    pub media: Option<String>,
     /// No call before this moment (rate limit or budget spent).
     pub paused_until: Option<String>,
 }
@@ -75,7 +77,7 @@ pub async fn status_overview() -> Result<StatusView, AppError> {
     let me = current_member().await?;
     let state = state()?;
     let settings = state.operations;
-    let accounts = status::account_budgets(&state.pool, me.team_id, &settings.budgets).await?;
+    let accounts = status::account_budgets(&state.pool, me.team_id, &settings).await?;
     let workers = status::workers(&state.pool, settings.readiness.stale_after).await?;
     let queue = status::team_queue(&state.pool, me.team_id).await?;
     let zone = me.timezone;
@@ -89,6 +91,7 @@ pub async fn status_overview() -> Result<StatusView, AppError> {
                 budget: a.budget.budget.map(|b| format!("{} per {}", b.limit, span(b.window.as_secs_f64()))),
                 used: a.budget.used,
                 resets_at: at(a.budget.resets_at),
+                media: a.media.budget.map(|b| format!("{} of {} per {}", a.media.used, b.limit, span(b.window.as_secs_f64()))),
                 paused_until: at(a.paused_until),
                 account: super::accounts::row(a.account, now, zone),
             })

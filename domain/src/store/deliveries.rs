@@ -304,6 +304,61 @@ pub async fn media_of(pool: &PgPool, claimed: &Claimed) -> Result<Vec<DeliveryMe
         .collect()
 }
 
+/// Whether an account's media budget had room for an upload's calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaBudgetSpent {
+    /// The calls are counted; upload.
+    Granted,
+    /// Not enough room before this moment, when the window ends (nothing was counted).
+    WaitUntil(DateTime<Utc>),
+}
+
+/// Spends `calls` of the account's media budget (Crier's own count of media upload calls,
+/// [`crate::budget::Counted::MediaCalls`]) before an item is uploaded: granted when the window has
+/// room for them, or when the window is fresh (an item needing more calls than a whole window
+/// holds still goes, alone). The row is locked for the check, so two uploads never both spend the
+/// same remaining room. The account is not paused: only the post that would overspend waits.
+pub async fn spend_media_budget(
+    pool: &PgPool,
+    team_id: Uuid,
+    account_id: Uuid,
+    calls: i32,
+    budget: Budget,
+) -> Result<MediaBudgetSpent, DomainError> {
+    let row = sqlx::query!(
+        r#"with current as (
+               select a.account_id,
+                      case when a.media_budget_window_started_at + make_interval(secs => $4) > now()
+                           then a.media_budget_window_started_at else now() end as window_start,
+                      case when a.media_budget_window_started_at + make_interval(secs => $4) > now()
+                           then a.media_budget_used else 0 end as used
+               from platform_account a
+               where a.account_id = $2 and a.team_id = $1
+               for no key update of a
+           ),
+           spent as (
+               update platform_account a set media_budget_window_started_at = c.window_start, media_budget_used = c.used + $3
+               from current c
+               where a.account_id = c.account_id and (c.used = 0 or c.used + $3 <= $5)
+               returning a.account_id
+           )
+           select exists (select 1 from spent) as "granted!",
+                  (select c.window_start + make_interval(secs => $4) from current c) as window_ends"#,
+        team_id,
+        account_id,
+        calls.max(1),
+        budget.window.as_secs_f64(),
+        budget.limit,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(match (row.granted, row.window_ends) {
+        (false, Some(ends)) => MediaBudgetSpent::WaitUntil(ends),
+        // Granted, or the account is gone (the post call will say so).
+        _ => MediaBudgetSpent::Granted,
+    })
+}
+
 /// Records what an attempt uploaded, at once (no transaction held while uploading): a retry after
 /// a crash reuses it while it has not expired.
 pub async fn record_upload(

@@ -45,12 +45,24 @@ impl Default for ReadinessLimits {
 /// What `/readyz` and the Status page know of the publishing settings: the web process parses the
 /// same worker settings as the workers it reports on (`crier serve` takes them even with
 /// `--no-worker`).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Operations {
-    /// Crier's own per-account budgets.
+    /// Crier's own per-account budgets of posts.
     pub budgets: Budgets,
+    /// Crier's own per-account budgets of media upload calls.
+    pub media_budgets: Budgets,
     /// How fresh a worker's heartbeat must be, and how long a due delivery may wait.
     pub readiness: ReadinessLimits,
+}
+
+impl Default for Operations {
+    fn default() -> Self {
+        Operations {
+            budgets: Budgets::default(),
+            media_budgets: Budgets::defaults(crate::budget::Counted::MediaCalls),
+            readiness: ReadinessLimits::default(),
+        }
+    }
 }
 
 /// One check's result.
@@ -399,16 +411,19 @@ pub struct AccountBudget {
     pub account: Account,
     /// No call before this moment (a rate limit, or the budget spent); only while in the future.
     pub paused_until: Option<DateTime<Utc>>,
-    /// Its budget now.
+    /// Its posting budget now.
     pub budget: BudgetNow,
+    /// Its media upload budget now.
+    pub media: BudgetNow,
 }
 
 /// The team's connected accounts (as [`accounts::list`] lists them) with their budgets under
-/// `budgets`.
-pub async fn account_budgets(pool: &PgPool, team_id: Uuid, budgets: &Budgets) -> Result<Vec<AccountBudget>, DomainError> {
+/// `operations`' budgets.
+pub async fn account_budgets(pool: &PgPool, team_id: Uuid, operations: &Operations) -> Result<Vec<AccountBudget>, DomainError> {
     let listed = accounts::list(pool, team_id).await?;
     let counters = sqlx::query!(
-        r#"select account_id, budget_window_started_at, budget_used, paused_until, now() as "now!"
+        r#"select account_id, budget_window_started_at, budget_used, media_budget_window_started_at, media_budget_used,
+                  paused_until, now() as "now!"
            from platform_account where team_id = $1 and status <> 'disconnected'"#,
         team_id
     )
@@ -419,10 +434,11 @@ pub async fn account_budgets(pool: &PgPool, team_id: Uuid, budgets: &Budgets) ->
         .filter_map(|account| {
             // An account connected between the two reads has no counters yet: left for the next look.
             let c = counters.iter().find(|c| c.account_id == account.account_id)?;
-            let budget = budgets[account.platform];
+            let platform = account.platform;
             Some(AccountBudget {
                 paused_until: c.paused_until.filter(|until| *until > c.now),
-                budget: BudgetNow::at(budget, c.budget_window_started_at, c.budget_used, c.now),
+                budget: BudgetNow::at(operations.budgets[platform], c.budget_window_started_at, c.budget_used, c.now),
+                media: BudgetNow::at(operations.media_budgets[platform], c.media_budget_window_started_at, c.media_budget_used, c.now),
                 account,
             })
         })

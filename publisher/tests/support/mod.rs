@@ -284,7 +284,13 @@ impl Env {
     /// Runs the engine one step: claims what is due, publishes it and writes the outcomes; answers
     /// the deliveries' new states. Tests that drive the engine this way wait for nothing.
     pub async fn step(&self) -> Vec<DeliveryState> {
-        let config = PublisherConfig::new("test-stepping-worker");
+        self.step_with(|_| {}).await
+    }
+
+    /// [`Env::step`] with the engine's configuration tweaked.
+    pub async fn step_with(&self, tweak: impl FnOnce(&mut PublisherConfig)) -> Vec<DeliveryState> {
+        let mut config = PublisherConfig::new("test-stepping-worker");
+        tweak(&mut config);
         let ctx = crier_publisher::Context::new(
             self.pool.clone(),
             self.accounts.clone(),

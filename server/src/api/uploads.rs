@@ -225,7 +225,7 @@ pub async fn complete(State(state): State<ApiState>, caller: Caller, ApiPath(id)
     caller.require_editor()?;
     let upload = media_uploads::get(&state.pool, caller.team_id(), id).await?;
     match resumable::complete(&state.media, &state.pool, caller.actor(), &upload).await {
-        Ok(Completed::Made(item)) => Ok(created(&state.public_base, item)),
+        Ok(Completed::Made(item)) => Ok(created(&state.public_base, *item)),
         Ok(Completed::Earlier(media_id)) => {
             let item = media::get(&state.pool, caller.team_id(), media_id).await?;
             Ok(Json(media_json(&state.public_base, item)).into_response())

@@ -25,7 +25,9 @@ pub use keys::{KeyRing, KeySource, SecretKey};
 pub use media::{MediaArgs, MediaConfig};
 pub use outbound::OutboundArgs;
 pub use platforms::{AppArgs, OAuthAppConfig, PlatformArgs, PlatformConfig};
-pub use worker::{BudgetArgs, WebhookArgs, WebhookSettings, WorkerArgs, WorkerConfig, budget_variable};
+pub use worker::{
+    BudgetArgs, CountedSetting, MediaCallsCounted, PostsCounted, WebhookArgs, WebhookSettings, WorkerArgs, WorkerConfig, budget_variable,
+};
 
 /// Where Crier keeps its files unless CRIER_DATA_DIR says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "./.crier";
@@ -405,7 +407,7 @@ impl WebConfig {
     /// started with the same settings.
     pub fn with_operations(self, metrics: &MetricsArgs, readiness: &ReadinessArgs, worker: &WorkerConfig) -> Result<Self, ConfigError> {
         let readiness = ReadinessLimits { stale_after: worker.stale_after, max_queue_age: readiness.max_queue_age()? };
-        let operations = Operations { budgets: worker.budgets, readiness };
+        let operations = Operations { budgets: worker.budgets, media_budgets: worker.media_budgets, readiness };
         Ok(Self { metrics: MetricsConfig::parse(metrics)?, operations, ..self })
     }
 

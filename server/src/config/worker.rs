@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
-use crier_domain::budget::{Budget, Budgets, default_budget};
+use std::marker::PhantomData;
+
+use crier_domain::budget::{Budget, Budgets, Counted};
 use crier_domain::retry::{ATTEMPTS, FIRST_RETRY_SECONDS, RetryPolicy};
 use crier_platform::{PerPlatform, Platform};
 use crier_publisher::PublisherConfig;
@@ -26,6 +28,8 @@ pub struct WorkerArgs {
     pub batch_size: usize,
     #[command(flatten)]
     pub budgets: BudgetArgs,
+    #[command(flatten)]
+    pub media_budgets: BudgetArgs<MediaCallsCounted>,
     /// Seconds between a worker's heartbeats; a worker silent for --stale-after seconds is taken
     /// for dead and its claims are put back for a reconciled retry.
     #[arg(long = "heartbeat", env = "CRIER_WORKER_HEARTBEAT", default_value_t = engine::HEARTBEAT.as_secs())]
@@ -47,6 +51,7 @@ impl Default for WorkerArgs {
             concurrency: engine::CONCURRENCY,
             batch_size: engine::BATCH_SIZE,
             budgets: BudgetArgs::default(),
+            media_budgets: BudgetArgs::default(),
             heartbeat_secs: engine::HEARTBEAT.as_secs(),
             stale_after_secs: engine::STALE_AFTER.as_secs(),
             shutdown_grace_secs: engine::SHUTDOWN_GRACE.as_secs(),
@@ -55,39 +60,70 @@ impl Default for WorkerArgs {
     }
 }
 
-/// Crier's own per-account budget of each platform: `CRIER_X_BUDGET`, `CRIER_LINKEDIN_BUDGET`,
-/// `CRIER_FACEBOOK_BUDGET`… (one per platform, generated from [`Platform::ALL`]), as
-/// `CALLS/WINDOW` or `none`; the defaults are [`default_budget`]'s.
-#[derive(Clone, Debug)]
-pub struct BudgetArgs(pub PerPlatform<String>);
+/// What a [`BudgetArgs`] counts, as a type (clap builds the arguments before any value exists).
+pub trait CountedSetting: Clone + std::fmt::Debug + Send + Sync + 'static {
+    /// What is counted.
+    const COUNTED: Counted;
+}
 
-impl Default for BudgetArgs {
+/// Posts: `CRIER_X_BUDGET`…
+#[derive(Clone, Debug)]
+pub struct PostsCounted;
+
+impl CountedSetting for PostsCounted {
+    const COUNTED: Counted = Counted::Posts;
+}
+
+/// Media upload calls: `CRIER_X_MEDIA_BUDGET`…
+#[derive(Clone, Debug)]
+pub struct MediaCallsCounted;
+
+impl CountedSetting for MediaCallsCounted {
+    const COUNTED: Counted = Counted::MediaCalls;
+}
+
+/// Crier's own per-account budget of each platform, one setting per platform generated from
+/// [`Platform::ALL`] (`CRIER_X_BUDGET`, `CRIER_LINKEDIN_BUDGET`… for posts;
+/// `CRIER_X_MEDIA_BUDGET`… for media upload calls), as `CALLS/WINDOW` or `none`; the defaults
+/// are [`Counted::default_budget`]'s.
+#[derive(Clone, Debug)]
+pub struct BudgetArgs<K: CountedSetting = PostsCounted>(pub PerPlatform<String>, PhantomData<K>);
+
+impl<K: CountedSetting> Default for BudgetArgs<K> {
     fn default() -> Self {
-        BudgetArgs(PerPlatform::from_fn(|p| Budget::describe(default_budget(p))))
+        BudgetArgs(PerPlatform::from_fn(|p| Budget::describe(K::COUNTED.default_budget(p))), PhantomData)
     }
 }
 
-/// `CRIER_X_BUDGET`.
-pub fn budget_variable(platform: Platform) -> String {
-    format!("{}_BUDGET", platform.settings_prefix())
+/// `CRIER_X_BUDGET`, `CRIER_X_MEDIA_BUDGET`.
+pub fn budget_variable(counted: Counted, platform: Platform) -> String {
+    format!("{}_{}", platform.settings_prefix(), budget_name(counted).to_uppercase().replace('-', "_"))
 }
 
-impl Args for BudgetArgs {
+/// `budget`, `media-budget`: the flag's and the variable's last word(s).
+fn budget_name(counted: Counted) -> &'static str {
+    match counted {
+        Counted::Posts => "budget",
+        Counted::MediaCalls => "media-budget",
+    }
+}
+
+impl<K: CountedSetting> Args for BudgetArgs<K> {
     fn augment_args(mut cmd: Command) -> Command {
         for platform in Platform::ALL {
-            let variable = budget_variable(platform);
+            let variable = budget_variable(K::COUNTED, platform);
+            let label = platform.label();
             cmd = cmd.arg(
                 Arg::new(variable.clone())
-                    .long(format!("{}-budget", platform.as_str()))
+                    .long(format!("{}-{}", platform.as_str(), budget_name(K::COUNTED)))
                     .env(variable)
                     .action(ArgAction::Set)
                     .value_name("CALLS/WINDOW")
-                    .default_value(Budget::describe(default_budget(platform)))
+                    .default_value(Budget::describe(K::COUNTED.default_budget(platform)))
                     .help(format!(
-                        "Crier's own calls per {} account and window (s, m, h or d), so it waits before {} refuses; `none` relies on \
-                         the platform's rate-limit headers alone.",
-                        platform.label(),
-                        platform.label()
+                        "Crier's own {} per {label} account and window (s, m, h or d), so it waits before {label} refuses; `none` \
+                         relies on the platform's rate-limit headers alone.",
+                        K::COUNTED.noun(),
                     )),
             );
         }
@@ -99,12 +135,15 @@ impl Args for BudgetArgs {
     }
 }
 
-impl FromArgMatches for BudgetArgs {
+impl<K: CountedSetting> FromArgMatches for BudgetArgs<K> {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        let defaults = BudgetArgs::default();
-        Ok(BudgetArgs(PerPlatform::from_fn(|p| {
-            matches.get_one::<String>(&budget_variable(p)).cloned().unwrap_or_else(|| defaults.0[p].clone())
-        })))
+        let defaults = Self::default();
+        Ok(BudgetArgs(
+            PerPlatform::from_fn(|p| {
+                matches.get_one::<String>(&budget_variable(K::COUNTED, p)).cloned().unwrap_or_else(|| defaults.0[p].clone())
+            }),
+            PhantomData,
+        ))
     }
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
@@ -113,12 +152,13 @@ impl FromArgMatches for BudgetArgs {
     }
 }
 
-impl BudgetArgs {
+impl<K: CountedSetting> BudgetArgs<K> {
     /// The budgets, parsed; a bad one names its variable.
     pub fn parse(&self) -> Result<Budgets, ConfigError> {
-        let mut budgets = Budgets::default();
+        let mut budgets = Budgets::defaults(K::COUNTED);
         for (platform, text) in self.0.iter() {
-            budgets = budgets.with(platform, Budget::parse(text).map_err(|problem| bad(budget_variable(platform), problem))?);
+            let budget = Budget::parse(text).map_err(|problem| bad(budget_variable(K::COUNTED, platform), problem))?;
+            budgets = budgets.with(platform, budget);
         }
         Ok(budgets)
     }
@@ -182,8 +222,10 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Deliveries claimed per statement at most.
     pub batch_size: usize,
-    /// Crier's own per-account budgets.
+    /// Crier's own per-account budgets of posts.
     pub budgets: Budgets,
+    /// Crier's own per-account budgets of media upload calls.
+    pub media_budgets: Budgets,
     /// Between heartbeats.
     pub heartbeat: Duration,
     /// Silence after which a worker is taken for dead: --stale-after, but at least two heartbeats.
@@ -211,6 +253,7 @@ impl WorkerConfig {
             concurrency: args.concurrency.max(1),
             batch_size: args.batch_size.max(1),
             budgets: args.budgets.parse()?,
+            media_budgets: args.media_budgets.parse()?,
             heartbeat,
             stale_after: Duration::from_secs(args.stale_after_secs).max(heartbeat * 2),
             shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
@@ -227,6 +270,7 @@ impl WorkerConfig {
             concurrency: self.concurrency,
             batch_size: self.batch_size,
             budgets: self.budgets,
+            media_budgets: self.media_budgets,
             heartbeat: self.heartbeat,
             stale_after: self.stale_after,
             shutdown_grace: self.shutdown_grace,
@@ -252,19 +296,37 @@ mod tests {
 
     #[test]
     fn budgets_are_one_setting_per_platform_with_the_briefs_defaults() {
-        let parsed = BudgetArgs::default().parse().unwrap();
+        let parsed = BudgetArgs::<PostsCounted>::default().parse().unwrap();
         assert_eq!(parsed, Budgets::default());
-        let mut args = BudgetArgs::default();
+        let mut args = BudgetArgs::<PostsCounted>::default();
         args.0[Platform::Linkedin] = "lots".into();
         let err = args.parse().unwrap_err();
         assert_eq!(err.variable, "CRIER_LINKEDIN_BUDGET");
         assert!(err.problem.contains("lots"));
 
-        let matches =
-            BudgetArgs::augment_args(Command::new("crier")).try_get_matches_from(["crier", "--facebook-budget", "10/1h"]).unwrap();
-        let given = BudgetArgs::from_arg_matches(&matches).unwrap().parse().unwrap();
+        let matches = BudgetArgs::<PostsCounted>::augment_args(Command::new("crier"))
+            .try_get_matches_from(["crier", "--facebook-budget", "10/1h"])
+            .unwrap();
+        let given = BudgetArgs::<PostsCounted>::from_arg_matches(&matches).unwrap().parse().unwrap();
         assert_eq!(given[Platform::Facebook], Some(Budget { limit: 10, window: Duration::from_secs(3600) }));
-        assert_eq!(given[Platform::X], default_budget(Platform::X), "the others keep their defaults");
+        assert_eq!(given[Platform::X], Counted::Posts.default_budget(Platform::X), "the others keep their defaults");
+    }
+
+    #[test]
+    fn media_budgets_are_settings_of_their_own() {
+        let defaults = WorkerConfig::parse(&WorkerArgs::default()).unwrap();
+        assert_eq!(defaults.media_budgets, Budgets::defaults(Counted::MediaCalls));
+        assert_eq!(defaults.publisher("w").media_budgets, PublisherConfig::new("w").media_budgets, "one default, written once");
+        let matches = WorkerArgs::augment_args(Command::new("crier"))
+            .try_get_matches_from(["crier", "--x-media-budget", "20/1m", "--linkedin-budget", "5/1d"])
+            .unwrap();
+        let parsed = WorkerConfig::parse(&WorkerArgs::from_arg_matches(&matches).unwrap()).unwrap();
+        assert_eq!(parsed.media_budgets[Platform::X], Some(Budget { limit: 20, window: Duration::from_secs(60) }));
+        assert_eq!(parsed.budgets[Platform::X], Counted::Posts.default_budget(Platform::X), "posts are counted apart");
+        assert_eq!(parsed.budgets[Platform::Linkedin], Some(Budget { limit: 5, window: Duration::from_secs(86_400) }));
+        let mut args = WorkerArgs::default();
+        args.media_budgets.0[Platform::Linkedin] = "often".into();
+        assert_eq!(WorkerConfig::parse(&args).unwrap_err().variable, "CRIER_LINKEDIN_MEDIA_BUDGET");
     }
 
     #[test]
