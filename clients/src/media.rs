@@ -16,8 +16,9 @@
 //! processing that outlasts [`UploadOptions::max_processing_wait`] are `Temporary`; a 429 is
 //! `RateLimited` with its reset. A chunk or part that fails with a 5xx or no answer is sent again
 //! up to [`UploadOptions::chunk_retries`] times within the upload (appends and part PUTs are
-//! idempotent by index or range; Facebook's session says where to resume) before the upload gives
-//! up. A post that names a media id the platform no longer takes is recognised by
+//! idempotent by index or range; Facebook's resumable session says where to resume, and a chunk of
+//! its chunked upload is sent again from the same offset) before the upload gives up. A post that
+//! names a media id the platform no longer takes is recognised by
 //! [`PlatformError::is_media_expired`] (see `crier_protocol::media`).
 
 use std::fmt;
@@ -136,8 +137,8 @@ pub struct UploadedMedia {
 #[derive(Clone, Debug, PartialEq)]
 pub struct UploadStep {
     /// What it was: `initialize`, `append 3 of 75`, `finalize`, `status`, `metadata`, `upload`,
-    /// `part 2 of 4`, `photo`, `session`, `transfer 1 of 3`, `resume`, … (a retried call is
-    /// recorded again, with `(retry n)`).
+    /// `part 2 of 4`, `photo`, `session`, `transfer 1 of 3`, `resume`, `start`, `finish`, … (a
+    /// retried call is recorded again, with `(retry n)`).
     pub step: String,
     /// The answer's status; `None` when there was no answer.
     pub http_status: Option<u16>,
@@ -290,6 +291,14 @@ impl Multipart {
         let parts =
             stream::once(async move { Ok(Bytes::from(head)) }).chain(file).chain(stream::once(async move { Ok(Bytes::from(tail)) }));
         Multipart { content_type: format!("multipart/form-data; boundary={boundary}"), length, body: reqwest::Body::wrap_stream(parts) }
+    }
+
+    /// `request` with this body, its type and its exact length.
+    pub(crate) fn attach(self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        request
+            .header(reqwest::header::CONTENT_TYPE, self.content_type)
+            .header(reqwest::header::CONTENT_LENGTH, self.length)
+            .body(self.body)
     }
 }
 

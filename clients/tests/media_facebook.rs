@@ -1,7 +1,8 @@
 //! Facebook Page media against the sandbox's Meta fake, over real HTTP: unpublished photos on one
-//! feed post, a single photo post, a video through the resumable upload and its processing; alt
-//! text and the exact bytes in the ledger; refusals, a failed chunk resumed, processing that never
-//! ends, expired photos, throttling, and bounded reads.
+//! feed post, a single photo post, a video through the resumable upload and its processing, a
+//! video through the chunked upload on the Page's `/videos` with the Page token alone; alt text and
+//! the exact bytes in the ledger; refusals, a failed chunk resumed or sent again, processing that
+//! never ends, expired photos, throttling, and bounded reads.
 
 #[path = "support/media.rs"]
 mod media;
@@ -12,10 +13,11 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use crier_clients::{ErrorClass, FacebookClient, FacebookSettings, TokenSet, UploadOptions, VideoSource};
 use crier_media::{ContentType, MediaKind};
+use crier_protocol::facebook::DEFAULT_GRAPH_VERSION;
 use crier_protocol::media::{MEDIA_PROCESSING_FAILED, MEDIA_PROCESSING_TIMEOUT};
 use crier_sandbox::FacebookMediaLimits;
 use media::{Synthetic, gif_header, jpeg_header, mp4_header, options, png_header};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use support::{Harness, query};
 use url::Url;
@@ -24,6 +26,7 @@ const APP_ID: &str = "1234567890123456";
 const APP_SECRET: &str = "meta-app-secret-value";
 const REDIRECT: &str = "http://localhost:3000/connect/facebook/callback";
 const PAGE: &str = "422575694827569";
+const SECOND_PAGE: &str = "112130216863063";
 
 struct Fb {
     h: Harness,
@@ -248,4 +251,157 @@ async fn a_video_by_url_is_fetched_only_from_crier_media_links() {
         assert_eq!(error.class, ErrorClass::Permanent, "{error:?}");
         assert!(error.message.contains("Unable to fetch video file from URL"), "{}", error.message);
     }
+}
+
+/// The Meta fake's ranges for the chunked upload in these tests: a 100,000-byte video takes four.
+const META_RANGE: u64 = 30_000;
+
+#[tokio::test]
+async fn a_page_video_in_chunks_with_the_page_token_alone() {
+    let Fb { h, meta, page, .. } = start_with(|l| l.page_upload_chunk_bytes = META_RANGE).await;
+    let size = 100_000;
+    let four = ["start", "transfer 1 of 4", "transfer 2 of 4", "transfer 3 of 4", "transfer 4 of 4", "finish"];
+    // Meta's ranges are smaller than the client's chunks: each is sent whole.
+    let video = Synthetic::new(mp4_header(1280, 720), size);
+    let upload = video.upload(MediaKind::Video, ContentType::Mp4, "launch.mp4", None);
+    let posted = meta.upload_page_video(PAGE, &page, &upload, "Our launch", Some("Launch"), &options(&h, 64 * 1024)).await;
+    assert_eq!(steps(&posted), four);
+    assert_eq!(*video.reads.lock().unwrap(), [0..30_000, 30_000..60_000, 60_000..90_000, 90_000..100_000]);
+    let published = posted.value.unwrap();
+    let recorded = h.sandbox.post_media("facebook", &published.external_id);
+    assert_eq!(
+        (recorded[0].media_id.as_str(), recorded[0].content_type.as_str(), recorded[0].sha256.as_str(), recorded[0].byte_size),
+        (published.external_id.as_str(), "video/mp4", video.sha256().as_str(), size)
+    );
+    assert_eq!(h.sandbox.ledger().last().unwrap().text, "Our launch");
+    let ready = meta.wait_for_video(&published.external_id, &page, &options(&h, 4096)).await;
+    ready.value.unwrap();
+    // Meta's ranges are larger than the client's chunks: no more than a chunk is read and sent at
+    // once, and Meta's answer says where to go on.
+    let video = Synthetic::new(mp4_header(640, 360), size);
+    let upload = video.upload(MediaKind::Video, ContentType::Mp4, "teaser.mp4", None);
+    let posted = meta.upload_page_video(PAGE, &page, &upload, "The teaser", None, &options(&h, 25_000)).await;
+    assert_eq!(steps(&posted), four);
+    assert_eq!(*video.reads.lock().unwrap(), [0..25_000, 25_000..50_000, 50_000..75_000, 75_000..100_000]);
+    let published = posted.value.unwrap();
+    assert_eq!(h.sandbox.post_media("facebook", &published.external_id)[0].sha256, video.sha256());
+    assert_eq!(h.sandbox.ledger().last().unwrap().text, "The teaser");
+}
+
+#[tokio::test]
+async fn a_failed_page_video_transfer_is_sent_again_from_the_same_offset() {
+    let Fb { h, meta, page, .. } = start_with(|l| l.page_upload_chunk_bytes = META_RANGE).await;
+    let transient = json!({"error": {"message": "An unexpected error has occurred. Please retry your request later.", "type": "OAuthException", "code": 2, "is_transient": true}});
+    h.control("/control/facebook/faults", json!({"next_responses": [{"on": "transfer", "after": 1, "status": 500, "body": transient}]}))
+        .await;
+    let video = Synthetic::new(mp4_header(640, 360), 100_000);
+    let upload = video.upload(MediaKind::Video, ContentType::Mp4, "v.mp4", None);
+    let posted = meta.upload_page_video(PAGE, &page, &upload, "Sent again", None, &options(&h, 64 * 1024)).await;
+    assert_eq!(
+        steps(&posted),
+        ["start", "transfer 1 of 4", "transfer 2 of 4", "transfer 2 of 4 (retry 1)", "transfer 3 of 4", "transfer 4 of 4", "finish"]
+    );
+    assert_eq!(posted.steps[2].http_status, Some(500));
+    assert_eq!(*video.reads.lock().unwrap(), [0..30_000, 30_000..60_000, 30_000..60_000, 60_000..90_000, 90_000..100_000]);
+    let published = posted.value.unwrap();
+    assert_eq!(h.sandbox.post_media("facebook", &published.external_id)[0].sha256, video.sha256());
+    let posts: Vec<_> = h.sandbox.ledger().into_iter().filter(|e| e.platform == "facebook").map(|e| e.post_id).collect();
+    assert_eq!(posts, [published.external_id]);
+}
+
+#[tokio::test]
+async fn a_failed_finish_is_not_sent_again() {
+    // Without an answer to `finish` the post may exist: the error goes back as it is, for the
+    // caller to reconcile, and `finish` is not sent again.
+    let Fb { h, meta, page, .. } = start_with(|l| l.page_upload_chunk_bytes = META_RANGE).await;
+    let transient = json!({"error": {"message": "An unexpected error has occurred. Please retry your request later.", "type": "OAuthException", "code": 2, "is_transient": true}});
+    h.control("/control/facebook/faults", json!({"next_responses": [{"on": "finish", "status": 500, "body": transient}]})).await;
+    let video = Synthetic::new(mp4_header(640, 360), 50_000);
+    let upload = video.upload(MediaKind::Video, ContentType::Mp4, "v.mp4", None);
+    let posted = meta.upload_page_video(PAGE, &page, &upload, "Unanswered", None, &options(&h, 64 * 1024)).await;
+    assert_eq!(steps(&posted), ["start", "transfer 1 of 2", "transfer 2 of 2", "finish"]);
+    assert_eq!(posted.value.unwrap_err().class, ErrorClass::Temporary);
+}
+
+#[tokio::test]
+async fn an_image_is_not_a_page_video() {
+    let Fb { h, meta, page, .. } = start().await;
+    let png = Synthetic::new(png_header(10, 10), 1000);
+    let upload = png.upload(MediaKind::Image, ContentType::Png, "p.png", None);
+    let posted = meta.upload_page_video(PAGE, &page, &upload, "Not a video", None, &options(&h, 4096)).await;
+    assert!(posted.steps.is_empty());
+    assert_eq!(posted.value.unwrap_err().class, ErrorClass::Permanent);
+    assert!(png.reads.lock().unwrap().is_empty());
+    assert!(h.sandbox.ledger().is_empty());
+}
+
+/// A chunked upload's `transfer` as a client sends it: the text fields, then the bytes.
+async fn transfer(http: &reqwest::Client, url: &str, token: &SecretString, session: &str, offset: u64, bytes: &[u8]) -> reqwest::Response {
+    let boundary = "crier-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in [("upload_phase", "transfer"), ("upload_session_id", session), ("start_offset", &offset.to_string())] {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"video_file_chunk\"; filename=\"v.mp4\"\r\nContent-Type: video/mp4\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    http.post(url).bearer_auth(token.expose_secret()).header("content-type", content_type).body(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn a_chunked_upload_refuses_finish_before_every_byte_and_chunks_out_of_place() {
+    let Fb { h, meta, user, page } = start_with(|l| {
+        l.page_upload_chunk_bytes = 1000;
+        l.video_max_bytes = 10_000;
+    })
+    .await;
+    let second = meta.pages(&user).await.unwrap().into_iter().find(|p| p.id == SECOND_PAGE).unwrap().access_token;
+    let http = reqwest::Client::new();
+    let videos = |page_id: &str| format!("{}/facebook/{DEFAULT_GRAPH_VERSION}/{page_id}/videos", h.base);
+    let form = |page_id: &str, token: &SecretString, form: &[(&str, &str)]| {
+        http.post(videos(page_id)).bearer_auth(token.expose_secret()).form(form).send()
+    };
+    async fn refused(response: reqwest::Response) -> (u16, u64, String) {
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        (status, body["error"]["code"].as_u64().unwrap_or_default(), body["error"]["message"].as_str().unwrap_or_default().to_owned())
+    }
+    let started: serde_json::Value =
+        form(PAGE, &page, &[("upload_phase", "start"), ("file_size", "5000")]).await.unwrap().json().await.unwrap();
+    assert_eq!((&started["start_offset"], &started["end_offset"]), (&json!("0"), &json!("1000")));
+    let session = started["upload_session_id"].as_str().unwrap();
+    let mp4 = mp4_header(640, 360);
+    // The first range goes in, and the next is asked for.
+    let first = [mp4.as_slice(), &[0u8; 1000]].concat();
+    let next: serde_json::Value = transfer(&http, &videos(PAGE), &page, session, 0, &first[..1000]).await.json().await.unwrap();
+    assert_eq!(next, json!({"start_offset": "1000", "end_offset": "2000"}));
+    // Finishing before every byte is in is refused.
+    let finish = [("upload_phase", "finish"), ("upload_session_id", session), ("description", "Too soon")];
+    let (status, code, message) = refused(form(PAGE, &page, &finish).await.unwrap()).await;
+    assert_eq!((status, code), (400, 100));
+    assert!(message.contains("1000 of 5000 bytes"), "{message}");
+    // A chunk that is not where the upload stands is refused.
+    let (status, code, message) = refused(transfer(&http, &videos(PAGE), &page, session, 2000, &[7u8; 1000]).await).await;
+    assert_eq!((status, code), (400, 100));
+    assert!(message.contains("start_offset 2000 does not match the upload, which has 1000 bytes"), "{message}");
+    // Another Page's token does not reach the session; an unknown session is no session.
+    let (_, code, message) = refused(form(SECOND_PAGE, &second, &finish).await.unwrap()).await;
+    assert_eq!(code, 100);
+    assert!(message.contains("does not exist or has expired"), "{message}");
+    let unknown = [("upload_phase", "finish"), ("upload_session_id", "nope"), ("description", "?")];
+    assert_eq!(refused(form(PAGE, &page, &unknown).await.unwrap()).await.1, 100);
+    // Larger than the Page takes.
+    let (_, code, message) = refused(form(PAGE, &page, &[("upload_phase", "start"), ("file_size", "10001")]).await.unwrap()).await;
+    assert_eq!(code, 100);
+    assert!(message.contains("at most 10000 bytes"), "{message}");
+    // A day on, the session is gone.
+    h.clock.advance(Duration::from_secs(24 * 3600 + 1));
+    let (_, code, message) = refused(form(PAGE, &page, &finish).await.unwrap()).await;
+    assert_eq!(code, 100);
+    assert!(message.contains("does not exist or has expired"), "{message}");
+    assert!(h.sandbox.ledger().is_empty());
 }

@@ -32,7 +32,7 @@
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
 //! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post; a video's `?fields=status` |
-//! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` | Facebook media: photos, resumable uploads, video posts |
+//! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` (`file_url`, `fbuploader_video_file_chunk`, or `upload_phase` `start`/`transfer` (multipart `video_file_chunk`)/`finish`) | Facebook media: photos, resumable and chunked uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`]) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
@@ -78,12 +78,13 @@ pub use x::{XLimits, XMediaLimits};
 /// The upload steps an injected response can be aimed at (`"on"` in `POST /control/{platform}/faults`):
 /// X `upload` (one-shot), `initialize`, `append`, `finalize`, `status`, `metadata`; LinkedIn
 /// `initialize`, `part` (a PUT to an upload URL), `finalize`, `status`; Facebook `photos`,
-/// `uploads` (opening a resumable session), `transfer` (a chunk), `videos`, `status`. Every platform
+/// `uploads` (opening a resumable session), `transfer` (a chunk, resumable or chunked), `videos`,
+/// `start` and `finish` (the chunked upload's other phases on `/videos`), `status`. Every platform
 /// also has `post` (publishing).
 pub const MEDIA_STEPS: &[(&str, &[&str])] = &[
     ("x", &["upload", "initialize", "append", "finalize", "status", "metadata", "post"]),
     ("linkedin", &["initialize", "part", "finalize", "status", "post"]),
-    ("facebook", &["photos", "uploads", "transfer", "videos", "status", "post"]),
+    ("facebook", &["photos", "uploads", "transfer", "videos", "start", "finish", "status", "post"]),
 ];
 
 /// How the sandbox behaves. `SandboxConfig::new(public_base)` gives the X defaults.

@@ -1,23 +1,34 @@
 //! Facebook Page media (media-and-metrics.md §3): photos are uploaded unpublished (`published=false`,
 //! the bytes streamed as the multipart `source`, alt text as `alt_text_custom`) and then attached
 //! to one feed post (`attached_media`), or uploaded and published at once as a single photo post.
-//! Videos go through the Resumable Upload API: a session on the app (`POST /{app-id}/uploads`, with
-//! a **user** token of someone with a role on the app: Meta's rule, §3.2), the bytes in
-//! [`UploadOptions::chunk_bytes`] chunks at their `file_offset` (after a failed chunk, `GET
-//! /upload:<id>` says where to resume), then `POST /{page}/videos` with the file handle, which
-//! makes the video post; its processing can be followed with [`FacebookClient::wait_for_video`].
+//!
+//! A video post is made one of three ways (§3.2), each needing something else:
+//! - the chunked upload on the Page's `/videos` ([`FacebookClient::upload_page_video`]): the Page
+//!   token alone, and Crier need not be reachable from the internet. `upload_phase=start` gives the
+//!   video id and the first byte range, each `transfer` sends the range Meta asks for (at most
+//!   [`UploadOptions::chunk_bytes`] of it) and gets the next, `finish` makes the post;
+//! - a URL Meta fetches the file from ([`VideoSource::Url`] to [`FacebookClient::publish_video`]):
+//!   the Page token, and Crier's signed media link reachable from the internet;
+//! - the Resumable Upload API ([`FacebookClient::upload_video`], then [`VideoSource::Handle`]): a
+//!   session on the app (`POST /{app-id}/uploads`) with a **user** token of someone with a role on
+//!   the app (Meta's rule), which Crier does not hold; the bytes in [`UploadOptions::chunk_bytes`]
+//!   chunks at their `file_offset` (after a failed chunk, `GET /upload:<id>` says where to resume),
+//!   then `/videos` with the file handle and the Page token.
+//!
+//! Either way the video id is the post's, and its processing can be followed with
+//! [`FacebookClient::wait_for_video`].
 
 use crier_media::MediaKind;
 use crier_platform::Platform;
 use crier_protocol::facebook::media::{
-    self as protocol, AttachedMedia, FILE_OFFSET_HEADER, PhotoResponse, UploadHandle, UploadSession, UploadSessionStatus, VideoCreated,
-    VideoStatusResponse,
+    self as protocol, AttachedMedia, CHUNK_FIELD, ChunkRange, ChunkedFinish, ChunkedStart, FILE_OFFSET_HEADER, PhotoResponse, UploadHandle,
+    UploadPhase, UploadSession, UploadSessionStatus, VideoCreated, VideoStatusResponse,
 };
 use crier_protocol::facebook::{classify_error, classify_publish, permalink};
 use crier_protocol::rate_limit::meta_budget;
 use crier_protocol::{ErrorClass, PlatformError, Published};
 use reqwest::Method;
-use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use url::Url;
@@ -27,11 +38,45 @@ use crate::Response;
 use crate::media::{
     MediaToUpload, Multipart, Stepped, Steps, Upload, UploadOptions, UploadedMedia, Waiting, parse, ranges, read, send_retrying,
 };
-use crate::transport::{encode_segment, endpoint};
+use crate::transport::{Raw, Transport, encode_segment, endpoint};
 
 /// Graph answers errors with a 2xx now and then; a body holding `error` is an error whatever the status.
 fn has_error(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body).ok().is_some_and(|v| v.get("error").is_some_and(|e| e.is_object()))
+}
+
+/// [`send_retrying`] for a Graph upload call: a 2xx holding `error` is that error.
+async fn send_graph<F, Fut>(transport: &Transport, steps: &mut Steps, name: &str, retries: u32, build: F) -> Result<Raw, PlatformError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<reqwest::RequestBuilder, PlatformError>>,
+{
+    let raw = send_retrying(transport, steps, name, retries, meta_budget, classify_error, build).await?;
+    if has_error(&raw.body) {
+        return Err(classify_error(raw.status, &raw.headers, &raw.body, transport.now()));
+    }
+    Ok(raw)
+}
+
+/// Video flows take videos only: anything else is refused without a call.
+fn video_only(transport: &Transport, media: &MediaToUpload) -> Result<(), PlatformError> {
+    if media.kind != MediaKind::Video {
+        return Err(transport.permanent(None, format!("a Facebook video upload takes a video, not a {}", media.kind.label())));
+    }
+    Ok(())
+}
+
+/// A video post's text fields: `description`, and `title` when there is one.
+fn described<'a>(form: &mut Vec<(&'static str, &'a str)>, description: &'a str, title: Option<&'a str>) {
+    form.push(("description", description));
+    if let Some(title) = title {
+        form.push(("title", title));
+    }
+}
+
+/// A chunked upload's `upload_phase` form field.
+fn phase(phase: UploadPhase) -> (&'static str, &'static str) {
+    (UploadPhase::FIELD, phase.as_str())
 }
 
 /// Where a Page video's bytes come from.
@@ -44,6 +89,17 @@ pub enum VideoSource<'a> {
 }
 
 impl FacebookClient {
+    /// `/{page}/videos` on the video host ("The single exception is video uploads", §3).
+    fn videos_endpoint(&self, page_id: &str) -> Url {
+        let settings = &self.inner.settings;
+        endpoint(&settings.video_api_url, &format!("/{}/{}/videos", settings.graph_version, encode_segment(page_id)))
+    }
+
+    /// A POST of a streamed multipart body with the token, with the upload time limit.
+    fn multipart(&self, url: Url, token: &SecretString, form: Multipart, options: &UploadOptions) -> reqwest::RequestBuilder {
+        form.attach(self.graph_url(Method::POST, url, token).timeout(options.request_timeout))
+    }
+
     /// Uploads a photo unpublished, for [`FacebookClient::publish_photos`] (§3.1): its id, which
     /// Meta keeps about 24 hours (`expires_at`). Images and GIFs only (`Permanent` otherwise,
     /// without a call); a file Meta cannot read is code 324 "Missing or invalid image file".
@@ -98,20 +154,12 @@ impl FacebookClient {
             fields.push(("alt_text_custom", alt));
         }
         let name = if caption.is_some() { "photo post" } else { "photo" };
-        let raw = send_retrying(transport, steps, name, options.chunk_retries, meta_budget, classify_error, || async {
+        let raw = send_graph(transport, steps, name, options.chunk_retries, || async {
             let bytes = read(media, 0..media.byte_size, Platform::Facebook).await?;
             let form = Multipart::new(&fields, "source", &media.file_name, media.content_type.mime(), bytes, media.byte_size);
-            Ok(self
-                .graph_url(Method::POST, url.clone(), page_token)
-                .timeout(options.request_timeout)
-                .header(CONTENT_TYPE, form.content_type)
-                .header(CONTENT_LENGTH, form.length)
-                .body(form.body))
+            Ok(self.multipart(url.clone(), page_token, form, options))
         })
         .await?;
-        if has_error(&raw.body) {
-            return Err(classify_error(raw.status, &raw.headers, &raw.body, transport.now()));
-        }
         parse(transport, &raw, "a photo")
     }
 
@@ -156,23 +204,18 @@ impl FacebookClient {
         steps: &mut Steps,
     ) -> Result<UploadedMedia, PlatformError> {
         let transport = &self.inner.transport;
-        if media.kind != MediaKind::Video {
-            return Err(transport.permanent(None, format!("a Facebook video upload takes a video, not a {}", media.kind.label())));
-        }
+        video_only(transport, media)?;
         let settings = &self.inner.settings;
         let mut url = self.graph_endpoint(&format!("/{}/uploads", encode_segment(&settings.client_id)));
         url.query_pairs_mut()
             .append_pair("file_name", &media.file_name)
             .append_pair("file_length", &media.byte_size.to_string())
             .append_pair("file_type", media.content_type.mime());
-        let raw = send_retrying(transport, steps, "session", options.chunk_retries, meta_budget, classify_error, || {
+        let raw = send_graph(transport, steps, "session", options.chunk_retries, || {
             let request = transport.http.post(url.clone()).header(AUTHORIZATION, Self::oauth_header(user_token));
             async move { Ok(request) }
         })
         .await?;
-        if has_error(&raw.body) {
-            return Err(classify_error(raw.status, &raw.headers, &raw.body, transport.now()));
-        }
         let session: UploadSession = parse(transport, &raw, "an upload session")?;
         // The id becomes a path: `upload:` and URL-safe characters only.
         let well_formed = session.id.strip_prefix("upload:").is_some_and(|id| {
@@ -251,16 +294,12 @@ impl FacebookClient {
         description: &str,
         title: Option<&str>,
     ) -> Response<Published> {
-        let settings = &self.inner.settings;
-        let url = endpoint(&settings.video_api_url, &format!("/{}/{}/videos", settings.graph_version, encode_segment(page_id)));
+        let url = self.videos_endpoint(page_id);
         let mut form = match video {
             VideoSource::Handle(handle) => vec![("fbuploader_video_file_chunk", handle)],
             VideoSource::Url(file_url) => vec![("file_url", file_url)],
         };
-        form.push(("description", description));
-        if let Some(title) = title {
-            form.push(("title", title));
-        }
+        described(&mut form, description, title);
         let transport = &self.inner.transport;
         let raw = transport.send(self.graph_url(Method::POST, url, page_token).form(&form)).await;
         transport.respond(raw, meta_budget, |raw, now| {
@@ -270,6 +309,108 @@ impl FacebookClient {
             let video: VideoCreated = parse(transport, raw, "a video")?;
             Ok(Published { permalink: Some(permalink(&video.id)), external_id: video.id })
         })
+    }
+
+    /// Publishes a video post through the chunked upload on the Page's `/videos` (§3.2, legacy
+    /// chunked) with the Page token alone, whether Meta can reach Crier or not: `start` (the video
+    /// id and the first range), a `transfer` of each range Meta asks for, then `finish` with the
+    /// description and title. The video id is the post's; its processing goes on after this
+    /// ([`FacebookClient::wait_for_video`]). Videos only (`Permanent` otherwise, without a call).
+    ///
+    /// Meta picks each range's size; no more than [`UploadOptions::chunk_bytes`] is read and sent
+    /// at once, so a larger range is sent in part and Meta's answer says where to go on. A transfer
+    /// that fails `Temporary` (5xx, no answer) is sent again from the same offset up to
+    /// [`UploadOptions::chunk_retries`] times. `finish` is sent once: without an answer the post may
+    /// exist all the same, so its `Temporary` error is returned as is for the caller to reconcile.
+    pub async fn upload_page_video(
+        &self,
+        page_id: &str,
+        page_token: &SecretString,
+        media: &MediaToUpload,
+        description: &str,
+        title: Option<&str>,
+        options: &UploadOptions,
+    ) -> Stepped<Published> {
+        let mut steps = Steps::new();
+        let url = self.videos_endpoint(page_id);
+        let value = async {
+            let started = self.chunks(&url, page_token, media, options, &mut steps).await?;
+            self.finish_chunks(&url, page_token, started, description, title, &mut steps).await
+        }
+        .await;
+        steps.done(value)
+    }
+
+    /// The chunked upload's `start` and `transfer`s: the session, once every byte is in.
+    async fn chunks(
+        &self,
+        url: &Url,
+        page_token: &SecretString,
+        media: &MediaToUpload,
+        options: &UploadOptions,
+        steps: &mut Steps,
+    ) -> Result<ChunkedStart, PlatformError> {
+        let transport = &self.inner.transport;
+        video_only(transport, media)?;
+        let file_size = media.byte_size.to_string();
+        let form = [phase(UploadPhase::Start), ("file_size", file_size.as_str())];
+        let raw = send_graph(transport, steps, "start", options.chunk_retries, || {
+            let request = self.graph_url(Method::POST, url.clone(), page_token).form(&form);
+            async move { Ok(request) }
+        })
+        .await?;
+        let start: ChunkedStart = parse(transport, &raw, "a chunked upload session")?;
+        let session = start.upload_session_id.as_str();
+        let (mut range, mut status): (ChunkRange, u16) = (start.range, raw.status);
+        let mut transfers = 0u64;
+        let mut last_from = None;
+        while let Some(asked) = range.next(media.byte_size).map_err(|why| transport.permanent(Some(status), why))? {
+            // Each answer must move on, or the loop would never end.
+            if last_from.is_some_and(|last| asked.start <= last) {
+                return Err(transport.permanent(Some(status), format!("Meta asked again for bytes from {} after taking them", asked.start)));
+            }
+            last_from = Some(asked.start);
+            let (from, to) = (asked.start, asked.end.min(asked.start.saturating_add(options.chunk_bytes.max(1))));
+            transfers += 1;
+            // Meta may change its ranges: the count is what the current one makes of the rest.
+            let total = transfers - 1 + (media.byte_size - from).div_ceil(to - from);
+            let offset = from.to_string();
+            let fields = [phase(UploadPhase::Transfer), ("upload_session_id", session), ("start_offset", offset.as_str())];
+            let raw = send_graph(transport, steps, &format!("transfer {transfers} of {total}"), options.chunk_retries, || async {
+                let bytes = read(media, from..to, Platform::Facebook).await?;
+                let form = Multipart::new(&fields, CHUNK_FIELD, &media.file_name, media.content_type.mime(), bytes, to - from);
+                Ok(self.multipart(url.clone(), page_token, form, options))
+            })
+            .await?;
+            (range, status) = (parse(transport, &raw, "a chunk range")?, raw.status);
+        }
+        Ok(start)
+    }
+
+    /// The chunked upload's `finish`, which makes the video post.
+    async fn finish_chunks(
+        &self,
+        url: &Url,
+        page_token: &SecretString,
+        started: ChunkedStart,
+        description: &str,
+        title: Option<&str>,
+        steps: &mut Steps,
+    ) -> Result<Published, PlatformError> {
+        let transport = &self.inner.transport;
+        let mut form = vec![phase(UploadPhase::Finish), ("upload_session_id", started.upload_session_id.as_str())];
+        described(&mut form, description, title);
+        // Sent once (no retries): a finish whose answer is lost may have made the post.
+        let raw = send_graph(transport, steps, "finish", 0, || {
+            let request = self.graph_url(Method::POST, url.clone(), page_token).form(&form);
+            async move { Ok(request) }
+        })
+        .await?;
+        let finished: ChunkedFinish = parse(transport, &raw, "a finished upload")?;
+        if !finished.success {
+            return Err(transport.permanent(Some(raw.status), "Meta did not take the finished upload (success: false)"));
+        }
+        Ok(Published { permalink: Some(permalink(&started.video_id)), external_id: started.video_id })
     }
 
     /// Follows a video's processing (`GET /{video}?fields=status`, §3.2) until it is ready

@@ -14,7 +14,6 @@ use crier_protocol::x::media::{
 };
 use crier_protocol::{ErrorClass, PlatformError, Published};
 use reqwest::Method;
-use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::json;
 
 use super::{ThreadFailure, ThreadOutcome, XAuth, XClient, budget};
@@ -36,11 +35,7 @@ pub struct XPost {
 impl XClient {
     /// A POST of a streamed multipart body, with the upload time limit.
     fn multipart(&self, url: url::Url, auth: &XAuth, form: Multipart, options: &UploadOptions) -> reqwest::RequestBuilder {
-        self.authorized(Method::POST, url, auth)
-            .timeout(options.request_timeout)
-            .header(CONTENT_TYPE, form.content_type)
-            .header(CONTENT_LENGTH, form.length)
-            .body(form.body)
+        form.attach(self.authorized(Method::POST, url, auth).timeout(options.request_timeout))
     }
 
     /// Uploads one media item for a post (§1.1–§1.3) and waits for X to process it. The answer's

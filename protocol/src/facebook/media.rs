@@ -1,6 +1,6 @@
 //! Facebook Page media (media-and-metrics.md §3): photos (unpublished, then one feed post with
-//! `attached_media`, or a single photo post) and videos through the Resumable Upload API, shared by
-//! the client and the sandbox's fake.
+//! `attached_media`, or a single photo post) and videos, through the Resumable Upload API or the
+//! legacy chunked upload on the Page's `/videos`, shared by the client and the sandbox's fake.
 //!
 //! ```text
 //! POST /{page}/photos      multipart source, published=false, alt_text_custom → PhotoResponse {id}
@@ -10,12 +10,17 @@
 //! POST /upload:<id>        Authorization: OAuth <user token>, file_offset: N, raw bytes → UploadHandle {h}
 //! GET  /upload:<id>        (resume)                                           → UploadSessionStatus {id, file_offset}
 //! POST /{page}/videos      fbuploader_video_file_chunk=<h>, description, title (Page token) → VideoCreated {id}
+//! POST /{page}/videos      upload_phase=start, file_size (Page token)         → ChunkedStart {video_id, upload_session_id, range}
+//! POST /{page}/videos      upload_phase=transfer, upload_session_id, start_offset, multipart video_file_chunk → ChunkRange
+//! POST /{page}/videos      upload_phase=finish, upload_session_id, description, title → ChunkedFinish {success}
 //! GET  /{video}?fields=status                                                 → VideoStatusResponse
 //! ```
 
+use std::ops::Range;
+
 use chrono::TimeDelta;
 use crier_platform::Platform;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use crate::common::json;
 use crate::media::{media_expired, processing_failed};
@@ -31,6 +36,8 @@ pub const UNPUBLISHED_PHOTO_LIFETIME: TimeDelta = TimeDelta::hours(24);
 pub const UPLOAD_FILE_TYPES: &[&str] = &["application/pdf", "image/jpeg", "image/jpg", "image/png", "video/mp4"];
 /// The header carrying the offset of a resumable upload's chunk (§3.2).
 pub const FILE_OFFSET_HEADER: &str = "file_offset";
+/// The multipart file field of a chunked upload's `transfer` (§3.2, legacy chunked).
+pub const CHUNK_FIELD: &str = "video_file_chunk";
 /// The message the sandbox gives a feed post whose `attached_media` names a photo it no longer has
 /// (expired or deleted); Meta's own wording is NOT FOUND (§6), its code is 100.
 pub const ATTACHED_MEDIA_GONE: &str = "attached_media";
@@ -72,7 +79,7 @@ pub struct UploadSessionStatus {
     /// `upload:<id>`.
     pub id: String,
     /// Bytes received so far (Meta sends it as a string).
-    #[serde(deserialize_with = "lenient_u64")]
+    #[serde(with = "offset")]
     pub file_offset: u64,
 }
 
@@ -81,6 +88,85 @@ pub struct UploadSessionStatus {
 pub struct VideoCreated {
     /// The video id.
     pub id: String,
+}
+
+/// The phases of the legacy chunked upload on a Page's `/videos` (§3.2, "legacy chunked"), sent as
+/// [`UploadPhase::FIELD`]: it needs only the Page token, where the Resumable Upload API needs a
+/// user token with a role on the app, and no public URL, where `file_url` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UploadPhase {
+    /// `file_size` → [`ChunkedStart`]: the session, the video id and the first range.
+    Start,
+    /// `upload_session_id`, `start_offset` and the bytes as [`CHUNK_FIELD`] → the next [`ChunkRange`].
+    Transfer,
+    /// `upload_session_id`, `description`, `title` → [`ChunkedFinish`]: the video post exists.
+    Finish,
+}
+
+impl UploadPhase {
+    /// The form field naming the phase.
+    pub const FIELD: &str = "upload_phase";
+
+    /// The phase as Meta spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UploadPhase::Start => "start",
+            UploadPhase::Transfer => "transfer",
+            UploadPhase::Finish => "finish",
+        }
+    }
+
+    /// A phase from its name (`None` for any other).
+    pub fn parse(name: &str) -> Option<UploadPhase> {
+        [UploadPhase::Start, UploadPhase::Transfer, UploadPhase::Finish].into_iter().find(|p| p.as_str() == name)
+    }
+}
+
+/// The bytes Meta asks for next in a chunked upload (§3.2): `start_offset..end_offset`, sent as
+/// JSON strings of integers. Meta picks the size; the upload is done when both equal the file size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkRange {
+    /// The first byte to send next (where the upload stands).
+    #[serde(with = "offset")]
+    pub start_offset: u64,
+    /// The byte after the last one Meta takes in the next transfer.
+    #[serde(with = "offset")]
+    pub end_offset: u64,
+}
+
+impl ChunkRange {
+    /// The bytes to send next, `None` once all `file_size` bytes are in, or why the range cannot be
+    /// followed (backwards, past the end, or closed before the end).
+    pub fn next(&self, file_size: u64) -> Result<Option<Range<u64>>, String> {
+        let (start, end) = (self.start_offset, self.end_offset);
+        if start > end || end > file_size {
+            return Err(format!("Meta asked for bytes {start}..{end} of a {file_size}-byte file"));
+        }
+        if start == end {
+            return if start == file_size { Ok(None) } else { Err(format!("Meta closed the transfer at {start} of {file_size} bytes")) };
+        }
+        Ok(Some(start..end))
+    }
+}
+
+/// `upload_phase=start` (§3.2, legacy chunked): the video id (the post's, once finished), the
+/// session the next calls name, and the first range to send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkedStart {
+    /// The video id: the video post's id after `finish`.
+    pub video_id: String,
+    /// The session the `transfer` and `finish` calls name.
+    pub upload_session_id: String,
+    /// The first bytes to send.
+    #[serde(flatten)]
+    pub range: ChunkRange,
+}
+
+/// `upload_phase=finish` (§3.2, legacy chunked): `{"success":true}`; the video post exists from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChunkedFinish {
+    /// Whether Meta took the upload.
+    pub success: bool,
 }
 
 /// `GET /{video}?fields=status` (§3.2).
@@ -139,16 +225,27 @@ impl VideoStatus {
     }
 }
 
-fn lenient_u64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Either {
-        N(u64),
-        S(String),
+/// A byte offset as Meta writes it: a JSON string of an integer (a number is read too).
+mod offset {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(offset: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(offset)
     }
-    match Either::deserialize(d)? {
-        Either::N(n) => Ok(n),
-        Either::S(s) => s.trim().parse().map_err(serde::de::Error::custom),
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            N(u64),
+            S(String),
+        }
+        match Either::deserialize(d)? {
+            Either::N(n) => Ok(n),
+            Either::S(s) => {
+                s.trim().parse().map_err(|_| serde::de::Error::custom(format!("a byte offset is a whole number of bytes, not {s:?}")))
+            }
+        }
     }
 }
 
@@ -194,6 +291,29 @@ mod tests {
         .unwrap();
         let e = failed.status.readiness().unwrap_err();
         assert_eq!((e.class, e.message.as_str()), (ErrorClass::Permanent, "media processing failed: Video format not supported"));
+    }
+
+    #[test]
+    fn chunked_upload_bodies() {
+        let start: ChunkedStart = serde_json::from_str(
+            r#"{"video_id":"2918571","upload_session_id":"1564747013773438","start_offset":"0","end_offset":"52428800"}"#,
+        )
+        .unwrap();
+        assert_eq!((start.video_id.as_str(), start.upload_session_id.as_str()), ("2918571", "1564747013773438"));
+        assert_eq!(start.range.next(100_000_000), Ok(Some(0..52_428_800)));
+        let last: ChunkRange = serde_json::from_str(r#"{"start_offset":"100000000","end_offset":"100000000"}"#).unwrap();
+        assert_eq!(last.next(100_000_000), Ok(None));
+        // Offsets are written back as strings, as Meta writes them.
+        assert_eq!(serde_json::to_string(&last).unwrap(), r#"{"start_offset":"100000000","end_offset":"100000000"}"#);
+        let e = serde_json::from_str::<ChunkRange>(r#"{"start_offset":"zero","end_offset":"10"}"#).unwrap_err();
+        assert!(e.to_string().contains(r#"a byte offset is a whole number of bytes, not "zero""#), "{e}");
+        assert!(ChunkRange { start_offset: 10, end_offset: 5 }.next(20).is_err());
+        assert!(ChunkRange { start_offset: 10, end_offset: 30 }.next(20).is_err());
+        assert!(ChunkRange { start_offset: 10, end_offset: 10 }.next(20).unwrap_err().contains("closed the transfer at 10 of 20"));
+        let finish: ChunkedFinish = serde_json::from_str(r#"{"success":true}"#).unwrap();
+        assert!(finish.success);
+        assert_eq!(UploadPhase::parse("transfer"), Some(UploadPhase::Transfer));
+        assert_eq!(UploadPhase::parse("cancel"), None);
     }
 
     #[test]

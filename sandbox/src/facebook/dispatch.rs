@@ -84,9 +84,14 @@ pub(super) async fn post_edge(
     Query(query): Query<HashMap<String, String>>,
     body: Body,
 ) -> Response {
+    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     match (node.as_str(), edge.as_str()) {
-        // Photos stream their bytes; everything else is a small form or JSON body.
+        // Photos and a chunked video upload's transfers stream their bytes (multipart); everything
+        // else is a small form or JSON body.
         (_, "photos") => return media::photos(&inner, &version, &node, &headers, query, body).await,
+        (_, "videos") if content_type.starts_with("multipart/form-data") => {
+            return media::videos_multipart(&inner, &version, &node, &headers, query, body).await;
+        }
         (_, "feed" | "videos" | "uploads") | ("dialog", "oauth") => {}
         _ => return unknown_path(&node, &edge),
     }
@@ -98,7 +103,6 @@ pub(super) async fn post_edge(
     }
     // JSON or form body; query parameters too (Graph merges them).
     let mut params = query;
-    let content_type = headers.get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if content_type.starts_with("application/json") {
         match serde_json::from_slice::<Value>(&body) {
             Ok(Value::Object(map)) => {
@@ -117,7 +121,7 @@ pub(super) async fn post_edge(
     }
     match edge.as_str() {
         "feed" => publish(&inner, &version, &node, &headers, &params).await,
-        "videos" => media::videos(&inner, &version, &node, &headers, &params).await,
+        "videos" => media::videos(&inner, &version, &node, &headers, &params, None).await,
         _ => media::open_session(&inner, &version, &node, &headers, &params).await,
     }
 }

@@ -1,35 +1,42 @@
 //! Facebook Page media (media-and-metrics.md §3, §5): photos uploaded unpublished and attached to
-//! one feed post (or published at once as a single photo post), and videos through the Resumable
-//! Upload API (a session opened with a user token on the app, the bytes at offsets, then the
-//! Page's `/videos` with the file handle, or `/videos` with a `file_url` Meta fetches itself),
-//! with their processing status.
+//! one feed post (or published at once as a single photo post), and videos three ways: through the
+//! Resumable Upload API (a session opened with a user token on the app, the bytes at offsets, then
+//! the Page's `/videos` with the file handle), through the legacy chunked upload on the Page's
+//! `/videos` (`upload_phase` `start`, `transfer`, `finish`, with the Page token), or `/videos` with
+//! a `file_url` Meta fetches itself; with their processing status.
 //!
-//! Bytes stream through [`Assembly`]: hashed and counted, never held. A resumable upload takes its
-//! chunks in offset order (each `file_offset` must be where the upload stands, which `GET
-//! /upload:<id>` tells), so nothing is ever spilled.
+//! Bytes stream through [`Assembly`]: hashed and counted, never held. Both kinds of upload
+//! [`Session`] take their chunks in offset order (each `file_offset` or `start_offset` must be
+//! where the upload stands, which `GET /upload:<id>` or the last chunk's answer tells), so nothing
+//! is ever spilled.
 //!
 //! The fake's choices where the reference is silent (§6): a photo of another type than JPEG, PNG
 //! or GIF (sniffed) is 324 "Missing or invalid image file", one over the size limit code 100; a
 //! feed post naming a photo that is gone (older than 24 hours unpublished, already used, unknown)
 //! is code 100 naming `attached_media`; more photos than the cap is code 100; a video's processing
-//! is played on its status polls (`processing` → `ready` or `error`).
+//! is played on its status polls (`processing` → `ready` or `error`); the chunked upload asks for
+//! ranges of [`FacebookMediaLimits::page_upload_chunk_bytes`] (Meta's size is not documented),
+//! takes less, refuses more, and reads a multipart body's text fields before its file part (as
+//! clients send them) to know the phase before the bytes stream.
 
 use std::collections::HashMap;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use chrono::{DateTime, TimeDelta, Utc};
 use crier_media::{ContentType, MediaKind};
 use crier_protocol::facebook::media::{
-    self as protocol, PhotoResponse, UploadHandle, UploadSession, UploadSessionStatus, VideoCreated, VideoPhase, VideoPhaseError,
-    VideoStatus, VideoStatusResponse,
+    self as protocol, CHUNK_FIELD, ChunkRange, ChunkedFinish, ChunkedStart, PhotoResponse, UploadHandle, UploadPhase, UploadSession,
+    UploadSessionStatus, VideoCreated, VideoPhase, VideoPhaseError, VideoStatus, VideoStatusResponse,
 };
+use futures_util::Stream;
 
 use super::errors::{graph_error, invalid_parameter, oauth_exception, with_headers};
 use super::front_door::enter_step;
 use super::publishing::{NewPost, create_post, may_publish};
-use super::state::{FacebookState, Kind};
+use super::state::{FacebookState, Kind, Token};
 use crate::Inner;
 use crate::media::assembly::Assembly;
 use crate::media::processing::{Ending, Phase, Processing, ProcessingConfig};
@@ -47,8 +54,11 @@ pub struct FacebookMediaLimits {
     pub unpublished_photo_ttl_secs: u64,
     /// Video bytes: about 10 GB.
     pub video_max_bytes: u64,
-    /// How long a resumable upload session lives: 24 hours (not documented).
+    /// How long an upload session (resumable or chunked) lives: 24 hours (not documented).
     pub session_ttl_secs: u64,
+    /// The largest range the chunked upload on a Page's `/videos` asks for at once (Meta picks it,
+    /// §3.2; its size is not documented): 4 MiB.
+    pub page_upload_chunk_bytes: u64,
     /// Whether a Page token may open a resumable session; Meta wants a user token of someone with
     /// a role on the app (§3.2), so no by default.
     pub uploads_accept_page_token: bool,
@@ -64,6 +74,7 @@ impl Default for FacebookMediaLimits {
             unpublished_photo_ttl_secs: protocol::UNPUBLISHED_PHOTO_LIFETIME.num_seconds() as u64,
             video_max_bytes: 10 * 1024 * 1024 * 1024,
             session_ttl_secs: 86_400,
+            page_upload_chunk_bytes: 4 * 1024 * 1024,
             uploads_accept_page_token: false,
             processing: ProcessingConfig::default(),
         }
@@ -80,15 +91,83 @@ pub(crate) struct Photo {
     used: bool,
 }
 
-/// A resumable upload session.
+/// An upload session: its bytes arrive in offset order until `file_length`, before `expires_at`.
 pub(crate) struct Session {
-    app_id: String,
-    user_id: String,
+    flow: Flow,
     file_length: u64,
-    file_type: String,
     expires_at: DateTime<Utc>,
     assembly: Assembly,
-    handle: String,
+}
+
+/// Whose a session is, and what its bytes become.
+enum Flow {
+    /// Opened on the app by a user (Resumable Upload API, §3.2): `/videos` takes its `handle` once
+    /// every byte is in.
+    Resumable { app_id: String, user_id: String, file_type: String, handle: String },
+    /// Opened on a Page's `/videos` (legacy chunked, §3.2): any token of the Page goes on with it,
+    /// and `finish` makes the video `video_id`.
+    Chunked { page_id: String, video_id: String },
+}
+
+/// The session a request names, and who asks: a resumable one (`upload:<id>`) is its user's, a
+/// chunked one (`upload_session_id`) its Page's.
+enum Named<'a> {
+    Resumable { node: &'a str, user_id: &'a str },
+    Chunked { id: &'a str, page_id: &'a str },
+}
+
+impl Named<'_> {
+    fn key(&self) -> &str {
+        match self {
+            Named::Resumable { node, .. } => node.strip_prefix("upload:").unwrap_or(node),
+            Named::Chunked { id, .. } => id,
+        }
+    }
+
+    /// The request's name for the offset.
+    fn offset_field(&self) -> &'static str {
+        match self {
+            Named::Resumable { .. } => protocol::FILE_OFFSET_HEADER,
+            Named::Chunked { .. } => "start_offset",
+        }
+    }
+
+    fn holds(&self, flow: &Flow) -> bool {
+        match (self, flow) {
+            (Named::Resumable { user_id, .. }, Flow::Resumable { user_id: own, .. }) => user_id == own,
+            (Named::Chunked { page_id, .. }, Flow::Chunked { page_id: own, .. }) => page_id == own,
+            _ => false,
+        }
+    }
+
+    fn gone(&self) -> Response {
+        let shown = match self {
+            Named::Resumable { node, .. } => node,
+            Named::Chunked { id, .. } => id,
+        };
+        let message = format!("Upload session {shown} does not exist or has expired");
+        graph_error(StatusCode::BAD_REQUEST, "OAuthException", 100, Some(33), &message, None)
+    }
+}
+
+impl Session {
+    fn open(flow: Flow, file_length: u64, limits: &FacebookMediaLimits, now: DateTime<Utc>) -> (String, Session) {
+        let id: String = util::random_token().chars().filter(|c| c.is_ascii_alphanumeric()).take(24).collect();
+        let expires_at = now + TimeDelta::seconds(limits.session_ttl_secs as i64);
+        (id, Session { flow, file_length, expires_at, assembly: Assembly::default() })
+    }
+
+    /// The bytes the session takes next: all the rest for a resumable upload; for a chunked one
+    /// at most `chunk` of it (Meta picks the range, §3.2).
+    fn asked(&self, chunk: u64) -> ChunkRange {
+        let at = self.assembly.bytes_in_order();
+        let rest = self.file_length.saturating_sub(at);
+        let room = match self.flow {
+            Flow::Resumable { .. } => rest,
+            Flow::Chunked { .. } => rest.min(chunk.max(1)),
+        };
+        ChunkRange { start_offset: at, end_offset: at + room }
+    }
 }
 
 /// A Page video (the video post).
@@ -133,8 +212,12 @@ impl FacebookState {
     }
 }
 
+fn json_of(body: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).expect("serializable")
+}
+
 fn ok(body: impl serde::Serialize, usage: HeaderMap) -> Response {
-    util::json(StatusCode::OK, &serde_json::to_value(body).expect("serializable"), usage)
+    util::json(StatusCode::OK, &json_of(body), usage)
 }
 
 fn invalid_image() -> Response {
@@ -248,37 +331,91 @@ pub(super) async fn open_session(
         return with_headers(invalid_parameter(&format!("file_type must be one of {}", protocol::UPLOAD_FILE_TYPES.join(", "))), usage);
     }
     if file_type == "video/mp4" && file_length > limits.video_max_bytes {
-        return with_headers(invalid_parameter(&format!("Videos must be at most {} bytes", limits.video_max_bytes)), usage);
+        return with_headers(too_large_video(limits), usage);
     }
     let now = inner.now();
     let mut state = inner.lock();
-    let id: String = util::random_token().chars().filter(|c| c.is_ascii_alphanumeric()).take(24).collect();
-    let session = Session {
+    let flow = Flow::Resumable {
         app_id: app_id.to_owned(),
         user_id: token.user_id.clone(),
-        file_length,
         file_type,
-        expires_at: now + TimeDelta::seconds(limits.session_ttl_secs as i64),
-        assembly: Assembly::default(),
         handle: format!("2:{}", util::random_token()),
     };
+    let (id, session) = Session::open(flow, file_length, limits, now);
     state.facebook.sessions.insert(id.clone(), session);
     ok(UploadSession { id: format!("upload:{id}") }, usage)
 }
 
-/// The session of `upload:<id>`, for its user.
-fn session_of<'a>(meta: &'a mut FacebookState, node: &str, user_id: &str, now: DateTime<Utc>) -> Result<&'a mut Session, Response> {
-    let id = node.strip_prefix("upload:").unwrap_or(node);
-    match meta.sessions.get_mut(id) {
-        Some(session) if session.user_id == user_id && now < session.expires_at => Ok(session),
-        _ => Err(graph_error(
-            StatusCode::BAD_REQUEST,
-            "OAuthException",
-            100,
-            Some(33),
-            &format!("Upload session {node} does not exist or has expired"),
-            None,
-        )),
+fn too_large_video(limits: &FacebookMediaLimits) -> Response {
+    invalid_parameter(&format!("Videos must be at most {} bytes", limits.video_max_bytes))
+}
+
+/// The session `named`, if the asker holds it and it has not expired.
+fn session_of<'a>(meta: &'a mut FacebookState, named: &Named<'_>, now: DateTime<Utc>) -> Result<&'a mut Session, Response> {
+    match meta.sessions.get_mut(named.key()) {
+        Some(session) if named.holds(&session.flow) && now < session.expires_at => Ok(session),
+        _ => Err(named.gone()),
+    }
+}
+
+/// Takes one chunk of the session `named`, in offset order: `offset` must be where the upload
+/// stands, and no more than the session asks for may come ([`Session::asked`]). The bytes stream
+/// with the lock released (see [`Assembly`]); `answer` reads the session once they are in.
+async fn take_chunk<T, E: std::fmt::Display>(
+    inner: &Inner,
+    named: &Named<'_>,
+    offset: u64,
+    bytes: impl Stream<Item = Result<Bytes, E>> + Unpin,
+    answer: impl FnOnce(&Session) -> T,
+) -> Result<T, Response> {
+    let now = inner.now();
+    let chunk = inner.config.facebook_media.page_upload_chunk_bytes;
+    let (ticket, room) = {
+        let mut state = inner.lock();
+        let session = session_of(&mut state.facebook, named, now)?;
+        let at = session.assembly.bytes_in_order();
+        if offset != at {
+            let field = named.offset_field();
+            let message = format!("(#100) {field} {offset} does not match the upload, which has {at} bytes: resume from {at}");
+            return Err(oauth_exception(100, None, &message));
+        }
+        let asked = session.asked(chunk);
+        let index = (0..).find(|i| !session.assembly.has(*i)).unwrap_or(0);
+        (session.assembly.begin(index), asked.end_offset - asked.start_offset)
+    };
+    let index = ticket.index();
+    let received = ticket.receive(bytes, room).await;
+    let mut state = inner.lock();
+    let session = session_of(&mut state.facebook, named, now)?;
+    match received {
+        Ok(received) => session.assembly.finish(received),
+        Err(message) => {
+            session.assembly.abort(index);
+            return Err(invalid_parameter(&format!("The chunk was refused: {message}")));
+        }
+    }
+    Ok(answer(session))
+}
+
+/// The video a session's bytes make, once every one is in: the session is used up (a refused one
+/// too); with bytes missing it stays, for the rest.
+fn take_video(meta: &mut FacebookState, id: &str) -> Result<Stored, Response> {
+    if let Some(session) = meta.sessions.get(id) {
+        let at = session.assembly.bytes_in_order();
+        if at != session.file_length {
+            return Err(invalid_parameter(&format!("The upload has {at} of {} bytes: send the rest first", session.file_length)));
+        }
+    }
+    let Some(session) = meta.sessions.remove(id) else {
+        return Err(invalid_parameter(&format!("Upload session {id} does not exist or has expired")));
+    };
+    let declared_mp4 = match &session.flow {
+        Flow::Resumable { file_type, .. } => file_type == "video/mp4",
+        Flow::Chunked { .. } => true,
+    };
+    match session.assembly.whole_so_far().ok().and_then(|w| Stored::from_whole(&w)) {
+        Some(stored) if stored.content_type.kind() == MediaKind::Video && declared_mp4 => Ok(stored),
+        _ => Err(unsupported_video()),
     }
 }
 
@@ -299,36 +436,16 @@ pub(super) async fn transfer(
     let Some(offset) = offset else {
         return with_headers(invalid_parameter("The file_offset header is required"), usage);
     };
-    let now = inner.now();
-    let (ticket, max) = {
-        let mut state = inner.lock();
-        let session = match session_of(&mut state.facebook, node, &token.user_id, now) {
-            Ok(session) => session,
-            Err(response) => return with_headers(response, usage),
-        };
-        let at = session.assembly.bytes_in_order();
-        if offset != at {
-            let message = format!("(#100) file_offset {offset} does not match the upload, which has {at} bytes: resume from {at}");
-            return with_headers(oauth_exception(100, None, &message), usage);
-        }
-        let index = (0..).find(|i| !session.assembly.has(*i)).unwrap_or(0);
-        (session.assembly.begin(index), session.file_length - at)
-    };
-    let index = ticket.index();
-    let received = ticket.receive(body_stream(body), max).await;
-    let mut state = inner.lock();
-    let session = match session_of(&mut state.facebook, node, &token.user_id, now) {
-        Ok(session) => session,
-        Err(response) => return with_headers(response, usage),
-    };
-    match received {
-        Ok(received) => session.assembly.finish(received),
-        Err(message) => {
-            session.assembly.abort(index);
-            return with_headers(invalid_parameter(&format!("The chunk was refused: {message}")), usage);
-        }
+    let named = Named::Resumable { node, user_id: &token.user_id };
+    let handle = take_chunk(inner, &named, offset, body_stream(body), |session| match &session.flow {
+        Flow::Resumable { handle, .. } => handle.clone(),
+        Flow::Chunked { .. } => String::new(),
+    })
+    .await;
+    match handle {
+        Ok(h) => ok(UploadHandle { h }, usage),
+        Err(response) => with_headers(response, usage),
     }
-    ok(UploadHandle { h: session.handle.clone() }, usage)
 }
 
 /// `GET /upload:<id>`: where the upload stands.
@@ -345,7 +462,7 @@ pub(super) async fn session_status(
     };
     let now = inner.now();
     let mut state = inner.lock();
-    match session_of(&mut state.facebook, node, &token.user_id, now) {
+    match session_of(&mut state.facebook, &Named::Resumable { node, user_id: &token.user_id }, now) {
         Ok(session) => ok(UploadSessionStatus { id: node.to_owned(), file_offset: session.assembly.bytes_in_order() }, usage),
         Err(response) => with_headers(response, usage),
     }
@@ -379,55 +496,197 @@ async fn fetch_video(inner: &Inner, url: &str, max: u64) -> Result<Stored, Respo
     assembly.whole_so_far().ok().and_then(|whole| Stored::from_whole(&whole)).ok_or_else(|| unable("unreadable"))
 }
 
-/// `POST /{page}/videos`: the video post, from a finished resumable upload
+/// `POST /{page}/videos` with a multipart body (a chunked upload's `transfer`, or any call sent
+/// so): its text fields are read first, then a file part, which a `transfer` streams.
+pub(super) async fn videos_multipart(
+    inner: &Inner,
+    version: &str,
+    page_id: &str,
+    headers: &HeaderMap,
+    query: HashMap<String, String>,
+    body: Body,
+) -> Response {
+    let mut form = match multipart(headers, body) {
+        Ok(form) => form,
+        Err(message) => return invalid_parameter(&message),
+    };
+    let mut params = query;
+    let file = loop {
+        match form.next_field().await {
+            Ok(Some(field)) if field.file_name().is_some() => break Some(field),
+            Ok(Some(field)) => {
+                let name = field.name().map(str::to_owned);
+                match text_field(field).await {
+                    Ok(text) => {
+                        params.extend(name.map(|name| (name, text)));
+                    }
+                    Err(message) => return invalid_parameter(&message),
+                }
+            }
+            Ok(None) => break None,
+            Err(e) => return invalid_parameter(&format!("The multipart body could not be read: {e}")),
+        }
+    };
+    videos(inner, version, page_id, headers, &params, file).await
+}
+
+/// `POST /{page}/videos`: a phase of the chunked upload when `upload_phase` is given (see
+/// [`chunked`]), else the video post, from a finished resumable upload
 /// (`fbuploader_video_file_chunk=<h>`) or from a URL Meta fetches (`file_url`), with
-/// `description` and `title`.
-pub(super) async fn videos(inner: &Inner, version: &str, page_id: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
+/// `description` and `title`. `file` is a multipart body's file part, when there is one.
+pub(super) async fn videos(
+    inner: &Inner,
+    version: &str,
+    page_id: &str,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    file: Option<multer::Field<'static>>,
+) -> Response {
+    if params.contains_key(UploadPhase::FIELD) {
+        return chunked(inner, version, page_id, headers, params, file).await;
+    }
     let received_at = inner.now();
     let (token, usage) = match enter_step(inner, version, headers, params, false, Some("videos")).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    let mut fetched = None;
     if let Some(url) = params.get("file_url").filter(|_| !params.contains_key("fbuploader_video_file_chunk")) {
         let limits = inner.config.facebook_media.clone();
-        let stored = match fetch_video(inner, url, limits.video_max_bytes).await {
-            Ok(stored) if stored.content_type.kind() == MediaKind::Video => stored,
+        fetched = match fetch_video(inner, url, limits.video_max_bytes).await {
+            Ok(stored) if stored.content_type.kind() == MediaKind::Video => Some(stored),
             Ok(_) => return with_headers(unsupported_video(), usage),
             Err(response) => return with_headers(response, usage),
         };
-        let now = inner.now();
-        let mut state = inner.lock();
-        if let Err(response) = may_publish(&state.facebook, &token, page_id) {
-            return with_headers(response, usage);
-        }
-        return video_post(inner, &mut state, &token, page_id, stored, params, received_at, now, usage);
     }
     let now = inner.now();
     let mut state = inner.lock();
     if let Err(response) = may_publish(&state.facebook, &token, page_id) {
         return with_headers(response, usage);
     }
-    let handle = params.get("fbuploader_video_file_chunk").cloned().unwrap_or_default();
-    let meta = &mut state.facebook;
-    let found = meta
-        .sessions
-        .iter()
-        .find(|(_, s)| s.handle == handle && s.user_id == token.user_id && s.app_id == token.app_id && now < s.expires_at)
-        .map(|(id, _)| id.clone());
-    let Some(session_id) = found else {
-        return with_headers(invalid_parameter("fbuploader_video_file_chunk is not a handle of a finished upload"), usage);
+    let stored = match fetched {
+        Some(stored) => stored,
+        None => match by_handle(&mut state.facebook, &token, params, now) {
+            Ok(stored) => stored,
+            Err(response) => return with_headers(response, usage),
+        },
     };
-    let session = meta.sessions.remove(&session_id).expect("found");
-    if session.assembly.bytes_in_order() != session.file_length {
-        let message = format!("The upload has {} of {} bytes", session.assembly.bytes_in_order(), session.file_length);
-        meta.sessions.insert(session_id, session);
-        return with_headers(invalid_parameter(&message), usage);
+    let id = state.facebook.next_media_id();
+    let new = NewVideo { page_id, id, stored, params, received_at, now };
+    match video_post(inner, &mut state, &token, new) {
+        Ok(id) => ok(VideoCreated { id }, usage),
+        Err(response) => with_headers(response, usage),
     }
-    let stored = match session.assembly.whole_so_far().ok().and_then(|w| Stored::from_whole(&w)) {
-        Some(stored) if stored.content_type.kind() == MediaKind::Video && session.file_type == "video/mp4" => stored,
-        _ => return with_headers(unsupported_video(), usage),
+}
+
+/// The video of the finished resumable upload `fbuploader_video_file_chunk` names.
+fn by_handle(meta: &mut FacebookState, token: &Token, params: &HashMap<String, String>, now: DateTime<Utc>) -> Result<Stored, Response> {
+    let handle = params.get("fbuploader_video_file_chunk").map(String::as_str).unwrap_or_default();
+    let found = meta.sessions.iter().find(|(_, s)| {
+        let ours = matches!(&s.flow, Flow::Resumable { handle: h, user_id, app_id, .. }
+            if h == handle && *user_id == token.user_id && *app_id == token.app_id);
+        ours && now < s.expires_at
+    });
+    let Some((session_id, _)) = found else {
+        return Err(invalid_parameter("fbuploader_video_file_chunk is not a handle of a finished upload"));
     };
-    video_post(inner, &mut state, &token, page_id, stored, params, received_at, now, usage)
+    let session_id = session_id.clone();
+    take_video(meta, &session_id)
+}
+
+/// `POST /{page}/videos` with `upload_phase` (legacy chunked, §3.2), with a token of the Page:
+/// `start` opens a session on the Page, names the video and asks for the first range; each
+/// `transfer` takes the range asked for from where the upload stands (less is fine, more is
+/// refused) and asks for the next; `finish` makes the video post once every byte is in. Injected
+/// faults may be aimed at each phase by its name (`start`, `transfer`, `finish`).
+async fn chunked(
+    inner: &Inner,
+    version: &str,
+    page_id: &str,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+    file: Option<multer::Field<'static>>,
+) -> Response {
+    let received_at = inner.now();
+    let phase = params.get(UploadPhase::FIELD).and_then(|p| UploadPhase::parse(p));
+    let step = phase.map_or("videos", UploadPhase::as_str);
+    let (token, usage) = match enter_step(inner, version, headers, params, false, Some(step)).await {
+        Ok(entered) => entered,
+        Err(response) => return response,
+    };
+    if let Err(response) = may_publish(&inner.lock().facebook, &token, page_id) {
+        return with_headers(response, usage);
+    }
+    let session_id = params.get("upload_session_id").map(String::as_str).unwrap_or_default();
+    let named = Named::Chunked { id: session_id, page_id };
+    let answered = match phase {
+        None => Err(invalid_parameter("upload_phase must be start, transfer or finish")),
+        Some(UploadPhase::Start) => start_chunked(inner, page_id, params),
+        Some(UploadPhase::Transfer) => transfer_chunked(inner, &named, params, file).await,
+        Some(UploadPhase::Finish) => finish_chunked(inner, &token, &named, params, received_at),
+    };
+    match answered {
+        Ok(body) => ok(body, usage),
+        Err(response) => with_headers(response, usage),
+    }
+}
+
+/// `upload_phase=start&file_size=N`: the session, the video id and the first range.
+fn start_chunked(inner: &Inner, page_id: &str, params: &HashMap<String, String>) -> Result<serde_json::Value, Response> {
+    let limits = &inner.config.facebook_media;
+    let Some(file_size) = params.get("file_size").and_then(|l| l.trim().parse::<u64>().ok()).filter(|l| *l > 0) else {
+        return Err(invalid_parameter("file_size must be a positive number of bytes"));
+    };
+    if file_size > limits.video_max_bytes {
+        return Err(too_large_video(limits));
+    }
+    let now = inner.now();
+    let mut state = inner.lock();
+    let video_id = state.facebook.next_media_id();
+    let flow = Flow::Chunked { page_id: page_id.to_owned(), video_id: video_id.clone() };
+    let (upload_session_id, session) = Session::open(flow, file_size, limits, now);
+    let range = session.asked(limits.page_upload_chunk_bytes);
+    state.facebook.sessions.insert(upload_session_id.clone(), session);
+    Ok(json_of(ChunkedStart { video_id, upload_session_id, range }))
+}
+
+/// `upload_phase=transfer&upload_session_id&start_offset` with the bytes as `video_file_chunk`:
+/// the next range.
+async fn transfer_chunked(
+    inner: &Inner,
+    named: &Named<'_>,
+    params: &HashMap<String, String>,
+    file: Option<multer::Field<'static>>,
+) -> Result<serde_json::Value, Response> {
+    let Some(offset) = params.get("start_offset").and_then(|o| o.trim().parse::<u64>().ok()) else {
+        return Err(invalid_parameter("start_offset must be a whole number of bytes"));
+    };
+    let Some(file) = file.filter(|f| f.name() == Some(CHUNK_FIELD)) else {
+        return Err(invalid_parameter(&format!("{CHUNK_FIELD} is required, as the file part of a multipart body")));
+    };
+    let chunk = inner.config.facebook_media.page_upload_chunk_bytes;
+    let next = take_chunk(inner, named, offset, file, |session| session.asked(chunk)).await?;
+    Ok(json_of(next))
+}
+
+/// `upload_phase=finish&upload_session_id&description(&title)`: the video post, once every byte
+/// is in.
+fn finish_chunked(
+    inner: &Inner,
+    token: &Token,
+    named: &Named<'_>,
+    params: &HashMap<String, String>,
+    received_at: DateTime<Utc>,
+) -> Result<serde_json::Value, Response> {
+    let now = inner.now();
+    let mut state = inner.lock();
+    let session = session_of(&mut state.facebook, named, now)?;
+    let Flow::Chunked { video_id, page_id } = &session.flow else { return Err(named.gone()) };
+    let (id, page_id) = (video_id.clone(), page_id.clone());
+    let stored = take_video(&mut state.facebook, named.key())?;
+    let new = NewVideo { page_id: &page_id, id, stored, params, received_at, now };
+    video_post(inner, &mut state, token, new)?;
+    Ok(json_of(ChunkedFinish { success: true }))
 }
 
 fn unsupported_video() -> Response {
@@ -441,40 +700,35 @@ fn unsupported_video() -> Response {
     )
 }
 
-/// Creates the video post of `stored` (the ledger knows it by the video id) and starts its
-/// processing.
-#[allow(clippy::too_many_arguments)]
-fn video_post(
-    inner: &Inner,
-    state: &mut crate::State,
-    token: &super::state::Token,
-    page_id: &str,
+/// A video post to make: the video `id` of `stored`, described by the request's `description`.
+struct NewVideo<'a> {
+    page_id: &'a str,
+    id: String,
     stored: Stored,
-    params: &HashMap<String, String>,
+    params: &'a HashMap<String, String>,
     received_at: DateTime<Utc>,
     now: DateTime<Utc>,
-    usage: HeaderMap,
-) -> Response {
-    let limits = inner.config.facebook_media.clone();
+}
+
+/// Creates the video post (the ledger knows it by the video id) and starts its processing: the
+/// video id.
+fn video_post(inner: &Inner, state: &mut crate::State, token: &Token, new: NewVideo<'_>) -> Result<String, Response> {
+    let NewVideo { page_id, id, stored, params, received_at, now } = new;
+    let limits = &inner.config.facebook_media;
     let meta = &mut state.facebook;
     let ending = meta.faults.processing_ending().unwrap_or(Ending::Succeed);
-    let id = meta.next_media_id();
     meta.videos.insert(id.clone(), Video { page_id: page_id.to_owned(), processing: Processing::start(ending, &limits.processing, now) });
     let message = params.get("description").cloned().unwrap_or_default();
     let new = NewPost { page_id, message, link: None, media: vec![stored.ledger(&id, None)], received_at, now };
-    match create_post(inner, state, token, new) {
-        Ok(post_id) => {
-            // The ledger knows the video post by the video id, which is what the caller got back.
-            if let Some(entry) = state.ledger.iter_mut().rev().find(|e| e.post_id == post_id) {
-                entry.post_id = id.clone();
-            }
-            if let Some(media) = state.post_media.remove(&("facebook".to_owned(), post_id)) {
-                state.post_media.insert(("facebook".to_owned(), id.clone()), media);
-            }
-            ok(VideoCreated { id }, usage)
-        }
-        Err(response) => with_headers(response, usage),
+    let post_id = create_post(inner, state, token, new)?;
+    // The ledger knows the video post by the video id, which is what the caller got back.
+    if let Some(entry) = state.ledger.iter_mut().rev().find(|e| e.post_id == post_id) {
+        entry.post_id = id.clone();
     }
+    if let Some(media) = state.post_media.remove(&("facebook".to_owned(), post_id)) {
+        state.post_media.insert(("facebook".to_owned(), id.clone()), media);
+    }
+    Ok(id)
 }
 
 /// `GET /{video}?fields=status`, when `node` is a video: one processing step per timely poll.
