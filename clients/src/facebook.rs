@@ -18,7 +18,7 @@ use url::Url;
 
 mod media;
 
-pub use media::VideoSource;
+pub use media::{PAGE_VIDEO_FINISH_STEP, VideoSource};
 
 use crate::oauth::{OAuth, Scopes, TokenBody};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};

@@ -57,7 +57,9 @@ use url::Url;
 pub use bundle::{AppClient, Clients};
 pub use crier_protocol::oauth1::OAuth1Credentials;
 pub use crier_protocol::{ErrorClass, PlatformError, Published, RateBudget};
-pub use facebook::{FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser, VideoSource};
+pub use facebook::{
+    FacebookClient, FacebookPage, FacebookPageInfo, FacebookPost, FacebookSettings, FacebookUser, PAGE_VIDEO_FINISH_STEP, VideoSource,
+};
 pub use linkedin::{
     LinkedInArticle, LinkedInAuthor, LinkedInClient, LinkedInImage, LinkedInMedia, LinkedInMember, LinkedInOrganization, LinkedInPost,
     LinkedInSettings,

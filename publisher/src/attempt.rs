@@ -23,7 +23,7 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 use crate::engine::Context;
-use crate::media::{self, UploadFailed, Uploader, Uploads};
+use crate::media::{self, FacebookVideoRoute, UploadFailed, Uploader, Uploads};
 use crate::{reconcile, telemetry};
 use crier_accounts::{RefreshError, needs_refresh};
 
@@ -508,9 +508,10 @@ async fn publish_facebook(
     .await
 }
 
-/// A Page video: Meta fetches the file from a signed link to Crier's copy (which needs only the
-/// Page token), and the post exists from then on; its processing is then followed, and a
-/// processing failure is reported with Meta's reason.
+/// A Page video, sent in chunks with the Page token or fetched by Meta from a signed link to
+/// Crier's copy ([`FacebookVideoRoute`]); the post exists from the video call (the chunked
+/// upload's `finish`) on. Its processing is then followed, and a processing failure is reported
+/// with Meta's reason.
 async fn publish_facebook_video(
     ctx: &Context,
     claimed: &Claimed,
@@ -520,16 +521,37 @@ async fn publish_facebook_video(
     video: &DeliveryMedia,
     uploads: &mut Uploads<'_>,
 ) -> Attempted {
-    let link = match media::link(ctx, claimed, video) {
-        Ok(link) => link,
-        Err(outcome) => return Attempted::new(outcome, claimed),
-    };
-    let started = Instant::now();
-    let response = client.publish_video(&claimed.external_id, page_token, VideoSource::Url(&link), message, None).await;
-    uploads.answered("video", &response, started.elapsed());
-    let published = match response.value {
-        Ok(published) => published,
-        Err(error) => return finish_single(claimed, Err(error), response.budget),
+    let (published, budget) = match ctx.media.facebook_video {
+        FacebookVideoRoute::Link => {
+            let link = match media::link(ctx, claimed, video) {
+                Ok(link) => link,
+                Err(outcome) => return Attempted::new(outcome, claimed),
+            };
+            let started = Instant::now();
+            let response = client.publish_video(&claimed.external_id, page_token, VideoSource::Url(&link), message, None).await;
+            uploads.answered("video", &response, started.elapsed());
+            match response.value {
+                Ok(published) => (published, response.budget),
+                Err(error) => return finish_single(claimed, Err(error), response.budget),
+            }
+        }
+        FacebookVideoRoute::Upload => {
+            let upload = uploads.to_upload(video);
+            if let Err(failed) = uploads.spend_budget(&upload).await {
+                return Attempted::new(upload_failed(failed), claimed);
+            }
+            let in_flight = uploads.room_for(&upload).await;
+            let sent = client.upload_page_video(&claimed.external_id, page_token, &upload, message, None, &ctx.media.upload).await;
+            drop(in_flight);
+            uploads.record(&sent.steps);
+            let finishing = sent.steps.last().is_some_and(|s| s.step == crier_clients::PAGE_VIDEO_FINISH_STEP);
+            match sent.value {
+                Ok(published) => (published, None),
+                // Only `finish` makes the post: a failure before it is an upload's, never in doubt.
+                Err(error) if !finishing => return Attempted::new(upload_failed(error.into()), claimed),
+                Err(error) => return finish_single(claimed, Err(error), None),
+            }
+        }
     };
     uploads.remember(video, &published.external_id, None).await;
     let processed = client.wait_for_video(&published.external_id, page_token, &ctx.media.upload).await;
@@ -543,9 +565,9 @@ async fn publish_facebook_video(
         // and publishing it again would post it twice.
         Err(error) => {
             tracing::warn!(delivery_id = %claimed.delivery_id, error = %error, "the Facebook video is published but its processing was not seen to end");
-            finish_single(claimed, Ok(published), response.budget)
+            finish_single(claimed, Ok(published), budget)
         }
-        Ok(()) => finish_single(claimed, Ok(published), response.budget),
+        Ok(()) => finish_single(claimed, Ok(published), budget),
     }
 }
 

@@ -26,4 +26,4 @@ pub mod telemetry;
 pub mod webhooks;
 
 pub use engine::{Context, EngineStats, PublisherConfig, run, step};
-pub use media::{DEFAULT_UPLOAD_MEMORY, MediaSettings, UploadMemory};
+pub use media::{DEFAULT_UPLOAD_MEMORY, FacebookVideoRoute, MediaSettings, UploadMemory};

@@ -46,6 +46,41 @@ pub struct MediaSettings {
     pub public_base: Option<String>,
     /// The media bytes the process's uploads may hold at once.
     pub upload_memory: Arc<UploadMemory>,
+    /// How a Facebook Page video gets to Meta.
+    pub facebook_video: FacebookVideoRoute,
+}
+
+/// How a Facebook Page video gets to Meta (CRIER_FACEBOOK_VIDEO_UPLOAD).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FacebookVideoRoute {
+    /// The worker sends the bytes in chunks with the Page token (the Page's `upload_phase`
+    /// upload): works wherever the worker can reach Meta. The default.
+    #[default]
+    Upload,
+    /// Meta fetches the file from a signed link to Crier (`file_url`): one call and no upload
+    /// traffic from the worker, but Crier must be reachable from the internet at CRIER_PUBLIC_URL.
+    Link,
+}
+
+impl FacebookVideoRoute {
+    /// `upload` or `link`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "upload" => Ok(FacebookVideoRoute::Upload),
+            "link" => Ok(FacebookVideoRoute::Link),
+            other => {
+                Err(format!("is `{other}`; use `upload` (the worker sends the bytes) or `link` (Meta fetches them from CRIER_PUBLIC_URL)"))
+            }
+        }
+    }
+
+    /// As [`FacebookVideoRoute::parse`] reads it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FacebookVideoRoute::Upload => "upload",
+            FacebookVideoRoute::Link => "link",
+        }
+    }
 }
 
 /// The unit the upload memory is counted in.
@@ -80,7 +115,11 @@ impl UploadMemory {
 
 impl std::fmt::Debug for MediaSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MediaSettings").field("store", &self.store).field("public_base", &self.public_base).finish_non_exhaustive()
+        f.debug_struct("MediaSettings")
+            .field("store", &self.store)
+            .field("public_base", &self.public_base)
+            .field("facebook_video", &self.facebook_video)
+            .finish_non_exhaustive()
     }
 }
 
@@ -239,21 +278,10 @@ impl<'a> Uploads<'a> {
                 ids.push(id.clone());
                 continue;
             }
-            let upload = MediaToUpload {
-                kind: item.facts.kind(),
-                content_type: item.facts.content_type,
-                byte_size: item.facts.byte_size,
-                file_name: item.file_name.clone(),
-                alt_text: (!item.alt_text.is_empty()).then(|| item.alt_text.clone()),
-                source: Arc::new(StoreSource {
-                    store: self.ctx.media.store.clone(),
-                    key: MediaKey::original(self.claimed.team_id, item.media_id),
-                }),
-            };
+            let upload = self.to_upload(item);
             let options = &self.ctx.media.upload;
             self.spend_budget(&upload).await?;
-            // Waits while other uploads hold the process's media memory.
-            let _in_flight = self.ctx.media.upload_memory.room_for(item.facts.byte_size.min(options.chunk_bytes)).await;
+            let _in_flight = self.room_for(&upload).await;
             let uploaded = match uploader {
                 Uploader::X(client, auth) => client.upload_media(auth, &upload, options).await,
                 Uploader::Linkedin(client, token, author) => client.upload_media(token, author, &upload, options).await,
@@ -266,6 +294,27 @@ impl<'a> Uploads<'a> {
             ids.push(uploaded.platform_media_id);
         }
         Ok(ids)
+    }
+
+    /// The item as a client uploads it: its facts, and its bytes read from the store by range.
+    pub(crate) fn to_upload(&self, item: &DeliveryMedia) -> MediaToUpload {
+        MediaToUpload {
+            kind: item.facts.kind(),
+            content_type: item.facts.content_type,
+            byte_size: item.facts.byte_size,
+            file_name: item.file_name.clone(),
+            alt_text: (!item.alt_text.is_empty()).then(|| item.alt_text.clone()),
+            source: Arc::new(StoreSource {
+                store: self.ctx.media.store.clone(),
+                key: MediaKey::original(self.claimed.team_id, item.media_id),
+            }),
+        }
+    }
+
+    /// Waits while other uploads hold the process's media memory; the permit is the room for a
+    /// piece of `media` (the whole of a small one, a chunk of a large one).
+    pub(crate) async fn room_for(&self, media: &MediaToUpload) -> tokio::sync::SemaphorePermit<'a> {
+        self.ctx.media.upload_memory.room_for(media.byte_size.min(self.ctx.media.upload.chunk_bytes)).await
     }
 
     /// Spends the calls uploading `media` will make from the account's media budget

@@ -248,6 +248,7 @@ pub async fn run(
         links: Arc::new(crier_domain::media_link::MediaLinks::new(&vault)),
         public_base: settings.public_base.clone(),
         upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
+        facebook_video: settings.media.facebook_video,
     };
     let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats, media), stopped(stop_rx));
     let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);

@@ -7,6 +7,7 @@ mod support;
 
 use std::path::Path;
 
+use crier::config::FacebookVideoRoute;
 use crier_media::fixtures::{self, GPS_SECRET, VideoSpec};
 use crier_media::test_s3::TestS3;
 use reqwest::StatusCode;
@@ -223,8 +224,24 @@ async fn schedule_with_media(app: &TestApp, account: &str, text: &str, media_id:
 }
 
 #[tokio::test]
+async fn a_facebook_video_is_sent_in_chunks_with_the_page_token_and_published() {
+    let steps = publishes_a_facebook_video(FacebookVideoRoute::Upload).await;
+    assert_eq!(steps.first().map(String::as_str), Some("start"), "{steps:?}");
+    assert!(steps.iter().any(|s| s.starts_with("transfer")), "{steps:?}");
+    assert!(steps.contains(&"finish".to_owned()), "{steps:?}");
+}
+
+#[tokio::test]
 async fn a_facebook_video_is_fetched_by_the_platform_from_a_signed_link_and_published() {
-    let app = TestApp::spawn_with_worker().await;
+    let steps = publishes_a_facebook_video(FacebookVideoRoute::Link).await;
+    assert_eq!(steps.first().map(String::as_str), Some("video"), "one call, Meta fetches the file: {steps:?}");
+    assert!(!steps.iter().any(|s| s.starts_with("transfer")), "{steps:?}");
+}
+
+/// Publishes a video to a Facebook Page through `route` with the worker in the app's process, and
+/// checks that Meta got exactly the stored bytes; answers the attempt's steps.
+async fn publishes_a_facebook_video(route: FacebookVideoRoute) -> Vec<String> {
+    let app = TestApp::spawn_with_worker_media(|media| media.facebook_video = route).await;
     let owner = app.owner("Acme", "owner@acme.example").await;
     let page = support::connect_facebook_page(&app, &owner, "Acme Page").await;
     let video = uploaded(owner.upload(&[("launch.mp4", fixtures::mp4(&VideoSpec::default()))], "").await).await;
@@ -263,4 +280,11 @@ async fn a_facebook_video_is_fetched_by_the_platform_from_a_signed_link_and_publ
             .await
             .unwrap();
     assert_eq!(entry["media"][0]["media_id"], recorded, "the delivery records the video's id");
+    let steps: serde_json::Value =
+        sqlx::query_scalar("select t.steps from delivery_attempt t join delivery d using (delivery_id) where d.post_id = $1")
+            .bind(post)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    steps.as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap().to_owned()).collect()
 }

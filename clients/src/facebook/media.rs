@@ -79,6 +79,10 @@ fn phase(phase: UploadPhase) -> (&'static str, &'static str) {
     (UploadPhase::FIELD, phase.as_str())
 }
 
+/// The step of a Page video's chunked upload that makes the post ([`FacebookClient::upload_page_video`]):
+/// a failure before it leaves no post behind, a failure of it may have made one.
+pub const PAGE_VIDEO_FINISH_STEP: &str = "finish";
+
 /// Where a Page video's bytes come from.
 #[derive(Clone, Copy, Debug)]
 pub enum VideoSource<'a> {
@@ -401,7 +405,7 @@ impl FacebookClient {
         let mut form = vec![phase(UploadPhase::Finish), ("upload_session_id", started.upload_session_id.as_str())];
         described(&mut form, description, title);
         // Sent once (no retries): a finish whose answer is lost may have made the post.
-        let raw = send_graph(transport, steps, "finish", 0, || {
+        let raw = send_graph(transport, steps, PAGE_VIDEO_FINISH_STEP, 0, || {
             let request = self.graph_url(Method::POST, url.clone(), page_token).form(&form);
             async move { Ok(request) }
         })

@@ -114,6 +114,7 @@ pub async fn env() -> Env {
         links: Arc::new(MediaLinks::new(&vault)),
         public_base: None,
         upload_memory: crier_publisher::UploadMemory::new(crier_publisher::DEFAULT_UPLOAD_MEMORY),
+        facebook_video: crier_publisher::FacebookVideoRoute::default(),
     };
     Env { pool, vault, accounts, h, team, media, media_dir }
 }

@@ -8,6 +8,7 @@ use clap::{Arg, ArgAction, ArgMatches, Args, Command, FromArgMatches};
 use crier_media::MediaLimits;
 use crier_media::storage::{S3Settings, StoreLocation};
 use crier_platform::{PerPlatform, Platform};
+use crier_publisher::FacebookVideoRoute;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::{ConfigError, bad};
@@ -57,6 +58,12 @@ pub struct MediaArgs {
 
     #[command(flatten)]
     pub limits: MediaLimitArgs,
+
+    /// How a Facebook Page video gets to Meta: `upload` (the worker sends the bytes in chunks with
+    /// the Page token; works behind any firewall) or `link` (Meta fetches the file from a signed
+    /// link under CRIER_PUBLIC_URL: one call, but Crier must be reachable from the internet).
+    #[arg(long = "facebook-video-upload", env = "CRIER_FACEBOOK_VIDEO_UPLOAD", default_value = FacebookVideoRoute::default().as_str())]
+    pub facebook_video: String,
 }
 
 /// Each platform's media rules, changed where a platform's limits have drifted:
@@ -148,6 +155,7 @@ impl Default for MediaArgs {
             max_file_size: DEFAULT_MAX_FILE_SIZE.into(),
             team_quota: DEFAULT_TEAM_QUOTA.into(),
             limits: MediaLimitArgs::default(),
+            facebook_video: FacebookVideoRoute::default().as_str().into(),
         }
     }
 }
@@ -167,6 +175,8 @@ pub struct MediaConfig {
     /// Each platform's media rules (checked in Compose, when a post is scheduled, and before
     /// anything is uploaded).
     pub limits: PerPlatform<MediaLimits>,
+    /// How a Facebook Page video gets to Meta (read by the workers).
+    pub facebook_video: FacebookVideoRoute,
 }
 
 impl MediaConfig {
@@ -205,7 +215,8 @@ pub fn parse(args: &MediaArgs, data_dir: &Path) -> Result<MediaConfig, ConfigErr
         return Err(bad("CRIER_MEDIA_MAX_FILE_SIZE", "is below 1MB: photos alone are larger"));
     }
     let limits = args.limits.parse()?;
-    Ok(MediaConfig { store, upload_dir: data_dir.join("uploads"), max_file_bytes, team_quota_bytes, limits })
+    let facebook_video = FacebookVideoRoute::parse(&args.facebook_video).map_err(|e| bad("CRIER_FACEBOOK_VIDEO_UPLOAD", e))?;
+    Ok(MediaConfig { store, upload_dir: data_dir.join("uploads"), max_file_bytes, team_quota_bytes, limits, facebook_video })
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -276,6 +287,16 @@ mod tests {
             other => panic!("expected S3, got {other:?}"),
         }
         assert!(!format!("{config:?}").contains("shh-its-secret"));
+    }
+
+    #[test]
+    fn facebook_videos_are_uploaded_unless_meta_is_to_fetch_them() {
+        assert_eq!(MediaConfig::in_data_dir(Path::new("/d")).facebook_video, FacebookVideoRoute::Upload);
+        let link = MediaArgs { facebook_video: " Link ".into(), ..MediaArgs::default() };
+        assert_eq!(parse(&link, Path::new("/d")).unwrap().facebook_video, FacebookVideoRoute::Link);
+        let err = parse(&MediaArgs { facebook_video: "fax".into(), ..MediaArgs::default() }, Path::new("/d")).unwrap_err();
+        assert_eq!(err.variable, "CRIER_FACEBOOK_VIDEO_UPLOAD");
+        assert!(err.problem.contains("fax"), "{}", err.problem);
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crier_domain::store::throttle::{AddressLimits, Costly};
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
+pub use crier_publisher::FacebookVideoRoute;
 pub use keys::{KeyRing, KeySource, SecretKey};
 pub use media::{MediaArgs, MediaConfig};
 pub use outbound::OutboundArgs;

@@ -61,7 +61,14 @@ impl TestApp {
     /// Starts the app with its worker pool in the same process (as `crier serve` does), so
     /// posts are published to the sandbox.
     pub async fn spawn_with_worker() -> TestApp {
-        let web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+        Self::spawn_with_worker_media(|_| {}).await
+    }
+
+    /// [`TestApp::spawn_with_worker`] with media settings the test changes (the worker reads the
+    /// same).
+    pub async fn spawn_with_worker_media(change: impl FnOnce(&mut crier::config::MediaConfig)) -> TestApp {
+        let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+        change(&mut web.media);
         let worker = crier::config::WorkerConfig::parse(&crier::config::WorkerArgs::default()).unwrap();
         Self::start(web, Some(worker)).await
     }
@@ -83,8 +90,9 @@ impl TestApp {
         // Each app keeps its media (and its uploads in progress) in a directory of its own, unless
         // the test gave it another store; the worker reads the same one.
         let media_dir = tempfile::tempdir().expect("a media directory");
-        if web.media == crier::config::MediaConfig::in_data_dir(std::path::Path::new(crier::config::DEFAULT_DATA_DIR)) {
-            web.media = crier::config::MediaConfig::in_data_dir(media_dir.path());
+        if web.media.store == crier::config::MediaConfig::in_data_dir(std::path::Path::new(crier::config::DEFAULT_DATA_DIR)).store {
+            let own = crier::config::MediaConfig::in_data_dir(media_dir.path());
+            (web.media.store, web.media.upload_dir) = (own.store, own.upload_dir);
         }
         if let Some(worker) = worker.as_mut() {
             worker.media = web.media.clone();
