@@ -355,7 +355,9 @@ async fn the_audit_page_lists_account_and_member_actions_for_the_team_only() {
     ada.call("accounts/disconnect", &[("account_id", &id)]).await;
     ada.call("create_invite", &[("email", "ed@example.com"), ("role", "editor")]).await;
 
-    let rows: Value = ada.call("audit", &[]).await.json().await.unwrap();
+    let page: Value = ada.call("audit", &[]).await.json().await.unwrap();
+    assert_eq!((&page["older"], &page["newer"]), (&Value::Null, &Value::Null), "one page holds it all");
+    let rows = &page["rows"];
     let actions: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert_eq!(actions, vec!["member_invited", "account_disconnected", "account_connected"], "{rows}");
     assert_eq!(rows[1]["actor"], "ada@example.com");
@@ -363,7 +365,7 @@ async fn the_audit_page_lists_account_and_member_actions_for_the_team_only() {
     assert!(rows[1]["details"].as_str().unwrap().contains("\"platform\":\"x\""));
 
     let filtered: Value = ada.call("audit", &[("entity", "account"), ("action", "account_connected")]).await.json().await.unwrap();
-    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    assert_eq!(filtered["rows"].as_array().unwrap().len(), 1);
     let bad = ada.call("audit", &[("from", "21/11/2026")]).await;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(support::field_errors(&bad.json().await.unwrap())["from"].contains("YYYY-MM-DD"));
@@ -373,12 +375,66 @@ async fn the_audit_page_lists_account_and_member_actions_for_the_team_only() {
 
     let eve = app.owner("Rival", "eve@example.com").await;
     let theirs: Value = eve.call("audit", &[]).await.json().await.unwrap();
-    assert_eq!(theirs, serde_json::json!([]), "another team sees none of Acme's events");
+    assert_eq!(theirs["rows"], serde_json::json!([]), "another team sees none of Acme's events");
     assert!(eve.log_out().await.status().is_success());
     assert_eq!(eve.log_in("eve@example.com", support::PASSWORD, None).await.status(), StatusCode::OK);
     let theirs: Value = eve.call("audit", &[]).await.json().await.unwrap();
+    let theirs = &theirs["rows"];
     assert_eq!(theirs.as_array().unwrap().len(), 1, "only Eve's own login: {theirs}");
     assert_eq!((theirs[0]["action"].as_str(), theirs[0]["actor"].as_str()), (Some("login_succeeded"), Some("eve@example.com")));
+}
+
+#[tokio::test]
+async fn the_audit_page_pages_through_every_event_keeping_its_filters() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    let team_id: uuid::Uuid = sqlx::query_scalar("select team_id from team where name = 'Acme'").fetch_one(&app.pool).await.unwrap();
+    // 250 events of one action (and some others) through the audit trail's own writer.
+    for n in 0..250 {
+        crier_domain::store::audit::record(
+            &app.pool,
+            team_id,
+            crier_domain::store::audit::Actor::System,
+            "test_event",
+            "post",
+            Some(&format!("e{n:03}")),
+            serde_json::json!({ "n": n }),
+        )
+        .await
+        .unwrap();
+    }
+    let shown = |html: &str| -> Vec<String> { html.match_indices("post e").map(|(i, _)| html[i + 5..i + 9].to_owned()).collect() };
+    let href = |html: &str, rel: &str| -> Option<String> {
+        let at = html.find(&format!(r#"rel="{rel}""#))?;
+        let start = html[..at].rfind("href=\"")? + 6;
+        Some(html[start..html[start..].find('"')? + start].replace("&amp;", "&"))
+    };
+
+    let first = ada.page("/audit?action=test_event").await;
+    let newest: Vec<String> = (150..250).rev().map(|n| format!("e{n:03}")).collect();
+    assert_eq!(shown(&first), newest, "the newest 100, newest first");
+    assert!(href(&first, "prev").is_none(), "the newest page has no newer one");
+    let older = href(&first, "next").expect("an Older link");
+    assert!(older.starts_with("/audit?action=test_event&before="), "the filter is kept: {older}");
+
+    let second = ada.page(&older).await;
+    assert_eq!(shown(&second), (50..150).rev().map(|n| format!("e{n:03}")).collect::<Vec<_>>());
+    let third = ada.page(&href(&second, "next").expect("an Older link")).await;
+    assert_eq!(shown(&third), (0..50).rev().map(|n| format!("e{n:03}")).collect::<Vec<_>>(), "down to the first event");
+    assert!(href(&third, "next").is_none(), "nothing older than the first");
+
+    // Back up: Newer from the last page shows the one before it.
+    let back = ada.page(&href(&third, "prev").expect("a Newer link")).await;
+    assert_eq!(shown(&back), shown(&second));
+    let top = ada.page(&href(&back, "prev").expect("a Newer link")).await;
+    assert_eq!(shown(&top), newest);
+    assert!(href(&top, "prev").is_none(), "back at the newest");
+
+    let bad = ada.page("/audit?before=yesterday").await;
+    assert!(bad.contains("This page link is not valid"), "a broken page link says so");
+    // Another team's cursor shows only its own events.
+    let eve = app.owner("Rival", "eve@example.com").await;
+    assert!(shown(&eve.page(&older).await).is_empty(), "another team sees none of Acme's events");
 }
 
 #[tokio::test]
@@ -409,7 +465,7 @@ async fn times_are_shown_in_the_persons_timezone_taken_at_sign_up_and_changed_in
     let verified: Value = ada.call("accounts/verify", &[("account_id", &id)]).await.json().await.unwrap();
     assert!(verified["last_verified_at"].as_str().unwrap().ends_with(" JST"), "{verified}");
     let audit: Value = ada.call("audit", &[]).await.json().await.unwrap();
-    assert!(audit[0]["shown_at"].as_str().unwrap().ends_with(" JST"));
+    assert!(audit["rows"][0]["shown_at"].as_str().unwrap().ends_with(" JST"));
 
     // A sign-up before the wasm loaded reports no zone: UTC until the person chooses.
     let bob = app.browser();

@@ -56,7 +56,8 @@ pub fn SignedInShell() -> impl IntoView {
     }
 }
 
-fn encode_component(raw: &str) -> String {
+/// `raw` percent-encoded for a URL's query or path (RFC 3986's unreserved characters kept).
+pub(crate) fn encode_component(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for byte in raw.bytes() {
         match byte {

@@ -1,5 +1,6 @@
-//! `/audit`: the team's audit trail with filters. The filter form is a plain GET form, so it
-//! works before the wasm loads and every filtered view has its own address.
+//! `/audit`: the team's audit trail with filters, a page at a time. The filter form is a plain GET
+//! form and the page links plain addresses that keep the filters (`?before=` older, `?after=`
+//! newer), so they work before the wasm loads and every view has its own address.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,9 +14,19 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map();
     let param = move |name: &str| query.read().get(name).unwrap_or_default();
     let rows = Resource::new(
-        move || (param("entity"), param("action"), param("from"), param("until")),
-        |(entity, action, from, until)| list_audit(entity, action, from, until),
+        move || (param("entity"), param("action"), param("from"), param("until"), param("before"), param("after")),
+        |(entity, action, from, until, before, after)| list_audit(entity, action, from, until, before, after),
     );
+    // A page link: the filters as they are, and one cursor.
+    let page_href = move |cursor: Option<(&str, i64)>| {
+        let mut pairs: Vec<(String, String)> =
+            ["entity", "action", "from", "until"].into_iter().map(|k| (k.to_owned(), param(k))).filter(|(_, v)| !v.is_empty()).collect();
+        if let Some((name, id)) = cursor {
+            pairs.push((name.to_owned(), id.to_string()));
+        }
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", crate::components::shell::encode_component(v))).collect();
+        if query.is_empty() { "/audit".to_owned() } else { format!("/audit?{}", query.join("&")) }
+    };
     let entities = ["", "account", "member", "invite", "post", "delivery", "webhook"];
     view! {
         <Title text="Audit" />
@@ -50,9 +61,23 @@ pub fn AuditPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading the audit trail…"</p> }>
             {move || Suspend::new(async move {
                 match rows.await {
-                    Ok(rows) if rows.is_empty() => view! { <p class="hint">"Nothing recorded matches."</p> }.into_any(),
-                    Ok(rows) => {
-                        let lines = rows
+                    Ok(page) if page.rows.is_empty() => view! {
+                        <p class="hint">"Nothing recorded matches."</p>
+                        {(page.newer.is_some() || !param("before").is_empty()).then(|| view! { <p><a href=page_href(None)>"Newest"</a></p> })}
+                    }.into_any(),
+                    Ok(page) => {
+                        let newer = page.newer.map(|id| page_href(Some(("after", id))));
+                        let older = page.older.map(|id| page_href(Some(("before", id))));
+                        let nav = (newer.is_some() || older.is_some()).then(|| view! {
+                            <nav class="pager" aria-label="Audit pages">
+                                {newer.map(|href| view! {
+                                    <a href=page_href(None)>"Newest"</a>
+                                    <a href=href rel="prev">"← Newer"</a>
+                                })}
+                                {older.map(|href| view! { <a href=href rel="next">"Older →"</a> })}
+                            </nav>
+                        });
+                        let lines = page.rows
                             .into_iter()
                             .map(|row| {
                                 let what = match &row.entity_id {
@@ -75,6 +100,7 @@ pub fn AuditPage() -> impl IntoView {
                                 <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"Action"</th><th scope="col">"On"</th><th scope="col">"Details"</th></tr></thead>
                                 <tbody>{lines}</tbody>
                             </table>
+                            {nav}
                         }
                         .into_any()
                     }

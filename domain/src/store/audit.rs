@@ -138,49 +138,78 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     /// Before this moment.
     pub until: Option<DateTime<Utc>>,
-    /// Only events older than this one (a page's last `audit_id`).
+    /// Only events older than this one (a page's last `audit_id`): the next page.
     pub before_id: Option<i64>,
+    /// Only events newer than this one (a page's first `audit_id`): the previous page, the
+    /// `limit` events nearest to it. Ignored when `before_id` is set.
+    pub after_id: Option<i64>,
 }
 
 /// The team's events, newest first, at most `limit`.
 pub async fn list(pool: &PgPool, team_id: Uuid, filter: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>, DomainError> {
-    let rows = sqlx::query!(
-        r#"select e.audit_id, e.occurred_at, e.actor_kind as "actor_kind: ActorKind", e.action, e.entity, e.entity_id, e.metadata,
-                  coalesce(u.email, t.name) as actor_label
-           from audit_event e
-           left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id and u.team_id = e.team_id
-           left join api_token t on e.actor_kind = 'api_token' and t.api_token_id = e.actor_id and t.team_id = e.team_id
-           where e.team_id = $1
-             and ($2::text is null or e.entity = $2)
-             and ($3::text is null or e.entity_id = $3)
-             and ($4::text is null or e.action = $4)
-             and ($5::timestamptz is null or e.occurred_at >= $5)
-             and ($6::timestamptz is null or e.occurred_at < $6)
-             and ($8::bigint is null or e.audit_id < $8)
-           order by e.audit_id desc
-           limit $7"#,
-        team_id,
-        filter.entity,
-        filter.entity_id,
-        filter.action,
-        filter.from,
-        filter.until,
-        limit.clamp(1, 1000),
-        filter.before_id,
-    )
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| AuditEntry {
-            audit_id: r.audit_id,
-            occurred_at: r.occurred_at,
-            actor_kind: r.actor_kind,
-            actor_label: r.actor_label,
-            action: r.action,
-            entity: r.entity,
-            entity_id: r.entity_id,
-            metadata: r.metadata,
-        })
-        .collect())
+    let limit = limit.clamp(1, 1000);
+    let rows =
+        match (filter.before_id, filter.after_id) {
+            (None, Some(after)) => {
+                // The events just newer than the cursor: read upwards from it, then turn the page the
+                // right way round.
+                let mut rows = sqlx::query_as!(
+                AuditEntry,
+                r#"select e.audit_id, e.occurred_at, e.actor_kind as "actor_kind: ActorKind", e.action, e.entity, e.entity_id, e.metadata,
+                          coalesce(u.email, t.name) as actor_label
+                   from audit_event e
+                   left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id and u.team_id = e.team_id
+                   left join api_token t on e.actor_kind = 'api_token' and t.api_token_id = e.actor_id and t.team_id = e.team_id
+                   where e.team_id = $1
+                     and ($2::text is null or e.entity = $2)
+                     and ($3::text is null or e.entity_id = $3)
+                     and ($4::text is null or e.action = $4)
+                     and e.occurred_at >= coalesce($5, '-infinity'::timestamptz)
+                     and e.occurred_at < coalesce($6, 'infinity'::timestamptz)
+                     and e.audit_id > $8
+                   order by e.audit_id
+                   limit $7"#,
+                team_id,
+                filter.entity,
+                filter.entity_id,
+                filter.action,
+                filter.from,
+                filter.until,
+                limit,
+                after,
+            )
+            .fetch_all(pool)
+            .await?;
+                rows.reverse();
+                rows
+            }
+            (before, _) => sqlx::query_as!(
+                AuditEntry,
+                r#"select e.audit_id, e.occurred_at, e.actor_kind as "actor_kind: ActorKind", e.action, e.entity, e.entity_id, e.metadata,
+                          coalesce(u.email, t.name) as actor_label
+                   from audit_event e
+                   left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id and u.team_id = e.team_id
+                   left join api_token t on e.actor_kind = 'api_token' and t.api_token_id = e.actor_id and t.team_id = e.team_id
+                   where e.team_id = $1
+                     and ($2::text is null or e.entity = $2)
+                     and ($3::text is null or e.entity_id = $3)
+                     and ($4::text is null or e.action = $4)
+                     and e.occurred_at >= coalesce($5, '-infinity'::timestamptz)
+                     and e.occurred_at < coalesce($6, 'infinity'::timestamptz)
+                     and e.audit_id < coalesce($8, 9223372036854775807)
+                   order by e.audit_id desc
+                   limit $7"#,
+                team_id,
+                filter.entity,
+                filter.entity_id,
+                filter.action,
+                filter.from,
+                filter.until,
+                limit,
+                before,
+            )
+            .fetch_all(pool)
+            .await?,
+        };
+    Ok(rows)
 }

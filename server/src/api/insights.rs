@@ -333,6 +333,7 @@ pub async fn audit(State(state): State<ApiState>, caller: Caller, ApiQuery(q): A
         from: q.from,
         until: q.until,
         before_id,
+        after_id: None,
     };
     let mut rows = audit::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last| last.audit_id.to_string());
