@@ -1,5 +1,5 @@
 import { expect } from '@playwright/test';
-import { test, newAccount, signUp, waitForHydration } from './helpers';
+import { test, connectX, newAccount, open, signUp, waitForHydration } from './helpers';
 
 test('the compose box counts as each platform counts, live', async ({ page }) => {
   await signUp(page, newAccount('compose'));
@@ -20,4 +20,35 @@ test('the compose box counts as each platform counts, live', async ({ page }) =>
   await expect(counter('x')).toHaveText('X: 281 / 280 (1 over)');
   await expect(counter('x')).toHaveClass(/over/);
   await expect(counter('linkedin')).not.toHaveClass(/over/);
+});
+
+test('after Schedule the form empties, and Undo brings the post back while nothing has been sent', async ({ page }) => {
+  await signUp(page, newAccount('undo'));
+  await connectX(page, 'undo_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  const text = `Scheduled, then undone ${Date.now()}`;
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  await page.getByLabel('Link', { exact: true }).fill('https://example.com/undo');
+  await page.getByRole('checkbox', { name: /undo_x/ }).check();
+  await page.locator('#scheduled_at').fill('2199-06-01T09:00');
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+
+  // The post is saved and the form is empty: another click would not post it twice.
+  const notice = page.getByRole('status').filter({ hasText: 'Scheduled for' });
+  await expect(notice).toBeVisible();
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue('');
+  await expect(page.getByLabel('Link', { exact: true })).toHaveValue('');
+  await expect(page.getByRole('checkbox', { name: /undo_x/ })).toBeChecked();
+
+  await notice.getByRole('button', { name: 'Undo', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Undone: nothing was sent' })).toBeVisible();
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+  await expect(page.getByLabel('Link', { exact: true })).toHaveValue('https://example.com/undo');
+  await expect(page.locator('#scheduled_at')).toHaveValue('2199-06-01T09:00');
+  await expect(page.getByRole('checkbox', { name: /undo_x/ })).toBeChecked();
+
+  // The post was cancelled, not sent.
+  await page.getByRole('status').getByRole('link', { name: 'Follow it' }).click();
+  await expect(page.locator('.deliveries .chip').filter({ hasText: /undo_x/ })).toContainText('Cancelled');
 });

@@ -373,7 +373,7 @@ test('a GIF to X, a PDF to LinkedIn and a video to a Facebook Page each go out a
     const notice = page.getByRole('status').filter({ hasText: 'Publishing now' });
     await expect(notice).toBeVisible();
     await notice.getByRole('link', { name: 'Follow it' }).click();
-    // A Page video is published once Meta has fetched it and followed until processed.
+    // A Page video is published once its chunks are in, and followed until processed.
     await expect(chip(page, account)).toContainText('Published', { timeout: 30_000 });
     const sent = page.locator('.deliveries .sent-media li');
     await expect(sent).toHaveCount(1);

@@ -143,3 +143,76 @@ async fn the_dashboard_reloads_itself_only_while_a_post_it_shows_is_about_to_go_
     assert!(owner.page("/?view=month").await.contains(reloads), "so does this month's calendar");
     assert!(!owner.page("/?day=2030-03-05").await.contains(reloads), "a page without it does not reload");
 }
+
+#[tokio::test]
+async fn undo_after_posting_takes_the_post_back_into_compose_until_it_has_started() {
+    // No worker runs in this app: a post stays waiting for its first attempt.
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let form = [
+        ("text", "Launch day, take one"),
+        ("text_x", "Launch day on X"),
+        ("link", "https://example.com/launch"),
+        ("thread[]", "And a reply"),
+        ("accounts[]", x.as_str()),
+        ("intent", "schedule"),
+        ("scheduled_at", "2199-06-01T09:00"),
+    ];
+    let plain = owner.post_plain("posts/create", &form, "/compose").await;
+    assert!(plain.status().is_redirection());
+    let back = owner.page("/compose").await;
+    assert!(back.contains(r#"<p role="status" class="notice">Scheduled for"#) && back.contains("Follow it"), "{back}");
+    assert!(!back.contains("Launch day, take one"), "the form is empty after posting: a second click is not a second post");
+    assert!(back.contains(&format!(r#"value="{x}" checked"#)), "the accounts stay ticked for the next post");
+    let post_id: uuid::Uuid = sqlx::query_scalar("select post_id from post").fetch_one(&app.pool).await.unwrap();
+    assert!(
+        back.contains(&format!(r#"formaction="/api/posts/undo" formnovalidate name="post_id" value="{post_id}""#)),
+        "the notice offers Undo: {back}"
+    );
+
+    // Undo, as the plain form's button sends it (the whole form, aimed at posts/undo).
+    let undone = owner.post_plain("posts/undo", &[("post_id", &post_id.to_string()), ("text", "")], "/compose").await;
+    assert!(undone.status().is_redirection());
+    let again = owner.page("/compose").await;
+    assert!(again.contains(r#"<p role="status" class="notice">Undone: nothing was sent"#), "{again}");
+    assert!(!again.contains(r#"formaction="/api/posts/undo""#), "nothing left to undo");
+    for kept in [
+        ">Launch day, take one</textarea>",
+        ">Launch day on X</textarea>",
+        "https://example.com/launch",
+        ">And a reply</textarea>",
+        "2199-06-01T09:00",
+    ] {
+        assert!(again.contains(kept), "{kept:?} is back in the form: {again}");
+    }
+    assert!(again.contains(&format!(r#"value="{x}" checked"#)), "the account is ticked again: {again}");
+    let states: Vec<String> = sqlx::query_scalar("select state::text from delivery").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(states, ["cancelled"]);
+
+    // Once a delivery has started, Undo changes nothing and says why.
+    let response = owner.call("posts/create", &[("text", "Right now"), ("accounts[]", x.as_str()), ("intent", "now")]).await;
+    let now: Value = response.json().await.unwrap();
+    assert_eq!(now["dry_run"], false);
+    let id = now["post_id"].as_str().unwrap().to_owned();
+    // A worker claims it (as the engine does), so it is publishing.
+    let budgets = crier_domain::store::deliveries::Budgets::default();
+    let claimed = crier_domain::store::deliveries::claim(&app.pool, "test-worker", 10, &budgets).await.unwrap();
+    assert_eq!(claimed.len(), 1, "only the published-now post is due");
+    let late = owner.call("posts/undo", &[("post_id", &id)]).await;
+    assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.text().await.unwrap().contains("Too late to undo"));
+    let state: String =
+        sqlx::query_scalar("select state::text from delivery where post_id = $1::uuid").bind(&id).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(state, "publishing", "nothing changed");
+
+    // Another team cannot undo Acme's post.
+    let eve = app.owner("Rival", "eve@example.com").await;
+    let theirs = eve.call("posts/undo", &[("post_id", &post_id.to_string())]).await;
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+
+    // A dry run keeps the post in the plain form, without Undo.
+    let dry = [("text", "Just checking"), ("accounts[]", x.as_str()), ("intent", "dry_run")];
+    assert!(owner.post_plain("posts/create", &dry, "/compose").await.status().is_redirection());
+    let checked = owner.page("/compose").await;
+    assert!(checked.contains(">Just checking</textarea>") && !checked.contains("formaction=\"/api/posts/undo\""), "{checked}");
+}

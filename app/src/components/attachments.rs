@@ -108,6 +108,12 @@ impl Attachments {
         });
     }
 
+    /// Detaches everything (the post went out; the form starts again).
+    pub fn clear(&self) {
+        self.items.set(Vec::new());
+        self.uploads.set(Vec::new());
+    }
+
     fn remove(&self, key: usize) {
         self.items.update(|items| items.retain(|a| a.key != key));
     }

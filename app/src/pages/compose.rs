@@ -19,7 +19,9 @@ use crate::components::form::{
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::media::media_library;
-use crate::server::posts::{ComposeAccount, ComposeData, CreatePost, ExplainTime, compose_view, explain_time};
+use crate::server::posts::{
+    ComposeAccount, ComposeData, CreatePost, ExplainTime, UNDO_FIELD, UndoPost, compose_view, explain_time, platform_text_field,
+};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
@@ -91,11 +93,12 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     // server rendered: a refill after a plain post, or nothing).
     let text = RwSignal::new(typed_value("text").or_else(|| refill(CreatePost::PATH, "text")).unwrap_or_default());
     let link = RwSignal::new(typed_value("link").or_else(|| refill(CreatePost::PATH, "link")).unwrap_or_default());
-    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(typed_value(override_field(p)).unwrap_or_else(|| refill_override(p)))));
+    let overrides = Platform::ALL.map(|p| (p, RwSignal::new(typed_value(platform_text_field(p)).unwrap_or_else(|| refill_override(p)))));
     let media = Attachments::new(data.attached.clone(), data.media_rules.clone());
     let media_notice = refill(CreatePost::PATH, "media_notice");
     let media_error = refill(CreatePost::PATH, "media_error");
     let plain_done = refill(CreatePost::PATH, NOTICE_FIELD).zip(refill(CreatePost::PATH, "post_id"));
+    let plain_undo = refill(CreatePost::PATH, UNDO_FIELD).is_some();
     let max_file = data.max_file.clone();
     let typed_replies = refill_list(CreatePost::PATH, "thread");
     let next_reply = StoredValue::new(typed_replies.len());
@@ -158,6 +161,17 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             .collect_view()
     };
     let done = move || create.value().get().and_then(Result::ok);
+    // After Publish now or Schedule the form empties (sending it again would be a second post)
+    // and the notice offers Undo; the accounts and the time stay. A dry run keeps the post.
+    Effect::new(move |_| {
+        if done().is_some_and(|d| !d.dry_run) {
+            text.set(String::new());
+            link.set(String::new());
+            overrides.iter().for_each(|(_, own)| own.set(String::new()));
+            thread.set(Vec::new());
+            media.clear();
+        }
+    });
     // Each post the form sends in place gets a new one-time key: sending it again (a double click)
     // repeats the same post's answer, a new post gets a new key.
     let form_key = RwSignal::new(data.form_key.clone());
@@ -178,16 +192,10 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             <FormKey key=form_key />
             <FormError error />
             <Show when=move || done().is_some()>
-                {move || done().map(|d| view! {
-                    <p class="notice" role="status">
-                        {d.message} " " <a href=format!("/posts/{}", d.post_id)>"Follow it"</a>
-                    </p>
-                })}
+                {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run))}
             </Show>
             // After a plain post (no wasm), the page comes back empty with what happened.
-            {plain_done.map(|(message, post_id)| view! {
-                <p class="notice" role="status">{message} " " <a href=format!("/posts/{post_id}")>"Follow it"</a></p>
-            })}
+            {plain_done.map(|(message, post_id)| posted_notice(message, post_id, plain_undo))}
             <div class="field">
                 <label for="text">"Text"</label>
                 <p class="hint" id="text-hint">"Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."</p>
@@ -234,7 +242,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             <details class="overrides">
                 <summary>"A different text for one platform"</summary>
                 {overrides.map(|(platform, value)| {
-                    let name = override_field(platform);
+                    let name = platform_text_field(platform);
                     let label = format!("Text for {}", platform.label());
                     view! {
                         <div class="field">
@@ -339,6 +347,24 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     }
 }
 
+/// What happened to the post just sent, where to follow it, and (after Publish now or Schedule)
+/// Undo: a submit button of the form aimed at [`UndoPost`] (the island lets the browser send it),
+/// which takes the post back while nothing has been sent and brings Compose back with it.
+fn posted_notice(message: String, post_id: String, undo: bool) -> impl IntoView {
+    let follow = format!("/posts/{post_id}");
+    view! {
+        <p class="notice" role="status">
+            {message} " " <a href=follow>"Follow it"</a>
+            {undo.then(|| view! {
+                " "
+                <button type="submit" class="secondary" formaction=UndoPost::url() formnovalidate name="post_id" value=post_id>
+                    "Undo"
+                </button>
+            })}
+        </p>
+    }
+}
+
 /// The line under the time field for the server's answer: what the time means, or why it is not
 /// a time to publish at.
 fn explanation(answer: Result<String, AppError>) -> String {
@@ -348,16 +374,8 @@ fn explanation(answer: Result<String, AppError>) -> String {
     }
 }
 
-fn override_field(platform: Platform) -> &'static str {
-    match platform {
-        Platform::X => "text_x",
-        Platform::Linkedin => "text_linkedin",
-        Platform::Facebook => "text_facebook",
-    }
-}
-
 fn refill_override(platform: Platform) -> String {
-    refill(CreatePost::PATH, override_field(platform)).unwrap_or_default()
+    refill(CreatePost::PATH, platform_text_field(platform)).unwrap_or_default()
 }
 
 /// The accounts as checkboxes, grouped by platform.

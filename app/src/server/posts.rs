@@ -206,6 +206,8 @@ pub struct Scheduled {
     pub message: String,
     /// The form's key for its next post (a form posted in place stays on the page).
     pub next_form_key: String,
+    /// A dry run: the form keeps the post (it was a check); otherwise it empties, with an Undo.
+    pub dry_run: bool,
 }
 
 /// "Publish now", "Schedule" or "Dry run" (`intent`): writes the post and its deliveries in one
@@ -271,12 +273,15 @@ pub async fn create_post(
     .await;
     match outcome {
         Ok(done) => {
-            // A plain post comes back to an empty Compose: it says what happened, and where to follow it.
-            super::ssr::keep_for_next_page(
-                CreatePost::PATH,
-                &[(crate::components::form::NOTICE_FIELD, done.message.as_str()), ("post_id", done.post_id.as_str())],
-            )
-            .await;
+            // A plain post comes back to an empty Compose that says what happened, where to follow
+            // it and how to undo it; a dry run comes back with the post still in the form.
+            let said = [(crate::components::form::NOTICE_FIELD, done.message.as_str()), ("post_id", done.post_id.as_str())];
+            let kept: Vec<(&str, &str)> = if done.dry_run {
+                said.into_iter().chain(typed).collect()
+            } else {
+                said.into_iter().chain([(UNDO_FIELD, "1"), ("accounts", typed_accounts.as_str())]).collect()
+            };
+            super::ssr::keep_for_next_page(CreatePost::PATH, &kept).await;
             Ok(done)
         }
         Err(e) => fail_form(CreatePost::PATH, e, &typed).await,
@@ -379,7 +384,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
             _ => format!("Publishing now to {accounts_word}."),
         };
-        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message, next_form_key: super::ssr::new_form_key() })
+        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message, next_form_key: super::ssr::new_form_key(), dry_run })
     }
 }
 
@@ -830,6 +835,72 @@ pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
     use super::ssr::pool;
     let me = editor().await?;
     Ok(posts::cancel(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?)
+}
+
+/// The kept field that offers Undo under a plain post's notice.
+pub const UNDO_FIELD: &str = "undo";
+
+/// "Undo" right after Publish now or Schedule: takes the post back while nothing of it has been
+/// sent ([`crier_domain::store::posts::undo`]) and answers what to say. A plain form post goes back
+/// to Compose with the post in the form again.
+#[server(prefix = "/api", endpoint = "posts/undo")]
+pub async fn undo_post(post_id: String) -> Result<String, AppError> {
+    use crate::components::form::{NOTICE_FIELD, join_list};
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts;
+
+    use super::ssr::{fail_form, keep_for_next_page, pool};
+    let undone = async {
+        let me = editor().await?;
+        let detail = posts::undo(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?;
+        Ok::<_, AppError>((me, detail))
+    }
+    .await;
+    let (me, detail) = match undone {
+        Ok(done) => done,
+        Err(e) => {
+            let said = e.page_message();
+            return fail_form(CreatePost::PATH, e, &[(NOTICE_FIELD, said.as_str()), ("post_id", post_id.as_str())]).await;
+        }
+    };
+    let message = "Undone: nothing was sent, and the post is back in the form.".to_owned();
+    let content = &detail.content;
+    let own = |platform: crier_platform::Platform| {
+        content.overrides.iter().find(|(p, _)| *p == platform).map(|(_, t)| t.clone()).unwrap_or_default()
+    };
+    let shared: Vec<&crier_domain::post::MediaChoice> = content.media.iter().filter(|m| m.platform.is_none() && m.item == 0).collect();
+    let accounts: Vec<String> = detail.summary.deliveries.iter().map(|d| d.account_id.to_string()).collect();
+    let media: Vec<String> = shared.iter().map(|m| m.media_id.to_string()).collect();
+    let alts: Vec<String> = shared.iter().map(|m| m.alt_text.clone().unwrap_or_default()).collect();
+    let (texts, thread, accounts, media, alts) =
+        (crier_platform::Platform::ALL.map(own), join_list(&content.thread), join_list(&accounts), join_list(&media), join_list(&alts));
+    let when = detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string();
+    let link = content.link.clone().unwrap_or_default();
+    let mut kept = vec![
+        (NOTICE_FIELD, message.as_str()),
+        ("post_id", post_id.as_str()),
+        ("text", content.text.as_str()),
+        ("link", link.as_str()),
+        ("thread", thread.as_str()),
+        ("accounts", accounts.as_str()),
+        ("media", media.as_str()),
+        ("media_alt", alts.as_str()),
+        ("scheduled_at", when.as_str()),
+    ];
+    for (platform, text) in crier_platform::Platform::ALL.into_iter().zip(&texts) {
+        kept.push((platform_text_field(platform), text.as_str()));
+    }
+    keep_for_next_page(CreatePost::PATH, &kept).await;
+    Ok(message)
+}
+
+/// The form field of a platform's own text: `text_x`, `text_linkedin`, `text_facebook`.
+pub fn platform_text_field(platform: crier_platform::Platform) -> &'static str {
+    match platform {
+        crier_platform::Platform::X => "text_x",
+        crier_platform::Platform::Linkedin => "text_linkedin",
+        crier_platform::Platform::Facebook => "text_facebook",
+    }
 }
 
 /// "Retry" on one failed delivery, or (with a post and no delivery) all of a post's failed ones,

@@ -839,6 +839,50 @@ pub async fn cancel(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid) -
     Ok(cancelled)
 }
 
+/// Takes a post back before anything of it was sent (Compose's "Undo"): every delivery is
+/// cancelled, but only while each is still waiting for its first attempt; once one has been
+/// claimed, nothing changes and the answer says it is too late. The deliveries are locked first,
+/// so a worker claiming at the same moment either got there before (too late) or skips them
+/// (claims skip locked rows) until they are cancelled. Records `post_cancelled` (with `undo`);
+/// answers the post as it was, for the form it goes back to.
+pub async fn undo(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid) -> Result<PostDetail, DomainError> {
+    let mut tx = pool.begin().await?;
+    let deliveries = sqlx::query!(
+        r#"select d.state as "state: DeliveryState", d.attempts from delivery d
+           where d.team_id = $1 and d.post_id = $2 order by d.delivery_id for update"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if deliveries.is_empty() {
+        return Err(DomainError::NotFound);
+    }
+    if deliveries.iter().any(|d| d.state != DeliveryState::Scheduled || d.attempts > 0) {
+        return Err(FieldError::new(
+            "post",
+            "Too late to undo: it has started publishing. Its page shows how it goes, and cancels what has not gone out yet.",
+        )
+        .into());
+    }
+    let cancelled = sqlx::query!("update delivery set state = 'cancelled' where team_id = $1 and post_id = $2", team_id, post_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    audit::record(
+        &mut *tx,
+        team_id,
+        actor,
+        "post_cancelled",
+        "post",
+        Some(&post_id.to_string()),
+        json!({ "deliveries": cancelled, "undo": true }),
+    )
+    .await?;
+    tx.commit().await?;
+    get(pool, team_id, post_id).await
+}
+
 /// Puts failed deliveries back in the queue, due now, with their failures forgotten: one
 /// (`delivery_id`), or every failed one of a post (`post_id`), or of the team (neither).
 /// Records `delivery_retry_requested` for each; answers how many.
