@@ -52,3 +52,38 @@ test('after Schedule the form empties, and Undo brings the post back while nothi
   await page.getByRole('status').getByRole('link', { name: 'Follow it' }).click();
   await expect(page.locator('.deliveries .chip').filter({ hasText: /undo_x/ })).toContainText('Cancelled');
 });
+
+test('what is typed before the wasm arrives stays, and the counters start from it', async ({ page }) => {
+  await signUp(page, newAccount('early'));
+  await connectX(page, 'early_x');
+
+  // The wasm is held back until the person has typed, as on a slow phone connection.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // (The stylesheet, also under /pkg/, comes at once: only the script and the wasm wait.)
+  await page.route(/\/pkg\/crier\.(js|wasm)$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto('/compose', { waitUntil: 'commit' });
+  const text = `Typed early ${Date.now()}`;
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  await page.getByLabel('Link', { exact: true }).fill('https://example.com/early');
+  await page.getByRole('checkbox', { name: /early_x/ }).check();
+  await page.locator('#scheduled_at').fill('2199-06-01T09:00');
+  await expect(page.locator('body[data-hydrated]')).toHaveCount(0);
+
+  release();
+  await waitForHydration(page);
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+  await expect(page.getByLabel('Link', { exact: true })).toHaveValue('https://example.com/early');
+  await expect(page.getByRole('checkbox', { name: /early_x/ })).toBeChecked();
+  // The counters measure what was typed: LinkedIn gets the text alone, X the text and the link (23).
+  await expect(page.locator('.counters [data-platform="linkedin"]')).toHaveText(`LinkedIn: ${text.length} / 3000`);
+  await expect(page.locator('.counters [data-platform="x"]')).toHaveText(`X: ${text.length + 2 + 23} / 280`);
+  await expect(page.locator('#scheduled-at-explained')).toContainText('2199-06-01 09:00');
+
+  await page.getByRole('button', { name: 'Dry run', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Dry run started' })).toBeVisible();
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+});

@@ -58,7 +58,16 @@ pub fn StepChart(steps: Vec<ChartStep>, step: String) -> impl IntoView {
         .collect_view();
     let rows = steps
         .iter()
-        .map(|s| view! { <tr><td>{s.label.clone()}</td><td>{s.published}</td><td>{s.failed}</td><td>{s.queued}</td></tr> })
+        .map(|s| {
+            view! {
+                <tr>
+                    <td data-label=step.clone()>{s.label.clone()}</td>
+                    <td data-label="Published">{s.published}</td>
+                    <td data-label="Failed">{s.failed}</td>
+                    <td data-label="Waiting at its end">{s.queued}</td>
+                </tr>
+            }
+        })
         .collect_view();
     let summary = format!("Deliveries published (green) and failed (red) per {step}, and waiting at the end of each {step} (line).");
     view! {

@@ -155,12 +155,7 @@ where
     S::Output: Send + Sync + 'static,
 {
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        // A button aimed elsewhere (`formaction`: Compose's Undo) is the browser's to send.
-        #[cfg(feature = "hydrate")]
-        let elsewhere = ev.submitter().is_some_and(|button| button.has_attribute("formaction"));
-        #[cfg(not(feature = "hydrate"))]
-        let elsewhere = false;
-        if ev.default_prevented() || elsewhere {
+        if ev.default_prevented() {
             return;
         }
         ev.prevent_default();

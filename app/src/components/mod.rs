@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod chart;
 pub mod form;
 pub mod live;
+pub mod platform_icon;
 pub mod retry;
 pub mod shell;
 pub mod thumbs;

@@ -33,6 +33,10 @@ pub fn SignedInShell() -> impl IntoView {
                 })}
             </Suspense>
             <SandboxBadge />
+            // On a phone the navigation folds behind "Menu", without a script: the checkbox's
+            // state shows it (see main.css).
+            <input type="checkbox" id="menu-toggle" class="menu-toggle" />
+            <label for="menu-toggle" class="menu-button">"Menu"</label>
             <nav aria-label="Main">
                 <ul>
                     <li><A href="/" exact=true>"Dashboard"</A></li>

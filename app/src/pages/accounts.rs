@@ -5,6 +5,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::form::{Field, FormError, action_error};
+use crate::components::platform_icon::PlatformIcon;
 use crate::server::accounts::{
     AccountRow, AccountsView, AddXKeys, CancelChoice, ChooseAccounts, ConnectOption, DisconnectAccount, VerifyAccount, connection_choices,
     list_accounts,
@@ -171,12 +172,12 @@ fn AccountLine(
     let detail = row.detail.clone().map(|d| view! { <br /><small class="hint">{d}</small> });
     view! {
         <tr data-account=row.account_id.clone()>
-            <td>{name}</td>
-            <td>{row.platform.label()}</td>
-            <td><span class=status_class>{row.health.label()}</span>{detail}</td>
-            <td>{token}</td>
-            <td>{short_date(&row.last_used_at)}</td>
-            <td>
+            <td data-label="Account">{name}</td>
+            <td data-label="Platform"><PlatformIcon platform=row.platform /> " " {row.platform.label()}</td>
+            <td data-label="Status"><span class=status_class>{row.health.label()}</span>{detail}</td>
+            <td data-label="Token">{token}</td>
+            <td data-label="Last used">{short_date(&row.last_used_at)}</td>
+            <td data-label="Actions" class="row-actions">
                 {can_verify.then(|| view! {
                     <ActionForm action=verify>
                         <input type="hidden" name="account_id" value=verify_id />

@@ -54,15 +54,17 @@ fn RangeForm(first: String, last: String) -> impl IntoView {
 fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
     rows.into_iter()
         .map(|r| {
-            let platform = with_platform.then(|| view! { <td>{r.platform.map(crier_platform::Platform::label)}</td> });
+            let platform =
+                with_platform.then(|| view! { <td data-label="Platform">{r.platform.map(crier_platform::Platform::label)}</td> });
+            let (first, name) = if with_platform { ("Account", r.label) } else { ("Platform", r.label) };
             view! {
                 <tr>
-                    <td>{r.label}</td>
+                    <td data-label=first>{name}</td>
                     {platform}
-                    <td>{r.deliveries}</td>
-                    <td>{r.published}</td>
-                    <td>{r.failed}</td>
-                    <td><RateBar rate=r.success_rate /></td>
+                    <td data-label="Deliveries">{r.deliveries}</td>
+                    <td data-label="Published">{r.published}</td>
+                    <td data-label="Failed">{r.failed}</td>
+                    <td data-label="Success rate"><RateBar rate=r.success_rate /></td>
                 </tr>
             }
         })

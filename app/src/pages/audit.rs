@@ -86,11 +86,11 @@ pub fn AuditPage() -> impl IntoView {
                                 };
                                 view! {
                                     <tr>
-                                        <td><time datetime=row.occurred_at.clone()>{row.shown_at.clone()}</time></td>
-                                        <td>{row.actor}</td>
-                                        <td>{row.action}</td>
-                                        <td>{what}</td>
-                                        <td><code>{row.details}</code></td>
+                                        <td data-label="When"><time datetime=row.occurred_at.clone()>{row.shown_at.clone()}</time></td>
+                                        <td data-label="Who">{row.actor}</td>
+                                        <td data-label="Action">{row.action}</td>
+                                        <td data-label="On">{what}</td>
+                                        <td data-label="Details"><code>{row.details}</code></td>
                                     </tr>
                                 }
                             })

@@ -60,6 +60,7 @@ pub fn ComposePage() -> impl IntoView {
                             <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
                                 <LibraryPick items=library />
                             </ComposeForm>
+                            <form id=UNDO_FORM action=UndoPost::url() method="post" hidden></form>
                         }
                         .into_any()
                     }
@@ -135,23 +136,47 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
         }
     });
     let twice = move || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
+    // A time typed before the wasm arrived is explained once hydrated (this runs after the
+    // explanation's effect, so that is listening).
+    let rendered_when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone());
+    Effect::new(move |_| {
+        if when.get_untracked() != rendered_when {
+            when.notify();
+        }
+    });
 
-    // The counters measure what each platform gets: its own text if written, and on X the link.
+    // The text each platform gets: its own text if written, and on X the link. While the island
+    // hydrates it is drawn from what the server rendered in the fields (hydrating keeps the
+    // server's text nodes and only a later change redraws them), then from the fields' signals,
+    // which start from what was typed before the wasm arrived: the counters and previews catch up.
+    let rendered = StoredValue::new((
+        refill(CreatePost::PATH, "text").unwrap_or_default(),
+        refill(CreatePost::PATH, "link").unwrap_or_default(),
+        Platform::ALL.map(refill_override),
+    ));
+    let published = move |platform: Platform| {
+        let index = Platform::ALL.iter().position(|p| *p == platform).unwrap_or_default();
+        let (shared, link, own) = if media.hydrated() {
+            (text.get(), link.get(), overrides[index].1.get())
+        } else {
+            rendered.with_value(|(text, link, own)| (text.clone(), link.clone(), own[index].clone()))
+        };
+        let content = PostContent {
+            text: if own.trim().is_empty() { shared } else { own },
+            overrides: Vec::new(),
+            link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
+            thread: Vec::new(),
+            media: Vec::new(),
+        };
+        content.published_text(platform)
+    };
+
+    // The counters measure what each platform gets.
     let counters = move || {
-        let shared = text.get();
-        let link = link.get();
         Platform::ALL
             .into_iter()
             .map(|platform| {
-                let own = overrides.iter().find(|(p, _)| *p == platform).map(|(_, s)| s.get()).unwrap_or_default();
-                let content = PostContent {
-                    text: if own.trim().is_empty() { shared.clone() } else { own },
-                    overrides: Vec::new(),
-                    link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
-                    thread: Vec::new(),
-                    media: Vec::new(),
-                };
-                let check = crier_text::check(platform, &content.published_text(platform));
+                let check = crier_text::check(platform, &published(platform));
                 let over = check.length > check.limit;
                 let class = if over { "counter over" } else { "counter" };
                 let words = format!("{}: {} / {}", platform.label(), check.length, check.limit);
@@ -191,9 +216,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
         <IslandForm action=create class="panel stack compose">
             <FormKey key=form_key />
             <FormError error />
-            <Show when=move || done().is_some()>
-                {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run))}
-            </Show>
+            {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run))}
             // After a plain post (no wasm), the page comes back empty with what happened.
             {plain_done.map(|(message, post_id)| posted_notice(message, post_id, plain_undo))}
             <div class="field">
@@ -218,18 +241,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             <details class="previews">
                 <summary>"Previews"</summary>
                 {Platform::ALL.into_iter().map(|platform| {
-                    let preview = move || {
-                        let own = overrides.iter().find(|(p, _)| *p == platform).map(|(_, s)| s.get()).unwrap_or_default();
-                        let link = link.get();
-                        let content = PostContent {
-                            text: if own.trim().is_empty() { text.get() } else { own },
-                            overrides: Vec::new(),
-                            link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
-                            thread: Vec::new(),
-                            media: Vec::new(),
-                        };
-                        content.published_text(platform)
-                    };
+                    let preview = move || published(platform);
                     view! {
                         <figure class="preview" data-platform=platform.as_str()>
                             <figcaption>{platform.label()}</figcaption>
@@ -318,14 +330,13 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
                     </p>
                     <FieldMessage name="scheduled_at" error />
                 </div>
-                <Show when=twice>
-                    <div class="field" role="group" aria-labelledby="occurrence-legend">
-                        <p id="occurrence-legend">"That time happens twice. Publish at:"</p>
-                        <label><input type="radio" name="occurrence" value="earlier" on:change=move |_| occurrence.set("earlier".into()) />" the first (summer time)"</label>
-                        <label><input type="radio" name="occurrence" value="later" on:change=move |_| occurrence.set("later".into()) />" the second (standard time)"</label>
-                        <FieldMessage name="occurrence" error />
-                    </div>
-                </Show>
+                // Always there, hidden unless the time happens twice (a `Show` costs more wasm).
+                <div class="field" role="group" aria-labelledby="occurrence-legend" hidden=move || !twice()>
+                    <p id="occurrence-legend">"That time happens twice. Publish at:"</p>
+                    <label><input type="radio" name="occurrence" value="earlier" on:change=move |_| occurrence.set("earlier".into()) />" the first (summer time)"</label>
+                    <label><input type="radio" name="occurrence" value="later" on:change=move |_| occurrence.set("later".into()) />" the second (standard time)"</label>
+                    <FieldMessage name="occurrence" error />
+                </div>
             </fieldset>
             <details class="retries" open=move || retry_open || error.get().is_some_and(|e| e.field("max_attempts").or_else(|| e.field("first_retry_minutes")).is_some())>
                 <summary>"Retries"</summary>
@@ -347,20 +358,21 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     }
 }
 
+/// The form Compose's Undo buttons submit: outside the island's form (a form holds no form),
+/// empty but for the button's own `post_id`, and sent by the browser as a plain post to
+/// [`UndoPost`], which takes the post back while nothing has been sent and brings Compose back
+/// with it. No script is involved, with or without the wasm.
+const UNDO_FORM: &str = "undo-form";
+
 /// What happened to the post just sent, where to follow it, and (after Publish now or Schedule)
-/// Undo: a submit button of the form aimed at [`UndoPost`] (the island lets the browser send it),
-/// which takes the post back while nothing has been sent and brings Compose back with it.
+/// Undo, a button of the [`UNDO_FORM`].
 fn posted_notice(message: String, post_id: String, undo: bool) -> impl IntoView {
     let follow = format!("/posts/{post_id}");
     view! {
         <p class="notice" role="status">
             {message} " " <a href=follow>"Follow it"</a>
-            {undo.then(|| view! {
-                " "
-                <button type="submit" class="secondary" formaction=UndoPost::url() formnovalidate name="post_id" value=post_id>
-                    "Undo"
-                </button>
-            })}
+            " "
+            <button type="submit" class="secondary" form=UNDO_FORM name="post_id" value=post_id hidden=!undo>"Undo"</button>
         </p>
     }
 }

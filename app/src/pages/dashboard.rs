@@ -12,6 +12,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::form::action_error;
 use crate::components::live::ReloadWhileBusy;
+use crate::components::platform_icon::PlatformIcon;
 use crate::components::thumbs::Thumbs;
 use crate::server::posts::{Chip, DashboardData, PostCard, RetryFailed, dashboard};
 use crier_domain::delivery::DeliveryState;
@@ -59,15 +60,23 @@ fn Filters(view: Signal<String>, state: Signal<String>, day: Signal<String>) -> 
     view! {
         <form method="get" action="/" class="filters">
             <label for="view">"Show"</label>
-            <select id="view" name="view" prop:value=move || view.get()>
-                <option value="">"List"</option>
-                <option value="week">"Week"</option>
-                <option value="month">"Month"</option>
+            // `selected` on the option, not the select's `value` property: the page is rendered on
+            // the server, where only attributes exist.
+            <select id="view" name="view">
+                {[("", "List"), ("week", "Week"), ("month", "Month")]
+                    .map(|(value, label)| view! { <option value=value selected=move || view.get() == value>{label}</option> })
+                    .collect_view()}
             </select>
             <label for="state">"Status"</label>
-            <select id="state" name="state" prop:value=move || state.get()>
-                <option value="">"Any"</option>
-                {states.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+            <select id="state" name="state">
+                <option value="" selected=move || state.get().is_empty()>"Any"</option>
+                {states
+                    .into_iter()
+                    .map(|(value, label)| {
+                        let chosen = value.clone();
+                        view! { <option value=value selected=move || state.get() == chosen>{label}</option> }
+                    })
+                    .collect_view()}
             </select>
             // The day's list keeps its day when the status changes (and a calendar opens on it).
             <Show when=move || !day.get().is_empty()>
@@ -154,17 +163,39 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                     (true, false) => "day",
                     (false, false) => "day outside",
                 };
+                let class = if day.posts.is_empty() && day.more == 0 { format!("{class} empty") } else { class.to_owned() };
+                // One compact item a post: its time and first words (cut to the cell), a
+                // thumbnail, and each delivery as its platform's icon in its status colour.
                 let entries = day
                     .posts
                     .into_iter()
                     .map(|p| {
-                        let chips = p.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
                         let time = p.when.split(' ').nth(1).unwrap_or_default().to_owned();
+                        let deliveries = p
+                            .chips
+                            .iter()
+                            .map(|c| {
+                                let state = c.state.as_str();
+                                let words = format!("{} · {}: {}", c.platform.label(), c.account, c.state.label());
+                                let label = words.clone();
+                                view! {
+                                    <span class=format!("delivery-dot {state}") data-state=state title=words>
+                                        <PlatformIcon platform=c.platform size=14 label />
+                                    </span>
+                                }
+                            })
+                            .collect_view();
                         view! {
-                            <li>
-                                <a href=format!("/posts/{}", p.post_id)>{format!("{time} {}", p.text)}</a>
-                                <Thumbs media=p.media.clone() max=2 size=32 />
-                                {chips}
+                            <li class="entry">
+                                <a class="entry-link" href=format!("/posts/{}", p.post_id)>
+                                    <time>{time}</time>
+                                    " "
+                                    <span class="entry-text">{p.text.clone()}</span>
+                                </a>
+                                <span class="entry-meta">
+                                    <Thumbs media=p.media.clone() max=1 size=32 />
+                                    {deliveries}
+                                </span>
                             </li>
                         }
                     })
@@ -176,7 +207,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                 });
                 view! {
                     <li class=class data-date=day.date.clone()>
-                        <span class="day-label">{day.label}</span>
+                        <span class="day-label"><time datetime=day.date.clone()>{day.label}</time></span>
                         <ul>{entries}</ul>
                         {more}
                     </li>
@@ -198,7 +229,12 @@ pub fn ChipView(chip: Chip) -> impl IntoView {
     let state = serde_json::to_value(chip.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
     let words = format!("{} · {}: {}", chip.platform.label(), chip.account, chip.state.label());
     let title = chip.error.clone().or_else(|| chip.next_attempt.clone().map(|t| format!("Next attempt {t}")));
-    view! { <span class=format!("chip {state}") data-state=state.clone() title=title>{words}</span> }
+    view! {
+        <span class=format!("chip {state}") data-state=state.clone() title=title>
+            <PlatformIcon platform=chip.platform size=14 />
+            {words}
+        </span>
+    }
 }
 
 #[component]

@@ -120,16 +120,16 @@ fn Accounts(accounts: Vec<AccountStatusRow>) -> impl IntoView {
             let account = &a.account;
             view! {
                 <tr data-account=account.account_id.clone()>
-                    <td>{account_title(&account.name, account.handle.as_deref(), account.kind)}</td>
-                    <td>{account.platform.label()}</td>
-                    <td><span class=health_class(account.health)>{account.health.label()}</span></td>
-                    <td>{short_date(&account.last_verified_at)}</td>
-                    <td>{short_date(&account.last_used_at)}</td>
-                    <td>{budget}</td>
-                    <td>{used}</td>
-                    <td>{short_date(&a.resets_at)}</td>
-                    <td>{short_date(&a.paused_until)}</td>
-                    <td>{a.media.clone().unwrap_or_else(|| "—".to_owned())}</td>
+                    <td data-label="Account">{account_title(&account.name, account.handle.as_deref(), account.kind)}</td>
+                    <td data-label="Platform">{account.platform.label()}</td>
+                    <td data-label="Status"><span class=health_class(account.health)>{account.health.label()}</span></td>
+                    <td data-label="Last verified">{short_date(&account.last_verified_at)}</td>
+                    <td data-label="Last used">{short_date(&account.last_used_at)}</td>
+                    <td data-label="Budget">{budget}</td>
+                    <td data-label="Used this window">{used}</td>
+                    <td data-label="Window resets">{short_date(&a.resets_at)}</td>
+                    <td data-label="Paused until">{short_date(&a.paused_until)}</td>
+                    <td data-label="Media uploads">{a.media.clone().unwrap_or_else(|| "—".to_owned())}</td>
                 </tr>
             }
         })

@@ -51,6 +51,8 @@ fn unavailable() -> Response<Body> {
 fn is_not_a_page(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico")
         || path.starts_with("/pkg/")
+        // The platforms' icons (public/icons), shown on every page.
+        || path.starts_with("/icons/")
         // Server functions check the session themselves and answer with a typed error.
         || path.starts_with("/api/")
         // The sandbox's fake platforms have their own (fake) sign-in.
