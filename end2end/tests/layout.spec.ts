@@ -33,6 +33,9 @@ test('every page fits a phone (375 px) and a laptop (1280 px), with the header o
       await expect(page.locator('h1')).toBeVisible();
       expect(await sideways(page), `${path} scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
       if (width === 1280) expect(await headerOnOneRow(page), `the header of ${path} wraps at 1280 px`).toBe(true);
+      // For a reviewer's eyes: the calendar, Compose and Accounts at both widths (test-results/, not committed).
+      const shot = { '/?view=month': 'calendar', '/compose': 'compose', '/accounts': 'accounts' }[path];
+      if (shot) await page.screenshot({ path: test.info().outputPath(`${shot}-${width}.png`), fullPage: true });
     }
   }
 

@@ -81,6 +81,19 @@ test.describe('in Berlin', () => {
     await when.fill('2027-03-28T10:00');
     await expect(page.locator('#scheduled-at-explained')).toContainText('2027-03-28 10:00 CEST = 2027-03-28 08:00 UTC');
   });
+
+  test('a schedule time that happens twice asks which one, and only then', async ({ page }) => {
+    await signUp(page, newAccount('dst-twice'));
+    await open(page, 'Compose');
+    await waitForHydration(page);
+    const which = page.getByRole('group', { name: 'That time happens twice. Publish at:' });
+    await expect(which).toBeHidden();
+    await page.getByLabel('Date and time (Europe/Berlin)').fill('2027-10-31T02:30');
+    await expect(page.locator('#scheduled-at-explained')).toContainText('happens twice');
+    await expect(which).toBeVisible();
+    await which.getByLabel('the second (standard time)').check();
+    await expect(page.locator('#scheduled-at-explained')).toContainText('2027-10-31 02:30 CET = 2027-10-31 01:30 UTC');
+  });
 });
 
 test('a scheduled post is edited, rescheduled and cancelled before it goes out', async ({ page }) => {

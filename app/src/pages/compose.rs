@@ -119,6 +119,8 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     // answer is shown. (Not a `Resource` in a `<Transition>`: the async machinery those bring into
     // the wasm was about 20 KB of it, gzipped, for this one line; see BENCHMARKS.md.)
     let explained = RwSignal::new(explained);
+    // Whether the last answer was that the time happens twice (then the choice shows at once).
+    let ambiguous = RwSignal::new(false);
     let asked = StoredValue::new(0_u32);
     Effect::new(move |started: Option<()>| {
         let (at, which) = (when.get(), occurrence.get());
@@ -128,14 +130,16 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             asked.set_value(question);
             let answer = send_fields::<ExplainTime>(&[("scheduled_at", &at), ("occurrence", &which)]);
             leptos::task::spawn_local(async move {
-                let words = explanation(answer.await);
+                let answer = answer.await;
                 if asked.get_value() == question {
-                    explained.set(words);
+                    ambiguous.set(answer.as_ref().is_err_and(|e| e.field("occurrence").is_some()));
+                    explained.set(explanation(answer));
                 }
             });
         }
     });
-    let twice = move || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
+    let twice =
+        move || ambiguous.get() || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
     // A time typed before the wasm arrived is explained once hydrated (this runs after the
     // explanation's effect, so that is listening).
     let rendered_when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone());
