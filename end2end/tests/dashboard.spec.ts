@@ -75,3 +75,27 @@ test('the dashboard pages its list and a busy calendar day links to the rest, wi
     await context.close();
   }
 });
+
+test('a post dragged to another day of the calendar moves there and keeps its time', async ({ page }) => {
+  await signUp(page, newAccount('drag'));
+  await connectX(page, 'drag_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  await page.getByLabel('Text', { exact: true }).fill(`Dragged ${Date.now()}`);
+  await page.getByRole('checkbox', { name: /drag_x/ }).check();
+  await page.locator('#scheduled_at').fill('2199-06-10T09:30');
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Scheduled for' })).toBeVisible();
+
+  await page.goto('/?view=month&at=2199-06-01');
+  const on = (date: string) => page.locator(`.calendar [data-date="${date}"] .entry`);
+  await expect(on('2199-06-10')).toHaveCount(1);
+  await on('2199-06-10').dragTo(page.locator('.calendar [data-date="2199-06-12"]'));
+  await expect(page.locator('#calendar-status')).toContainText('Moved to 2199-06-12 09:30');
+  await expect(on('2199-06-12')).toContainText('09:30');
+  await expect(on('2199-06-10')).toHaveCount(0);
+
+  // A day's "+" opens Compose on that day.
+  await page.getByRole('link', { name: 'New post on Thu 20' }).click();
+  await expect(page.locator('#scheduled_at')).toHaveValue('2199-06-20T09:00');
+});

@@ -39,6 +39,14 @@ test('every page fits a phone (375 px) and a laptop (1280 px), with the header o
     }
   }
 
+  // Dark mode, for a reviewer's eyes.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  for (const path of ['/?view=month', '/compose', '/accounts']) {
+    await page.goto(path);
+    await page.screenshot({ path: test.info().outputPath(`dark-${path.replace(/\W+/g, '') || 'home'}.png`), fullPage: true });
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+
   // The month: each post is one item that stays inside its day.
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto('/?view=month');

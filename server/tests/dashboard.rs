@@ -229,3 +229,67 @@ async fn undo_after_posting_takes_the_post_back_into_compose_until_it_has_starte
     assert!(checked.contains(">Just checking</textarea>"), "{checked}");
     assert!(undo_button(&checked).is_none_or(|b| b.contains("hidden")), "no Undo after a dry run");
 }
+
+#[tokio::test]
+async fn a_day_on_the_calendar_opens_compose_on_that_day() {
+    let app = TestApp::spawn().await;
+    let (owner, _x) = team_with_x(&app).await;
+    let month = owner.page("/?view=month&at=2199-06-01").await;
+    let day = day_cell(&month, "2199-06-05");
+    assert_eq!(link(day, "+").as_deref(), Some("/compose?on=2199-06-05"), "{day}");
+    assert!(day.contains(r#"aria-label="New post on Wed 5""#), "{day}");
+
+    let compose = owner.page("/compose?on=2199-06-05").await;
+    assert!(
+        compose.contains(r#"name="scheduled_at" type="datetime-local""#) && compose.contains(r#"value="2199-06-05T09:00""#),
+        "09:00 that day"
+    );
+    // A day gone by, or not a day, starts at now as Compose always does.
+    let today = chrono::Utc::now().format("%Y-%m-%dT").to_string();
+    for on in ["2000-01-01", "soon", ""] {
+        let page = owner.page(&format!("/compose?on={on}")).await;
+        assert!(page.contains(&format!(r#"value="{today}"#)), "{on:?} starts today");
+    }
+}
+
+#[tokio::test]
+async fn a_post_moved_to_another_day_keeps_its_time_and_is_checked_as_an_edit() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    schedule(&owner, &x, &["2199-06-01 09:30 | Moving day".to_owned()]).await;
+    let post_id: String = sqlx::query_scalar("select post_id::text from post").fetch_one(&app.pool).await.unwrap();
+    let month = owner.page("/?view=month&at=2199-06-01").await;
+    assert!(month.contains(&format!(r#"data-post="{post_id}" draggable="true""#)), "an editor drags posts: {month}");
+    assert!(month.contains(r#"<script type="module" src="/calendar.js"></script>"#));
+
+    let moved = owner.call("posts/move", &[("post_id", &post_id), ("day", "2199-06-04")]).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    assert_eq!(moved.json::<Value>().await.unwrap(), "Moved to 2199-06-04 09:30 UTC (2199-06-04 09:30 UTC).");
+    let (due, deliveries_due): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) =
+        sqlx::query_as("select p.scheduled_at, d.next_attempt_at from post p join delivery d using (post_id)")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(due.to_rfc3339(), "2199-06-04T09:30:00+00:00", "the time of day stays");
+    assert_eq!(deliveries_due, due, "its delivery moves with it");
+    let edited: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action = 'post_edited'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(edited, 1, "audited as an edit");
+
+    // A day gone by, or not a day: refused with the reason, nothing changed.
+    for (day, says) in [("2000-01-01", "has passed"), ("Tuesday", "Drop the post on a day")] {
+        let refused = owner.call("posts/move", &[("post_id", &post_id), ("day", day)]).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(refused.text().await.unwrap().contains(says), "{day}");
+    }
+    // Another team's post is not found; a viewer may not move it.
+    let eve = app.owner("Rival", "eve@example.com").await;
+    assert_eq!(eve.call("posts/move", &[("post_id", &post_id), ("day", "2199-06-05")]).await.status(), StatusCode::NOT_FOUND);
+    // A post that has started publishing stays where it is.
+    sqlx::query("update delivery set next_attempt_at = now()").execute(&app.pool).await.unwrap();
+    let budgets = crier_domain::store::deliveries::Budgets::default();
+    crier_domain::store::deliveries::claim(&app.pool, "test-worker", 10, &budgets).await.unwrap();
+    let late = owner.call("posts/move", &[("post_id", &post_id), ("day", "2199-06-05")]).await;
+    assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(late.text().await.unwrap().contains("started publishing"));
+}

@@ -15,7 +15,12 @@ use server_fn::ServerFn;
 pub fn BatchPage() -> impl IntoView {
     let data = Resource::new(
         || (),
-        |_| async { Ok::<_, crate::errors::AppError>((compose_view(Vec::new(), Vec::new()).await?, media_library(String::new()).await?)) },
+        |_| async {
+            Ok::<_, crate::errors::AppError>((
+                compose_view(Vec::new(), Vec::new(), String::new()).await?,
+                media_library(String::new()).await?,
+            ))
+        },
     );
     let batch = ServerAction::<ScheduleBatch>::new();
     let error = action_error(batch.value());

@@ -37,11 +37,13 @@ pub fn ComposePage() -> impl IntoView {
             (named.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(), Vec::new())
         }
     };
+    // A day chosen on the calendar (`?on=YYYY-MM-DD`): the schedule starts there.
+    let on = query.read_untracked().get("on").unwrap_or_default();
     let data = Resource::new(
         || (),
         move |_| {
-            let (media, media_alt) = (media.clone(), media_alt.clone());
-            async move { Ok::<_, AppError>((compose_view(media, media_alt).await?, media_library(String::new()).await?)) }
+            let (media, media_alt, on) = (media.clone(), media_alt.clone(), on.clone());
+            async move { Ok::<_, AppError>((compose_view(media, media_alt, on).await?, media_library(String::new()).await?)) }
         },
     );
     view! {
@@ -54,7 +56,7 @@ pub fn ComposePage() -> impl IntoView {
                     Ok((view_data, library)) => {
                         // The line under the time field, for the time the form starts with; the
                         // island asks again when the time changes.
-                        let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.now_local.clone());
+                        let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.starts_at.clone());
                         let explained = explanation(explain_time(when, String::new()).await);
                         view! {
                             <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
@@ -111,7 +113,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             .collect(),
     );
     let when = RwSignal::new(
-        typed_value("scheduled_at").or_else(|| refill(CreatePost::PATH, "scheduled_at")).unwrap_or_else(|| data.now_local.clone()),
+        typed_value("scheduled_at").or_else(|| refill(CreatePost::PATH, "scheduled_at")).unwrap_or_else(|| data.starts_at.clone()),
     );
     let occurrence = RwSignal::new(String::new());
     // What the time means, asked of the server again whenever the time or the chosen occurrence
@@ -138,11 +140,10 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             });
         }
     });
-    let twice =
-        move || ambiguous.get() || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
+    let twice = move || ambiguous.get() || error.get().and_then(|e| e.field("occurrence")).is_some() || !occurrence.get().is_empty();
     // A time typed before the wasm arrived is explained once hydrated (this runs after the
     // explanation's effect, so that is listening).
-    let rendered_when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.now_local.clone());
+    let rendered_when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| data.starts_at.clone());
     Effect::new(move |_| {
         if when.get_untracked() != rendered_when {
             when.notify();

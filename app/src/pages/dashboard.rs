@@ -154,6 +154,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                 <a href=link(&data.next)>"Next →"</a>
             </p>
         };
+        let movable = can_publish;
         let days = data
             .days
             .into_iter()
@@ -186,7 +187,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                             })
                             .collect_view();
                         view! {
-                            <li class="entry">
+                            <li class="entry" data-post=p.post_id.clone() draggable=movable.then_some("true")>
                                 <a class="entry-link" href=format!("/posts/{}", p.post_id)>
                                     <time>{time}</time>
                                     " "
@@ -205,19 +206,33 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                     let words = format!("+{} more", day.more);
                     view! { <a class="more" href=href>{words}</a> }
                 });
+                // A new post on that day, from the calendar (Compose starts at 09:00 there).
+                let new_post = format!("/compose?on={}", day.date);
+                let new_label = format!("New post on {}", day.label);
                 view! {
                     <li class=class data-date=day.date.clone()>
                         <span class="day-label"><time datetime=day.date.clone()>{day.label}</time></span>
+                        <a class="new-post" href=new_post title=new_label.clone() aria-label=new_label>"+"</a>
                         <ul>{entries}</ul>
                         {more}
                     </li>
                 }
             })
             .collect_view();
+        // Posts move to another day by drag and drop (a small script of its own, not wasm: the
+        // budget is the islands'); the line below says what happened, or why not.
+        let script = can_publish.then(|| {
+            view! {
+                <p class="hint">"Drag a post to another day to move it there; its page reschedules it from the keyboard."</p>
+                <p class="notice" id="calendar-status" role="status" hidden></p>
+                <script type="module" src="/calendar.js"></script>
+            }
+        });
         view! {
             {retry_all}
             {nav}
-            <ol class="calendar">{days}</ol>
+            <ol class="calendar" data-movable=can_publish.then_some("true")>{days}</ol>
+            {script}
         }
         .into_any()
     }

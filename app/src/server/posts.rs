@@ -31,8 +31,11 @@ pub struct ComposeData {
     pub accounts: Vec<ComposeAccount>,
     /// The viewer's timezone.
     pub timezone: String,
-    /// Now, in it, as a `datetime-local` value (the schedule field's minimum and start).
+    /// Now, in it, as a `datetime-local` value.
     pub now_local: String,
+    /// The time the schedule field starts with: now, or 09:00 on the future day the calendar was
+    /// clicked on (`?on=`).
+    pub starts_at: String,
     /// Whether the viewer may publish (editors and up).
     pub can_publish: bool,
     /// The team's retry policy, which a post follows unless it sets its own.
@@ -55,6 +58,7 @@ pub struct ComposeData {
 pub async fn compose_view(
     #[server(default)] media: Vec<String>,
     #[server(default)] media_alt: Vec<String>,
+    #[server(default)] on: String,
 ) -> Result<ComposeData, AppError> {
     use crier_domain::account::AccountStatus;
     use crier_domain::store::{accounts, teams};
@@ -79,11 +83,19 @@ pub async fn compose_view(
             warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
         })
         .collect();
-    let now_local = chrono::Utc::now().with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string();
+    let now = chrono::Utc::now().with_timezone(&me.timezone.tz());
+    let now_local = now.format("%Y-%m-%dT%H:%M").to_string();
+    // A day from the calendar: 09:00 there, if that is still to come (a day that is not one, or
+    // has passed, starts at now, as Compose does).
+    let starts_at = chrono::NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|day| *day > now.date_naive())
+        .map_or_else(|| now_local.clone(), |day| format!("{}T09:00", day.format("%Y-%m-%d")));
     Ok(ComposeData {
         accounts,
         timezone: me.timezone.name().to_owned(),
         now_local,
+        starts_at,
         can_publish: me.role.can_edit(),
         retry,
         form_key: super::ssr::new_form_key(),
@@ -835,6 +847,40 @@ pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
     use super::ssr::pool;
     let me = editor().await?;
     Ok(posts::cancel(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?)
+}
+
+/// "Move to another day": the calendar's drag and drop (`public/calendar.js`). The post keeps
+/// its time of day, in the viewer's timezone, on `day` (`YYYY-MM-DD`), with the same checks as
+/// editing (nothing started, the platforms' rules); a day that puts it in the past, or a time the
+/// clocks skip or repeat that day, is refused with the reason. From the keyboard, a post's page
+/// reschedules it ("Edit or reschedule").
+#[server(prefix = "/api", endpoint = "posts/move")]
+pub async fn move_post(post_id: String, day: String) -> Result<String, AppError> {
+    use crier_domain::FieldError;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts::{self, PostEdit};
+
+    use super::ssr::{media, pool};
+    let me = editor().await?;
+    let pool = pool()?;
+    let post_id = parse_id(&post_id)?;
+    let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
+        .map_err(|_| AppError::Fields(vec![FieldError::new("day", "Drop the post on a day of the calendar.")]))?;
+    let detail = posts::get(&pool, me.team_id, post_id).await?;
+    let time = detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%H:%M");
+    let at = me
+        .timezone
+        .schedule_time(&format!("{}T{time}", day.format("%Y-%m-%d")), None)
+        .map_err(|e| AppError::Fields(vec![FieldError::new("day", format!("{} Open the post to choose a time.", e.message))]))?;
+    if crier_domain::post::has_passed(at, chrono::Utc::now()) {
+        return Err(AppError::Fields(vec![FieldError::new(
+            "day",
+            format!("{} has passed. Drop the post on a later day.", me.timezone.format(at)),
+        )]));
+    }
+    let edit = PostEdit { content: detail.content, scheduled_at: at, timezone: me.timezone };
+    posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;
+    Ok(format!("Moved to {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
 }
 
 /// The kept field that offers Undo under a plain post's notice.

@@ -49,7 +49,7 @@ fn unavailable() -> Response<Body> {
 
 /// Files and endpoints, not pages: no session work for them (each session access is a query).
 fn is_not_a_page(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico")
+    matches!(path, "/healthz" | "/readyz" | "/metrics" | "/favicon.svg" | "/favicon.ico" | "/calendar.js")
         || path.starts_with("/pkg/")
         // The platforms' icons (public/icons), shown on every page.
         || path.starts_with("/icons/")
