@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, Page } from '@playwright/test';
 import { test, compose, connectX, newAccount, signUp } from './helpers';
 
@@ -10,6 +11,13 @@ const PAGES = [
 /** How far the page scrolls sideways (0 when it fits). */
 const sideways = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
 
+/** axe-core's findings on the page as it is now: none expected. */
+async function accessible(page: Page, what: string) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  const found = violations.map((v) => `${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  expect(found, `axe-core on ${what}`).toEqual([]);
+}
+
 /** Whether the header's visible parts sit on one row (every part overlaps every other vertically). */
 const headerOnOneRow = (page: Page) =>
   page.evaluate(() => {
@@ -19,7 +27,9 @@ const headerOnOneRow = (page: Page) =>
     return Math.max(...parts.map((r) => r.top)) < Math.min(...parts.map((r) => r.bottom));
   });
 
-test('every page fits a phone (375 px) and a laptop (1280 px), with the header on one row on the laptop', async ({ page }) => {
+test('every page fits a phone (375 px) and a laptop (1280 px), the header on one row on the laptop, with no axe-core violations in light or dark mode', async ({ page }) => {
+  // About fifty pages, each loaded and checked by axe-core.
+  test.setTimeout(240_000);
   await signUp(page, newAccount('layout'));
   await connectX(page, 'layout_x');
   const long = `A first line far too long for a calendar day ${'and then some more words '.repeat(6)}`;
@@ -33,17 +43,22 @@ test('every page fits a phone (375 px) and a laptop (1280 px), with the header o
       await expect(page.locator('h1')).toBeVisible();
       expect(await sideways(page), `${path} scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
       if (width === 1280) expect(await headerOnOneRow(page), `the header of ${path} wraps at 1280 px`).toBe(true);
+      await accessible(page, `${path} at ${width} px`);
       // For a reviewer's eyes: the calendar, Compose and Accounts at both widths (test-results/, not committed).
       const shot = { '/?view=month': 'calendar', '/compose': 'compose', '/accounts': 'accounts' }[path];
       if (shot) await page.screenshot({ path: test.info().outputPath(`${shot}-${width}.png`), fullPage: true });
     }
   }
 
-  // Dark mode, for a reviewer's eyes.
+  // Dark mode: the same checks, and a look for a reviewer's eyes.
   await page.emulateMedia({ colorScheme: 'dark' });
-  for (const path of ['/?view=month', '/compose', '/accounts']) {
+  for (const path of [...PAGES, postPage]) {
     await page.goto(path);
-    await page.screenshot({ path: test.info().outputPath(`dark-${path.replace(/\W+/g, '') || 'home'}.png`), fullPage: true });
+    await expect(page.locator('h1')).toBeVisible();
+    await accessible(page, `${path} in dark mode`);
+    if (['/?view=month', '/compose', '/accounts'].includes(path)) {
+      await page.screenshot({ path: test.info().outputPath(`dark-${path.replace(/\W+/g, '') || 'home'}.png`), fullPage: true });
+    }
   }
   await page.emulateMedia({ colorScheme: 'light' });
 

@@ -41,7 +41,8 @@ fn DevelopersBody(data: ApiPageData, create: ServerAction<CreateApiToken>, revok
                <code>"application/problem+json"</code> " (RFC 9457) with " <code>"errors"</code> " naming each field to fix. Lists are paged: pass "
                <code>"next_cursor"</code> " back as " <code>"cursor"</code> ". Send an " <code>"Idempotency-Key"</code>
                " header with a new post, and a retried request returns the first post instead of creating another."</p>
-            <pre class="example"><code>{example}</code></pre>
+            // Focusable: a keyboard scrolls it where it is wider than the screen.
+            <pre class="example" tabindex="0"><code>{example}</code></pre>
             <p>"The OpenAPI 3.1 document: " <a href=spec.clone()>{spec.clone()}</a></p>
             <Reference operations=data.operations />
         </section>
