@@ -45,7 +45,7 @@ test('every page fits a phone (375 px) and a laptop (1280 px), the header on one
       if (width === 1280) expect(await headerOnOneRow(page), `the header of ${path} wraps at 1280 px`).toBe(true);
       await accessible(page, `${path} at ${width} px`);
       // For a reviewer's eyes: the calendar, Compose and Accounts at both widths (test-results/, not committed).
-      const shot = { '/?view=month': 'calendar', '/compose': 'compose', '/accounts': 'accounts' }[path];
+      const shot = { '/?view=month': 'calendar', '/?view=week': 'week', '/compose': 'compose', '/accounts': 'accounts' }[path];
       if (shot) await page.screenshot({ path: test.info().outputPath(`${shot}-${width}.png`), fullPage: true });
     }
   }

@@ -116,6 +116,13 @@ async fn the_list_pages_with_links_and_a_busy_calendar_day_shows_the_first_few_a
     let week = owner.page("/?view=week&at=2030-03-05&state=scheduled").await;
     let busy = day_cell(&week, "2030-03-05");
     assert_eq!(busy.matches("href=\"/posts/").count(), 10);
+    // The week is a time grid: the posts due at 09:00 sit in the 09:00 row of their day.
+    let nine = busy.find(r#"data-hour="09""#).expect("an hour row");
+    let ten = busy.find(r#"data-hour="10""#).expect("the next");
+    assert_eq!(busy[nine..ten].matches("href=\"/posts/").count(), 5, "five are due at 09:00");
+    assert!(week.contains(r#"class="hours""#) && week.contains("<li>23:00</li>"), "the hours are labelled");
+    let this_week = owner.page("/?view=week").await;
+    assert!(this_week.contains(r#"class="slot now""#) && this_week.contains(r#"aria-label="Now, "#), "today's hour is marked");
     // The filters say what is shown, before any script runs.
     assert!(week.contains(r#"<option value="week" selected>Week</option>"#), "the Show select names the view shown");
     assert!(week.contains(r#"<option value="scheduled" selected>Scheduled</option>"#), "and the status");

@@ -155,6 +155,13 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
             </p>
         };
         let movable = can_publish;
+        let week = view == "week";
+        let now_time = data.now_time.clone();
+        // The week's hours, beside its grid.
+        let hours = week.then(|| {
+            let labels = (0..24).map(|h| view! { <li>{format!("{h:02}:00")}</li> }).collect_view();
+            view! { <li class="hours" aria-hidden="true"><span class="day-label"></span><ol class="entries">{labels}</ol></li> }
+        });
         let days = data
             .days
             .into_iter()
@@ -165,42 +172,31 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                     (false, false) => "day outside",
                 };
                 let class = if day.posts.is_empty() && day.more == 0 { format!("{class} empty") } else { class.to_owned() };
-                // One compact item a post: its time and first words (cut to the cell), a
-                // thumbnail, and each delivery as its platform's icon in its status colour.
-                let entries = day
-                    .posts
-                    .into_iter()
-                    .map(|p| {
-                        let time = p.when.split(' ').nth(1).unwrap_or_default().to_owned();
-                        let deliveries = p
-                            .chips
-                            .iter()
-                            .map(|c| {
-                                let state = c.state.as_str();
-                                let words = format!("{} · {}: {}", c.platform.label(), c.account, c.state.label());
-                                let label = words.clone();
-                                view! {
-                                    <span class=format!("delivery-dot {state}") data-state=state title=words>
-                                        <PlatformIcon platform=c.platform size=14 label />
-                                    </span>
-                                }
-                            })
-                            .collect_view();
-                        view! {
-                            <li class="entry" data-post=p.post_id.clone() draggable=movable.then_some("true")>
-                                <a class="entry-link" href=format!("/posts/{}", p.post_id)>
-                                    <time>{time}</time>
-                                    " "
-                                    <span class="entry-text">{p.text.clone()}</span>
-                                </a>
-                                <span class="entry-meta">
-                                    <Thumbs media=p.media.clone() max=1 size=32 />
-                                    {deliveries}
-                                </span>
-                            </li>
-                        }
-                    })
-                    .collect_view();
+                // The week is a time grid: each day's posts in their hour's row (rows line up
+                // across the days), today's current hour marked.
+                let entries = if week {
+                    let now_hour = day.today.then(|| now_time.get(..2).unwrap_or_default().to_owned());
+                    let mut posts = day.posts.into_iter().peekable();
+                    (0..24)
+                        .map(|hour| {
+                            let hour = format!("{hour:02}");
+                            let mut here = Vec::new();
+                            while let Some(p) = posts.next_if(|p| p.when.split(' ').nth(1).and_then(|t| t.get(..2)) <= Some(hour.as_str()))
+                            {
+                                here.push(entry(p, movable));
+                            }
+                            let now = (now_hour.as_deref() == Some(hour.as_str())).then(|| {
+                                let label = format!("Now, {now_time}");
+                                view! { <span class="now-line" role="img" aria-label=label.clone() title=label></span> }
+                            });
+                            let class = if now.is_some() { "slot now" } else { "slot" };
+                            view! { <li class=class data-hour=hour>{now}<ul>{here}</ul></li> }.into_any()
+                        })
+                        .collect_view()
+                        .into_any()
+                } else {
+                    day.posts.into_iter().map(|p| entry(p, movable)).collect_view().into_any()
+                };
                 let more = (day.more > 0).then(|| {
                     let href = dashboard_href(&[("state", &state), ("day", &day.date)]);
                     let words = format!("+{} more", day.more);
@@ -213,8 +209,8 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                     <li class=class data-date=day.date.clone()>
                         <span class="day-label"><time datetime=day.date.clone()>{day.label}</time></span>
                         <a class="new-post" href=new_post title=new_label.clone() aria-label=new_label>"+"</a>
-                        <ul>{entries}</ul>
                         {more}
+                        <ol class="entries">{entries}</ol>
                     </li>
                 }
             })
@@ -231,10 +227,43 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
         view! {
             {retry_all}
             {nav}
-            <ol class="calendar" data-movable=can_publish.then_some("true")>{days}</ol>
+            <ol class=if week { "calendar week" } else { "calendar" } data-movable=can_publish.then_some("true")>{hours}{days}</ol>
             {script}
         }
         .into_any()
+    }
+}
+
+/// One post on the calendar, compact: its time and first words (cut to the cell), a thumbnail,
+/// and each delivery as its platform's icon in its status colour; `movable` by drag and drop.
+fn entry(p: PostCard, movable: bool) -> impl IntoView {
+    let time = p.when.split(' ').nth(1).unwrap_or_default().to_owned();
+    let deliveries = p
+        .chips
+        .iter()
+        .map(|c| {
+            let state = c.state.as_str();
+            let words = format!("{} · {}: {}", c.platform.label(), c.account, c.state.label());
+            let label = words.clone();
+            view! {
+                <span class=format!("delivery-dot {state}") data-state=state title=words>
+                    <PlatformIcon platform=c.platform size=14 label />
+                </span>
+            }
+        })
+        .collect_view();
+    view! {
+        <li class="entry" data-post=p.post_id.clone() draggable=movable.then_some("true")>
+            <a class="entry-link" href=format!("/posts/{}", p.post_id)>
+                <time>{time}</time>
+                " "
+                <span class="entry-text">{p.text.clone()}</span>
+            </a>
+            <span class="entry-meta">
+                <Thumbs media=p.media.clone() max=1 size=32 />
+                {deliveries}
+            </span>
+        </li>
     }
 }
 

@@ -519,6 +519,8 @@ pub struct DashboardData {
     pub busy: bool,
     /// Whether the viewer may retry and cancel.
     pub can_publish: bool,
+    /// The time of day now in the viewer's zone (`HH:MM`): the week marks it on today.
+    pub now_time: String,
 }
 
 /// Posts on one page of the list.
@@ -567,7 +569,8 @@ pub async fn dashboard(
             }),
         }
     };
-    let today = chrono::Utc::now().with_timezone(&me.timezone.tz()).date_naive();
+    let local_now = chrono::Utc::now().with_timezone(&me.timezone.tz());
+    let (today, now_time) = (local_now.date_naive(), local_now.format("%H:%M").to_string());
     let day = date("day", &day)?;
     let at = date("at", &at)?.or(day).unwrap_or(today);
     let failed = posts::failed_count(&pool, me.team_id).await?;
@@ -634,6 +637,7 @@ pub async fn dashboard(
                 failed,
                 busy,
                 can_publish,
+                now_time: now_time.clone(),
             });
         }
     };
@@ -667,6 +671,7 @@ pub async fn dashboard(
         failed,
         busy,
         can_publish,
+        now_time,
     })
 }
 
