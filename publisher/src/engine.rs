@@ -98,6 +98,8 @@ impl PublisherConfig {
 /// Counters for logs, metrics and tests.
 #[derive(Debug, Default)]
 pub struct EngineStats {
+    /// Claim statements run (the loop's passes that looked for due deliveries).
+    pub claim_passes: AtomicU64,
     /// Deliveries claimed.
     pub claimed: AtomicU64,
     /// Completions written, by resulting state.
@@ -207,6 +209,7 @@ impl Queue for DeliveryQueue {
     }
 
     async fn claim(&self, limit: usize) -> Result<Vec<deliveries::Claimed>, DomainError> {
+        self.ctx.stats.claim_passes.fetch_add(1, Ordering::Relaxed);
         let config = &self.ctx.config;
         let claimed = deliveries::claim(&self.ctx.pool, &config.worker, limit as i64, &config.budgets).await?;
         self.ctx.stats.claimed.fetch_add(claimed.len() as u64, Ordering::Relaxed);
@@ -220,6 +223,10 @@ impl Queue for DeliveryQueue {
 
     async fn next_due(&self) -> Result<Option<chrono::DateTime<Utc>>, DomainError> {
         deliveries::next_wake(&self.ctx.pool).await
+    }
+
+    fn due_of(payload: &str) -> Option<chrono::DateTime<Utc>> {
+        deliveries::due_of(payload)
     }
 
     async fn handle(self: Arc<Self>, delivery: deliveries::Claimed) -> Completion {

@@ -4,9 +4,10 @@
 //!
 //! - **Claiming.** Whenever enough slots are free, one statement claims a batch; each item is
 //!   handled as its own task with no transaction open. An idle queue sleeps until the next item
-//!   falls due, a transaction notifies the queue's channel, a task finishes, or a rescue put
-//!   something back: one indexed query per idle period (capped by `idle_poll`, in case a
-//!   notification was missed), nothing per second.
+//!   falls due, a transaction notifies the queue's channel of something due sooner than that (the
+//!   payload says when; notifications already buffered are read at once, so a burst wakes the loop
+//!   once), a task finishes, or a rescue put something back: one indexed query per idle period
+//!   (capped by `idle_poll`, in case a notification was missed), nothing per second.
 //! - **Writing.** Outcomes go through a channel to one writer, which writes everything waiting in
 //!   one statement, retrying with backoff. Outcomes it cannot write are dropped: their claims are
 //!   later rescued, and whatever was unknown is settled before anything is done again.
@@ -54,6 +55,10 @@ pub(crate) trait Queue: Send + Sync + 'static {
     fn claim(&self, limit: usize) -> impl Future<Output = Result<Vec<Self::Item>, DomainError>> + Send;
     /// When the next item falls due, if any is waiting.
     fn next_due(&self) -> impl Future<Output = Result<Option<DateTime<Utc>>, DomainError>> + Send;
+    /// When a notification's items fall due, as its payload says (`None`: now, or not said).
+    fn due_of(_payload: &str) -> Option<DateTime<Utc>> {
+        None
+    }
     /// Handles one claimed item to the end, with no transaction open.
     fn handle(self: Arc<Self>, item: Self::Item) -> impl Future<Output = Self::Outcome> + Send + 'static;
     /// Writes finished items' outcomes in one statement; answers how many applied (a claim that was
@@ -186,12 +191,17 @@ async fn listen<Q: Queue>(queue: &Q) -> Result<PgListener, sqlx::Error> {
     Ok(listener)
 }
 
-/// The next notification, or never when there is no listener.
-async fn notified(listener: &mut Option<PgListener>) -> Result<(), sqlx::Error> {
-    match listener {
-        Some(listener) => listener.recv().await.map(|_| ()),
-        None => std::future::pending().await,
+/// The next notification and every other one already buffered (a burst of scheduling wakes the
+/// loop once), as the soonest time they say something falls due (`None`: now, or not said); never
+/// when there is no listener.
+async fn notified<Q: Queue>(listener: &mut Option<PgListener>) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
+    let Some(listener) = listener else { return std::future::pending().await };
+    let first = listener.recv().await?;
+    let mut soonest = Q::due_of(first.payload());
+    while let Some(next) = listener.next_buffered() {
+        soonest = soonest.zip(Q::due_of(next.payload())).map(|(a, b)| a.min(b));
     }
+    Ok(soonest)
 }
 
 async fn claim_loop<Q: Queue>(
@@ -267,18 +277,29 @@ async fn claim_loop<Q: Queue>(
         if sleep.is_zero() && slots.available_permits() > 0 {
             continue;
         }
-        tokio::select! {
-            _ = &mut shutdown => break 'run,
-            notification = notified(&mut listener) => if let Err(e) = notification {
-                // Dropped rather than left to reconnect inside `recv`: some failures leave
-                // its connection in place, dead. Listened to again after a backoff; the
-                // timer covers what was missed meanwhile.
-                listener = None;
-                listen_at = Instant::now() + listening.failed(&e);
-            },
-            _ = tokio::time::sleep(sleep) => {}
-            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            Some(()) = woken.recv() => {}
+        // Sleeps until then, unless something comes up sooner. A notification of items due after
+        // the loop looks anyway changes nothing (scheduling many posts for later costs no query).
+        let deadline = tokio::time::Instant::now() + sleep;
+        let looks_by = Utc::now() + sleep;
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => break 'run,
+                notification = notified::<Q>(&mut listener) => match notification {
+                    Ok(Some(due)) if due > looks_by => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        // Dropped rather than left to reconnect inside `recv`: some failures leave
+                        // its connection in place, dead. Listened to again after a backoff; the
+                        // timer covers what was missed meanwhile.
+                        listener = None;
+                        listen_at = Instant::now() + listening.failed(&e);
+                        break;
+                    }
+                },
+                _ = tokio::time::sleep_until(deadline) => break,
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => break,
+                Some(()) = woken.recv() => break,
+            }
         }
     }
 

@@ -390,3 +390,23 @@ async fn a_post_due_next_month_waits_and_a_due_one_starts_at_once() {
     assert_eq!(env.states(later).await, [Scheduled]);
     engine.stop().await;
 }
+
+#[tokio::test]
+async fn scheduling_many_posts_for_later_does_not_wake_the_worker_once_a_post() {
+    let env = env().await;
+    let x = env.connect_x("acme").await;
+    // A long idle poll: every pass of the loop here comes from a notification (or the first look).
+    let engine = env.start(|c| c.idle_poll = Duration::from_secs(60));
+    env.wait_until("the worker has registered", "select count(*) = 1 from publish_worker").await;
+    let before = engine.stats.claim_passes.load(std::sync::atomic::Ordering::Relaxed);
+    // A hundred posts for tomorrow, each scheduled in a transaction of its own (one notification each).
+    for n in 0..100 {
+        env.post(&[x.account_id], &format!("Tomorrow {n}"), |p| p.scheduled_at = Utc::now() + TimeDelta::days(1)).await;
+    }
+    // Then one due now: it goes out at once, after the hundred notifications before it were read.
+    let now = env.post(&[x.account_id], "Right now", |_| {}).await;
+    assert_eq!(env.wait_for(now, finished).await, [Published]);
+    let passes = engine.stats.claim_passes.load(std::sync::atomic::Ordering::Relaxed) - before;
+    assert!(passes <= 5, "the hundred posts for tomorrow woke the worker {passes} times");
+    engine.stop().await;
+}

@@ -26,10 +26,19 @@ use crier_platform::Platform;
 /// claim it at once instead of at their next timer.
 pub const DUE_CHANNEL: &str = "crier_delivery_due";
 
-/// Tells the workers that something may be due (delivered when the caller's transaction commits).
-pub async fn wake_workers(conn: &mut PgConnection) -> Result<(), DomainError> {
-    sqlx::query!("select pg_notify('crier_delivery_due', '')").execute(conn).await?;
+/// Tells the workers that something falls due at `due` (delivered when the caller's transaction
+/// commits). The payload is `due` in milliseconds since the epoch: a worker that will look before
+/// then anyway ignores it, so scheduling many posts for later does not wake every worker once
+/// per post ([`due_of`] reads it back).
+pub async fn wake_workers(conn: &mut PgConnection, due: DateTime<Utc>) -> Result<(), DomainError> {
+    sqlx::query!("select pg_notify('crier_delivery_due', $1)", due.timestamp_millis().to_string()).execute(conn).await?;
     Ok(())
+}
+
+/// When a notification on [`DUE_CHANNEL`] says something falls due: `None` for a payload that
+/// names no time (then it may be due now).
+pub fn due_of(payload: &str) -> Option<DateTime<Utc>> {
+    payload.trim().parse::<i64>().ok().and_then(DateTime::from_timestamp_millis)
 }
 
 pub use crate::budget::{Budget, Budgets};
@@ -736,7 +745,7 @@ pub async fn resume_account(conn: &mut PgConnection, team_id: Uuid, account_id: 
         sqlx::query!("update platform_account set paused_until = null where team_id = $1 and account_id = $2", team_id, account_id)
             .execute(&mut *conn)
             .await?;
-        wake_workers(conn).await?;
+        wake_workers(conn, Utc::now()).await?;
     }
     Ok(resumed)
 }

@@ -127,7 +127,7 @@ pub async fn schedule(
         json!({ "accounts": account_ids.len(), "scheduled_at": new.scheduled_at, "timezone": new.timezone.name(), "dry_run": new.dry_run }),
     )
     .await?;
-    deliveries::wake_workers(conn).await?;
+    deliveries::wake_workers(conn, new.scheduled_at).await?;
     Ok(post_id)
 }
 
@@ -801,7 +801,7 @@ pub async fn edit(
         json!({ "scheduled_at": edit.scheduled_at, "timezone": edit.timezone.name() }),
     )
     .await?;
-    deliveries::wake_workers(&mut tx).await?;
+    deliveries::wake_workers(&mut tx, edit.scheduled_at).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -926,7 +926,7 @@ pub async fn retry_failed(
         )
         .await?;
     }
-    deliveries::wake_workers(&mut tx).await?;
+    deliveries::wake_workers(&mut tx, Utc::now()).await?;
     tx.commit().await?;
     Ok(retried.len() as u64)
 }
