@@ -79,6 +79,13 @@ impl TimeZone {
     pub fn format(self, moment: chrono::DateTime<chrono::Utc>) -> String {
         moment.with_timezone(&self.0).format("%Y-%m-%d %H:%M %Z").to_string()
     }
+
+    /// [`TimeZone::format`] with the moment in UTC beside it, `2026-11-21 14:05 CET (2026-11-21
+    /// 13:05 UTC)`, for saying when a post goes out; the same alone for someone who lives in UTC.
+    pub fn format_with_utc(self, moment: chrono::DateTime<chrono::Utc>) -> String {
+        let shown = self.format(moment);
+        if self.0 == chrono_tz::UTC { shown } else { format!("{shown} ({} UTC)", moment.format("%Y-%m-%d %H:%M")) }
+    }
 }
 
 /// The first year a date or time field accepts.
@@ -250,6 +257,14 @@ impl TimeZone {
 mod tests {
     use super::TimeZone;
     use chrono::TimeZone as _;
+
+    #[test]
+    fn a_moment_is_said_in_the_persons_zone_and_in_utc_once() {
+        let at = chrono::Utc.with_ymd_and_hms(2026, 11, 21, 13, 5, 0).unwrap();
+        let berlin = TimeZone::parse("Europe/Berlin").unwrap();
+        assert_eq!(berlin.format_with_utc(at), "2026-11-21 14:05 CET (2026-11-21 13:05 UTC)");
+        assert_eq!(TimeZone::UTC.format_with_utc(at), "2026-11-21 13:05 UTC", "not twice for someone in UTC");
+    }
 
     #[test]
     fn a_day_range_covers_whole_local_days_across_a_dst_change() {

@@ -388,11 +388,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         let n = new.account_ids.len();
         let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
         let message = match intent {
-            "schedule" => format!(
-                "Scheduled for {} ({} UTC) to {accounts_word}.",
-                me.timezone.format(scheduled_for),
-                scheduled_for.format("%Y-%m-%d %H:%M")
-            ),
+            "schedule" => format!("Scheduled for {} to {accounts_word}.", me.timezone.format_with_utc(scheduled_for)),
             "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
             _ => format!("Publishing now to {accounts_word}."),
         };
@@ -885,7 +881,7 @@ pub async fn move_post(post_id: String, day: String) -> Result<String, AppError>
     }
     let edit = PostEdit { content: detail.content, scheduled_at: at, timezone: me.timezone };
     posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;
-    Ok(format!("Moved to {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
+    Ok(format!("Moved to {}.", me.timezone.format_with_utc(at)))
 }
 
 /// The kept field that offers Undo under a plain post's notice.
@@ -998,7 +994,7 @@ pub async fn edit_post(
         let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
         let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
         posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;
-        Ok::<_, AppError>(format!("Saved. Due {} ({} UTC).", me.timezone.format(at), at.format("%Y-%m-%d %H:%M")))
+        Ok::<_, AppError>(format!("Saved. Due {}.", me.timezone.format_with_utc(at)))
     }
     .await;
     match outcome {

@@ -40,7 +40,7 @@ use super::state::{FacebookState, Kind, Token};
 use crate::Inner;
 use crate::media::assembly::Assembly;
 use crate::media::processing::{Ending, Phase, Processing, ProcessingConfig};
-use crate::media::{PostMedia, Stored, body_stream, multipart, text_field};
+use crate::media::{PostMedia, Stored, body_stream, multipart, refuse_after_body, text_field};
 use crate::util;
 
 /// Meta's media limits (§3.1, §3.2), all configurable: the pages disagree (4 MB vs 10 MB photos).
@@ -237,7 +237,7 @@ pub(super) async fn photos(
     let received_at = inner.now();
     let (token, usage) = match enter_step(inner, version, headers, &query, false, Some("photos")).await {
         Ok(entered) => entered,
-        Err(response) => return response,
+        Err(response) => return refuse_after_body(body, response).await,
     };
     if let Err(response) = may_publish(&inner.lock().facebook, &token, page_id) {
         return with_headers(response, usage);
@@ -430,7 +430,7 @@ pub(super) async fn transfer(
 ) -> Response {
     let (token, usage) = match enter_step(inner, version, headers, params, false, Some("transfer")).await {
         Ok(entered) => entered,
-        Err(response) => return response,
+        Err(response) => return refuse_after_body(body, response).await,
     };
     let offset = headers.get(protocol::FILE_OFFSET_HEADER).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     let Some(offset) = offset else {
@@ -612,7 +612,13 @@ async fn chunked(
     let step = phase.map_or("videos", UploadPhase::as_str);
     let (token, usage) = match enter_step(inner, version, headers, params, false, Some(step)).await {
         Ok(entered) => entered,
-        Err(response) => return response,
+        Err(response) => {
+            // As `refuse_after_body`: the chunk is read to its end before the refusal.
+            if let Some(mut file) = file {
+                while let Ok(Some(_)) = file.chunk().await {}
+            }
+            return response;
+        }
     };
     if let Err(response) = may_publish(&inner.lock().facebook, &token, page_id) {
         return with_headers(response, usage);

@@ -375,7 +375,7 @@ fn ending_for(kind: AssetKind, stored: &Stored, limits: &LinkedInMediaLimits) ->
 pub(super) async fn put_upload(AxumState(inner): Shared, Path(upload_id): Path<String>, headers: HeaderMap, body: Body) -> Response {
     // The faults see the member when the PUT carries the bearer token (the doc sample sends it).
     if let Err(response) = front_door_step(&inner, &headers, false, Some("part")).await {
-        return response;
+        return crate::media::refuse_after_body(body, response).await;
     }
     let now = inner.now();
     let limits = inner.config.linkedin_media.clone();

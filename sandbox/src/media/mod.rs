@@ -14,6 +14,7 @@ pub(crate) mod sniff;
 
 use axum::body::Body;
 use axum::http::HeaderMap;
+use axum::response::Response;
 use bytes::Bytes;
 use crier_media::ContentType;
 use futures_util::Stream;
@@ -84,6 +85,17 @@ impl Stored {
 /// A request body as a stream of chunks.
 pub(crate) fn body_stream(body: Body) -> impl Stream<Item = Result<Bytes, axum::Error>> + Unpin {
     body.into_data_stream()
+}
+
+/// `response`, once the request's body has been read to its end and thrown away (never held). A
+/// real server refuses an upload (a rate limit, a bad token) after the bytes arrived; answering
+/// while the client is still sending makes its send fail instead, which the client must take for
+/// "no answer", so a fake that did so would test something the platforms do not do.
+pub(crate) async fn refuse_after_body(body: Body, response: Response) -> Response {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    while let Some(Ok(_)) = stream.next().await {}
+    response
 }
 
 /// A multipart/form-data body, parsed as it streams.

@@ -29,7 +29,7 @@ use super::front_door::{Caller, enter_step};
 use super::state::XState;
 use crate::media::assembly::{Assembly, Ticket};
 use crate::media::processing::{Ending, Phase, Processing, ProcessingConfig};
-use crate::media::{PostMedia, Stored, multipart, text_field};
+use crate::media::{PostMedia, Stored, multipart, refuse_after_body, text_field};
 use crate::util;
 
 /// X's media limits (§1.3), all configurable: the numbers drift.
@@ -234,9 +234,13 @@ fn finish(x: &mut XState, id: &str, limits: &XMediaLimits, now: DateTime<Utc>, h
 pub(super) async fn upload(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap, body: Body) -> Response {
     let limit = inner.config.x_limits.media_upload_per_15min;
     let caller = Caller { method: &method, uri: &uri, headers: &headers };
-    let (user_id, out) = match enter_step(&inner, &caller, Some("upload"), "media_upload", limit, Some("media.write")).await {
-        Ok((auth, _state, out)) => (auth.user_id, out),
-        Err(response) => return response,
+    // The state's lock is let go before anything is awaited.
+    let entered = enter_step(&inner, &caller, Some("upload"), "media_upload", limit, Some("media.write"))
+        .await
+        .map(|(auth, _, out)| (auth.user_id, out));
+    let (user_id, out) = match entered {
+        Ok(entered) => entered,
+        Err(response) => return refuse_after_body(body, response).await,
     };
     let limits = inner.config.x_media.clone();
     let mut form = match multipart(&headers, body) {
@@ -351,23 +355,26 @@ pub(super) async fn command(
     };
     let limit = inner.config.x_limits.media_chunked_per_15min;
     let caller = Caller { method: &method, uri: &uri, headers: &headers };
-    // In a block of its own, so that the lock is not held while the body streams.
-    let out = {
-        let (auth, mut state, out) =
-            match enter_step(&inner, &caller, Some(step), &format!("media_{step}"), limit, Some("media.write")).await {
-                Ok(entered) => entered,
-                Err(response) => return response,
-            };
-        let now = inner.now();
-        let known = state.x.media.get(&id).is_some_and(|m| m.user_id == auth.user_id && now < m.expires_at && m.stored.is_none());
-        if !known {
-            return invalid_request("media_id", "BadRequest: Not found", out);
+    // The lock is let go at the end of this match, before the body streams (or, for a refusal,
+    // is read to its end).
+    let entered = match enter_step(&inner, &caller, Some(step), &format!("media_{step}"), limit, Some("media.write")).await {
+        Ok((auth, mut state, out)) => {
+            let now = inner.now();
+            let known = state.x.media.get(&id).is_some_and(|m| m.user_id == auth.user_id && now < m.expires_at && m.stored.is_none());
+            if !known {
+                Err(invalid_request("media_id", "BadRequest: Not found", out))
+            } else if step == "finalize" {
+                let limits = inner.config.x_media.clone();
+                return finish(&mut state.x, &id, &limits, now, out);
+            } else {
+                Ok(out)
+            }
         }
-        if step == "finalize" {
-            let limits = inner.config.x_media.clone();
-            return finish(&mut state.x, &id, &limits, now, out);
-        }
-        out
+        Err(response) => Err(response),
+    };
+    let out = match entered {
+        Ok(out) => out,
+        Err(response) => return refuse_after_body(body, response).await,
     };
     let mut form = match multipart(&headers, body) {
         Ok(form) => form,
