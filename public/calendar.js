@@ -1,5 +1,6 @@
 // The calendar's drag and drop: drop a post on another day to move it there (its time of day
-// stays; the server checks it as an edit: `/api/posts/move`). A plain script rather than a wasm
+// stays), or on an hour of the week (its minutes stay); the server checks it as an edit
+// (`/api/posts/move`). A plain script rather than a wasm
 // island, for the wasm budget. Without it, or from the keyboard, a post's page reschedules it.
 const calendar = document.querySelector('.calendar[data-movable]');
 const status = document.getElementById('calendar-status');
@@ -37,12 +38,15 @@ calendar?.addEventListener('drop', async (event) => {
   event.preventDefault();
   const post = dragged.dataset.post;
   dragged = null;
+  const fields = { post_id: post, day: day.dataset.date };
+  const hour = event.target.closest('.slot[data-hour]');
+  if (hour) fields.hour = hour.dataset.hour;
   say('Moving…', false);
   try {
     const answer = await fetch('/api/posts/move', {
       method: 'POST',
       headers: { Accept: 'application/json' },
-      body: new URLSearchParams({ post_id: post, day: day.dataset.date }),
+      body: new URLSearchParams(fields),
     });
     if (answer.ok) {
       // The calendar is drawn by the server: show it as it is now, then say what happened.

@@ -76,7 +76,7 @@ test('the dashboard pages its list and a busy calendar day links to the rest, wi
   }
 });
 
-test('a post dragged to another day of the calendar moves there and keeps its time', async ({ page }) => {
+test('a post dragged to another day of the calendar moves there and keeps its time, or to an hour of the week', async ({ page }) => {
   await signUp(page, newAccount('drag'));
   await connectX(page, 'drag_x');
   await open(page, 'Compose');
@@ -95,7 +95,16 @@ test('a post dragged to another day of the calendar moves there and keeps its ti
   await expect(on('2199-06-12')).toContainText('09:30');
   await expect(on('2199-06-10')).toHaveCount(0);
 
+  // In the week's time grid, an hour: that hour, the minutes kept. (A window tall enough for the
+  // whole day: a drag does not scroll.)
+  await page.setViewportSize({ width: 1280, height: 1400 });
+  await page.goto('/?view=week&at=2199-06-12');
+  await on('2199-06-12').dragTo(page.locator('.calendar [data-date="2199-06-13"] .slot[data-hour="15"]'));
+  await expect(page.locator('#calendar-status')).toContainText('Moved to 2199-06-13 15:30');
+  await expect(page.locator('.calendar [data-date="2199-06-13"] .slot[data-hour="15"] .entry')).toContainText('15:30');
+
   // A day's "+" opens Compose on that day.
+  await page.goto('/?view=month&at=2199-06-01');
   await page.getByRole('link', { name: 'New post on Thu 20' }).click();
   await expect(page.locator('#scheduled_at')).toHaveValue('2199-06-20T09:00');
 });

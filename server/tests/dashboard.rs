@@ -283,6 +283,11 @@ async fn a_post_moved_to_another_day_keeps_its_time_and_is_checked_as_an_edit() 
         sqlx::query_scalar("select count(*) from audit_event where action = 'post_edited'").fetch_one(&app.pool).await.unwrap();
     assert_eq!(edited, 1, "audited as an edit");
 
+    // Dropped on an hour of the week: that hour, its minutes kept.
+    let hour = owner.call("posts/move", &[("post_id", &post_id), ("day", "2199-06-04"), ("hour", "14")]).await;
+    assert_eq!(hour.json::<Value>().await.unwrap(), "Moved to 2199-06-04 14:30 UTC.");
+    let bad = owner.call("posts/move", &[("post_id", &post_id), ("day", "2199-06-04"), ("hour", "25")]).await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     // A day gone by, or not a day: refused with the reason, nothing changed.
     for (day, says) in [("2000-01-01", "has passed"), ("Tuesday", "Drop the post on a day")] {
         let refused = owner.call("posts/move", &[("post_id", &post_id), ("day", day)]).await;

@@ -219,7 +219,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
         // budget is the islands'); the line below says what happened, or why not.
         let script = can_publish.then(|| {
             view! {
-                <p class="hint">"Drag a post to another day to move it there; its page reschedules it from the keyboard."</p>
+                <p class="hint">"Drag a post to another day (in the week, to an hour) to move it there; its page reschedules it from the keyboard."</p>
                 <p class="notice" id="calendar-status" role="status" hidden></p>
                 <script type="module" src="/calendar.js"></script>
             }

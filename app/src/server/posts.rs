@@ -850,13 +850,14 @@ pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
     Ok(posts::cancel(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&post_id)?).await?)
 }
 
-/// "Move to another day": the calendar's drag and drop (`public/calendar.js`). The post keeps
-/// its time of day, in the viewer's timezone, on `day` (`YYYY-MM-DD`), with the same checks as
-/// editing (nothing started, the platforms' rules); a day that puts it in the past, or a time the
-/// clocks skip or repeat that day, is refused with the reason. From the keyboard, a post's page
+/// "Move to another day" (or hour): the calendar's drag and drop (`public/calendar.js`). The post
+/// goes to `day` (`YYYY-MM-DD`) at its time of day in the viewer's timezone, or, dropped on an
+/// hour of the week (`hour`, `00`–`23`), at that hour with its minutes, with the same checks as
+/// editing (nothing started, the platforms' rules); a moment in the past, or a time the clocks
+/// skip or repeat that day, is refused with the reason. From the keyboard, a post's page
 /// reschedules it ("Edit or reschedule").
 #[server(prefix = "/api", endpoint = "posts/move")]
-pub async fn move_post(post_id: String, day: String) -> Result<String, AppError> {
+pub async fn move_post(post_id: String, day: String, #[server(default)] hour: String) -> Result<String, AppError> {
     use crier_domain::FieldError;
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, PostEdit};
@@ -867,8 +868,22 @@ pub async fn move_post(post_id: String, day: String) -> Result<String, AppError>
     let post_id = parse_id(&post_id)?;
     let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d")
         .map_err(|_| AppError::Fields(vec![FieldError::new("day", "Drop the post on a day of the calendar.")]))?;
+    let hour = match hour.trim() {
+        "" => None,
+        given => Some(
+            given
+                .parse::<u8>()
+                .ok()
+                .filter(|h| *h < 24)
+                .ok_or_else(|| AppError::Fields(vec![FieldError::new("hour", "Drop the post on an hour of the week.")]))?,
+        ),
+    };
     let detail = posts::get(&pool, me.team_id, post_id).await?;
-    let time = detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%H:%M");
+    let local = detail.summary.scheduled_at.with_timezone(&me.timezone.tz());
+    let time = match hour {
+        Some(hour) => format!("{hour:02}:{}", local.format("%M")),
+        None => local.format("%H:%M").to_string(),
+    };
     let at = me
         .timezone
         .schedule_time(&format!("{}T{time}", day.format("%Y-%m-%d")), None)
