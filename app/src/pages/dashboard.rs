@@ -55,8 +55,7 @@ pub fn DashboardPage() -> impl IntoView {
 /// The view and status filters: a plain GET form, so they work before the page is interactive.
 #[component]
 fn Filters(view: Signal<String>, state: Signal<String>, day: Signal<String>) -> impl IntoView {
-    let states = DeliveryState::ALL
-        .map(|s| (serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(), s.label()));
+    let states = DeliveryState::ALL.map(|s| (s.as_str(), s.label()));
     view! {
         <form method="get" action="/" class="filters">
             <label for="view">"Show"</label>
@@ -72,10 +71,7 @@ fn Filters(view: Signal<String>, state: Signal<String>, day: Signal<String>) -> 
                 <option value="" selected=move || state.get().is_empty()>"Any"</option>
                 {states
                     .into_iter()
-                    .map(|(value, label)| {
-                        let chosen = value.clone();
-                        view! { <option value=value selected=move || state.get() == chosen>{label}</option> }
-                    })
+                    .map(|(value, label)| view! { <option value=value selected=move || state.get() == value>{label}</option> })
                     .collect_view()}
             </select>
             // The day's list keeps its day when the status changes (and a calendar opens on it).
@@ -243,7 +239,7 @@ fn entry(p: PostCard, movable: bool) -> impl IntoView {
         .iter()
         .map(|c| {
             let state = c.state.as_str();
-            let words = format!("{} · {}: {}", c.platform.label(), c.account, c.state.label());
+            let words = chip_words(c);
             let label = words.clone();
             view! {
                 <span class=format!("delivery-dot {state}") data-state=state title=words>
@@ -267,14 +263,19 @@ fn entry(p: PostCard, movable: bool) -> impl IntoView {
     }
 }
 
+/// A delivery in words: "X · acme: Scheduled".
+fn chip_words(chip: &Chip) -> String {
+    format!("{} · {}: {}", chip.platform.label(), chip.account, chip.state.label())
+}
+
 /// One delivery's status chip.
 #[component]
 pub fn ChipView(chip: Chip) -> impl IntoView {
-    let state = serde_json::to_value(chip.state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-    let words = format!("{} · {}: {}", chip.platform.label(), chip.account, chip.state.label());
+    let state = chip.state.as_str();
+    let words = chip_words(&chip);
     let title = chip.error.clone().or_else(|| chip.next_attempt.clone().map(|t| format!("Next attempt {t}")));
     view! {
-        <span class=format!("chip {state}") data-state=state.clone() title=title>
+        <span class=format!("chip {state}") data-state=state title=title>
             <PlatformIcon platform=chip.platform size=14 />
             {words}
         </span>
