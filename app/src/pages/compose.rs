@@ -420,10 +420,14 @@ pub(crate) fn AccountChoice(
                     .map(|a| {
                         let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
                         let checked = ticked.contains(&a.account_id);
+                        let name = match a.handle {
+                            Some(handle) => format!("{} @{handle}", a.name),
+                            None => a.name,
+                        };
                         view! {
                             <label class="check">
                                 <input type="checkbox" name="accounts[]" value=a.account_id checked=checked />
-                                {a.name}
+                                {name}
                                 {warning}
                             </label>
                         }

@@ -18,8 +18,12 @@ pub struct ComposeAccount {
     pub account_id: String,
     /// Which platform.
     pub platform: Platform,
-    /// Its name (with @handle on X).
+    /// Its name at the platform.
     pub name: String,
+    /// Its @handle, where the platform has one (X), without the "@".
+    pub handle: Option<String>,
+    /// Where Crier serves its profile picture, once it has one.
+    pub picture: Option<String>,
     /// Why it cannot take posts now (needs reconnecting), if so; its posts are then held.
     pub warning: Option<String>,
 }
@@ -76,10 +80,9 @@ pub async fn compose_view(
         .map(|a| ComposeAccount {
             account_id: a.account_id.to_string(),
             platform: a.platform,
-            name: match &a.handle {
-                Some(handle) => format!("{} @{}", a.name, handle.trim_start_matches('@')),
-                None => a.name.clone(),
-            },
+            name: a.name.clone(),
+            handle: a.handle.as_deref().map(|h| h.trim_start_matches('@').to_owned()),
+            picture: None,
             warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
         })
         .collect();
