@@ -256,12 +256,14 @@ impl PostContent {
         self.overrides.iter().find(|(p, _)| *p == platform).map_or(self.text.as_str(), |(_, t)| t.as_str())
     }
 
-    /// The text sent to `platform`. On X the link goes at the end of the text (unless the text
-    /// already has it), because X has no separate link field; LinkedIn and Facebook carry it apart.
-    pub fn published_text(&self, platform: Platform) -> String {
+    /// The text sent to `platform`, whose post carries media or not (`with_media`). The link goes
+    /// at the end of the text (unless the text already has it) on X, which has no separate link
+    /// field, and on LinkedIn and Facebook when the post shows media: a post there shows media or
+    /// a link card, not both. Otherwise LinkedIn and Facebook carry the link apart, as a card.
+    pub fn published_text(&self, platform: Platform, with_media: bool) -> String {
         let text = self.text_for(platform);
-        match (&self.link, platform) {
-            (Some(link), Platform::X) if !text.contains(link.as_str()) => format!("{text}\n\n{link}"),
+        match &self.link {
+            Some(link) if (platform == Platform::X || with_media) && !text.contains(link.as_str()) => format!("{text}\n\n{link}"),
             _ => text.to_owned(),
         }
     }
@@ -270,7 +272,7 @@ impl PostContent {
     /// field to fix: `text`, `text_x`/`text_linkedin`/`text_facebook` for an override, `thread_N`.
     pub fn check(&self, platforms: &[Platform]) -> Result<(), FieldError> {
         for &platform in platforms {
-            let check = crier_text::check(platform, &self.published_text(platform));
+            let check = crier_text::check(platform, &self.published_text(platform, !self.media_for(platform, 0).is_empty()));
             if !check.valid {
                 let field = if self.overrides.iter().any(|(p, _)| *p == platform) {
                     format!("text_{}", platform.as_str())
@@ -318,12 +320,15 @@ mod tests {
     }
 
     #[test]
-    fn the_link_is_appended_on_x_only_and_only_once() {
+    fn the_link_is_appended_on_x_and_beside_media_and_only_once() {
         let post = content("Launch day", "https://example.com/launch");
-        assert_eq!(post.published_text(Platform::X), "Launch day\n\nhttps://example.com/launch");
-        assert_eq!(post.published_text(Platform::Linkedin), "Launch day");
+        assert_eq!(post.published_text(Platform::X, false), "Launch day\n\nhttps://example.com/launch");
+        assert_eq!(post.published_text(Platform::Linkedin, false), "Launch day");
         let already = content("Read https://example.com/launch now", "https://example.com/launch");
-        assert_eq!(already.published_text(Platform::X), "Read https://example.com/launch now");
+        assert_eq!(already.published_text(Platform::X, false), "Read https://example.com/launch now");
+        // With media LinkedIn and Facebook show no link card: the link is in the text, and counted.
+        assert_eq!(post.published_text(Platform::Facebook, true), "Launch day\n\nhttps://example.com/launch");
+        assert_eq!(already.published_text(Platform::Linkedin, true), "Read https://example.com/launch now");
     }
 
     #[test]

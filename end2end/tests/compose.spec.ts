@@ -82,8 +82,39 @@ test('what is typed before the wasm arrives stays, and the counters start from i
   await expect(page.locator('.counters [data-platform="linkedin"]')).toHaveText(`LinkedIn: ${text.length} / 3000`);
   await expect(page.locator('.counters [data-platform="x"]')).toHaveText(`X: ${text.length + 2 + 23} / 280`);
   await expect(page.locator('#scheduled-at-explained')).toContainText('2199-06-01 09:00');
+  // So do the previews: the ticked account's card, with the text and the link's card.
+  const card = page.locator('#compose-previews .preview');
+  await expect(card).toHaveCount(1);
+  await expect(card).toContainText(text);
+  await expect(card.locator('.link-card')).toContainText('example.com');
 
   await page.getByRole('button', { name: 'Dry run', exact: true }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Dry run started' })).toBeVisible();
   await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+});
+
+test('the previews show each ticked account as its platform will, as the form changes', async ({ page }) => {
+  await signUp(page, newAccount('preview'));
+  await connectX(page, 'preview_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  const previews = page.locator('#compose-previews');
+  // Before an account is ticked, one card per platform.
+  await expect(previews.locator('.preview')).toHaveCount(3);
+
+  await page.getByRole('checkbox', { name: /preview_x/ }).check();
+  const card = previews.locator('.preview[data-platform="x"]');
+  await expect(previews.locator('.preview')).toHaveCount(1);
+  await expect(card.locator('.preview-head')).toContainText('@preview_x');
+
+  await page.getByLabel('Text', { exact: true }).fill('Launch with @ana #crier https://example.com/a/very/long/path/to/the/page');
+  await expect(card.locator('.mark.mention')).toHaveText('@ana');
+  await expect(card.locator('.mark.hashtag')).toHaveText('#crier');
+  // X shows a long link without its scheme, cut.
+  await expect(card.locator('.mark.link')).toHaveText('example.com/a/very/long/p…');
+
+  await page.getByRole('button', { name: 'Add reply' }).click();
+  await page.getByLabel('Reply 1', { exact: true }).fill('And the second part');
+  await expect(card.locator('.preview-reply')).toContainText('And the second part');
+  await page.screenshot({ path: test.info().outputPath('compose-previews.png'), fullPage: true });
 });

@@ -199,9 +199,9 @@ test('two images chosen with their alt text are previewed, published to three pl
   const verdicts = page.locator('.media-verdicts');
   await expect(verdicts.locator('[data-platform="x"]')).toContainText('2 pictures in a grid');
   await expect(verdicts.locator('.verdict.refused')).toHaveCount(0);
-  await page.getByText('Previews', { exact: true }).click();
-  await expect(page.locator('.preview[data-platform="x"] .preview-media img')).toHaveCount(2);
-  await expect(page.locator('.preview-media')).toHaveCount(3);
+  const previews = page.locator('#compose-previews');
+  await expect(previews.locator('.preview[data-platform="x"] .preview-media img')).toHaveCount(2);
+  await expect(previews.locator('.preview-media')).toHaveCount(3);
 
   for (const account of [/pics_x/, /Pics Li/, /pics Page/]) {
     await page.getByRole('checkbox', { name: account }).check();

@@ -277,7 +277,7 @@ async fn publish_x(
             token_secret: access_token_secret.clone(),
         }),
     };
-    let mut parts = vec![post.published_text(Platform::X)];
+    let mut parts = vec![post.published_text(Platform::X, false)];
     parts.extend(post.thread.iter().cloned());
     let mut thread_ids = claimed.thread_ids.clone();
 
@@ -369,11 +369,7 @@ async fn publish_linkedin(
         Some(id) => LinkedInAuthor::Organization(id.to_owned()),
         None => LinkedInAuthor::Member(claimed.external_id.strip_prefix("urn:li:person:").unwrap_or(&claimed.external_id).to_owned()),
     };
-    let mut text = post.published_text(Platform::Linkedin);
-    if !media.is_empty() {
-        // A post shows media or a link card, not both: the link goes in the text.
-        text = media::with_link(text, post.link.as_deref());
-    }
+    let text = post.published_text(Platform::Linkedin, !media.is_empty());
     if claimed.reconcile {
         let recent = client.recent_posts(access_token, &author, 20).await;
         match recent.value {
@@ -472,11 +468,7 @@ async fn publish_facebook(
         return Attempted::new(unavailable(Platform::Facebook), claimed);
     };
     let page_token: &SecretString = access_token;
-    let mut message = post.published_text(Platform::Facebook);
-    if !media.is_empty() {
-        // A photo or video post has no link card: the link goes in the message.
-        message = media::with_link(message, post.link.as_deref());
-    }
+    let message = post.published_text(Platform::Facebook, !media.is_empty());
     if claimed.reconcile {
         let recent = client.recent_posts(&claimed.external_id, page_token, 25).await;
         match recent.value {

@@ -394,12 +394,3 @@ pub(crate) fn link(ctx: &Context, claimed: &Claimed, media: &DeliveryMedia) -> R
     let expires = Utc::now() + crier_domain::media_link::DEFAULT_LIFETIME;
     Ok(format!("{}{}", base.trim_end_matches('/'), ctx.media.links.path(claimed.team_id, media.media_id, expires)))
 }
-
-/// The text with the link added, for a platform whose media post has no separate link card
-/// (LinkedIn and Facebook show media or a link preview, not both).
-pub(crate) fn with_link(text: String, link: Option<&str>) -> String {
-    match link {
-        Some(link) if !text.contains(link) => format!("{text}\n\n{link}"),
-        _ => text,
-    }
-}

@@ -305,3 +305,55 @@ async fn a_post_moved_to_another_day_keeps_its_time_and_is_checked_as_an_edit() 
     assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(late.text().await.unwrap().contains("started publishing"));
 }
+
+/// Compose's previews (`posts/preview`, and the page without wasm): each ticked account of the
+/// team as its platform shows the post, marked and folded as its feed does.
+#[tokio::test]
+async fn compose_previews_show_each_chosen_account_as_its_platform_will() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let other = app.owner("Other", "owner@other.test").await;
+    assert_eq!(connect(&other, "x", &[("account", "other_x")], "authorize").await, "/accounts");
+    let theirs: Value = other.call("accounts", &[]).await.json().await.unwrap();
+    let theirs = theirs["accounts"][0]["account_id"].as_str().unwrap().to_owned();
+    let preview = |fields: Vec<(&'static str, String)>| {
+        let owner = &owner;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let answer = owner.call("posts/preview", &fields).await;
+            assert_eq!(answer.status(), StatusCode::OK);
+            answer.json::<String>().await.unwrap().replace("<!>", "")
+        }
+    };
+
+    let html = preview(vec![
+        ("text", "Meet @ana at #RustConf".into()),
+        ("link", "https://example.com/launch".into()),
+        ("thread[]", "The second part".into()),
+        ("accounts[]", x.clone()),
+        // Another team's account, sent by hand: it names nothing here.
+        ("accounts[]", theirs),
+    ])
+    .await;
+    assert_eq!(html.matches("<article").count(), 1, "one card, the team's own ticked account: {html}");
+    assert!(html.contains(r#"data-platform="x""#), "{html}");
+    assert!(html.contains("@acme_x"), "the account's handle: {html}");
+    assert!(!html.contains("other_x"), "{html}");
+    assert!(html.contains(r#"<span class="mark mention">@ana</span>"#), "{html}");
+    assert!(html.contains(r#"<span class="mark hashtag">#RustConf</span>"#), "{html}");
+    // X puts the link in the text, shown without its scheme, and shows its card.
+    assert!(html.contains(r#"<span class="mark link">example.com/launch</span>"#), "{html}");
+    assert!(html.contains(r#"class="link-card""#), "{html}");
+    assert!(html.contains("The second part"), "the thread's reply: {html}");
+
+    // Nothing ticked: one unnamed card per platform; each feed folds a long text its own way.
+    let html = preview(vec![("text", "word ".repeat(60))]).await;
+    assert_eq!(html.matches("<article").count(), 3, "{html}");
+    assert!(html.contains("Your LinkedIn account") && html.contains("Choose accounts"), "{html}");
+    assert!(html.contains("Show more") && html.contains("…see more"), "X (over 280) and LinkedIn (over 210) fold: {html}");
+    assert!(!html.contains(">See more") && !html.contains(" See more"), "Facebook shows 300 characters whole: {html}");
+
+    // The page draws them too, with the form (nothing needs the wasm).
+    let page = owner.page("/compose").await;
+    assert!(page.contains(r#"id="compose-previews""#) && page.contains("Your Facebook account"), "{page}");
+}

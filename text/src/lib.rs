@@ -15,12 +15,14 @@
 //! would call characters. (Counting UTF-16 units instead would make each emoji count 2.)
 
 mod linkedin;
+mod shown;
 mod x;
 
 use crier_platform::Platform;
 use serde::{Deserialize, Serialize};
 
 pub use linkedin::linkedin_escape;
+pub use shown::{FOLD, Fold, Mark, Piece, Shown, shown};
 pub use x::{WeightRange, XConfig, XParse, x_parse, x_weighted_length};
 
 /// The most a post may count on `platform`, in the units [`check`] counts.

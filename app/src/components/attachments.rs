@@ -531,6 +531,7 @@ fn layout_words(layout: Layout) -> String {
 }
 
 /// The layout's name for styles (`data-layout`).
+#[cfg(feature = "ssr")]
 fn layout_name(layout: Layout) -> &'static str {
     match layout {
         Layout::Empty => "empty",
@@ -544,30 +545,28 @@ fn layout_name(layout: Layout) -> &'static str {
     }
 }
 
-/// The media part of a platform's preview: laid out as the platform will show them (a grid of up
-/// to four on X, a large first image on LinkedIn, an album of five on Facebook, "+N" for the rest).
-pub fn media_preview(state: Attachments, platform: Platform) -> impl IntoView {
-    // One view of one shape, hidden when there is nothing (no `into_any`: each erased view type is
-    // more code in the wasm).
-    move || {
-        let (layout, _) = state.verdict(platform);
-        let shown = match layout {
-            Layout::Album { .. } => 5,
-            Layout::Grid { .. } | Layout::MultiImage { .. } => 4,
-            _ => 1,
-        };
-        let items = state.snapshot();
-        let (count, empty) = (items.len(), items.is_empty());
-        let more = count.saturating_sub(shown);
-        let pictures = items.into_iter().take(shown).map(|(media, alt)| media_picture(media, Signal::stored(alt))).collect_view();
+/// The media part of a platform's preview (drawn by the server): laid out as the platform will
+/// show them (a grid of up to four on X, a large first image on LinkedIn, an album of five on
+/// Facebook, "+N" for the rest).
+#[cfg(feature = "ssr")]
+pub fn media_grid(platform: Platform, items: &[ComposeMedia]) -> impl IntoView + use<> {
+    let attachments: Vec<Attachment<'_>> = items.iter().map(|m| Attachment { facts: &m.facts, alt_text: &m.alt_text }).collect();
+    let layout = crier_media::layout(platform, &attachments);
+    let shown = match layout {
+        Layout::Album { .. } => 5,
+        Layout::Grid { .. } | Layout::MultiImage { .. } => 4,
+        _ => 1,
+    };
+    let more = items.len().saturating_sub(shown);
+    let pictures = items.iter().take(shown).map(|m| media_picture(m.clone(), Signal::stored(m.alt_text.clone()))).collect_view();
+    (!items.is_empty()).then(|| {
         view! {
-            <div class="preview-media" data-layout=layout_name(layout) data-count=count.min(shown) hidden=empty>
+            <div class="preview-media" data-layout=layout_name(layout) data-count=items.len().min(shown)>
                 {pictures}
-                <span class="more-media" hidden=more == 0>{format!("+{more}")}</span>
+                {(more > 0).then(|| view! { <span class="more-media">{format!("+{more}")}</span> })}
             </div>
-            <p class="hint" hidden=empty>{format!("{}: {}.", platform.label(), layout_words(layout))}</p>
         }
-    }
+    })
 }
 
 /// The browser's side of the uploads: XMLHttpRequest, because `fetch` reports no upload progress.

@@ -135,7 +135,7 @@ where
     let refused = use_context::<leptos::server::ServerActionError>()
         .filter(|e| e.path() == S::PATH)
         .map(|e| Err(server_fn::error::ServerFnUrlError::<AppError>::decode_err(e.err())));
-    FormAction { action: Action::new_with_value(refused, |body: &String| send_form::<S>(body.clone())) }
+    FormAction { action: Action::new_with_value(refused, |body: &String| send_form::<S>(Some(body.clone()))) }
 }
 
 /// An island's form posting in place to the server function `S`: a plain `<form method="post">`
@@ -206,22 +206,46 @@ where
         let _ = fields;
         None::<String>
     };
-    async move {
-        match body {
-            Some(body) => send_form::<S>(body).await,
-            None => Err(AppError::Transport),
-        }
-    }
+    send_form::<S>(body)
 }
 
-/// Sends an island form's URL-encoded fields to the server function `S` and reads its answer as
-/// server_fn's own client does: an error status carries an [`AppError`], anything else is the
-/// JSON output, and a redirect (the `serverfnredirect` header) moves the page.
-async fn send_form<S>(body: String) -> Result<S::Output, AppError>
+/// Calls the server function `S` from an island with every field the form `form` (a CSS
+/// selector) holds now, URL-encoded as the browser would post it.
+pub fn send_form_fields<S>(form: &str) -> impl Future<Output = Result<S::Output, AppError>> + Send + 'static
 where
     S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
     S::Output: DeserializeOwned,
 {
+    #[cfg(feature = "hydrate")]
+    let body = {
+        use wasm_bindgen::JsCast;
+        document()
+            .query_selector(form)
+            .ok()
+            .flatten()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlFormElement>().ok())
+            .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
+            .and_then(|data| web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok())
+            .and_then(|params| params.to_string().as_string())
+    };
+    #[cfg(not(feature = "hydrate"))]
+    let body = {
+        let _ = form;
+        None::<String>
+    };
+    send_form::<S>(body)
+}
+
+/// Sends an island form's URL-encoded fields to the server function `S` and reads its answer as
+/// server_fn's own client does: an error status carries an [`AppError`], anything else is the
+/// JSON output, and a redirect (the `serverfnredirect` header) moves the page. No body (the
+/// browser could not encode one): [`AppError::Transport`].
+async fn send_form<S>(body: Option<String>) -> Result<S::Output, AppError>
+where
+    S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
+    S::Output: DeserializeOwned,
+{
+    let Some(body) = body else { return Err(AppError::Transport) };
     #[cfg(feature = "hydrate")]
     {
         use server_fn::ContentType;

@@ -5,6 +5,8 @@ pub mod chart;
 pub mod form;
 pub mod live;
 pub mod platform_icon;
+#[cfg(feature = "ssr")]
+pub mod preview;
 pub mod retry;
 pub mod shell;
 pub mod thumbs;

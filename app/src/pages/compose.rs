@@ -11,10 +11,10 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::attachments::{Attachments, LibraryPick, attachments_field, media_preview};
+use crate::components::attachments::{Attachments, LibraryPick, attachments_field};
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
-    refill_items, refill_list, send_fields, typed_value,
+    refill_items, refill_list, send_fields, send_form_fields, typed_value,
 };
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
@@ -22,6 +22,7 @@ use crate::server::media::media_library;
 use crate::server::posts::{
     ComposeAccount, ComposeData, CreatePost, ExplainTime, UNDO_FIELD, UndoPost, compose_view, explain_time, platform_text_field,
 };
+use crate::server::preview::{PreviewPost, preview_post};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
@@ -43,7 +44,23 @@ pub fn ComposePage() -> impl IntoView {
         || (),
         move |_| {
             let (media, media_alt, on) = (media.clone(), media_alt.clone(), on.clone());
-            async move { Ok::<_, AppError>((compose_view(media, media_alt, on).await?, media_library(String::new()).await?)) }
+            async move {
+                // The previews as the form starts (the island asks again as it changes).
+                let refilled = |field| refill(CreatePost::PATH, field).unwrap_or_default();
+                let previews = preview_post(
+                    refilled("text"),
+                    refill_override(Platform::X),
+                    refill_override(Platform::Linkedin),
+                    refill_override(Platform::Facebook),
+                    refilled("link"),
+                    refill_list(CreatePost::PATH, "thread"),
+                    refill_list(CreatePost::PATH, "accounts"),
+                    media.clone(),
+                    media_alt.clone(),
+                )
+                .await?;
+                Ok::<_, AppError>((compose_view(media, media_alt, on).await?, media_library(String::new()).await?, previews))
+            }
         },
     );
     view! {
@@ -53,15 +70,21 @@ pub fn ComposePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((view_data, library)) => {
+                    Ok((view_data, library, previews)) => {
                         // The line under the time field, for the time the form starts with; the
                         // island asks again when the time changes.
                         let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.starts_at.clone());
                         let explained = explanation(explain_time(when, String::new()).await);
                         view! {
-                            <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
-                                <LibraryPick items=library />
-                            </ComposeForm>
+                            <div class="compose-layout">
+                                <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
+                                    <LibraryPick items=library />
+                                </ComposeForm>
+                                <section class="previews" aria-labelledby="previews-heading">
+                                    <h2 id="previews-heading">"Previews"</h2>
+                                    <div id=PREVIEWS inner_html=previews></div>
+                                </section>
+                            </div>
                             <form id=UNDO_FORM action=UndoPost::url() method="post" hidden></form>
                         }
                         .into_any()
@@ -173,7 +196,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             thread: Vec::new(),
             media: Vec::new(),
         };
-        content.published_text(platform)
+        content.published_text(platform, !media.is_empty())
     };
 
     // The counters measure what each platform gets.
@@ -210,6 +233,27 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             form_key.set(next);
         }
     });
+    // The previews (drawn by the server beside the form, `server::preview`) follow the form: any
+    // field typed or ticked (`changed`), the texts emptied after posting, the media attached,
+    // removed or reordered. The first run asks too, for what was typed before the wasm arrived.
+    // Only the latest question's answer is shown.
+    let changed = RwSignal::new(0_u32);
+    let previewed = StoredValue::new(0_u32);
+    Effect::new(move |_| {
+        changed.track();
+        text.track();
+        media.is_empty();
+        let question = previewed.get_value().wrapping_add(1);
+        previewed.set_value(question);
+        let answer = send_form_fields::<PreviewPost>("form.compose");
+        leptos::task::spawn_local(async move {
+            if let (Ok(html), true) = (answer.await, previewed.get_value() == question)
+                && let Some(previews) = document().get_element_by_id(PREVIEWS)
+            {
+                previews.set_inner_html(&html);
+            }
+        });
+    });
     let timezone = data.timezone.clone();
     let can_publish = data.can_publish;
     let team_retry = data.retry;
@@ -219,6 +263,8 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
 
     view! {
         <IslandForm action=create class="panel stack compose">
+            // Only to hear every field's input in one place; it lays nothing out (`display: contents`).
+            <div class="compose-fields" on:input=move |_| changed.update(|n| *n = n.wrapping_add(1))>
             <FormKey key=form_key />
             <FormError error />
             {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run))}
@@ -243,19 +289,6 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             {attachments_field(media, error, max_file, media_notice, media_error)}
             // The library's list, rendered by the server (the island's children): shown with the wasm.
             <div class="library-slot" hidden=move || !media.hydrated() on:click=move |ev| media.library_click(&ev)>{children()}</div>
-            <details class="previews">
-                <summary>"Previews"</summary>
-                {Platform::ALL.into_iter().map(|platform| {
-                    let preview = move || published(platform);
-                    view! {
-                        <figure class="preview" data-platform=platform.as_str()>
-                            <figcaption>{platform.label()}</figcaption>
-                            <blockquote class="post-text">{preview}</blockquote>
-                            {media_preview(media, platform)}
-                        </figure>
-                    }
-                }).collect_view()}
-            </details>
             <details class="overrides">
                 <summary>"A different text for one platform"</summary>
                 {overrides.map(|(platform, value)| {
@@ -359,6 +392,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             } else {
                 view! { <p class="hint">"Viewers cannot publish. Ask an owner or admin for the editor role."</p> }.into_any()
             }}
+            </div>
         </IslandForm>
     }
 }
@@ -368,6 +402,9 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
 /// [`UndoPost`], which takes the post back while nothing has been sent and brings Compose back
 /// with it. No script is involved, with or without the wasm.
 const UNDO_FORM: &str = "undo-form";
+
+/// Where the previews are drawn: the server's HTML, swapped in by the island as the form changes.
+const PREVIEWS: &str = "compose-previews";
 
 /// What happened to the post just sent, where to follow it, and (after Publish now or Schedule)
 /// Undo, a button of the [`UNDO_FORM`].

@@ -12,6 +12,7 @@ pub mod developers;
 pub mod media;
 pub mod members;
 pub mod posts;
+pub mod preview;
 pub mod security;
 pub mod settings;
 #[cfg(feature = "ssr")]

@@ -64,28 +64,15 @@ pub async fn compose_view(
     #[server(default)] media_alt: Vec<String>,
     #[server(default)] on: String,
 ) -> Result<ComposeData, AppError> {
-    use crier_domain::account::AccountStatus;
-    use crier_domain::store::{accounts, teams};
+    use crier_domain::store::teams;
 
     use super::ssr::{current_member, pool};
     let me = current_member().await?;
     let pool = pool()?;
     let media_state = super::ssr::media()?;
     let attached = attached_media(&pool, me.team_id, &media, &media_alt).await?;
-    let rows = accounts::list(&pool, me.team_id).await?;
+    let accounts = compose_accounts(&pool, me.team_id).await?;
     let retry = teams::retry_policy(&pool, me.team_id).await?;
-    let accounts = rows
-        .into_iter()
-        .filter(|a| a.status != AccountStatus::Disconnected)
-        .map(|a| ComposeAccount {
-            account_id: a.account_id.to_string(),
-            platform: a.platform,
-            name: a.name.clone(),
-            handle: a.handle.as_deref().map(|h| h.trim_start_matches('@').to_owned()),
-            picture: None,
-            warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
-        })
-        .collect();
     let now = chrono::Utc::now().with_timezone(&me.timezone.tz());
     let now_local = now.format("%Y-%m-%dT%H:%M").to_string();
     // A day from the calendar: 09:00 there, if that is still to come (a day that is not one, or
@@ -111,7 +98,7 @@ pub async fn compose_view(
 /// The items `ids` names that are in the team's library, each with the alt text given beside it
 /// (its own when none was given), in order, once each.
 #[cfg(feature = "ssr")]
-async fn attached_media(
+pub(crate) async fn attached_media(
     pool: &sqlx::PgPool,
     team_id: uuid::Uuid,
     ids: &[String],
@@ -136,6 +123,25 @@ async fn attached_media(
                 shown.alt_text = alt;
             }
             shown
+        })
+        .collect())
+}
+
+/// The team's accounts that can be chosen in Compose (every one not disconnected).
+#[cfg(feature = "ssr")]
+pub(crate) async fn compose_accounts(pool: &sqlx::PgPool, team_id: uuid::Uuid) -> Result<Vec<ComposeAccount>, AppError> {
+    use crier_domain::account::AccountStatus;
+    let rows = crier_domain::store::accounts::list(pool, team_id).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|a| a.status != AccountStatus::Disconnected)
+        .map(|a| ComposeAccount {
+            account_id: a.account_id.to_string(),
+            platform: a.platform,
+            name: a.name.clone(),
+            handle: a.handle.as_deref().map(|h| h.trim_start_matches('@').to_owned()),
+            picture: None,
+            warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
         })
         .collect())
 }

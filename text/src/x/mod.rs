@@ -7,11 +7,11 @@
 //! (a family of four is one emoji, not seven code points). A post may weigh 280.
 
 mod emoji;
-mod nfc;
+pub(crate) mod nfc;
 mod pattern;
 mod punycode;
 mod tlds;
-mod url;
+pub(crate) mod url;
 
 /// A code point range that weighs other than the default (weights are scaled: 100 is 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
