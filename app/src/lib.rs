@@ -26,6 +26,7 @@ use crate::pages::audit::AuditPage;
 use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
+use crate::pages::drafts::DraftsPage;
 use crate::pages::media::MediaPage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::security::{SecurityPage, SignInCodePage, SignInSetupPage, TwoFactorSetupPage};
@@ -80,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
                     <Route path=path!("/compose/batch") ssr=SsrMode::Async view=BatchPage />
+                    <Route path=path!("/drafts") ssr=SsrMode::Async view=DraftsPage />
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/media") ssr=SsrMode::Async view=MediaPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />

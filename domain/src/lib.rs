@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod field_error;
 pub mod people;
 pub mod post;
+pub mod post_state;
 pub mod retry;
 pub mod role;
 pub mod webhook;

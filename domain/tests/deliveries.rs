@@ -174,3 +174,63 @@ async fn failed_logins_and_new_api_tokens_are_audited_without_secrets() {
     assert!(!dump.contains(created.secret.expose()), "the token itself is never recorded");
     assert!(!dump.contains("not the password"));
 }
+
+#[tokio::test]
+async fn the_database_allows_exactly_the_post_transitions_the_lifecycle_draws() {
+    use crier_domain::post_state::PostState;
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "ada@example.com").await;
+    let name = |state: PostState| state.as_str();
+    let mut checked = 0;
+    for from in PostState::ALL {
+        for to in PostState::ALL.into_iter().filter(|to| *to != from) {
+            // Put a post in `from` without the guards' say (a fixture, not a transition).
+            sqlx::query("alter table post disable trigger user").execute(&pool).await.unwrap();
+            let post_id: Uuid = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "insert into post (team_id, text, scheduled_at, schedule_timezone, state) values ($1, 'hello', now(), 'UTC', '{}') returning post_id",
+                name(from)
+            )))
+            .bind(owner.team_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            sqlx::query("alter table post enable trigger user").execute(&pool).await.unwrap();
+
+            let moved = sqlx::query(sqlx::AssertSqlSafe(format!("update post set state = '{}' where post_id = $1", name(to))))
+                .bind(post_id)
+                .execute(&pool)
+                .await;
+            match (&moved, from.can_become(to)) {
+                (Ok(_), true) => {}
+                (Err(sqlx::Error::Database(e)), false) => {
+                    assert_eq!(e.constraint(), Some("post_transition"), "{from:?} → {to:?} refused by the guard: {e}")
+                }
+                (result, allowed) => panic!("{from:?} → {to:?}: Rust says allowed={allowed}, the database said {result:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 6 * 5);
+
+    // A post is born a draft, in review or scheduled; a scheduled one has a time.
+    for state in PostState::ALL {
+        let born = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "insert into post (team_id, text, scheduled_at, schedule_timezone, state) values ($1, 'hello', now(), 'UTC', '{}')",
+            name(state)
+        )))
+        .bind(owner.team_id)
+        .execute(&pool)
+        .await;
+        assert_eq!(born.is_ok(), state.can_start(), "{state:?}: {born:?}");
+    }
+    let timeless = sqlx::query("insert into post (team_id, text, schedule_timezone, state) values ($1, 'hello', 'UTC', 'scheduled')")
+        .bind(owner.team_id)
+        .execute(&pool)
+        .await;
+    assert!(matches!(timeless, Err(sqlx::Error::Database(e)) if e.constraint() == Some("post_scheduled_has_time")));
+    let draft = sqlx::query("insert into post (team_id, text, schedule_timezone, state) values ($1, 'hello', 'UTC', 'draft')")
+        .bind(owner.team_id)
+        .execute(&pool)
+        .await;
+    assert!(draft.is_ok(), "a draft needs no time: {draft:?}");
+}

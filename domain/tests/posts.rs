@@ -345,3 +345,79 @@ async fn a_calendar_day_counts_all_its_posts_in_the_viewers_zone_and_lists_only_
     assert!(!scheduled[0].first.iter().any(|p| p.post_id == made[1]));
     assert_eq!(posts::failed_count(&pool, owner.team_id).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_draft_is_saved_without_deliveries_reopened_scheduled_as_the_same_post_or_discarded_and_stays_in_its_team() {
+    use crier_domain::post_state::PostState;
+    use crier_domain::store::drafts::{self, Draft};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let theirs = account(&pool, rival.team_id, Platform::X, "2").await;
+    let me = Actor::User(owner.user_id);
+    // Too long for X: a draft may be, the schedule step says so.
+    let long = "word ".repeat(70);
+    let draft = Draft {
+        content: PostContent::parse(&long, [], "https://example.com/d", ["a reply".to_owned()]).unwrap(),
+        account_ids: vec![x],
+        planned_at: None,
+        timezone: TimeZone::parse("Europe/Berlin").unwrap(),
+    };
+    let id = drafts::save(&pool, owner.team_id, me, None, &draft).await.unwrap();
+    assert_eq!(count(&pool, "delivery").await, 0, "a draft has no deliveries");
+    let opened = drafts::get(&pool, owner.team_id, id).await.unwrap();
+    assert_eq!((opened.content.text.as_str(), opened.account_ids.as_slice(), opened.planned_at), (long.trim(), &[x][..], None));
+    assert_eq!(opened.content.thread, ["a reply"]);
+    let (listed, total) = drafts::list(&pool, owner.team_id).await.unwrap();
+    assert_eq!((listed.len(), total, listed[0].accounts[0].0), (1, 1, Platform::X));
+
+    // Another team: not its draft to read, save over, schedule or discard; not its account to plan.
+    assert!(matches!(drafts::get(&pool, rival.team_id, id).await, Err(DomainError::NotFound)));
+    assert!(drafts::list(&pool, rival.team_id).await.unwrap().0.is_empty());
+    assert!(matches!(drafts::save(&pool, rival.team_id, Actor::User(rival.user_id), Some(id), &draft).await, Err(_)));
+    assert!(matches!(drafts::discard(&pool, rival.team_id, Actor::User(rival.user_id), id).await, Err(DomainError::NotFound)));
+    let planned_theirs = Draft { account_ids: vec![theirs], ..draft.clone() };
+    assert!(matches!(drafts::save(&pool, owner.team_id, me, Some(id), &planned_theirs).await, Err(DomainError::Invalid(_))));
+
+    // Saved again: the same draft, now planned and shorter.
+    let at = Utc::now() + TimeDelta::days(2);
+    let shorter = Draft { content: PostContent::parse("Launch day", [], "", []).unwrap(), planned_at: Some(at), ..draft.clone() };
+    assert_eq!(drafts::save(&pool, owner.team_id, me, Some(id), &shorter).await.unwrap(), id);
+    let opened = drafts::get(&pool, owner.team_id, id).await.unwrap();
+    assert_eq!((opened.content.text.as_str(), opened.content.thread.len()), ("Launch day", 0));
+    assert_eq!(opened.planned_at.map(|t| t.timestamp()), Some(at.timestamp()));
+    // On the calendar, as a draft.
+    let day = (at - TimeDelta::hours(12), at + TimeDelta::hours(12));
+    let calendar = posts::calendar(&pool, owner.team_id, &[day], None, 3).await.unwrap();
+    assert_eq!((calendar[0].total, calendar[0].first[0].state), (1, PostState::Draft));
+    // Not in the list of scheduled posts, nor a post's page.
+    assert!(posts::list(&pool, owner.team_id, &PostFilter::default(), 10).await.unwrap().is_empty());
+    assert!(matches!(posts::get(&pool, owner.team_id, id).await, Err(DomainError::NotFound)));
+
+    // Scheduled (refused while it does not fit, nothing changed), then as the same post.
+    let rules = crier_domain::post::MediaRules::default();
+    let mut tx = pool.begin().await.unwrap();
+    let too_long = NewPost { content: draft.content.clone(), ..new_post("x", &[x]) };
+    assert!(posts::schedule_draft(&mut tx, owner.team_id, me, id, &too_long, &rules).await.is_err());
+    tx.rollback().await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let scheduled = posts::schedule_draft(&mut tx, owner.team_id, me, id, &new_post("Launch day", &[x]), &rules).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(scheduled, id);
+    assert_eq!(count(&pool, "delivery").await, 1);
+    assert_eq!(count(&pool, "post_planned_account").await, 0);
+    assert_eq!(posts::get(&pool, owner.team_id, id).await.unwrap().summary.deliveries[0].state, DeliveryState::Scheduled);
+    // No longer a draft: not saved over, scheduled twice or discarded.
+    assert!(drafts::save(&pool, owner.team_id, me, Some(id), &shorter).await.is_err());
+    let mut tx = pool.begin().await.unwrap();
+    assert!(posts::schedule_draft(&mut tx, owner.team_id, me, id, &new_post("again", &[x]), &rules).await.is_err());
+    drop(tx);
+    assert!(matches!(drafts::discard(&pool, owner.team_id, me, id).await, Err(DomainError::NotFound)));
+
+    // Another draft, discarded: listed no more.
+    let other = drafts::save(&pool, owner.team_id, me, None, &shorter).await.unwrap();
+    drafts::discard(&pool, owner.team_id, me, other).await.unwrap();
+    assert_eq!(drafts::list(&pool, owner.team_id).await.unwrap().1, 0);
+    assert!(matches!(drafts::get(&pool, owner.team_id, other).await, Err(DomainError::NotFound)));
+}

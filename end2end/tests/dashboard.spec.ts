@@ -76,7 +76,7 @@ test('the dashboard pages its list and a busy calendar day links to the rest, wi
   }
 });
 
-test('a post dragged to another day of the calendar moves there and keeps its time, or to an hour of the week', async ({ page }) => {
+test('a post dragged to another day of the calendar moves there and keeps its time, or to an hour of the week, or moved from the keyboard', async ({ page }) => {
   await signUp(page, newAccount('drag'));
   await connectX(page, 'drag_x');
   await open(page, 'Compose');
@@ -102,6 +102,21 @@ test('a post dragged to another day of the calendar moves there and keeps its ti
   await on('2199-06-12').dragTo(page.locator('.calendar [data-date="2199-06-13"] .slot[data-hour="15"]'));
   await expect(page.locator('#calendar-status')).toContainText('Moved to 2199-06-13 15:30');
   await expect(page.locator('.calendar [data-date="2199-06-13"] .slot[data-hour="15"] .entry')).toContainText('15:30');
+
+  // From the keyboard: Alt+↓ on the post is an hour later in the week, Alt+← a day earlier; the
+  // focus comes back to the post after each move.
+  const moved = page.locator('.calendar .entry a').first();
+  await moved.focus();
+  await page.keyboard.press('Alt+ArrowDown');
+  await expect(page.locator('#calendar-status')).toContainText('Moved to 2199-06-13 16:30');
+  await expect(page.locator('.calendar [data-date="2199-06-13"] .slot[data-hour="16"] .entry a')).toBeFocused();
+  await page.keyboard.press('Alt+ArrowLeft');
+  await expect(page.locator('#calendar-status')).toContainText('Moved to 2199-06-12 16:30');
+  await expect(page.locator('.calendar [data-date="2199-06-12"] .entry a')).toBeFocused();
+
+  // A click on an empty hour of the week opens Compose then.
+  await page.locator('.calendar [data-date="2199-06-14"] .slot[data-hour="11"]').click();
+  await expect(page.locator('#scheduled_at')).toHaveValue('2199-06-14T11:00');
 
   // A day's "+" opens Compose on that day.
   await page.goto('/?view=month&at=2199-06-01');

@@ -238,7 +238,7 @@ async fn undo_after_posting_takes_the_post_back_into_compose_until_it_has_starte
 }
 
 #[tokio::test]
-async fn a_day_on_the_calendar_opens_compose_on_that_day() {
+async fn a_day_or_an_hour_on_the_calendar_opens_compose_then() {
     let app = TestApp::spawn().await;
     let (owner, _x) = team_with_x(&app).await;
     let month = owner.page("/?view=month&at=2199-06-01").await;
@@ -251,6 +251,11 @@ async fn a_day_on_the_calendar_opens_compose_on_that_day() {
         compose.contains(r#"name="scheduled_at" type="datetime-local""#) && compose.contains(r#"value="2199-06-05T09:00""#),
         "09:00 that day"
     );
+    // An hour of the week's grid: that hour; an hour that is not one, 09:00.
+    let at_hour = owner.page("/compose?on=2199-06-05&at=14").await;
+    assert!(at_hour.contains(r#"value="2199-06-05T14:00""#), "14:00 that day");
+    let not_an_hour = owner.page("/compose?on=2199-06-05&at=25").await;
+    assert!(not_an_hour.contains(r#"value="2199-06-05T09:00""#));
     // A day gone by, or not a day, starts at now as Compose always does.
     let today = chrono::Utc::now().format("%Y-%m-%dT").to_string();
     for on in ["2000-01-01", "soon", ""] {
@@ -356,4 +361,75 @@ async fn compose_previews_show_each_chosen_account_as_its_platform_will() {
     // The page draws them too, with the form (nothing needs the wasm).
     let page = owner.page("/compose").await;
     assert!(page.contains(r#"id="compose-previews""#) && page.contains("Your Facebook account"), "{page}");
+}
+
+/// "Save draft" in Compose: nothing scheduled, listed on Drafts, reopened in Compose as saved, saved
+/// again as the same draft, shown on the calendar as a draft, then scheduled as that post; with and
+/// without wasm alike (the same server function, a plain post refills the form with the draft).
+#[tokio::test]
+async fn a_draft_is_saved_from_compose_reopened_and_scheduled_as_the_same_post() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let save = |fields: Vec<(&'static str, String)>| {
+        let owner = &owner;
+        async move {
+            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            owner.call("posts/create", &fields).await
+        }
+    };
+    // Too long for X, and no time: a draft may be both.
+    let long = "draft ".repeat(60);
+    let answer =
+        save(vec![("intent", "draft".into()), ("text", long.clone()), ("accounts[]", x.clone()), ("link", "https://example.com/d".into())])
+            .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let saved: Value = answer.json().await.unwrap();
+    let draft = saved["draft_id"].as_str().unwrap().to_owned();
+    assert!(saved["message"].as_str().unwrap().starts_with("Draft saved."), "{saved}");
+    let deliveries: i64 = sqlx::query_scalar("select count(*) from delivery").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(deliveries, 0);
+
+    let drafts = owner.page("/drafts").await;
+    assert!(drafts.contains(&format!(r#"href="/compose?draft={draft}""#)) && drafts.contains("Not planned yet"), "{drafts}");
+    let opened = owner.page(&format!("/compose?draft={draft}")).await;
+    assert!(opened.contains(&format!(r#"name="draft" value="{draft}""#)), "the form names the draft: {opened}");
+    assert!(opened.contains(long.trim()) && opened.contains(r#"value="https://example.com/d""#), "{opened}");
+    assert!(opened.contains(&format!(r#"value="{x}" checked"#)), "its account ticked: {opened}");
+    // Another team cannot open it.
+    let rival = app.owner("Rival", "owner@rival.test").await;
+    let theirs = rival.get(&format!("/compose?draft={draft}")).await.text().await.unwrap();
+    assert!(!theirs.contains(long.trim()), "{theirs}");
+
+    // Saved again with a planned time: the same draft, on the calendar as one.
+    let again = save(vec![
+        ("intent", "draft".into()),
+        ("draft", draft.clone()),
+        ("text", "Launch day".into()),
+        ("accounts[]", x.clone()),
+        ("scheduled_at", "2199-06-03T10:00".into()),
+    ])
+    .await;
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["draft_id"].as_str(), Some(draft.as_str()), "{again}");
+    let month = owner.page("/?view=month&at=2199-06-01").await;
+    let day = day_cell(&month, "2199-06-03");
+    assert!(day.contains(r#"class="entry draft""#) && day.contains(&format!("/compose?draft={draft}")), "{day}");
+    assert!(!day.contains("draggable"), "a draft is not dragged: {day}");
+
+    // Scheduled from Compose: the draft becomes the post, with its delivery.
+    let scheduled = save(vec![
+        ("intent", "schedule".into()),
+        ("draft", draft.clone()),
+        ("text", "Launch day".into()),
+        ("accounts[]", x.clone()),
+        ("scheduled_at", "2199-06-03T10:00".into()),
+    ])
+    .await;
+    assert_eq!(scheduled.status(), StatusCode::OK);
+    let scheduled: Value = scheduled.json().await.unwrap();
+    assert_eq!(scheduled["post_id"].as_str(), Some(draft.as_str()));
+    assert!(scheduled["draft_id"].is_null());
+    let post = owner.page(&format!("/posts/{draft}")).await;
+    assert!(post.contains("Launch day") && post.contains("Scheduled"), "{post}");
+    assert!(!owner.page("/drafts").await.contains(&draft));
 }

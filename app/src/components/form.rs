@@ -33,6 +33,23 @@ pub struct FormValues {
     pub values: HashMap<String, String>,
 }
 
+impl FormValues {
+    /// The value of `field`, if the form held one.
+    pub fn value(&self, field: &str) -> Option<String> {
+        self.values.get(field).cloned()
+    }
+
+    /// The items of the list field `field` ([`join_list`]), empty ones left out.
+    pub fn list(&self, field: &str) -> Vec<String> {
+        self.items(field).into_iter().filter(|s| !s.is_empty()).collect()
+    }
+
+    /// The items of the list field `field`, empty ones included (for lists whose places matter).
+    pub fn items(&self, field: &str) -> Vec<String> {
+        self.values.get(field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).collect()).unwrap_or_default()
+    }
+}
+
 /// Values to refill a form with after a plain post: provided by the page render on the server,
 /// and by an island from its props in the browser (islands hydrate without the server's context).
 #[derive(Clone, Debug, Default)]
@@ -300,13 +317,13 @@ pub fn join_list(items: &[String]) -> String {
 
 /// The items of a list field that a failed plain form post typed, if any.
 pub fn refill_list(fn_path: &'static str, field: &'static str) -> Vec<String> {
-    refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).filter(|s| !s.is_empty()).collect()).unwrap_or_default()
+    kept_values(fn_path).map(|kept| kept.list(field)).unwrap_or_default()
 }
 
 /// The items of a list field a plain form post typed, empty ones included: for lists whose
 /// places matter (the alt text of each attached media item, beside its id).
 pub fn refill_items(fn_path: &'static str, field: &'static str) -> Vec<String> {
-    refill(fn_path, field).map(|all| all.split(LIST_SEPARATOR).map(str::to_owned).collect()).unwrap_or_default()
+    kept_values(fn_path).map(|kept| kept.items(field)).unwrap_or_default()
 }
 
 /// In an island as it hydrates: what the field with id `id` holds now, which is what the server

@@ -14,10 +14,11 @@ use server_fn::ServerFn;
 use crate::components::attachments::{Attachments, LibraryPick, attachments_field};
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
-    refill_items, refill_list, send_fields, send_form_fields, typed_value,
+    refill_list, send_fields, send_form_fields, typed_value,
 };
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
+use crate::server::drafts::draft_form;
 use crate::server::media::media_library;
 use crate::server::posts::{
     ComposeAccount, ComposeData, CreatePost, ExplainTime, UNDO_FIELD, UndoPost, compose_view, explain_time, platform_text_field,
@@ -26,58 +27,76 @@ use crate::server::preview::{PreviewPost, preview_post};
 use crier_domain::post::PostContent;
 use crier_platform::Platform;
 
-/// The Compose page. It starts with the media a plain form post left attached (an upload, a
-/// refused post), or those the Media page's "Use in a new post" named (`?media=<id>,<id>`).
+/// The Compose page. It starts with what a plain form post left (a refused post, an upload), or
+/// the draft named by `?draft=<id>` (from Drafts or the calendar), or the media the Media page's
+/// "Use in a new post" named (`?media=<id>,<id>`).
 #[component]
 pub fn ComposePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
-    let (media, media_alt) = match refill_list(CreatePost::PATH, "media") {
-        kept if !kept.is_empty() => (kept, refill_items(CreatePost::PATH, "media_alt")),
-        _ => {
-            let named = query.read_untracked().get("media").unwrap_or_default();
-            (named.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_owned).collect(), Vec::new())
-        }
-    };
-    // A day chosen on the calendar (`?on=YYYY-MM-DD`): the schedule starts there.
+    let kept = kept_values(CreatePost::PATH);
+    let draft = query.read_untracked().get("draft").unwrap_or_default();
+    let named: Vec<String> = query
+        .read_untracked()
+        .get("media")
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    // A day (`?on=YYYY-MM-DD`) or an hour of it (`&at=HH`) chosen on the calendar: the schedule
+    // starts there.
     let on = query.read_untracked().get("on").unwrap_or_default();
+    let at = query.read_untracked().get("at").unwrap_or_default();
     let data = Resource::new(
         || (),
         move |_| {
-            let (media, media_alt, on) = (media.clone(), media_alt.clone(), on.clone());
+            let (kept, draft, named, on, at) = (kept.clone(), draft.clone(), named.clone(), on.clone(), at.clone());
             async move {
+                let kept = match kept {
+                    Some(kept) => Some(kept),
+                    None if !draft.trim().is_empty() => Some(draft_form(draft).await?),
+                    None => None,
+                };
+                let value = |field: &str| kept.as_ref().and_then(|k| k.value(field)).unwrap_or_default();
+                let list = |field: &str| kept.as_ref().map(|k| k.list(field)).unwrap_or_default();
+                let (media, media_alt) = match list("media") {
+                    listed if !listed.is_empty() => (listed, kept.as_ref().map(|k| k.items("media_alt")).unwrap_or_default()),
+                    _ => (named, Vec::new()),
+                };
                 // The previews as the form starts (the island asks again as it changes).
-                let refilled = |field| refill(CreatePost::PATH, field).unwrap_or_default();
                 let previews = preview_post(
-                    refilled("text"),
-                    refill_override(Platform::X),
-                    refill_override(Platform::Linkedin),
-                    refill_override(Platform::Facebook),
-                    refilled("link"),
-                    refill_list(CreatePost::PATH, "thread"),
-                    refill_list(CreatePost::PATH, "accounts"),
+                    value("text"),
+                    value("text_x"),
+                    value("text_linkedin"),
+                    value("text_facebook"),
+                    value("link"),
+                    list("thread"),
+                    list("accounts"),
                     media.clone(),
                     media_alt.clone(),
                 )
                 .await?;
-                Ok::<_, AppError>((compose_view(media, media_alt, on).await?, media_library(String::new()).await?, previews))
+                let view_data = compose_view(media, media_alt, on, at).await?;
+                // The line under the time field, for the time the form starts with; the island
+                // asks again when the time changes.
+                let when = Some(value("scheduled_at")).filter(|w| !w.is_empty()).unwrap_or_else(|| view_data.starts_at.clone());
+                let explained = explanation(explain_time(when, String::new()).await);
+                Ok::<_, AppError>((view_data, media_library(String::new()).await?, previews, kept, explained))
             }
         },
     );
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
-        <p><a href="/compose/batch">"Schedule several posts at once"</a></p>
+        <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/drafts">"Drafts"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok((view_data, library, previews)) => {
-                        // The line under the time field, for the time the form starts with; the
-                        // island asks again when the time changes.
-                        let when = refill(CreatePost::PATH, "scheduled_at").unwrap_or_else(|| view_data.starts_at.clone());
-                        let explained = explanation(explain_time(when, String::new()).await);
+                    Ok((view_data, library, previews, kept, explained)) => {
                         view! {
                             <div class="compose-layout">
-                                <ComposeForm data=view_data kept=kept_values(CreatePost::PATH) explained>
+                                <ComposeForm data=view_data kept explained>
                                     <LibraryPick items=library />
                                 </ComposeForm>
                                 <section class="previews" aria-labelledby="previews-heading">
@@ -125,6 +144,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     let media_error = refill(CreatePost::PATH, "media_error");
     let plain_done = refill(CreatePost::PATH, NOTICE_FIELD).zip(refill(CreatePost::PATH, "post_id"));
     let plain_undo = refill(CreatePost::PATH, UNDO_FIELD).is_some();
+    let plain_draft = plain_done.is_some() && refill(CreatePost::PATH, "draft").is_some();
     let max_file = data.max_file.clone();
     let typed_replies = refill_list(CreatePost::PATH, "thread");
     let next_reply = StoredValue::new(typed_replies.len());
@@ -214,10 +234,16 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             .collect_view()
     };
     let done = move || create.value().get().and_then(Result::ok);
+    // The draft the form holds, if it is one: saving again updates it, scheduling it makes it the post.
+    let draft = RwSignal::new(refill(CreatePost::PATH, "draft").unwrap_or_default());
     // After Publish now or Schedule the form empties (sending it again would be a second post)
-    // and the notice offers Undo; the accounts and the time stay. A dry run keeps the post.
+    // and the notice offers Undo; the accounts and the time stay. A dry run keeps the post, and a
+    // saved draft stays in the form.
     Effect::new(move |_| {
-        if done().is_some_and(|d| !d.dry_run) {
+        if let Some(saved) = done().and_then(|d| d.draft_id) {
+            draft.set(saved);
+        } else if done().is_some_and(|d| !d.dry_run) {
+            draft.set(String::new());
             text.set(String::new());
             link.set(String::new());
             overrides.iter().for_each(|(_, own)| own.set(String::new()));
@@ -267,9 +293,10 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             <div class="compose-fields" on:input=move |_| changed.update(|n| *n = n.wrapping_add(1))>
             <FormKey key=form_key />
             <FormError error />
-            {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run))}
+            {move || done().map(|d| posted_notice(d.message, d.post_id, !d.dry_run && d.draft_id.is_none(), d.draft_id.is_some()))}
             // After a plain post (no wasm), the page comes back empty with what happened.
-            {plain_done.map(|(message, post_id)| posted_notice(message, post_id, plain_undo))}
+            {plain_done.map(|(message, post_id)| posted_notice(message, post_id, plain_undo, plain_draft))}
+            <input type="hidden" name="draft" prop:value=move || draft.get() value=draft.get_untracked() />
             <div class="field">
                 <label for="text">"Text"</label>
                 <p class="hint" id="text-hint">"Counted as each platform counts: X weighs links as 23 and most emoji and CJK characters as 2."</p>
@@ -387,6 +414,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
                         <button type="submit" name="intent" value="now">"Publish now"</button>
                         <button type="submit" name="intent" value="schedule">"Schedule"</button>
                         <button type="submit" name="intent" value="dry_run" class="secondary">"Dry run"</button>
+                        <button type="submit" name="intent" value="draft" class="secondary">"Save draft"</button>
                     </div>
                 }.into_any()
             } else {
@@ -408,11 +436,11 @@ const PREVIEWS: &str = "compose-previews";
 
 /// What happened to the post just sent, where to follow it, and (after Publish now or Schedule)
 /// Undo, a button of the [`UNDO_FORM`].
-fn posted_notice(message: String, post_id: String, undo: bool) -> impl IntoView {
-    let follow = format!("/posts/{post_id}");
+fn posted_notice(message: String, post_id: String, undo: bool, draft: bool) -> impl IntoView {
+    let (follow, words) = if draft { ("/drafts".to_owned(), "Drafts") } else { (format!("/posts/{post_id}"), "Follow it") };
     view! {
         <p class="notice" role="status">
-            {message} " " <a href=follow>"Follow it"</a>
+            {message} " " <a href=follow>{words}</a>
             " "
             <button type="submit" class="secondary" form=UNDO_FORM name="post_id" value=post_id hidden=!undo>"Undo"</button>
         </p>

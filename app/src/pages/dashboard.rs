@@ -215,7 +215,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
         // budget is the islands'); the line below says what happened, or why not.
         let script = can_publish.then(|| {
             view! {
-                <p class="hint">"Drag a post to another day (in the week, to an hour) to move it there; its page reschedules it from the keyboard."</p>
+                <p class="hint">"Drag a post to another day (in the week, to an hour) to move it there, or focus it and press Alt with an arrow key: ← → a day, ↑ ↓ an hour in the week or a week in the month. Click an empty day or hour to write a post for then."</p>
                 <p class="notice" id="calendar-status" role="status" hidden></p>
                 <script type="module" src="/calendar.js"></script>
             }
@@ -248,11 +248,15 @@ fn entry(p: PostCard, movable: bool) -> impl IntoView {
             }
         })
         .collect_view();
+    // A draft with a planned time shows as one (dashed, "Draft"), opens in Compose and is not dragged.
+    let (class, href) =
+        if p.draft { ("entry draft", format!("/compose?draft={}", p.post_id)) } else { ("entry", format!("/posts/{}", p.post_id)) };
     view! {
-        <li class="entry" data-post=p.post_id.clone() draggable=movable.then_some("true")>
-            <a class="entry-link" href=format!("/posts/{}", p.post_id)>
+        <li class=class data-post=p.post_id.clone() draggable=(movable && !p.draft).then_some("true")>
+            <a class="entry-link" href=href>
                 <time>{time}</time>
                 " "
+                {p.draft.then_some(view! { <strong class="draft-mark">"Draft "</strong> })}
                 <span class="entry-text">{p.text.clone()}</span>
             </a>
             <span class="entry-meta">

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod compose;
 pub mod dashboard;
 pub mod developers;
+pub mod drafts;
 pub mod invite;
 pub mod login;
 pub mod media;

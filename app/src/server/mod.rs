@@ -9,6 +9,7 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod connections;
 pub mod developers;
+pub mod drafts;
 pub mod media;
 pub mod members;
 pub mod posts;

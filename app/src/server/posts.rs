@@ -37,8 +37,8 @@ pub struct ComposeData {
     pub timezone: String,
     /// Now, in it, as a `datetime-local` value.
     pub now_local: String,
-    /// The time the schedule field starts with: now, or 09:00 on the future day the calendar was
-    /// clicked on (`?on=`).
+    /// The time the schedule field starts with: now, or the time clicked on the calendar if it
+    /// is still to come (`?on=` a day, at 09:00 or at the week's hour `&at=`).
     pub starts_at: String,
     /// Whether the viewer may publish (editors and up).
     pub can_publish: bool,
@@ -63,6 +63,7 @@ pub async fn compose_view(
     #[server(default)] media: Vec<String>,
     #[server(default)] media_alt: Vec<String>,
     #[server(default)] on: String,
+    #[server(default)] at: String,
 ) -> Result<ComposeData, AppError> {
     use crier_domain::store::teams;
 
@@ -75,12 +76,15 @@ pub async fn compose_view(
     let retry = teams::retry_policy(&pool, me.team_id).await?;
     let now = chrono::Utc::now().with_timezone(&me.timezone.tz());
     let now_local = now.format("%Y-%m-%dT%H:%M").to_string();
-    // A day from the calendar: 09:00 there, if that is still to come (a day that is not one, or
-    // has passed, starts at now, as Compose does).
+    // A day (and, from the week, an hour) clicked on the calendar: then, or 09:00 that day, if
+    // it is still to come; anything else (not a day, a time passed) starts at now, as Compose does.
+    // (Both are local times written alike, so they compare as text.)
+    let hour = at.trim().parse::<u8>().ok().filter(|h| *h < 24).unwrap_or(9);
     let starts_at = chrono::NaiveDate::parse_from_str(on.trim(), "%Y-%m-%d")
         .ok()
-        .filter(|day| *day > now.date_naive())
-        .map_or_else(|| now_local.clone(), |day| format!("{}T09:00", day.format("%Y-%m-%d")));
+        .map(|day| format!("{}T{hour:02}:00", day.format("%Y-%m-%d")))
+        .filter(|clicked| *clicked > now_local)
+        .unwrap_or_else(|| now_local.clone());
     Ok(ComposeData {
         accounts,
         timezone: me.timezone.name().to_owned(),
@@ -229,11 +233,16 @@ pub struct Scheduled {
     pub next_form_key: String,
     /// A dry run: the form keeps the post (it was a check); otherwise it empties, with an Undo.
     pub dry_run: bool,
+    /// A draft was saved (this is its id): the form keeps it, and saving again updates it.
+    #[serde(default)]
+    pub draft_id: Option<String>,
 }
 
 /// "Publish now", "Schedule" or "Dry run" (`intent`): writes the post and its deliveries in one
-/// transaction. Nothing is saved when anything is wrong; the error names the field, and the form
-/// comes back as it was typed (with or without wasm).
+/// transaction; from a draft (`draft`, its id), the draft becomes that post. "Save draft" (intent
+/// `draft`) saves it without deliveries (a new draft, or `draft` again). Nothing is saved when
+/// anything is wrong; the error names the field, and the form comes back as it was typed (with or
+/// without wasm).
 #[server(prefix = "/api", endpoint = "posts/create")]
 #[allow(clippy::too_many_arguments)]
 pub async fn create_post(
@@ -252,6 +261,7 @@ pub async fn create_post(
     #[server(default)] media: Vec<String>,
     #[server(default)] media_alt: Vec<String>,
     #[server(default)] form_key: String,
+    #[server(default)] draft: String,
 ) -> Result<Scheduled, AppError> {
     use super::ssr::fail_form;
     use crate::components::form::join_list;
@@ -272,6 +282,7 @@ pub async fn create_post(
         ("first_retry_minutes", first_retry_minutes.as_str()),
         ("media", typed_media.as_str()),
         ("media_alt", typed_alts.as_str()),
+        ("draft", draft.as_str()),
     ];
     let outcome = async {
         let me = editor().await?;
@@ -288,6 +299,7 @@ pub async fn create_post(
             occurrence: &occurrence,
             max_attempts: &max_attempts,
             first_retry_minutes: &first_retry_minutes,
+            draft: &draft,
         };
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, create_post_once(&me, form)).await
     }
@@ -297,7 +309,10 @@ pub async fn create_post(
             // A plain post comes back to an empty Compose that says what happened, where to follow
             // it and how to undo it; a dry run comes back with the post still in the form.
             let said = [(crate::components::form::NOTICE_FIELD, done.message.as_str()), ("post_id", done.post_id.as_str())];
-            let kept: Vec<(&str, &str)> = if done.dry_run {
+            let kept: Vec<(&str, &str)> = if let Some(saved) = &done.draft_id {
+                // A saved draft stays in the form, now naming the draft.
+                said.into_iter().chain(typed.into_iter().filter(|(k, _)| *k != "draft")).chain([("draft", saved.as_str())]).collect()
+            } else if done.dry_run {
                 said.into_iter().chain(typed).collect()
             } else {
                 said.into_iter().chain([(UNDO_FIELD, "1"), ("accounts", typed_accounts.as_str())]).collect()
@@ -324,6 +339,7 @@ struct PostForm<'a> {
     first_retry_minutes: &'a str,
     media: &'a [String],
     media_alt: &'a [String],
+    draft: &'a str,
 }
 
 /// Compose's attachments (`media[]` ids, `media_alt[]` the alt text of each, in the same order) as
@@ -368,6 +384,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         first_retry_minutes,
         media: media_ids,
         media_alt,
+        draft,
     } = form;
     {
         let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?
@@ -375,7 +392,11 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             .map_err(|e| AppError::Fields(vec![e]))?;
         let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;
+        let draft_id = if draft.trim().is_empty() { None } else { Some(crier_domain::store::parse_id(draft)?) };
         let now = chrono::Utc::now();
+        if intent == "draft" {
+            return save_draft(me, draft_id, content, account_ids, scheduled_at, occurrence).await;
+        }
         let (scheduled_for, dry_run) = match intent {
             "schedule" => {
                 let at = me.timezone.schedule_time(scheduled_at, parse_occurrence(occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
@@ -391,9 +412,19 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             _ => (now, false),
         };
         let new = NewPost { content, account_ids, scheduled_at: scheduled_for, timezone: me.timezone, dry_run, retry };
-        let ids = posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new), &media()?.rules)
-            .await
-            .map_err(|(_, e)| AppError::from(e))?;
+        let ids = match draft_id {
+            // A draft scheduled becomes the post; a dry run of it checks a copy and keeps the draft.
+            Some(draft_id) if !dry_run => {
+                let pool = pool()?;
+                let mut tx = pool.begin().await.map_err(crier_domain::DomainError::from)?;
+                let id = posts::schedule_draft(&mut tx, me.team_id, Actor::User(me.user_id), draft_id, &new, &media()?.rules).await?;
+                tx.commit().await.map_err(crier_domain::DomainError::from)?;
+                vec![id]
+            }
+            _ => posts::schedule_all(&pool()?, me.team_id, Actor::User(me.user_id), std::slice::from_ref(&new), &media()?.rules)
+                .await
+                .map_err(|(_, e)| AppError::from(e))?,
+        };
         let n = new.account_ids.len();
         let accounts_word = if n == 1 { "1 account".to_owned() } else { format!("{n} accounts") };
         let message = match intent {
@@ -401,8 +432,47 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             "dry_run" => format!("Dry run started for {accounts_word}: everything is checked, nothing is published."),
             _ => format!("Publishing now to {accounts_word}."),
         };
-        Ok::<_, AppError>(Scheduled { post_id: ids[0].to_string(), message, next_form_key: super::ssr::new_form_key(), dry_run })
+        Ok::<_, AppError>(Scheduled {
+            post_id: ids[0].to_string(),
+            message,
+            next_form_key: super::ssr::new_form_key(),
+            dry_run,
+            draft_id: None,
+        })
     }
+}
+
+/// "Save draft": the post as typed, without deliveries; its time (if typed) is when it is planned.
+#[cfg(feature = "ssr")]
+async fn save_draft(
+    me: &crier_domain::store::Member,
+    draft_id: Option<uuid::Uuid>,
+    content: crier_domain::post::PostContent,
+    account_ids: Vec<uuid::Uuid>,
+    scheduled_at: &str,
+    occurrence: &str,
+) -> Result<Scheduled, AppError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::drafts::{self, Draft};
+
+    let planned_at = if scheduled_at.trim().is_empty() {
+        None
+    } else {
+        Some(me.timezone.schedule_time(scheduled_at, parse_occurrence(occurrence)).map_err(|e| AppError::Fields(vec![e]))?)
+    };
+    let draft = Draft { content, account_ids, planned_at, timezone: me.timezone };
+    let id = drafts::save(&super::ssr::pool()?, me.team_id, Actor::User(me.user_id), draft_id, &draft).await?;
+    let message = match planned_at {
+        Some(at) => format!("Draft saved, planned for {}. Nothing is scheduled until you schedule it.", me.timezone.format(at)),
+        None => "Draft saved. Nothing is scheduled until you schedule it.".to_owned(),
+    };
+    Ok(Scheduled {
+        post_id: id.to_string(),
+        message,
+        next_form_key: super::ssr::new_form_key(),
+        dry_run: false,
+        draft_id: Some(id.to_string()),
+    })
 }
 
 /// One delivery's chip.
@@ -443,11 +513,15 @@ pub struct PostCard {
     pub editable: bool,
     /// The media it carries, in order, each once.
     pub media: Vec<crate::server::media::MediaThumb>,
+    /// A draft with a planned time (on the calendar): opened in Compose, not moved.
+    #[serde(default)]
+    pub draft: bool,
 }
 
 #[cfg(feature = "ssr")]
 fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timezone::TimeZone) -> PostCard {
-    let editable = post.is_editable();
+    let draft = post.state != crier_domain::post_state::PostState::Scheduled;
+    let editable = post.is_editable() && !draft;
     let mut text: String = post.text.chars().take(140).collect();
     if post.text.chars().count() > 140 {
         text.push('…');
@@ -461,6 +535,7 @@ fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timez
         dry_run: post.dry_run,
         editable,
         media: Vec::new(),
+        draft,
         chips: post
             .deliveries
             .into_iter()

@@ -121,7 +121,7 @@ pub async fn summary(pool: &PgPool, team_id: Uuid, from: DateTime<Utc>, until: D
     .await?;
     let figures = sqlx::query!(
         r#"select
-             (select count(*) from post p where p.team_id = $1 and p.scheduled_at >= $2 and p.scheduled_at < $3) as "posts!",
+             (select count(*) from post p where p.team_id = $1 and p.state = 'scheduled' and p.scheduled_at >= $2 and p.scheduled_at < $3) as "posts!",
              (select avg(t.duration_ms)::float8 from delivery_attempt t
                 where t.team_id = $1 and t.outcome = 'published' and t.started_at >= $2 and t.started_at < $3) as average_publish_ms,
              (select avg(d.attempts)::float8 from delivery d join post p on p.post_id = d.post_id

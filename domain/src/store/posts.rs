@@ -11,10 +11,11 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::{deliveries, media};
+use super::{deliveries, drafts, media};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
 use crate::post::{MediaChoice, MediaRules, PostContent};
+use crate::post_state::PostState;
 use crate::retry::{RetryOverride, RetryPolicy};
 use crate::timezone::TimeZone;
 use crate::{DomainError, FieldError};
@@ -46,6 +47,47 @@ pub async fn schedule(
     actor: Actor,
     new: &NewPost,
     rules: &MediaRules,
+) -> Result<Uuid, DomainError> {
+    schedule_post(conn, team_id, actor, new, rules, None).await
+}
+
+/// Schedules the team's draft `draft_id` as `new` says (what Compose holds now): the draft becomes
+/// the post, keeping its id, with its deliveries written in the same transaction, checked as
+/// [`schedule`] checks a new post. A draft scheduled or discarded meanwhile is refused.
+pub async fn schedule_draft(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    actor: Actor,
+    draft_id: Uuid,
+    new: &NewPost,
+    rules: &MediaRules,
+) -> Result<Uuid, DomainError> {
+    let state = sqlx::query_scalar!(
+        r#"select state as "state: PostState" from post where team_id = $1 and post_id = $2 for update"#,
+        team_id,
+        draft_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    if !state.can_become(PostState::Scheduled) {
+        return Err(FieldError::new(
+            "draft",
+            "This draft has been scheduled or discarded since you opened it. Start a new post, or open it from Drafts.",
+        )
+        .into());
+    }
+    schedule_post(conn, team_id, actor, new, rules, Some(draft_id)).await
+}
+
+/// [`schedule`], into a new post or the draft `draft` (already locked by the caller).
+async fn schedule_post(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    actor: Actor,
+    new: &NewPost,
+    rules: &MediaRules,
+    draft: Option<Uuid>,
 ) -> Result<Uuid, DomainError> {
     let mut account_ids = new.account_ids.clone();
     account_ids.sort_unstable();
@@ -86,23 +128,46 @@ pub async fn schedule(
         Actor::User(id) => Some(id),
         _ => None,
     };
-    let post_id = sqlx::query_scalar!(
-        r#"insert into post (team_id, author_id, text, link, scheduled_at, schedule_timezone, dry_run, max_attempts, retry_base_seconds)
-           select $1, $2, $3, $4, $5, $6, $7, coalesce($8, t.max_attempts), coalesce($9, t.retry_base_seconds)
-           from team t where t.team_id = $1
-           returning post_id"#,
-        team_id,
-        author_id,
-        new.content.text,
-        new.content.link,
-        new.scheduled_at,
-        new.timezone.name(),
-        new.dry_run,
-        retry.max_attempts,
-        retry.first_retry_seconds,
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let post_id = match draft {
+        None => sqlx::query_scalar!(
+            r#"insert into post (team_id, author_id, text, link, scheduled_at, schedule_timezone, dry_run, max_attempts, retry_base_seconds)
+                   select $1, $2, $3, $4, $5, $6, $7, coalesce($8, t.max_attempts), coalesce($9, t.retry_base_seconds)
+                   from team t where t.team_id = $1
+                   returning post_id"#,
+            team_id,
+            author_id,
+            new.content.text,
+            new.content.link,
+            new.scheduled_at,
+            new.timezone.name(),
+            new.dry_run,
+            retry.max_attempts,
+            retry.first_retry_seconds,
+        )
+        .fetch_one(&mut *conn)
+        .await?,
+        Some(post_id) => {
+            sqlx::query!(
+                r#"update post p set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, dry_run = $7,
+                          max_attempts = coalesce($8, t.max_attempts), retry_base_seconds = coalesce($9, t.retry_base_seconds),
+                          state = 'scheduled', updated_at = now()
+                   from team t where t.team_id = $1 and p.team_id = $1 and p.post_id = $2"#,
+                team_id,
+                post_id,
+                new.content.text,
+                new.content.link,
+                new.scheduled_at,
+                new.timezone.name(),
+                new.dry_run,
+                retry.max_attempts,
+                retry.first_retry_seconds,
+            )
+            .execute(&mut *conn)
+            .await?;
+            drafts::clear_parts(conn, post_id).await?;
+            post_id
+        }
+    };
     write_content_parts(conn, team_id, post_id, &new.content).await?;
     sqlx::query!(
         // A delivery to an account that already needs reconnecting starts held (the banner says
@@ -124,7 +189,13 @@ pub async fn schedule(
         "post_scheduled",
         "post",
         Some(&post_id.to_string()),
-        json!({ "accounts": account_ids.len(), "scheduled_at": new.scheduled_at, "timezone": new.timezone.name(), "dry_run": new.dry_run }),
+        json!({
+            "accounts": account_ids.len(),
+            "scheduled_at": new.scheduled_at,
+            "timezone": new.timezone.name(),
+            "dry_run": new.dry_run,
+            "from_draft": draft.is_some(),
+        }),
     )
     .await?;
     deliveries::wake_workers(conn, new.scheduled_at).await?;
@@ -147,7 +218,12 @@ async fn check_media(
 /// Overrides, thread items and media, written after the post row (or after clearing them, on
 /// edit). The media were checked to be the team's ([`media::chosen`]); the foreign key on
 /// (team_id, media_id) holds it anyway.
-async fn write_content_parts(conn: &mut PgConnection, team_id: Uuid, post_id: Uuid, content: &PostContent) -> Result<(), DomainError> {
+pub(super) async fn write_content_parts(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    post_id: Uuid,
+    content: &PostContent,
+) -> Result<(), DomainError> {
     let (override_platforms, override_texts): (Vec<Platform>, Vec<String>) = content.overrides.iter().cloned().unzip();
     sqlx::query!(
         r#"insert into post_text_override (post_id, platform, text)
@@ -353,7 +429,9 @@ pub struct PostSummary {
     pub timezone: TimeZone,
     /// Whether it is a dry run.
     pub dry_run: bool,
-    /// Its deliveries, by platform then account name.
+    /// Where it is in its lifecycle: scheduled, or (on the calendar) a draft with a planned time.
+    pub state: PostState,
+    /// Its deliveries, by platform then account name (none before it is scheduled).
     pub deliveries: Vec<DeliveryChip>,
 }
 
@@ -399,6 +477,7 @@ struct PostRow {
     scheduled_at: DateTime<Utc>,
     schedule_timezone: String,
     dry_run: bool,
+    state: PostState,
 }
 
 /// The team's posts matching `filter`, latest due first (then by id, so a cursor is exact), at
@@ -414,9 +493,9 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
             // read upwards from it, then turn the page the right way round.
             let mut rows = sqlx::query_as!(
                 PostRow,
-                r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
+                r#"select p.post_id, p.text, p.scheduled_at as "scheduled_at!", p.schedule_timezone, p.dry_run, p.state as "state: PostState"
                    from post p
-                   where p.team_id = $1
+                   where p.team_id = $1 and p.state = 'scheduled'
                      and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
                      and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
                      and ($4::delivery_state is null or exists (
@@ -440,9 +519,9 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
         (after, _) => {
             sqlx::query_as!(
                 PostRow,
-                r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run
+                r#"select p.post_id, p.text, p.scheduled_at as "scheduled_at!", p.schedule_timezone, p.dry_run, p.state as "state: PostState"
                    from post p
-                   where p.team_id = $1
+                   where p.team_id = $1 and p.state = 'scheduled'
                      and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
                      and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
                      and ($4::delivery_state is null or exists (
@@ -477,6 +556,7 @@ async fn with_chips(pool: &PgPool, team_id: Uuid, rows: Vec<PostRow>) -> Result<
             scheduled_at: p.scheduled_at,
             timezone: TimeZone::from_stored(&p.schedule_timezone),
             dry_run: p.dry_run,
+            state: p.state,
             deliveries: chips.remove(&p.post_id).unwrap_or_default(),
         })
         .collect())
@@ -522,17 +602,17 @@ pub async fn calendar(
     let (starts, ends): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = days.iter().copied().unzip();
     let rows = sqlx::query!(
         r#"select d.day as "day!", c.total as "total!", p.post_id as "post_id?", p.text as "text?", p.scheduled_at as "scheduled_at?",
-                  p.schedule_timezone as "schedule_timezone?", p.dry_run as "dry_run?"
+                  p.schedule_timezone as "schedule_timezone?", p.dry_run as "dry_run?", p.state as "state?: PostState"
            from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as d (starts, ends, day)
            cross join lateral (
                select count(*) as total from post c
-               where c.team_id = $1 and c.scheduled_at >= d.starts and c.scheduled_at < d.ends
+               where c.team_id = $1 and c.scheduled_at >= d.starts and c.scheduled_at < d.ends and c.state <> 'cancelled'
                  and ($4::delivery_state is null or exists (
                        select 1 from delivery x where x.team_id = $1 and x.post_id = c.post_id and x.state = $4))
            ) c
            left join lateral (
-               select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run from post p
-               where p.team_id = $1 and p.scheduled_at >= d.starts and p.scheduled_at < d.ends
+               select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run, p.state from post p
+               where p.team_id = $1 and p.scheduled_at >= d.starts and p.scheduled_at < d.ends and p.state <> 'cancelled'
                  and ($4::delivery_state is null or exists (
                        select 1 from delivery x where x.team_id = $1 and x.post_id = p.post_id and x.state = $4))
                order by p.scheduled_at, p.post_id
@@ -554,10 +634,10 @@ pub async fn calendar(
         if let Some(total) = totals.get_mut(index) {
             *total = r.total;
         }
-        if let (Some(post_id), Some(text), Some(scheduled_at), Some(schedule_timezone), Some(dry_run)) =
-            (r.post_id, r.text, r.scheduled_at, r.schedule_timezone, r.dry_run)
+        if let (Some(post_id), Some(text), Some(scheduled_at), Some(schedule_timezone), Some(dry_run), Some(state)) =
+            (r.post_id, r.text, r.scheduled_at, r.schedule_timezone, r.dry_run, r.state)
         {
-            posts.push((index, PostRow { post_id, text, scheduled_at, schedule_timezone, dry_run }));
+            posts.push((index, PostRow { post_id, text, scheduled_at, schedule_timezone, dry_run, state }));
         }
     }
     let (indexes, rows): (Vec<usize>, Vec<PostRow>) = posts.into_iter().unzip();
@@ -651,36 +731,18 @@ pub struct PostDetail {
 
 /// One post of the team, with its deliveries and attempts.
 pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDetail, DomainError> {
+    // A post not yet scheduled has no deliveries and is a draft's business (`store::drafts`).
     let p = sqlx::query!(
-        r#"select p.post_id, p.text, p.link, p.scheduled_at, p.schedule_timezone, p.dry_run, p.max_attempts, p.retry_base_seconds,
-                  coalesce((select array_agg(o.platform::text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_platforms!",
-                  coalesce((select array_agg(o.text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_texts!",
-                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!"
-           from post p where p.team_id = $1 and p.post_id = $2"#,
+        r#"select p.post_id, p.text, p.scheduled_at as "scheduled_at!", p.schedule_timezone, p.dry_run, p.max_attempts, p.retry_base_seconds,
+                  p.state as "state: PostState"
+           from post p where p.team_id = $1 and p.post_id = $2 and p.state = 'scheduled'"#,
         team_id,
         post_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or(DomainError::NotFound)?;
-    let overrides = p
-        .override_platforms
-        .iter()
-        .zip(p.override_texts)
-        .filter_map(|(platform, text)| Some((platform.parse::<Platform>().ok()?, text)))
-        .collect();
-    let media = sqlx::query!(
-        r#"select media_id, alt_text, platform as "platform: Platform", item from post_media
-           where team_id = $1 and post_id = $2 order by platform nulls first, item, position"#,
-        team_id,
-        post_id
-    )
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
-    .collect();
-    let content = PostContent { text: p.text.clone(), overrides, link: p.link, thread: p.thread, media };
+    let content = content_of(pool, team_id, post_id).await?;
     let deliveries = chips(pool, team_id, &[post_id]).await?.remove(&post_id).unwrap_or_default();
     let attempts = sqlx::query!(
         r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome as "outcome: AttemptOutcome", t.http_status, t.duration_ms,
@@ -712,12 +774,47 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
             scheduled_at: p.scheduled_at,
             timezone: TimeZone::from_stored(&p.schedule_timezone),
             dry_run: p.dry_run,
+            state: p.state,
             deliveries,
         },
         content,
         retry: RetryPolicy { max_attempts: p.max_attempts, first_retry_seconds: p.retry_base_seconds },
         attempts,
     })
+}
+
+/// What the team's post `post_id` says: its text, overrides, link, thread and media.
+pub(super) async fn content_of(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostContent, DomainError> {
+    let p = sqlx::query!(
+        r#"select p.text, p.link,
+                  coalesce((select array_agg(o.platform::text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_platforms!",
+                  coalesce((select array_agg(o.text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_texts!",
+                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!"
+           from post p where p.team_id = $1 and p.post_id = $2"#,
+        team_id,
+        post_id
+    )
+    .fetch_optional(pool)
+    .await?
+    .ok_or(DomainError::NotFound)?;
+    let overrides = p
+        .override_platforms
+        .iter()
+        .zip(p.override_texts)
+        .filter_map(|(platform, text)| Some((platform.parse::<Platform>().ok()?, text)))
+        .collect();
+    let media = sqlx::query!(
+        r#"select media_id, alt_text, platform as "platform: Platform", item from post_media
+           where team_id = $1 and post_id = $2 order by platform nulls first, item, position"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
+    .collect();
+    Ok(PostContent { text: p.text, overrides, link: p.link, thread: p.thread, media })
 }
 
 /// A post's new content and time.
@@ -951,6 +1048,7 @@ mod tests {
             scheduled_at: now,
             timezone: TimeZone::UTC,
             dry_run: false,
+            state: PostState::Scheduled,
             deliveries: deliveries
                 .iter()
                 .map(|&(state, due_in_secs)| DeliveryChip {
