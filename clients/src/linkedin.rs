@@ -80,6 +80,8 @@ pub struct LinkedInMember {
     pub id: String,
     /// The full name (empty without the `profile` scope).
     pub name: String,
+    /// The profile picture's URL at LinkedIn (with the `profile` scope, when the member has one).
+    pub picture: Option<String>,
 }
 
 /// An organization (company page) the member administers.
@@ -269,7 +271,8 @@ impl LinkedInClient {
             Some(name) => name.to_owned(),
             None => ["given_name", "family_name"].iter().filter_map(|k| v.get(*k).and_then(Value::as_str)).collect::<Vec<_>>().join(" "),
         };
-        Ok(LinkedInMember { id: id.to_owned(), name })
+        let picture = v.get(protocol::USERINFO_PICTURE).and_then(Value::as_str).filter(|url| !url.is_empty()).map(str::to_owned);
+        Ok(LinkedInMember { id: id.to_owned(), name, picture })
     }
 
     /// The organizations the member administers (`GET /rest/organizationAcls?q=roleAssignee`

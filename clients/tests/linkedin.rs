@@ -78,7 +78,9 @@ async fn oauth_flow_who_am_i_and_organizations() {
     assert_eq!(tokens.scopes, ["openid", "profile", "w_member_social", "w_organization_social", "r_organization_social"]);
 
     let me = li.who_am_i(&tokens.access_token).await.unwrap();
-    assert_eq!(me, LinkedInMember { id: MEMBER.into(), name: "Sandbox Member".into() });
+    let picture = me.picture.clone().expect("userinfo has the member's picture with the profile scope");
+    assert!(picture.ends_with(&format!("/sandbox/pictures/linkedin/{MEMBER}.png")), "{picture}");
+    assert_eq!(me, LinkedInMember { id: MEMBER.into(), name: "Sandbox Member".into(), picture: Some(picture) });
     let orgs = li.organizations(&tokens.access_token).await.unwrap();
     assert_eq!(
         orgs,

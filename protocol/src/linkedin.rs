@@ -17,6 +17,8 @@ pub const API_BASE: &str = "https://api.linkedin.com";
 pub const POSTS_PATH: &str = "/rest/posts";
 /// The connected member (OIDC `sub`, used as `urn:li:person:<sub>`) (§2.1, §2.5).
 pub const USERINFO_PATH: &str = "/v2/userinfo";
+/// The userinfo claim with the member's profile picture URL (with the `profile` scope, §2.5).
+pub const USERINFO_PICTURE: &str = "picture";
 /// Browser authorization page (§2.5).
 pub const AUTHORIZE_URL: &str = "https://www.linkedin.com/oauth/v2/authorization";
 /// Token endpoint: code exchange and refresh; client secret goes in the form body (§2.5).
