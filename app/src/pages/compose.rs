@@ -12,6 +12,7 @@ use leptos_meta::Title;
 use server_fn::ServerFn;
 
 use crate::components::attachments::{Attachments, LibraryPick, attachments_field, media_preview};
+use crate::components::avatar::Avatar;
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
     refill_items, refill_list, send_fields, typed_value,
@@ -420,6 +421,7 @@ pub(crate) fn AccountChoice(
                     .map(|a| {
                         let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
                         let checked = ticked.contains(&a.account_id);
+                        let avatar = view! { <Avatar name=a.name.clone() picture=a.picture /> };
                         let name = match a.handle {
                             Some(handle) => format!("{} @{handle}", a.name),
                             None => a.name,
@@ -427,6 +429,7 @@ pub(crate) fn AccountChoice(
                         view! {
                             <label class="check">
                                 <input type="checkbox" name="accounts[]" value=a.account_id checked=checked />
+                                {avatar}
                                 {name}
                                 {warning}
                             </label>

@@ -73,6 +73,7 @@ pub async fn compose_view(
     let media_state = super::ssr::media()?;
     let attached = attached_media(&pool, me.team_id, &media, &media_alt).await?;
     let rows = accounts::list(&pool, me.team_id).await?;
+    let mut pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let retry = teams::retry_policy(&pool, me.team_id).await?;
     let accounts = rows
         .into_iter()
@@ -82,7 +83,7 @@ pub async fn compose_view(
             platform: a.platform,
             name: a.name.clone(),
             handle: a.handle.as_deref().map(|h| h.trim_start_matches('@').to_owned()),
-            picture: None,
+            picture: pictures.remove(&a.account_id),
             warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
         })
         .collect();
