@@ -90,12 +90,32 @@ async fn profile_pictures_are_fetched_on_connect_and_served_from_crier() {
     verify(&ada, &id).await;
     assert_eq!(stored(&app, &id).await, Some((version.clone(), fetched_at)), "unchanged bytes leave the row alone");
 
+    // The REST API names it by its own URL, which answers the same bytes to the team's token.
+    let created: serde_json::Value = ada.call("api_tokens/create", &[("name", "pictures"), ("role", "viewer")]).await.json().await.unwrap();
+    let token = created["secret"].as_str().unwrap().to_owned();
+    let api = |path: String| reqwest::Client::new().get(format!("{}{path}", app.base)).bearer_auth(&token).send();
+    let account: serde_json::Value = api(format!("/api/v1/accounts/{id}")).await.unwrap().json().await.unwrap();
+    let picture_url = format!("/api/v1/accounts/{id}/picture?v={version}");
+    assert_eq!(account["picture_url"], picture_url.as_str());
+    let response = api(picture_url).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[CONTENT_TYPE], "image/png");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), original);
+
     // Another team, a malformed id, an unknown account, nobody signed in: not found alike.
     let bob = app.owner("Bobcorp", "bob@example.com").await;
     assert_eq!(served(&bob, &id).await.status(), StatusCode::NOT_FOUND, "another team's picture is not found");
     assert_eq!(served(&ada, "not-an-id").await.status(), StatusCode::NOT_FOUND);
     assert_eq!(served(&ada, &Uuid::new_v4().to_string()).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(served(&app.browser(), &id).await.status(), StatusCode::NOT_FOUND, "signed out: no picture");
+    let created: serde_json::Value = bob.call("api_tokens/create", &[("name", "theirs"), ("role", "viewer")]).await.json().await.unwrap();
+    let response = reqwest::Client::new()
+        .get(format!("{}/api/v1/accounts/{id}/picture", app.base))
+        .bearer_auth(created["secret"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND, "nor to another team's token");
 }
 
 #[tokio::test]

@@ -409,6 +409,8 @@ pub struct Chip {
     pub account: String,
     /// The account's platform.
     pub platform: Platform,
+    /// Where Crier serves the account's profile picture, if it has one.
+    pub picture: Option<String>,
     /// Where it is.
     pub state: DeliveryState,
     /// The post at the platform, once published.
@@ -440,8 +442,14 @@ pub struct PostCard {
     pub media: Vec<crate::server::media::MediaThumb>,
 }
 
+/// The post's card; `pictures` are the team's account picture URLs by account
+/// ([`crier_domain::store::account_pictures::urls`]).
 #[cfg(feature = "ssr")]
-fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timezone::TimeZone) -> PostCard {
+fn card(
+    post: crier_domain::store::posts::PostSummary,
+    zone: crier_domain::timezone::TimeZone,
+    pictures: &std::collections::HashMap<uuid::Uuid, String>,
+) -> PostCard {
     let editable = post.is_editable();
     let mut text: String = post.text.chars().take(140).collect();
     if post.text.chars().count() > 140 {
@@ -463,6 +471,7 @@ fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timez
                 delivery_id: d.delivery_id.to_string(),
                 account: d.account_name,
                 platform: d.platform,
+                picture: pictures.get(&d.account_id).cloned(),
                 state: d.state,
                 permalink: d.permalink,
                 error: d.last_error,
@@ -626,8 +635,9 @@ pub async fn dashboard(
             let busy = page.iter().any(|p| p.is_about_to_change(now));
             let ids: Vec<uuid::Uuid> = page.iter().map(|p| p.post_id).collect();
             let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
+            let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
             return Ok(DashboardData {
-                posts: page.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
+                posts: page.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
                 days: Vec::new(),
                 title,
                 previous: at.to_string(),
@@ -648,6 +658,7 @@ pub async fn dashboard(
     let busy = counted.iter().flat_map(|found| &found.first).any(|p| p.is_about_to_change(now));
     let ids: Vec<uuid::Uuid> = counted.iter().flat_map(|found| &found.first).map(|p| p.post_id).collect();
     let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
+    let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let days = dates
         .into_iter()
         .zip(counted)
@@ -657,7 +668,7 @@ pub async fn dashboard(
             in_range: d >= first && d <= last,
             today: d == today,
             more: found.total - found.first.len() as i64,
-            posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
+            posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
         })
         .collect();
     Ok(DashboardData {
@@ -776,6 +787,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         .remove(&detail.summary.post_id.to_string())
         .unwrap_or_default();
     let media_lists = media_lists(&detail.content, &thumbs);
+    let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let sent = crier_domain::store::media::delivered(&pool, me.team_id, detail.summary.post_id)
         .await?
         .into_iter()
@@ -811,7 +823,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         overrides: detail.content.overrides.clone(),
         retry: detail.retry,
         scheduled_local: detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string(),
-        card: PostCard { media: thumbs, ..card(detail.summary, me.timezone) },
+        card: PostCard { media: thumbs, ..card(detail.summary, me.timezone, &pictures) },
         attempts,
         can_publish: me.role.can_edit(),
         media_lists,
