@@ -12,7 +12,6 @@ use leptos_meta::Title;
 use server_fn::ServerFn;
 
 use crate::components::attachments::{Attachments, LibraryPick, attachments_field, media_preview};
-use crate::components::avatar::Avatar;
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
     refill_items, refill_list, send_fields, typed_value,
@@ -421,7 +420,9 @@ pub(crate) fn AccountChoice(
                     .map(|a| {
                         let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
                         let checked = ticked.contains(&a.account_id);
-                        let avatar = view! { <Avatar name=a.name.clone() picture=a.picture /> };
+                        // The picture alone, not the shared `Avatar` with its letter: this is in the
+                        // wasm, whose budget the letter's few kilobytes would break.
+                        let avatar = a.picture.map(|src| view! { <img class="avatar" src=src alt="" width="20" height="20" /> });
                         let name = match a.handle {
                             Some(handle) => format!("{} @{handle}", a.name),
                             None => a.name,
