@@ -86,6 +86,19 @@ async fn profile_pictures_are_fetched_on_connect_and_served_from_crier() {
     assert!(!page.contains("/sandbox/pictures/"), "no page hot-links the platform's picture");
     assert!(ada.page("/compose").await.contains(&src), "Compose's account picker shows it too");
 
+    // Wherever a delivery names the account: its chip on the dashboard and the post's page, its
+    // dot on the calendar; and Status and Analytics name it with its picture too. (No worker runs
+    // here: the post stays due.)
+    let response = ada.call("posts/create", &[("text", "Pictures everywhere"), ("accounts[]", id.as_str()), ("intent", "now")]).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let post: serde_json::Value = response.json().await.unwrap();
+    let post_id = post["post_id"].as_str().unwrap().to_owned();
+    for path in ["/".to_owned(), "/?view=month".to_owned(), format!("/posts/{post_id}"), "/status".to_owned(), "/analytics".to_owned()] {
+        let page = ada.page(&path).await;
+        assert!(page.contains(&format!("src=\"/accounts/{id}/picture?v={version}\"")), "{path} shows the account's picture");
+        assert!(!page.contains("/sandbox/pictures/"), "{path} does not hot-link it");
+    }
+
     // Verify with the same picture rewrites nothing.
     verify(&ada, &id).await;
     assert_eq!(stored(&app, &id).await, Some((version.clone(), fetched_at)), "unchanged bytes leave the row alone");
@@ -174,7 +187,7 @@ async fn a_connect_succeeds_without_a_picture_when_the_platform_offers_none_that
     let page = ada.page("/accounts").await;
     assert!(!page.contains(&format!("/accounts/{id}/picture")), "no picture to show");
     assert!(
-        page.contains("aria-hidden=\"true\" class=\"avatar letter\">A</span>acme_rockets"),
+        page.contains("aria-hidden=\"true\" class=\"avatar letter\">a</span>acme_rockets"),
         "its first letter stands in, hidden from screen readers"
     );
 }
