@@ -220,7 +220,7 @@ impl Accounts {
                     handle: None,
                     page_token: None,
                     page_token_expires_at: None,
-                    picture: None,
+                    picture: org.picture,
                 });
                 let options = std::iter::once(profile).chain(organizations).collect();
                 self.hold(member, connection_id, platform, me.id, tokens, options).await

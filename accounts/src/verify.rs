@@ -61,8 +61,7 @@ impl Accounts {
             (Credentials::OAuth2 { access_token, .. }, Platform::Linkedin, AccountKind::Organization) => {
                 let client = self.clients.linkedin().ok_or_else(unavailable)?;
                 client.organizations(access_token).await.and_then(|orgs| match orgs.into_iter().find(|o| o.urn == account.external_id) {
-                    // Organizations keep no picture: see `LinkedInOrganization`.
-                    Some(org) => Ok(Found { name: org.name, picture: None }),
+                    Some(org) => Ok(Found { name: org.name, picture: org.picture }),
                     None => Err(PlatformError::new(
                         Platform::Linkedin,
                         ErrorClass::NeedsReauth,

@@ -191,3 +191,32 @@ async fn a_connect_succeeds_without_a_picture_when_the_platform_offers_none_that
         "its first letter stands in, hidden from screen readers"
     );
 }
+
+#[tokio::test]
+async fn a_linkedin_member_and_organization_bring_their_picture_and_logo() {
+    let app = TestApp::spawn().await;
+    let ada = app.owner("Acme", "ada@example.com").await;
+    let next = connect(&ada, "linkedin", &[("account", "ada-lovelace"), ("new_organization", "Acme Rockets")], "authorize").await;
+    let connection_id = next.rsplit('/').next().unwrap().to_owned();
+    let choices: serde_json::Value = ada.call("accounts/choices", &[("connection_id", &connection_id)]).await.json().await.unwrap();
+    let keys: Vec<String> = choices["options"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap().to_owned()).collect();
+    let mut form = vec![("connection_id".to_owned(), connection_id.clone())];
+    form.extend(keys.iter().enumerate().map(|(i, key)| (format!("chosen[{i}]"), key.clone())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let chose = ada.call("accounts/choose", &form).await;
+    assert!(chose.status().is_success() || chose.status().is_redirection(), "{}", chose.status());
+
+    let accounts: Vec<(String, String)> =
+        sqlx::query_as("select account_id::text, external_id from platform_account order by kind").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(accounts.len(), 2, "the member and the organization");
+    for (id, external) in &accounts {
+        // The member's picture from userinfo; the organization's logo through the Images API.
+        let at_sandbox = match external.strip_prefix("urn:li:organization:") {
+            Some(org) => format!("org-{org}"),
+            None => external.trim_start_matches("urn:li:person:").to_owned(),
+        };
+        let response = served(&ada, id).await;
+        assert_eq!(response.status(), StatusCode::OK, "{external} has a picture");
+        assert_eq!(response.bytes().await.unwrap().to_vec(), sandbox_picture(&app, "linkedin", &at_sandbox).await);
+    }
+}
