@@ -22,11 +22,11 @@
 //! | `POST /linkedin/oauth/v2/introspectToken` | token introspection |
 //! | `GET /linkedin/v2/userinfo` | who am I (OpenID) |
 //! | `GET /linkedin/rest/organizationAcls?q=roleAssignee` | organizations the member administers |
-//! | `GET /linkedin/rest/organizations/{id}` | an organization's name |
+//! | `GET /linkedin/rest/organizations/{id}` | an organization's name and logo (`logoV2`) |
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
-//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status) |
+//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status; an organization logo's `downloadUrl`) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
