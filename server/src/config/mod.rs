@@ -589,6 +589,18 @@ mod tests {
     }
 
     #[test]
+    fn the_account_picture_cap_is_a_size_of_5mib_at_most() {
+        assert_eq!(WebConfig::parse(&web("127.0.0.1:3000", None)).unwrap().account_picture_max_bytes, 1024 * 1024);
+        let mut args = web("127.0.0.1:3000", None);
+        args.account_picture_max_size = "200KB".into();
+        assert_eq!(WebConfig::parse(&args).unwrap().account_picture_max_bytes, 200_000);
+        for bad in ["6MiB", "big"] {
+            args.account_picture_max_size = bad.into();
+            assert_eq!(WebConfig::parse(&args).unwrap_err().variable, "CRIER_ACCOUNT_PICTURE_MAX_SIZE", "{bad}");
+        }
+    }
+
+    #[test]
     fn debug_output_hides_the_database_url_and_key() {
         let mut args = global();
         args.database_url = Some(SecretString::from("postgres://u:hunter2@db/crier".to_owned()));
