@@ -102,10 +102,10 @@ struct HeldOption {
     handle: Option<String>,
     /// Facebook: the Page's own token.
     page_token: Option<String>,
+    page_token_expires_at: Option<DateTime<Utc>>,
     /// Where the platform serves its profile picture (absent in grants held before pictures).
     #[serde(default)]
     picture: Option<String>,
-    page_token_expires_at: Option<DateTime<Utc>>,
 }
 
 impl Accounts {

@@ -28,13 +28,9 @@ impl Accounts {
             Ok(credentials) => self.who_is(&account, &credentials).await?,
             Err(e) => Err(e),
         };
-        let mut picture = None;
-        let outcome = match checked {
-            Ok(found) => {
-                picture = found.picture;
-                CheckOutcome::Healthy { name: found.name }
-            }
-            Err(e) if e.class == ErrorClass::NeedsReauth => CheckOutcome::NeedsReauth(e.message.clone()),
+        let (outcome, picture) = match checked {
+            Ok(found) => (CheckOutcome::Healthy { name: found.name }, found.picture),
+            Err(e) if e.class == ErrorClass::NeedsReauth => (CheckOutcome::NeedsReauth(e.message.clone()), None),
             // A temporary failure or a rate limit says nothing about the token: keep the status.
             Err(e) => return Err(AccountsError::Unreachable(e)),
         };
