@@ -120,7 +120,9 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
 
 /// Where profile pictures may be fetched from: where URLs teams give may point
 /// (CRIER_OUTBOUND_ALLOW_NETWORKS), and, with the sandbox on, this app's own address, where the
-/// fake platforms' image host is (nothing else of Crier answers there without a session or a token).
+/// fake platforms' image host is, so that trying Crier with the sandbox shows pictures without
+/// allowing loopback for webhooks too. Only the platforms (here the fakes) name picture URLs, the
+/// fetch is a plain GET without cookies, and only image bytes are kept.
 fn picture_policy(web: &WebConfig, addr: SocketAddr, sandbox_on: bool) -> crier_outbound::AddressPolicy {
     let mut networks = web.outbound.allowed_networks().to_vec();
     if sandbox_on && !addr.ip().is_unspecified() {
