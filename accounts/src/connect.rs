@@ -103,6 +103,9 @@ struct HeldOption {
     /// Facebook: the Page's own token.
     page_token: Option<String>,
     page_token_expires_at: Option<DateTime<Utc>>,
+    /// Where the platform serves its profile picture (absent in grants held before pictures).
+    #[serde(default)]
+    picture: Option<String>,
 }
 
 impl Accounts {
@@ -178,6 +181,7 @@ impl Accounts {
             Platform::X => {
                 let client = self.clients.x().ok_or(AccountsError::Unavailable(platform))?;
                 let user = client.who_am_i(&XAuth::Bearer(tokens.access_token.clone())).await.map_err(AccountsError::Platform)?;
+                let picture = user.picture.clone();
                 let new = NewAccount {
                     platform,
                     kind: AccountKind::Profile,
@@ -190,7 +194,9 @@ impl Accounts {
                     refresh_expires_at: tokens.refresh_expires_at,
                     scopes: tokens.scopes,
                 };
-                Ok(Connected::Account(self.connect_new(member.team_id, Some(member.user_id), new).await?))
+                let account = self.connect_new(member.team_id, Some(member.user_id), new).await?;
+                self.refresh_picture(member.team_id, account.account_id, picture.as_deref()).await;
+                Ok(Connected::Account(account))
             }
             Platform::Linkedin => {
                 let client = self.clients.linkedin().ok_or(AccountsError::Unavailable(platform))?;
@@ -205,6 +211,7 @@ impl Accounts {
                     handle: None,
                     page_token: None,
                     page_token_expires_at: None,
+                    picture: me.picture,
                 };
                 let organizations = organizations.into_iter().map(|org| HeldOption {
                     key: org.urn,
@@ -213,6 +220,7 @@ impl Accounts {
                     handle: None,
                     page_token: None,
                     page_token_expires_at: None,
+                    picture: org.picture,
                 });
                 let options = std::iter::once(profile).chain(organizations).collect();
                 self.hold(member, connection_id, platform, me.id, tokens, options).await
@@ -236,6 +244,7 @@ impl Accounts {
                         handle: None,
                         page_token: Some(page.access_token.expose_secret().to_owned()),
                         page_token_expires_at: page.token_expires_at,
+                        picture: page.picture,
                     })
                     .collect();
                 self.hold(member, connection_id, platform, me.id, tokens, options).await
@@ -325,7 +334,9 @@ impl Accounts {
                 refresh_expires_at,
                 scopes: grant.scopes.clone(),
             };
-            connected.push(self.connect_new(member.team_id, Some(member.user_id), new).await?);
+            let account = self.connect_new(member.team_id, Some(member.user_id), new).await?;
+            self.refresh_picture(member.team_id, account.account_id, option.picture.as_deref()).await;
+            connected.push(account);
         }
         if connected.is_empty() {
             return Err(FieldError::new("chosen", "None of the chosen accounts is on offer any more; start again.").into());

@@ -68,6 +68,7 @@ impl Accounts {
             ErrorClass::NeedsReauth | ErrorClass::Permanent => AccountsError::CredentialsRefused(e),
             _ => AccountsError::Unreachable(e),
         })?;
+        let picture = user.picture.clone();
         let new = NewAccount {
             platform: Platform::X,
             kind: AccountKind::Profile,
@@ -80,7 +81,9 @@ impl Accounts {
             refresh_expires_at: None,
             scopes: Vec::new(),
         };
-        self.connect_new(team_id, connected_by, new).await
+        let account = self.connect_new(team_id, connected_by, new).await?;
+        self.refresh_picture(team_id, account.account_id, picture.as_deref()).await;
+        Ok(account)
     }
 }
 

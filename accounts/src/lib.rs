@@ -8,6 +8,8 @@
 //! - **Verifying** ([`verify`]): who-am-I with the stored token, recorded as the account's health.
 //! - **Refreshing** ([`refresh`]): single-flight per account across tasks and processes, so X's
 //!   rotating refresh token is never spent twice.
+//! - **Profile pictures** ([`pictures`]): fetched after a connect or a Verify from the URL the
+//!   platform gave, checked by their bytes and stored, so pages show them from Crier.
 //! - **Disconnecting** ([`disconnect`]): the tokens are deleted, then revoked at the platform.
 //!
 //! One [`Accounts`] per process holds the pool, the vault and the one bundle of platform clients
@@ -21,6 +23,7 @@ pub mod connect;
 pub mod disconnect;
 mod error;
 pub mod keys;
+pub mod pictures;
 pub mod refresh;
 pub mod verify;
 
@@ -36,6 +39,7 @@ use uuid::Uuid;
 
 pub use crier_clients::{AppClient, Clients};
 pub use error::AccountsError;
+pub use pictures::PictureFetcher;
 pub use refresh::{RefreshError, needs_refresh};
 
 /// The accounts service of one process.
@@ -47,6 +51,8 @@ pub struct Accounts {
     /// Where people reach Crier (no trailing slash): OAuth redirect URIs are built on it. `None`
     /// in a process that connects nothing (a `crier worker`, the admin CLI).
     public_base: Option<String>,
+    /// Fetches profile pictures after connects and Verifies (`None`: no pictures are fetched).
+    pictures: Option<PictureFetcher>,
 }
 
 impl std::fmt::Debug for Accounts {
@@ -61,7 +67,7 @@ impl Accounts {
     /// it nothing can be connected by OAuth.
     pub fn new(pool: PgPool, vault: Arc<Vault>, clients: Clients, public_base: Option<String>) -> Self {
         let public_base = public_base.map(|base| base.trim_end_matches('/').to_owned());
-        Accounts { pool, vault, clients, refresher: refresh::Refresher::default(), public_base }
+        Accounts { pool, vault, clients, refresher: refresh::Refresher::default(), public_base, pictures: None }
     }
 
     /// The platform clients.

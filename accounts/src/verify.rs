@@ -11,6 +11,12 @@ use uuid::Uuid;
 use crate::keys::signing;
 use crate::{Accounts, AccountsError, RefreshError, needs_refresh};
 
+/// Who the platform says an account is.
+struct Found {
+    name: String,
+    picture: Option<String>,
+}
+
 impl Accounts {
     /// Asks the platform who the account's token belongs to (renewing the token first when it has
     /// expired and Crier holds a refresh token) and records the answer: healthy, or needing
@@ -22,9 +28,9 @@ impl Accounts {
             Ok(credentials) => self.who_is(&account, &credentials).await?,
             Err(e) => Err(e),
         };
-        let outcome = match checked {
-            Ok(name) => CheckOutcome::Healthy { name },
-            Err(e) if e.class == ErrorClass::NeedsReauth => CheckOutcome::NeedsReauth(e.message.clone()),
+        let (outcome, picture) = match checked {
+            Ok(found) => (CheckOutcome::Healthy { name: found.name }, found.picture),
+            Err(e) if e.class == ErrorClass::NeedsReauth => (CheckOutcome::NeedsReauth(e.message.clone()), None),
             // A temporary failure or a rate limit says nothing about the token: keep the status.
             Err(e) => return Err(AccountsError::Unreachable(e)),
         };
@@ -32,24 +38,26 @@ impl Accounts {
         if let CheckOutcome::NeedsReauth(_) = outcome {
             self.audit(team_id, Actor::System, "account_needs_reauth", &checked).await;
         }
+        self.refresh_picture(team_id, account_id, picture.as_deref()).await;
         Ok(checked)
     }
 
-    /// The name the platform gives the account behind `credentials`, or its refusal.
-    async fn who_is(&self, account: &Account, credentials: &Credentials) -> Result<Result<String, PlatformError>, AccountsError> {
+    /// The name and picture the platform gives the account behind `credentials`, or its refusal.
+    async fn who_is(&self, account: &Account, credentials: &Credentials) -> Result<Result<Found, PlatformError>, AccountsError> {
         let unavailable = || AccountsError::Unavailable(account.platform);
         Ok(match (credentials, account.platform, account.kind) {
             (Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret }, Platform::X, _) => {
                 let auth = XAuth::OAuth1(signing(consumer_key, consumer_secret, access_token, access_token_secret));
-                self.clients.x_keys().who_am_i(&auth).await.map(|u| u.name)
+                self.clients.x_keys().who_am_i(&auth).await.map(|u| Found { name: u.name, picture: u.picture })
             }
             (Credentials::OAuth2 { access_token, .. }, Platform::X, _) => {
-                self.clients.x().ok_or_else(unavailable)?.who_am_i(&XAuth::Bearer(access_token.clone())).await.map(|u| u.name)
+                let user = self.clients.x().ok_or_else(unavailable)?.who_am_i(&XAuth::Bearer(access_token.clone())).await;
+                user.map(|u| Found { name: u.name, picture: u.picture })
             }
             (Credentials::OAuth2 { access_token, .. }, Platform::Linkedin, AccountKind::Organization) => {
                 let client = self.clients.linkedin().ok_or_else(unavailable)?;
                 client.organizations(access_token).await.and_then(|orgs| match orgs.into_iter().find(|o| o.urn == account.external_id) {
-                    Some(org) => Ok(org.name),
+                    Some(org) => Ok(Found { name: org.name, picture: org.picture }),
                     None => Err(PlatformError::new(
                         Platform::Linkedin,
                         ErrorClass::NeedsReauth,
@@ -59,11 +67,16 @@ impl Accounts {
                     )),
                 })
             }
-            (Credentials::OAuth2 { access_token, .. }, Platform::Linkedin, _) => {
-                self.clients.linkedin().ok_or_else(unavailable)?.who_am_i(access_token).await.map(|m| m.name)
-            }
+            (Credentials::OAuth2 { access_token, .. }, Platform::Linkedin, _) => self
+                .clients
+                .linkedin()
+                .ok_or_else(unavailable)?
+                .who_am_i(access_token)
+                .await
+                .map(|m| Found { name: m.name, picture: m.picture }),
             (Credentials::OAuth2 { access_token, .. }, Platform::Facebook, _) => {
-                self.clients.facebook().ok_or_else(unavailable)?.page(&account.external_id, access_token).await.map(|page| page.name)
+                let page = self.clients.facebook().ok_or_else(unavailable)?.page(&account.external_id, access_token).await;
+                page.map(|page| Found { name: page.name, picture: page.picture })
             }
             (Credentials::OAuth1 { .. }, platform, _) => {
                 return Err(AccountsError::Domain(crier_domain::DomainError::Internal(format!(

@@ -112,6 +112,8 @@ pub struct FacebookPage {
     pub name: String,
     /// The Page access token: publish with it.
     pub access_token: SecretString,
+    /// The Page's profile picture URL at Meta.
+    pub picture: Option<String>,
     /// When the Page token expires. `None`: Page tokens fetched with a long-lived user token (what
     /// [`FacebookClient::exchange_code`] returns) do not expire; Meta invalidates them on a password
     /// change, a lost Page role or the app's removal (code 190 → `NeedsReauth`). Fetched with a
@@ -120,13 +122,15 @@ pub struct FacebookPage {
     pub token_expires_at: Option<DateTime<Utc>>,
 }
 
-/// A Page's id and name, for checking that a Page token still works.
+/// A Page's id, name and picture, for checking that a Page token still works.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FacebookPageInfo {
     /// The Page id.
     pub id: String,
     /// The Page name.
     pub name: String,
+    /// The Page's profile picture URL at Meta.
+    pub picture: Option<String>,
 }
 
 /// A Page feed post (§3.1).
@@ -281,7 +285,7 @@ impl FacebookClient {
     /// [`FacebookPage::token_expires_at`].
     pub async fn pages(&self, user_token: &SecretString) -> Result<Vec<FacebookPage>, PlatformError> {
         let mut url = self.graph_endpoint("/me/accounts");
-        url.query_pairs_mut().append_pair("fields", "id,name,access_token").append_pair("limit", "100");
+        url.query_pairs_mut().append_pair("fields", &format!("{},access_token", protocol::PAGE_FIELDS)).append_pair("limit", "100");
         let mut pages = Vec::new();
         for _ in 0..MAX_ACCOUNT_PAGES {
             let v = self.get_json(self.graph_url(Method::GET, url.clone(), user_token), "a list of Pages").await?;
@@ -290,7 +294,8 @@ impl FacebookClient {
                     // A Page the user cannot act on comes without a token: nothing to publish with.
                     continue;
                 };
-                pages.push(FacebookPage { id, name, access_token: SecretString::from(token), token_expires_at: None });
+                let picture = protocol::page_picture(page);
+                pages.push(FacebookPage { id, name, access_token: SecretString::from(token), picture, token_expires_at: None });
             }
             // Only follow a `next` link to the same Graph host.
             match v.pointer("/paging/next").and_then(Value::as_str).and_then(|n| Url::parse(n).ok()) {
@@ -301,13 +306,14 @@ impl FacebookClient {
         Ok(pages)
     }
 
-    /// The Page as its Page token sees it (`GET /{page-id}?fields=id,name`): the connection check
-    /// for a Page.
+    /// The Page as its Page token sees it (`GET /{page-id}?fields=id,name,picture{url}`): the
+    /// connection check for a Page.
     pub async fn page(&self, page_id: &str, page_token: &SecretString) -> Result<FacebookPageInfo, PlatformError> {
-        let path = format!("/{}?fields=id,name", encode_segment(page_id));
-        let v = self.get_json(self.graph(Method::GET, &path, page_token), "a Page").await?;
+        let mut url = self.graph_endpoint(&format!("/{}", encode_segment(page_id)));
+        url.query_pairs_mut().append_pair("fields", protocol::PAGE_FIELDS);
+        let v = self.get_json(self.graph_url(Method::GET, url, page_token), "a Page").await?;
         match (text(&v, "id"), text(&v, "name")) {
-            (Some(id), Some(name)) => Ok(FacebookPageInfo { id, name }),
+            (Some(id), Some(name)) => Ok(FacebookPageInfo { id, name, picture: protocol::page_picture(&v) }),
             _ => Err(self.inner.transport.permanent(Some(200), "a Page without an id and a name")),
         }
     }

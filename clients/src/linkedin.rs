@@ -80,6 +80,8 @@ pub struct LinkedInMember {
     pub id: String,
     /// The full name (empty without the `profile` scope).
     pub name: String,
+    /// The profile picture's URL at LinkedIn (with the `profile` scope, when the member has one).
+    pub picture: Option<String>,
 }
 
 /// An organization (company page) the member administers.
@@ -91,6 +93,8 @@ pub struct LinkedInOrganization {
     pub urn: String,
     /// Its localized name.
     pub name: String,
+    /// Where LinkedIn serves its logo (a download URL that expires), when it has one.
+    pub picture: Option<String>,
 }
 
 /// Who a post is by.
@@ -269,7 +273,8 @@ impl LinkedInClient {
             Some(name) => name.to_owned(),
             None => ["given_name", "family_name"].iter().filter_map(|k| v.get(*k).and_then(Value::as_str)).collect::<Vec<_>>().join(" "),
         };
-        Ok(LinkedInMember { id: id.to_owned(), name })
+        let picture = v.get(protocol::USERINFO_PICTURE).and_then(Value::as_str).filter(|url| !url.is_empty()).map(str::to_owned);
+        Ok(LinkedInMember { id: id.to_owned(), name, picture })
     }
 
     /// The organizations the member administers (`GET /rest/organizationAcls?q=roleAssignee`
@@ -289,9 +294,21 @@ impl LinkedInClient {
             let url = self.api_url(&format!("/rest/organizations/{}", encode_segment(id)));
             let org = self.get_json(self.rest(Method::GET, url, token), "an organization").await?;
             let name = org.get("localizedName").and_then(Value::as_str).unwrap_or_default().to_owned();
-            organizations.push(LinkedInOrganization { id: id.to_owned(), urn: urn.to_owned(), name });
+            let picture = match protocol::organization_logo(&org) {
+                Some(image) => self.image_download_url(token, &image).await,
+                None => None,
+            };
+            organizations.push(LinkedInOrganization { id: id.to_owned(), urn: urn.to_owned(), name, picture });
         }
         Ok(organizations)
+    }
+
+    /// Where LinkedIn serves an image (`GET /rest/images/{urn}`, its `downloadUrl`). A logo is a
+    /// nicety: any failure is `None`, never the organization's.
+    async fn image_download_url(&self, token: &SecretString, image: &str) -> Option<String> {
+        let url = self.api_url(&format!("{}/{}", protocol::IMAGES_PATH, encode_segment(image)));
+        let v = self.get_json(self.rest(Method::GET, url, token), "an image").await.ok()?;
+        v.get("downloadUrl").and_then(Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned)
     }
 
     /// Publishes a post (`POST /rest/posts`, §2.2): public, main feed, published now. The text is

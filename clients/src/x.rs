@@ -94,6 +94,8 @@ pub struct XUser {
     pub name: String,
     /// The handle, without `@`.
     pub username: String,
+    /// The profile picture's URL at X, if it has one.
+    pub picture: Option<String>,
 }
 
 /// How far a thread got: every post X accepted, in order, and the first failure, if any.
@@ -255,13 +257,17 @@ impl XClient {
     /// The account behind `auth` (`GET /2/users/me`, §1.7), for the connection check.
     pub async fn who_am_i(&self, auth: &XAuth) -> Result<XUser, PlatformError> {
         let transport = &self.inner.transport;
-        let raw = self.send(Method::GET, self.api_url(protocol::USERS_ME_PATH), auth, None).await?;
+        let mut url = self.api_url(protocol::USERS_ME_PATH);
+        url.query_pairs_mut().append_pair("user.fields", protocol::USERS_ME_FIELDS);
+        let raw = self.send(Method::GET, url, auth, None).await?;
         if !raw.is_success() {
             return Err(classify_error(raw.status, &raw.headers, &raw.body, transport.now()));
         }
         let v = raw.json().unwrap_or_default();
         match (string(&v, "/data/id"), string(&v, "/data/name"), string(&v, "/data/username")) {
-            (Some(id), Some(name), Some(username)) => Ok(XUser { id, name, username }),
+            (Some(id), Some(name), Some(username)) => {
+                Ok(XUser { id, name, username, picture: string(&v, "/data/profile_image_url").filter(|url| !url.is_empty()) })
+            }
             _ => Err(transport.unreadable(&raw, "a user")),
         }
     }

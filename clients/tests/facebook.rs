@@ -78,7 +78,12 @@ async fn login_gives_a_long_lived_user_token_and_page_tokens() {
     let summary: Vec<(&str, &str, Option<_>)> = pages.iter().map(|p| (p.id.as_str(), p.name.as_str(), p.token_expires_at)).collect();
     assert_eq!(summary, [(PAGE, "Sandbox Page", None), ("112130216863063", "Second Sandbox Page", None)]);
     assert_ne!(pages[0].access_token.expose_secret(), user.access_token.expose_secret());
-    assert_eq!(meta.page(PAGE, &pages[0].access_token).await.unwrap(), FacebookPageInfo { id: PAGE.into(), name: "Sandbox Page".into() });
+    let picture = pages[0].picture.clone().expect("/me/accounts gives each Page's picture");
+    assert!(picture.ends_with(&format!("/sandbox/pictures/facebook/{PAGE}.png")), "{picture}");
+    assert_eq!(
+        meta.page(PAGE, &pages[0].access_token).await.unwrap(),
+        FacebookPageInfo { id: PAGE.into(), name: "Sandbox Page".into(), picture: Some(picture) }
+    );
 
     // Page tokens from a long-lived user token do not expire: three days on, they still publish.
     h.clock.advance(Duration::from_secs(3 * 24 * 3600));

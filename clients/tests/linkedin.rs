@@ -78,11 +78,21 @@ async fn oauth_flow_who_am_i_and_organizations() {
     assert_eq!(tokens.scopes, ["openid", "profile", "w_member_social", "w_organization_social", "r_organization_social"]);
 
     let me = li.who_am_i(&tokens.access_token).await.unwrap();
-    assert_eq!(me, LinkedInMember { id: MEMBER.into(), name: "Sandbox Member".into() });
+    let picture = me.picture.clone().expect("userinfo has the member's picture with the profile scope");
+    assert!(picture.ends_with(&format!("/sandbox/pictures/linkedin/{MEMBER}.png")), "{picture}");
+    assert_eq!(me, LinkedInMember { id: MEMBER.into(), name: "Sandbox Member".into(), picture: Some(picture) });
     let orgs = li.organizations(&tokens.access_token).await.unwrap();
+    // The logo: `logoV2`'s asset, looked up in the Images API for its download URL.
+    let logo = orgs[0].picture.clone().expect("the organization's logo");
+    assert!(logo.ends_with(&format!("/sandbox/pictures/linkedin/org-{ORG}.png")), "{logo}");
     assert_eq!(
         orgs,
-        [LinkedInOrganization { id: ORG.into(), urn: format!("urn:li:organization:{ORG}"), name: "Sandbox Organization".into() }]
+        [LinkedInOrganization {
+            id: ORG.into(),
+            urn: format!("urn:li:organization:{ORG}"),
+            name: "Sandbox Organization".into(),
+            picture: Some(logo)
+        }]
     );
 }
 

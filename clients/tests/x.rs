@@ -68,7 +68,11 @@ async fn oauth_flow_then_who_am_i_and_publish() {
     assert!(tokens.scopes.iter().any(|s| s == "tweet.write"), "{:?}", tokens.scopes);
 
     let me = x.who_am_i(&bearer(&tokens)).await.unwrap();
-    assert_eq!(me, XUser { id: "1".into(), name: "Sandbox User".into(), username: "sandbox_user".into() });
+    let picture = me.picture.clone().expect("X answers the profile picture's URL");
+    assert!(picture.ends_with("/sandbox/pictures/x/1.png"), "{picture}");
+    let png = reqwest::get(&picture).await.unwrap().bytes().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "the fake image host serves a PNG");
+    assert_eq!(me, XUser { id: "1".into(), name: "Sandbox User".into(), username: "sandbox_user".into(), picture: Some(picture) });
 
     let response = x.publish(&bearer(&tokens), "Hello from Crier https://example.com/launch").await;
     let published = response.value.unwrap();

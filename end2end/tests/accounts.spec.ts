@@ -1,5 +1,5 @@
 import { expect, type Page } from '@playwright/test';
-import { test, newAccount, signUp, waitForHydration } from './helpers';
+import { test, newAccount, open, signUp, waitForHydration } from './helpers';
 
 /** Opens the Accounts page from the navigation and waits for it to be interactive. */
 async function openAccounts(page: Page) {
@@ -71,4 +71,39 @@ test('Cancel on the consent page says nothing was connected', async ({ page }) =
   await expect(page).toHaveURL(/\/accounts$/);
   await expect(page.getByRole('alert')).toContainText("You cancelled on LinkedIn's consent page. Nothing was connected.");
   await expect(page.getByText('No accounts yet.')).toBeVisible();
+});
+
+test('profile pictures are served from Crier, not hot-linked from the platforms', async ({ page }) => {
+  await signUp(page, newAccount('pictures'));
+  await openAccounts(page);
+  await consent(page, 'X', 'picture_person', {}, 'Authorize');
+  await expect(row(page, 'picture_person')).toContainText('Connected');
+  await consent(page, 'Facebook', 'Pic Facebook', { 'New Page': 'Picture Page' }, 'Authorize');
+  await waitForHydration(page);
+  await page.getByLabel('Picture Page (Page)').check();
+  await page.getByRole('button', { name: 'Connect selected' }).click();
+  await expect(row(page, 'Picture Page')).toContainText('Facebook');
+
+  for (const name of ['picture_person', 'Picture Page']) {
+    const picture = row(page, name).locator('img.avatar');
+    await expect(picture).toHaveCount(1);
+    // Crier's own copy, versioned: never the platform's (here the sandbox's) address.
+    await expect(picture).toHaveAttribute('src', /^\/accounts\/[0-9a-f-]{36}\/picture\?v=[0-9a-f]{16}$/);
+    await expect(picture).toHaveAttribute('alt', '');
+    // And the browser really loaded it as an image.
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  }
+  // No page element points at the platforms' image hosts.
+  await expect(page.locator('img[src*="/sandbox/"]')).toHaveCount(0);
+
+  // Compose's account picker shows the same pictures.
+  await open(page, 'Compose');
+  // One picture an account (the chooser may have connected the sandbox's own Page as well).
+  const choice = page.locator('.accounts-choice img.avatar');
+  await expect(choice.first()).toBeVisible();
+  await expect(choice).toHaveCount(await page.locator('.accounts-choice input[type="checkbox"]').count());
+  for (const picture of await choice.all()) {
+    await expect(picture).toHaveAttribute('src', /^\/accounts\//);
+    await expect.poll(() => picture.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBeGreaterThan(0);
+  }
 });

@@ -47,6 +47,16 @@ pub fn token_url(version: &str) -> String {
     format!("{GRAPH_HOST}/{version}/oauth/access_token")
 }
 
+/// The fields Crier asks for a Page (`/me/accounts` adds `access_token`): its id, its name and its
+/// profile picture, which Graph nests as `"picture": {"data": {"url": …, "width": …, "height": …,
+/// "is_silhouette": …}}` (the 50×50 default size).
+pub const PAGE_FIELDS: &str = "id,name,picture{url}";
+
+/// The profile picture's URL in a Page answered with [`PAGE_FIELDS`].
+pub fn page_picture(page: &serde_json::Value) -> Option<String> {
+    page.pointer("/picture/data/url").and_then(serde_json::Value::as_str).filter(|url| !url.is_empty()).map(str::to_owned)
+}
+
 /// The public link to a Page post: `https://www.facebook.com/<page>_<post>` (§3.1).
 pub fn permalink(id: &str) -> String {
     format!("https://www.facebook.com/{id}")

@@ -17,6 +17,20 @@ pub const API_BASE: &str = "https://api.linkedin.com";
 pub const POSTS_PATH: &str = "/rest/posts";
 /// The connected member (OIDC `sub`, used as `urn:li:person:<sub>`) (§2.1, §2.5).
 pub const USERINFO_PATH: &str = "/v2/userinfo";
+/// The userinfo claim with the member's profile picture URL (with the `profile` scope, §2.5).
+pub const USERINFO_PICTURE: &str = "picture";
+/// Where an image's URN is looked up for its `downloadUrl` (`GET`, the URN encoded).
+pub const IMAGES_PATH: &str = "/rest/images";
+
+/// The image URN of an organization's logo, from `GET /rest/organizations/{id}`: its `logoV2`'s
+/// `cropped` (else `original`) digital media asset, `urn:li:digitalmediaAsset:<id>`, is the image
+/// `urn:li:image:<id>` of the Images API.
+pub fn organization_logo(organization: &serde_json::Value) -> Option<String> {
+    let logo = organization.get("logoV2")?;
+    let asset = logo.get("cropped").or_else(|| logo.get("original"))?.as_str()?;
+    let id = asset.strip_prefix("urn:li:digitalmediaAsset:").or_else(|| asset.strip_prefix("urn:li:image:"))?;
+    (!id.is_empty()).then(|| format!("urn:li:image:{id}"))
+}
 /// Browser authorization page (§2.5).
 pub const AUTHORIZE_URL: &str = "https://www.linkedin.com/oauth/v2/authorization";
 /// Token endpoint: code exchange and refresh; client secret goes in the form body (§2.5).

@@ -26,6 +26,9 @@ pub const REVOKE_URL: &str = "https://api.x.com/2/oauth2/revoke";
 pub const CREATE_POST_PATH: &str = "/2/tweets";
 /// The connected user (`GET`), for the connection check (§1.7).
 pub const USERS_ME_PATH: &str = "/2/users/me";
+/// The `user.fields` Crier asks `/2/users/me` for beyond id, name and username: the profile
+/// picture's URL (`data.profile_image_url`, the 48×48 `_normal` size) (§1.7).
+pub const USERS_ME_FIELDS: &str = "profile_image_url";
 /// One-shot media upload (§1.8).
 pub const MEDIA_UPLOAD_PATH: &str = "/2/media/upload";
 /// Scopes Crier requests (§1.6): read/write posts, identify the user, a refresh token, media.

@@ -30,6 +30,11 @@ pub(crate) fn routes(inner: &Arc<Inner>) -> Router<Arc<Inner>> {
         .route("/control/x/oauth1-credentials", post(register_x_oauth1))
         .route("/control/ledger", get(ledger))
         .route("/control/reset", post(reset))
+        // Larger than axum's 2 MB default: a test offers Crier pictures that are too large.
+        .route(
+            "/control/pictures/{platform}/{id}",
+            axum::routing::put(crate::pictures::replace).layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
         .layer(axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
             let allowed = match &guarded {
                 None => true,

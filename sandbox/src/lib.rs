@@ -22,11 +22,11 @@
 //! | `POST /linkedin/oauth/v2/introspectToken` | token introspection |
 //! | `GET /linkedin/v2/userinfo` | who am I (OpenID) |
 //! | `GET /linkedin/rest/organizationAcls?q=roleAssignee` | organizations the member administers |
-//! | `GET /linkedin/rest/organizations/{id}` | an organization's name |
+//! | `GET /linkedin/rest/organizations/{id}` | an organization's name and logo (`logoV2`) |
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
-//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status) |
+//! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status; an organization logo's `downloadUrl`) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
@@ -35,6 +35,8 @@
 //! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` (`file_url`, `fbuploader_video_file_chunk`, or `upload_phase` `start`/`transfer` (multipart `video_file_chunk`)/`finish`) | Facebook media: photos, resumable and chunked uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
+//! | `GET /pictures/{platform}/{id}.png` | an account's profile picture, as the platforms' image hosts serve them (the who-am-I answers point here) |
+//! | `PUT /control/pictures/{platform}/{id}` | the bytes (and `Content-Type`) that account's picture answers from now on |
 //! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`]) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
 //! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
@@ -59,6 +61,7 @@ mod facebook;
 mod faults;
 mod linkedin;
 mod media;
+mod pictures;
 mod util;
 mod x;
 
@@ -73,6 +76,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use facebook::{FacebookLimits, FacebookMediaLimits};
 pub use linkedin::{LinkedInLimits, LinkedInMediaLimits};
 pub use media::{PostMedia, ProcessingConfig};
+pub use pictures::drawn as drawn_picture;
 pub use x::{XLimits, XMediaLimits};
 
 /// The upload steps an injected response can be aimed at (`"on"` in `POST /control/{platform}/faults`):
@@ -201,6 +205,8 @@ pub(crate) struct State {
     /// [`LedgerEntry`] rather than in it, so that code building entries keeps compiling; the
     /// control API's ledger shows it as each entry's `media`.
     pub(crate) post_media: std::collections::HashMap<(String, String), Vec<PostMedia>>,
+    /// Profile pictures a test replaced, by `(platform, id)`: the `Content-Type` to answer and the bytes.
+    pub(crate) pictures: std::collections::HashMap<(String, String), (String, Vec<u8>)>,
 }
 
 impl State {
@@ -210,6 +216,7 @@ impl State {
         self.facebook.reset();
         self.ledger.clear();
         self.post_media.clear();
+        self.pictures.clear();
     }
 
     /// Records a published post's media for the ledger.
@@ -261,6 +268,7 @@ impl Sandbox {
             facebook: facebook::FacebookState::new(),
             ledger: Vec::new(),
             post_media: std::collections::HashMap::new(),
+            pictures: std::collections::HashMap::new(),
         };
         Sandbox { inner: Arc::new(Inner { config, state: Mutex::new(state) }) }
     }
@@ -288,6 +296,7 @@ impl Sandbox {
             .merge(x::routes())
             .merge(linkedin::routes())
             .merge(facebook::routes())
+            .route("/pictures/{platform}/{file}", axum::routing::get(pictures::picture))
             .merge(control::routes(&self.inner))
             .with_state(self.inner.clone())
     }

@@ -108,11 +108,27 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
     if sandbox_on {
         tracing::info!(url = %format!("{public_base}{}", sandbox::PREFIX), "the sandbox platforms are on: Connect buttons go to fakes");
     }
-    let accounts = Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base.clone())));
+    let pictures = crier_accounts::PictureFetcher::new(picture_policy(&web, addr, sandbox_on), web.account_picture_max_bytes)
+        .context("the profile pictures' HTTP client cannot be built")?;
+    let accounts =
+        Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base.clone())).with_pictures(pictures));
     let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
     let media = Arc::new(open_media(&web.media, &vault)?);
     let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, web, addr);
     Ok(Application { listener, router, addr, accounts, vault, metrics, public_base })
+}
+
+/// Where profile pictures may be fetched from: where URLs teams give may point
+/// (CRIER_OUTBOUND_ALLOW_NETWORKS), and, with the sandbox on, this app's own address, where the
+/// fake platforms' image host is, so that trying Crier with the sandbox shows pictures without
+/// allowing loopback for webhooks too. Only the platforms (here the fakes) name picture URLs, the
+/// fetch is a plain GET without cookies, and only image bytes are kept.
+fn picture_policy(web: &WebConfig, addr: SocketAddr, sandbox_on: bool) -> crier_outbound::AddressPolicy {
+    let mut networks = web.outbound.allowed_networks().to_vec();
+    if sandbox_on && !addr.ip().is_unspecified() {
+        networks.push(ipnet::IpNet::from(addr.ip()));
+    }
+    crier_outbound::AddressPolicy::allowing(networks)
 }
 
 /// Opens the media store (a bad setting stops start-up) and checks in the background that it

@@ -80,6 +80,23 @@ pub async fn original(
     Ok(response)
 }
 
+/// An account's stored profile picture (`/accounts/{id}/picture`, `/api/v1/accounts/{id}/picture`):
+/// its checked type, the deny-all policy, and a year of private caching, since every URL that
+/// names it carries its version (`?v=`), which changes with its bytes.
+pub fn account_picture(stored: crier_domain::store::account_pictures::StoredPicture) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", stored.version)).ok();
+    let mut response = Body::from(stored.bytes).into_response();
+    let headers = response.headers_mut();
+    // Stored only as one of four image types (the table's check says so), always a valid header.
+    headers.insert(CONTENT_TYPE, HeaderValue::from_str(&stored.content_type).unwrap_or(HeaderValue::from_static("image/png")));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(MEDIA_CSP));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    if let Some(etag) = etag {
+        headers.insert(axum::http::header::ETAG, etag);
+    }
+    response
+}
+
 /// The item's thumbnail (a small JPEG); the caller checked that it has one.
 pub async fn thumbnail(store: &MediaStore, team_id: Uuid, item: &MediaItem) -> Result<Response, Unserved> {
     let jpeg = store.read_small(&MediaKey::thumbnail(team_id, item.media_id)).await.map_err(Unserved::Store)?;

@@ -364,6 +364,7 @@ async fn the_openapi_document_lists_every_route_and_the_api_page_shows_them() {
         "GET /api/v1/accounts/{id}",
         "DELETE /api/v1/accounts/{id}",
         "POST /api/v1/accounts/{id}/verify",
+        "GET /api/v1/accounts/{id}/picture",
         "POST /api/v1/accounts/connect",
         "GET /api/v1/posts",
         "POST /api/v1/posts",

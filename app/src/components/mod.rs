@@ -1,6 +1,7 @@
 //! Building blocks shared by the pages.
 
 pub mod attachments;
+pub mod avatar;
 pub mod chart;
 pub mod form;
 pub mod live;

@@ -7,6 +7,7 @@
 use leptos::prelude::*;
 
 use crate::components::attachments::media_grid;
+use crate::components::avatar::Avatar;
 use crate::components::platform_icon::PlatformIcon;
 use crate::server::media::ComposeMedia;
 use crate::server::posts::ComposeAccount;
@@ -72,13 +73,9 @@ fn head(account: Option<ComposeAccount>, platform: Platform) -> impl IntoView {
     let name = account.as_ref().map_or_else(|| format!("Your {} account", platform.label()), |a| a.name.clone());
     let handle = account.as_ref().and_then(|a| a.handle.clone()).filter(|_| platform == Platform::X);
     let picture = account.and_then(|a| a.picture);
-    let initial = name.chars().next().unwrap_or('?').to_uppercase().to_string();
     view! {
         <header class="preview-head">
-            {match picture {
-                Some(src) => view! { <img class="avatar" src=src alt="" width="40" height="40" /> }.into_any(),
-                None => view! { <span class="avatar letter" aria-hidden="true">{initial}</span> }.into_any(),
-            }}
+            <Avatar name=name.clone() picture />
             <span class="preview-who">
                 <strong>{name}</strong>
                 {handle.map(|h| view! { <span class="handle">{format!("@{h}")}</span> })}

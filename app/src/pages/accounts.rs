@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
+use crate::components::avatar::Avatar;
 use crate::components::form::{Field, FormError, action_error};
 use crate::components::platform_icon::PlatformIcon;
 use crate::server::accounts::{
@@ -172,7 +173,7 @@ fn AccountLine(
     let detail = row.detail.clone().map(|d| view! { <br /><small class="hint">{d}</small> });
     view! {
         <tr data-account=row.account_id.clone()>
-            <td data-label="Account">{name}</td>
+            <td data-label="Account"><Avatar name=row.name.clone() picture=row.picture.clone() />{name}</td>
             <td data-label="Platform"><PlatformIcon platform=row.platform /> " " {row.platform.label()}</td>
             <td data-label="Status"><span class=status_class>{row.health.label()}</span>{detail}</td>
             <td data-label="Token">{token}</td>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::avatar::Avatar;
 use crate::components::chart::{RateBar, StepChart};
 use crate::server::analytics::{AnalyticsData, OutcomeRow, analytics_view};
 
@@ -57,9 +58,10 @@ fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
             let platform =
                 with_platform.then(|| view! { <td data-label="Platform">{r.platform.map(crier_platform::Platform::label)}</td> });
             let (first, name) = if with_platform { ("Account", r.label) } else { ("Platform", r.label) };
+            let avatar = with_platform.then(|| view! { <Avatar name=name.clone() picture=r.picture /> });
             view! {
                 <tr>
-                    <td data-label=first>{name}</td>
+                    <td data-label=first>{avatar}{name}</td>
                     {platform}
                     <td data-label="Deliveries">{r.deliveries}</td>
                     <td data-label="Published">{r.published}</td>

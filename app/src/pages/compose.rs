@@ -485,6 +485,9 @@ pub(crate) fn AccountChoice(
                     .map(|a| {
                         let warning = a.warning.map(|w| view! { <small class="hint">{format!(" ({w})")}</small> });
                         let checked = ticked.contains(&a.account_id);
+                        // The picture alone, not the shared `Avatar` with its letter: this is in the
+                        // wasm, whose budget the letter's few kilobytes would break.
+                        let avatar = a.picture.map(|src| view! { <img class="avatar" src=src alt="" width="20" height="20" /> });
                         let name = match a.handle {
                             Some(handle) => format!("{} @{handle}", a.name),
                             None => a.name,
@@ -492,6 +495,7 @@ pub(crate) fn AccountChoice(
                         view! {
                             <label class="check">
                                 <input type="checkbox" name="accounts[]" value=a.account_id checked=checked />
+                                {avatar}
                                 {name}
                                 {warning}
                             </label>

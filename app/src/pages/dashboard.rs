@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
+use crate::components::avatar::Avatar;
 use crate::components::form::action_error;
 use crate::components::live::ReloadWhileBusy;
 use crate::components::platform_icon::PlatformIcon;
@@ -241,9 +242,14 @@ fn entry(p: PostCard, movable: bool) -> impl IntoView {
             let state = c.state.as_str();
             let words = chip_words(c);
             let label = words.clone();
+            // The account's picture when it has one; no letter here, where the icon's label
+            // already names the account and every pixel of the day counts.
+            let picture =
+                c.picture.clone().map(|src| view! { <img class="avatar small" src=src alt="" width="14" height="14" decoding="async" /> });
             view! {
                 <span class=format!("delivery-dot {state}") data-state=state title=words>
                     <PlatformIcon platform=c.platform size=14 label />
+                    {picture}
                 </span>
             }
         })
@@ -281,6 +287,7 @@ pub fn ChipView(chip: Chip) -> impl IntoView {
     view! {
         <span class=format!("chip {state}") data-state=state title=title>
             <PlatformIcon platform=chip.platform size=14 />
+            <Avatar name=chip.account.clone() picture=chip.picture.clone() small=true />
             {words}
         </span>
     }

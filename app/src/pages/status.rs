@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use crate::components::avatar::Avatar;
 use crate::pages::accounts::{account_title, health_class, short_date};
 use crate::server::status::{AccountStatusRow, QueueRow, StatusView, WorkerRow, status_overview};
 
@@ -120,7 +121,10 @@ fn Accounts(accounts: Vec<AccountStatusRow>) -> impl IntoView {
             let account = &a.account;
             view! {
                 <tr data-account=account.account_id.clone()>
-                    <td data-label="Account">{account_title(&account.name, account.handle.as_deref(), account.kind)}</td>
+                    <td data-label="Account">
+                        <Avatar name=account.name.clone() picture=account.picture.clone() />
+                        {account_title(&account.name, account.handle.as_deref(), account.kind)}
+                    </td>
                     <td data-label="Platform">{account.platform.label()}</td>
                     <td data-label="Status"><span class=health_class(account.health)>{account.health.label()}</span></td>
                     <td data-label="Last verified">{short_date(&account.last_verified_at)}</td>

@@ -39,6 +39,8 @@ pub struct AccountRow {
     pub last_verified_at: Option<String>,
     /// OAuth 1.0a keys rather than a Connect button.
     pub oauth1: bool,
+    /// Where Crier serves its profile picture, once it has one.
+    pub picture: Option<String>,
 }
 
 /// A platform's Connect button.
@@ -78,11 +80,14 @@ pub struct AccountsView {
     pub flash: Option<Flash>,
 }
 
+/// The row of `account`; `pictures` are the team's picture URLs by account
+/// ([`crier_domain::store::account_pictures::urls`]).
 #[cfg(feature = "ssr")]
 pub(crate) fn row(
     account: crier_domain::store::accounts::Account,
     now: chrono::DateTime<chrono::Utc>,
     zone: crier_domain::timezone::TimeZone,
+    pictures: &std::collections::HashMap<uuid::Uuid, String>,
 ) -> AccountRow {
     use crier_domain::account::AuthMethod;
     let rfc = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| zone.format(t));
@@ -97,6 +102,7 @@ pub(crate) fn row(
         last_used_at: rfc(account.last_used_at),
         last_verified_at: rfc(account.last_verified_at),
         oauth1: account.auth_method == AuthMethod::Oauth1,
+        picture: pictures.get(&account.account_id).cloned(),
         detail: account.status_detail,
         handle: account.handle,
         name: account.name,
@@ -114,6 +120,7 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
     let state = state()?;
     let now = chrono::Utc::now();
     let rows = accounts::list(&state.pool, me.team_id).await?;
+    let pictures = crier_domain::store::account_pictures::urls(&state.pool, me.team_id).await?;
     let connect = Platform::ALL
         .into_iter()
         .map(|platform| ConnectOption {
@@ -124,7 +131,7 @@ pub async fn list_accounts() -> Result<AccountsView, AppError> {
         })
         .collect();
     Ok(AccountsView {
-        accounts: rows.into_iter().map(|a| row(a, now, me.timezone)).collect(),
+        accounts: rows.into_iter().map(|a| row(a, now, me.timezone, &pictures)).collect(),
         connect,
         can_manage: me.role.can_manage_members(),
         can_verify: me.role.can_edit(),
@@ -142,8 +149,10 @@ pub async fn verify_account(account_id: String) -> Result<AccountRow, AppError> 
     let me = current_member().await?;
     me.require_editor().map_err(AppError::from)?;
     let id = parse_id(&account_id)?;
-    let account = state()?.accounts.verify(me.team_id, id).await?;
-    let row = row(account, chrono::Utc::now(), me.timezone);
+    let state = state()?;
+    let account = state.accounts.verify(me.team_id, id).await?;
+    let pictures = crier_domain::store::account_pictures::urls(&state.pool, me.team_id).await?;
+    let row = row(account, chrono::Utc::now(), me.timezone, &pictures);
     super::connections::set_flash(true, format!("Verified {}: {}.", row.name, row.health.label().to_lowercase())).await;
     Ok(row)
 }
@@ -237,7 +246,9 @@ pub async fn add_x_keys(
     let me = current_member().await?;
     me.require_manager().map_err(AppError::from)?;
     let keys = crier_accounts::keys::XKeys::parse([api_key.0, api_secret.0, access_token.0, access_token_secret.0])?;
-    let account = state()?.accounts.connect_x_keys(me.team_id, Some(me.user_id), keys).await?;
+    let state = state()?;
+    let account = state.accounts.connect_x_keys(me.team_id, Some(me.user_id), keys).await?;
     super::connections::set_flash(true, format!("Connected X account {} with its keys.", account.name)).await;
-    Ok(row(account, chrono::Utc::now(), me.timezone))
+    let pictures = crier_domain::store::account_pictures::urls(&state.pool, me.team_id).await?;
+    Ok(row(account, chrono::Utc::now(), me.timezone, &pictures))
 }

@@ -13,6 +13,8 @@ pub struct OutcomeRow {
     pub label: String,
     /// Its platform (none for the totals).
     pub platform: Option<Platform>,
+    /// An account's profile picture, where Crier serves it (none for platforms and totals).
+    pub picture: Option<String>,
     /// Deliveries due in the range.
     pub deliveries: i64,
     /// Published.
@@ -81,9 +83,11 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
     let (steps, step) = range.chart_steps();
     let format = if step == "hour" { "%m-%d %H:%M" } else { "%m-%d" };
     let series = analytics::series(&pool, me.team_id, range.from, range.until, steps).await?;
+    let mut pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let row = |label: String, platform: Option<Platform>, o: Outcomes| OutcomeRow {
         label,
         platform,
+        picture: None,
         deliveries: o.deliveries,
         published: o.published,
         failed: o.failed,
@@ -95,7 +99,11 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
         posts: figures.posts,
         totals: row("All".into(), None, figures.outcomes),
         platforms: figures.platforms.iter().map(|p| row(p.platform.label().into(), Some(p.platform), p.outcomes)).collect(),
-        accounts: figures.accounts.into_iter().map(|a| row(a.name, Some(a.platform), a.outcomes)).collect(),
+        accounts: figures
+            .accounts
+            .into_iter()
+            .map(|a| OutcomeRow { picture: pictures.remove(&a.account_id), ..row(a.name, Some(a.platform), a.outcomes) })
+            .collect(),
         average_publish_ms: figures.average_publish_ms,
         attempts_per_published: figures.attempts_per_published,
         token_refreshes: figures.token_refreshes,

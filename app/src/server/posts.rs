@@ -136,6 +136,7 @@ pub(crate) async fn attached_media(
 pub(crate) async fn compose_accounts(pool: &sqlx::PgPool, team_id: uuid::Uuid) -> Result<Vec<ComposeAccount>, AppError> {
     use crier_domain::account::AccountStatus;
     let rows = crier_domain::store::accounts::list(pool, team_id).await?;
+    let mut pictures = crier_domain::store::account_pictures::urls(pool, team_id).await?;
     Ok(rows
         .into_iter()
         .filter(|a| a.status != AccountStatus::Disconnected)
@@ -144,7 +145,7 @@ pub(crate) async fn compose_accounts(pool: &sqlx::PgPool, team_id: uuid::Uuid) -
             platform: a.platform,
             name: a.name.clone(),
             handle: a.handle.as_deref().map(|h| h.trim_start_matches('@').to_owned()),
-            picture: None,
+            picture: pictures.remove(&a.account_id),
             warning: (a.status != AccountStatus::Connected).then(|| "needs reconnecting: posts wait until it is".to_owned()),
         })
         .collect())
@@ -484,6 +485,8 @@ pub struct Chip {
     pub account: String,
     /// The account's platform.
     pub platform: Platform,
+    /// Where Crier serves the account's profile picture, if it has one.
+    pub picture: Option<String>,
     /// Where it is.
     pub state: DeliveryState,
     /// The post at the platform, once published.
@@ -518,8 +521,14 @@ pub struct PostCard {
     pub draft: bool,
 }
 
+/// The post's card; `pictures` are the team's account picture URLs by account
+/// ([`crier_domain::store::account_pictures::urls`]).
 #[cfg(feature = "ssr")]
-fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timezone::TimeZone) -> PostCard {
+fn card(
+    post: crier_domain::store::posts::PostSummary,
+    zone: crier_domain::timezone::TimeZone,
+    pictures: &std::collections::HashMap<uuid::Uuid, String>,
+) -> PostCard {
     let draft = post.state != crier_domain::post_state::PostState::Scheduled;
     let editable = post.is_editable() && !draft;
     let mut text: String = post.text.chars().take(140).collect();
@@ -543,6 +552,7 @@ fn card(post: crier_domain::store::posts::PostSummary, zone: crier_domain::timez
                 delivery_id: d.delivery_id.to_string(),
                 account: d.account_name,
                 platform: d.platform,
+                picture: pictures.get(&d.account_id).cloned(),
                 state: d.state,
                 permalink: d.permalink,
                 error: d.last_error,
@@ -706,8 +716,9 @@ pub async fn dashboard(
             let busy = page.iter().any(|p| p.is_about_to_change(now));
             let ids: Vec<uuid::Uuid> = page.iter().map(|p| p.post_id).collect();
             let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
+            let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
             return Ok(DashboardData {
-                posts: page.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
+                posts: page.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
                 days: Vec::new(),
                 title,
                 previous: at.to_string(),
@@ -728,6 +739,7 @@ pub async fn dashboard(
     let busy = counted.iter().flat_map(|found| &found.first).any(|p| p.is_about_to_change(now));
     let ids: Vec<uuid::Uuid> = counted.iter().flat_map(|found| &found.first).map(|p| p.post_id).collect();
     let mut thumbs = crate::server::media::thumbs_by_post(&pool, me.team_id, &ids).await?;
+    let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let days = dates
         .into_iter()
         .zip(counted)
@@ -737,7 +749,7 @@ pub async fn dashboard(
             in_range: d >= first && d <= last,
             today: d == today,
             more: found.total - found.first.len() as i64,
-            posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone), &mut thumbs)).collect(),
+            posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
         })
         .collect();
     Ok(DashboardData {
@@ -856,6 +868,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         .remove(&detail.summary.post_id.to_string())
         .unwrap_or_default();
     let media_lists = media_lists(&detail.content, &thumbs);
+    let pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
     let sent = crier_domain::store::media::delivered(&pool, me.team_id, detail.summary.post_id)
         .await?
         .into_iter()
@@ -891,7 +904,7 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         overrides: detail.content.overrides.clone(),
         retry: detail.retry,
         scheduled_local: detail.summary.scheduled_at.with_timezone(&me.timezone.tz()).format("%Y-%m-%dT%H:%M").to_string(),
-        card: PostCard { media: thumbs, ..card(detail.summary, me.timezone) },
+        card: PostCard { media: thumbs, ..card(detail.summary, me.timezone, &pictures) },
         attempts,
         can_publish: me.role.can_edit(),
         media_lists,

@@ -80,6 +80,7 @@ pub async fn status_overview() -> Result<StatusView, AppError> {
     let accounts = status::account_budgets(&state.pool, me.team_id, &settings).await?;
     let workers = status::workers(&state.pool, settings.readiness.stale_after).await?;
     let queue = status::team_queue(&state.pool, me.team_id).await?;
+    let pictures = crier_domain::store::account_pictures::urls(&state.pool, me.team_id).await?;
     let zone = me.timezone;
     let at = |t: Option<chrono::DateTime<Utc>>| t.map(|t| zone.format(t));
     let now = Utc::now();
@@ -93,7 +94,7 @@ pub async fn status_overview() -> Result<StatusView, AppError> {
                 resets_at: at(a.budget.resets_at),
                 media: a.media.budget.map(|b| format!("{} of {} per {}", a.media.used, b.limit, span(b.window.as_secs_f64()))),
                 paused_until: at(a.paused_until),
-                account: super::accounts::row(a.account, now, zone),
+                account: super::accounts::row(a.account, now, zone, &pictures),
             })
             .collect(),
         workers: workers

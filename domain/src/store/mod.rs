@@ -2,6 +2,7 @@
 //! signed-in [`Member`], which carries it) and filters by it in SQL, so an id from another team
 //! simply finds nothing.
 
+pub mod account_pictures;
 pub mod accounts;
 pub mod analytics;
 pub mod api_tokens;

@@ -33,7 +33,8 @@ pub(super) async fn me(inner: &Inner, version: &str, headers: &HeaderMap, params
             let Some(page) = state.facebook.pages.iter().find(|p| p.id == *page_id) else {
                 return oauth_exception(190, None, "Invalid OAuth access token");
             };
-            select(json!({"id": page.id, "name": page.name, "category": page.category}), fields)
+            let picture = super::pages::page_picture(inner, &page.id);
+            select(json!({"id": page.id, "name": page.name, "category": page.category, "picture": picture}), fields)
         }
     };
     util::json(StatusCode::OK, &body, usage)

@@ -16,9 +16,10 @@ use super::token::new_token;
 use crate::Inner;
 use crate::util;
 
-/// Keeps only the asked `fields` (always `id`).
+/// Keeps only the asked `fields` (always `id`); a field's sub-selection (`picture{url}`) is
+/// answered whole.
 pub(super) fn select(all: Value, fields: &str) -> Value {
-    let wanted: Vec<&str> = fields.split(',').map(str::trim).collect();
+    let wanted: Vec<&str> = fields.split(',').map(|f| f.split('{').next().unwrap_or(f).trim()).collect();
     let mut out = serde_json::Map::new();
     if let Value::Object(map) = all {
         for (k, v) in map {
@@ -28,6 +29,12 @@ pub(super) fn select(all: Value, fields: &str) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// A Page's `picture` as Graph nests it (the 50×50 default; the fake's picture is 48×48).
+pub(super) fn page_picture(inner: &Inner, page_id: &str) -> Value {
+    let url = crate::pictures::url(inner, crier_platform::Platform::Facebook, page_id);
+    json!({"data": {"height": 50, "width": 50, "is_silhouette": false, "url": url}})
 }
 
 pub(super) async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
@@ -50,6 +57,7 @@ pub(super) async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, 
     for page_id in granted {
         let Some(page) = meta.pages.iter().find(|p| p.id == page_id && p.admins.contains(&token.user_id)) else { continue };
         let (name, category) = (page.name.clone(), page.category.clone());
+        let picture = page_picture(inner, &page_id);
         let page_token = new_token();
         // From a short-lived user token: 1 hour; from a long-lived one: no expiry (§3.2).
         let expires_at = if long_lived { None } else { Some(now + page_ttl) };
@@ -69,6 +77,7 @@ pub(super) async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, 
             "name": name,
             "id": page_id,
             "tasks": ["ANALYZE", "ADVERTISE", "MODERATE", "CREATE_CONTENT", "MANAGE"],
+            "picture": picture,
         }));
     }
     let body = json!({"data": data, "paging": {"cursors": {"before": "QVFIUkJEZA", "after": "QVFIUkJEZA"}}});
@@ -84,7 +93,8 @@ pub(super) async fn page_node(inner: &Inner, version: &str, node: &str, headers:
     let meta = &state.facebook;
     let fields = params.get("fields").map(String::as_str).unwrap_or("id,name");
     if let Some(page) = meta.pages.iter().find(|p| p.id == node) {
-        return util::json(StatusCode::OK, &select(json!({"id": page.id, "name": page.name, "category": page.category}), fields), usage);
+        let all = json!({"id": page.id, "name": page.name, "category": page.category, "picture": page_picture(inner, &page.id)});
+        return util::json(StatusCode::OK, &select(all, fields), usage);
     }
     if let Some(post) = meta.posts.iter().find(|p| !p.deleted && p.id == node) {
         return util::json(StatusCode::OK, &select(post_json(post), fields), usage);

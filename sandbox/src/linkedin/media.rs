@@ -493,6 +493,14 @@ pub(super) async fn get_asset(AxumState(inner): Shared, Path((kind, urn)): Path<
     if let Err(response) = check_versions(&inner, &headers) {
         return response;
     }
+    // An organization's logo (`logoV2`): available, with where the fake image host serves it.
+    if let Some(org) = urn.strip_prefix("urn:li:image:").and_then(|id| id.strip_prefix(super::organizations::LOGO_PREFIX))
+        && kind == "images"
+    {
+        let url = crate::pictures::url(&inner, crier_platform::Platform::Linkedin, &format!("org-{org}"));
+        let body = serde_json::json!({"id": urn, "status": "AVAILABLE", "downloadUrl": url, "owner": format!("urn:li:organization:{org}")});
+        return util::json(StatusCode::OK, &body, HeaderMap::new());
+    }
     let now = inner.now();
     let mut state = inner.lock();
     let li = &mut state.linkedin;

@@ -57,6 +57,9 @@ pub(super) async fn organization_acls(
     util::json(StatusCode::OK, &body, HeaderMap::new())
 }
 
+/// How the fake names its organizations' logo images: `urn:li:image:sandbox-logo-<org id>`.
+pub(super) const LOGO_PREFIX: &str = "sandbox-logo-";
+
 pub(super) async fn organization(AxumState(inner): Shared, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if let Err(response) = authed(&inner, &headers).await {
         return response;
@@ -68,7 +71,18 @@ pub(super) async fn organization(AxumState(inner): Shared, headers: HeaderMap, P
     match state.linkedin.orgs.iter().find(|o| o.id.to_string() == id) {
         Some(o) => util::json(
             StatusCode::OK,
-            &json!({"id": o.id, "localizedName": o.name, "vanityName": o.vanity, "name": {"localized": {"en_US": o.name}}}),
+            &json!({
+                "id": o.id,
+                "localizedName": o.name,
+                "vanityName": o.vanity,
+                "name": {"localized": {"en_US": o.name}},
+                // The Images API's `urn:li:image:<same id>` gives its download URL (see media.rs).
+                "logoV2": {
+                    "original": format!("urn:li:digitalmediaAsset:{LOGO_PREFIX}{}", o.id),
+                    "cropped": format!("urn:li:digitalmediaAsset:{LOGO_PREFIX}{}", o.id),
+                    "cropInfo": {"x": 0, "y": 0, "width": 0, "height": 0},
+                },
+            }),
             HeaderMap::new(),
         ),
         None => rest_error(404, "NOT_FOUND", &format!("Organization {id} not found")),

@@ -31,7 +31,7 @@ pub(super) async fn userinfo(AxumState(inner): Shared, headers: HeaderMap) -> Re
         body["name"] = json!(full_name(m));
         body["given_name"] = json!(m.given_name);
         body["family_name"] = json!(m.family_name);
-        body["picture"] = json!(format!("https://media.licdn.com/dms/image/sandbox/{}/profile-displayphoto-shrink_100_100/0/", m.id));
+        body["picture"] = json!(crate::pictures::url(&inner, crier_platform::Platform::Linkedin, &m.id));
         body["locale"] = json!({"country": "US", "language": "en"});
     }
     if auth.has("email") {

@@ -10,6 +10,8 @@ use super::errors::unauthorized;
 use super::front_door::{Caller, enter};
 use crate::util;
 
+/// `user.fields` asks for more than id, name and username: only `profile_image_url` is known here
+/// (X's `_normal` 48×48 picture, served by the fake image host).
 pub(super) async fn users_me(AxumState(inner): Shared, method: Method, uri: Uri, headers: HeaderMap) -> Response {
     let limit = inner.config.x_limits.users_me_per_15min;
     let caller = Caller { method: &method, uri: &uri, headers: &headers };
@@ -17,8 +19,23 @@ pub(super) async fn users_me(AxumState(inner): Shared, method: Method, uri: Uri,
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    let fields: Vec<String> = uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .filter(|(k, _)| k == "user.fields")
+                .flat_map(|(_, v)| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+                .collect()
+        })
+        .unwrap_or_default();
     match state.x.user_by_id(&auth.user_id) {
-        Some(user) => util::json(StatusCode::OK, &json!({"data": {"id": user.id, "name": user.name, "username": user.username}}), headers),
+        Some(user) => {
+            let mut data = json!({"id": user.id, "name": user.name, "username": user.username});
+            if fields.iter().any(|f| f == "profile_image_url") {
+                data["profile_image_url"] = json!(crate::pictures::url(&inner, crier_platform::Platform::X, &user.id));
+            }
+            util::json(StatusCode::OK, &json!({"data": data}), headers)
+        }
         None => unauthorized(),
     }
 }

@@ -1,8 +1,11 @@
 //! `/api/v1/accounts`: the team's connected accounts, Verify, Disconnect, and a link to connect
 //! one (OAuth needs a person at a browser: the link opens Crier's own Connect flow).
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
+use axum::response::Response;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,6 +16,7 @@ use super::problem::{ApiError, Conflict, Forbidden, Internal, Invalid, Malformed
 use super::{ApiJson, ApiPath, ApiState};
 use crier_domain::FieldError;
 use crier_domain::account::{AccountHealth, AccountKind};
+use crier_domain::store::account_pictures;
 use crier_domain::store::accounts::{self, Account};
 use crier_platform::Platform;
 
@@ -44,10 +48,17 @@ pub struct AccountJson {
     pub last_used_at: Option<DateTime<Utc>>,
     /// When a Verify last succeeded.
     pub last_verified_at: Option<DateTime<Utc>>,
+    /// Its profile picture as Crier stored it (fetched when it was connected or verified):
+    /// `/api/v1/accounts/{id}/picture?v=<version>`, a URL that changes when the picture does.
+    #[schema(example = "/api/v1/accounts/0b5e8a52-3c1f-4e0e-9d53-3d2f1c7e8a10/picture?v=3f9a1c0d2b7e4a65")]
+    pub picture_url: Option<String>,
 }
 
-pub(super) fn account_json(a: Account) -> AccountJson {
+/// The account's JSON; `pictures` are its team's picture versions by account
+/// ([`account_pictures::versions`]).
+pub(super) fn account_json(a: Account, pictures: &HashMap<Uuid, String>) -> AccountJson {
     AccountJson {
+        picture_url: pictures.get(&a.account_id).map(|v| format!("/api/v1/accounts/{}/picture?v={v}", a.account_id)),
         id: a.account_id,
         platform: a.platform,
         kind: a.kind,
@@ -66,7 +77,8 @@ pub(super) fn account_json(a: Account) -> AccountJson {
 pub(super) async fn connected(state: &ApiState, team_id: Uuid) -> Result<Vec<AccountJson>, ApiError> {
     use crier_domain::account::AccountStatus;
     let rows = accounts::list(&state.pool, team_id).await?;
-    Ok(rows.into_iter().filter(|a| a.status != AccountStatus::Disconnected).map(account_json).collect())
+    let pictures = account_pictures::versions(&state.pool, team_id).await?;
+    Ok(rows.into_iter().filter(|a| a.status != AccountStatus::Disconnected).map(|a| account_json(a, &pictures)).collect())
 }
 
 /// List the team's accounts.
@@ -85,7 +97,8 @@ pub async fn list(State(state): State<ApiState>, caller: Caller) -> Result<Json<
               Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
-    Ok(Json(account_json(accounts::get(&state.pool, caller.team_id(), id).await?)))
+    let account = accounts::get(&state.pool, caller.team_id(), id).await?;
+    Ok(Json(account_json(account, &account_pictures::versions(&state.pool, caller.team_id()).await?)))
 }
 
 /// Ask the platform whether the account's token still works (refreshing it first if it expired).
@@ -96,7 +109,8 @@ pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): Api
     security(("bearer" = [])))]
 pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_editor()?;
-    Ok(Json(account_json(state.accounts.verify(caller.team_id(), id).await?)))
+    let account = state.accounts.verify(caller.team_id(), id).await?;
+    Ok(Json(account_json(account, &account_pictures::versions(&state.pool, caller.team_id()).await?)))
 }
 
 /// Disconnect: deletes the tokens and revokes them at the platform; the history is kept.
@@ -107,7 +121,19 @@ pub async fn verify(State(state): State<ApiState>, caller: Caller, ApiPath(id): 
     security(("bearer" = [])))]
 pub async fn disconnect(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<AccountJson>, ApiError> {
     caller.require_admin()?;
-    Ok(Json(account_json(state.accounts.disconnect(caller.team_id(), caller.actor(), id).await?)))
+    // A disconnected account is not listed, nor is its picture offered.
+    Ok(Json(account_json(state.accounts.disconnect(caller.team_id(), caller.actor(), id).await?, &HashMap::new())))
+}
+
+/// Download the account's profile picture, as Crier stored it.
+#[utoipa::path(get, path = "/api/v1/accounts/{id}/picture", tag = "accounts", operation_id = "get_account_picture",
+    params(("id" = Uuid, Path, description = "The account")),
+    responses((status = 200, description = "The picture (cacheable for long: its URL's `v` changes with it)",
+               content(("image/png"), ("image/jpeg"), ("image/gif"), ("image/webp"))),
+              Unauthenticated, NotFound, RateLimited, Internal),
+    security(("bearer" = [])))]
+pub async fn picture(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Response, ApiError> {
+    Ok(crate::media_bytes::account_picture(account_pictures::get(&state.pool, caller.team_id(), id).await?))
 }
 
 /// Which platform to connect.

@@ -161,6 +161,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))
         .routes(routes!(accounts::verify))
+        .routes(routes!(accounts::picture))
         .routes(routes!(accounts::connect))
         .routes(routes!(posts::list, posts::create))
         .routes(routes!(posts::get, posts::patch, posts::cancel))

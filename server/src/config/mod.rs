@@ -66,6 +66,9 @@ pub struct GlobalArgs {
 /// REST API requests per token and window, unless configured.
 pub const DEFAULT_API_RATE_LIMIT: &str = "600/1m";
 
+/// The largest account profile picture fetched, unless configured: the platforms' are a few KB.
+pub const DEFAULT_ACCOUNT_PICTURE_MAX_SIZE: &str = "1MiB";
+
 /// Settings of the web server.
 #[derive(Args, Clone, Debug)]
 pub struct WebArgs {
@@ -104,6 +107,12 @@ pub struct WebArgs {
     #[arg(long = "api-rate-limit", env = "CRIER_API_RATE_LIMIT", default_value = DEFAULT_API_RATE_LIMIT)]
     pub api_rate_limit: String,
 
+    /// The largest account profile picture Crier fetches and keeps (fetched when an account is
+    /// connected or verified; a larger one is not stored): `1MiB` (KB, MB are powers of 1000;
+    /// KiB, MiB of 1024), 5MiB at most.
+    #[arg(long = "account-picture-max-size", env = "CRIER_ACCOUNT_PICTURE_MAX_SIZE", default_value = DEFAULT_ACCOUNT_PICTURE_MAX_SIZE)]
+    pub account_picture_max_size: String,
+
     #[command(flatten)]
     pub platforms: PlatformArgs,
 }
@@ -119,6 +128,7 @@ impl Default for WebArgs {
             signup_rate_limit: None,
             invite_rate_limit: None,
             api_rate_limit: DEFAULT_API_RATE_LIMIT.into(),
+            account_picture_max_size: DEFAULT_ACCOUNT_PICTURE_MAX_SIZE.into(),
             platforms: PlatformArgs::default(),
         }
     }
@@ -330,6 +340,8 @@ pub struct WebConfig {
     /// Where media files are and how large they may be (CRIER_MEDIA_*, parsed with the data
     /// directory by [`media::parse`] and set by the command; the default data directory's until then).
     pub media: MediaConfig,
+    /// The largest account profile picture fetched and kept (CRIER_ACCOUNT_PICTURE_MAX_SIZE).
+    pub account_picture_max_bytes: usize,
 }
 
 impl WebConfig {
@@ -387,7 +399,14 @@ impl WebConfig {
             sign_up: limit("CRIER_SIGNUP_RATE_LIMIT", &args.signup_rate_limit, Costly::SignUp.default_limit())?,
             invite_acceptance: limit("CRIER_INVITE_RATE_LIMIT", &args.invite_rate_limit, Costly::InviteAcceptance.default_limit())?,
         };
+        let account_picture_max_bytes = media::parse_size(&args.account_picture_max_size)
+            .map_err(|e| bad("CRIER_ACCOUNT_PICTURE_MAX_SIZE", e))
+            .and_then(|bytes| match usize::try_from(bytes) {
+                Ok(bytes) if bytes <= crier_domain::store::account_pictures::MAX_PICTURE_BYTES => Ok(bytes),
+                _ => Err(bad("CRIER_ACCOUNT_PICTURE_MAX_SIZE", format!("`{}` is more than 5MiB", args.account_picture_max_size))),
+            })?;
         Ok(Self {
+            account_picture_max_bytes,
             addr,
             public_url,
             trusted_proxies,
@@ -567,6 +586,18 @@ mod tests {
         assert_eq!(reread.previous.len(), 1);
         assert_eq!(reread.previous[0].expose(), second.current.expose());
         assert_ne!(rotated.current.expose(), second.current.expose());
+    }
+
+    #[test]
+    fn the_account_picture_cap_is_a_size_of_5mib_at_most() {
+        assert_eq!(WebConfig::parse(&web("127.0.0.1:3000", None)).unwrap().account_picture_max_bytes, 1024 * 1024);
+        let mut args = web("127.0.0.1:3000", None);
+        args.account_picture_max_size = "200KB".into();
+        assert_eq!(WebConfig::parse(&args).unwrap().account_picture_max_bytes, 200_000);
+        for bad in ["6MiB", "big"] {
+            args.account_picture_max_size = bad.into();
+            assert_eq!(WebConfig::parse(&args).unwrap_err().variable, "CRIER_ACCOUNT_PICTURE_MAX_SIZE", "{bad}");
+        }
     }
 
     #[test]

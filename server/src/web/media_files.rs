@@ -27,7 +27,7 @@ fn plain(status: StatusCode, words: &'static str) -> Response {
 
 /// The signed-in member's team, or the answer to give instead (a file is not a page: no redirect
 /// to the login page, just 404 for anyone who may not see it, as for an id that does not exist).
-async fn team_of(session: &Session, state: &AppState) -> Result<Uuid, Response> {
+pub(super) async fn team_of(session: &Session, state: &AppState) -> Result<Uuid, Response> {
     match member_from_session(session, &state.pool).await {
         Ok(Some(member)) => Ok(member.team_id),
         Ok(None) => Err(plain(StatusCode::NOT_FOUND, "No such file.")),

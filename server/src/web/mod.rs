@@ -2,6 +2,7 @@
 //! layers every response passes through (sessions, the sign-in gate, security headers, request
 //! ids, tracing, request metrics).
 
+mod account_pictures;
 mod analytics_export;
 mod body_limit;
 mod client_addr;
@@ -169,6 +170,7 @@ pub fn router(
         .route("/media/upload", axum::routing::post(media_upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
+        .route("/accounts/{id}/picture", get(account_pictures::picture))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

@@ -60,6 +60,8 @@ fn is_not_a_page(path: &str) -> bool {
         // Media files check the session themselves (a file answers 404, never the login page),
         // and loading a thumbnail must not consume what the page it sits on was shown.
         || path.starts_with("/media/")
+        // So do accounts' profile pictures, for the same reasons.
+        || (path.starts_with("/accounts/") && path.ends_with("/picture"))
 }
 
 /// Pages anyone may load.
