@@ -118,3 +118,36 @@ test('the previews show each ticked account as its platform will, as the form ch
   await expect(card.locator('.preview-reply')).toContainText('And the second part');
   await page.screenshot({ path: test.info().outputPath('compose-previews.png'), fullPage: true });
 });
+
+test('a draft is saved without scheduling, reopened from Drafts, and scheduled as that post', async ({ page }) => {
+  await signUp(page, newAccount('drafts'));
+  await connectX(page, 'drafts_x');
+  await open(page, 'Compose');
+  await waitForHydration(page);
+  const text = `Still writing ${Date.now()}`;
+  await page.getByLabel('Text', { exact: true }).fill(text);
+  await page.getByRole('checkbox', { name: /drafts_x/ }).check();
+  await page.getByRole('button', { name: 'Save draft', exact: true }).click();
+  const notice = page.getByRole('status').filter({ hasText: 'Draft saved' });
+  await expect(notice).toBeVisible();
+  // The form keeps the draft; saving again updates the same one.
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue(text);
+  await page.getByLabel('Text', { exact: true }).fill(`${text}, nearly done`);
+  await page.getByRole('button', { name: 'Save draft', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Draft saved' })).toBeVisible();
+
+  await notice.getByRole('link', { name: 'Drafts' }).click();
+  await expect(page.getByRole('heading', { level: 1, name: 'Drafts' })).toBeVisible();
+  await expect(page.locator('.drafts li')).toHaveCount(1);
+  await page.getByRole('link', { name: `${text}, nearly done` }).click();
+
+  // Reopened as saved, then scheduled: the draft becomes the post.
+  await waitForHydration(page);
+  await expect(page.getByLabel('Text', { exact: true })).toHaveValue(`${text}, nearly done`);
+  await expect(page.getByRole('checkbox', { name: /drafts_x/ })).toBeChecked();
+  await page.locator('#scheduled_at').fill('2199-06-01T09:00');
+  await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Scheduled for' })).toBeVisible();
+  await page.goto('/drafts');
+  await expect(page.getByText('No drafts.')).toBeVisible();
+});
