@@ -29,6 +29,7 @@ use crate::pages::developers::DevelopersPage;
 use crate::pages::drafts::DraftsPage;
 use crate::pages::media::MediaPage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::review::ReviewPage;
 use crate::pages::security::{SecurityPage, SignInCodePage, SignInSetupPage, TwoFactorSetupPage};
 use crate::pages::status::StatusPage;
 use crate::pages::webhooks::WebhooksPage;
@@ -82,6 +83,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
                     <Route path=path!("/compose/batch") ssr=SsrMode::Async view=BatchPage />
                     <Route path=path!("/drafts") ssr=SsrMode::Async view=DraftsPage />
+                    <Route path=path!("/review") ssr=SsrMode::Async view=ReviewPage />
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/media") ssr=SsrMode::Async view=MediaPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />

@@ -5,6 +5,7 @@
 //! exactly the rules the server applies.
 
 pub mod account;
+pub mod approval;
 pub mod budget;
 pub mod delivery;
 pub mod field_error;

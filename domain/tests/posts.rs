@@ -421,3 +421,90 @@ async fn a_draft_is_saved_without_deliveries_reopened_scheduled_as_the_same_post
     assert_eq!(drafts::list(&pool, owner.team_id).await.unwrap().1, 0);
     assert!(matches!(drafts::get(&pool, owner.team_id, other).await, Err(DomainError::NotFound)));
 }
+
+/// A member of `owner`'s team with `role` (written directly: a fixture).
+async fn member(pool: &PgPool, owner: &crier_domain::store::Member, email: &str, role: crier_domain::Role) -> crier_domain::store::Member {
+    let user_id: Uuid =
+        sqlx::query_scalar("insert into app_user (team_id, email, password_hash, role) values ($1, $2, 'x', $3) returning user_id")
+            .bind(owner.team_id)
+            .bind(email)
+            .bind(role)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    crier_domain::store::Member { user_id, email: email.into(), role, ..owner.clone() }
+}
+
+#[tokio::test]
+async fn with_approvals_on_an_editors_post_is_submitted_approved_by_two_others_and_scheduled_then() {
+    use crier_domain::Role;
+    use crier_domain::approval::ApprovalPolicy;
+    use crier_domain::post_state::PostState;
+    use crier_domain::store::drafts::{self, Draft};
+    use crier_domain::store::reviews::{self, Decided, Decision};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let editor = member(&pool, &owner, "ed@acme.test", Role::Editor).await;
+    let admin = member(&pool, &owner, "ad@acme.test", Role::Admin).await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let rules = crier_domain::post::MediaRules::default();
+    reviews::set_policy(&pool, owner.team_id, Actor::User(owner.user_id), ApprovalPolicy::parse("editors", "2", "admins").unwrap())
+        .await
+        .unwrap();
+
+    // The editor cannot schedule it straight away (nor in a batch); a dry run is fine.
+    let at = Utc::now() + TimeDelta::days(1);
+    let refused = posts::schedule_all(&pool, owner.team_id, Actor::User(editor.user_id), &[new_post("Launch", &[x])], &rules).await;
+    assert!(matches!(refused, Err((0, DomainError::Invalid(ref e))) if e.field == "intent"), "{refused:?}");
+    let dry = NewPost { dry_run: true, ..new_post("Launch", &[x]) };
+    assert!(posts::schedule_all(&pool, owner.team_id, Actor::User(editor.user_id), &[dry], &rules).await.is_ok());
+
+    let draft = Draft {
+        content: PostContent::parse("Launch day", [], "", []).unwrap(),
+        account_ids: vec![x],
+        planned_at: Some(at),
+        timezone: TimeZone::UTC,
+    };
+    let id = reviews::submit(&pool, owner.team_id, Actor::User(editor.user_id), None, &draft, &rules).await.unwrap();
+    assert_eq!(drafts::get(&pool, owner.team_id, id).await.unwrap().state, PostState::InReview);
+    assert_eq!(reviews::in_review(&pool, &admin).await.unwrap().len(), 1);
+
+    // Nobody approves their own; an editor is not an approver here; changes need a comment.
+    assert!(reviews::decide(&pool, &editor, id, Decision::Approve, "", &rules).await.is_err());
+    assert!(matches!(reviews::decide(&pool, &editor, id, Decision::Approve, "", &rules).await, Err(DomainError::Forbidden)));
+    assert!(reviews::decide(&pool, &admin, id, Decision::RequestChanges, "  ", &rules).await.is_err());
+    let admins_own = reviews::submit(&pool, owner.team_id, Actor::User(admin.user_id), None, &draft, &rules).await.unwrap();
+    let own = reviews::decide(&pool, &admin, admins_own, Decision::Approve, "", &rules).await;
+    assert!(matches!(own, Err(DomainError::Invalid(ref e)) if e.message.contains("own post")), "{own:?}");
+
+    // Changes requested: back to the editor, who edits and submits again (a new round).
+    assert_eq!(reviews::decide(&pool, &admin, id, Decision::RequestChanges, "Say when", &rules).await.unwrap(), Decided::ChangesRequested);
+    let better = Draft { content: PostContent::parse("Launch day, 10:00", [], "", []).unwrap(), ..draft.clone() };
+    reviews::submit(&pool, owner.team_id, Actor::User(editor.user_id), Some(id), &better, &rules).await.unwrap();
+
+    // Two approvals: the admin's, then the owner's, which schedules it for its time.
+    assert_eq!(
+        reviews::decide(&pool, &admin, id, Decision::Approve, "", &rules).await.unwrap(),
+        Decided::Waiting { approvals: 1, needed: 2 }
+    );
+    assert!(reviews::decide(&pool, &admin, id, Decision::Approve, "", &rules).await.is_err(), "one decision a round");
+    assert!(matches!(reviews::decide(&pool, &owner, id, Decision::Approve, "", &rules).await.unwrap(), Decided::Scheduled(_)));
+    let post = posts::get(&pool, owner.team_id, id).await.unwrap();
+    assert_eq!((post.content.text.as_str(), post.summary.deliveries.len()), ("Launch day, 10:00", 1));
+    assert_eq!(post.summary.deliveries[0].state, DeliveryState::Scheduled);
+
+    // An approved post whose time has passed waits, and says so.
+    let late = Draft { planned_at: Some(Utc::now() - TimeDelta::hours(1)), ..draft.clone() };
+    let late_id = reviews::submit(&pool, owner.team_id, Actor::User(editor.user_id), None, &late, &rules).await.unwrap();
+    reviews::decide(&pool, &admin, late_id, Decision::Approve, "", &rules).await.unwrap();
+    let waits = reviews::decide(&pool, &owner, late_id, Decision::Approve, "", &rules).await.unwrap();
+    assert!(matches!(&waits, Decided::Approved(why) if why.contains("has passed")), "{waits:?}");
+    assert_eq!(drafts::get(&pool, owner.team_id, late_id).await.unwrap().state, PostState::Approved);
+    // Edited after approval: reviewed again.
+    drafts::save(&pool, owner.team_id, Actor::User(editor.user_id), Some(late_id), &draft).await.unwrap();
+    assert_eq!(drafts::get(&pool, owner.team_id, late_id).await.unwrap().state, PostState::InReview);
+    // Another team's approver sees none of it.
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    assert!(reviews::in_review(&pool, &rival).await.unwrap().is_empty());
+    assert!(matches!(reviews::decide(&pool, &rival, late_id, Decision::Approve, "", &rules).await, Err(DomainError::NotFound)));
+}

@@ -433,3 +433,49 @@ async fn a_draft_is_saved_from_compose_reopened_and_scheduled_as_the_same_post()
     assert!(post.contains("Launch day") && post.contains("Scheduled"), "{post}");
     assert!(!owner.page("/drafts").await.contains(&draft));
 }
+
+/// Approvals over HTTP: the owner turns them on in Settings; an editor's Compose offers "Submit for
+/// review" and refuses Schedule; the Review page lists the post for the owner (not for its author),
+/// who approves it, and it is scheduled for its time.
+#[tokio::test]
+async fn with_approvals_on_an_editors_post_waits_on_the_review_page_until_approved() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let saved = owner.call("settings/set_approvals", &[("rule", "editors"), ("approvals", "1"), ("approvers", "admins")]).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let settings = owner.page("/settings").await;
+    assert!(settings.contains("posts need 1 approval, each by an owner or admin"), "{settings}");
+    let invite: Value = owner.call("create_invite", &[("email", "ed@acme.test"), ("role", "editor")]).await.json().await.unwrap();
+    let token = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let editor = app.browser();
+    assert_eq!(editor.call("accept_invite", &[("token", token.as_str()), ("password", support::PASSWORD)]).await.status(), StatusCode::OK);
+
+    let compose = editor.page("/compose").await;
+    assert!(compose.contains(r#"value="review">Submit for review"#), "{compose}");
+    let post = |intent: &'static str| {
+        let editor = &editor;
+        let x = x.clone();
+        async move {
+            editor
+                .call(
+                    "posts/create",
+                    &[("intent", intent), ("text", "Launch day"), ("accounts[]", x.as_str()), ("scheduled_at", "2199-06-03T10:00")],
+                )
+                .await
+        }
+    };
+    let refused = support::error_of(post("schedule").await).await;
+    assert!(support::field_errors(&refused)["intent"].contains("Submit for review"), "{refused}");
+    let submitted: Value = post("review").await.json().await.unwrap();
+    let id = submitted["post_id"].as_str().unwrap().to_owned();
+    assert!(submitted["message"].as_str().unwrap().starts_with("Submitted for review"), "{submitted}");
+
+    let own = editor.page("/review").await;
+    assert!(own.contains("Launch day") && own.contains("Your own post: another approver decides on it."), "{own}");
+    let review = owner.page("/review").await;
+    assert!(review.contains("Launch day") && review.contains(r#"value="approve""#), "{review}");
+    let approved: Value = owner.call("reviews/decide", &[("post_id", id.as_str()), ("decision", "approve")]).await.json().await.unwrap();
+    assert!(approved.as_str().unwrap().starts_with("Approved and scheduled for 2199-06-03 10:00"), "{approved}");
+    assert!(owner.page(&format!("/posts/{id}")).await.contains("Scheduled"));
+    assert!(owner.page("/review").await.contains("Nothing waits for review."));
+}

@@ -89,7 +89,7 @@ pub fn ComposePage() -> impl IntoView {
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
-        <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/drafts">"Drafts"</a></p>
+        <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/drafts">"Drafts"</a> " · " <a href="/review">"Review"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
@@ -282,6 +282,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     });
     let timezone = data.timezone.clone();
     let can_publish = data.can_publish;
+    let needs_review = data.needs_review;
     let team_retry = data.retry;
     let own_attempts = refill(CreatePost::PATH, "max_attempts").unwrap_or_default();
     let own_minutes = refill(CreatePost::PATH, "first_retry_minutes").unwrap_or_default();
@@ -409,10 +410,13 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
                 <RetryPolicyFields attempts=own_attempts minutes=own_minutes team_default=Some(team_retry) error />
             </details>
             {if can_publish {
+                // Where the viewer's posts need approval, they are submitted for review instead.
+                let (first, first_words, second, second_words) =
+                    if needs_review { ("review", "Submit for review", "", "") } else { ("now", "Publish now", "schedule", "Schedule") };
                 view! {
                     <div class="actions">
-                        <button type="submit" name="intent" value="now">"Publish now"</button>
-                        <button type="submit" name="intent" value="schedule">"Schedule"</button>
+                        <button type="submit" name="intent" value=first>{first_words}</button>
+                        <button type="submit" name="intent" value=second hidden=needs_review>{second_words}</button>
                         <button type="submit" name="intent" value="dry_run" class="secondary">"Dry run"</button>
                         <button type="submit" name="intent" value="draft" class="secondary">"Save draft"</button>
                     </div>

@@ -21,7 +21,7 @@ pub fn DraftsPage() -> impl IntoView {
     view! {
         <Title text="Drafts" />
         <h1>"Drafts"</h1>
-        <p class="hint">"Posts being written: nothing here is scheduled. Open one to go on writing it, schedule it or publish it."</p>
+        <p class="hint">"Posts not scheduled yet: being written, waiting for " <a href="/review">"review"</a> ", sent back with changes requested, or approved without a time to go out at. Open one to go on with it."</p>
         <Notice message=done />
         {move || error.get().map(|e| view! { <p class="form-error" role="alert">{e.page_message()}</p> })}
         <Suspense fallback=|| view! { <p class="hint">"Loading the drafts…"</p> }>
@@ -61,9 +61,9 @@ fn draft_row(draft: DraftRow, can_edit: bool, discard: ServerAction<DiscardDraft
     view! {
         <li class="post-line draft" data-post=draft.post_id.clone()>
             <a href=open>{draft.text}</a>
-            <small class="hint">{format!("{} · saved {} by {}", draft.planned, draft.saved, draft.author)}</small>
+            <small class="hint">{format!("{} · {} · saved {} by {}", draft.state, draft.planned, draft.saved, draft.author)}</small>
             <span class="chips">{accounts}</span>
-            {can_edit.then(move || view! {
+            {(can_edit && draft.discardable).then(move || view! {
                 <ActionForm action=discard attr:class="inline">
                     <input type="hidden" name="post_id" value=post_id />
                     <button type="submit" class="danger" aria-label=discard_label>"Discard"</button>

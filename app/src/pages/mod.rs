@@ -14,6 +14,7 @@ pub mod media;
 pub mod members;
 pub mod not_found;
 pub mod post;
+pub mod review;
 pub mod security;
 pub mod settings;
 pub mod signup;

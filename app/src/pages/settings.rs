@@ -9,6 +9,7 @@ use server_fn::ServerFn;
 use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
 use crate::components::retry::RetryPolicyLive;
 use crate::server::auth::{SetTimezone, timezone_settings};
+use crate::server::reviews::{SetApprovalPolicy, TeamApprovals, approval_settings};
 use crate::server::security::{SetTeamTwoFactor, TeamTwoFactorRule, team_two_factor};
 use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
 
@@ -67,6 +68,8 @@ pub fn SettingsPage() -> impl IntoView {
         </section>
         <h2>"Retries"</h2>
         <RetrySection />
+        <h2>"Approvals"</h2>
+        <ApprovalsSection />
         <h2>"Two-factor sign-in for the team"</h2>
         <TeamTwoFactorSection />
     }
@@ -143,6 +146,70 @@ fn RetrySection() -> impl IntoView {
                             .into_any()
                         }
                         Ok(TeamRetryPolicy { policy, can_manage: false }) => {
+                            view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
+                        }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Notice message=saved />
+        </section>
+    }
+}
+
+/// The team's approval settings: whose posts need approval, how many approvals, who approves.
+/// Changed by owners and admins; a plain form.
+#[component]
+fn ApprovalsSection() -> impl IntoView {
+    let save = ServerAction::<SetApprovalPolicy>::new();
+    let settings = Resource::new(|| (), |_| approval_settings());
+    let error = action_error(save.value());
+    let saved = move || kept_notice(SetApprovalPolicy::PATH);
+    view! {
+        <section class="panel">
+            <p class="hint">"Posts that need approval are submitted for review from Compose; the Review page lists them for approvers, and an approved post is scheduled for its time."</p>
+            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(TeamApprovals { policy, can_manage: true }) => {
+                            let chosen = |field: &'static str, current: &str| refill(SetApprovalPolicy::PATH, field).unwrap_or_else(|| current.to_owned());
+                            let (rule, approvals, approvers) =
+                                (chosen("rule", policy.rule_str()), chosen("approvals", &policy.approvals.to_string()), chosen("approvers", policy.approvers_str()));
+                            let option = |value: &'static str, label: &'static str, current: &str| {
+                                view! { <option value=value selected=current == value>{label}</option> }
+                            };
+                            view! {
+                                <ActionForm action=save attr:class="stack">
+                                    <FormError error />
+                                    <p>{policy.describe()}</p>
+                                    <div class="field">
+                                        <label for="rule">"Posts need approval"</label>
+                                        <select id="rule" name="rule">
+                                            {option("off", "Off: posts are scheduled as written", &rule)}
+                                            {option("editors", "For editors", &rule)}
+                                            {option("everyone", "For everyone", &rule)}
+                                        </select>
+                                    </div>
+                                    <div class="field">
+                                        <label for="approvals">"Approvals needed"</label>
+                                        <select id="approvals" name="approvals">
+                                            {option("1", "1", &approvals)}
+                                            {option("2", "2", &approvals)}
+                                        </select>
+                                    </div>
+                                    <div class="field">
+                                        <label for="approvers">"Who approves"</label>
+                                        <select id="approvers" name="approvers">
+                                            {option("admins", "Owners and admins", &approvers)}
+                                            {option("editors", "Owners, admins and editors", &approvers)}
+                                        </select>
+                                    </div>
+                                    <div><button type="submit">"Save approvals"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        Ok(TeamApprovals { policy, can_manage: false }) => {
                             view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
                         }
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),

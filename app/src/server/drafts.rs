@@ -25,6 +25,10 @@ pub struct DraftRow {
     pub author: String,
     /// The accounts it is meant for.
     pub accounts: Vec<(Platform, String)>,
+    /// Where it is: "Draft", "In review", "Changes requested", "Approved".
+    pub state: String,
+    /// Whether it may be discarded (a draft, or one sent back).
+    pub discardable: bool,
 }
 
 /// The Drafts page.
@@ -55,6 +59,9 @@ pub async fn drafts_view() -> Result<DraftsPageData, AppError> {
             saved: me.timezone.format(d.updated_at),
             author: d.author.unwrap_or_else(|| "Someone who left the team".to_owned()),
             accounts: d.accounts,
+            state: d.state.label().to_owned(),
+            discardable: d.state.can_become(crier_domain::post_state::PostState::Cancelled)
+                && matches!(d.state, crier_domain::post_state::PostState::Draft | crier_domain::post_state::PostState::ChangesRequested),
         })
         .collect();
     Ok(DraftsPageData { drafts, total, can_edit: me.role.can_edit() })

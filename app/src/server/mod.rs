@@ -14,6 +14,7 @@ pub mod media;
 pub mod members;
 pub mod posts;
 pub mod preview;
+pub mod reviews;
 pub mod security;
 pub mod settings;
 #[cfg(feature = "ssr")]

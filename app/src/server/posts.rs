@@ -42,6 +42,9 @@ pub struct ComposeData {
     pub starts_at: String,
     /// Whether the viewer may publish (editors and up).
     pub can_publish: bool,
+    /// Whether the viewer's posts wait for approval (then Compose submits them for review).
+    #[serde(default)]
+    pub needs_review: bool,
     /// The team's retry policy, which a post follows unless it sets its own.
     pub retry: RetryPolicy,
     /// The form's one-time key (sending the form twice makes one post).
@@ -91,6 +94,7 @@ pub async fn compose_view(
         now_local,
         starts_at,
         can_publish: me.role.can_edit(),
+        needs_review: crier_domain::store::reviews::policy(&pool, me.team_id).await?.needs_review(me.role),
         retry,
         form_key: super::ssr::new_form_key(),
         media_rules: media_state.rules.clone(),
@@ -395,8 +399,8 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;
         let draft_id = if draft.trim().is_empty() { None } else { Some(crier_domain::store::parse_id(draft)?) };
         let now = chrono::Utc::now();
-        if intent == "draft" {
-            return save_draft(me, draft_id, content, account_ids, scheduled_at, occurrence).await;
+        if intent == "draft" || intent == "review" {
+            return save_draft(me, draft_id, content, account_ids, scheduled_at, occurrence, intent == "review").await;
         }
         let (scheduled_for, dry_run) = match intent {
             "schedule" => {
@@ -444,6 +448,7 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
 }
 
 /// "Save draft": the post as typed, without deliveries; its time (if typed) is when it is planned.
+/// "Submit for review" (`review`): saved so, and waiting for approval (`store::reviews`).
 #[cfg(feature = "ssr")]
 async fn save_draft(
     me: &crier_domain::store::Member,
@@ -452,9 +457,11 @@ async fn save_draft(
     account_ids: Vec<uuid::Uuid>,
     scheduled_at: &str,
     occurrence: &str,
+    review: bool,
 ) -> Result<Scheduled, AppError> {
     use crier_domain::store::audit::Actor;
     use crier_domain::store::drafts::{self, Draft};
+    use crier_domain::store::reviews;
 
     let planned_at = if scheduled_at.trim().is_empty() {
         None
@@ -462,7 +469,15 @@ async fn save_draft(
         Some(me.timezone.schedule_time(scheduled_at, parse_occurrence(occurrence)).map_err(|e| AppError::Fields(vec![e]))?)
     };
     let draft = Draft { content, account_ids, planned_at, timezone: me.timezone };
-    let id = drafts::save(&super::ssr::pool()?, me.team_id, Actor::User(me.user_id), draft_id, &draft).await?;
+    let pool = super::ssr::pool()?;
+    if review {
+        let id = reviews::submit(&pool, me.team_id, Actor::User(me.user_id), draft_id, &draft, &super::ssr::media()?.rules).await?;
+        let message = "Submitted for review. It is scheduled for its time once it is approved; Drafts shows where it is.".to_owned();
+        // The form keeps it (naming it): an edit saved from here goes back to review.
+        let draft_id = Some(id.to_string());
+        return Ok(Scheduled { post_id: id.to_string(), message, next_form_key: super::ssr::new_form_key(), dry_run: false, draft_id });
+    }
+    let id = drafts::save(&pool, me.team_id, Actor::User(me.user_id), draft_id, &draft).await?;
     let message = match planned_at {
         Some(at) => format!("Draft saved, planned for {}. Nothing is scheduled until you schedule it.", me.timezone.format(at)),
         None => "Draft saved. Nothing is scheduled until you schedule it.".to_owned(),

@@ -46,6 +46,22 @@ fn no_longer_a_draft() -> DomainError {
 /// accounts, in one transaction. Records `post_draft_saved`; answers the draft's id.
 pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<Uuid>, draft: &Draft) -> Result<Uuid, DomainError> {
     let mut tx = pool.begin().await?;
+    let post_id = save_in(&mut tx, team_id, actor, draft_id, draft).await?;
+    tx.commit().await?;
+    Ok(post_id)
+}
+
+/// [`save`] on `conn`, inside the caller's transaction. A post sent back with changes requested
+/// becomes a draft again; one in review or approved goes (back) to review, as a new round: an
+/// edit is approved afresh.
+pub(super) async fn save_in(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    actor: Actor,
+    draft_id: Option<Uuid>,
+    draft: &Draft,
+) -> Result<Uuid, DomainError> {
+    let tx = conn;
     let mut account_ids = draft.account_ids.clone();
     account_ids.sort_unstable();
     account_ids.dedup();
@@ -64,7 +80,7 @@ pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<U
         )
         .into());
     }
-    media::chosen(&mut tx, team_id, &draft.content.media_ids(), "media").await?;
+    media::chosen(tx, team_id, &draft.content.media_ids(), "media").await?;
     let author_id = match actor {
         Actor::User(id) => Some(id),
         _ => None,
@@ -92,11 +108,15 @@ pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<U
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(DomainError::NotFound)?;
-            if state != PostState::Draft {
-                return Err(no_longer_a_draft());
-            }
+            let (next, new_round) = match state {
+                PostState::Draft => (PostState::Draft, 0),
+                PostState::ChangesRequested => (PostState::Draft, 0),
+                PostState::InReview | PostState::Approved => (PostState::InReview, 1),
+                PostState::Scheduled | PostState::Cancelled => return Err(no_longer_a_draft()),
+            };
             sqlx::query!(
-                r#"update post set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, updated_at = now()
+                r#"update post set text = $3, link = $4, scheduled_at = $5, schedule_timezone = $6, state = $7,
+                          review_round = review_round + $8, updated_at = now()
                    where team_id = $1 and post_id = $2"#,
                 team_id,
                 post_id,
@@ -104,14 +124,16 @@ pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<U
                 draft.content.link,
                 draft.planned_at,
                 draft.timezone.name(),
+                next as PostState,
+                new_round,
             )
             .execute(&mut *tx)
             .await?;
-            clear_parts(&mut tx, post_id).await?;
+            clear_parts(tx, post_id).await?;
             post_id
         }
     };
-    write_content_parts(&mut tx, team_id, post_id, &draft.content).await?;
+    write_content_parts(tx, team_id, post_id, &draft.content).await?;
     sqlx::query!(
         "insert into post_planned_account (post_id, team_id, account_id) select $1, $2, unnest($3::uuid[])",
         post_id,
@@ -130,7 +152,6 @@ pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<U
         json!({ "accounts": account_ids.len(), "planned_at": draft.planned_at, "new": draft_id.is_none() }),
     )
     .await?;
-    tx.commit().await?;
     Ok(post_id)
 }
 
@@ -156,29 +177,32 @@ pub struct DraftDetail {
     pub planned_at: Option<DateTime<Utc>>,
     /// The zone its time was entered in.
     pub timezone: TimeZone,
+    /// Draft, in review, changes requested or approved.
+    pub state: PostState,
 }
 
-/// The team's draft `post_id` ([`DomainError::NotFound`] for anything else: another team's post,
-/// a scheduled or discarded one).
+/// The team's post `post_id` not yet scheduled: a draft, or one in review, sent back or approved
+/// ([`DomainError::NotFound`] for anything else: another team's post, a scheduled or discarded one).
 pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<DraftDetail, DomainError> {
     let row = sqlx::query!(
-        r#"select p.scheduled_at, p.schedule_timezone,
+        r#"select p.scheduled_at, p.schedule_timezone, p.state as "state: PostState",
                   coalesce((select array_agg(a.account_id order by a.account_id) from post_planned_account a
                             where a.post_id = p.post_id and a.team_id = $1), '{}') as "account_ids!"
-           from post p where p.team_id = $1 and p.post_id = $2 and p.state = 'draft'"#,
+           from post p where p.team_id = $1 and p.post_id = $2 and p.state in ('draft', 'in_review', 'changes_requested', 'approved')"#,
         team_id,
         post_id
     )
     .fetch_optional(pool)
     .await?
     .ok_or(DomainError::NotFound)?;
-    let content = content_of(pool, team_id, post_id).await?;
+    let content = content_of(&mut *pool.acquire().await?, team_id, post_id).await?;
     Ok(DraftDetail {
         post_id,
         content,
         account_ids: row.account_ids,
         planned_at: row.scheduled_at,
         timezone: TimeZone::from_stored(&row.schedule_timezone),
+        state: row.state,
     })
 }
 
@@ -199,19 +223,22 @@ pub struct DraftSummary {
     pub author: Option<String>,
     /// The accounts it is meant for: platform and name.
     pub accounts: Vec<(Platform, String)>,
+    /// Draft, in review, changes requested or approved.
+    pub state: PostState,
 }
 
-/// The team's drafts, the latest saved first, at most [`DRAFTS_PAGE`]; and how many there are.
+/// The team's posts not yet scheduled (drafts, in review, sent back, approved), the latest saved
+/// first, at most [`DRAFTS_PAGE`]; and how many there are.
 pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<(Vec<DraftSummary>, i64), DomainError> {
     let rows = sqlx::query!(
-        r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.updated_at, u.email as "author?",
+        r#"select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.updated_at, u.email as "author?", p.state as "state: PostState",
                   coalesce(array_agg(a.platform::text order by a.platform, a.name) filter (where a.account_id is not null), '{}') as "platforms!",
                   coalesce(array_agg(a.name order by a.platform, a.name) filter (where a.account_id is not null), '{}') as "names!"
            from post p
            left join app_user u on u.user_id = p.author_id
            left join post_planned_account pa on pa.post_id = p.post_id and pa.team_id = $1
            left join platform_account a on a.account_id = pa.account_id and a.team_id = $1
-           where p.team_id = $1 and p.state = 'draft'
+           where p.team_id = $1 and p.state not in ('scheduled', 'cancelled')
            group by p.post_id, u.email
            order by p.updated_at desc, p.post_id
            limit $2"#,
@@ -220,7 +247,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<(Vec<DraftSummary>, i6
     )
     .fetch_all(pool)
     .await?;
-    let total = sqlx::query_scalar!("select count(*) from post where team_id = $1 and state = 'draft'", team_id)
+    let total = sqlx::query_scalar!("select count(*) from post where team_id = $1 and state not in ('scheduled', 'cancelled')", team_id)
         .fetch_one(pool)
         .await?
         .unwrap_or(0);
@@ -233,10 +260,16 @@ pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<(Vec<DraftSummary>, i6
             timezone: TimeZone::from_stored(&r.schedule_timezone),
             updated_at: r.updated_at,
             author: r.author,
-            accounts: r.platforms.iter().zip(r.names).filter_map(|(p, name)| Some((p.parse().ok()?, name))).collect(),
+            accounts: named_accounts(&r.platforms, r.names),
+            state: r.state,
         })
         .collect();
     Ok((drafts, total))
+}
+
+/// Accounts read as two arrays (platforms, names) side by side, as pairs.
+pub(super) fn named_accounts(platforms: &[String], names: Vec<String>) -> Vec<(Platform, String)> {
+    platforms.iter().zip(names).filter_map(|(p, name)| Some((p.parse().ok()?, name))).collect()
 }
 
 /// Discards the team's draft `post_id` (it stays in the audit trail, no longer listed). Records
@@ -244,7 +277,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid) -> Result<(Vec<DraftSummary>, i6
 pub async fn discard(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     let discarded = sqlx::query!(
-        "update post set state = 'cancelled', updated_at = now() where team_id = $1 and post_id = $2 and state = 'draft'",
+        "update post set state = 'cancelled', updated_at = now() where team_id = $1 and post_id = $2 and state in ('draft', 'changes_requested')",
         team_id,
         post_id
     )

@@ -18,6 +18,7 @@ pub mod media_uploads;
 pub mod members;
 pub mod oauth_connections;
 pub mod posts;
+pub mod reviews;
 pub mod security;
 pub mod sessions;
 pub mod status;

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::{deliveries, drafts, media};
+use super::{deliveries, drafts, media, reviews};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
 use crate::post::{MediaChoice, MediaRules, PostContent};
@@ -77,18 +77,30 @@ pub async fn schedule_draft(
         )
         .into());
     }
-    schedule_post(conn, team_id, actor, new, rules, Some(draft_id)).await
+    schedule_post(conn, team_id, actor, new, rules, Some((draft_id, state))).await
 }
 
-/// [`schedule`], into a new post or the draft `draft` (already locked by the caller).
+/// [`schedule`], into a new post or the draft `draft` (already locked by the caller, in the state
+/// given). Where the team's posts need approval, only an approved post (or a dry run, which
+/// publishes nothing) is scheduled for someone whose posts need it: the others are refused with
+/// what to do instead, whichever way they came (Compose, the batch form, the API).
 async fn schedule_post(
     conn: &mut PgConnection,
     team_id: Uuid,
     actor: Actor,
     new: &NewPost,
     rules: &MediaRules,
-    draft: Option<Uuid>,
+    draft: Option<(Uuid, PostState)>,
 ) -> Result<Uuid, DomainError> {
+    let approved = draft.is_some_and(|(_, state)| state == PostState::Approved);
+    if !approved && !new.dry_run && reviews::must_submit(conn, team_id, actor).await? {
+        return Err(FieldError::new(
+            "intent",
+            "Posts need approval in this team: use “Submit for review”, and the post is scheduled once it is approved.",
+        )
+        .into());
+    }
+    let draft = draft.map(|(id, _)| id);
     let mut account_ids = new.account_ids.clone();
     account_ids.sort_unstable();
     account_ids.dedup();
@@ -203,7 +215,7 @@ async fn schedule_post(
 }
 
 /// Checks that the media `content` names are the team's and that each platform takes them.
-async fn check_media(
+pub(super) async fn check_media(
     conn: &mut PgConnection,
     team_id: Uuid,
     content: &PostContent,
@@ -742,7 +754,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
     .fetch_optional(pool)
     .await?
     .ok_or(DomainError::NotFound)?;
-    let content = content_of(pool, team_id, post_id).await?;
+    let content = content_of(&mut *pool.acquire().await?, team_id, post_id).await?;
     let deliveries = chips(pool, team_id, &[post_id]).await?.remove(&post_id).unwrap_or_default();
     let attempts = sqlx::query!(
         r#"select t.delivery_id, t.attempt, t.started_at, t.finished_at, t.outcome as "outcome: AttemptOutcome", t.http_status, t.duration_ms,
@@ -784,7 +796,7 @@ pub async fn get(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostDeta
 }
 
 /// What the team's post `post_id` says: its text, overrides, link, thread and media.
-pub(super) async fn content_of(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<PostContent, DomainError> {
+pub(super) async fn content_of(conn: &mut PgConnection, team_id: Uuid, post_id: Uuid) -> Result<PostContent, DomainError> {
     let p = sqlx::query!(
         r#"select p.text, p.link,
                   coalesce((select array_agg(o.platform::text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_platforms!",
@@ -794,7 +806,7 @@ pub(super) async fn content_of(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> R
         team_id,
         post_id
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?
     .ok_or(DomainError::NotFound)?;
     let overrides = p
@@ -809,7 +821,7 @@ pub(super) async fn content_of(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> R
         team_id,
         post_id
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
