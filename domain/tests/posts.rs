@@ -508,3 +508,70 @@ async fn with_approvals_on_an_editors_post_is_submitted_approved_by_two_others_a
     assert!(reviews::in_review(&pool, &rival).await.unwrap().is_empty());
     assert!(matches!(reviews::decide(&pool, &rival, late_id, Decision::Approve, "", &rules).await, Err(DomainError::NotFound)));
 }
+
+#[tokio::test]
+async fn the_audit_trail_tells_the_right_people_in_the_app_and_nobody_else() {
+    use crier_domain::Role;
+    use crier_domain::approval::ApprovalPolicy;
+    use crier_domain::store::audit;
+    use crier_domain::store::drafts::Draft;
+    use crier_domain::store::notifications;
+    use crier_domain::store::reviews::{self, Decision};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let editor = member(&pool, &owner, "ed@acme.test", Role::Editor).await;
+    let admin = member(&pool, &owner, "ad@acme.test", Role::Admin).await;
+    let viewer = member(&pool, &owner, "vi@acme.test", Role::Viewer).await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let rules = crier_domain::post::MediaRules::default();
+    reviews::set_policy(&pool, owner.team_id, Actor::User(owner.user_id), ApprovalPolicy::parse("editors", "1", "admins").unwrap())
+        .await
+        .unwrap();
+    let unread = |who: &crier_domain::store::Member| {
+        let (pool, who) = (pool.clone(), who.clone());
+        async move { notifications::unread(&pool, &who).await.unwrap() }
+    };
+
+    // Submitted: the approvers are told, not the author or a viewer.
+    let draft = Draft {
+        content: PostContent::parse("Launch day", [], "", []).unwrap(),
+        account_ids: vec![x],
+        planned_at: Some(Utc::now() + TimeDelta::days(1)),
+        timezone: TimeZone::UTC,
+    };
+    let id = reviews::submit(&pool, owner.team_id, Actor::User(editor.user_id), None, &draft, &rules).await.unwrap();
+    assert_eq!((unread(&owner).await, unread(&admin).await, unread(&editor).await, unread(&viewer).await), (1, 1, 0, 0));
+    let told = notifications::latest(&pool, &admin).await.unwrap();
+    assert_eq!((told[0].words.as_str(), told[0].link.as_str()), ("“Launch day” waits for your review.", "/review"));
+
+    // Decided: the author is told (the approver is not told of their own doing).
+    reviews::decide(&pool, &admin, id, Decision::Approve, "", &rules).await.unwrap();
+    assert_eq!((unread(&editor).await, unread(&admin).await), (1, 1));
+    let told = notifications::latest(&pool, &editor).await.unwrap();
+    assert_eq!(told[0].words, "“Launch day” was approved and scheduled.");
+    assert_eq!(told[0].link, format!("/posts/{id}"));
+
+    // Its delivery fails: its author is told; an account needing reconnecting: owners and admins.
+    let delivery: Uuid = sqlx::query_scalar("select delivery_id from delivery where post_id = $1").bind(id).fetch_one(&pool).await.unwrap();
+    audit::record(&pool, owner.team_id, Actor::System, "delivery_failed", "delivery", Some(&delivery.to_string()), serde_json::json!({}))
+        .await
+        .unwrap();
+    audit::record(&pool, owner.team_id, Actor::System, "account_needs_reauth", "account", Some(&x.to_string()), serde_json::json!({}))
+        .await
+        .unwrap();
+    assert_eq!((unread(&editor).await, unread(&owner).await, unread(&admin).await, unread(&viewer).await), (2, 2, 2, 0));
+    let told = notifications::latest(&pool, &editor).await.unwrap();
+    assert_eq!(told[0].words, "“Launch day” failed on Account 1.");
+    let told = notifications::latest(&pool, &owner).await.unwrap();
+    assert_eq!((told[0].words.as_str(), told[0].link.as_str()), ("Account 1 needs reconnecting: its posts wait until it is.", "/accounts"));
+
+    // Read: the count is gone; another team never sees any of it.
+    assert_eq!(notifications::mark_all_read(&pool, &editor).await.unwrap(), 2);
+    assert_eq!(unread(&editor).await, 0);
+    assert!(notifications::latest(&pool, &editor).await.unwrap().iter().all(|n| n.read));
+    assert_eq!(unread(&rival).await, 0);
+    assert!(notifications::latest(&pool, &rival).await.unwrap().is_empty());
+    assert_eq!(notifications::mark_all_read(&pool, &rival).await.unwrap(), 0);
+    assert_eq!(unread(&owner).await, 2, "marking someone's read leaves others' alone");
+}

@@ -470,6 +470,14 @@ async fn with_approvals_on_an_editors_post_waits_on_the_review_page_until_approv
     let id = submitted["post_id"].as_str().unwrap().to_owned();
     assert!(submitted["message"].as_str().unwrap().starts_with("Submitted for review"), "{submitted}");
 
+    // The owner's bell says so on every page, and the notifications page links to the review.
+    let dashboard = owner.page("/").await;
+    assert!(dashboard.contains(r#"aria-label="Notifications, 1 unread""#), "{dashboard}");
+    let told = owner.page("/notifications").await;
+    assert!(told.contains(r#"<a href="/review">“Launch day” waits for your review.</a>"#), "{told}");
+    assert_eq!(owner.call("notifications/read", &[]).await.json::<u64>().await.unwrap(), 1);
+    assert!(owner.page("/").await.contains(r#"aria-label="Notifications""#));
+
     let own = editor.page("/review").await;
     assert!(own.contains("Launch day") && own.contains("Your own post: another approver decides on it."), "{own}");
     let review = owner.page("/review").await;

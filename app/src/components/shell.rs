@@ -75,9 +75,20 @@ pub(crate) fn encode_component(raw: &str) -> String {
 /// The team and the signed-in person, in the header.
 #[component]
 fn Identity(me: Me) -> impl IntoView {
+    let bell_label = match me.unread {
+        0 => "Notifications".to_owned(),
+        1 => "Notifications, 1 unread".to_owned(),
+        n => format!("Notifications, {n} unread"),
+    };
+    let bell_title = bell_label.clone();
+    let unread_count = if me.unread > 99 { "99+".to_owned() } else { me.unread.to_string() };
     view! {
         <span class="team">{me.team_name}</span>
         <span class="who">{format!("{} · {}", me.email, me.role.label())}</span>
+        <a class="bell" href="/notifications" aria-label=bell_label title=bell_title>
+            <img src="/icons/bell.svg" alt="" width="20" height="20" />
+            {(me.unread > 0).then(|| view! { <span class="unread" aria-hidden="true">{unread_count}</span> })}
+        </a>
     }
 }
 

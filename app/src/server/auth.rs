@@ -17,13 +17,17 @@ pub struct Me {
     pub email: String,
     /// Their role.
     pub role: crier_domain::Role,
+    /// How many of their notifications are unread (the header's bell).
+    #[serde(default)]
+    pub unread: i64,
 }
 
 /// Who is signed in (`None` when nobody is).
 #[server(prefix = "/api", endpoint = "me")]
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
-    let member = super::ssr::signed_in_member().await?;
-    Ok(member.map(|m| Me { team_name: m.team_name, email: m.email, role: m.role }))
+    let Some(member) = super::ssr::signed_in_member().await? else { return Ok(None) };
+    let unread = crier_domain::store::notifications::unread(&super::ssr::pool()?, &member).await?;
+    Ok(Some(Me { team_name: member.team_name, email: member.email, role: member.role, unread }))
 }
 
 /// Whether this Crier lets a visitor create a team (else the Sign up page says to ask for an

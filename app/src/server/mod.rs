@@ -12,6 +12,7 @@ pub mod developers;
 pub mod drafts;
 pub mod media;
 pub mod members;
+pub mod notifications;
 pub mod posts;
 pub mod preview;
 pub mod reviews;

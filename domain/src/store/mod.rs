@@ -16,6 +16,7 @@ pub mod login;
 pub mod media;
 pub mod media_uploads;
 pub mod members;
+pub mod notifications;
 pub mod oauth_connections;
 pub mod posts;
 pub mod reviews;

@@ -1,0 +1,106 @@
+//! In-app notifications: what the audit trail's trigger (`notification_enqueue`, migration
+//! `20261211000030_notifications.sql`) told each person, read back in words with where to look.
+//! Every query is scoped by the person (and their team).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgPool;
+
+use super::Member;
+use crate::DomainError;
+
+/// The most notifications the page shows (older ones stay, unlisted).
+pub const NOTIFICATIONS_PAGE: i64 = 100;
+
+/// One notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// Its id.
+    pub id: i64,
+    /// What happened, in words.
+    pub words: String,
+    /// Where to look.
+    pub link: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Whether it was read.
+    pub read: bool,
+}
+
+/// How many of `me`'s notifications are unread (the header's count).
+pub async fn unread(pool: &PgPool, me: &Member) -> Result<i64, DomainError> {
+    Ok(sqlx::query_scalar!(
+        "select count(*) from notification where user_id = $1 and team_id = $2 and read_at is null",
+        me.user_id,
+        me.team_id
+    )
+    .fetch_one(pool)
+    .await?
+    .unwrap_or(0))
+}
+
+/// `me`'s latest notifications, newest first, at most [`NOTIFICATIONS_PAGE`].
+pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, DomainError> {
+    let rows = sqlx::query!(
+        r#"select n.notification_id, n.kind, n.entity_id, n.created_at, n.read_at is not null as "read!",
+                  coalesce(dp.text, p.text) as text, coalesce(da.name, a.name) as account, d.post_id as "delivery_post?",
+                  p.state = 'scheduled' as "post_scheduled?"
+           from notification n
+           left join delivery d on n.kind = 'delivery_failed' and d.delivery_id::text = n.entity_id and d.team_id = n.team_id
+           left join post dp on dp.post_id = d.post_id and dp.team_id = n.team_id
+           left join platform_account da on da.account_id = d.account_id and da.team_id = n.team_id
+           left join post p on n.kind like 'post_%' and p.post_id::text = n.entity_id and p.team_id = n.team_id
+           left join platform_account a on n.kind = 'account_needs_reauth' and a.account_id::text = n.entity_id and a.team_id = n.team_id
+           where n.user_id = $1 and n.team_id = $2
+           order by n.notification_id desc
+           limit $3"#,
+        me.user_id,
+        me.team_id,
+        NOTIFICATIONS_PAGE
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let text = r.text.map(|t| excerpt(&t)).unwrap_or_else(|| "a post".to_owned());
+            let account = r.account.unwrap_or_else(|| "an account".to_owned());
+            let entity = r.entity_id.unwrap_or_default();
+            let (words, link) = match r.kind.as_str() {
+                "delivery_failed" => (
+                    format!("“{text}” failed on {account}."),
+                    r.delivery_post.map_or_else(|| "/?state=failed".to_owned(), |post| format!("/posts/{post}")),
+                ),
+                "account_needs_reauth" => (format!("{account} needs reconnecting: its posts wait until it is."), "/accounts".to_owned()),
+                "post_submitted" => (format!("“{text}” waits for your review."), "/review".to_owned()),
+                // Approved and scheduled: its page; approved without going out yet: Compose.
+                "post_approved" if r.post_scheduled == Some(true) => {
+                    (format!("“{text}” was approved and scheduled."), format!("/posts/{entity}"))
+                }
+                "post_approved" => (format!("“{text}” was approved; choose when it goes out."), format!("/compose?draft={entity}")),
+                _ => (format!("Changes were requested on “{text}”."), format!("/compose?draft={entity}")),
+            };
+            Notification { id: r.notification_id, words, link, at: r.created_at, read: r.read }
+        })
+        .collect())
+}
+
+/// The start of a post's text, for a sentence.
+fn excerpt(text: &str) -> String {
+    let mut short: String = text.chars().take(60).collect();
+    if text.chars().count() > 60 {
+        short.push('…');
+    }
+    short
+}
+
+/// Marks all of `me`'s notifications read; answers how many were unread.
+pub async fn mark_all_read(pool: &PgPool, me: &Member) -> Result<u64, DomainError> {
+    Ok(sqlx::query!(
+        "update notification set read_at = now() where user_id = $1 and team_id = $2 and read_at is null",
+        me.user_id,
+        me.team_id
+    )
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
