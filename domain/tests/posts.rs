@@ -575,3 +575,49 @@ async fn the_audit_trail_tells_the_right_people_in_the_app_and_nobody_else() {
     assert_eq!(notifications::mark_all_read(&pool, &rival).await.unwrap(), 0);
     assert_eq!(unread(&owner).await, 2, "marking someone's read leaves others' alone");
 }
+
+#[tokio::test]
+async fn comments_mention_members_are_changed_by_their_author_only_and_join_the_posts_activity() {
+    use crier_domain::Role;
+    use crier_domain::store::{comments, notifications};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let editor = member(&pool, &owner, "ed@acme.test", Role::Editor).await;
+    let viewer = member(&pool, &owner, "vi@acme.test", Role::Viewer).await;
+    let rival = team(&pool, "Rival", "ed@rival.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let post = schedule_at(&pool, &owner, &[x], &[Utc::now() + TimeDelta::days(1)]).await[0];
+
+    // "@ed" is the editor (not the rival team's ed@…); "@owner@acme.test" the owner, but it is
+    // the owner's own comment. A viewer may comment.
+    let first = comments::add(&pool, &owner, post, "Looks good, @ed: check the link. @owner@acme.test @nobody").await.unwrap();
+    assert_eq!(notifications::unread(&pool, &editor).await.unwrap(), 1);
+    assert_eq!(notifications::unread(&pool, &rival).await.unwrap(), 0);
+    assert_eq!(notifications::unread(&pool, &owner).await.unwrap(), 0, "not told of one's own comment");
+    let told = notifications::latest(&pool, &editor).await.unwrap();
+    assert_eq!(told[0].link, format!("/posts/{post}"));
+    assert!(told[0].words.starts_with("You were mentioned in a comment on"), "{}", told[0].words);
+    comments::add(&pool, &viewer, post, "Agreed").await.unwrap();
+
+    // Only its author changes it; an edit tells only who is newly mentioned.
+    assert!(matches!(comments::edit(&pool, &editor, first, "mine now").await, Err(DomainError::NotFound)));
+    assert!(matches!(comments::delete(&pool, &viewer, first).await, Err(DomainError::NotFound)));
+    comments::edit(&pool, &owner, first, "Looks good, @ed and @vi.").await.unwrap();
+    assert_eq!(notifications::unread(&pool, &editor).await.unwrap(), 1, "already told");
+    assert_eq!(notifications::unread(&pool, &viewer).await.unwrap(), 1);
+    assert!(comments::add(&pool, &owner, post, "   ").await.is_err());
+    assert!(comments::add(&pool, &owner, post, &"x".repeat(4001)).await.is_err());
+
+    // Another team: not its post to comment on or read.
+    assert!(matches!(comments::add(&pool, &rival, post, "hi").await, Err(DomainError::NotFound)));
+    assert!(comments::activity(&pool, &rival, post).await.unwrap().is_empty());
+
+    // The activity: the post's scheduling, then the comments, oldest first; one's own marked.
+    let feed = comments::activity(&pool, &owner, post).await.unwrap();
+    let words: Vec<&str> = feed.iter().map(|a| a.words.as_str()).collect();
+    assert_eq!(words, ["Scheduled.", "Looks good, @ed and @vi.", "Agreed"]);
+    assert_eq!(feed[1].comment.map(|(id, own, edited)| (id, own, edited)), Some((first, true, true)));
+    assert_eq!(feed[2].who, "vi@acme.test");
+    comments::delete(&pool, &owner, first).await.unwrap();
+    assert_eq!(comments::activity(&pool, &owner, post).await.unwrap().len(), 2);
+}

@@ -487,3 +487,29 @@ async fn with_approvals_on_an_editors_post_waits_on_the_review_page_until_approv
     assert!(owner.page(&format!("/posts/{id}")).await.contains("Scheduled"));
     assert!(owner.page("/review").await.contains("Nothing waits for review."));
 }
+
+/// A post's page shows its activity (its events and comments) with a comment box; a draft's shows
+/// in Compose; a plain comment post comes back to the page with it.
+#[tokio::test]
+async fn comments_show_in_a_posts_activity_on_its_page_and_in_compose_for_a_draft() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    schedule(&owner, &x, &["2199-06-01 09:30 | Talked about".to_owned()]).await;
+    let post_id: String = sqlx::query_scalar("select post_id::text from post").fetch_one(&app.pool).await.unwrap();
+    let commented =
+        owner.post_plain("comments/add", &[("post_id", post_id.as_str()), ("body", "Ship it")], &format!("/posts/{post_id}")).await;
+    assert!(commented.status().is_redirection(), "{}", commented.status());
+    let page = owner.page(&format!("/posts/{post_id}")).await;
+    assert!(page.contains(r#"<h2 id="activity-heading">Activity</h2>"#), "{page}");
+    assert!(page.contains("Scheduled.") && page.contains("Ship it") && page.contains("Comment added."), "{page}");
+    // A blank comment is refused in words, nothing added.
+    let refused = support::error_of(owner.call("comments/add", &[("post_id", post_id.as_str()), ("body", "  ")]).await).await;
+    assert!(support::field_errors(&refused)["body"].contains("Write something"), "{refused}");
+
+    let draft: Value =
+        owner.call("posts/create", &[("intent", "draft"), ("text", "Unsure yet"), ("accounts[]", x.as_str())]).await.json().await.unwrap();
+    let draft = draft["draft_id"].as_str().unwrap().to_owned();
+    owner.call("comments/add", &[("post_id", draft.as_str()), ("body", "Needs a picture")]).await;
+    let compose = owner.page(&format!("/compose?draft={draft}")).await;
+    assert!(compose.contains("Needs a picture") && compose.contains("Draft Saved."), "{compose}");
+}

@@ -1,5 +1,6 @@
 //! Building blocks shared by the pages.
 
+pub mod activity;
 pub mod attachments;
 pub mod avatar;
 pub mod chart;

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
+use crate::components::activity::PostActivity;
 use crate::components::attachments::{Attachments, LibraryPick, attachments_field};
 use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
@@ -35,6 +36,8 @@ pub fn ComposePage() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let kept = kept_values(CreatePost::PATH);
     let draft = query.read_untracked().get("draft").unwrap_or_default();
+    // A post not yet scheduled is discussed here (a scheduled one, on its own page).
+    let discussed = Some(draft.trim().to_owned()).filter(|d| !d.is_empty());
     let named: Vec<String> = query
         .read_untracked()
         .get("media")
@@ -91,7 +94,9 @@ pub fn ComposePage() -> impl IntoView {
         <h1>"Compose"</h1>
         <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/drafts">"Drafts"</a> " · " <a href="/review">"Review"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
-            {move || Suspend::new(async move {
+            {move || {
+                let discussed = discussed.clone();
+                Suspend::new(async move {
                 match data.await {
                     Ok((view_data, library, previews, kept, explained)) => {
                         view! {
@@ -105,12 +110,13 @@ pub fn ComposePage() -> impl IntoView {
                                 </section>
                             </div>
                             <form id=UNDO_FORM action=UndoPost::url() method="post" hidden></form>
+                            {discussed.clone().map(|post_id| view! { <PostActivity post_id /> })}
                         }
                         .into_any()
                     }
                     Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                 }
-            })}
+            })}}
         </Suspense>
     }
 }

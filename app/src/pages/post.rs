@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use server_fn::ServerFn;
 
+use crate::components::activity::PostActivity;
 use crate::components::form::{Notice, action_error, kept_notice, refill};
 use crate::components::live::ReloadWhileBusy;
 use crate::components::thumbs::Thumbs;
@@ -55,6 +56,7 @@ fn PostBody(
     edit: ServerAction<EditPost>,
 ) -> impl IntoView {
     let card = page.card;
+    let activity = card.post_id.clone();
     let can_publish = page.can_publish;
     let sent = page.sent;
     let deliveries = card
@@ -197,6 +199,7 @@ fn PostBody(
         <ul class="deliveries">{deliveries}</ul>
         <h2>"Attempts"</h2>
         {attempts}
+        <PostActivity post_id=activity />
     }
 }
 

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod audit;
 pub mod auth;
+pub mod comments;
 #[cfg(feature = "ssr")]
 pub mod connections;
 pub mod developers;

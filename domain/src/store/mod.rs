@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod api_tokens;
 pub mod audit;
+pub mod comments;
 pub mod deliveries;
 pub mod drafts;
 pub mod form_keys;

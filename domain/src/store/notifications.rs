@@ -42,14 +42,16 @@ pub async fn unread(pool: &PgPool, me: &Member) -> Result<i64, DomainError> {
 pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, DomainError> {
     let rows = sqlx::query!(
         r#"select n.notification_id, n.kind, n.entity_id, n.created_at, n.read_at is not null as "read!",
-                  coalesce(dp.text, p.text) as text, coalesce(da.name, a.name) as account, d.post_id as "delivery_post?",
-                  p.state = 'scheduled' as "post_scheduled?"
+                  coalesce(dp.text, p.text, cp.text) as text, coalesce(da.name, a.name) as account, d.post_id as "delivery_post?",
+                  coalesce(p.state, cp.state) = 'scheduled' as "post_scheduled?", c.post_id as "comment_post?"
            from notification n
            left join delivery d on n.kind = 'delivery_failed' and d.delivery_id::text = n.entity_id and d.team_id = n.team_id
            left join post dp on dp.post_id = d.post_id and dp.team_id = n.team_id
            left join platform_account da on da.account_id = d.account_id and da.team_id = n.team_id
            left join post p on n.kind like 'post_%' and p.post_id::text = n.entity_id and p.team_id = n.team_id
            left join platform_account a on n.kind = 'account_needs_reauth' and a.account_id::text = n.entity_id and a.team_id = n.team_id
+           left join post_comment c on n.kind = 'comment_mention' and c.comment_id::text = n.entity_id and c.team_id = n.team_id
+           left join post cp on cp.post_id = c.post_id and cp.team_id = n.team_id
            where n.user_id = $1 and n.team_id = $2
            order by n.notification_id desc
            limit $3"#,
@@ -77,6 +79,11 @@ pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, Dom
                     (format!("“{text}” was approved and scheduled."), format!("/posts/{entity}"))
                 }
                 "post_approved" => (format!("“{text}” was approved; choose when it goes out."), format!("/compose?draft={entity}")),
+                "comment_mention" => {
+                    let post = r.comment_post.map(|p| p.to_string()).unwrap_or_default();
+                    let link = if r.post_scheduled == Some(true) { format!("/posts/{post}") } else { format!("/compose?draft={post}") };
+                    (format!("You were mentioned in a comment on “{text}”."), link)
+                }
                 _ => (format!("Changes were requested on “{text}”."), format!("/compose?draft={entity}")),
             };
             Notification { id: r.notification_id, words, link, at: r.created_at, read: r.read }
