@@ -500,6 +500,19 @@ async fn with_approvals_on_an_editors_post_is_submitted_approved_by_two_others_a
     let waits = reviews::decide(&pool, &owner, late_id, Decision::Approve, "", &rules).await.unwrap();
     assert!(matches!(&waits, Decided::Approved(why) if why.contains("has passed")), "{waits:?}");
     assert_eq!(drafts::get(&pool, owner.team_id, late_id).await.unwrap().state, PostState::Approved);
+    // Its author schedules it for a new time, as approved; with other words it is an edit, refused.
+    let edited = NewPost { content: PostContent::parse("Something else", [], "", []).unwrap(), ..new_post("x", &[x]) };
+    let mut tx = pool.begin().await.unwrap();
+    let refused = posts::schedule_draft(&mut tx, owner.team_id, Actor::User(editor.user_id), late_id, &edited, &rules).await;
+    assert!(matches!(refused, Err(DomainError::Invalid(ref e)) if e.field == "intent"), "{refused:?}");
+    drop(tx);
+    let as_approved = NewPost { content: draft.content.clone(), ..new_post("x", &[x]) };
+    let mut tx = pool.begin().await.unwrap();
+    assert_eq!(
+        posts::schedule_draft(&mut tx, owner.team_id, Actor::User(editor.user_id), late_id, &as_approved, &rules).await.unwrap(),
+        late_id
+    );
+    tx.rollback().await.unwrap();
     // Edited after approval: reviewed again.
     drafts::save(&pool, owner.team_id, Actor::User(editor.user_id), Some(late_id), &draft).await.unwrap();
     assert_eq!(drafts::get(&pool, owner.team_id, late_id).await.unwrap().state, PostState::InReview);

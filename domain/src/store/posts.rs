@@ -92,7 +92,24 @@ async fn schedule_post(
     rules: &MediaRules,
     draft: Option<(Uuid, PostState)>,
 ) -> Result<Uuid, DomainError> {
-    let approved = draft.is_some_and(|(_, state)| state == PostState::Approved);
+    // An approved post goes out as it was approved: scheduling it with other words, media or
+    // accounts is an edit, which is reviewed again.
+    let approved = match draft {
+        Some((id, PostState::Approved)) => {
+            let planned: Vec<Uuid> = sqlx::query_scalar!(
+                "select account_id from post_planned_account where team_id = $1 and post_id = $2 order by account_id",
+                team_id,
+                id
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut chosen = new.account_ids.clone();
+            chosen.sort_unstable();
+            chosen.dedup();
+            content_of(&mut *conn, team_id, id).await? == new.content && planned == chosen
+        }
+        _ => false,
+    };
     if !approved && !new.dry_run && reviews::must_submit(conn, team_id, actor).await? {
         return Err(FieldError::new(
             "intent",
