@@ -27,10 +27,12 @@ alter table notification add constraint notification_kind check (kind in (
 create or replace function notification_enqueue() returns trigger language plpgsql as $$
 begin
     with e as (
-        -- The events that notify, with their entity's id as a uuid (the CASE keeps the cast away
-        -- from other events' ids, which need not be uuids).
+        -- The events that notify, with their entity's id as a uuid. Other events' ids need not be
+        -- uuids, and the planner may compute this for rows the WHERE drops: only a uuid's shape
+        -- is ever cast.
         select a.team_id, a.audit_id, a.action, a.entity_id, a.actor_id, a.metadata,
-               case when a.entity in ('delivery', 'post', 'account', 'comment') then a.entity_id::uuid end as id
+               case when a.entity in ('delivery', 'post', 'account', 'comment') and a.entity_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                    then a.entity_id::uuid end as id
         from added a
         where a.action in ('delivery_failed', 'account_needs_reauth', 'post_submitted', 'post_approved', 'post_changes_requested',
                            'comment_added', 'comment_edited')

@@ -31,7 +31,9 @@ use crate::pages::media::MediaPage;
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::post::PostDetailPage;
 use crate::pages::review::ReviewPage;
+use crate::pages::review_links::ReviewLinksPage;
 use crate::pages::security::{SecurityPage, SignInCodePage, SignInSetupPage, TwoFactorSetupPage};
+use crate::pages::shared::SharedPage;
 use crate::pages::status::StatusPage;
 use crate::pages::webhooks::WebhooksPage;
 use crate::pages::{
@@ -79,6 +81,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/login/two-factor/setup") ssr=SsrMode::Async view=SignInSetupPage />
                 <Route path=path!("/signup") ssr=SsrMode::Async view=SignUpPage />
                 <Route path=path!("/invite/:token") ssr=SsrMode::Async view=InvitePage />
+                <Route path=path!("/r/:token") ssr=SsrMode::Async view=SharedPage />
                 <ParentRoute path=path!("") ssr=SsrMode::Async view=SignedInShell>
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
@@ -86,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/drafts") ssr=SsrMode::Async view=DraftsPage />
                     <Route path=path!("/review") ssr=SsrMode::Async view=ReviewPage />
                     <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage />
+                    <Route path=path!("/settings/review-links") ssr=SsrMode::Async view=ReviewLinksPage />
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/media") ssr=SsrMode::Async view=MediaPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />

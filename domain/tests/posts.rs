@@ -634,3 +634,58 @@ async fn comments_mention_members_are_changed_by_their_author_only_and_join_the_
     comments::delete(&pool, &owner, first).await.unwrap();
     assert_eq!(comments::activity(&pool, &owner, post).await.unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_review_link_shows_only_its_posts_until_it_expires_or_is_revoked_and_records_what_the_reviewer_says() {
+    use crier_domain::Role;
+    use crier_domain::store::review_links::{self, Scope};
+    use crier_domain::store::{audit, comments};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let editor = member(&pool, &owner, "ed@acme.test", Role::Editor).await;
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let theirs_account = account(&pool, rival.team_id, Platform::X, "2").await;
+    let day = Utc::now() + TimeDelta::days(3);
+    let ids = schedule_at(&pool, &owner, &[x], &[day, day + TimeDelta::hours(1), day + TimeDelta::days(10)]).await;
+    let theirs = schedule_at(&pool, &rival, &[theirs_account], &[day]).await[0];
+
+    // Owners and admins share; the link shows the posts in its range, not the others, nor another team's.
+    assert!(matches!(review_links::create(&pool, &editor, "Client", Scope::Post(ids[0]), 7).await, Err(DomainError::Forbidden)));
+    assert!(review_links::create(&pool, &owner, "Client", Scope::Post(theirs), 7).await.is_err());
+    let range = Scope::Range(day - TimeDelta::hours(1), day + TimeDelta::days(1));
+    let (link, token) = review_links::create(&pool, &owner, "Acme's client", range, 7).await.unwrap();
+    let opened = review_links::open(&pool, token.expose()).await.unwrap().expect("a working link opens");
+    assert_eq!(opened.post_ids, ids[..2]);
+    assert!(review_links::shared(&pool, &opened, ids[2]).await.is_err(), "a post outside the range is not reachable");
+    assert!(review_links::shared(&pool, &opened, theirs).await.is_err());
+    assert_eq!(review_links::shared(&pool, &opened, ids[0]).await.unwrap().content.text, "Post 0");
+    assert!(review_links::open(&pool, "crier_rvw_nothing").await.unwrap().is_none());
+
+    // What the reviewer says is a comment, by the link, and an audit event with the link as actor.
+    assert!(review_links::decide(&pool, &opened, ids[1], false, " ").await.is_err(), "changes need words");
+    assert!(matches!(review_links::decide(&pool, &opened, theirs, true, "").await, Err(DomainError::NotFound)));
+    review_links::decide(&pool, &opened, ids[1], false, "Say the date").await.unwrap();
+    let feed = comments::activity(&pool, &owner, ids[1]).await.unwrap();
+    let said = feed.last().unwrap();
+    assert_eq!((said.who.as_str(), said.words.as_str()), ("Review link “Acme's client”", "Requested changes: Say the date"));
+    let trail = audit::list(&pool, owner.team_id, &Default::default(), 10).await.unwrap();
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.action == "review_link_changes_requested" && e.actor_label.as_deref() == Some("Review link “Acme's client”"))
+    );
+
+    // Revoked, or expired: it opens no more.
+    review_links::revoke(&pool, &owner, link.link_id).await.unwrap();
+    assert!(review_links::open(&pool, token.expose()).await.unwrap().is_none());
+    let (_, later) = review_links::create(&pool, &owner, "Later", Scope::Post(ids[2]), 1).await.unwrap();
+    sqlx::query(
+        "update review_link set created_at = now() - interval '3 days', expires_at = now() - interval '1 second' where label = 'Later'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert!(review_links::open(&pool, later.expose()).await.unwrap().is_none());
+    assert!(review_links::list(&pool, &rival).await.unwrap().is_empty());
+}

@@ -513,3 +513,39 @@ async fn comments_show_in_a_posts_activity_on_its_page_and_in_compose_for_a_draf
     let compose = owner.page(&format!("/compose?draft={draft}")).await;
     assert!(compose.contains("Needs a picture") && compose.contains("Draft Saved."), "{compose}");
 }
+
+/// A client review link over HTTP: created in Settings, opened without an account (its post's
+/// previews, nothing else), approved through it (a comment on the post), and closed once revoked.
+#[tokio::test]
+async fn a_review_link_opens_without_an_account_takes_a_decision_and_stops_when_revoked() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    schedule(&owner, &x, &["2199-06-01 09:30 | For the client".to_owned(), "2199-07-01 09:30 | Not shared".to_owned()]).await;
+    let post_id: String =
+        sqlx::query_scalar("select post_id::text from post where text = 'For the client'").fetch_one(&app.pool).await.unwrap();
+    let created = owner.call("review_links/create", &[("label", "Client"), ("post_id", post_id.as_str()), ("days", "7")]).await;
+    assert_eq!(created.status(), StatusCode::OK);
+    let url: String = created.json().await.unwrap();
+    let path = url.split_once("/r/").map(|(_, token)| format!("/r/{token}")).unwrap();
+
+    let client = app.browser();
+    let page = client.page(&path).await;
+    assert!(page.contains("Review: Client") && page.contains("For the client") && !page.contains("Not shared"), "{page}");
+    assert!(page.contains(r#"data-platform="x""#) && !page.contains("owner@acme.test"), "previews, and nothing of the team: {page}");
+    let token = path.trim_start_matches("/r/");
+    let decided = client
+        .post_plain("r/decide", &[("token", token), ("post_id", post_id.as_str()), ("decision", "approve"), ("comment", "Lovely")], &path)
+        .await;
+    assert!(decided.status().is_redirection(), "{}", decided.status());
+    assert!(client.page(&path).await.contains("Thank you: the team sees your approval."));
+    let post = owner.page(&format!("/posts/{post_id}")).await;
+    assert!(post.contains("Review link “Client”") && post.contains("Approved: Lovely"), "{post}");
+
+    let links = owner.page("/settings/review-links").await;
+    assert!(links.contains("Works until"), "{links}");
+    let link_id: String = sqlx::query_scalar("select link_id::text from review_link").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(owner.call("review_links/revoke", &[("link_id", link_id.as_str())]).await.status(), StatusCode::OK);
+    assert!(client.page(&path).await.contains("This link does not open"));
+    let refused = client.call("r/decide", &[("token", token), ("post_id", post_id.as_str()), ("decision", "approve")]).await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+}

@@ -199,6 +199,7 @@ fn PostBody(
         <ul class="deliveries">{deliveries}</ul>
         <h2>"Attempts"</h2>
         {attempts}
+        <p><a href=format!("/settings/review-links?post={activity}")>"Share for review with a client"</a></p>
         <PostActivity post_id=activity />
     }
 }

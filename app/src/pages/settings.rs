@@ -28,6 +28,7 @@ pub fn SettingsPage() -> impl IntoView {
                 <li><A href="/settings/security">"Security"</A> " — your password, two-factor sign-in, and where you are signed in."</li>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
                 <li><A href="/settings/api">"API"</A> " — tokens for scripts and other systems, and the REST API's reference."</li>
+                <li><A href="/settings/review-links">"Review links"</A> " — show posts to a client without a Crier account, for their approval."</li>
                 <li><A href="/settings/webhooks">"Webhooks"</A> " — HTTPS endpoints Crier calls, signed, when posts go out or fail and accounts need reconnecting."</li>
             </ul>
         </section>

@@ -24,7 +24,6 @@ pub async fn preview_post(
     #[server(default)] media: Vec<String>,
     #[server(default)] media_alt: Vec<String>,
 ) -> Result<String, AppError> {
-    use crate::components::preview::{PostPreviews, PreviewCard};
     use crier_domain::post::{MAX_TEXT_CHARS, MAX_THREAD_ITEM_CHARS, MAX_THREAD_ITEMS, PostContent};
     use crier_platform::Platform;
 
@@ -47,24 +46,40 @@ pub async fn preview_post(
     let media = attached_media(&pool, me.team_id, &media, &media_alt).await?;
     let team_accounts = compose_accounts(&pool, me.team_id).await?;
     let ticked: Vec<_> = team_accounts.into_iter().filter(|a| accounts.contains(&a.account_id)).collect();
-    let chosen = !ticked.is_empty();
-    // One card per ticked account, by platform; before any is ticked, one unnamed card per platform.
+    Ok(render_previews(&content, &media, ticked))
+}
+
+/// The previews of `content` with `media` for `accounts` (before any is chosen, one unnamed card
+/// per platform), as HTML: Compose's, and a review link's.
+#[cfg(feature = "ssr")]
+pub(crate) fn render_previews(
+    content: &crier_domain::post::PostContent,
+    media: &[crate::server::media::ComposeMedia],
+    accounts: Vec<crate::server::posts::ComposeAccount>,
+) -> String {
+    use crate::components::preview::{PostPreviews, PreviewCard};
+    use crier_platform::Platform;
+    let chosen = !accounts.is_empty();
+    // One card per account, by platform; before any is chosen, one unnamed card per platform.
     let whose: Vec<(Platform, Option<_>)> = if chosen {
-        Platform::ALL.into_iter().flat_map(|p| ticked.iter().filter(move |a| a.platform == p).map(move |a| (p, Some(a.clone())))).collect()
+        Platform::ALL
+            .into_iter()
+            .flat_map(|p| accounts.iter().filter(move |a| a.platform == p).map(move |a| (p, Some(a.clone()))))
+            .collect()
     } else {
         Platform::ALL.into_iter().map(|p| (p, None)).collect()
     };
-    let cards = whose
+    let cards: Vec<PreviewCard> = whose
         .into_iter()
         .map(|(platform, account)| PreviewCard {
             account,
             platform,
             text: content.published_text(platform, !media.is_empty()),
             card: content.link.clone().filter(|_| media.is_empty()),
-            media: media.clone(),
+            media: media.to_vec(),
             thread: if platform == Platform::X { content.thread.clone() } else { Vec::new() },
         })
         .collect();
     // Rendered apart from any page, so under an owner of its own.
-    Ok(Owner::new().with(|| view! { <PostPreviews cards chosen /> }.to_html()))
+    Owner::new().with(|| view! { <PostPreviews cards chosen /> }.to_html())
 }

@@ -17,6 +17,8 @@ pub enum Actor {
     User(Uuid),
     /// A team API token.
     ApiToken(Uuid),
+    /// A client review link (someone outside the team, through the link).
+    ReviewLink(Uuid),
     /// Crier itself (the worker pool, housekeeping, the admin CLI).
     System,
 }
@@ -30,6 +32,8 @@ pub enum ActorKind {
     User,
     /// An API token.
     ApiToken,
+    /// A client review link.
+    ReviewLink,
     /// Crier itself.
     System,
 }
@@ -39,6 +43,7 @@ impl Actor {
         match self {
             Actor::User(id) => (ActorKind::User, Some(id)),
             Actor::ApiToken(id) => (ActorKind::ApiToken, Some(id)),
+            Actor::ReviewLink(id) => (ActorKind::ReviewLink, Some(id)),
             Actor::System => (ActorKind::System, None),
         }
     }
@@ -156,10 +161,11 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &AuditFilter, limit: i64
                 let mut rows = sqlx::query_as!(
                 AuditEntry,
                 r#"select e.audit_id, e.occurred_at, e.actor_kind as "actor_kind: ActorKind", e.action, e.entity, e.entity_id, e.metadata,
-                          coalesce(u.email, t.name) as actor_label
+                          coalesce(u.email, t.name, 'Review link “' || l.label || '”') as actor_label
                    from audit_event e
                    left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id and u.team_id = e.team_id
                    left join api_token t on e.actor_kind = 'api_token' and t.api_token_id = e.actor_id and t.team_id = e.team_id
+                   left join review_link l on e.actor_kind = 'review_link' and l.link_id = e.actor_id and l.team_id = e.team_id
                    where e.team_id = $1
                      and ($2::text is null or e.entity = $2)
                      and ($3::text is null or e.entity_id = $3)
@@ -186,10 +192,11 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &AuditFilter, limit: i64
             (before, _) => sqlx::query_as!(
                 AuditEntry,
                 r#"select e.audit_id, e.occurred_at, e.actor_kind as "actor_kind: ActorKind", e.action, e.entity, e.entity_id, e.metadata,
-                          coalesce(u.email, t.name) as actor_label
+                          coalesce(u.email, t.name, 'Review link “' || l.label || '”') as actor_label
                    from audit_event e
                    left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id and u.team_id = e.team_id
                    left join api_token t on e.actor_kind = 'api_token' and t.api_token_id = e.actor_id and t.team_id = e.team_id
+                   left join review_link l on e.actor_kind = 'review_link' and l.link_id = e.actor_id and l.team_id = e.team_id
                    where e.team_id = $1
                      and ($2::text is null or e.entity = $2)
                      and ($3::text is null or e.entity_id = $3)

@@ -141,8 +141,10 @@ pub struct Activity {
 pub async fn activity(pool: &PgPool, me: &Member, post_id: Uuid) -> Result<Vec<Activity>, DomainError> {
     let rows = sqlx::query!(
         r#"select at as "at!", who, words as "words!", comment_id, own as "own!", edited as "edited!" from (
-               select c.created_at as at, u.email as who, c.body as words, c.comment_id, c.author_id = $3 as own, c.edited_at is not null as edited
+               select c.created_at as at, coalesce(u.email, 'Review link “' || l.label || '”') as who, c.body as words, c.comment_id,
+                      c.author_id is not distinct from $3 as own, c.edited_at is not null as edited
                from post_comment c left join app_user u on u.user_id = c.author_id
+               left join review_link l on l.link_id = c.review_link_id and l.team_id = $1
                where c.team_id = $1 and c.post_id = $2
                union all
                select r.decided_at, u.email,
@@ -156,7 +158,7 @@ pub async fn activity(pool: &PgPool, me: &Member, post_id: Uuid) -> Result<Vec<A
                       replace(initcap(replace(e.action, '_', ' ')), 'Post ', '') || '.', null, false, false
                from audit_event e left join app_user u on e.actor_kind = 'user' and u.user_id = e.actor_id
                where e.team_id = $1 and e.entity = 'post' and e.entity_id = $2::uuid::text
-                 and e.action not in ('post_approved', 'post_changes_requested')
+                 and e.action not in ('post_approved', 'post_changes_requested', 'review_link_approved', 'review_link_changes_requested')
            ) a
            order by at
            limit $4"#,

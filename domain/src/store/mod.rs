@@ -20,6 +20,7 @@ pub mod members;
 pub mod notifications;
 pub mod oauth_connections;
 pub mod posts;
+pub mod review_links;
 pub mod reviews;
 pub mod security;
 pub mod sessions;

@@ -73,7 +73,7 @@ pub(super) async fn must_submit(conn: &mut PgConnection, team_id: Uuid, actor: A
                 .fetch_optional(&mut *conn)
                 .await?
         }
-        Actor::System => None,
+        Actor::System | Actor::ReviewLink(_) => None,
     };
     Ok(match role {
         Some(role) => policy_in(conn, team_id).await?.needs_review(role),

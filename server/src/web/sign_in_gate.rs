@@ -66,7 +66,9 @@ fn is_not_a_page(path: &str) -> bool {
 
 /// Pages anyone may load.
 fn is_public_page(path: &str) -> bool {
-    matches!(path, "/login" | "/signup" | "/login/two-factor" | "/login/two-factor/setup") || path.starts_with("/invite/")
+    matches!(path, "/login" | "/signup" | "/login/two-factor" | "/login/two-factor/setup")
+        || path.starts_with("/invite/")
+        || path.starts_with("/r/")
 }
 
 pub(super) async fn gate(State(gate): State<Arc<Gate>>, session: Session, mut request: Request, next: Next) -> Response<Body> {
