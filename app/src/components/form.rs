@@ -465,3 +465,19 @@ fn browser_timezone() -> String {
         String::new()
     }
 }
+
+/// A review decision's fields: a comment (required to request changes; `typed` is what a refused
+/// decision typed) and the Approve / Request changes buttons (`decision`: `approve` or `changes`).
+/// For the Review page and a client review link's.
+pub fn decision_fields(comment_id: String, typed: String) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=comment_id.clone()>"Comment (required to request changes)"</label>
+            <textarea id=comment_id name="comment" rows="2" maxlength="4000">{typed}</textarea>
+        </div>
+        <div class="actions">
+            <button type="submit" name="decision" value="approve">"Approve"</button>
+            <button type="submit" name="decision" value="changes" class="secondary">"Request changes"</button>
+        </div>
+    }
+}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use server_fn::ServerFn;
 
-use crate::components::form::{Notice, action_error, kept_notice, refill};
+use crate::components::form::{Notice, action_error, decision_fields, kept_notice, refill};
 use crate::components::platform_icon::PlatformIcon;
 use crate::server::reviews::{DecidePost, ReviewRow, review_page};
 
@@ -59,14 +59,7 @@ fn review_row(post: ReviewRow, decide: ServerAction<DecidePost>) -> impl IntoVie
         None => view! {
             <ActionForm action=decide attr:class="stack">
                 <input type="hidden" name="post_id" value=post_id />
-                <div class="field">
-                    <label for=comment_id.clone()>"Comment (required to request changes)"</label>
-                    <textarea id=comment_id name="comment" rows="2" maxlength="4000">{typed}</textarea>
-                </div>
-                <div class="actions">
-                    <button type="submit" name="decision" value="approve">"Approve"</button>
-                    <button type="submit" name="decision" value="changes" class="secondary">"Request changes"</button>
-                </div>
+                {decision_fields(comment_id, typed)}
             </ActionForm>
         }
         .into_any(),

@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use server_fn::ServerFn;
 
-use crate::components::form::{Notice, action_error, kept_notice, refill};
+use crate::components::form::{Notice, action_error, decision_fields, kept_notice, refill};
 use crate::server::review_links::{SharedDecide, SharedPost, shared_page};
 
 /// The review link's page.
@@ -70,14 +70,7 @@ fn shared_post(post: SharedPost, token: String, decide: ServerAction<SharedDecid
             <ActionForm action=decide attr:class="stack">
                 <input type="hidden" name="token" value=token />
                 <input type="hidden" name="post_id" value=post.post_id />
-                <div class="field">
-                    <label for=field.clone()>"Comment (required to request changes)"</label>
-                    <textarea id=field name="comment" rows="2" maxlength="4000">{typed}</textarea>
-                </div>
-                <div class="actions">
-                    <button type="submit" name="decision" value="approve">"Approve"</button>
-                    <button type="submit" name="decision" value="changes" class="secondary">"Request changes"</button>
-                </div>
+                {decision_fields(field, typed)}
             </ActionForm>
         </li>
     }
