@@ -466,6 +466,18 @@ async fn with_approvals_on_an_editors_post_waits_on_the_review_page_until_approv
     };
     let refused = support::error_of(post("schedule").await).await;
     assert!(support::field_errors(&refused)["intent"].contains("Submit for review"), "{refused}");
+    // Without JavaScript the refusal is shown on the page it comes back to.
+    let plain = editor
+        .post_plain(
+            "posts/create",
+            &[("intent", "schedule"), ("text", "Launch day"), ("accounts[]", x.as_str()), ("scheduled_at", "2199-06-03T10:00")],
+            "/compose",
+        )
+        .await;
+    let back = support::location(&plain).expect("a plain post comes back to Compose");
+    let back = back.splitn(4, '/').nth(3).filter(|_| back.starts_with("http")).map_or(back.clone(), |path| format!("/{path}"));
+    let shown = editor.page(&back).await;
+    assert!(shown.contains(r#"id="intent-error""#) && shown.contains("use “Submit for review”"), "{shown}");
     let submitted: Value = post("review").await.json().await.unwrap();
     let id = submitted["post_id"].as_str().unwrap().to_owned();
     assert!(submitted["message"].as_str().unwrap().starts_with("Submitted for review"), "{submitted}");

@@ -415,6 +415,9 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
                 <p class="hint">{format!("Empty fields follow the team's policy ({}). Change it in Settings.", team_retry.describe())}</p>
                 <RetryPolicyFields attempts=own_attempts minutes=own_minutes team_default=Some(team_retry) error />
             </details>
+            // Refusals of the post as a whole: approvals needed, a draft scheduled meanwhile.
+            <FieldMessage name="intent" error />
+            <FieldMessage name="draft" error />
             {if can_publish {
                 // Where the viewer's posts need approval, they are submitted for review instead.
                 let (first, first_words, second, second_words) =

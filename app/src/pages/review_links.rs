@@ -8,6 +8,7 @@ use leptos_router::hooks::use_query_map;
 use server_fn::ServerFn;
 
 use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
+use crate::pages::compose::FieldMessage;
 use crate::server::review_links::{CreateReviewLink, LinkRow, RevokeReviewLink, review_links_page};
 
 /// Settings → Review links. `?post=<id>` starts the form on that post (the post page's "Share
@@ -45,6 +46,7 @@ pub fn ReviewLinksPage() -> impl IntoView {
             <div class="field">
                 <label for="label">"Label"</label>
                 <input id="label" name="label" required maxlength="100" value=label placeholder="Acme's marketing team" />
+                <FieldMessage name="label" error />
             </div>
             <div class="field">
                 <label for="post_id">"One post (its id, from its page)"</label>
@@ -54,10 +56,13 @@ pub fn ReviewLinksPage() -> impl IntoView {
                 <legend>"Or the posts due in a range of days (your timezone)"</legend>
                 <div class="field"><label for="from">"From"</label><input id="from" name="from" type="date" value=from /></div>
                 <div class="field"><label for="until">"Until (inclusive)"</label><input id="until" name="until" type="date" value=until /></div>
+                <FieldMessage name="from" error />
+                <FieldMessage name="until" error />
             </fieldset>
             <div class="field">
                 <label for="days">"Works for (days, 1 to 90)"</label>
                 <input id="days" name="days" type="number" min="1" max="90" value=days />
+                <FieldMessage name="days" error />
             </div>
             <div><button type="submit">"Create link"</button></div>
         </ActionForm>

@@ -71,11 +71,14 @@ pub async fn schedule_draft(
     .await?
     .ok_or(DomainError::NotFound)?;
     if !state.can_become(PostState::Scheduled) {
-        return Err(FieldError::new(
-            "draft",
-            "This draft has been scheduled or discarded since you opened it. Start a new post, or open it from Drafts.",
-        )
-        .into());
+        let why = match state {
+            PostState::InReview => {
+                "This post waits for review: it is scheduled once approved (the Review page), or saved as a draft again."
+            }
+            PostState::ChangesRequested => "Changes were requested on this post: save your changes, then submit it for review again.",
+            _ => "This draft has been scheduled or discarded since you opened it. Start a new post, or open it from Drafts.",
+        };
+        return Err(FieldError::new("draft", why).into());
     }
     schedule_post(conn, team_id, actor, new, rules, Some((draft_id, state))).await
 }
