@@ -669,6 +669,10 @@ async fn a_review_link_shows_only_its_posts_until_it_expires_or_is_revoked_and_r
     let feed = comments::activity(&pool, &owner, ids[1]).await.unwrap();
     let said = feed.last().unwrap();
     assert_eq!((said.who.as_str(), said.words.as_str()), ("Review link “Acme's client”", "Requested changes: Say the date"));
+    // The post's author (the owner, who scheduled it) is told.
+    let told = crier_domain::store::notifications::latest(&pool, &owner).await.unwrap();
+    assert_eq!(told[0].words, "A client reviewed “Post 1” through a review link.");
+    assert_eq!(told[0].link, format!("/posts/{}", ids[1]));
     let trail = audit::list(&pool, owner.team_id, &Default::default(), 10).await.unwrap();
     assert!(
         trail

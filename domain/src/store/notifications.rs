@@ -48,7 +48,7 @@ pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, Dom
            left join delivery d on n.kind = 'delivery_failed' and d.delivery_id::text = n.entity_id and d.team_id = n.team_id
            left join post dp on dp.post_id = d.post_id and dp.team_id = n.team_id
            left join platform_account da on da.account_id = d.account_id and da.team_id = n.team_id
-           left join post p on n.kind like 'post_%' and p.post_id::text = n.entity_id and p.team_id = n.team_id
+           left join post p on (n.kind like 'post_%' or n.kind = 'client_reviewed') and p.post_id::text = n.entity_id and p.team_id = n.team_id
            left join platform_account a on n.kind = 'account_needs_reauth' and a.account_id::text = n.entity_id and a.team_id = n.team_id
            left join post_comment c on n.kind = 'comment_mention' and c.comment_id::text = n.entity_id and c.team_id = n.team_id
            left join post cp on cp.post_id = c.post_id and cp.team_id = n.team_id
@@ -79,6 +79,10 @@ pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, Dom
                     (format!("“{text}” was approved and scheduled."), format!("/posts/{entity}"))
                 }
                 "post_approved" => (format!("“{text}” was approved; choose when it goes out."), format!("/compose?draft={entity}")),
+                "client_reviewed" => {
+                    let link = if r.post_scheduled == Some(true) { format!("/posts/{entity}") } else { format!("/compose?draft={entity}") };
+                    (format!("A client reviewed “{text}” through a review link."), link)
+                }
                 "comment_mention" => {
                     let post = r.comment_post.map(|p| p.to_string()).unwrap_or_default();
                     let link = if r.post_scheduled == Some(true) { format!("/posts/{post}") } else { format!("/compose?draft={post}") };
