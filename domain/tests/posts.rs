@@ -693,3 +693,45 @@ async fn a_review_link_shows_only_its_posts_until_it_expires_or_is_revoked_and_r
     assert!(review_links::open(&pool, later.expose()).await.unwrap().is_none());
     assert!(review_links::list(&pool, &rival).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_account_whose_access_ends_within_a_week_warns_its_owners_and_admins_once_per_deadline() {
+    use crier_domain::Role;
+    use crier_domain::store::{housekeeping, notifications};
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let admin = member(&pool, &owner, "ad@acme.test", Role::Admin).await;
+    let editor = member(&pool, &owner, "ed@acme.test", Role::Editor).await;
+    let ending = account(&pool, owner.team_id, Platform::Linkedin, "1").await;
+    let renewed = account(&pool, owner.team_id, Platform::X, "2").await;
+    // LinkedIn without a refresh token, ending in 3 days; X's access token ends in an hour but
+    // Crier renews it (its refresh token lives on).
+    sqlx::query("update platform_account set token_expires_at = now() + interval '3 days', can_refresh = false where account_id = $1")
+        .bind(ending)
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "update platform_account set token_expires_at = now() + interval '1 hour', can_refresh = true, refresh_expires_at = now() + interval '90 days' where account_id = $1",
+    )
+    .bind(renewed)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    assert_eq!(housekeeping::warn_expiring(&pool).await.unwrap(), 1);
+    assert_eq!(housekeeping::warn_expiring(&pool).await.unwrap(), 0, "once per deadline, whichever pass comes first");
+    for who in [&owner, &admin] {
+        let told = notifications::latest(&pool, who).await.unwrap();
+        assert_eq!(told.len(), 1);
+        assert_eq!(told[0].words, "Account 1 must be reconnected within 7 days, or its posts will wait.");
+    }
+    assert!(notifications::latest(&pool, &editor).await.unwrap().is_empty());
+    // Reconnected with a new deadline, still close: warned again.
+    sqlx::query("update platform_account set token_expires_at = now() + interval '5 days' where account_id = $1")
+        .bind(ending)
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(housekeeping::warn_expiring(&pool).await.unwrap(), 1);
+}

@@ -62,6 +62,7 @@ fn queue_config() -> QueueConfig {
 
 async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<MediaStore>) -> Result<(), BoxDynError> {
     let pruned = housekeeping::prune(&pool).await?;
+    let expiring = housekeeping::warn_expiring(&pool).await?;
     let uploads = crate::resumable::sweep(&store, &pool).await?;
     // Finished passes are only history; keep a day of them.
     let old_jobs = sqlx::query("delete from apalis.jobs where job_type = $1 and status = 'Done' and done_at < now() - interval '1 day'")
@@ -76,6 +77,7 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<Med
         verification_failures = pruned.verification_failures,
         oauth_connections = pruned.oauth_connections,
         idempotency_keys = pruned.idempotency_keys,
+        expiring,
         uploads,
         old_jobs,
         "housekeeping done"

@@ -45,3 +45,38 @@ pub async fn prune(pool: &PgPool) -> Result<Pruned, DomainError> {
     sqlx::query!("delete from address_attempt where at < now() - interval '1 day'").execute(pool).await?;
     Ok(Pruned { sessions, login_failures, verification_failures, oauth_connections, idempotency_keys, form_keys })
 }
+
+/// Warns the owners and admins of each connected account whose access ends within
+/// [`AccountHealth::WARN_BEFORE`](crate::account::AccountHealth::WARN_BEFORE) and cannot be renewed
+/// by Crier (the refresh token's end, or the access token's when Crier holds no refresh token):
+/// records `account_token_expiring`, which notifies them. Once per deadline, whichever worker's
+/// pass gets there first (`expiry_warned_for`); a reconnection's new deadline warns again.
+/// Answers how many accounts were warned.
+pub async fn warn_expiring(pool: &PgPool) -> Result<u64, DomainError> {
+    let mut tx = pool.begin().await?;
+    let warned = sqlx::query!(
+        r#"update platform_account a set expiry_warned_for = d.deadline
+           from (select account_id, case when can_refresh then refresh_expires_at else token_expires_at end as deadline
+                 from platform_account where status = 'connected') d
+           where a.account_id = d.account_id and d.deadline > now() and d.deadline <= now() + make_interval(days => $1)
+             and a.expiry_warned_for is distinct from d.deadline
+           returning a.team_id, a.account_id, d.deadline as "deadline!""#,
+        i32::try_from(crate::account::AccountHealth::WARN_BEFORE.num_days()).unwrap_or(7)
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for account in &warned {
+        super::audit::record(
+            &mut *tx,
+            account.team_id,
+            super::audit::Actor::System,
+            "account_token_expiring",
+            "account",
+            Some(&account.account_id.to_string()),
+            serde_json::json!({ "reauth_by": account.deadline }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(warned.len() as u64)
+}

@@ -49,7 +49,7 @@ pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, Dom
            left join post dp on dp.post_id = d.post_id and dp.team_id = n.team_id
            left join platform_account da on da.account_id = d.account_id and da.team_id = n.team_id
            left join post p on (n.kind like 'post_%' or n.kind = 'client_reviewed') and p.post_id::text = n.entity_id and p.team_id = n.team_id
-           left join platform_account a on n.kind = 'account_needs_reauth' and a.account_id::text = n.entity_id and a.team_id = n.team_id
+           left join platform_account a on n.kind in ('account_needs_reauth', 'account_token_expiring') and a.account_id::text = n.entity_id and a.team_id = n.team_id
            left join post_comment c on n.kind = 'comment_mention' and c.comment_id::text = n.entity_id and c.team_id = n.team_id
            left join post cp on cp.post_id = c.post_id and cp.team_id = n.team_id
            where n.user_id = $1 and n.team_id = $2
@@ -73,6 +73,9 @@ pub async fn latest(pool: &PgPool, me: &Member) -> Result<Vec<Notification>, Dom
                     r.delivery_post.map_or_else(|| "/?state=failed".to_owned(), |post| format!("/posts/{post}")),
                 ),
                 "account_needs_reauth" => (format!("{account} needs reconnecting: its posts wait until it is."), "/accounts".to_owned()),
+                "account_token_expiring" => {
+                    (format!("{account} must be reconnected within 7 days, or its posts will wait."), "/accounts".to_owned())
+                }
                 "post_submitted" => (format!("“{text}” waits for your review."), "/review".to_owned()),
                 // Approved and scheduled: its page; approved without going out yet: Compose.
                 "post_approved" if r.post_scheduled == Some(true) => {
