@@ -393,6 +393,11 @@ async fn a_draft_is_saved_without_deliveries_reopened_scheduled_as_the_same_post
     assert_eq!((calendar[0].total, calendar[0].first[0].state), (1, PostState::Draft));
     // Not in the list of scheduled posts, nor a post's page.
     assert!(posts::list(&pool, owner.team_id, &PostFilter::default(), 10).await.unwrap().is_empty());
+    // ... unless asked for (the dashboard lists what its calendar shows), and never under a delivery state.
+    let with = PostFilter { with_unscheduled: true, ..PostFilter::default() };
+    assert_eq!(posts::list(&pool, owner.team_id, &with, 10).await.unwrap()[0].state, PostState::Draft);
+    let failed = PostFilter { state: Some(DeliveryState::Failed), ..with.clone() };
+    assert!(posts::list(&pool, owner.team_id, &failed, 10).await.unwrap().is_empty());
     assert!(matches!(posts::get(&pool, owner.team_id, id).await, Err(DomainError::NotFound)));
 
     // Scheduled (refused while it does not fit, nothing changed), then as the same post.

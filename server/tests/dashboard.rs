@@ -415,6 +415,9 @@ async fn a_draft_is_saved_from_compose_reopened_and_scheduled_as_the_same_post()
     let day = day_cell(&month, "2199-06-03");
     assert!(day.contains(r#"class="entry draft""#) && day.contains(&format!("/compose?draft={draft}")), "{day}");
     assert!(!day.contains("draggable"), "a draft is not dragged: {day}");
+    // The day's list (where "+N more" leads) shows it too, marked, opening in Compose.
+    let listed = owner.page("/?day=2199-06-03").await;
+    assert!(listed.contains(r#"class="post-line draft""#) && listed.contains("Draft · planned for 2199-06-03 10:00"), "{listed}");
 
     // Scheduled from Compose: the draft becomes the post, with its delivery.
     let scheduled = save(vec![

@@ -297,11 +297,17 @@ pub fn ChipView(chip: Chip) -> impl IntoView {
 fn PostLine(post: PostCard, retry: ServerAction<RetryFailed>, can_publish: bool) -> impl IntoView {
     let any_failed = post.chips.iter().any(|c| c.state == DeliveryState::Failed);
     let chips = post.chips.iter().map(|c| view! { <ChipView chip=c.clone() /> }).collect_view();
-    let label = if post.dry_run { format!("{} · dry run", post.when) } else { post.when.clone() };
+    let label = match (post.draft, post.dry_run) {
+        (true, _) => format!("Draft · planned for {}", post.when),
+        (false, true) => format!("{} · dry run", post.when),
+        (false, false) => post.when.clone(),
+    };
+    // A post not yet scheduled opens in Compose.
+    let href = if post.draft { format!("/compose?draft={}", post.post_id) } else { format!("/posts/{}", post.post_id) };
     let post_id = post.post_id.clone();
     view! {
-        <li class="post-line" data-post=post.post_id.clone()>
-            <a href=format!("/posts/{}", post.post_id)>{post.text.clone()}</a>
+        <li class=if post.draft { "post-line draft" } else { "post-line" } data-post=post.post_id.clone()>
+            <a href=href>{post.text.clone()}</a>
             <Thumbs media=post.media.clone() />
             <small class="hint">{label}</small>
             <div class="chips">{chips}</div>

@@ -698,8 +698,14 @@ pub async fn dashboard(
         }
         _ => {
             // The list: one page of posts, newest due first.
-            let mut filter =
-                PostFilter { state, after: cursor("after", &after)?, before: cursor("before", &before)?, ..PostFilter::default() };
+            // The list shows what the calendar shows: drafts with a planned time too, marked.
+            let mut filter = PostFilter {
+                state,
+                after: cursor("after", &after)?,
+                before: cursor("before", &before)?,
+                with_unscheduled: true,
+                ..PostFilter::default()
+            };
             if filter.after.is_some() {
                 filter.before = None;
             }

@@ -500,6 +500,9 @@ pub struct PostFilter {
     /// Only posts before this one in the listing order (a page's first): the previous page, the
     /// `limit` posts nearest to it. Ignored when `after` is set.
     pub before: Option<(DateTime<Utc>, Uuid)>,
+    /// Also posts not yet scheduled that have a planned time (drafts, in review, approved): the
+    /// dashboard lists what its calendar shows. Never when `state` is set (they have no deliveries).
+    pub with_unscheduled: bool,
 }
 
 /// A post's row, before its deliveries are added.
@@ -527,7 +530,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
                 PostRow,
                 r#"select p.post_id, p.text, p.scheduled_at as "scheduled_at!", p.schedule_timezone, p.dry_run, p.state as "state: PostState"
                    from post p
-                   where p.team_id = $1 and p.state = 'scheduled'
+                   where p.team_id = $1 and (p.state = 'scheduled' or ($8 and p.state <> 'cancelled'))
                      and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
                      and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
                      and ($4::delivery_state is null or exists (
@@ -542,6 +545,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
                 limit,
                 at,
                 id,
+                filter.with_unscheduled,
             )
             .fetch_all(pool)
             .await?;
@@ -553,7 +557,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
                 PostRow,
                 r#"select p.post_id, p.text, p.scheduled_at as "scheduled_at!", p.schedule_timezone, p.dry_run, p.state as "state: PostState"
                    from post p
-                   where p.team_id = $1 and p.state = 'scheduled'
+                   where p.team_id = $1 and (p.state = 'scheduled' or ($8 and p.state <> 'cancelled'))
                      and p.scheduled_at >= coalesce($2, '-infinity'::timestamptz)
                      and p.scheduled_at < coalesce($3, 'infinity'::timestamptz)
                      and ($4::delivery_state is null or exists (
@@ -568,6 +572,7 @@ pub async fn list(pool: &PgPool, team_id: Uuid, filter: &PostFilter, limit: i64)
                 limit,
                 after.map(|(at, _)| at),
                 after.map(|(_, id)| id),
+                filter.with_unscheduled,
             )
             .fetch_all(pool)
             .await?

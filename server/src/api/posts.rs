@@ -427,7 +427,7 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, ApiQuery(q): Ap
     let after = q.cursor.as_deref().map(Cursor::decode).transpose()?;
     supported("from", q.from)?;
     supported("until", q.until)?;
-    let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None };
+    let filter = PostFilter { from: q.from, until: q.until, state: delivery_state, after, before: None, with_unscheduled: false };
     let mut rows = posts::list(&state.pool, caller.team_id(), &filter, page.fetch()).await?;
     let next_cursor = page.cut(&mut rows).map(|last: &PostSummary| Cursor::encode(last.scheduled_at, last.post_id));
     Ok(Json(PostPage { items: rows.into_iter().map(summary_json).collect(), next_cursor }))
