@@ -61,6 +61,11 @@ impl PostState {
         )
     }
 
+    /// Whether its author may discard it (a draft, or one sent back): not while approvers look at it.
+    pub fn can_discard(self) -> bool {
+        matches!(self, PostState::Draft | PostState::ChangesRequested)
+    }
+
     /// The states a post may be written in.
     pub fn can_start(self) -> bool {
         matches!(self, PostState::Draft | PostState::InReview | PostState::Scheduled)

@@ -78,9 +78,9 @@ test('with approvals on, an editor submits, the owner is told and asks for chang
   await page.getByRole('link', { name: 'Share for review with a client' }).click();
   await page.getByLabel('Label').fill('Client');
   await page.getByRole('button', { name: 'Create link', exact: true }).click();
-  const created = page.getByText('Link created; copy it now');
-  await expect(created).toBeVisible();
-  const url = ((await created.textContent()) ?? '').match(/https?:\/\/\S+\/r\/\S+/)![0];
+  const created = page.getByLabel('Review link', { exact: true });
+  await expect(created).toHaveValue(/\/r\/crier_rvw_/);
+  const url = await created.inputValue();
   const client = await (await browser.newContext()).newPage();
   await client.goto(url);
   await expect(client.getByRole('heading', { level: 1, name: 'Review: Client' })).toBeVisible();

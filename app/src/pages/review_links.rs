@@ -7,7 +7,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
+use crate::components::form::{FormError, Notice, action_error, kept_notice, kept_secret, refill};
 use crate::pages::compose::FieldMessage;
 use crate::server::review_links::{CreateReviewLink, LinkRow, RevokeReviewLink, review_links_page};
 
@@ -19,7 +19,9 @@ pub fn ReviewLinksPage() -> impl IntoView {
     let create = ServerAction::<CreateReviewLink>::new();
     let revoke = ServerAction::<RevokeReviewLink>::new();
     let error = action_error(create.value());
-    let done = move || kept_notice(CreateReviewLink::PATH).or_else(|| kept_notice(RevokeReviewLink::PATH));
+    let done = move || kept_notice(RevokeReviewLink::PATH);
+    // The new link, shown this once (sealed in the session until this page view).
+    let created = kept_secret(CreateReviewLink::PATH, "link_url");
     let post = refill(CreateReviewLink::PATH, "post_id").or_else(|| use_query_map().read_untracked().get("post")).unwrap_or_default();
     let value = |field: &'static str, default: &str| refill(CreateReviewLink::PATH, field).unwrap_or_else(|| default.to_owned());
     let (label, from, until, days) = (value("label", ""), value("from", ""), value("until", ""), value("days", "14"));
@@ -28,6 +30,13 @@ pub fn ReviewLinksPage() -> impl IntoView {
         <h1>"Review links"</h1>
         <p class="hint">"A review link shows one post, or the posts due in a range of days, to someone without a Crier account (a client), as each platform will show them, and takes their approval or what to change as a comment. It shows nothing else of the team, expires, and can be revoked."</p>
         <Notice message=done />
+        {created.map(|url| view! {
+            <div class="field invite-link notice" role="status">
+                <label for="review-link">"Review link"</label>
+                <p class="hint">"Link created. Copy it now and send it: it is not shown again."</p>
+                <input id="review-link" readonly value=url />
+            </div>
+        })}
         <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

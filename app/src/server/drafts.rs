@@ -60,8 +60,7 @@ pub async fn drafts_view() -> Result<DraftsPageData, AppError> {
             author: d.author.unwrap_or_else(|| "Someone who left the team".to_owned()),
             accounts: d.accounts,
             state: d.state.label().to_owned(),
-            discardable: d.state.can_become(crier_domain::post_state::PostState::Cancelled)
-                && matches!(d.state, crier_domain::post_state::PostState::Draft | crier_domain::post_state::PostState::ChangesRequested),
+            discardable: d.state.can_discard(),
         })
         .collect();
     Ok(DraftsPageData { drafts, total, can_edit: me.role.can_edit() })

@@ -77,7 +77,7 @@ pub async fn create_review_link(
     use crier_domain::store::parse_id;
     use crier_domain::store::review_links::{self, Scope};
 
-    use super::ssr::{current_member, fail_form, notice_for_next_page, pool, state};
+    use super::ssr::{current_member, fail_form, keep_secrets_for_next_page, pool, state};
     let outcome = async {
         let me = current_member().await?;
         let field = |name: &str, message: &str| AppError::Fields(vec![FieldError::new(name, message)]);
@@ -95,12 +95,13 @@ pub async fn create_review_link(
         };
         let days = days.trim().parse::<i64>().unwrap_or(14);
         let (_, token) = review_links::create(&pool()?, &me, &label, scope, days).await?;
-        Ok::<_, AppError>(format!("{}/r/{}", state()?.public_base, token.expose()))
+        Ok::<_, AppError>((format!("{}/r/{}", state()?.public_base, token.expose()), me))
     }
     .await;
     match outcome {
-        Ok(url) => {
-            notice_for_next_page(CreateReviewLink::PATH, &format!("Link created; copy it now, it is shown once: {url}")).await;
+        Ok((url, me)) => {
+            // A token, like an invite's: the page after a plain post shows it once, sealed until then.
+            keep_secrets_for_next_page(CreateReviewLink::PATH, &me, &[("link_url", &url)]).await;
             Ok(url)
         }
         Err(e) => {

@@ -129,7 +129,7 @@ pub(super) async fn save_in(
             )
             .execute(&mut *tx)
             .await?;
-            clear_parts(tx, post_id).await?;
+            super::posts::clear_parts(tx, post_id).await?;
             post_id
         }
     };
@@ -153,15 +153,6 @@ pub(super) async fn save_in(
     )
     .await?;
     Ok(post_id)
-}
-
-/// Empties a post's content parts and planned accounts, before they are written again.
-pub(super) async fn clear_parts(conn: &mut PgConnection, post_id: Uuid) -> Result<(), DomainError> {
-    sqlx::query!("delete from post_text_override where post_id = $1", post_id).execute(&mut *conn).await?;
-    sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *conn).await?;
-    sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *conn).await?;
-    sqlx::query!("delete from post_planned_account where post_id = $1", post_id).execute(&mut *conn).await?;
-    Ok(())
 }
 
 /// A draft as Compose reopens it.

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::{deliveries, drafts, media, reviews};
+use super::{deliveries, media, reviews};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
 use crate::post::{MediaChoice, MediaRules, PostContent};
@@ -196,7 +196,7 @@ async fn schedule_post(
             )
             .execute(&mut *conn)
             .await?;
-            drafts::clear_parts(conn, post_id).await?;
+            clear_parts(conn, post_id).await?;
             post_id
         }
     };
@@ -308,6 +308,16 @@ pub(super) async fn write_content_parts(
     )
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Empties a post's content parts and planned accounts, before they are written again
+/// ([`write_content_parts`]; a scheduled post has no planned accounts).
+pub(super) async fn clear_parts(conn: &mut PgConnection, post_id: Uuid) -> Result<(), DomainError> {
+    sqlx::query!("delete from post_text_override where post_id = $1", post_id).execute(&mut *conn).await?;
+    sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *conn).await?;
+    sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *conn).await?;
+    sqlx::query!("delete from post_planned_account where post_id = $1", post_id).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -913,9 +923,7 @@ pub async fn edit(
     )
     .execute(&mut *tx)
     .await?;
-    sqlx::query!("delete from post_text_override where post_id = $1", post_id).execute(&mut *tx).await?;
-    sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *tx).await?;
-    sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *tx).await?;
+    clear_parts(&mut tx, post_id).await?;
     write_content_parts(&mut tx, team_id, post_id, &edit.content).await?;
     sqlx::query!(
         "update delivery set next_attempt_at = $3 where team_id = $1 and post_id = $2 and state = 'scheduled'",
