@@ -8,6 +8,7 @@ use leptos_router::hooks::use_params_map;
 use server_fn::ServerFn;
 
 use crate::components::form::{Notice, action_error, decision_fields, kept_notice, refill};
+use crate::server::PasswordField;
 use crate::server::review_links::{SharedDecide, SharedPost, shared_page};
 
 /// The review link's page.
@@ -19,7 +20,7 @@ pub fn SharedPage() -> impl IntoView {
             let token = token.clone();
             move || token.clone()
         },
-        shared_page,
+        |token| shared_page(PasswordField(token)),
     );
     let decide = ServerAction::<SharedDecide>::new();
     let error = action_error(decide.value());

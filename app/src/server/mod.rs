@@ -27,8 +27,9 @@ pub mod webhooks;
 
 use serde::{Deserialize, Serialize};
 
-/// A password as a form submits it. Server-function arguments derive `Debug`, so the password
-/// travels in this wrapper whose `Debug` never shows it.
+/// A password (or another secret a form submits, such as a review link's token) as a form submits
+/// it. Server-function arguments derive `Debug`, so the secret travels in this wrapper whose
+/// `Debug` never shows it.
 #[derive(Clone, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct PasswordField(pub String);

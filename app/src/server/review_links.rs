@@ -154,14 +154,14 @@ pub struct SharedLink {
 /// The page a review link opens; `None` for a link that does not work (unknown, expired or
 /// revoked: the same answer for each).
 #[server(prefix = "/api", endpoint = "r/view")]
-pub async fn shared_page(token: String) -> Result<Option<SharedLink>, AppError> {
+pub async fn shared_page(token: super::PasswordField) -> Result<Option<SharedLink>, AppError> {
     use crier_domain::store::review_links;
     use crier_domain::timezone::TimeZone;
 
     use super::posts::ComposeAccount;
     use super::ssr::pool;
     let pool = pool()?;
-    let Some(link) = review_links::open(&pool, &token).await? else { return Ok(None) };
+    let Some(link) = review_links::open(&pool, &token.0).await? else { return Ok(None) };
     let mut posts = Vec::with_capacity(link.post_ids.len());
     for post_id in &link.post_ids {
         let shared = review_links::shared(&pool, &link, *post_id).await?;
@@ -191,7 +191,7 @@ pub async fn shared_page(token: String) -> Result<Option<SharedLink>, AppError> 
 /// Approve or Request changes (`decision`: `approve` or `changes`) on one of a link's posts.
 #[server(prefix = "/api", endpoint = "r/decide")]
 pub async fn shared_decide(
-    token: String,
+    token: super::PasswordField,
     post_id: String,
     decision: String,
     #[server(default)] comment: String,
@@ -201,7 +201,7 @@ pub async fn shared_decide(
     use super::ssr::{fail_form, notice_for_next_page, pool};
     let outcome = async {
         let pool = pool()?;
-        let link = review_links::open(&pool, &token).await?.ok_or(AppError::NotFound)?;
+        let link = review_links::open(&pool, &token.0).await?.ok_or(AppError::NotFound)?;
         review_links::decide(&pool, &link, parse_id(&post_id)?, decision == "approve", &comment).await?;
         Ok::<_, AppError>(if decision == "approve" {
             "Thank you: the team sees your approval.".to_owned()
