@@ -37,6 +37,13 @@ impl Role {
         !matches!(self, Role::Viewer)
     }
 
+    /// The lesser of the two roles (the one that may do less): what a member's API token acts
+    /// with when the token's role and its creator's differ.
+    pub fn at_most(self, other: Role) -> Role {
+        let rank = |role: Role| Role::ALL.iter().position(|r| *r == role).unwrap_or(Role::ALL.len());
+        if rank(self) >= rank(other) { self } else { other }
+    }
+
     /// The lowercase name used in URLs, forms and the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -79,6 +86,13 @@ mod tests {
         assert!(!Role::Editor.can_manage_members() && !Role::Viewer.can_manage_members());
         assert!(Role::Editor.can_edit());
         assert!(!Role::Viewer.can_edit());
+    }
+
+    #[test]
+    fn at_most_is_the_lesser_role() {
+        assert_eq!(Role::Owner.at_most(Role::Editor), Role::Editor);
+        assert_eq!(Role::Viewer.at_most(Role::Admin), Role::Viewer);
+        assert_eq!(Role::Admin.at_most(Role::Admin), Role::Admin);
     }
 
     #[test]

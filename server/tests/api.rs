@@ -373,6 +373,19 @@ async fn the_openapi_document_lists_every_route_and_the_api_page_shows_them() {
         "DELETE /api/v1/posts/{id}",
         "POST /api/v1/posts/{id}/retry",
         "GET /api/v1/deliveries/{id}",
+        "GET /api/v1/drafts",
+        "POST /api/v1/drafts",
+        "GET /api/v1/drafts/{id}",
+        "PUT /api/v1/drafts/{id}",
+        "DELETE /api/v1/drafts/{id}",
+        "POST /api/v1/drafts/{id}/submit",
+        "POST /api/v1/drafts/{id}/schedule",
+        "GET /api/v1/review",
+        "POST /api/v1/posts/{id}/review",
+        "GET /api/v1/posts/{id}/activity",
+        "POST /api/v1/posts/{id}/comments",
+        "PATCH /api/v1/comments/{id}",
+        "DELETE /api/v1/comments/{id}",
         "GET /api/v1/media",
         "POST /api/v1/media",
         "GET /api/v1/media/{id}",
@@ -507,4 +520,318 @@ async fn futures_states(script: &Script, posts: &[String]) -> Vec<String> {
         states.push(post["deliveries"][0]["state"].as_str().unwrap().to_owned());
     }
     states
+}
+
+/// A member of `owner`'s team with `role`, signed in, through an invite.
+async fn member(app: &TestApp, owner: &Browser, email: &str, role: &str) -> Browser {
+    let invite: Value = owner.call("create_invite", &[("email", email), ("role", role)]).await.json().await.unwrap();
+    let secret = invite["url"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
+    let browser = app.browser();
+    let accepted = browser.call("accept_invite", &[("token", secret.as_str()), ("password", support::PASSWORD)]).await;
+    assert_eq!(accepted.status(), StatusCode::OK, "accepting the invite");
+    browser
+}
+
+/// The comments in the post `id`'s activity, as `script` sees them.
+async fn comments_in(script: &Script, id: &str) -> Vec<Value> {
+    let activity = script.ok(&format!("/api/v1/posts/{id}/activity")).await;
+    activity["items"].as_array().unwrap().iter().filter(|i| i["comment_id"].is_string()).cloned().collect()
+}
+
+/// `script`'s answer to `method path` with `body`, with its status checked, as JSON (204: null).
+async fn expect(script: &Script, method: reqwest::Method, path: &str, body: Option<&Value>, status: StatusCode) -> Value {
+    let request = script.request(method.clone(), path);
+    let response = match body {
+        Some(body) => request.json(body).send().await.unwrap(),
+        None => request.send().await.unwrap(),
+    };
+    if status.is_client_error() {
+        return problem(response, status).await;
+    }
+    assert_eq!(response.status(), status, "{method} {path}");
+    if status == StatusCode::NO_CONTENT { Value::Null } else { response.json().await.unwrap() }
+}
+
+#[tokio::test]
+async fn drafts_are_saved_listed_replaced_discarded_and_scheduled_through_the_api_and_viewers_only_read() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app, "Acme", "acme_x").await;
+    let script = Script::new(&app, &token(&owner, "CMS", "editor").await);
+    let viewer = Script::new(&app, &token(&owner, "Reader", "viewer").await);
+    let planned = Utc::now() + TimeDelta::hours(3);
+
+    // Save: nothing is scheduled, and it counts as written by the token's creator.
+    let body = json!({ "text": "Next week", "texts": { "x": "Next week on X" }, "account_ids": [x],
+                       "planned_at": planned.to_rfc3339(), "timezone": "Europe/Berlin" });
+    let response = script.send(Method::POST, "/api/v1/drafts", &body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let draft: Value = response.json().await.unwrap();
+    let id = draft["id"].as_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/v1/drafts/{id}"));
+    assert_eq!((draft["state"].as_str(), draft["texts"]["x"].as_str()), (Some("draft"), Some("Next week on X")));
+    assert_eq!((draft["account_ids"][0].as_str(), draft["timezone"].as_str()), (Some(x.as_str()), Some("Europe/Berlin")));
+    assert_eq!(count(&app, "select count(*) from delivery").await, 0, "a draft has no deliveries");
+    let listed = viewer.ok("/api/v1/drafts").await;
+    assert_eq!((listed["total"].as_i64(), listed["items"][0]["id"].as_str()), (Some(1), Some(id.as_str())));
+    assert_eq!(listed["items"][0]["author"], "owner@acme.test");
+    assert_eq!(listed["items"][0]["accounts"][0]["name"], "acme_x");
+
+    // Replace it whole: the per-platform text left out is gone.
+    let replaced = expect(
+        &script,
+        Method::PUT,
+        &format!("/api/v1/drafts/{id}"),
+        Some(&json!({ "text": "Next Tuesday", "account_ids": [x] })),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(
+        (replaced["text"].as_str(), replaced["texts"]["x"].as_str(), replaced["planned_at"].as_str()),
+        (Some("Next Tuesday"), None, None)
+    );
+    assert_eq!(viewer.ok(&format!("/api/v1/drafts/{id}")).await["text"], "Next Tuesday");
+
+    // A viewer's token reads but writes nothing.
+    let path = format!("/api/v1/drafts/{id}");
+    for (method, path, body) in [
+        (Method::POST, "/api/v1/drafts".to_owned(), Some(&body)),
+        (Method::PUT, path.clone(), Some(&body)),
+        (Method::DELETE, path.clone(), None),
+        (Method::POST, format!("{path}/submit"), None),
+        (Method::POST, format!("{path}/schedule"), Some(&json!({}))),
+    ] {
+        expect(&viewer, method, &path, body, StatusCode::FORBIDDEN).await;
+    }
+    assert_eq!(viewer.ok(&path).await["text"], "Next Tuesday", "nothing changed");
+
+    // Scheduling needs a time (it has no planned one now), still to come.
+    let untimed = expect(&script, Method::POST, &format!("{path}/schedule"), Some(&json!({})), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&untimed), ["scheduled_at"]);
+    let past = json!({ "scheduled_at": (Utc::now() - TimeDelta::hours(1)).to_rfc3339() });
+    expect(&script, Method::POST, &format!("{path}/schedule"), Some(&past), StatusCode::UNPROCESSABLE_ENTITY).await;
+    let at = json!({ "scheduled_at": planned.to_rfc3339() });
+    let post = expect(&script, Method::POST, &format!("{path}/schedule"), Some(&at), StatusCode::OK).await;
+    assert_eq!((post["id"].as_str(), post["text"].as_str()), (Some(id.as_str()), Some("Next Tuesday")));
+    assert_eq!(post["deliveries"][0]["state"], "scheduled");
+    assert_eq!(script.ok(&format!("/api/v1/posts/{id}")).await["deliveries"].as_array().unwrap().len(), 1);
+    expect(&script, Method::GET, &path, None, StatusCode::NOT_FOUND).await;
+    expect(&script, Method::POST, &format!("{path}/schedule"), Some(&at), StatusCode::NOT_FOUND).await;
+    assert_eq!(script.ok("/api/v1/drafts").await["total"], 0);
+
+    // Discard another draft.
+    let other = expect(&script, Method::POST, "/api/v1/drafts", Some(&json!({ "text": "Maybe" })), StatusCode::CREATED).await;
+    let other_path = format!("/api/v1/drafts/{}", other["id"].as_str().unwrap());
+    expect(&script, Method::DELETE, &other_path, None, StatusCode::NO_CONTENT).await;
+    expect(&script, Method::GET, &other_path, None, StatusCode::NOT_FOUND).await;
+    expect(&script, Method::DELETE, &other_path, None, StatusCode::NOT_FOUND).await;
+    assert_eq!(count(&app, "select count(*) from post where state = 'cancelled'").await, 1);
+
+    // Bad input says which field to fix, and saves nothing.
+    let (rival, rival_x) = team_with_x(&app, "Rival", "rival_x").await;
+    drop(rival);
+    let refused = |body: Value, field: &'static str| {
+        let script = &script;
+        async move {
+            let answer = expect(script, Method::POST, "/api/v1/drafts", Some(&body), StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(fields(&answer), [field], "{answer}");
+        }
+    };
+    refused(json!({ "text": "  " }), "text").await;
+    refused(json!({ "text": "Hi", "account_ids": [rival_x] }), "account_ids").await;
+    refused(json!({ "text": "Hi", "media": [{ "id": uuid::Uuid::new_v4() }] }), "media[0].id").await;
+    refused(json!({ "text": "Hi", "timezone": "Mars/Olympus" }), "timezone").await;
+    refused(json!({ "text": "Hi", "link": "example" }), "link").await;
+    refused(json!({ "txt": "Hi" }), "body").await;
+    refused(json!({ "text": "Hi", "planned": "tomorrow" }), "body").await;
+    assert_eq!(count(&app, "select count(*) from post").await, 2, "the scheduled one and the discarded one");
+}
+
+#[tokio::test]
+async fn with_approvals_a_tokens_draft_is_submitted_and_decided_through_another_members_token_never_its_authors() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app, "Acme", "acme_x").await;
+    // Every member's posts need one approval, by an editor or more: the author's token (made by
+    // an admin, as tokens are) could approve by its role, and must not.
+    let saved = owner.call("settings/set_approvals", &[("rule", "everyone"), ("approvals", "1"), ("approvers", "editors")]).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let ana = member(&app, &owner, "ana@acme.test", "admin").await;
+    let author = Script::new(&app, &token(&ana, "Ana's CMS", "editor").await);
+    let approver = Script::new(&app, &token(&owner, "Owner's script", "admin").await);
+    let planned = Utc::now() + TimeDelta::hours(5);
+
+    let draft = expect(
+        &author,
+        Method::POST,
+        "/api/v1/drafts",
+        Some(&json!({ "text": "Launch", "account_ids": [x], "planned_at": planned.to_rfc3339() })),
+        StatusCode::CREATED,
+    )
+    .await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/drafts/{id}");
+    // Scheduling it is refused: it must be submitted.
+    let refused = expect(&author, Method::POST, &format!("{path}/schedule"), Some(&json!({})), StatusCode::CONFLICT).await;
+    assert!(refused["detail"].as_str().unwrap().contains(&format!("POST /api/v1/drafts/{id}/submit")), "{refused}");
+    assert_eq!(count(&app, "select count(*) from delivery").await, 0);
+
+    let submitted = expect(&author, Method::POST, &format!("{path}/submit"), None, StatusCode::OK).await;
+    assert_eq!(submitted["state"], "in_review");
+    expect(&author, Method::POST, &format!("{path}/submit"), None, StatusCode::CONFLICT).await;
+    // Not discarded while approvers look at it.
+    expect(&author, Method::DELETE, &path, None, StatusCode::CONFLICT).await;
+
+    // The author's token sees it as theirs and cannot approve it.
+    let theirs = author.ok("/api/v1/review").await;
+    assert_eq!((theirs["items"][0]["id"].as_str(), theirs["items"][0]["can_decide"].as_bool()), (Some(id.as_str()), Some(false)));
+    assert_eq!(theirs["items"][0]["author"], "ana@acme.test");
+    let review = format!("/api/v1/posts/{id}/review");
+    let own = expect(&author, Method::POST, &review, Some(&json!({ "decision": "approve" })), StatusCode::CONFLICT).await;
+    assert!(own["detail"].as_str().unwrap().contains("Nobody approves their own post"), "{own}");
+    assert_eq!(author.ok(&path).await["state"], "in_review");
+
+    // Another member's token requests changes: a comment is required.
+    let listed = approver.ok("/api/v1/review").await;
+    assert_eq!((listed["items"][0]["can_decide"].as_bool(), listed["items"][0]["approvals_needed"].as_i64()), (Some(true), Some(1)));
+    let bare =
+        expect(&approver, Method::POST, &review, Some(&json!({ "decision": "request_changes" })), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&bare), ["comment"]);
+    let unknown = expect(&approver, Method::POST, &review, Some(&json!({ "decision": "maybe" })), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&unknown), ["body"]);
+    let sent_back = expect(
+        &approver,
+        Method::POST,
+        &review,
+        Some(&json!({ "decision": "request_changes", "comment": "Say which day." })),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(sent_back["state"], "changes_requested");
+    assert_eq!(author.ok(&path).await["state"], "changes_requested");
+    let activity = author.ok(&format!("/api/v1/posts/{id}/activity")).await;
+    assert!(
+        activity["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["who"] == "owner@acme.test" && i["words"] == "Requested changes. “Say which day.”"),
+        "{activity}"
+    );
+    expect(&approver, Method::POST, &review, Some(&json!({ "decision": "approve" })), StatusCode::CONFLICT).await;
+
+    // Edited (a draft again), submitted again, approved: scheduled for its time, with its delivery.
+    let fixed = expect(
+        &author,
+        Method::PUT,
+        &path,
+        Some(&json!({ "text": "Launch on Tuesday", "account_ids": [x], "planned_at": planned.to_rfc3339() })),
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(fixed["state"], "draft");
+    expect(&author, Method::POST, &format!("{path}/submit"), None, StatusCode::OK).await;
+    let approved = expect(&approver, Method::POST, &review, Some(&json!({ "decision": "approve" })), StatusCode::OK).await;
+    assert_eq!(approved["state"], "scheduled", "{approved}");
+    let scheduled_at: chrono::DateTime<Utc> = approved["scheduled_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(scheduled_at.timestamp(), planned.timestamp());
+    let post = author.ok(&format!("/api/v1/posts/{id}")).await;
+    assert_eq!((post["text"].as_str(), post["deliveries"][0]["state"].as_str()), (Some("Launch on Tuesday"), Some("scheduled")));
+    assert_eq!(count(&app, "select count(*) from delivery").await, 1);
+    assert!(approver.ok("/api/v1/review").await["items"].as_array().unwrap().is_empty());
+    // The decision is the approving member's in the audit trail.
+    assert_eq!(
+        count(&app, "select count(*) from audit_event e join app_user u on u.user_id = e.actor_id where e.action = 'post_approved' and u.email = 'owner@acme.test'").await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn comments_are_their_authors_and_another_teams_drafts_posts_and_comments_answer_404() {
+    use reqwest::Method;
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app, "Acme", "acme_x").await;
+    let mine = Script::new(&app, &token(&owner, "Owner's CMS", "editor").await);
+    let reader = Script::new(&app, &token(&owner, "Owner's reader", "viewer").await);
+    let ana = member(&app, &owner, "ana@acme.test", "admin").await;
+    let anas = Script::new(&app, &token(&ana, "Ana's CMS", "editor").await);
+    let (rival_owner, _) = team_with_x(&app, "Rival", "rival_x").await;
+    let rival = Script::new(&app, &token(&rival_owner, "Rival", "admin").await);
+
+    let draft =
+        expect(&mine, Method::POST, "/api/v1/drafts", Some(&json!({ "text": "Hello", "account_ids": [x] })), StatusCode::CREATED).await;
+    let id = draft["id"].as_str().unwrap().to_owned();
+    let response = mine.send(Method::POST, &format!("/api/v1/posts/{id}/comments"), &json!({ "body": "  @ana have a look " })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let comment: Value = response.json().await.unwrap();
+    let comment_id = comment["id"].as_str().unwrap().to_owned();
+    assert_eq!(comment["body"], "@ana have a look");
+    assert_eq!(
+        count(&app, "select count(*) from post_comment c join app_user u on u.user_id = c.author_id where u.email = 'owner@acme.test'")
+            .await,
+        1
+    );
+
+    let seen_by_owner = comments_in(&mine, &id).await;
+    assert_eq!(seen_by_owner.len(), 1);
+    assert_eq!((seen_by_owner[0]["who"].as_str(), seen_by_owner[0]["own"].as_bool()), (Some("owner@acme.test"), Some(true)));
+    assert_eq!(comments_in(&anas, &id).await[0]["own"], false);
+
+    // Only its author (through any of their tokens, whatever its role) changes it; another member's is a 404.
+    let comment_path = format!("/api/v1/comments/{comment_id}");
+    expect(&anas, Method::PATCH, &comment_path, Some(&json!({ "body": "mine now" })), StatusCode::NOT_FOUND).await;
+    expect(&anas, Method::DELETE, &comment_path, None, StatusCode::NOT_FOUND).await;
+    let blank = expect(&mine, Method::PATCH, &comment_path, Some(&json!({ "body": " " })), StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&blank), ["body"]);
+    let edited = expect(&reader, Method::PATCH, &comment_path, Some(&json!({ "body": "@ana please look" })), StatusCode::OK).await;
+    assert_eq!(edited["body"], "@ana please look");
+    let after = comments_in(&mine, &id).await;
+    assert_eq!((after[0]["words"].as_str(), after[0]["edited"].as_bool()), (Some("@ana please look"), Some(true)));
+    let too_long = json!({ "body": "a".repeat(4001) });
+    expect(&anas, Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&too_long), StatusCode::UNPROCESSABLE_ENTITY).await;
+
+    // Another team's ids answer 404 like missing ones, and change nothing.
+    let missing = uuid::Uuid::new_v4();
+    for target in [id.as_str(), &missing.to_string()] {
+        let draft_path = format!("/api/v1/drafts/{target}");
+        let post_path = format!("/api/v1/posts/{target}");
+        for (method, path, body) in [
+            (Method::GET, draft_path.clone(), None),
+            (Method::PUT, draft_path.clone(), Some(json!({ "text": "pwned" }))),
+            (Method::DELETE, draft_path.clone(), None),
+            (Method::POST, format!("{draft_path}/submit"), None),
+            (
+                Method::POST,
+                format!("{draft_path}/schedule"),
+                Some(json!({ "scheduled_at": (Utc::now() + TimeDelta::hours(1)).to_rfc3339() })),
+            ),
+            (Method::POST, format!("{post_path}/review"), Some(json!({ "decision": "approve" }))),
+            (Method::GET, format!("{post_path}/activity"), None),
+            (Method::POST, format!("{post_path}/comments"), Some(json!({ "body": "hi" }))),
+        ] {
+            expect(&rival, method, &path, body.as_ref(), StatusCode::NOT_FOUND).await;
+        }
+    }
+    for target in [comment_id.as_str(), &missing.to_string()] {
+        let path = format!("/api/v1/comments/{target}");
+        expect(&rival, Method::PATCH, &path, Some(&json!({ "body": "pwned" })), StatusCode::NOT_FOUND).await;
+        expect(&rival, Method::DELETE, &path, None, StatusCode::NOT_FOUND).await;
+    }
+    assert_eq!(rival.ok("/api/v1/drafts").await["total"], 0);
+    assert!(rival.ok("/api/v1/review").await["items"].as_array().unwrap().is_empty());
+    assert_eq!(mine.ok(&format!("/api/v1/drafts/{id}")).await["text"], "Hello");
+    assert_eq!(comments_in(&mine, &id).await[0]["words"], "@ana please look");
+
+    // A token no member created (crier admin create-token) does not comment or decide.
+    let team_id: uuid::Uuid = sqlx::query_scalar("select team_id from team where name = 'Acme'").fetch_one(&app.pool).await.unwrap();
+    let cli = crier_domain::store::api_tokens::create(&app.pool, team_id, "CLI", crier_domain::Role::Admin, None, None).await.unwrap();
+    let cli = Script::new(&app, cli.secret.expose());
+    let nobody =
+        expect(&cli, Method::POST, &format!("/api/v1/posts/{id}/comments"), Some(&json!({ "body": "hi" })), StatusCode::CONFLICT).await;
+    assert!(nobody["detail"].as_str().unwrap().contains("acts for no member"), "{nobody}");
+    assert_eq!(cli.ok("/api/v1/drafts").await["total"], 1, "it still reads drafts");
+
+    expect(&mine, Method::DELETE, &comment_path, None, StatusCode::NO_CONTENT).await;
+    assert!(comments_in(&mine, &id).await.is_empty());
 }

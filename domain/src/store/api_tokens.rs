@@ -3,11 +3,17 @@
 //! leave the team, cut down to their new role when they are demoted ([`follow_member`]). The REST
 //! API authenticates with [`authenticate`], which also counts the request against the token's
 //! rate limit, in PostgreSQL, so the limit holds across every web process.
+//!
+//! What is a person's act (a review decision, a comment) a token does as the member who created it,
+//! with no more than the token's role ([`acting_member`]); posts a token writes count as that
+//! member's ([`author`]), so nobody approves, through a token, a post they wrote.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::Member;
+use super::audit::Actor;
 use crate::budget::Budget;
 use crate::secret_token::{SecretToken, hash_token};
 use crate::{DomainError, FieldError, Role, TeamName};
@@ -221,6 +227,40 @@ pub async fn authenticate(pool: &PgPool, presented: &str, limit: Option<Budget>)
             Admission::Limited { retry_after_secs: r.retry_after.max(1.0).ceil() as u64 }
         }
     }))
+}
+
+/// The member who created the team's token `api_token_id`, while they are in the team: `None` for
+/// a token made with `crier admin create-token`, or once its creator has left.
+pub async fn creator(conn: &mut PgConnection, team_id: Uuid, api_token_id: Uuid) -> Result<Option<Uuid>, DomainError> {
+    Ok(sqlx::query_scalar!(
+        r#"select u.user_id from api_token k join app_user u on u.user_id = k.created_by and u.team_id = k.team_id
+           where k.team_id = $1 and k.api_token_id = $2"#,
+        team_id,
+        api_token_id
+    )
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Whom a post written by `actor` counts as written by: the member, or the member who created the
+/// API token (none for Crier itself, a review link, or a token without a creator in the team).
+pub(super) async fn author(conn: &mut PgConnection, team_id: Uuid, actor: Actor) -> Result<Option<Uuid>, DomainError> {
+    match actor {
+        Actor::User(id) => Ok(Some(id)),
+        Actor::ApiToken(id) => creator(conn, team_id, id).await,
+        Actor::ReviewLink(_) | Actor::System => Ok(None),
+    }
+}
+
+/// The member the token `caller` acts as where an act is a person's (a review decision, a comment):
+/// the member who created it, with the token's role when that is less than theirs. `None` when the
+/// token has no creator in the team (made with `crier admin create-token`, or its creator left).
+pub async fn acting_member(pool: &PgPool, caller: &ApiCaller) -> Result<Option<Member>, DomainError> {
+    let Some(user_id) = creator(&mut *pool.acquire().await?, caller.team_id, caller.api_token_id).await? else {
+        return Ok(None);
+    };
+    let member = super::members::find(pool, user_id).await?.filter(|m| m.team_id == caller.team_id);
+    Ok(member.map(|m| Member { role: m.role.at_most(caller.role), ..m }))
 }
 
 /// A member's tokens and invitations follow the member: when they leave the team (`new_role`

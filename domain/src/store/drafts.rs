@@ -81,10 +81,7 @@ pub(super) async fn save_in(
         .into());
     }
     media::chosen(tx, team_id, &draft.content.media_ids(), "media").await?;
-    let author_id = match actor {
-        Actor::User(id) => Some(id),
-        _ => None,
-    };
+    let author_id = super::api_tokens::author(&mut *tx, team_id, actor).await?;
     let post_id = match draft_id {
         None => sqlx::query_scalar!(
             r#"insert into post (team_id, author_id, text, link, scheduled_at, schedule_timezone, state, max_attempts, retry_base_seconds)

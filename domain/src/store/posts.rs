@@ -156,10 +156,7 @@ async fn schedule_post(
     check_media(&mut *conn, team_id, &new.content, &platforms, rules).await?;
     let retry = new.retry.check()?;
 
-    let author_id = match actor {
-        Actor::User(id) => Some(id),
-        _ => None,
-    };
+    let author_id = super::api_tokens::author(&mut *conn, team_id, actor).await?;
     let post_id = match draft {
         None => sqlx::query_scalar!(
             r#"insert into post (team_id, author_id, text, link, scheduled_at, schedule_timezone, dry_run, max_attempts, retry_base_seconds)

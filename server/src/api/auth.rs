@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use super::ApiState;
 use super::problem::ApiError;
 use crier_domain::Role;
+use crier_domain::store::Member;
 use crier_domain::store::api_tokens::{self, Admission, ApiCaller};
 use crier_domain::store::audit::Actor;
 
@@ -29,6 +30,19 @@ impl Caller {
     /// Writing posts, verifying accounts: editors and up.
     pub fn require_editor(&self) -> Result<(), ApiError> {
         if self.0.role.can_edit() { Ok(()) } else { Err(ApiError::Forbidden) }
+    }
+
+    /// The member this token acts as where an act is a person's (a review decision, a comment, what
+    /// waits for their review): the member who created it, with no more than the token's role.
+    /// Refused when the token has none in the team.
+    pub async fn member(&self, pool: &sqlx::PgPool) -> Result<Member, ApiError> {
+        api_tokens::acting_member(pool, &self.0).await?.ok_or_else(|| {
+            ApiError::Conflict(
+                "This token acts for no member of the team (it was made with `crier admin create-token`, or the member who \
+                 created it has left), and reviews and comments are a member's. Use a token a member created in Settings → API."
+                    .into(),
+            )
+        })
     }
 
     /// Connecting and disconnecting accounts: admins (and owners, which tokens never are).

@@ -7,10 +7,13 @@
 pub mod accounts;
 pub mod auth;
 pub mod brief;
+pub mod comments;
+pub mod drafts;
 pub mod insights;
 pub mod media;
 pub mod posts;
 pub mod problem;
+pub mod reviews;
 pub mod uploads;
 
 use std::sync::Arc;
@@ -99,6 +102,16 @@ impl Page {
     }
 }
 
+/// A 201 answer: `value`, with its URL in `Location`.
+pub fn created(value: impl serde::Serialize, location: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut response = (axum::http::StatusCode::CREATED, Json(value)).into_response();
+    if let Ok(location) = axum::http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(axum::http::header::LOCATION, location);
+    }
+    response
+}
+
 /// Opaque cursors: what a client passes back, never parses.
 pub struct Cursor;
 
@@ -129,6 +142,9 @@ impl Cursor {
     tags(
         (name = "accounts", description = "Connected social accounts"),
         (name = "posts", description = "Posts and their deliveries (one per account)"),
+        (name = "drafts", description = "Posts not yet scheduled: drafts, and submitting them for review or scheduling them"),
+        (name = "review", description = "Approvals, comments and a post's activity: a person's acts, which a token does as the \
+                                            member who created it, with no more than the token's role"),
         (name = "media", description = "The team's media library, and resumable uploads for large files"),
         (name = "insights", description = "Analytics, status, the audit trail, text checks"),
         (name = "product brief", description = "The product brief's endpoints, in its shapes"),
@@ -167,6 +183,15 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(posts::get, posts::patch, posts::cancel))
         .routes(routes!(posts::retry))
         .routes(routes!(posts::delivery))
+        .routes(routes!(drafts::list, drafts::create))
+        .routes(routes!(drafts::get, drafts::save, drafts::discard))
+        .routes(routes!(drafts::submit))
+        .routes(routes!(drafts::schedule))
+        .routes(routes!(reviews::list))
+        .routes(routes!(reviews::decide))
+        .routes(routes!(comments::activity))
+        .routes(routes!(comments::add))
+        .routes(routes!(comments::edit, comments::delete))
         .routes(routes!(media::list, media::upload))
         .routes(routes!(media::get, media::patch, media::delete))
         .routes(routes!(media::content))

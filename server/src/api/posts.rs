@@ -45,7 +45,7 @@ impl PlatformTexts {
             .collect()
     }
 
-    fn from_pairs(pairs: &[(Platform, String)]) -> Self {
+    pub(super) fn from_pairs(pairs: &[(Platform, String)]) -> Self {
         let find = |platform| pairs.iter().find(|(p, _)| *p == platform).map(|(_, t)| t.clone());
         PlatformTexts { x: find(Platform::X), linkedin: find(Platform::Linkedin), facebook: find(Platform::Facebook) }
     }
@@ -76,10 +76,10 @@ impl From<MediaChoice> for PostMediaJson {
     }
 }
 
-/// A post to create.
+/// What a post (or a draft) says: the texts, link, thread and media of a post to create or a
+/// draft to save.
 #[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewPostJson {
+pub struct ContentJson {
     /// The shared text.
     #[schema(example = "We launch today!")]
     pub text: String,
@@ -96,6 +96,23 @@ pub struct NewPostJson {
     /// platform's rules (count, kinds, sizes, alt text) are checked for the accounts chosen.
     #[serde(default)]
     pub media: Vec<PostMediaJson>,
+}
+
+impl ContentJson {
+    /// The content, checked as [`content`] checks it.
+    pub(super) async fn parse(self, state: &ApiState, caller: &Caller) -> Result<PostContent, ApiError> {
+        let link = self.link.unwrap_or_default();
+        content(state, caller, (&self.text, &self.texts, &link, self.thread), self.media).await
+    }
+}
+
+/// A post to create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPostJson {
+    /// What it says.
+    #[serde(flatten)]
+    pub content: ContentJson,
     /// The accounts to publish to (one delivery each).
     pub account_ids: Vec<Uuid>,
     /// When to publish (RFC 3339 with an offset); now when absent.
@@ -279,7 +296,7 @@ fn summary_json(p: PostSummary) -> PostJson {
     }
 }
 
-fn detail_json(detail: PostDetail) -> PostJson {
+pub(super) fn detail_json(detail: PostDetail) -> PostJson {
     let PostDetail { summary, content, retry, mut attempts } = detail;
     let post_id = summary.post_id;
     let editable = summary.is_editable();
@@ -309,14 +326,14 @@ fn detail_json(detail: PostDetail) -> PostJson {
     }
 }
 
-fn zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
+pub(super) fn zone(name: Option<&str>) -> Result<TimeZone, ApiError> {
     match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(name) => TimeZone::parse(name).map_err(|e| FieldError::new("timezone", e.message).into()),
         None => Ok(TimeZone::UTC),
     }
 }
 
-fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+pub(super) fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
     supported("scheduled_at", Some(at))?;
     if crier_domain::post::has_passed(at, Utc::now()) {
         return Err(FieldError::new(
@@ -329,7 +346,7 @@ fn not_in_the_past(at: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
 }
 
 /// Refuses a time outside the years Crier accepts (`crier_domain::timezone::is_supported`).
-fn supported(field: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+pub(super) fn supported(field: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
     use crier_domain::timezone::{FIRST_YEAR, LAST_YEAR, is_supported};
     match at {
         Some(at) if !is_supported(at) => Err(FieldError::new(field, format!("Give a time between {FIRST_YEAR} and {LAST_YEAR}.")).into()),
@@ -350,7 +367,7 @@ fn api_field(mut error: FieldError) -> FieldError {
 }
 
 /// [`api_field`] for every field of an error.
-fn in_api_terms(error: ApiError) -> ApiError {
+pub(super) fn in_api_terms(error: ApiError) -> ApiError {
     match error {
         ApiError::Invalid(fields) => ApiError::Invalid(fields.into_iter().map(api_field).collect()),
         other => other,
@@ -360,7 +377,7 @@ fn in_api_terms(error: ApiError) -> ApiError {
 /// The post's content with its media, each item in the team's library: an id that is not (another
 /// team's, deleted, never made) is named by its place in `media`, in the same words whatever the
 /// reason, so that nothing tells whether it exists elsewhere.
-async fn content(
+pub(super) async fn content(
     state: &ApiState,
     caller: &Caller,
     (text, texts, link, thread): (&str, &PlatformTexts, &str, Vec<String>),
@@ -454,7 +471,7 @@ pub async fn create(
     let ApiJson(new): ApiJson<NewPostJson> = ApiJson::parse(&body)?;
     let retry = RetryOverride { max_attempts: new.max_attempts, first_retry_seconds: new.retry_base_seconds };
     let post = NewPost {
-        content: content(&state, &caller, (&new.text, &new.texts, new.link.as_deref().unwrap_or(""), new.thread), new.media).await?,
+        content: new.content.parse(&state, &caller).await?,
         account_ids: new.account_ids.clone(),
         scheduled_at: match new.scheduled_at {
             Some(at) => not_in_the_past(at)?,

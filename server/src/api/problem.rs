@@ -373,8 +373,9 @@ documented_problems! {
     /// revoked. Create a team API token in Settings → API.
     Unauthenticated = ApiError::Unauthenticated,
         header("WWW-Authenticate": String, "The scheme to authenticate with: `Bearer`.");
-    /// The token's role does not allow this: writing posts, uploading and changing media, and
-    /// Verify need an editor or admin token; connecting and disconnecting accounts need an admin token.
+    /// The token's role does not allow this: writing posts and drafts, review decisions, uploading
+    /// and changing media, and Verify need an editor or admin token (a decision also a role the
+    /// team's approval settings let approve); connecting and disconnecting accounts need an admin token.
     Forbidden = ApiError::Forbidden;
     /// Nothing with that id in the token's team (an id from another team answers the same), or an
     /// id that is not a UUID.
@@ -388,7 +389,9 @@ documented_problems! {
     Malformed = ApiError::Malformed("Expected request with `Content-Type: application/json`".into());
     /// What Crier holds stops this, and `detail` says what to do: e.g. the account's stored
     /// credentials no longer open with the configured secret key (reconnect the account, or
-    /// restore the previous key).
+    /// restore the previous key); a draft that must be submitted for review rather than scheduled;
+    /// a post no longer waiting for review, or the token creator's own; a token that acts for no
+    /// member, for what is a member's act (reviews, comments).
     Conflict = ApiError::Conflict(SECRET_UNREADABLE.into());
     /// More bytes than this request may carry: a file over the instance's size limit
     /// (CRIER_MEDIA_MAX_FILE_SIZE), a chunk longer than its upload's `chunk_bytes`, or a JSON body
