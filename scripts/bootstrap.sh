@@ -13,6 +13,7 @@
 CARGO_LEPTOS_VERSION=0.3.10   # 0.3.11 needs rustc 1.96
 OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 MOTO_VERSION=5.2.6
+AIOSMTPD_VERSION=1.4.6
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # The test tools written in Python live in their own virtualenv, never in the system's Python.
 CRIER_VENV="${HOME}/.cache/crier/venv"
@@ -44,7 +45,8 @@ have_python_venv() {
 have_python_tools() {
     [ "$("${CRIER_OPENAPI_VALIDATOR}" --version 2>/dev/null | awk '{print $2}')" = "${OPENAPI_SPEC_VALIDATOR_VERSION}" ] \
         && [ "$("${CRIER_VENV}/bin/python" -c 'import moto; print(moto.__version__)' 2>/dev/null)" = "${MOTO_VERSION}" ] \
-        && [ -x "${CRIER_VENV}/bin/moto_server" ]
+        && [ -x "${CRIER_VENV}/bin/moto_server" ] \
+        && [ "$("${CRIER_VENV}/bin/python" -c 'import importlib.metadata as m; print(m.version("aiosmtpd"))' 2>/dev/null)" = "${AIOSMTPD_VERSION}" ]
 }
 
 apt_install() {
@@ -108,15 +110,15 @@ install_node_modules() {
 }
 
 # The Python test tools at their pinned versions in CRIER_VENV, which is made (again) when it is
-# missing or its Python is gone: openapi-spec-validator, and moto's S3 server (server mode only;
-# crier-media's test_s3 starts it).
+# missing or its Python is gone: openapi-spec-validator, moto's S3 server (server mode only;
+# crier-media's test_s3 starts it) and aiosmtpd, the SMTP server crier-mail's test_smtp starts.
 install_python_tools() {
     have_python_tools && return
-    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} and moto ${MOTO_VERSION} in ${CRIER_VENV}"
+    say "installing openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION}, moto ${MOTO_VERSION} and aiosmtpd ${AIOSMTPD_VERSION} in ${CRIER_VENV}"
     "${CRIER_VENV}/bin/python" -m pip --version >/dev/null 2>&1 || python3 -m venv --clear "${CRIER_VENV}"
     "${CRIER_VENV}/bin/python" -m pip install --quiet --disable-pip-version-check \
-        "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}" "moto[server]==${MOTO_VERSION}"
-    have_python_tools || die "openapi-spec-validator ${OPENAPI_SPEC_VALIDATOR_VERSION} or moto ${MOTO_VERSION} is not in ${CRIER_VENV} after installing them"
+        "openapi-spec-validator==${OPENAPI_SPEC_VALIDATOR_VERSION}" "moto[server]==${MOTO_VERSION}" "aiosmtpd==${AIOSMTPD_VERSION}"
+    have_python_tools || die "openapi-spec-validator, moto or aiosmtpd is not in ${CRIER_VENV} at its pinned version after installing them"
 }
 
 # cargo-leptos runs the first `wasm-opt` on PATH for release builds (and would download one when

@@ -38,6 +38,8 @@ pub struct AppState {
     pub outbound: crier_outbound::AddressPolicy,
     /// The media store and its limits.
     pub media: Arc<Media>,
+    /// The SMTP server invitations are emailed through (CRIER_SMTP_URL), if any.
+    pub mailer: Option<crier_mail::Mailer>,
 }
 
 /// Media: where the bytes are, how large they may be, and the signer of links platforms fetch.

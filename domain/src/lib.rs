@@ -9,6 +9,7 @@ pub mod approval;
 pub mod budget;
 pub mod delivery;
 pub mod field_error;
+pub mod notification;
 pub mod people;
 pub mod post;
 pub mod post_state;

@@ -20,6 +20,7 @@
 pub mod attempt;
 pub mod engine;
 pub mod media;
+pub mod notify;
 mod queue;
 pub mod reconcile;
 pub mod telemetry;

@@ -1,4 +1,4 @@
-//! What both of a worker's queues (deliveries, and webhook calls) share: the claim loop, the one
+//! What the queues a process drains (deliveries, webhook calls, notifications) share: the claim loop, the one
 //! writer of outcomes, the periodic care (heartbeats, rescue, pruning), start and shutdown, and a
 //! single step for tests.
 //!

@@ -44,6 +44,11 @@ pub struct Application {
     metrics: Option<web::metrics::MetricsServer>,
     /// Where people (and platforms fetching media) reach this app.
     public_base: String,
+    /// The database, for the notifier.
+    pool: sqlx::PgPool,
+    /// How this process sends notifications (every web process does, with or without a worker
+    /// pool beside it, so that stalled publishing is noticed even when every worker is dead).
+    notifier: crier_publisher::notify::NotifierConfig,
 }
 
 impl Application {
@@ -81,18 +86,24 @@ impl Application {
         }
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves, and sends notifications, until `shutdown` completes, then finishes in-flight
+    /// requests.
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = fan_out(shutdown);
+        let notifier = crier_publisher::notify::run(self.pool, self.vault, self.notifier, stopped(stop.clone()));
         let web = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stopped(stop.clone()));
-        match self.metrics {
-            Some(metrics) => {
-                let (web, metrics) = tokio::join!(web, metrics.run_until(stopped(stop)));
-                web.context("the web server failed").and(metrics)
+        let served = async {
+            match self.metrics {
+                Some(metrics) => {
+                    let (web, metrics) = tokio::join!(web, metrics.run_until(stopped(stop)));
+                    web.context("the web server failed").and(metrics)
+                }
+                None => web.await.context("the web server failed"),
             }
-            None => web.await.context("the web server failed"),
-        }
+        };
+        let (served, notified) = tokio::join!(served, notifier);
+        served.and(notified.map_err(|e| anyhow::anyhow!("the notifier failed: {e}")))
     }
 }
 
@@ -114,8 +125,16 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
         Arc::new(Accounts::new(database.pool.clone(), vault.clone(), assembled.clients, Some(public_base.clone())).with_pictures(pictures));
     let metrics = web::metrics::MetricsServer::bind(database.pool.clone(), &web.metrics, web.operations.readiness.stale_after).await?;
     let media = Arc::new(open_media(&web.media, &vault)?);
+    let notifier = crier_publisher::notify::NotifierConfig {
+        mailer: web.notify.mailer.clone(),
+        gather: web.notify.gather,
+        allow_http: web.webhooks_allow_http,
+        outbound: web.outbound.clone(),
+        stall_after: web.operations.readiness.max_queue_age,
+        ..crier_publisher::notify::NotifierConfig::new(worker::unique_worker_name("web"), public_base.clone())
+    };
     let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, web, addr);
-    Ok(Application { listener, router, addr, accounts, vault, metrics, public_base })
+    Ok(Application { listener, router, addr, accounts, vault, metrics, public_base, pool: database.pool.clone(), notifier })
 }
 
 /// Where profile pictures may be fetched from: where URLs teams give may point

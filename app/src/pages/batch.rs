@@ -17,7 +17,7 @@ pub fn BatchPage() -> impl IntoView {
         || (),
         |_| async {
             Ok::<_, crate::errors::AppError>((
-                compose_view(Vec::new(), Vec::new(), String::new(), String::new()).await?,
+                compose_view(Vec::new(), Vec::new(), String::new(), String::new(), String::new()).await?,
                 media_library(String::new()).await?,
             ))
         },

@@ -80,7 +80,7 @@ pub fn ComposePage() -> impl IntoView {
                     media_alt.clone(),
                 )
                 .await?;
-                let view_data = compose_view(media, media_alt, on, at).await?;
+                let view_data = compose_view(media, media_alt, on, at, value("draft")).await?;
                 // The line under the time field, for the time the form starts with; the island
                 // asks again when the time changes.
                 let when = Some(value("scheduled_at")).filter(|w| !w.is_empty()).unwrap_or_else(|| view_data.starts_at.clone());

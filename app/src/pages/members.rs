@@ -142,10 +142,11 @@ fn MemberLine(
 fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
     let error = action_error(invite.value());
     // The form is a plain form: the result comes back from the server for this one page view.
-    let kept_link = StoredValue::new(
-        kept_secret(CreateInvite::PATH, "invite_url")
-            .map(|url| CreatedInvite { url, email: kept_secret(CreateInvite::PATH, "invite_email").unwrap_or_default() }),
-    );
+    let kept_link = StoredValue::new(kept_secret(CreateInvite::PATH, "invite_url").map(|url| CreatedInvite {
+        url,
+        email: kept_secret(CreateInvite::PATH, "invite_email").unwrap_or_default(),
+        emailed: kept_secret(CreateInvite::PATH, "invite_emailed").unwrap_or_default(),
+    }));
     let created = move || kept_link.get_value();
     let kept_role = refill(CreateInvite::PATH, "role").unwrap_or_else(|| "editor".into());
     let options = role_options(&kept_role);
@@ -166,6 +167,7 @@ fn InviteForm(invite: ServerAction<CreateInvite>) -> impl IntoView {
                 <div class="field invite-link">
                     <label for="invite-link">"Invite link"</label>
                     <p class="hint">"Send this link to " {move || created().map(|c| c.email)} ". It works once and expires in 7 days; it is not shown again."</p>
+                    <p class="hint" data-invite-emailed="">{move || created().map(|c| c.emailed)}</p>
                     <input id="invite-link" readonly value=move || created().map(|c| c.url) />
                 </div>
             </Show>

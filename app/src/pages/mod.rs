@@ -13,6 +13,7 @@ pub mod login;
 pub mod media;
 pub mod members;
 pub mod not_found;
+pub mod notification_settings;
 pub mod notifications;
 pub mod post;
 pub mod review;

@@ -70,13 +70,47 @@ pub async fn list_members() -> Result<MembersView, AppError> {
     })
 }
 
-/// A created invite: the link to hand to the person (shown once).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A created invite: the link to hand to the person (shown once), and whether it was emailed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedInvite {
     /// Who it is for.
     pub email: String,
     /// The full link.
     pub url: String,
+    /// What became of emailing it: "Emailed to …", why it was not, or empty without an SMTP server.
+    pub emailed: String,
+}
+
+impl std::fmt::Debug for CreatedInvite {
+    /// Never the link: it holds the invite's token.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedInvite").field("email", &self.email).field("url", &"[REDACTED]").finish_non_exhaustive()
+    }
+}
+
+/// Emails the invitation when this Crier has an SMTP server: answers what the page says of it.
+/// Never fails the invite: the link is shown either way.
+#[cfg(feature = "ssr")]
+async fn email_invite(
+    state: &crate::state::AppState,
+    me: &crier_domain::store::Member,
+    invite: &crier_domain::store::invites::PendingInvite,
+    url: &str,
+) -> String {
+    const WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
+    let Some(mailer) = &state.mailer else {
+        return String::new();
+    };
+    let email = &invite.email;
+    let mail = crier_mail::invitation(email, &me.team_name, invite.role.label(), url, &me.timezone.format(invite.expires_at));
+    match tokio::time::timeout(WITHIN, mailer.send(&mail)).await {
+        Ok(Ok(())) => format!("Emailed to {email}."),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "an invitation could not be emailed");
+            format!("It could not be emailed ({error}): send the link yourself.")
+        }
+        Err(_) => format!("The mail server did not answer within {} seconds: send the link yourself.", WITHIN.as_secs()),
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -108,10 +142,9 @@ pub async fn create_invite(email: String, role: String, #[server(default)] form_
             let created = invites::create(&state.pool, &me, address, role).await?;
             audit(&me, "member_invited", "invite", &created.invite.invite_id.to_string(), serde_json::json!({ "role": role.as_str() }))
                 .await;
-            Ok::<_, AppError>(CreatedInvite {
-                email: created.invite.email,
-                url: format!("{}/invite/{}", state.public_base, created.token.expose()),
-            })
+            let url = format!("{}/invite/{}", state.public_base, created.token.expose());
+            let emailed = email_invite(&state, &me, &created.invite, &url).await;
+            Ok::<_, AppError>(CreatedInvite { email: created.invite.email, url, emailed })
         })
         .await
     }
@@ -119,7 +152,12 @@ pub async fn create_invite(email: String, role: String, #[server(default)] form_
     match outcome {
         Ok(created) => {
             // Without wasm the browser reloads the page: the link must survive to be shown.
-            keep_secrets_for_next_page(CreateInvite::PATH, &me, &[("invite_url", &created.url), ("invite_email", &created.email)]).await;
+            keep_secrets_for_next_page(
+                CreateInvite::PATH,
+                &me,
+                &[("invite_url", &created.url), ("invite_email", &created.email), ("invite_emailed", &created.emailed)],
+            )
+            .await;
             Ok(created)
         }
         Err(e) => fail_form(CreateInvite::PATH, e, &kept).await,

@@ -67,6 +67,7 @@ pub async fn compose_view(
     #[server(default)] media_alt: Vec<String>,
     #[server(default)] on: String,
     #[server(default)] at: String,
+    #[server(default)] draft: String,
 ) -> Result<ComposeData, AppError> {
     use crier_domain::store::teams;
 
@@ -94,13 +95,30 @@ pub async fn compose_view(
         now_local,
         starts_at,
         can_publish: me.role.can_edit(),
-        needs_review: crier_domain::store::reviews::policy(&pool, me.team_id).await?.needs_review(me.role),
+        needs_review: needs_review(&pool, &me, &draft).await?,
         retry,
         form_key: super::ssr::new_form_key(),
         media_rules: media_state.rules.clone(),
         attached,
         max_file: crier_media::ByteSize(media_state.max_file_bytes).to_string(),
     })
+}
+
+/// Whether Compose offers only "Submit for review": the team's rule for the member's role, unless
+/// the form holds an approved draft of the team (then Publish now and Schedule are offered; the
+/// store still refuses it if it was changed since it was approved).
+#[cfg(feature = "ssr")]
+async fn needs_review(pool: &sqlx::PgPool, me: &crier_domain::store::Member, draft: &str) -> Result<bool, AppError> {
+    use crier_domain::post_state::PostState;
+    use crier_domain::store::drafts;
+    if !crier_domain::store::reviews::policy(pool, me.team_id).await?.needs_review(me.role) {
+        return Ok(false);
+    }
+    let approved = match crier_domain::store::parse_id(draft.trim()) {
+        Ok(id) => matches!(drafts::get(pool, me.team_id, id).await, Ok(d) if d.state == PostState::Approved),
+        Err(_) => false,
+    };
+    Ok(!approved)
 }
 
 /// The items `ids` names that are in the team's library, each with the alt text given beside it

@@ -193,7 +193,7 @@ pub async fn create_webhook(
 /// why, and the setting that allows it. A name that does not resolve now is accepted (a receiver
 /// being set up): the dispatcher checks the address again at every call.
 #[cfg(feature = "ssr")]
-async fn refuse_internal(
+pub(crate) async fn refuse_internal(
     policy: &crier_outbound::AddressPolicy,
     url: crier_domain::store::webhooks::WebhookUrl,
 ) -> Result<crier_domain::store::webhooks::WebhookUrl, crier_domain::FieldError> {

@@ -18,6 +18,7 @@ pub mod media;
 pub mod media_uploads;
 pub mod members;
 pub mod notifications;
+pub mod notify;
 pub mod oauth_connections;
 pub mod posts;
 pub mod review_links;

@@ -5,6 +5,7 @@
 
 mod keys;
 pub mod media;
+pub mod notify;
 pub mod outbound;
 mod platforms;
 mod worker;
@@ -115,6 +116,9 @@ pub struct WebArgs {
 
     #[command(flatten)]
     pub platforms: PlatformArgs,
+
+    #[command(flatten)]
+    pub notify: notify::NotifyArgs,
 }
 
 impl Default for WebArgs {
@@ -130,6 +134,7 @@ impl Default for WebArgs {
             api_rate_limit: DEFAULT_API_RATE_LIMIT.into(),
             account_picture_max_size: DEFAULT_ACCOUNT_PICTURE_MAX_SIZE.into(),
             platforms: PlatformArgs::default(),
+            notify: notify::NotifyArgs::default(),
         }
     }
 }
@@ -342,6 +347,8 @@ pub struct WebConfig {
     pub media: MediaConfig,
     /// The largest account profile picture fetched and kept (CRIER_ACCOUNT_PICTURE_MAX_SIZE).
     pub account_picture_max_bytes: usize,
+    /// Emails and how notifications gather (CRIER_SMTP_*, CRIER_NOTIFY_GATHER).
+    pub notify: notify::NotifyConfig,
 }
 
 impl WebConfig {
@@ -407,6 +414,7 @@ impl WebConfig {
             })?;
         Ok(Self {
             account_picture_max_bytes,
+            notify: notify::parse(&args.notify)?,
             addr,
             public_url,
             trusted_proxies,

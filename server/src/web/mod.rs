@@ -16,6 +16,7 @@ mod same_origin;
 mod security;
 mod server_fn_errors;
 mod sign_in_gate;
+mod unsubscribe;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -138,6 +139,7 @@ pub fn router(
         webhooks_allow_http: web.webhooks_allow_http,
         outbound: web.outbound.clone(),
         media,
+        mailer: web.notify.mailer.clone(),
     };
     let context = {
         let state = state.clone();
@@ -171,6 +173,7 @@ pub fn router(
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/accounts/{id}/picture", get(account_pictures::picture))
+        .route("/unsubscribe", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

@@ -62,6 +62,8 @@ fn is_not_a_page(path: &str) -> bool {
         || path.starts_with("/media/")
         // So do accounts' profile pictures, for the same reasons.
         || (path.starts_with("/accounts/") && path.ends_with("/picture"))
+        // An email's unsubscribe link: its signature is its authority, no session is needed.
+        || path == "/unsubscribe"
 }
 
 /// Pages anyone may load.
