@@ -83,7 +83,7 @@ pub fn ComposePage() -> impl IntoView {
                 let view_data = compose_view(media, media_alt, on, at, value("draft")).await?;
                 // The line under the time field, for the time the form starts with; the island
                 // asks again when the time changes.
-                let when = Some(value("scheduled_at")).filter(|w| !w.is_empty()).unwrap_or_else(|| view_data.starts_at.clone());
+                let when = kept.as_ref().and_then(|k| k.value("scheduled_at")).unwrap_or_else(|| view_data.starts_at.clone());
                 let explained = explanation(explain_time(when, String::new()).await);
                 Ok::<_, AppError>((view_data, media_library(String::new()).await?, previews, kept, explained))
             }

@@ -99,7 +99,8 @@ pub async fn draft_form(post_id: String) -> Result<FormValues, AppError> {
     ];
     Ok(FormValues {
         path: CreatePost::PATH.to_owned(),
-        values: values.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.to_owned(), v)).collect(),
+        // A draft without a time keeps its time field empty (Compose would start it at now).
+        values: values.into_iter().filter(|(k, v)| !v.is_empty() || *k == "scheduled_at").map(|(k, v)| (k.to_owned(), v)).collect(),
     })
 }
 

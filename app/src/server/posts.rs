@@ -216,6 +216,9 @@ pub fn compose_kept_values(fields: &[(String, String)]) -> Vec<(String, String)>
 pub async fn explain_time(scheduled_at: String, #[server(default)] occurrence: String) -> Result<String, AppError> {
     use super::ssr::current_member;
     let me = current_member().await?;
+    if scheduled_at.trim().is_empty() {
+        return Ok("No time yet: a draft or a post for review can wait without one.".to_owned());
+    }
     let moment = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
     Ok(format!("{} = {} UTC", me.timezone.format(moment), moment.format("%Y-%m-%d %H:%M")))
 }
