@@ -31,6 +31,7 @@ use crate::pages::media::MediaPage;
 use crate::pages::notification_settings::NotificationSettingsPage;
 use crate::pages::notifications::NotificationsPage;
 use crate::pages::post::PostDetailPage;
+use crate::pages::queue::QueuePage;
 use crate::pages::review::ReviewPage;
 use crate::pages::review_links::ReviewLinksPage;
 use crate::pages::security::{SecurityPage, SignInCodePage, SignInSetupPage, TwoFactorSetupPage};
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/media") ssr=SsrMode::Async view=MediaPage />
                     <Route path=path!("/accounts") ssr=SsrMode::Async view=AccountsPage />
+                    <Route path=path!("/accounts/:id/queue") ssr=SsrMode::Async view=QueuePage />
                     <Route path=path!("/accounts/choose/:connection") ssr=SsrMode::Async view=ChooseAccountsPage />
                     <Route path=path!("/analytics") ssr=SsrMode::Async view=AnalyticsPage />
                     <Route path=path!("/audit") ssr=SsrMode::Async view=AuditPage />

@@ -41,11 +41,13 @@ pub enum DeliveryState {
     Held,
     /// Cancelled by the team before it was published.
     Cancelled,
+    /// Waiting in a paused posting queue; takes a fresh slot when the queue resumes.
+    Paused,
 }
 
 impl DeliveryState {
     /// Every state.
-    pub const ALL: [DeliveryState; 8] = [
+    pub const ALL: [DeliveryState; 9] = [
         DeliveryState::Scheduled,
         DeliveryState::Publishing,
         DeliveryState::Retrying,
@@ -54,6 +56,7 @@ impl DeliveryState {
         DeliveryState::Failed,
         DeliveryState::Held,
         DeliveryState::Cancelled,
+        DeliveryState::Paused,
     ];
 
     /// Whether a delivery may move from `self` to `next`.
@@ -61,10 +64,11 @@ impl DeliveryState {
         use DeliveryState::*;
         matches!(
             (self, next),
-            (Scheduled, Publishing | Held | Cancelled)
+            (Scheduled, Publishing | Held | Cancelled | Paused)
                 | (Publishing, Published | DryRunOk | Retrying | Failed | Held)
                 | (Retrying, Publishing | Held | Cancelled | Failed)
                 | (Held, Scheduled | Cancelled)
+                | (Paused, Scheduled | Cancelled)
                 | (Failed, Scheduled)
         )
     }
@@ -85,6 +89,7 @@ impl DeliveryState {
             DeliveryState::Failed => "failed",
             DeliveryState::Held => "held",
             DeliveryState::Cancelled => "cancelled",
+            DeliveryState::Paused => "paused",
         }
     }
 
@@ -99,6 +104,7 @@ impl DeliveryState {
             DeliveryState::Failed => "Failed",
             DeliveryState::Held => "Held",
             DeliveryState::Cancelled => "Cancelled",
+            DeliveryState::Paused => "Queue paused",
         }
     }
 }

@@ -13,6 +13,8 @@ pub mod notification;
 pub mod people;
 pub mod post;
 pub mod post_state;
+#[cfg(feature = "store")]
+pub mod posting_schedule;
 pub mod retry;
 pub mod role;
 pub mod webhook;

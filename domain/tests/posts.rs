@@ -740,3 +740,152 @@ async fn an_account_whose_access_ends_within_a_week_warns_its_owners_and_admins_
         .unwrap();
     assert_eq!(housekeeping::warn_expiring(&pool).await.unwrap(), 1);
 }
+
+/// Every day at 00:00, 06:00, 12:00 and 18:00 UTC.
+fn four_a_day() -> crier_domain::posting_schedule::WeeklySchedule {
+    let times: [String; 7] = std::array::from_fn(|_| "00:00, 06:00, 12:00, 18:00".to_owned());
+    crier_domain::posting_schedule::WeeklySchedule::parse("UTC", &times).unwrap()
+}
+
+async fn queued(pool: &PgPool, account: Uuid) -> Vec<(Uuid, chrono::DateTime<Utc>, String)> {
+    sqlx::query_as(
+        "select d.post_id, d.queue_slot, d.state::text from delivery d
+         where d.account_id = $1 and d.queue_slot is not null and d.state in ('scheduled', 'paused') order by d.queue_slot",
+    )
+    .bind(account)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn delivery_of(pool: &PgPool, post: Uuid) -> Uuid {
+    sqlx::query_scalar("select delivery_id from delivery where post_id = $1").bind(post).fetch_one(pool).await.unwrap()
+}
+
+async fn add(pool: &PgPool, owner: &crier_domain::store::Member, text: &str, accounts: &[Uuid]) -> Result<Uuid, DomainError> {
+    let mut tx = pool.begin().await.unwrap();
+    let id = posts::add_to_queue(&mut tx, owner.team_id, Actor::User(owner.user_id), None, &new_post(text, accounts), &Default::default())
+        .await?;
+    tx.commit().await.unwrap();
+    Ok(id)
+}
+
+#[tokio::test]
+async fn added_posts_take_the_next_free_slots_even_when_added_at_once() {
+    use crier_domain::store::queues;
+    let pool = pool().await;
+    let owner = team(&pool, "Queue Co", "owner@queue.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let linkedin = account(&pool, owner.team_id, Platform::Linkedin, "2").await;
+    // Without a schedule, the error names the account and what to do.
+    let refused = add(&pool, &owner, "Too early", &[x]).await.unwrap_err();
+    assert!(
+        matches!(&refused, DomainError::Invalid(e) if e.field == "accounts" && e.message.contains("no posting schedule")),
+        "{refused:?}"
+    );
+    queues::set_schedule(&pool, &owner, x, &four_a_day()).await.unwrap();
+    queues::set_schedule(&pool, &owner, linkedin, &four_a_day()).await.unwrap();
+
+    // Ten added at the same moment from ten connections: ten different slots, in the schedule.
+    let mut adds = tokio::task::JoinSet::new();
+    for i in 0..10 {
+        let (pool, owner) = (pool.clone(), owner.clone());
+        adds.spawn(async move { add(&pool, &owner, &format!("Post {i}"), &[x]).await });
+    }
+    while let Some(added) = adds.join_next().await {
+        added.unwrap().unwrap();
+    }
+    let slots: Vec<_> = queued(&pool, x).await.into_iter().map(|(_, at, _)| at).collect();
+    assert_eq!(slots.len(), 10);
+    let now = Utc::now();
+    assert!(slots[0] > now && slots[0] <= now + TimeDelta::hours(6), "the first is the next slot");
+    assert!(slots.windows(2).all(|w| w[1] - w[0] == TimeDelta::hours(6)), "then each following one: {slots:?}");
+    assert!(slots.iter().all(|at| chrono::Timelike::hour(at) % 6 == 0 && chrono::Timelike::minute(at) == 0));
+
+    // A post to both accounts: each account's own next slot, and the post's time is the earliest.
+    let both = add(&pool, &owner, "Both", &[x, linkedin]).await.unwrap();
+    let x_slot = queued(&pool, x).await.last().unwrap().1;
+    let linkedin_slot = queued(&pool, linkedin).await[0].1;
+    assert_eq!(x_slot - slots[9], TimeDelta::hours(6));
+    assert_eq!(linkedin_slot, slots[0], "LinkedIn's queue was empty");
+    assert_eq!(posts::get(&pool, owner.team_id, both).await.unwrap().summary.scheduled_at, linkedin_slot);
+
+    // The database refuses two waiting deliveries at one slot of an account, whatever the code does.
+    let clash = sqlx::query("update delivery set queue_slot = $2 where account_id = $1 and queue_slot = $3")
+        .bind(x)
+        .bind(slots[0])
+        .bind(slots[1])
+        .execute(&pool)
+        .await;
+    assert!(clash.unwrap_err().to_string().contains("delivery_queue_slot_free"));
+}
+
+#[tokio::test]
+async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losing_its_order() {
+    use crier_domain::store::queues::{self, Move};
+    let pool = pool().await;
+    let owner = team(&pool, "Order Co", "owner@order.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    queues::set_schedule(&pool, &owner, x, &four_a_day()).await.unwrap();
+    let ids: Vec<Uuid> = {
+        let mut ids = Vec::new();
+        for text in ["A", "B", "C", "D"] {
+            ids.push(add(&pool, &owner, text, &[x]).await.unwrap());
+        }
+        ids
+    };
+    let before = queued(&pool, x).await;
+    let times: Vec<_> = before.iter().map(|(_, at, _)| *at).collect();
+    let order = |rows: Vec<(Uuid, chrono::DateTime<Utc>, String)>| rows.into_iter().map(|(p, _, _)| p).collect::<Vec<_>>();
+
+    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[2]).await), Move::Up).await.unwrap();
+    assert_eq!(order(queued(&pool, x).await), vec![ids[0], ids[2], ids[1], ids[3]]);
+    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[3]).await), Move::Top).await.unwrap();
+    assert_eq!(order(queued(&pool, x).await), vec![ids[3], ids[0], ids[2], ids[1]]);
+    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[3]).await), Move::Down).await.unwrap();
+    let after = queued(&pool, x).await;
+    assert_eq!(order(after.clone()), vec![ids[0], ids[3], ids[2], ids[1]]);
+    assert_eq!(after.iter().map(|(_, at, _)| *at).collect::<Vec<_>>(), times, "the same slots, in a new order");
+    queues::reorder(&pool, &owner, x, None, Move::Shuffle).await.unwrap();
+    let mut shuffled = order(queued(&pool, x).await);
+    shuffled.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(shuffled, all, "a shuffle keeps every post");
+
+    // Removing the first closes the gap: the rest take the first slots.
+    let first = queued(&pool, x).await[0].0;
+    queues::remove(&pool, &owner, x, delivery_of(&pool, first).await).await.unwrap();
+    let rest = queued(&pool, x).await;
+    assert_eq!(rest.len(), 3);
+    assert_eq!(rest.iter().map(|(_, at, _)| *at).collect::<Vec<_>>(), times[..3].to_vec());
+    let cancelled: String =
+        sqlx::query_scalar("select state::text from delivery where post_id = $1").bind(first).fetch_one(&pool).await.unwrap();
+    assert_eq!(cancelled, "cancelled");
+
+    // Paused: nothing waits as scheduled (no worker claims it), and a post added meanwhile waits
+    // paused too; resumed: the same order, from the next free slot.
+    let kept = order(queued(&pool, x).await);
+    queues::set_paused(&pool, &owner, x, true).await.unwrap();
+    add(&pool, &owner, "E", &[x]).await.unwrap();
+    let paused = queued(&pool, x).await;
+    assert!(paused.iter().all(|(_, _, state)| state == "paused"), "{paused:?}");
+    let due: i64 = sqlx::query_scalar("select count(*) from delivery where account_id = $1 and state in ('scheduled', 'retrying')")
+        .bind(x)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(due, 0);
+    queues::set_paused(&pool, &owner, x, false).await.unwrap();
+    let resumed = queued(&pool, x).await;
+    assert!(resumed.iter().all(|(_, _, state)| state == "scheduled"));
+    assert_eq!(order(resumed.clone())[..3], kept[..]);
+    assert_eq!(resumed[0].1, times[0]);
+
+    // Another team reaches none of it.
+    let rival = team(&pool, "Rival", "owner@rival.test").await;
+    assert!(matches!(queues::view(&pool, rival.team_id, x).await, Err(DomainError::NotFound)));
+    assert!(queues::reorder(&pool, &rival, x, Some(delivery_of(&pool, ids[1]).await), Move::Top).await.is_err());
+    assert!(matches!(queues::set_schedule(&pool, &rival, x, &four_a_day()).await, Err(DomainError::NotFound)));
+    assert_eq!(order(queued(&pool, x).await), order(resumed));
+}

@@ -352,6 +352,8 @@ test('a video too long for X is refused in Compose with the reason, and nothing 
 });
 
 test('a GIF to X, a PDF to LinkedIn and a video to a Facebook Page each go out and show on their delivery', async ({ page }) => {
+  // Three uploads and publishes, each waited for up to 30 s: more than the default test time.
+  test.setTimeout(120_000);
   await signUp(page, newAccount('kinds'));
   await connectAll(page, 'kinds');
   const cases = [

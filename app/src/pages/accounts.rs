@@ -168,6 +168,7 @@ fn AccountLine(
         }
     };
     let verify_label = format!("Verify {}", row.name);
+    let (queue_href, queue_label) = (format!("/accounts/{}/queue", row.account_id), format!("Queue and posting schedule of {}", row.name));
     let disconnect_label = format!("Disconnect {}", row.name);
     let (verify_id, disconnect_id) = (row.account_id.clone(), row.account_id.clone());
     let detail = row.detail.clone().map(|d| view! { <br /><small class="hint">{d}</small> });
@@ -179,6 +180,7 @@ fn AccountLine(
             <td data-label="Token">{token}</td>
             <td data-label="Last used">{short_date(&row.last_used_at)}</td>
             <td data-label="Actions" class="row-actions">
+                <a class="button secondary" href=queue_href aria-label=queue_label>"Queue"</a>
                 {can_verify.then(|| view! {
                     <ActionForm action=verify>
                         <input type="hidden" name="account_id" value=verify_id />

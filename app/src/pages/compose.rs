@@ -426,6 +426,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
                     <div class="actions">
                         <button type="submit" name="intent" value=first>{first_words}</button>
                         <button type="submit" name="intent" value=second hidden=needs_review>{second_words}</button>
+                        <button type="submit" name="intent" value="queue" hidden=needs_review>"Add to queue"</button>
                         <button type="submit" name="intent" value="dry_run" class="secondary">"Dry run"</button>
                         <button type="submit" name="intent" value="draft" class="secondary">"Save draft"</button>
                     </div>

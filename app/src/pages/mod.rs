@@ -16,6 +16,7 @@ pub mod not_found;
 pub mod notification_settings;
 pub mod notifications;
 pub mod post;
+pub mod queue;
 pub mod review;
 pub mod review_links;
 pub mod security;

@@ -16,6 +16,7 @@ pub mod members;
 pub mod notifications;
 pub mod posts;
 pub mod preview;
+pub mod queues;
 pub mod review_links;
 pub mod reviews;
 pub mod security;

@@ -423,6 +423,14 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         if intent == "draft" || intent == "review" {
             return save_draft(me, draft_id, content, account_ids, scheduled_at, occurrence, intent == "review").await;
         }
+        if intent == "queue" {
+            return add_to_queue(
+                me,
+                draft_id,
+                NewPost { content, account_ids, scheduled_at: now, timezone: me.timezone, dry_run: false, retry },
+            )
+            .await;
+        }
         let (scheduled_for, dry_run) = match intent {
             "schedule" => {
                 let at = me.timezone.schedule_time(scheduled_at, parse_occurrence(occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
@@ -466,6 +474,32 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
             draft_id: None,
         })
     }
+}
+
+/// "Add to queue": each account's delivery takes its queue's next free slot.
+#[cfg(feature = "ssr")]
+async fn add_to_queue(
+    me: &crier_domain::store::Member,
+    draft_id: Option<uuid::Uuid>,
+    new: crier_domain::store::posts::NewPost,
+) -> Result<Scheduled, AppError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::posts;
+
+    use super::ssr::{media, pool};
+    let pool = pool()?;
+    let mut tx = pool.begin().await.map_err(crier_domain::DomainError::from)?;
+    let id = posts::add_to_queue(&mut tx, me.team_id, Actor::User(me.user_id), draft_id, &new, &media()?.rules).await?;
+    tx.commit().await.map_err(crier_domain::DomainError::from)?;
+    let slots = posts::queued_slots(&pool, me.team_id, id).await?;
+    let when: Vec<String> = slots.iter().map(|(name, at)| format!("{name} at {}", me.timezone.format(*at))).collect();
+    Ok(Scheduled {
+        post_id: id.to_string(),
+        message: format!("Added to the queue: {}.", when.join("; ")),
+        next_form_key: super::ssr::new_form_key(),
+        dry_run: false,
+        draft_id: None,
+    })
 }
 
 /// "Save draft": the post as typed, without deliveries; its time (if typed) is when it is planned.

@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod notify;
 pub mod oauth_connections;
 pub mod posts;
+pub mod queues;
 pub mod review_links;
 pub mod reviews;
 pub mod security;

@@ -11,7 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::{deliveries, media, reviews};
+use super::{deliveries, media, queues, reviews};
 use crate::account::AccountStatus;
 use crate::delivery::{AttemptOutcome, DeliveryState};
 use crate::post::{MediaChoice, MediaRules, PostContent};
@@ -48,7 +48,49 @@ pub async fn schedule(
     new: &NewPost,
     rules: &MediaRules,
 ) -> Result<Uuid, DomainError> {
-    schedule_post(conn, team_id, actor, new, rules, None).await
+    schedule_post(conn, team_id, actor, new, rules, None, Timing::At).await
+}
+
+/// Adds a post to the queues of its accounts: like [`schedule`], but each account's delivery takes
+/// that account's next free posting slot (`new.scheduled_at` is not used), and `draft_id`, if
+/// given, is the draft that becomes the post. A paused queue's post waits in it (state `paused`).
+pub async fn add_to_queue(
+    conn: &mut PgConnection,
+    team_id: Uuid,
+    actor: Actor,
+    draft_id: Option<Uuid>,
+    new: &NewPost,
+    rules: &MediaRules,
+) -> Result<Uuid, DomainError> {
+    let draft = match draft_id {
+        Some(id) => Some((id, lock_draft(conn, team_id, id).await?)),
+        None => None,
+    };
+    schedule_post(conn, team_id, actor, new, rules, draft, Timing::Queue).await
+}
+
+/// The team's post's queued deliveries: each account's name and slot, in slot order.
+pub async fn queued_slots(pool: &PgPool, team_id: Uuid, post_id: Uuid) -> Result<Vec<(String, DateTime<Utc>)>, DomainError> {
+    Ok(sqlx::query!(
+        r#"select a.name, d.queue_slot as "queue_slot!" from delivery d join platform_account a on a.account_id = d.account_id
+           where d.team_id = $1 and d.post_id = $2 and d.queue_slot is not null order by d.queue_slot, a.name"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.name, r.queue_slot))
+    .collect())
+}
+
+/// When a post's deliveries go out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Timing {
+    /// All at the post's time.
+    At,
+    /// Each at its account's next free posting slot.
+    Queue,
 }
 
 /// Schedules the team's draft `draft_id` as `new` says (what Compose holds now): the draft becomes
@@ -62,6 +104,13 @@ pub async fn schedule_draft(
     new: &NewPost,
     rules: &MediaRules,
 ) -> Result<Uuid, DomainError> {
+    let state = lock_draft(conn, team_id, draft_id).await?;
+    schedule_post(conn, team_id, actor, new, rules, Some((draft_id, state)), Timing::At).await
+}
+
+/// Locks the team's draft `draft_id` to schedule it; refuses one that cannot be scheduled now,
+/// saying why.
+async fn lock_draft(conn: &mut PgConnection, team_id: Uuid, draft_id: Uuid) -> Result<PostState, DomainError> {
     let state = sqlx::query_scalar!(
         r#"select state as "state: PostState" from post where team_id = $1 and post_id = $2 for update"#,
         team_id,
@@ -80,7 +129,7 @@ pub async fn schedule_draft(
         };
         return Err(FieldError::new("draft", why).into());
     }
-    schedule_post(conn, team_id, actor, new, rules, Some((draft_id, state))).await
+    Ok(state)
 }
 
 /// [`schedule`], into a new post or the draft `draft` (already locked by the caller, in the state
@@ -94,6 +143,7 @@ async fn schedule_post(
     new: &NewPost,
     rules: &MediaRules,
     draft: Option<(Uuid, PostState)>,
+    timing: Timing,
 ) -> Result<Uuid, DomainError> {
     // An approved post goes out as it was approved: scheduling it with other words, media or
     // accounts is an edit, which is reviewed again.
@@ -155,6 +205,22 @@ async fn schedule_post(
     new.content.check(&platforms)?;
     check_media(&mut *conn, team_id, &new.content, &platforms, rules).await?;
     let retry = new.retry.check()?;
+    // Each account's time: the post's, or its queue's next free slot (in `account_ids` order).
+    let slots = match timing {
+        Timing::At => None,
+        Timing::Queue if new.dry_run => return Err(FieldError::new("intent", "A dry run happens now: it does not go into a queue.").into()),
+        Timing::Queue => {
+            let named: Vec<(Uuid, String)> = account_ids
+                .iter()
+                .map(|id| (*id, accounts.iter().find(|a| a.account_id == *id).map(|a| a.name.clone()).unwrap_or_default()))
+                .collect();
+            Some(queues::allocate(conn, team_id, &named).await?)
+        }
+    };
+    let scheduled_at = match &slots {
+        Some(slots) => slots.iter().map(|(slot, _)| slot.at).min().unwrap_or(new.scheduled_at),
+        None => new.scheduled_at,
+    };
 
     let author_id = super::api_tokens::author(&mut *conn, team_id, actor).await?;
     let post_id = match draft {
@@ -167,7 +233,7 @@ async fn schedule_post(
             author_id,
             new.content.text,
             new.content.link,
-            new.scheduled_at,
+            scheduled_at,
             new.timezone.name(),
             new.dry_run,
             retry.max_attempts,
@@ -185,7 +251,7 @@ async fn schedule_post(
                 post_id,
                 new.content.text,
                 new.content.link,
-                new.scheduled_at,
+                scheduled_at,
                 new.timezone.name(),
                 new.dry_run,
                 retry.max_attempts,
@@ -198,16 +264,25 @@ async fn schedule_post(
         }
     };
     write_content_parts(conn, team_id, post_id, &new.content).await?;
+    let times: Vec<DateTime<Utc>> =
+        slots.as_ref().map_or_else(|| vec![scheduled_at; account_ids.len()], |s| s.iter().map(|(slot, _)| slot.at).collect());
+    let queued: Vec<Option<DateTime<Utc>>> = times.iter().map(|at| slots.as_ref().map(|_| *at)).collect();
+    let paused: Vec<bool> = slots.as_ref().map_or_else(|| vec![false; account_ids.len()], |s| s.iter().map(|(_, p)| *p).collect());
     sqlx::query!(
         // A delivery to an account that already needs reconnecting starts held (the banner says
-        // so) and goes out when the account is reconnected.
-        r#"insert into delivery (team_id, post_id, account_id, next_attempt_at, state)
-           select $1, $2, a.account_id, $3, case when a.status = 'connected' then 'scheduled' else 'held' end::delivery_state
-           from platform_account a where a.team_id = $1 and a.account_id = any($4) order by a.account_id"#,
+        // so) and goes out when the account is reconnected; one in a paused queue waits paused.
+        r#"insert into delivery (team_id, post_id, account_id, next_attempt_at, queue_slot, state)
+           select $1, $2, a.account_id, t.at, t.slot,
+                  case when a.status <> 'connected' then 'held' when t.paused then 'paused' else 'scheduled' end::delivery_state
+           from unnest($3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::bool[]) as t (account_id, at, slot, paused)
+           join platform_account a on a.team_id = $1 and a.account_id = t.account_id
+           order by a.account_id"#,
         team_id,
         post_id,
-        new.scheduled_at,
-        &account_ids
+        &account_ids,
+        &times,
+        &queued as &[Option<DateTime<Utc>>],
+        &paused
     )
     .execute(&mut *conn)
     .await?;
@@ -220,14 +295,15 @@ async fn schedule_post(
         Some(&post_id.to_string()),
         json!({
             "accounts": account_ids.len(),
-            "scheduled_at": new.scheduled_at,
+            "scheduled_at": scheduled_at,
             "timezone": new.timezone.name(),
             "dry_run": new.dry_run,
             "from_draft": draft.is_some(),
+            "queued": slots.is_some(),
         }),
     )
     .await?;
-    deliveries::wake_workers(conn, new.scheduled_at).await?;
+    deliveries::wake_workers(conn, scheduled_at).await?;
     Ok(post_id)
 }
 
@@ -900,9 +976,13 @@ pub async fn edit(
     if states.is_empty() {
         return Err(DomainError::NotFound);
     }
-    if !states.iter().all(|d| matches!(d.state, DeliveryState::Scheduled | DeliveryState::Held) && d.attempts == 0) {
+    if !states.iter().all(|d| matches!(d.state, DeliveryState::Scheduled | DeliveryState::Held | DeliveryState::Paused) && d.attempts == 0)
+    {
         return Err(already_started());
     }
+    let previous = sqlx::query_scalar!("select scheduled_at from post where team_id = $1 and post_id = $2", team_id, post_id)
+        .fetch_one(&mut *tx)
+        .await?;
     let mut platforms: Vec<Platform> = states.iter().map(|d| d.platform).collect();
     platforms.sort_by_key(|p| p.as_str());
     platforms.dedup();
@@ -922,14 +1002,20 @@ pub async fn edit(
     .await?;
     clear_parts(&mut tx, post_id).await?;
     write_content_parts(&mut tx, team_id, post_id, &edit.content).await?;
-    sqlx::query!(
-        "update delivery set next_attempt_at = $3 where team_id = $1 and post_id = $2 and state = 'scheduled'",
-        team_id,
-        post_id,
-        edit.scheduled_at
-    )
-    .execute(&mut *tx)
-    .await?;
+    // A new time takes the post out of its queues (their slots close up when they next change);
+    // the same time keeps each delivery where it is, in its queue's slot.
+    if previous != Some(edit.scheduled_at) {
+        sqlx::query!(
+            r#"update delivery set next_attempt_at = $3, queue_slot = null,
+                      state = case when state = 'paused' then 'scheduled' else state end
+               where team_id = $1 and post_id = $2 and state in ('scheduled', 'paused')"#,
+            team_id,
+            post_id,
+            edit.scheduled_at
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     audit::record(
         &mut *tx,
         team_id,
@@ -958,7 +1044,7 @@ pub async fn cancel(pool: &PgPool, team_id: Uuid, actor: Actor, post_id: Uuid) -
     }
     let cancelled = sqlx::query!(
         r#"update delivery set state = 'cancelled'
-           where team_id = $1 and post_id = $2 and state in ('scheduled', 'retrying', 'held')"#,
+           where team_id = $1 and post_id = $2 and state in ('scheduled', 'retrying', 'held', 'paused')"#,
         team_id,
         post_id
     )

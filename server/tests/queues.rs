@@ -1,0 +1,86 @@
+//! Posting schedules and queues over HTTP: the queue page and its forms, Compose's "Add to
+//! queue", bad times said per day, and another team reaching nothing.
+
+mod support;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{TestApp, connect_x_account, error_of, field_errors, location};
+
+#[tokio::test]
+async fn a_schedule_is_set_posts_are_added_to_the_queue_moved_and_removed() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Queue Team", "owner@queue.test").await;
+    let x = connect_x_account(&app, &owner).await;
+    let page = owner.page(&format!("/accounts/{x}/queue")).await;
+    assert!(page.contains("Queue: test_x") && page.contains("Posting schedule"), "{page}");
+    assert!(owner.page("/accounts").await.contains(&format!("href=\"/accounts/{x}/queue\"")));
+
+    // Without a schedule, "Add to queue" says what to do.
+    let refused = error_of(owner.call("posts/create", &[("text", "Early"), ("accounts[]", &x), ("intent", "queue")]).await).await;
+    assert!(field_errors(&refused)["accounts"].contains("no posting schedule"), "{refused}");
+
+    // A bad time names its day and keeps what was typed.
+    let bad = owner
+        .post_plain(
+            "queue/schedule",
+            &[("account_id", &x), ("timezone", "Europe/Berlin"), ("times_1", "09:00"), ("times_3", "9am")],
+            &format!("/accounts/{x}/queue"),
+        )
+        .await;
+    assert!(bad.status().is_redirection(), "{}", bad.status());
+    // The error comes back in the address the browser is sent to, the typed values in the session.
+    let back = location(&bad).unwrap();
+    let page = owner.page(back.strip_prefix(&app.base).unwrap_or(&back)).await;
+    assert!(page.contains("“9am” is not a time") && page.contains("value=\"9am\""), "{page}");
+
+    let every_day: Vec<(String, String)> = (1..=7).map(|d| (format!("times_{d}"), "00:00, 06:00, 12:00, 18:00".to_owned())).collect();
+    let mut form: Vec<(&str, &str)> = vec![("account_id", &x), ("timezone", "UTC")];
+    form.extend(every_day.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let saved = owner.call("queue/schedule", &form).await;
+    assert!(saved.status().is_success(), "{}", saved.text().await.unwrap());
+
+    let mut added = Vec::new();
+    for text in ["First queued", "Second queued", "Third queued"] {
+        let response = owner.call("posts/create", &[("text", text), ("accounts[]", &x), ("intent", "queue")]).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        assert!(body["message"].as_str().unwrap().starts_with("Added to the queue: test_x at "), "{body}");
+        added.push(body["post_id"].as_str().unwrap().to_owned());
+    }
+    let page = owner.page(&format!("/accounts/{x}/queue")).await;
+    let position = |html: &str, text: &str| html.find(text).unwrap_or_else(|| panic!("{text} is not listed"));
+    assert!(
+        position(&page, "First queued") < position(&page, "Second queued")
+            && position(&page, "Second queued") < position(&page, "Third queued")
+    );
+
+    // The third to the top, without a script (the form posts and the page comes back).
+    let third: String = sqlx::query_scalar("select delivery_id::text from delivery where post_id = $1::uuid")
+        .bind(&added[2])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let moved = owner
+        .post_plain("queue/move", &[("account_id", &x), ("delivery_id", &third), ("how", "top")], &format!("/accounts/{x}/queue"))
+        .await;
+    assert!(location(&moved).unwrap().contains(&format!("/accounts/{x}/queue")));
+    let page = owner.page(&format!("/accounts/{x}/queue")).await;
+    assert!(position(&page, "Third queued") < position(&page, "First queued"));
+    let removed = owner.call("queue/remove", &[("account_id", &x), ("delivery_id", &third)]).await;
+    assert!(removed.status().is_success());
+    assert!(!owner.page(&format!("/accounts/{x}/queue")).await.contains("Third queued"));
+
+    // Another team: its pages and forms find nothing of this queue.
+    let rival = app.owner("Rival Team", "owner@rival.test").await;
+    let rival_page = rival.get(&format!("/accounts/{x}/queue")).await.text().await.unwrap();
+    assert!(!rival_page.contains("First queued") && !rival_page.contains("test_x"));
+    let first: String = sqlx::query_scalar("select delivery_id::text from delivery where post_id = $1::uuid")
+        .bind(&added[0])
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert!(rival.call("queue/remove", &[("account_id", &x), ("delivery_id", &first)]).await.status().is_client_error());
+    assert!(rival.call("queue/pause", &[("account_id", &x), ("paused", "true")]).await.status().is_client_error());
+    assert!(owner.page(&format!("/accounts/{x}/queue")).await.contains("First queued"));
+}
