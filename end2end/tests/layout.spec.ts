@@ -35,10 +35,12 @@ test('every page fits a phone (375 px) and a laptop (1280 px), the header on one
   const long = `A first line far too long for a calendar day ${'and then some more words '.repeat(6)}`;
   await compose(page, long, [/layout_x/], 'Publish now');
   const postPage = new URL(page.url()).pathname;
+  await page.goto('/accounts');
+  const queuePage = (await page.getByRole('link', { name: 'Queue and posting schedule of layout_x' }).getAttribute('href')) ?? '';
 
   for (const width of [375, 1280]) {
     await page.setViewportSize({ width, height: 900 });
-    for (const path of [...PAGES, postPage]) {
+    for (const path of [...PAGES, postPage, queuePage]) {
       await page.goto(path);
       await expect(page.locator('h1')).toBeVisible();
       expect(await sideways(page), `${path} scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
@@ -52,7 +54,7 @@ test('every page fits a phone (375 px) and a laptop (1280 px), the header on one
 
   // Dark mode: the same checks, and a look for a reviewer's eyes.
   await page.emulateMedia({ colorScheme: 'dark' });
-  for (const path of [...PAGES, postPage]) {
+  for (const path of [...PAGES, postPage, queuePage]) {
     await page.goto(path);
     await expect(page.locator('h1')).toBeVisible();
     await accessible(page, `${path} in dark mode`);
