@@ -783,8 +783,8 @@ async fn added_posts_take_the_next_free_slots_even_when_added_at_once() {
         matches!(&refused, DomainError::Invalid(e) if e.field == "accounts" && e.message.contains("no posting schedule")),
         "{refused:?}"
     );
-    queues::set_schedule(&pool, &owner, x, &four_a_day()).await.unwrap();
-    queues::set_schedule(&pool, &owner, linkedin, &four_a_day()).await.unwrap();
+    queues::set_schedule(&pool, owner.team_id, Actor::User(owner.user_id), x, &four_a_day()).await.unwrap();
+    queues::set_schedule(&pool, owner.team_id, Actor::User(owner.user_id), linkedin, &four_a_day()).await.unwrap();
 
     // Ten added at the same moment from ten connections: ten different slots, in the schedule.
     let mut adds = tokio::task::JoinSet::new();
@@ -826,7 +826,7 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
     let pool = pool().await;
     let owner = team(&pool, "Order Co", "owner@order.test").await;
     let x = account(&pool, owner.team_id, Platform::X, "1").await;
-    queues::set_schedule(&pool, &owner, x, &four_a_day()).await.unwrap();
+    queues::set_schedule(&pool, owner.team_id, Actor::User(owner.user_id), x, &four_a_day()).await.unwrap();
     let ids: Vec<Uuid> = {
         let mut ids = Vec::new();
         for text in ["A", "B", "C", "D"] {
@@ -838,15 +838,15 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
     let times: Vec<_> = before.iter().map(|(_, at, _)| *at).collect();
     let order = |rows: Vec<(Uuid, chrono::DateTime<Utc>, String)>| rows.into_iter().map(|(p, _, _)| p).collect::<Vec<_>>();
 
-    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[2]).await), Move::Up).await.unwrap();
+    queues::reorder(&pool, owner.team_id, Actor::User(owner.user_id), x, Some(delivery_of(&pool, ids[2]).await), Move::Up).await.unwrap();
     assert_eq!(order(queued(&pool, x).await), vec![ids[0], ids[2], ids[1], ids[3]]);
-    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[3]).await), Move::Top).await.unwrap();
+    queues::reorder(&pool, owner.team_id, Actor::User(owner.user_id), x, Some(delivery_of(&pool, ids[3]).await), Move::Top).await.unwrap();
     assert_eq!(order(queued(&pool, x).await), vec![ids[3], ids[0], ids[2], ids[1]]);
-    queues::reorder(&pool, &owner, x, Some(delivery_of(&pool, ids[3]).await), Move::Down).await.unwrap();
+    queues::reorder(&pool, owner.team_id, Actor::User(owner.user_id), x, Some(delivery_of(&pool, ids[3]).await), Move::Down).await.unwrap();
     let after = queued(&pool, x).await;
     assert_eq!(order(after.clone()), vec![ids[0], ids[3], ids[2], ids[1]]);
     assert_eq!(after.iter().map(|(_, at, _)| *at).collect::<Vec<_>>(), times, "the same slots, in a new order");
-    queues::reorder(&pool, &owner, x, None, Move::Shuffle).await.unwrap();
+    queues::reorder(&pool, owner.team_id, Actor::User(owner.user_id), x, None, Move::Shuffle).await.unwrap();
     let mut shuffled = order(queued(&pool, x).await);
     shuffled.sort();
     let mut all = ids.clone();
@@ -855,7 +855,7 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
 
     // Removing the first closes the gap: the rest take the first slots.
     let first = queued(&pool, x).await[0].0;
-    queues::remove(&pool, &owner, x, delivery_of(&pool, first).await).await.unwrap();
+    queues::remove(&pool, owner.team_id, Actor::User(owner.user_id), x, delivery_of(&pool, first).await).await.unwrap();
     let rest = queued(&pool, x).await;
     assert_eq!(rest.len(), 3);
     assert_eq!(rest.iter().map(|(_, at, _)| *at).collect::<Vec<_>>(), times[..3].to_vec());
@@ -866,7 +866,7 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
     // Paused: nothing waits as scheduled (no worker claims it), and a post added meanwhile waits
     // paused too; resumed: the same order, from the next free slot.
     let kept = order(queued(&pool, x).await);
-    queues::set_paused(&pool, &owner, x, true).await.unwrap();
+    queues::set_paused(&pool, owner.team_id, Actor::User(owner.user_id), x, true).await.unwrap();
     add(&pool, &owner, "E", &[x]).await.unwrap();
     let paused = queued(&pool, x).await;
     assert!(paused.iter().all(|(_, _, state)| state == "paused"), "{paused:?}");
@@ -876,7 +876,7 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
         .await
         .unwrap();
     assert_eq!(due, 0);
-    queues::set_paused(&pool, &owner, x, false).await.unwrap();
+    queues::set_paused(&pool, owner.team_id, Actor::User(owner.user_id), x, false).await.unwrap();
     let resumed = queued(&pool, x).await;
     assert!(resumed.iter().all(|(_, _, state)| state == "scheduled"));
     assert_eq!(order(resumed.clone())[..3], kept[..]);
@@ -885,7 +885,14 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
     // Another team reaches none of it.
     let rival = team(&pool, "Rival", "owner@rival.test").await;
     assert!(matches!(queues::view(&pool, rival.team_id, x).await, Err(DomainError::NotFound)));
-    assert!(queues::reorder(&pool, &rival, x, Some(delivery_of(&pool, ids[1]).await), Move::Top).await.is_err());
-    assert!(matches!(queues::set_schedule(&pool, &rival, x, &four_a_day()).await, Err(DomainError::NotFound)));
+    assert!(
+        queues::reorder(&pool, rival.team_id, Actor::User(rival.user_id), x, Some(delivery_of(&pool, ids[1]).await), Move::Top)
+            .await
+            .is_err()
+    );
+    assert!(matches!(
+        queues::set_schedule(&pool, rival.team_id, Actor::User(rival.user_id), x, &four_a_day()).await,
+        Err(DomainError::NotFound)
+    ));
     assert_eq!(order(queued(&pool, x).await), order(resumed));
 }

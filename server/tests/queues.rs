@@ -84,3 +84,92 @@ async fn a_schedule_is_set_posts_are_added_to_the_queue_moved_and_removed() {
     assert!(rival.call("queue/pause", &[("account_id", &x), ("paused", "true")]).await.status().is_client_error());
     assert!(owner.page(&format!("/accounts/{x}/queue")).await.contains("First queued"));
 }
+
+#[tokio::test]
+async fn the_api_sets_a_schedule_queues_posts_and_reorders_them() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Api Queue", "owner@apiqueue.test").await;
+    let x = connect_x_account(&app, &owner).await;
+    let created: Value = owner.call("api_tokens/create", &[("name", "script"), ("role", "editor")]).await.json().await.unwrap();
+    let token = created["secret"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::new();
+    let api = |method: reqwest::Method, path: String| client.request(method, format!("{}{path}", app.base)).bearer_auth(&token);
+
+    // A bad time and a bad weekday are named by their place in the list.
+    let refused = api(reqwest::Method::PUT, format!("/api/v1/accounts/{x}/schedule"))
+        .json(&serde_json::json!({ "timezone": "UTC", "slots": [{ "weekday": 8, "time": "09:00" }, { "weekday": 1, "time": "9am" }] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let slots: Vec<Value> = (1..=7).flat_map(|d| ["00:00", "12:00"].map(|t| serde_json::json!({ "weekday": d, "time": t }))).collect();
+    let set = api(reqwest::Method::PUT, format!("/api/v1/accounts/{x}/schedule"))
+        .json(&serde_json::json!({ "timezone": "UTC", "slots": slots }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let queue: Value = set.json().await.unwrap();
+    assert_eq!(queue["schedule"]["slots"].as_array().unwrap().len(), 14);
+
+    for text in ["Api one", "Api two"] {
+        let post = api(reqwest::Method::POST, "/api/v1/posts".into())
+            .json(&serde_json::json!({ "text": text, "account_ids": [x], "queue": true }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), StatusCode::CREATED);
+    }
+    let both = api(reqwest::Method::POST, "/api/v1/posts".into())
+        .json(&serde_json::json!({ "text": "Timed", "account_ids": [x], "queue": true, "scheduled_at": "2030-01-01T09:00:00Z" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(both.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let queue: Value = api(reqwest::Method::GET, format!("/api/v1/accounts/{x}/queue")).send().await.unwrap().json().await.unwrap();
+    let items = queue["items"].as_array().unwrap();
+    assert_eq!(items.iter().map(|i| i["text"].as_str().unwrap()).collect::<Vec<_>>(), vec!["Api one", "Api two"]);
+    let (first_at, second) = (items[0]["at"].clone(), items[1]["delivery_id"].as_str().unwrap().to_owned());
+    let moved: Value = api(reqwest::Method::POST, format!("/api/v1/accounts/{x}/queue/move"))
+        .json(&serde_json::json!({ "how": "top", "delivery_id": second }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["items"][0]["text"], "Api two");
+    assert_eq!(moved["items"][0]["at"], first_at, "it took the first time");
+    let paused: Value = api(reqwest::Method::PUT, format!("/api/v1/accounts/{x}/queue/paused"))
+        .json(&serde_json::json!({ "paused": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(paused["paused"], true);
+    let gone: Value =
+        api(reqwest::Method::DELETE, format!("/api/v1/accounts/{x}/queue/{second}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(gone["items"].as_array().unwrap().len(), 1);
+
+    // A viewer's token reads but does not change; another team's token finds nothing.
+    let viewer: Value = owner.call("api_tokens/create", &[("name", "viewer"), ("role", "viewer")]).await.json().await.unwrap();
+    let viewer = viewer["secret"].as_str().unwrap().to_owned();
+    let read = client.get(format!("{}/api/v1/accounts/{x}/queue", app.base)).bearer_auth(&viewer).send().await.unwrap();
+    assert_eq!(read.status(), StatusCode::OK);
+    let write = client
+        .put(format!("{}/api/v1/accounts/{x}/queue/paused", app.base))
+        .bearer_auth(&viewer)
+        .json(&serde_json::json!({ "paused": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    let rival = app.owner("Api Rival", "owner@apirival.test").await;
+    let rival_token: Value = rival.call("api_tokens/create", &[("name", "r"), ("role", "editor")]).await.json().await.unwrap();
+    let rival_token = rival_token["secret"].as_str().unwrap().to_owned();
+    let other = client.get(format!("{}/api/v1/accounts/{x}/queue", app.base)).bearer_auth(&rival_token).send().await.unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+}

@@ -233,12 +233,8 @@ fn parse_occurrence(raw: &str) -> Option<crier_domain::timezone::Occurrence> {
     }
 }
 
-/// The signed-in member, if their role may publish.
 #[cfg(feature = "ssr")]
-async fn editor() -> Result<crier_domain::store::Member, AppError> {
-    let me = super::ssr::current_member().await?;
-    if me.role.can_edit() { Ok(me) } else { Err(AppError::Forbidden) }
-}
+use super::ssr::editor;
 
 /// A form's post content: the shared text, the X, LinkedIn and Facebook texts, link and thread.
 #[cfg(feature = "ssr")]

@@ -104,9 +104,10 @@ pub async fn save_posting_schedule(
     #[server(default)] times_7: String,
 ) -> Result<(), AppError> {
     use crier_domain::posting_schedule::WeeklySchedule;
+    use crier_domain::store::audit::Actor;
     use crier_domain::store::queues;
 
-    use super::ssr::{current_member, fail_form, notice_for_next_page, parse_id, pool};
+    use super::ssr::{editor, fail_form, notice_for_next_page, parse_id, pool};
     let times = [times_1, times_2, times_3, times_4, times_5, times_6, times_7];
     let typed: Vec<(String, &str)> = times
         .iter()
@@ -115,9 +116,9 @@ pub async fn save_posting_schedule(
         .chain([("timezone".to_owned(), timezone.as_str())])
         .collect();
     let outcome = async {
-        let me = current_member().await?;
+        let me = editor().await?;
         let week = WeeklySchedule::parse(&timezone, &times).map_err(|e| AppError::Fields(vec![e]))?;
-        queues::set_schedule(&pool()?, &me, parse_id(&account_id)?, &week).await?;
+        queues::set_schedule(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&account_id)?, &week).await?;
         Ok::<_, AppError>(week.slots.len())
     }
     .await;
@@ -136,14 +137,15 @@ pub async fn save_posting_schedule(
 /// Moves a post in the queue (`how`: up, down, top) or shuffles it (`shuffle`).
 #[server(prefix = "/api", endpoint = "queue/move")]
 pub async fn move_in_queue(account_id: String, #[server(default)] delivery_id: String, how: String) -> Result<(), AppError> {
+    use crier_domain::store::audit::Actor;
     use crier_domain::store::queues::{self, Move};
 
-    use super::ssr::{current_member, fail_form, parse_id, pool};
+    use super::ssr::{editor, fail_form, parse_id, pool};
     let outcome = async {
-        let me = current_member().await?;
+        let me = editor().await?;
         let how = Move::parse(&how).ok_or_else(|| AppError::Refused("Choose up, down, top or shuffle.".into()))?;
         let delivery = if how == Move::Shuffle { None } else { Some(parse_id(&delivery_id)?) };
-        Ok::<_, AppError>(queues::reorder(&pool()?, &me, parse_id(&account_id)?, delivery, how).await?)
+        Ok::<_, AppError>(queues::reorder(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&account_id)?, delivery, how).await?)
     }
     .await;
     match outcome {
@@ -155,12 +157,15 @@ pub async fn move_in_queue(account_id: String, #[server(default)] delivery_id: S
 /// Removes a post from the queue (its delivery to this account is cancelled); the rest close up.
 #[server(prefix = "/api", endpoint = "queue/remove")]
 pub async fn remove_from_queue(account_id: String, delivery_id: String) -> Result<(), AppError> {
+    use crier_domain::store::audit::Actor;
     use crier_domain::store::queues;
 
-    use super::ssr::{current_member, fail_form, parse_id, pool};
+    use super::ssr::{editor, fail_form, parse_id, pool};
     let outcome = async {
-        let me = current_member().await?;
-        Ok::<_, AppError>(queues::remove(&pool()?, &me, parse_id(&account_id)?, parse_id(&delivery_id)?).await?)
+        let me = editor().await?;
+        Ok::<_, AppError>(
+            queues::remove(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&account_id)?, parse_id(&delivery_id)?).await?,
+        )
     }
     .await;
     match outcome {
@@ -172,13 +177,14 @@ pub async fn remove_from_queue(account_id: String, delivery_id: String) -> Resul
 /// Pauses (`paused` = "true") or resumes the queue.
 #[server(prefix = "/api", endpoint = "queue/pause")]
 pub async fn pause_queue(account_id: String, paused: String) -> Result<(), AppError> {
+    use crier_domain::store::audit::Actor;
     use crier_domain::store::queues;
 
-    use super::ssr::{current_member, fail_form, notice_for_next_page, parse_id, pool};
+    use super::ssr::{editor, fail_form, notice_for_next_page, parse_id, pool};
     let pause = paused.trim() == "true";
     let outcome = async {
-        let me = current_member().await?;
-        Ok::<_, AppError>(queues::set_paused(&pool()?, &me, parse_id(&account_id)?, pause).await?)
+        let me = editor().await?;
+        Ok::<_, AppError>(queues::set_paused(&pool()?, me.team_id, Actor::User(me.user_id), parse_id(&account_id)?, pause).await?)
     }
     .await;
     match outcome {

@@ -44,6 +44,12 @@ pub fn state() -> Result<AppState, AppError> {
 }
 
 /// The database pool.
+/// The signed-in member, if their role may edit (editors, admins and owners).
+pub async fn editor() -> Result<crier_domain::store::Member, AppError> {
+    let me = current_member().await?;
+    if me.role.can_edit() { Ok(me) } else { Err(AppError::Forbidden) }
+}
+
 pub fn pool() -> Result<PgPool, AppError> {
     Ok(state()?.pool)
 }

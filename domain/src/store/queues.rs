@@ -22,7 +22,7 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::audit::{self, Actor};
-use super::{Member, deliveries};
+use super::deliveries;
 use crate::field_error::FieldError;
 use crate::posting_schedule::{Slot, SlotTime, WeeklySchedule};
 use crate::{DomainError, timezone::TimeZone};
@@ -69,15 +69,16 @@ pub struct QueueView {
     pub next_free: Vec<SlotTime>,
 }
 
-/// Records what `me` did to the account's queue or schedule.
+/// Records what `actor` did to the account's queue or schedule.
 async fn record(
     conn: &mut PgConnection,
-    me: &Member,
+    team_id: Uuid,
+    actor: Actor,
     account_id: Uuid,
     action: &str,
     metadata: serde_json::Value,
 ) -> Result<(), DomainError> {
-    audit::record(conn, me.team_id, Actor::User(me.user_id), action, "account", Some(&account_id.to_string()), metadata).await
+    audit::record(conn, team_id, actor, action, "account", Some(&account_id.to_string()), metadata).await
 }
 
 /// Serialises queue changes of one account (until the transaction ends).
@@ -229,12 +230,11 @@ pub async fn view(pool: &PgPool, team_id: Uuid, account_id: Uuid) -> Result<Queu
     Ok(QueueView { name: account.name, platform: account.platform.label().to_owned(), schedule, items, next_free })
 }
 
-/// Saves the account's schedule (editors and up) and gives its queue, in order, the new schedule's
+/// Saves the account's schedule (the caller checks the role: editors and up) and gives its queue, in order, the new schedule's
 /// first free slots. Records `posting_schedule_saved`.
-pub async fn set_schedule(pool: &PgPool, me: &Member, account_id: Uuid, week: &WeeklySchedule) -> Result<(), DomainError> {
-    me.require_editor()?;
+pub async fn set_schedule(pool: &PgPool, team_id: Uuid, actor: Actor, account_id: Uuid, week: &WeeklySchedule) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
-    let exists = sqlx::query_scalar!("select 1 from platform_account where team_id = $1 and account_id = $2", me.team_id, account_id)
+    let exists = sqlx::query_scalar!("select 1 from platform_account where team_id = $1 and account_id = $2", team_id, account_id)
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
@@ -245,7 +245,7 @@ pub async fn set_schedule(pool: &PgPool, me: &Member, account_id: Uuid, week: &W
         r#"insert into posting_schedule (account_id, team_id, timezone) values ($1, $2, $3)
            on conflict (account_id) do update set timezone = excluded.timezone, updated_at = now()"#,
         account_id,
-        me.team_id,
+        team_id,
         week.timezone.name()
     )
     .execute(&mut *tx)
@@ -261,11 +261,12 @@ pub async fn set_schedule(pool: &PgPool, me: &Member, account_id: Uuid, week: &W
     )
     .execute(&mut *tx)
     .await?;
-    let order: Vec<Uuid> = waiting(&mut tx, me.team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
-    reslot(&mut tx, me.team_id, account_id, week, &order).await?;
+    let order: Vec<Uuid> = waiting(&mut tx, team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
+    reslot(&mut tx, team_id, account_id, week, &order).await?;
     record(
         &mut tx,
-        me,
+        team_id,
+        actor,
         account_id,
         "posting_schedule_saved",
         json!({ "timezone": week.timezone.name(), "slots": week.slots.len(), "queued": order.len() }),
@@ -325,13 +326,19 @@ impl Move {
     }
 }
 
-/// Reorders the account's queue (editors and up): moves `delivery_id` (not needed to shuffle),
+/// Reorders the account's queue (the caller checks the role: editors and up): moves `delivery_id` (not needed to shuffle),
 /// handing the same slots out in the new order. Records `queue_reordered`.
-pub async fn reorder(pool: &PgPool, me: &Member, account_id: Uuid, delivery_id: Option<Uuid>, how: Move) -> Result<(), DomainError> {
-    me.require_editor()?;
+pub async fn reorder(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    account_id: Uuid,
+    delivery_id: Option<Uuid>,
+    how: Move,
+) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, account_id).await?;
-    let held = waiting(&mut tx, me.team_id, account_id).await?;
+    let held = waiting(&mut tx, team_id, account_id).await?;
     let times: Vec<DateTime<Utc>> = held.iter().map(|(_, at)| *at).collect();
     let mut order: Vec<Uuid> = held.iter().map(|(id, _)| *id).collect();
     match how {
@@ -352,9 +359,16 @@ pub async fn reorder(pool: &PgPool, me: &Member, account_id: Uuid, delivery_id: 
             }
         }
     }
-    assign(&mut tx, me.team_id, &order, &times).await?;
-    record(&mut tx, me, account_id, "queue_reordered", json!({ "how": format!("{how:?}").to_lowercase(), "delivery": delivery_id }))
-        .await?;
+    assign(&mut tx, team_id, &order, &times).await?;
+    record(
+        &mut tx,
+        team_id,
+        actor,
+        account_id,
+        "queue_reordered",
+        json!({ "how": format!("{how:?}").to_lowercase(), "delivery": delivery_id }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -369,67 +383,66 @@ fn shuffle(order: &mut [Uuid]) {
     }
 }
 
-/// Removes a post from the account's queue (editors and up): its delivery to this account is
+/// Removes a post from the account's queue (the caller checks the role: editors and up): its delivery to this account is
 /// cancelled, and the rest close the gap. Records `queue_removed`.
-pub async fn remove(pool: &PgPool, me: &Member, account_id: Uuid, delivery_id: Uuid) -> Result<(), DomainError> {
-    me.require_editor()?;
+pub async fn remove(pool: &PgPool, team_id: Uuid, actor: Actor, account_id: Uuid, delivery_id: Uuid) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, account_id).await?;
-    let mut order: Vec<Uuid> = waiting(&mut tx, me.team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
+    let mut order: Vec<Uuid> = waiting(&mut tx, team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
     let at = order.iter().position(|id| *id == delivery_id).ok_or_else(|| {
         DomainError::from(FieldError::new("queue", "That post is no longer waiting in this queue (it went out, or was removed)."))
     })?;
     order.remove(at);
     sqlx::query!(
         "update delivery set state = 'cancelled', queue_slot = null where team_id = $1 and delivery_id = $2",
-        me.team_id,
+        team_id,
         delivery_id
     )
     .execute(&mut *tx)
     .await?;
-    let week = schedule(&mut tx, me.team_id, account_id).await?.map(|s| s.week);
+    let week = schedule(&mut tx, team_id, account_id).await?.map(|s| s.week);
     if let Some(week) = week {
-        reslot(&mut tx, me.team_id, account_id, &week, &order).await?;
+        reslot(&mut tx, team_id, account_id, &week, &order).await?;
     }
-    record(&mut tx, me, account_id, "queue_removed", json!({ "delivery": delivery_id })).await?;
+    record(&mut tx, team_id, actor, account_id, "queue_removed", json!({ "delivery": delivery_id })).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// Pauses or resumes the account's queue (editors and up): pausing holds its posts (state
+/// Pauses or resumes the account's queue (the caller checks the role: editors and up): pausing holds its posts (state
 /// `paused`), resuming gives them, in order, the first free slots after now. Records
 /// `queue_paused` or `queue_resumed`.
-pub async fn set_paused(pool: &PgPool, me: &Member, account_id: Uuid, paused: bool) -> Result<(), DomainError> {
-    me.require_editor()?;
+pub async fn set_paused(pool: &PgPool, team_id: Uuid, actor: Actor, account_id: Uuid, paused: bool) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
     lock(&mut tx, account_id).await?;
-    let week = schedule(&mut tx, me.team_id, account_id)
+    let week = schedule(&mut tx, team_id, account_id)
         .await?
         .ok_or_else(|| DomainError::from(FieldError::new("queue", "Set a posting schedule first: this account has no queue yet.")))?
         .week;
     sqlx::query!(
         "update posting_schedule set paused_at = case when $3 then coalesce(paused_at, now()) end where team_id = $1 and account_id = $2",
-        me.team_id,
+        team_id,
         account_id,
         paused
     )
     .execute(&mut *tx)
     .await?;
-    let order: Vec<Uuid> = waiting(&mut tx, me.team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
+    let order: Vec<Uuid> = waiting(&mut tx, team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
     let (from, to) = if paused { ("scheduled", "paused") } else { ("paused", "scheduled") };
     if !paused {
-        reslot(&mut tx, me.team_id, account_id, &week, &order).await?;
+        reslot(&mut tx, team_id, account_id, &week, &order).await?;
     }
     sqlx::query!(
         "update delivery set state = $4::text::delivery_state where team_id = $1 and delivery_id = any($2) and state = $3::text::delivery_state",
-        me.team_id,
+        team_id,
         &order,
         from,
         to
     )
     .execute(&mut *tx)
     .await?;
-    record(&mut tx, me, account_id, if paused { "queue_paused" } else { "queue_resumed" }, json!({ "queued": order.len() })).await?;
+    record(&mut tx, team_id, actor, account_id, if paused { "queue_paused" } else { "queue_resumed" }, json!({ "queued": order.len() }))
+        .await?;
     tx.commit().await?;
     Ok(())
 }

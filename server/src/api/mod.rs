@@ -13,6 +13,7 @@ pub mod insights;
 pub mod media;
 pub mod posts;
 pub mod problem;
+pub mod queues;
 pub mod reviews;
 pub mod uploads;
 
@@ -142,6 +143,7 @@ impl Cursor {
     tags(
         (name = "accounts", description = "Connected social accounts"),
         (name = "posts", description = "Posts and their deliveries (one per account)"),
+        (name = "queues", description = "Each account's posting schedule and queue (posts join it with `\"queue\": true`)"),
         (name = "drafts", description = "Posts not yet scheduled: drafts, and submitting them for review or scheduling them"),
         (name = "review", description = "Approvals, comments and a post's activity: a person's acts, which a token does as the \
                                             member who created it, with no more than the token's role"),
@@ -179,6 +181,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(accounts::verify))
         .routes(routes!(accounts::picture))
         .routes(routes!(accounts::connect))
+        .routes(routes!(queues::get))
+        .routes(routes!(queues::set_schedule))
+        .routes(routes!(queues::reorder))
+        .routes(routes!(queues::remove))
+        .routes(routes!(queues::pause))
         .routes(routes!(posts::list, posts::create))
         .routes(routes!(posts::get, posts::patch, posts::cancel))
         .routes(routes!(posts::retry))

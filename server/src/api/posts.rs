@@ -125,6 +125,10 @@ pub struct NewPostJson {
     /// Go through everything but the publish call.
     #[serde(default)]
     pub dry_run: bool,
+    /// Add it to the queues of its accounts: each delivery takes its account's next free posting
+    /// time (`scheduled_at` must then be absent; not with `dry_run` or an Idempotency-Key).
+    #[serde(default)]
+    pub queue: bool,
     /// Attempts in all (1–20); the team's default when absent.
     #[serde(default)]
     pub max_attempts: Option<i16>,
@@ -195,7 +199,7 @@ pub struct DeliveryJson {
     /// x, linkedin or facebook.
     #[schema(value_type = String, example = "x")]
     pub platform: Platform,
-    /// scheduled, publishing, published, dry_run_ok, retrying, held, failed or cancelled.
+    /// scheduled, paused (in a paused queue), publishing, published, dry_run_ok, retrying, held, failed or cancelled.
     #[schema(value_type = String, example = "published")]
     pub state: DeliveryState,
     /// Calls made so far.
@@ -486,23 +490,39 @@ pub async fn create(
     }
     let pool = &state.pool;
     let key = headers.get("idempotency-key").map(|v| v.to_str().map(str::trim));
-    let (post_id, replayed) = match key {
-        Some(Ok(key)) => {
-            let hash = Sha256::digest(&body);
-            match posts::schedule_once(pool, caller.team_id(), caller.actor(), key, &hash, &post, &state.media.rules)
-                .await
-                .map_err(|e| in_api_terms(e.into()))?
-            {
-                Idempotent::Created(id) => (id, false),
-                Idempotent::Replayed(id) => (id, true),
-            }
+    let (post_id, replayed) = if new.queue {
+        if new.scheduled_at.is_some() || new.dry_run || key.is_some() {
+            return Err(FieldError::new(
+                "queue",
+                "A queued post takes its accounts' next free times: leave out scheduled_at, dry_run and the Idempotency-Key.",
+            )
+            .into());
         }
-        Some(Err(_)) => return Err(FieldError::new("Idempotency-Key", "Use printable ASCII in the Idempotency-Key.").into()),
-        None => {
-            let ids = posts::schedule_all(pool, caller.team_id(), caller.actor(), std::slice::from_ref(&post), &state.media.rules)
-                .await
-                .map_err(|(_, e)| in_api_terms(e.into()))?;
-            (ids[0], false)
+        let mut tx = pool.begin().await.map_err(crier_domain::DomainError::from)?;
+        let id = posts::add_to_queue(&mut tx, caller.team_id(), caller.actor(), None, &post, &state.media.rules)
+            .await
+            .map_err(|e| in_api_terms(e.into()))?;
+        tx.commit().await.map_err(crier_domain::DomainError::from)?;
+        (id, false)
+    } else {
+        match key {
+            Some(Ok(key)) => {
+                let hash = Sha256::digest(&body);
+                match posts::schedule_once(pool, caller.team_id(), caller.actor(), key, &hash, &post, &state.media.rules)
+                    .await
+                    .map_err(|e| in_api_terms(e.into()))?
+                {
+                    Idempotent::Created(id) => (id, false),
+                    Idempotent::Replayed(id) => (id, true),
+                }
+            }
+            Some(Err(_)) => return Err(FieldError::new("Idempotency-Key", "Use printable ASCII in the Idempotency-Key.").into()),
+            None => {
+                let ids = posts::schedule_all(pool, caller.team_id(), caller.actor(), std::slice::from_ref(&post), &state.media.rules)
+                    .await
+                    .map_err(|(_, e)| in_api_terms(e.into()))?;
+                (ids[0], false)
+            }
         }
     };
     let created = detail_json(posts::get(pool, caller.team_id(), post_id).await?);
