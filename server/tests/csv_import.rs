@@ -61,6 +61,7 @@ async fn api_import(app: &TestApp, token: &str, content_type: &str, body: Vec<u8
 #[tokio::test]
 async fn a_good_file_is_imported_in_one_go_and_once() {
     let (app, ada, name) = team_with_x("Importers").await;
+    let handle: String = sqlx::query_scalar("select handle from platform_account").fetch_one(&app.pool).await.unwrap();
     // A BOM, CRLF line ends, columns in another order, a quoted field with a newline and a comma,
     // a thread, an override for X and a blank row.
     let csv = format!(
@@ -68,12 +69,13 @@ async fn a_good_file_is_imported_in_one_go_and_once() {
          {name},2030-06-01,09:30,\"Line one\r\nline two, with a comma\",,,\r\n\
          x:{name},2030-06-02,10:00,Long text for other platforms,Short for X,\"Reply one\n---\nReply two\",https://example.com/a\r\n\
          ,,,,,,\r\n\
-         {},2030-06-03,11:15,Third,,,\r\n",
+         {},2030-06-03,11:15,Third,,,\r\n\
+         {handle},2030-06-04,12:00,Fourth (by handle),,,\r\n",
         name.to_uppercase()
     );
     let page = import_page(&ada, csv.as_bytes()).await;
-    assert!(page.contains("Imported 3 posts."), "{page}");
-    assert_eq!(posts(&app).await, 3);
+    assert!(page.contains("Imported 4 posts."), "{page}");
+    assert_eq!(posts(&app).await, 4);
     let due: Vec<String> = sqlx::query_scalar(
         "select to_char(d.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || d.state::text
          from delivery d order by d.next_attempt_at",
@@ -81,7 +83,10 @@ async fn a_good_file_is_imported_in_one_go_and_once() {
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    assert_eq!(due, ["2030-06-01 09:30 scheduled", "2030-06-02 10:00 scheduled", "2030-06-03 11:15 scheduled"]);
+    assert_eq!(
+        due,
+        ["2030-06-01 09:30 scheduled", "2030-06-02 10:00 scheduled", "2030-06-03 11:15 scheduled", "2030-06-04 12:00 scheduled"]
+    );
     let text: String = sqlx::query_scalar("select text from post order by scheduled_at limit 1").fetch_one(&app.pool).await.unwrap();
     assert_eq!(text, "Line one\r\nline two, with a comma");
     let replies: i64 = sqlx::query_scalar("select count(*) from post_thread_item").fetch_one(&app.pool).await.unwrap();
@@ -91,8 +96,8 @@ async fn a_good_file_is_imported_in_one_go_and_once() {
 
     // The same file again: nothing new.
     let page = import_page(&ada, csv.as_bytes()).await;
-    assert!(page.contains("Nothing new to import: all 3 rows were already imported."), "{page}");
-    assert_eq!(posts(&app).await, 3);
+    assert!(page.contains("Nothing new to import: all 4 rows were already imported."), "{page}");
+    assert_eq!(posts(&app).await, 4);
     // The template downloads.
     let template = ada.get("/compose/import/template.csv").await;
     assert_eq!(template.status(), StatusCode::OK);

@@ -378,7 +378,8 @@ fn match_account(accounts: &[Account], written: &str) -> Result<Uuid, String> {
         .iter()
         .filter(|a| platform.is_none_or(|p| a.platform == p))
         .filter(|a| match wanted.strip_prefix('@') {
-            Some(handle) => a.handle.as_deref().is_some_and(|h| h.to_lowercase() == handle),
+            // X handles are stored as "@name".
+            Some(handle) => a.handle.as_deref().is_some_and(|h| h.trim_start_matches('@').to_lowercase() == handle),
             None => a.name.to_lowercase() == wanted,
         })
         .collect();
