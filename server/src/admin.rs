@@ -186,6 +186,12 @@ pub async fn import_csv(
             None => format!("team “{team}” has no owner to import as; name a member with --as"),
         })
     })?;
+    if !member.role.can_edit() {
+        return Err(CliError::Usage(format!(
+            "--as: {} is a viewer, and viewers cannot import posts; name an editor, admin or owner",
+            member.email
+        )));
+    }
     // Read one byte past the limit: enough to tell the file is too large, never the whole of a huge file.
     let mut bytes = Vec::new();
     std::fs::File::open(file)
