@@ -27,6 +27,7 @@ use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::drafts::DraftsPage;
+use crate::pages::import::ImportPage;
 use crate::pages::media::MediaPage;
 use crate::pages::notification_settings::NotificationSettingsPage;
 use crate::pages::notifications::NotificationsPage;
@@ -88,6 +89,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") ssr=SsrMode::Async view=DashboardPage />
                     <Route path=path!("/compose") ssr=SsrMode::Async view=ComposePage />
                     <Route path=path!("/compose/batch") ssr=SsrMode::Async view=BatchPage />
+                    <Route path=path!("/compose/import") ssr=SsrMode::Async view=ImportPage />
                     <Route path=path!("/drafts") ssr=SsrMode::Async view=DraftsPage />
                     <Route path=path!("/review") ssr=SsrMode::Async view=ReviewPage />
                     <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage />

@@ -40,6 +40,8 @@ pub struct AppState {
     pub media: Arc<Media>,
     /// The SMTP server invitations are emailed through (CRIER_SMTP_URL), if any.
     pub mailer: Option<crier_mail::Mailer>,
+    /// How large a CSV import may be (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
+    pub import: crier_domain::import::ImportLimits,
 }
 
 /// Media: where the bytes are, how large they may be, and the signer of links platforms fetch.

@@ -4,7 +4,7 @@ import { test, compose, connectX, newAccount, signUp } from './helpers';
 
 /** Every signed-in page that needs no id. */
 const PAGES = [
-  '/', '/?view=week', '/?view=month', '/compose', '/compose/batch', '/drafts', '/review', '/notifications', '/media', '/accounts', '/analytics', '/audit', '/status',
+  '/', '/?view=week', '/?view=month', '/compose', '/compose/batch', '/compose/import', '/drafts', '/review', '/notifications', '/media', '/accounts', '/analytics', '/audit', '/status',
   '/settings', '/settings/members', '/settings/security', '/settings/api', '/settings/webhooks', '/settings/review-links', '/settings/notifications',
 ];
 

@@ -158,3 +158,45 @@ pub async fn import_env(pool: &PgPool, ring: crate::config::KeyRing, team: &str,
     let account = accounts.connect_x_keys(team_id, None, keys).await.map_err(accounts_error)?;
     Ok(format!("connected X account {} {} to team “{team}” with OAuth 1.0a keys", account.name, account.handle.unwrap_or_default()))
 }
+
+/// `crier admin import-csv --team NAME [--as EMAIL] FILE`: imports the file as the Import page
+/// does, as the member `as_email` names (default: the team's first owner), whose role the team's
+/// approval rules look at and whose timezone the file's times are in.
+pub async fn import_csv(
+    pool: &PgPool,
+    team: &str,
+    as_email: Option<&str>,
+    file: &std::path::Path,
+    limits: crier_domain::import::ImportLimits,
+    rules: &crier_domain::post::MediaRules,
+) -> Result<crier_domain::store::imports::ImportReport, CliError> {
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::imports::{self, Importer};
+    use crier_domain::store::members;
+    use std::io::Read;
+
+    let team = TeamName::parse(team).map_err(|e| usage(e.into()))?;
+    let team_id = teams::id_by_name(pool, &team).await.map_err(usage)?;
+    let email = as_email
+        .map(|e| EmailAddress::parse(e).map_err(|_| CliError::Usage(format!("--as: `{e}` is not an email address"))))
+        .transpose()?;
+    let member = members::in_team(pool, team_id, email.as_ref()).await.map_err(usage)?.ok_or_else(|| {
+        CliError::Usage(match as_email {
+            Some(e) => format!("--as: team “{team}” has no member {e}"),
+            None => format!("team “{team}” has no owner to import as; name a member with --as"),
+        })
+    })?;
+    if !member.role.can_edit() {
+        return Err(CliError::Usage(format!(
+            "--as: {} is a viewer, and viewers cannot import posts; name an editor, admin or owner",
+            member.email
+        )));
+    }
+    // Read one byte past the limit: enough to tell the file is too large, never the whole of a huge file.
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(limits.max_bytes + 1).read_to_end(&mut bytes))
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let importer = Importer { team_id, actor: Actor::User(member.user_id), timezone: member.timezone, limits, rules };
+    imports::import(pool, importer, &bytes).await.map_err(|e| CliError::Failed(e.into()))
+}

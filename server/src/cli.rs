@@ -187,6 +187,24 @@ pub enum AdminCommand {
         #[arg(long = "x-api-url", env = "CRIER_X_API_URL")]
         x_api_url: Option<String>,
     },
+    /// Import posts from a CSV file (the Import page's format and checks): every row is checked
+    /// and, if none is wrong, all are scheduled in one transaction; rows imported before are
+    /// skipped. Prints the report; exits 1 when nothing was imported because of problems.
+    ImportCsv {
+        /// The team's name (case-insensitive).
+        #[arg(long)]
+        team: String,
+        /// The member the posts are imported as (their authorship, role for the team's approval
+        /// rules, and timezone for the file's dates and times). Default: the team's first owner.
+        #[arg(long = "as")]
+        as_email: Option<String>,
+        /// The CSV file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        import: crate::config::import::ImportArgs,
+        #[command(flatten)]
+        media_limits: crate::config::media::MediaLimitArgs,
+    },
 }
 
 /// Runs the command line and turns failures into a message and an exit code: 2 for bad input or
@@ -214,8 +232,8 @@ pub fn main(cli: Cli) -> ExitCode {
             eprintln!("crier: {e:#}");
             ExitCode::FAILURE
         }
-        // `crier status` printed why.
-        Err(CliError::NotReady) => ExitCode::FAILURE,
+        // `crier status` (or `crier admin import-csv`) printed why.
+        Err(CliError::NotReady | CliError::Refused) => ExitCode::FAILURE,
     }
 }
 
@@ -234,6 +252,9 @@ pub enum CliError {
     /// `crier status` found Crier not ready (and said why).
     #[error("not ready")]
     NotReady,
+    /// `crier admin import-csv` imported nothing because of problems it printed.
+    #[error("nothing imported")]
+    Refused,
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
@@ -366,6 +387,21 @@ async fn run_admin(database: &Database, command: AdminCommand, keys: Option<KeyR
         AdminCommand::ImportEnv { team, x_api_url } => {
             let keys = keys.expect("resolved for import-env");
             println!("crier: {}", admin::import_env(&database.pool, keys, &team, x_api_url.as_deref()).await?);
+        }
+        AdminCommand::ImportCsv { team, as_email, file, import, media_limits } => {
+            let limits = import.parse()?;
+            let rules = crier_domain::post::MediaRules(media_limits.parse()?);
+            let report = admin::import_csv(&database.pool, &team, as_email.as_deref(), &file, limits, &rules).await?;
+            println!("crier: {}", report.summary());
+            for problem in &report.problems {
+                println!("  {problem}");
+            }
+            if report.more_problems > 0 {
+                println!("  …and {} more", report.more_problems);
+            }
+            if !report.is_imported() {
+                return Err(CliError::Refused);
+            }
         }
     }
     Ok(())

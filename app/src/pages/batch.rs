@@ -28,6 +28,7 @@ pub fn BatchPage() -> impl IntoView {
     view! {
         <Title text="Schedule batch" />
         <h1>"Schedule batch"</h1>
+        <p><a href="/compose/import">"Import posts from a CSV file"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {

@@ -92,7 +92,7 @@ pub fn ComposePage() -> impl IntoView {
     view! {
         <Title text="Compose" />
         <h1>"Compose"</h1>
-        <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/drafts">"Drafts"</a> " · " <a href="/review">"Review"</a></p>
+        <p><a href="/compose/batch">"Schedule several posts at once"</a> " · " <a href="/compose/import">"Import from CSV"</a> " · " <a href="/drafts">"Drafts"</a> " · " <a href="/review">"Review"</a></p>
         <Suspense fallback=|| view! { <p class="hint">"Loading your accounts…"</p> }>
             {move || {
                 let discussed = discussed.clone();

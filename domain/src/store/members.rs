@@ -27,6 +27,24 @@ pub async fn find(pool: &PgPool, user_id: Uuid) -> Result<Option<Member>, Domain
     }))
 }
 
+/// The member of `team_id` with `email`, or (without one) the team's earliest owner: whom an
+/// operator's command acts as. `None` when the team has no such member.
+pub async fn in_team(pool: &PgPool, team_id: Uuid, email: Option<&crate::EmailAddress>) -> Result<Option<Member>, DomainError> {
+    let user_id = sqlx::query_scalar!(
+        r#"select user_id from app_user
+           where team_id = $1 and case when $2::text is null then role = 'owner' else email = $2 end
+           order by created_at, user_id limit 1"#,
+        team_id,
+        email.map(|e| e.as_str())
+    )
+    .fetch_optional(pool)
+    .await?;
+    match user_id {
+        Some(user_id) => find(pool, user_id).await,
+        None => Ok(None),
+    }
+}
+
 /// Sets the timezone a member sees and enters times in.
 pub async fn set_timezone(pool: &PgPool, member: &Member, timezone: TimeZone) -> Result<(), DomainError> {
     sqlx::query!("update app_user set timezone = $2 where user_id = $1", member.user_id, timezone.name()).execute(pool).await?;

@@ -12,6 +12,7 @@ pub mod deliveries;
 pub mod drafts;
 pub mod form_keys;
 pub mod housekeeping;
+pub mod imports;
 pub mod invites;
 pub mod login;
 pub mod media;

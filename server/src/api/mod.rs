@@ -9,6 +9,7 @@ pub mod auth;
 pub mod brief;
 pub mod comments;
 pub mod drafts;
+pub mod imports;
 pub mod insights;
 pub mod media;
 pub mod posts;
@@ -48,6 +49,8 @@ pub struct ApiState {
     pub rate_limit: Option<Budget>,
     /// The media store, its limits and each platform's media rules.
     pub media: Arc<app::state::Media>,
+    /// How large a CSV import may be (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
+    pub import: crier_domain::import::ImportLimits,
 }
 
 /// A JSON body whose rejection is a problem+json.
@@ -173,8 +176,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     media: Arc<app::state::Media>,
     public_base: String,
     rate_limit: Option<Budget>,
+    import: crier_domain::import::ImportLimits,
 ) -> (Router<S>, utoipa::openapi::OpenApi) {
-    let state = ApiState { pool, accounts, public_base, rate_limit, media };
+    let state = ApiState { pool, accounts, public_base, rate_limit, media, import };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))
@@ -187,6 +191,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(queues::remove))
         .routes(routes!(queues::pause))
         .routes(routes!(posts::list, posts::create))
+        .routes(routes!(imports::import))
         .routes(routes!(posts::get, posts::patch, posts::cancel))
         .routes(routes!(posts::retry))
         .routes(routes!(posts::delivery))

@@ -58,6 +58,12 @@ pub struct ProblemField {
     /// What to fix.
     #[schema(example = "The text for X is 291 characters long; X allows 280.")]
     pub detail: String,
+    /// For a CSV import: the row, as a spreadsheet numbers it (the header is row 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<usize>,
+    /// For a CSV import: the column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<String>,
 }
 
 /// Why a request failed.
@@ -71,6 +77,8 @@ pub enum ApiError {
     NotFound,
     /// Fields to correct.
     Invalid(Vec<FieldError>),
+    /// A CSV import refused: what happened, and the rows (and columns) to correct.
+    Rows(String, Vec<crier_domain::import::Problem>),
     /// The request could not be read (not JSON, wrong types).
     Malformed(String),
     /// A rule of the team stops this.
@@ -100,7 +108,7 @@ impl ApiError {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Invalid(_) | ApiError::Rows(..) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Conflict(_) | ApiError::WrongOffset { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -120,7 +128,7 @@ impl ApiError {
             ApiError::NotFound => "Nothing with that id exists in this token's team.".into(),
             ApiError::Invalid(_) => "Please correct the fields listed in errors.".into(),
             ApiError::Malformed(why) => format!("The request could not be read: {why}"),
-            ApiError::Conflict(why) | ApiError::Unavailable(why) | ApiError::TooLarge(why) => why.clone(),
+            ApiError::Conflict(why) | ApiError::Unavailable(why) | ApiError::TooLarge(why) | ApiError::Rows(why, _) => why.clone(),
             ApiError::RangeNotSatisfiable(size) => {
                 format!("That range is not in the file, which has {size} bytes. Ask for a range within it, or for the whole file.")
             }
@@ -142,9 +150,23 @@ impl ApiError {
             status: status.as_u16(),
             detail: self.detail(),
             errors: match self {
-                ApiError::Invalid(fields) => {
-                    fields.iter().map(|f| ProblemField { field: f.field.clone(), detail: f.message.clone() }).collect()
-                }
+                ApiError::Invalid(fields) => fields
+                    .iter()
+                    .map(|f| ProblemField { field: f.field.clone(), detail: f.message.clone(), row: None, column: None })
+                    .collect(),
+                ApiError::Rows(_, problems) => problems
+                    .iter()
+                    .map(|p| ProblemField {
+                        field: match (p.row, &p.column) {
+                            (Some(row), Some(column)) => format!("row {row}, {column}"),
+                            (Some(row), None) => format!("row {row}"),
+                            _ => "file".to_owned(),
+                        },
+                        detail: p.message.clone(),
+                        row: p.row,
+                        column: p.column.clone(),
+                    })
+                    .collect(),
                 _ => Vec::new(),
             },
         }
@@ -383,6 +405,13 @@ documented_problems! {
     /// Fields to correct, each in `errors` with what to fix. A query string that does not parse
     /// is the field `query`; a JSON body of the wrong shape is the field `body`.
     Invalid = ApiError::Invalid(vec![FieldError::new("text", "The text for X is 291 characters long; X allows 280.")]);
+    /// A CSV import refused: nothing was written. `errors` lists what to fix, each with its `row`
+    /// (as a spreadsheet numbers it: the header is row 1) and `column` where one is to blame; a
+    /// problem of the whole file (its header, its size, its number of rows) has neither.
+    ImportRefused = ApiError::Rows(
+        "Nothing was imported: 1 problem to fix in 2 rows. Correct the file and import it again.".into(),
+        vec![crier_domain::import::Problem::at(3, Some("accounts"), "The team has no account named “Acme”. Write an account's name as the Accounts page shows it.")],
+    );
     /// The body could not be read: not JSON, or sent without `Content-Type: application/json`; a
     /// multipart upload that is not `multipart/form-data`; a body that ended before all of it
     /// arrived.

@@ -3,6 +3,7 @@
 //! clap collects the raw strings (so `--help` lists every variable); this module parses them into
 //! types, and a bad value stops startup with a message naming the variable and what is wrong.
 
+pub mod import;
 mod keys;
 pub mod media;
 pub mod notify;
@@ -119,6 +120,9 @@ pub struct WebArgs {
 
     #[command(flatten)]
     pub notify: notify::NotifyArgs,
+
+    #[command(flatten)]
+    pub import: import::ImportArgs,
 }
 
 impl Default for WebArgs {
@@ -135,6 +139,7 @@ impl Default for WebArgs {
             account_picture_max_size: DEFAULT_ACCOUNT_PICTURE_MAX_SIZE.into(),
             platforms: PlatformArgs::default(),
             notify: notify::NotifyArgs::default(),
+            import: import::ImportArgs::default(),
         }
     }
 }
@@ -349,6 +354,8 @@ pub struct WebConfig {
     pub account_picture_max_bytes: usize,
     /// Emails and how notifications gather (CRIER_SMTP_*, CRIER_NOTIFY_GATHER).
     pub notify: notify::NotifyConfig,
+    /// The limits of a CSV import (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
+    pub import: crier_domain::import::ImportLimits,
 }
 
 impl WebConfig {
@@ -415,6 +422,7 @@ impl WebConfig {
         Ok(Self {
             account_picture_max_bytes,
             notify: notify::parse(&args.notify)?,
+            import: args.import.parse()?,
             addr,
             public_url,
             trusted_proxies,

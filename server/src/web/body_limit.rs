@@ -33,9 +33,10 @@ pub(super) fn is_rest_api(path: &str) -> bool {
 
 /// Uploads of media files, which stream to disk and bound each file themselves
 /// (CRIER_MEDIA_MAX_FILE_SIZE, a number of files per request): no limit here would fit a video
-/// without letting every other path take as much.
+/// without letting every other path take as much. CSV imports read their file up to
+/// CRIER_IMPORT_MAX_FILE_SIZE themselves.
 fn streams_itself(path: &str) -> bool {
-    matches!(path, "/media/upload" | "/api/v1/media")
+    matches!(path, "/media/upload" | "/api/v1/media" | "/compose/import" | "/api/v1/posts/import")
 }
 
 /// A resumable upload's own path, `/api/v1/media/uploads/<id>`, where its chunks are sent.

@@ -16,7 +16,7 @@
 
 use app::components::form::{FormValues, NOTICE_FIELD};
 use app::server::posts::{COMPOSE_KEPT_FIELDS, CreatePost, compose_kept_values};
-use app::server::ssr::{SESSION_FORM_VALUES_KEY, member_from_session};
+use app::server::ssr::SESSION_FORM_VALUES_KEY;
 use app::state::AppState;
 use axum::extract::{Multipart, State};
 use axum::http::header::ACCEPT;
@@ -92,17 +92,10 @@ fn return_path(raw: &str) -> &str {
 
 pub(super) async fn upload(State(state): State<AppState>, session: Session, headers: HeaderMap, mut multipart: Multipart) -> Response {
     let wants_json = headers.get(ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|v| v.contains("application/json"));
-    let member = match member_from_session(&session, &state.pool).await {
-        Ok(Some(member)) => member,
-        Ok(None) => return (StatusCode::UNAUTHORIZED, "Sign in to upload files.").into_response(),
-        Err(_) => {
-            return (StatusCode::SERVICE_UNAVAILABLE, "Crier cannot reach its database right now. Please try again in a moment.")
-                .into_response();
-        }
+    let member = match super::signed_in_editor(&state, &session, "upload files", "upload media").await {
+        Ok(member) => member,
+        Err(refused) => return refused,
     };
-    if !member.role.can_edit() {
-        return (StatusCode::FORBIDDEN, "Viewers cannot upload media. Ask an owner or admin for the editor role.").into_response();
-    }
 
     let mut alt_text = String::new();
     let mut return_to = String::from("/media");

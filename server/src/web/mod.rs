@@ -6,6 +6,7 @@ mod account_pictures;
 mod analytics_export;
 mod body_limit;
 mod client_addr;
+mod csv_import;
 mod health;
 mod media_files;
 pub mod media_upload;
@@ -110,6 +111,32 @@ pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The signed-in member of a plain form's own route (not a server function), if they may edit:
+/// otherwise the answer to send, in words ("Sign in to {to_do}.", "Viewers cannot {viewers_cannot}.").
+pub(crate) async fn signed_in_editor(
+    state: &AppState,
+    session: &tower_sessions::Session,
+    to_do: &str,
+    viewers_cannot: &str,
+) -> Result<crier_domain::store::Member, axum::response::Response> {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let member = match app::server::ssr::member_from_session(session, &state.pool).await {
+        Ok(Some(member)) => member,
+        Ok(None) => return Err((StatusCode::UNAUTHORIZED, format!("Sign in to {to_do}.")).into_response()),
+        Err(_) => {
+            return Err((StatusCode::SERVICE_UNAVAILABLE, "Crier cannot reach its database right now. Please try again in a moment.")
+                .into_response());
+        }
+    };
+    if !member.role.can_edit() {
+        return Err(
+            (StatusCode::FORBIDDEN, format!("Viewers cannot {viewers_cannot}. Ask an owner or admin for the editor role.")).into_response()
+        );
+    }
+    Ok(member)
+}
+
 /// The whole web application.
 pub fn router(
     pool: PgPool,
@@ -121,7 +148,8 @@ pub fn router(
     bound: SocketAddr,
 ) -> Router {
     let public_base = web.public_base(bound);
-    let (api, api_doc) = crate::api::router(pool.clone(), accounts.clone(), media.clone(), public_base.clone(), web.api_rate_limit);
+    let (api, api_doc) =
+        crate::api::router(pool.clone(), accounts.clone(), media.clone(), public_base.clone(), web.api_rate_limit, web.import);
     let api_reference = crate::api::reference(&api_doc)
         .into_iter()
         .map(|op| ApiOperation { method: op.method, path: op.path, tag: op.tag, summary: op.summary })
@@ -140,6 +168,7 @@ pub fn router(
         outbound: web.outbound.clone(),
         media,
         mailer: web.notify.mailer.clone(),
+        import: web.import,
     };
     let context = {
         let state = state.clone();
@@ -170,6 +199,9 @@ pub fn router(
         .route("/media/link/{team}/{id}", get(media_files::signed))
         // Bounded by the handler, file by file, as it streams (see body_limit::streams_itself).
         .route("/media/upload", axum::routing::post(media_upload::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        // Bounded by the handler as it reads (CRIER_IMPORT_MAX_FILE_SIZE; see body_limit::streams_itself).
+        .route("/compose/import", axum::routing::post(csv_import::upload).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/compose/import/template.csv", get(csv_import::template))
         .merge(metrics::routes(pool.clone(), &web.metrics, web.operations.readiness.stale_after))
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/accounts/{id}/picture", get(account_pictures::picture))

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub base: String,
     /// The app's database.
     pub pool: PgPool,
+    /// Its URL (for commands run beside the app).
+    pub url: String,
     /// `/metrics` on an address of its own, when configured.
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// The media settings it runs with (a directory of its own unless the test chose a store).
@@ -113,7 +115,7 @@ impl TestApp {
         tokio::spawn(app.run_with_worker(database.pool.clone(), worker, async move {
             let _ = stopped.await;
         }));
-        TestApp { base, pool: database.pool.clone(), metrics_addr, media: web_media, vault, stop: Some(stop), _media_dir: media_dir }
+        TestApp { base, pool: database.pool.clone(), url, metrics_addr, media: web_media, vault, stop: Some(stop), _media_dir: media_dir }
     }
 
     /// The sandbox's ledger (every team's published posts, each with its media), read through

@@ -1,0 +1,305 @@
+//! Bulk CSV import: the Import page's plain form, `POST /api/v1/posts/import` and
+//! `crier admin import-csv`, against a real app and database.
+
+mod support;
+
+use std::process::Command;
+
+use reqwest::StatusCode;
+use reqwest::header::CONTENT_TYPE;
+use serde_json::Value;
+use support::{Browser, TestApp, connect_x_account, location};
+
+/// The name of the team's (only) X account.
+async fn x_name(app: &TestApp) -> String {
+    sqlx::query_scalar("select name from platform_account where platform = 'x' order by connected_at desc limit 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap()
+}
+
+/// A running app with a team (its owner signed in) that has an X account; answers the account's name.
+async fn team_with_x(team: &str) -> (TestApp, Browser, String) {
+    let app = TestApp::spawn().await;
+    let owner = app.owner(team, "ada@example.com").await;
+    connect_x_account(&app, &owner).await;
+    let name = x_name(&app).await;
+    (app, owner, name)
+}
+
+async fn posts(app: &TestApp) -> i64 {
+    sqlx::query_scalar("select count(*) from post").fetch_one(&app.pool).await.unwrap()
+}
+
+/// Uploads `csv` with the Import page's plain form, follows the redirect, and answers the page.
+async fn import_page(browser: &Browser, csv: &[u8]) -> String {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(csv.to_vec()).file_name("posts.csv").mime_str("text/csv").unwrap());
+    let response = browser.client.post(format!("{}/compose/import", browser.base)).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER, "the form goes back to the page");
+    assert_eq!(location(&response).as_deref(), Some("/compose/import"));
+    browser.page("/compose/import").await
+}
+
+async fn token(browser: &Browser) -> String {
+    let created: Value = browser.call("api_tokens/create", &[("name", "import"), ("role", "editor")]).await.json().await.unwrap();
+    created["secret"].as_str().unwrap().to_owned()
+}
+
+async fn api_import(app: &TestApp, token: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/posts/import", app.base))
+        .bearer_auth(token)
+        .header(CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_good_file_is_imported_in_one_go_and_once() {
+    let (app, ada, name) = team_with_x("Importers").await;
+    let handle: String = sqlx::query_scalar("select handle from platform_account").fetch_one(&app.pool).await.unwrap();
+    // A BOM, CRLF line ends, columns in another order, a quoted field with a newline and a comma,
+    // a thread, an override for X and a blank row.
+    let csv = format!(
+        "\u{feff}accounts,date,time,text,text_x,thread,link\r\n\
+         {name},2030-06-01,09:30,\"Line one\r\nline two, with a comma\",,,\r\n\
+         x:{name},2030-06-02,10:00,Long text for other platforms,Short for X,\"Reply one\n---\nReply two\",https://example.com/a\r\n\
+         ,,,,,,\r\n\
+         {},2030-06-03,11:15,Third,,,\r\n\
+         {handle},2030-06-04,12:00,Fourth (by handle),,,\r\n",
+        name.to_uppercase()
+    );
+    let page = import_page(&ada, csv.as_bytes()).await;
+    assert!(page.contains("Imported 4 posts."), "{page}");
+    assert_eq!(posts(&app).await, 4);
+    let due: Vec<String> = sqlx::query_scalar(
+        "select to_char(d.next_attempt_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI') || ' ' || d.state::text
+         from delivery d order by d.next_attempt_at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        due,
+        ["2030-06-01 09:30 scheduled", "2030-06-02 10:00 scheduled", "2030-06-03 11:15 scheduled", "2030-06-04 12:00 scheduled"]
+    );
+    let text: String = sqlx::query_scalar("select text from post order by scheduled_at limit 1").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(text, "Line one\r\nline two, with a comma");
+    let replies: i64 = sqlx::query_scalar("select count(*) from post_thread_item").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(replies, 2);
+    let x_text: String = sqlx::query_scalar("select text from post_text_override where platform = 'x'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(x_text, "Short for X");
+
+    // The same file again: nothing new.
+    let page = import_page(&ada, csv.as_bytes()).await;
+    assert!(page.contains("Nothing new to import: all 4 rows were already imported."), "{page}");
+    assert_eq!(posts(&app).await, 4);
+    // The template downloads.
+    let template = ada.get("/compose/import/template.csv").await;
+    assert_eq!(template.status(), StatusCode::OK);
+    assert!(template.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    assert!(template.text().await.unwrap().starts_with("text,text_x,text_linkedin,text_facebook,accounts,date,time"));
+}
+
+#[tokio::test]
+async fn bad_rows_are_reported_by_row_and_column_and_nothing_is_written() {
+    let (app, ada, name) = team_with_x("Careful").await;
+    let long = "word ".repeat(70);
+    let csv = format!(
+        "text,accounts,date,time,media\n\
+         Fine,{name},2030-06-01,09:30,\n\
+         Nobody,Someone Else,2030-06-01,09:30,\n\
+         Too long,{name},2030-06-01,09:30,\n\
+         {long},{name},2030-06-01,09:45,\n\
+         Old,{name},2020-01-01,09:30,\n\
+         Queued,{name},queue,,\n\
+         Remote,{name},2030-06-01,09:30,https://example.com/a.jpg\n\
+         Odd,{name},2030-06-01,9h30,\n"
+    );
+    let page = import_page(&ada, csv.as_bytes()).await;
+    assert!(page.contains("Nothing was imported"), "{page}");
+    for expected in [
+        "The team has no account named “Someone Else”",
+        "X allows 280",
+        "has passed",
+        "Add to queue is not available yet",
+        "Media by web address is not supported yet",
+        "is not a time",
+    ] {
+        assert!(page.contains(expected), "{expected} in {page}");
+    }
+    // Rows as a spreadsheet numbers them (the header is row 1).
+    for row in ["<td data-label=\"Row\">3</td>", "<td data-label=\"Row\">5</td>", "<td data-label=\"Row\">9</td>"] {
+        assert!(page.contains(row), "{row}");
+    }
+    assert!(!page.contains("<td data-label=\"Row\">2</td>"), "the good row has nothing to fix");
+    assert!(!page.contains("<td data-label=\"Row\">4</td>"), "a text within every limit");
+    assert_eq!(posts(&app).await, 0, "nothing written");
+
+    // The same file over the API: problem+json with each row and column.
+    let token = token(&ada).await;
+    let (status, problem) = api_import(&app, &token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = problem["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["row"] == 3 && e["column"] == "accounts"), "{problem}");
+    assert!(errors.iter().any(|e| e["row"] == 5 && e["column"] == "text"), "{problem}");
+    assert!(errors.iter().any(|e| e["row"] == 6 && e["column"] == "time"), "{problem}");
+    assert_eq!(posts(&app).await, 0);
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_read_say_why() {
+    let mut args = crier::config::WebArgs { addr: "127.0.0.1:0".into(), ..Default::default() };
+    args.import.max_rows = 3;
+    args.import.max_file_size = "2KB".into();
+    let app = TestApp::spawn_with(args).await;
+    let ada = app.owner("Sloppy", "ada@example.com").await;
+    let token = token(&ada).await;
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        ("unknown column", b"text,accounts,date,colour\nHi,A,2030-01-01,red\n".to_vec(), "Unknown column: colour"),
+        ("no header", b"Hello,Acme,2030-01-01,09:00\n".to_vec(), "must be the header"),
+        ("missing columns", b"text,time\nHi,09:00\n".to_vec(), "Add the columns accounts, date"),
+        (
+            "too many rows",
+            "text,accounts,date,time\n"
+                .to_owned()
+                .into_bytes()
+                .into_iter()
+                .chain("a,b,2030-01-01,09:00\n".repeat(4).into_bytes())
+                .collect(),
+            "more than 3 rows",
+        ),
+        ("not UTF-8", b"text,accounts,date,time\n\xe9t\xe9,A,2030-01-01,09:00\n".to_vec(), "not UTF-8"),
+        ("an open quote", b"text,accounts,date,time\n\"never closed,A,2030-01-01,09:00\n".to_vec(), "never closed"),
+    ];
+    for (case, body, expected) in cases {
+        let (status, problem) = api_import(&app, &token, "text/csv", body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{case}");
+        assert!(problem.to_string().contains(expected), "{case}: {problem}");
+    }
+    let (status, problem) = api_import(&app, &token, "text/csv", vec![b'a'; 3000]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert_eq!(posts(&app).await, 0);
+}
+
+#[tokio::test]
+async fn another_teams_account_names_are_not_matched() {
+    let (app, _owner, name) = team_with_x("Owners Of X").await;
+    let bob = app.owner("Outsiders", "bob@example.com").await;
+    let page = import_page(&bob, format!("text,accounts,date,time\nHi,{name},2030-06-01,09:30\n").as_bytes()).await;
+    assert!(page.contains(&format!("The team has no account named “{name}”")), "{page}");
+    assert_eq!(posts(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_teams_approval_rules_are_followed() {
+    let (app, ada, name) = team_with_x("Reviewed").await;
+    let saved = ada.call("settings/set_approvals", &[("rule", "everyone"), ("approvals", "1"), ("approvers", "editors")]).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let page = import_page(&ada, format!("text,accounts,date,time\nHi,{name},2030-06-01,09:30\n").as_bytes()).await;
+    assert!(page.contains("Your posts need approval in this team"), "{page}");
+    assert_eq!(posts(&app).await, 0);
+}
+
+#[tokio::test]
+async fn the_api_takes_a_csv_body_or_a_multipart_file() {
+    let (app, ada, name) = team_with_x("Scripted").await;
+    let token = token(&ada).await;
+    let csv = format!("text,accounts,date,time\nOne,{name},2030-06-01,09:30\nTwo,{name},2030-06-01,10:30\n");
+    let (status, answer) = api_import(&app, &token, "text/csv; charset=utf-8", csv.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!((answer["rows"].as_u64(), answer["imported"].as_u64(), answer["already_imported"].as_u64()), (Some(2), Some(2), Some(0)));
+    // In Paris, 09:30 is 07:30 UTC in June.
+    let paris = format!("{}/api/v1/posts/import?timezone=Europe/Paris", app.base);
+    let more = format!("{csv}Three,{name},2030-06-01,09:30\n");
+    let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(more.into_bytes()).file_name("more.csv"));
+    let response = reqwest::Client::new().post(paris).bearer_auth(&token).multipart(form).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await.unwrap();
+    // The first two rows are the same posts at other moments (Paris time), so they are new too.
+    assert_eq!((answer["imported"].as_u64(), answer["already_imported"].as_u64()), (Some(3), Some(0)), "{answer}");
+    let (status, answer) = api_import(&app, &token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((answer["imported"].as_u64(), answer["already_imported"].as_u64()), (Some(0), Some(2)), "{answer}");
+    let paris_due: i64 =
+        sqlx::query_scalar("select count(*) from post where scheduled_at = '2030-06-01 07:30:00+00'").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(paris_due, 2, "Three and One, in Paris");
+    assert_eq!(posts(&app).await, 5);
+}
+
+#[tokio::test]
+async fn concurrent_imports_of_one_file_write_each_row_once() {
+    let (app, ada, name) = team_with_x("Racers").await;
+    let token = token(&ada).await;
+    let csv: String = std::iter::once("text,accounts,date,time\n".to_owned())
+        .chain((0..40).map(|i| format!("Post {i},{name},2030-07-01,{:02}:{:02}\n", 8 + i / 60, i % 60)))
+        .collect();
+    let (a, b) = tokio::join!(
+        api_import(&app, &token, "text/csv", csv.clone().into_bytes()),
+        api_import(&app, &token, "text/csv", csv.into_bytes())
+    );
+    assert_eq!((a.0, b.0), (StatusCode::OK, StatusCode::OK), "{a:?} {b:?}");
+    assert_eq!(a.1["imported"].as_u64().unwrap() + b.1["imported"].as_u64().unwrap(), 40);
+    assert_eq!(a.1["already_imported"].as_u64().unwrap() + b.1["already_imported"].as_u64().unwrap(), 40);
+    assert_eq!(posts(&app).await, 40);
+}
+
+#[tokio::test]
+async fn the_cli_imports_as_the_first_owner_or_the_member_named() {
+    let (app, _owner, name) = team_with_x("Operators").await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, format!("text,accounts,date,time\nFrom the shell,{name},2030-06-01,09:30\n")).unwrap();
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "text,accounts,date,time\nNobody,Someone,2030-06-01,09:30\n").unwrap();
+    let url = app.url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            let mut command = Command::new(env!("CARGO_BIN_EXE_crier"));
+            command.env_remove("CRIER_DATA_DIR").env("DATABASE_URL", &url).args(["admin", "import-csv", "--team", "operators"]);
+            command.args(extra).arg(file);
+            command.output().unwrap()
+        };
+        (run(&good, &[]), run(&good, &[]), run(&bad, &[]), run(&good, &["--as", "nobody@example.com"]))
+    })
+    .await
+    .unwrap();
+    let text = |o: &std::process::Output| format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(output.0.status.success(), "{}", text(&output.0));
+    assert!(text(&output.0).contains("Imported 1 post."), "{}", text(&output.0));
+    assert!(text(&output.1).contains("Nothing new to import"), "{}", text(&output.1));
+    assert_eq!(output.2.status.code(), Some(1));
+    assert!(text(&output.2).contains("row 2, accounts: The team has no account named “Someone”"), "{}", text(&output.2));
+    assert_eq!(output.3.status.code(), Some(2));
+    assert!(text(&output.3).contains("has no member nobody@example.com"), "{}", text(&output.3));
+    let author: String =
+        sqlx::query_scalar("select u.email from post p join app_user u on u.user_id = p.author_id").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(author, "ada@example.com");
+}
+
+#[tokio::test]
+async fn the_default_row_limit_imports_in_one_request() {
+    let (app, ada, name) = team_with_x("Bulk").await;
+    let token = token(&ada).await;
+    let rows = crier_domain::import::DEFAULT_MAX_ROWS;
+    let csv: String = std::iter::once("text,accounts,date,time\n".to_owned())
+        .chain(
+            (0..rows)
+                .map(|i| format!("Post number {i} of the bulk file,{name},2031-01-{:02},{:02}:{:02}\n", 1 + i / 1440, i / 60 % 24, i % 60)),
+        )
+        .collect();
+    let started = std::time::Instant::now();
+    let (status, answer) = api_import(&app, &token, "text/csv", csv.clone().into_bytes()).await;
+    let first = started.elapsed();
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer["imported"].as_u64(), Some(rows as u64));
+    let started = std::time::Instant::now();
+    let (_, again) = api_import(&app, &token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(again["already_imported"].as_u64(), Some(rows as u64));
+    println!("csv import: rows={rows} first_ms={} again_ms={}", first.as_millis(), started.elapsed().as_millis());
+    assert_eq!(posts(&app).await, rows as i64);
+}
