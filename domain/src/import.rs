@@ -13,7 +13,7 @@
 //!   `x:Name`, `linkedin:Name` or `facebook:Name` picks one platform's account where a name is on
 //!   several, and `@handle` an X account by its handle.
 //! - `date` (`YYYY-MM-DD`) and `time` (`HH:MM`), the importing member's local time; or `queue` in
-//!   `date` (the account's posting queue: not available yet, such rows are refused).
+//!   `date` (each account's next free posting time, as Compose's “Add to queue”).
 //! - `link`: a web address.
 //! - `thread`: X replies after the post, separated by a line holding only `---`.
 //! - `media`: library items by name (or id), `;`-separated. https URLs are refused for now.

@@ -126,7 +126,7 @@ async fn bad_rows_are_reported_by_row_and_column_and_nothing_is_written() {
         "The team has no account named “Someone Else”",
         "X allows 280",
         "has passed",
-        "Add to queue is not available yet",
+        "has no posting schedule yet",
         "Media by web address is not supported yet",
         "is not a time",
     ] {
@@ -302,4 +302,33 @@ async fn the_default_row_limit_imports_in_one_request() {
     assert_eq!(again["already_imported"].as_u64(), Some(rows as u64));
     println!("csv import: rows={rows} first_ms={} again_ms={}", first.as_millis(), started.elapsed().as_millis());
     assert_eq!(posts(&app).await, rows as i64);
+}
+
+#[tokio::test]
+async fn rows_into_the_queue_take_the_next_free_times_once() {
+    let (app, ada, name) = team_with_x("Queued Import").await;
+    let account: String = sqlx::query_scalar("select account_id::text from platform_account").fetch_one(&app.pool).await.unwrap();
+    let file = format!("text,accounts,date,time\nFirst from the file,{name},queue,\nSecond from the file,{name},queue,\n");
+    // Without a schedule: the row says what to do, and nothing is written.
+    let refused = import_page(&ada, file.as_bytes()).await;
+    assert!(refused.contains("has no posting schedule yet"), "{refused}");
+    assert_eq!(posts(&app).await, 0);
+
+    let mut form: Vec<(String, String)> = vec![("account_id".into(), account.clone()), ("timezone".into(), "UTC".into())];
+    form.extend((1..=7).map(|d| (format!("times_{d}"), "08:00, 20:00".to_owned())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert!(ada.call("queue/schedule", &form).await.status().is_success());
+    let page = import_page(&ada, file.as_bytes()).await;
+    assert!(page.contains("Imported 2 posts."), "{page}");
+    let slots: Vec<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select queue_slot from delivery where queue_slot is not null order by queue_slot")
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(slots.len(), 2);
+    assert_eq!(slots[1] - slots[0], chrono::TimeDelta::hours(12), "one after the other");
+    // The same file again adds nothing.
+    let again = import_page(&ada, file.as_bytes()).await;
+    assert!(again.contains("already imported"), "{again}");
+    assert_eq!(posts(&app).await, 2);
 }

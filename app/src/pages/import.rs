@@ -104,7 +104,7 @@ fn Format() -> impl IntoView {
                 <li><code>"text"</code> " (required): the post."</li>
                 <li><code>"text_x"</code> ", " <code>"text_linkedin"</code> ", " <code>"text_facebook"</code> ": a different text for that platform."</li>
                 <li><code>"accounts"</code> " (required): account names, separated by " <code>";"</code> ". Where a name is on several platforms, write " <code>"x:Name"</code> ", " <code>"linkedin:Name"</code> " or " <code>"facebook:Name"</code> "; " <code>"@handle"</code> " picks an X account."</li>
-                <li><code>"date"</code> " (required, " <code>"YYYY-MM-DD"</code> ") and " <code>"time"</code> " (" <code>"HH:MM"</code> ", 24-hour), in your timezone. (" <code>"queue"</code> " in " <code>"date"</code> " is for posting queues, which are not available yet.)"</li>
+                <li><code>"date"</code> " (required, " <code>"YYYY-MM-DD"</code> ") and " <code>"time"</code> " (" <code>"HH:MM"</code> ", 24-hour), in your timezone; or " <code>"queue"</code> " in " <code>"date"</code> " for each account's next free posting time (set on its queue page)."</li>
                 <li><code>"link"</code> ": a web address."</li>
                 <li><code>"thread"</code> ": X replies after the post, separated by a line holding only " <code>"---"</code> "."</li>
                 <li><code>"media"</code> ": names of items in the " <a href="/media">"Media library"</a> ", separated by " <code>";"</code> "."</li>

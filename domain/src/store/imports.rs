@@ -97,6 +97,8 @@ struct Ready {
     row: usize,
     key: Vec<u8>,
     post: posts::NewPost,
+    /// Into its accounts' queues (`post.scheduled_at` is not used).
+    queue: bool,
 }
 
 /// An account of the team, as names are matched against it.
@@ -152,7 +154,7 @@ pub async fn import(pool: &PgPool, importer: Importer<'_>, bytes: &[u8]) -> Resu
     ready.retain(|r| !old.contains(&r.key));
     // A row that is new but whose time has passed is a problem; one imported before is not.
     for r in &ready {
-        if crate::post::has_passed(r.post.scheduled_at, now) {
+        if !r.queue && crate::post::has_passed(r.post.scheduled_at, now) {
             problems.push(Problem::at(
                 r.row,
                 Some("time"),
@@ -223,7 +225,12 @@ async fn schedule_rows(
         if problems.len() > import::MAX_PROBLEMS {
             break;
         }
-        match posts::schedule(&mut *conn, importer.team_id, importer.actor, &r.post, importer.rules).await {
+        let scheduled = if r.queue {
+            posts::add_to_queue(&mut *conn, importer.team_id, importer.actor, None, &r.post, importer.rules).await
+        } else {
+            posts::schedule(&mut *conn, importer.team_id, importer.actor, &r.post, importer.rules).await
+        };
+        match scheduled {
             Ok(id) => ids.push(id),
             Err(DomainError::Invalid(field)) if field.field == "intent" => {
                 problems.push(Problem::file(field.message));
@@ -303,14 +310,12 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
         }
     };
     let at = match row.when {
-        When::Queue => {
-            problems.push(Problem::at(number, Some("date"), "Add to queue is not available yet: give a date and time instead of “queue”."));
-            None
-        }
+        // Each account's next free posting time, found when it is scheduled.
+        When::Queue => Some(None),
         When::At(day, time) => {
             let typed = format!("{}T{}", day.format("%Y-%m-%d"), time.format("%H:%M"));
             match importer.timezone.schedule_time(&typed, None) {
-                Ok(at) => Some(at),
+                Ok(at) => Some(Some(at)),
                 Err(e) if e.field == "occurrence" => {
                     problems.push(Problem::at(
                         number,
@@ -339,10 +344,11 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
             Ok(Ready {
                 row: number,
                 key,
+                queue: at.is_none(),
                 post: posts::NewPost {
                     content,
                     account_ids,
-                    scheduled_at: at,
+                    scheduled_at: at.unwrap_or_else(Utc::now),
                     timezone: importer.timezone,
                     dry_run: false,
                     retry: Default::default(),
@@ -354,9 +360,10 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
 }
 
 /// The row's key: the team, its parsed content (so spacing around cells does not matter), its
-/// accounts (sorted) and its time.
-fn row_key(team_id: Uuid, content: &PostContent, account_ids: &[Uuid], at: DateTime<Utc>) -> Vec<u8> {
-    let canonical = serde_json::json!({ "v": 1, "team": team_id, "content": content, "accounts": account_ids, "at": at.timestamp() });
+/// accounts (sorted) and its time (none for a row into the queue).
+fn row_key(team_id: Uuid, content: &PostContent, account_ids: &[Uuid], at: Option<DateTime<Utc>>) -> Vec<u8> {
+    let at = at.map(|at| at.timestamp());
+    let canonical = serde_json::json!({ "v": 1, "team": team_id, "content": content, "accounts": account_ids, "at": at });
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
 }
 

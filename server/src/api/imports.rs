@@ -51,7 +51,7 @@ pub struct ImportForm {
 /// The body is the file (`Content-Type: text/csv`), or `multipart/form-data` with the file in the
 /// part `file`. Columns (a header row is required, in any order): `text`, `text_x`,
 /// `text_linkedin`, `text_facebook`, `accounts` (names, `;`-separated; `x:Name` picks a platform,
-/// `@handle` an X account), `date` (`YYYY-MM-DD`, or `queue`: not available yet) and `time`
+/// `@handle` an X account), `date` (`YYYY-MM-DD`, or `queue`: each account's next free posting time) and `time`
 /// (`HH:MM`) in `timezone`, `link`, `thread` (replies separated by a line holding only `---`),
 /// `media` (library item names or ids, `;`-separated). UTF-8 with or without a BOM, LF or CRLF,
 /// quoted fields may hold newlines. The template is served at `/compose/import/template.csv`.
