@@ -1,5 +1,6 @@
 // The calendar's moves: drop a post on another day to move it there (its time of day stays), or
-// on an hour of the week (its minutes stay); or, from the keyboard, on a post press Alt+← / Alt+→
+// on an hour of the week (its minutes stay), or on a free time of an account's queue (shown in the
+// week; the post takes that time and joins the queue); or, from the keyboard, on a post press Alt+← / Alt+→
 // for a day earlier or later and Alt+↑ / Alt+↓ for an hour (in the week) or a week (in the month).
 // The server checks each move as an edit (`/api/posts/move`). A click on an empty part of a day, or
 // of an hour in the week, opens Compose then. A plain script rather than a wasm island, for the wasm
@@ -23,11 +24,13 @@ const reason = (text) => {
   return 'The post could not be moved. Open it to reschedule it.';
 };
 
-// Moves `post` to `day` (YYYY-MM-DD), at `hour` if given; the page then shows the calendar as
-// it is now, says what happened, and puts the focus back on the post.
-const move = async (post, day, hour) => {
+// Moves `post` to `day` (YYYY-MM-DD), at `hour` if given (and, dropped on a free time of an
+// account's queue, its minute and that account, whose queue it joins); the page then shows the
+// calendar as it is now, says what happened, and puts the focus back on the post.
+const move = async (post, day, hour, free) => {
   const fields = { post_id: post, day };
   if (hour !== undefined) fields.hour = hour;
+  if (free) Object.assign(fields, { minute: free.dataset.minute, account: free.dataset.account });
   say('Moving…', false);
   try {
     const answer = await fetch('/api/posts/move', {
@@ -69,7 +72,7 @@ calendar?.addEventListener('drop', (event) => {
   event.preventDefault();
   const post = dragged.dataset.post;
   dragged = null;
-  move(post, day.dataset.date, event.target.closest('.slot[data-hour]')?.dataset.hour);
+  move(post, day.dataset.date, event.target.closest('.slot[data-hour]')?.dataset.hour, event.target.closest('.free-slot'));
 });
 
 const arrows = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [-7, -1], ArrowDown: [7, 1] };

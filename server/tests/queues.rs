@@ -173,3 +173,44 @@ async fn the_api_sets_a_schedule_queues_posts_and_reorders_them() {
     let other = client.get(format!("{}/api/v1/accounts/{x}/queue", app.base)).bearer_auth(&rival_token).send().await.unwrap();
     assert_eq!(other.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_week_shows_free_queue_times_and_a_post_dropped_on_one_joins_that_queue() {
+    let app = TestApp::spawn().await;
+    let owner = app.owner("Week Team", "owner@week.test").await;
+    let x = connect_x_account(&app, &owner).await;
+    let mut form: Vec<(String, String)> = vec![("account_id".into(), x.clone()), ("timezone".into(), "UTC".into())];
+    form.extend((1..=7).map(|d| (format!("times_{d}"), "06:00, 18:30".to_owned())));
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert!(owner.call("queue/schedule", &form).await.status().is_success());
+
+    // Next week, whatever today is: every time is still to come.
+    let day = (chrono::Utc::now() + chrono::TimeDelta::days(8)).date_naive();
+    let week = owner.page(&format!("/?view=week&at={day}")).await;
+    assert_eq!(week.matches("class=\"free-slot\"").count(), 14, "two a day for seven days");
+    assert!(week.contains("18:30 test_x · free"), "{week}");
+    // Not in the month (too dense), nor in another team's week.
+    assert!(!owner.page(&format!("/?view=month&at={day}")).await.contains("free-slot"));
+    let rival = app.owner("Rival Week", "owner@rivalweek.test").await;
+    assert!(!rival.page(&format!("/?view=week&at={day}")).await.contains("free-slot"));
+
+    // A post at another time, dropped on 18:30 of that day: it moves there and joins the queue.
+    let batch = owner.call("posts/batch", &[("posts", &format!("{day} 10:15 | Dropped in")), ("accounts[]", &x)]).await;
+    assert_eq!(batch.status(), StatusCode::OK);
+    let post: String = sqlx::query_scalar("select post_id::text from post where text = 'Dropped in'").fetch_one(&app.pool).await.unwrap();
+    let moved =
+        owner.call("posts/move", &[("post_id", &post), ("day", &day.to_string()), ("hour", "18"), ("minute", "30"), ("account", &x)]).await;
+    assert_eq!(moved.status(), StatusCode::OK);
+    let words: String = moved.json().await.unwrap();
+    assert!(words.ends_with("into that account's queue."), "{words}");
+    let slot: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select queue_slot from delivery where post_id = $1::uuid").bind(&post).fetch_one(&app.pool).await.unwrap();
+    assert_eq!(slot, Some(day.and_hms_opt(18, 30, 0).unwrap().and_utc()));
+    let week = owner.page(&format!("/?view=week&at={day}")).await;
+    assert_eq!(week.matches("class=\"free-slot\"").count(), 13, "that time is taken now");
+    // Dropped on a time that is not free: it moves, and stays out of the queue.
+    let moved =
+        owner.call("posts/move", &[("post_id", &post), ("day", &day.to_string()), ("hour", "11"), ("minute", "45"), ("account", &x)]).await;
+    let words: String = moved.json().await.unwrap();
+    assert!(words.starts_with("Moved to") && !words.contains("queue"), "{words}");
+}

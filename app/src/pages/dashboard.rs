@@ -159,6 +159,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
             let labels = (0..24).map(|h| view! { <li>{format!("{h:02}:00")}</li> }).collect_view();
             view! { <li class="hours" aria-hidden="true"><span class="day-label"></span><ol class="entries">{labels}</ol></li> }
         });
+        let free_slots = data.free_slots.clone();
         let days = data
             .days
             .into_iter()
@@ -186,8 +187,20 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                                 let label = format!("Now, {now_time}");
                                 view! { <span class="now-line" role="img" aria-label=label.clone() title=label></span> }
                             });
+                            // The hour's free times in the accounts' queues: a post dropped on one
+                            // moves to that time and joins that account's queue.
+                            let free = free_slots
+                                .iter()
+                                .filter(|f| f.day == day.date && f.time.get(..2) == Some(hour.as_str()))
+                                .map(|f| {
+                                    let minute = f.time.get(3..5).unwrap_or("00").to_owned();
+                                    let title = format!("A free time in the queue of {}", f.account);
+                                    let words = format!("{} {} · free", f.time, f.account);
+                                    view! { <li class="free-slot" data-account=f.account_id.clone() data-minute=minute title=title>{words}</li> }
+                                })
+                                .collect_view();
                             let class = if now.is_some() { "slot now" } else { "slot" };
-                            view! { <li class=class data-hour=hour>{now}<ul>{here}</ul></li> }.into_any()
+                            view! { <li class=class data-hour=hour>{now}<ul>{here}{free}</ul></li> }.into_any()
                         })
                         .collect_view()
                         .into_any()
@@ -216,7 +229,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
         // budget is the islands'); the line below says what happened, or why not.
         let script = can_publish.then(|| {
             view! {
-                <p class="hint">"Drag a post to another day (in the week, to an hour) to move it there, or focus it and press Alt with an arrow key: ← → a day, ↑ ↓ an hour in the week or a week in the month. Click an empty day or hour to write a post for then."</p>
+                <p class="hint">"Drag a post to another day (in the week, to an hour, or onto a free time of an account's queue, which it then joins) to move it there, or focus it and press Alt with an arrow key: ← → a day, ↑ ↓ an hour in the week or a week in the month. Click an empty day or hour to write a post for then."</p>
                 <p class="notice" id="calendar-status" role="status" hidden></p>
                 <script type="module" src="/calendar.js"></script>
             }

@@ -652,6 +652,19 @@ pub struct CalendarDay {
     pub more: i64,
 }
 
+/// A free time in an account's queue, as the week shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeSlotCard {
+    /// The account's id (a post dropped here joins its queue).
+    pub account_id: String,
+    /// Its name.
+    pub account: String,
+    /// The day, `YYYY-MM-DD` in the viewer's zone.
+    pub day: String,
+    /// The time, `HH:MM` in the viewer's zone.
+    pub time: String,
+}
+
 /// The dashboard's data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardData {
@@ -677,6 +690,8 @@ pub struct DashboardData {
     pub can_publish: bool,
     /// The time of day now in the viewer's zone (`HH:MM`): the week marks it on today.
     pub now_time: String,
+    /// The week's free times in the team's accounts' queues (the week view only).
+    pub free_slots: Vec<FreeSlotCard>,
 }
 
 /// Posts on one page of the list.
@@ -801,6 +816,7 @@ pub async fn dashboard(
                 busy,
                 can_publish,
                 now_time: now_time.clone(),
+                free_slots: Vec::new(),
             });
         }
     };
@@ -824,7 +840,26 @@ pub async fn dashboard(
             posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
         })
         .collect();
+    let free_slots = if view == "week" {
+        let (from, until) = (me.timezone.start_of_day(shown_first), me.timezone.start_of_day(shown_last + TimeDelta::days(1)));
+        crier_domain::store::queues::free_between(&pool, me.team_id, from, until)
+            .await?
+            .into_iter()
+            .map(|f| {
+                let local = f.at.with_timezone(&me.timezone.tz());
+                FreeSlotCard {
+                    account_id: f.account_id.to_string(),
+                    account: f.name,
+                    day: local.format("%Y-%m-%d").to_string(),
+                    time: local.format("%H:%M").to_string(),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(DashboardData {
+        free_slots,
         posts: Vec::new(),
         days,
         title,
@@ -1026,7 +1061,13 @@ pub async fn cancel_post(post_id: String) -> Result<u64, AppError> {
 /// skip or repeat that day, is refused with the reason. From the keyboard, a post's page
 /// reschedules it ("Edit or reschedule").
 #[server(prefix = "/api", endpoint = "posts/move")]
-pub async fn move_post(post_id: String, day: String, #[server(default)] hour: String) -> Result<String, AppError> {
+pub async fn move_post(
+    post_id: String,
+    day: String,
+    #[server(default)] hour: String,
+    #[server(default)] minute: String,
+    #[server(default)] account: String,
+) -> Result<String, AppError> {
     use crier_domain::FieldError;
     use crier_domain::store::audit::Actor;
     use crier_domain::store::posts::{self, PostEdit};
@@ -1049,9 +1090,21 @@ pub async fn move_post(post_id: String, day: String, #[server(default)] hour: St
     };
     let detail = posts::get(&pool, me.team_id, post_id).await?;
     let local = detail.summary.scheduled_at.with_timezone(&me.timezone.tz());
-    let time = match hour {
-        Some(hour) => format!("{hour:02}:{}", local.format("%M")),
-        None => local.format("%H:%M").to_string(),
+    // A free queue time gives the minute too.
+    let minute = match minute.trim() {
+        "" => None,
+        given => Some(
+            given
+                .parse::<u8>()
+                .ok()
+                .filter(|m| *m < 60)
+                .ok_or_else(|| AppError::Fields(vec![FieldError::new("minute", "Drop the post on a time of the week.")]))?,
+        ),
+    };
+    let time = match (hour, minute) {
+        (Some(hour), Some(minute)) => format!("{hour:02}:{minute:02}"),
+        (Some(hour), None) => format!("{hour:02}:{}", local.format("%M")),
+        (None, _) => local.format("%H:%M").to_string(),
     };
     let at = me
         .timezone
@@ -1065,6 +1118,12 @@ pub async fn move_post(post_id: String, day: String, #[server(default)] hour: St
     }
     let edit = PostEdit { content: detail.content, scheduled_at: at, timezone: me.timezone };
     posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;
+    // Dropped on a free time of an account's queue: its delivery to that account joins the queue there.
+    if let Ok(account_id) = crier_domain::store::parse_id(account.trim())
+        && crier_domain::store::queues::take_slot(&pool, me.team_id, Actor::User(me.user_id), account_id, post_id, at).await?
+    {
+        return Ok(format!("Moved to {}, into that account's queue.", me.timezone.format_with_utc(at)));
+    }
     Ok(format!("Moved to {}.", me.timezone.format_with_utc(at)))
 }
 

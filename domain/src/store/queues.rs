@@ -446,3 +446,99 @@ pub async fn set_paused(pool: &PgPool, team_id: Uuid, actor: Actor, account_id: 
     tx.commit().await?;
     Ok(())
 }
+
+/// A free posting time of one of the team's accounts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FreeSlot {
+    /// The account.
+    pub account_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// The most accounts and free times the calendar's week shows.
+pub const FREE_SLOTS_SHOWN: usize = 200;
+
+/// The team's accounts' free posting times between `from` and `until` (after now; queues not
+/// paused), in time order, at most [`FREE_SLOTS_SHOWN`].
+pub async fn free_between(pool: &PgPool, team_id: Uuid, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<FreeSlot>, DomainError> {
+    let mut conn = pool.acquire().await?;
+    let accounts = sqlx::query!(
+        r#"select s.account_id, a.name from posting_schedule s join platform_account a on a.account_id = s.account_id and a.team_id = s.team_id
+           where s.team_id = $1 and s.paused_at is null and a.status <> 'disconnected'
+           order by a.name, s.account_id limit 50"#,
+        team_id
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let start = from.max(Utc::now());
+    let mut free = Vec::new();
+    for account in accounts {
+        let Some(schedule) = schedule(&mut conn, team_id, account.account_id).await? else { continue };
+        let held: Vec<DateTime<Utc>> = sqlx::query_scalar!(
+            r#"select queue_slot as "queue_slot!" from delivery
+               where team_id = $1 and account_id = $2 and queue_slot >= $3 and queue_slot < $4 and state in ('scheduled', 'paused')"#,
+            team_id,
+            account.account_id,
+            start,
+            until
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        free.extend(
+            schedule
+                .week
+                .after(start)
+                .take_while(|slot| slot.at < until)
+                .filter(|slot| !held.contains(&slot.at))
+                .take(FREE_SLOTS_SHOWN)
+                .map(|slot| FreeSlot { account_id: account.account_id, name: account.name.clone(), at: slot.at }),
+        );
+    }
+    free.sort_by_key(|f| (f.at, f.name.clone()));
+    free.truncate(FREE_SLOTS_SHOWN);
+    Ok(free)
+}
+
+/// Puts the team's post's delivery to `account_id` into that account's queue at `at`, one of its
+/// free posting times (a post dropped on a free time in the calendar, already moved there). A
+/// time that is not a free slot of the account, or a post with no waiting delivery to it, is left
+/// as it is: answers whether it joined the queue. Records `queue_joined`.
+pub async fn take_slot(
+    pool: &PgPool,
+    team_id: Uuid,
+    actor: Actor,
+    account_id: Uuid,
+    post_id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<bool, DomainError> {
+    let mut tx = pool.begin().await?;
+    lock(&mut tx, account_id).await?;
+    let Some(schedule) = schedule(&mut tx, team_id, account_id).await? else { return Ok(false) };
+    let held: Vec<DateTime<Utc>> = waiting(&mut tx, team_id, account_id).await?.into_iter().map(|(_, at)| at).collect();
+    let is_free = schedule.week.after(at - chrono::TimeDelta::seconds(1)).next().is_some_and(|slot| slot.at == at) && !held.contains(&at);
+    if !is_free {
+        return Ok(false);
+    }
+    let state = if schedule.paused_at.is_some() { "paused" } else { "scheduled" };
+    let joined = sqlx::query!(
+        r#"update delivery set queue_slot = $4, next_attempt_at = $4, state = $5::text::delivery_state
+           where team_id = $1 and post_id = $2 and account_id = $3 and state = 'scheduled' and attempts = 0"#,
+        team_id,
+        post_id,
+        account_id,
+        at,
+        state
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if joined {
+        record(&mut tx, team_id, actor, account_id, "queue_joined", json!({ "post": post_id, "at": at })).await?;
+        tx.commit().await?;
+    }
+    Ok(joined)
+}
