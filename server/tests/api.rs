@@ -364,6 +364,8 @@ async fn the_openapi_document_lists_every_route_and_the_api_page_shows_them() {
         "GET /api/v1/accounts/{id}",
         "DELETE /api/v1/accounts/{id}",
         "POST /api/v1/accounts/{id}/verify",
+        "POST /api/v2/content/generate",
+        "POST /api/v1/posts/import",
         "GET /api/v1/accounts/{id}/queue",
         "PUT /api/v1/accounts/{id}/schedule",
         "POST /api/v1/accounts/{id}/queue/move",

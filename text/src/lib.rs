@@ -14,6 +14,7 @@
 //! LinkedIn and Meta do not say what unit their limits count; code points are what a person
 //! would call characters. (Counting UTF-16 units instead would make each emoji count 2.)
 
+pub mod derive;
 mod linkedin;
 mod shown;
 mod x;

@@ -54,7 +54,7 @@ pub async fn save(pool: &PgPool, team_id: Uuid, actor: Actor, draft_id: Option<U
 /// [`save`] on `conn`, inside the caller's transaction. A post sent back with changes requested
 /// becomes a draft again; one in review or approved goes (back) to review, as a new round: an
 /// edit is approved afresh.
-pub(super) async fn save_in(
+pub async fn save_in(
     conn: &mut PgConnection,
     team_id: Uuid,
     actor: Actor,

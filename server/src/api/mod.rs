@@ -9,6 +9,7 @@ pub mod auth;
 pub mod brief;
 pub mod comments;
 pub mod drafts;
+pub mod generate;
 pub mod imports;
 pub mod insights;
 pub mod media;
@@ -51,6 +52,10 @@ pub struct ApiState {
     pub media: Arc<app::state::Media>,
     /// How large a CSV import may be (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
     pub import: crier_domain::import::ImportLimits,
+    /// Which addresses URLs teams give may have (CRIER_OUTBOUND_ALLOW_NETWORKS): content sources.
+    pub outbound: crier_outbound::AddressPolicy,
+    /// Whether plain http:// URLs are fetched (CRIER_WEBHOOKS_ALLOW_HTTP; development).
+    pub outbound_allow_http: bool,
 }
 
 /// A JSON body whose rejection is a problem+json.
@@ -175,10 +180,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(
     accounts: Arc<Accounts>,
     media: Arc<app::state::Media>,
     public_base: String,
-    rate_limit: Option<Budget>,
-    import: crier_domain::import::ImportLimits,
+    web: &crate::config::WebConfig,
 ) -> (Router<S>, utoipa::openapi::OpenApi) {
-    let state = ApiState { pool, accounts, public_base, rate_limit, media, import };
+    let state = ApiState {
+        pool,
+        accounts,
+        public_base,
+        rate_limit: web.api_rate_limit,
+        media,
+        import: web.import,
+        outbound: web.outbound.clone(),
+        outbound_allow_http: web.webhooks_allow_http,
+    };
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(accounts::list))
         .routes(routes!(accounts::get, accounts::disconnect))
@@ -222,6 +235,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(brief::disconnect))
         .routes(routes!(brief::oauth_connect))
         .routes(routes!(brief::publishing_status))
+        .routes(routes!(generate::generate))
         .with_state(state)
         .split_for_parts();
     let served = doc.clone();

@@ -148,8 +148,7 @@ pub fn router(
     bound: SocketAddr,
 ) -> Router {
     let public_base = web.public_base(bound);
-    let (api, api_doc) =
-        crate::api::router(pool.clone(), accounts.clone(), media.clone(), public_base.clone(), web.api_rate_limit, web.import);
+    let (api, api_doc) = crate::api::router(pool.clone(), accounts.clone(), media.clone(), public_base.clone(), &web);
     let api_reference = crate::api::reference(&api_doc)
         .into_iter()
         .map(|op| ApiOperation { method: op.method, path: op.path, tag: op.tag, summary: op.summary })
