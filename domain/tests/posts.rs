@@ -882,6 +882,17 @@ async fn a_queue_reorders_on_the_same_slots_closes_gaps_and_pauses_without_losin
     assert_eq!(order(resumed.clone())[..3], kept[..]);
     assert_eq!(resumed[0].1, times[0]);
 
+    // The first edited to a time of its own leaves the queue; the rest close up.
+    let leaving = order(queued(&pool, x).await)[0];
+    let detail = posts::get(&pool, owner.team_id, leaving).await.unwrap();
+    let own_time = Utc::now() + TimeDelta::days(30);
+    let edit = PostEdit { content: detail.content, scheduled_at: own_time, timezone: TimeZone::UTC };
+    posts::edit(&pool, owner.team_id, Actor::User(owner.user_id), leaving, &edit, &Default::default()).await.unwrap();
+    let closed = queued(&pool, x).await;
+    assert!(!order(closed.clone()).contains(&leaving));
+    assert_eq!(closed[0].1, times[0], "the next one took the first time");
+    let resumed = closed;
+
     // Another team reaches none of it.
     let rival = team(&pool, "Rival", "owner@rival.test").await;
     assert!(matches!(queues::view(&pool, rival.team_id, x).await, Err(DomainError::NotFound)));

@@ -963,6 +963,19 @@ pub async fn edit(
     rules: &MediaRules,
 ) -> Result<(), DomainError> {
     let mut tx = pool.begin().await?;
+    // The queues it is in, locked before its deliveries (the order queue changes take them in).
+    let queued: Vec<Uuid> = sqlx::query_scalar!(
+        r#"select distinct account_id as "account_id!" from delivery
+           where team_id = $1 and post_id = $2 and queue_slot is not null and state in ('scheduled', 'paused')
+           order by 1"#,
+        team_id,
+        post_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for account_id in &queued {
+        queues::lock(&mut tx, *account_id).await?;
+    }
     // Lock the deliveries first: a worker claiming one now waits, or has already moved it on.
     let states = sqlx::query!(
         r#"select d.state as "state: DeliveryState", d.attempts, a.platform as "platform: Platform"
@@ -1002,8 +1015,8 @@ pub async fn edit(
     .await?;
     clear_parts(&mut tx, post_id).await?;
     write_content_parts(&mut tx, team_id, post_id, &edit.content).await?;
-    // A new time takes the post out of its queues (their slots close up when they next change);
-    // the same time keeps each delivery where it is, in its queue's slot.
+    // A new time takes the post out of its queues, whose posts after it close up; the same time
+    // keeps each delivery where it is, in its queue's slot.
     if previous != Some(edit.scheduled_at) {
         sqlx::query!(
             r#"update delivery set next_attempt_at = $3, queue_slot = null,
@@ -1015,6 +1028,9 @@ pub async fn edit(
         )
         .execute(&mut *tx)
         .await?;
+        for account_id in &queued {
+            queues::close_gaps(&mut tx, team_id, *account_id).await?;
+        }
     }
     audit::record(
         &mut *tx,

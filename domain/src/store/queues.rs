@@ -82,7 +82,7 @@ async fn record(
 }
 
 /// Serialises queue changes of one account (until the transaction ends).
-async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<(), DomainError> {
+pub(crate) async fn lock(conn: &mut PgConnection, account_id: Uuid) -> Result<(), DomainError> {
     sqlx::query!("select pg_advisory_xact_lock(hashtextextended('crier_queue:' || $1::text, 0))", account_id.to_string())
         .execute(&mut *conn)
         .await?;
@@ -298,6 +298,15 @@ async fn reslot(
         .into());
     }
     assign(conn, team_id, order, &times).await
+}
+
+/// Gives the account's queue, in its order, the first free times again (after a post left it
+/// other than through [`remove`], e.g. edited to a time of its own), on the caller's transaction.
+pub(crate) async fn close_gaps(conn: &mut PgConnection, team_id: Uuid, account_id: Uuid) -> Result<(), DomainError> {
+    lock(conn, account_id).await?;
+    let Some(schedule) = schedule(conn, team_id, account_id).await? else { return Ok(()) };
+    let order: Vec<Uuid> = waiting(conn, team_id, account_id).await?.into_iter().map(|(id, _)| id).collect();
+    reslot(conn, team_id, account_id, &schedule.week, &order).await
 }
 
 /// A move in a queue.
