@@ -161,3 +161,22 @@ crier_shipped_sizes() {
 crier_target_dir() {
     echo "${CARGO_TARGET_DIR:-${REPO_ROOT}/target}"
 }
+
+# Every build of a test binary leaves a new executable (200–400 MB in a debug build) beside the
+# earlier ones, and cargo never removes them: a target directory reused run after run (as CI's is)
+# fills the disk. Keeps the newest executable built from each source file (the first one its
+# dep-info names, relative to the workspace: `server/tests/notify.rs` and `domain/tests/notify.rs`
+# are two binaries both called `notify-…`), removes the older ones.
+prune_old_test_binaries() {
+    local deps exe source
+    deps="$(crier_target_dir)/debug/deps"
+    [ -d "${deps}" ] || return 0
+    find "${deps}" -maxdepth 1 -type f -executable -regextype posix-extended -regex '.*/[^./]+-[0-9a-f]{16}' -printf '%T@ %p\n' \
+        | sort -rn \
+        | while read -r _ exe; do
+            source="$(head -n 1 "${exe}.d" 2>/dev/null | awk '{ print $2 }')"
+            echo "${source:-${exe##*/}} ${exe}"
+        done \
+        | awk '{ if (seen[$1]++) print $2 }' \
+        | xargs -r rm -f
+}
