@@ -473,35 +473,48 @@ pub const FREE_SLOTS_SHOWN: usize = 200;
 /// The team's accounts' free posting times between `from` and `until` (after now; queues not
 /// paused), in time order, at most [`FREE_SLOTS_SHOWN`].
 pub async fn free_between(pool: &PgPool, team_id: Uuid, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<FreeSlot>, DomainError> {
-    let mut conn = pool.acquire().await?;
+    // Two statements for the whole team, whatever its number of accounts: each schedule with its
+    // slots, and every slot held in the range.
     let accounts = sqlx::query!(
-        r#"select s.account_id, a.name from posting_schedule s join platform_account a on a.account_id = s.account_id and a.team_id = s.team_id
+        r#"select s.account_id, a.name, s.timezone,
+                  coalesce(array_agg(ps.weekday order by ps.weekday, ps.minute) filter (where ps.weekday is not null), '{}') as "weekdays!",
+                  coalesce(array_agg(ps.minute order by ps.weekday, ps.minute) filter (where ps.weekday is not null), '{}') as "minutes!"
+           from posting_schedule s
+           join platform_account a on a.account_id = s.account_id and a.team_id = s.team_id
+           left join posting_slot ps on ps.account_id = s.account_id
            where s.team_id = $1 and s.paused_at is null and a.status <> 'disconnected'
+           group by s.account_id, a.name, s.timezone
            order by a.name, s.account_id limit 50"#,
         team_id
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(pool)
     .await?;
     let start = from.max(Utc::now());
+    let held: Vec<(Uuid, DateTime<Utc>)> = sqlx::query!(
+        r#"select account_id, queue_slot as "queue_slot!" from delivery
+           where team_id = $1 and queue_slot >= $2 and queue_slot < $3 and state in ('scheduled', 'paused')"#,
+        team_id,
+        start,
+        until
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(|r| (r.account_id, r.queue_slot))
+    .collect();
     let mut free = Vec::new();
     for account in accounts {
-        let Some(schedule) = schedule(&mut conn, team_id, account.account_id).await? else { continue };
-        let held: Vec<DateTime<Utc>> = sqlx::query_scalar!(
-            r#"select queue_slot as "queue_slot!" from delivery
-               where team_id = $1 and account_id = $2 and queue_slot >= $3 and queue_slot < $4 and state in ('scheduled', 'paused')"#,
-            team_id,
-            account.account_id,
-            start,
-            until
-        )
-        .fetch_all(&mut *conn)
-        .await?;
+        let slots = account
+            .weekdays
+            .iter()
+            .zip(&account.minutes)
+            .filter_map(|(w, m)| Slot::new(u8::try_from(*w).ok()?, u16::try_from(*m).ok()?))
+            .collect();
+        let week = WeeklySchedule { timezone: TimeZone::from_stored(&account.timezone), slots };
         free.extend(
-            schedule
-                .week
-                .after(start)
+            week.after(start)
                 .take_while(|slot| slot.at < until)
-                .filter(|slot| !held.contains(&slot.at))
+                .filter(|slot| !held.contains(&(account.account_id, slot.at)))
                 .take(FREE_SLOTS_SHOWN)
                 .map(|slot| FreeSlot { account_id: account.account_id, name: account.name.clone(), at: slot.at }),
         );
