@@ -9,6 +9,7 @@ pub mod approval;
 pub mod budget;
 pub mod delivery;
 pub mod field_error;
+pub mod link_tracking;
 pub mod notification;
 pub mod people;
 pub mod post;

@@ -127,6 +127,9 @@ pub struct PostContent {
     /// Its media, in order: a shared list, and lists of their own for some platforms.
     #[serde(default)]
     pub media: Vec<MediaChoice>,
+    /// What its links get as it goes out (UTM parameters, short links).
+    #[serde(default)]
+    pub tracking: crate::link_tracking::LinkTracking,
 }
 
 impl PostContent {
@@ -184,7 +187,13 @@ impl PostContent {
                 format!("Reply {} is far longer than X takes ({MAX_THREAD_ITEM_CHARS} characters at most here, 280 on X).", index + 1),
             ));
         }
-        Ok(PostContent { text, overrides, link, thread, media: Vec::new() })
+        Ok(PostContent { text, overrides, link, thread, ..PostContent::default() })
+    }
+
+    /// With `tracking` for its links.
+    pub fn with_tracking(mut self, tracking: crate::link_tracking::LinkTracking) -> PostContent {
+        self.tracking = tracking;
+        self
     }
 
     /// Attaches media. Refused: more than [`MAX_MEDIA_PER_ITEM`] in one list, the same item twice

@@ -110,15 +110,76 @@ fn upload_failed(failed: UploadFailed) -> Outcome {
     }
 }
 
-/// The content as this delivery's platform gets it.
-fn content(claimed: &Claimed) -> PostContent {
-    PostContent {
+/// The content as this delivery's platform gets it, its links tracked as the post chose.
+async fn content(ctx: &Context, claimed: &Claimed) -> Result<PostContent, Outcome> {
+    let post = PostContent {
         text: claimed.override_text.clone().unwrap_or_else(|| claimed.text.clone()),
         overrides: Vec::new(),
         link: claimed.link.clone(),
         thread: if claimed.platform == Platform::X { claimed.thread.clone() } else { Vec::new() },
-        media: Vec::new(),
+        ..PostContent::default()
+    };
+    if claimed.tracking.is_off() {
+        return Ok(post);
     }
+    track_links(ctx, claimed, post).await
+}
+
+/// The most short links one delivery makes (a post's links beyond them get their UTM parameters
+/// only): bounds the work a post full of links asks for.
+const MAX_SHORT_LINKS: usize = 20;
+
+/// Rewrites every link of `post` (its link and the addresses in its texts): UTM parameters for the
+/// platform, then, if chosen, the delivery's short link. Short links are skipped in dry runs
+/// (nothing is published, so nothing to count) and without an address people reach Crier at.
+async fn track_links(ctx: &Context, claimed: &Claimed, mut post: PostContent) -> Result<PostContent, Outcome> {
+    use crier_domain::link_tracking::{rewrite_links, tag};
+    use crier_domain::store::link_tracking::shorten;
+
+    let mut links: Vec<String> = post.link.iter().cloned().collect();
+    for text in std::iter::once(&post.text).chain(&post.thread) {
+        rewrite_links(text, |link| {
+            links.push(link.to_owned());
+            link.to_owned()
+        });
+    }
+    links.dedup();
+    let base = ctx.media.public_base.as_deref().map(|b| b.trim_end_matches('/'));
+    let shorten_here = claimed.tracking.short_links && !claimed.dry_run;
+    if shorten_here && base.is_none() {
+        tracing::warn!(delivery_id = %claimed.delivery_id, "short links were chosen but this worker has no CRIER_PUBLIC_URL; links go out in full");
+    }
+    let mut replaced: Vec<(String, String)> = Vec::new();
+    for link in links {
+        if replaced.iter().any(|(from, _)| *from == link) {
+            continue;
+        }
+        let tagged = match &claimed.tracking.utm {
+            Some(utm) => tag(&link, claimed.platform, utm),
+            None => link.clone(),
+        };
+        let is_web_address = Url::parse(&tagged).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let out = match base {
+            Some(base) if shorten_here && is_web_address && replaced.len() < MAX_SHORT_LINKS => {
+                match shorten(&ctx.pool, claimed.team_id, claimed.delivery_id, &tagged).await {
+                    Ok(code) => format!("{base}/l/{code}"),
+                    Err(e) => {
+                        tracing::error!(error = %e, delivery_id = %claimed.delivery_id, "could not make a short link");
+                        let message = "Crier could not record the post's short links; it tries again.";
+                        let error = PlatformError::new(claimed.platform, ErrorClass::Temporary, None, None, message);
+                        return Err(Outcome::Temporary { error, ambiguous: false });
+                    }
+                }
+            }
+            _ => tagged,
+        };
+        replaced.push((link, out));
+    }
+    let swap = |link: &str| replaced.iter().find(|(from, _)| from == link).map_or_else(|| link.to_owned(), |(_, to)| to.clone());
+    post.text = rewrite_links(&post.text, swap);
+    post.thread = post.thread.iter().map(|t| rewrite_links(t, swap)).collect();
+    post.link = post.link.as_deref().map(swap);
+    Ok(post)
 }
 
 /// What an attempt asks of the account, besides its own completion.
@@ -164,7 +225,10 @@ async fn attempt(ctx: &Context, claimed: &Claimed) -> Attempted {
             format!("The {name} account “{}” {why}; reconnect it on the Accounts page and this post goes out.", claimed.account_name);
         return Attempted::new(Outcome::NeedsReauth { message }, claimed);
     }
-    let post = content(claimed);
+    let post = match content(ctx, claimed).await {
+        Ok(post) => post,
+        Err(outcome) => return Attempted::new(outcome, claimed),
+    };
     if let Err(problem) = post.check(&[claimed.platform]) {
         return Attempted::new(Outcome::Permanent { class: FailureClass::Validation, code: None, message: problem.message }, claimed);
     }

@@ -166,7 +166,7 @@ where
 /// browser posts them (the clicked button's name and value included, as `ActionForm` adds them),
 /// which the server decodes as it decodes a plain post.
 #[component]
-pub fn IslandForm<S>(action: FormAction<S>, class: &'static str, children: Children) -> impl IntoView
+pub fn IslandForm<S>(action: FormAction<S>, id: &'static str, class: &'static str, children: Children) -> impl IntoView
 where
     S: ServerFn<Error = AppError, Protocol = Http<PostUrl, Json>> + 'static,
     S::Output: Send + Sync + 'static,
@@ -194,7 +194,7 @@ where
         let _ = action;
     };
     view! {
-        <form action=S::url() method="post" class=class on:submit=on_submit>
+        <form id=id action=S::url() method="post" class=class on:submit=on_submit>
             {children()}
         </form>
     }

@@ -5,6 +5,7 @@ pub mod attachments;
 pub mod avatar;
 pub mod chart;
 pub mod form;
+pub mod link_tracking;
 pub mod live;
 pub mod platform_icon;
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::avatar::Avatar;
 use crate::components::chart::{RateBar, StepChart};
-use crate::server::analytics::{AnalyticsData, OutcomeRow, analytics_view};
+use crate::server::analytics::{AnalyticsData, LinkClicks, OutcomeRow, analytics_view};
 
 /// The Analytics page.
 #[component]
@@ -75,7 +75,7 @@ fn outcome_rows(rows: Vec<OutcomeRow>, with_platform: bool) -> impl IntoView {
 
 #[component]
 fn Figures(figures: AnalyticsData) -> impl IntoView {
-    let AnalyticsData { first, last, posts, totals, platforms, accounts, step, chart, .. } = figures.clone();
+    let AnalyticsData { first, last, posts, totals, platforms, accounts, step, chart, clicks, .. } = figures.clone();
     let number = |v: Option<f64>, unit: &str| v.map(|v| format!("{v:.1}{unit}")).unwrap_or_else(|| "—".into());
     let cards = [
         ("Posts", posts.to_string()),
@@ -110,5 +110,40 @@ fn Figures(figures: AnalyticsData) -> impl IntoView {
             <thead><tr><th scope="col">"Account"</th><th scope="col">"Platform"</th><th scope="col">"Deliveries"</th><th scope="col">"Published"</th><th scope="col">"Failed"</th><th scope="col">"Success rate"</th></tr></thead>
             <tbody>{outcome_rows(accounts, true)}</tbody>
         </table>
+        <h2 id="link-clicks">"Link clicks"</h2>
+        <LinkClicksTables clicks />
     }
+}
+
+/// Clicks on the team's short links in the range (counted per UTC day).
+#[component]
+fn LinkClicksTables(clicks: LinkClicks) -> impl IntoView {
+    if clicks.total == 0 {
+        return view! {
+            <p class="hint">"No clicks on Crier short links in this range. Turn short links on for a post (Compose → Link tracking) or for the team (" <a href="/settings#link-tracking">"Settings"</a> ")."</p>
+        }
+        .into_any();
+    }
+    let platforms = clicks
+        .platforms
+        .into_iter()
+        .map(|(platform, n)| view! { <tr><td data-label="Platform">{platform}</td><td data-label="Clicks">{n}</td></tr> })
+        .collect_view();
+    let posts = clicks
+        .posts
+        .into_iter()
+        .map(|(id, text, n)| view! { <tr><td data-label="Post"><a href=format!("/posts/{id}")>{text}</a></td><td data-label="Clicks">{n}</td></tr> })
+        .collect_view();
+    view! {
+        <p data-link-clicks=clicks.total.to_string()>{format!("{} clicks on short links, counted per UTC day; link-preview crawlers are not counted.", clicks.total)}</p>
+        <table class="figures">
+            <thead><tr><th scope="col">"Platform"</th><th scope="col">"Clicks"</th></tr></thead>
+            <tbody>{platforms}</tbody>
+        </table>
+        <table class="figures">
+            <thead><tr><th scope="col">"Post"</th><th scope="col">"Clicks"</th></tr></thead>
+            <tbody>{posts}</tbody>
+        </table>
+    }
+    .into_any()
 }

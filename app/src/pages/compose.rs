@@ -17,12 +17,15 @@ use crate::components::form::{
     FormError, FormKey, FormValues, IslandForm, NOTICE_FIELD, action_error, form_action, kept_values, provide_form_state, refill,
     refill_list, send_fields, send_form_fields, typed_value,
 };
+use crate::components::link_tracking::{LinkTrackingFields, TrackingValues};
 use crate::components::retry::RetryPolicyFields;
 use crate::errors::AppError;
 use crate::server::drafts::draft_form;
+use crate::server::link_tracking::link_tracking_settings;
 use crate::server::media::media_library;
 use crate::server::posts::{
-    ComposeAccount, ComposeData, CreatePost, ExplainTime, UNDO_FIELD, UndoPost, compose_view, explain_time, platform_text_field,
+    ComposeAccount, ComposeData, CreatePost, ExplainTime, TRACKING_SENT, UNDO_FIELD, UndoPost, compose_view, explain_time,
+    platform_text_field,
 };
 use crate::server::preview::{PreviewPost, preview_post};
 use crier_domain::post::PostContent;
@@ -85,7 +88,9 @@ pub fn ComposePage() -> impl IntoView {
                 // asks again when the time changes.
                 let when = kept.as_ref().and_then(|k| k.value("scheduled_at")).unwrap_or_else(|| view_data.starts_at.clone());
                 let explained = explanation(explain_time(when, String::new()).await);
-                Ok::<_, AppError>((view_data, media_library(String::new()).await?, previews, kept, explained))
+                let team_tracking = link_tracking_settings().await?;
+                let tracking = TrackingValues::new(&team_tracking, kept.as_ref(), TRACKING_SENT);
+                Ok::<_, AppError>((view_data, media_library(String::new()).await?, previews, kept, explained, (team_tracking, tracking)))
             }
         },
     );
@@ -98,12 +103,21 @@ pub fn ComposePage() -> impl IntoView {
                 let discussed = discussed.clone();
                 Suspend::new(async move {
                 match data.await {
-                    Ok((view_data, library, previews, kept, explained)) => {
+                    Ok((view_data, library, previews, kept, explained, (team_tracking, tracking))) => {
+                        let open = tracking.is_on();
                         view! {
                             <div class="compose-layout">
-                                <ComposeForm data=view_data kept explained>
-                                    <LibraryPick items=library />
-                                </ComposeForm>
+                                <div class="compose-main">
+                                    <ComposeForm data=view_data kept explained>
+                                        <LibraryPick items=library />
+                                    </ComposeForm>
+                                    // Server-rendered, outside the island (no wasm), sent with its form.
+                                    <details class="panel link-tracking" open=open>
+                                        <summary>"Link tracking"</summary>
+                                        <p class="hint">"Sent with the post. The team's defaults are in " <a href="/settings#link-tracking">"Settings"</a> "."</p>
+                                        <LinkTrackingFields values=tracking team=team_tracking form=COMPOSE_FORM error=None />
+                                    </details>
+                                </div>
                                 <section class="previews" aria-labelledby="previews-heading">
                                     <h2 id="previews-heading">"Previews"</h2>
                                     <div id=PREVIEWS inner_html=previews></div>
@@ -220,7 +234,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             overrides: Vec::new(),
             link: (!link.trim().is_empty()).then(|| link.trim().to_owned()),
             thread: Vec::new(),
-            media: Vec::new(),
+            ..PostContent::default()
         };
         content.published_text(platform, !media.is_empty())
     };
@@ -295,7 +309,7 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
     let retry_open = !own_attempts.is_empty() || !own_minutes.is_empty();
 
     view! {
-        <IslandForm action=create class="panel stack compose">
+        <IslandForm action=create id=COMPOSE_FORM class="panel stack compose">
             // Only to hear every field's input in one place; it lays nothing out (`display: contents`).
             <div class="compose-fields" on:input=move |_| changed.update(|n| *n = n.wrapping_add(1))>
             <FormKey key=form_key />
@@ -444,6 +458,9 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
 /// [`UndoPost`], which takes the post back while nothing has been sent and brings Compose back
 /// with it. No script is involved, with or without the wasm.
 const UNDO_FORM: &str = "undo-form";
+
+/// Compose's form, which the link tracking fields outside the island belong to.
+const COMPOSE_FORM: &str = "compose-form";
 
 /// Where the previews are drawn: the server's HTML, swapped in by the island as the form changes.
 const PREVIEWS: &str = "compose-previews";

@@ -59,6 +59,7 @@ fn PostBody(
     let activity = card.post_id.clone();
     let can_publish = page.can_publish;
     let sent = page.sent;
+    let clicks = page.clicks;
     let deliveries = card
         .chips
         .iter()
@@ -87,6 +88,10 @@ fn PostBody(
                 .map(|href| view! { <a href=href.clone() rel="external noopener" target="_blank">"View the post"</a> });
             let reason = chip.error.clone().map(|e| view! { <p class="hint reason">{e}</p> });
             let next = chip.next_attempt.clone().map(|t| view! { <p class="hint">{format!("Next attempt {t}")}</p> });
+            let clicked = clicks.iter().find(|(id, _)| *id == chip.delivery_id).map(|(_, n)| {
+                let words = if *n == 1 { "1 click on its short links".to_owned() } else { format!("{n} clicks on its short links") };
+                view! { <p class="hint" data-clicks=n.to_string()>{words}</p> }
+            });
             let failed = chip.state == DeliveryState::Failed && can_publish;
             let (delivery_id, row_id, account) = (chip.delivery_id.clone(), chip.delivery_id.clone(), chip.account.clone());
             view! {
@@ -95,6 +100,7 @@ fn PostBody(
                     {link}
                     {reason}
                     {next}
+                    {clicked}
                     {uploaded}
                     {failed.then(|| view! {
                         <ActionForm action=retry attr:class="inline">
@@ -181,6 +187,7 @@ fn PostBody(
             <ol class="thread">{thread}</ol>
             <p class="hint">{if card.dry_run { format!("Due {} · dry run", card.when) } else { format!("Due {}", card.when) }}</p>
             <p class="hint" data-retry-policy="">{format!("Retries: {}", page.retry.describe())}</p>
+            <p class="hint" data-link-tracking="">{format!("Link tracking: {}", page.tracking)}</p>
             {cancellable.then(|| view! {
                 <ActionForm action=cancel attr:class="inline">
                     <input type="hidden" name="post_id" value=post_id.clone() />

@@ -6,9 +6,12 @@ use leptos_router::components::A;
 
 use server_fn::ServerFn;
 
-use crate::components::form::{FormError, Notice, action_error, kept_notice, refill};
+use crate::components::form::{FormError, Notice, action_error, kept_notice, kept_values, refill};
+use crate::components::link_tracking::{LinkTrackingFields, TrackingValues};
 use crate::components::retry::RetryPolicyLive;
 use crate::server::auth::{SetTimezone, timezone_settings};
+use crate::server::link_tracking::{SetLinkTracking, link_tracking_settings};
+use crate::server::posts::TRACKING_SENT;
 use crate::server::reviews::{SetApprovalPolicy, TeamApprovals, approval_settings};
 use crate::server::security::{SetTeamTwoFactor, TeamTwoFactorRule, team_two_factor};
 use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
@@ -72,6 +75,8 @@ pub fn SettingsPage() -> impl IntoView {
         <RetrySection />
         <h2>"Approvals"</h2>
         <ApprovalsSection />
+        <h2 id="link-tracking">"Link tracking"</h2>
+        <LinkTrackingSection />
         <h2>"Two-factor sign-in for the team"</h2>
         <TeamTwoFactorSection />
     }
@@ -150,6 +155,44 @@ fn RetrySection() -> impl IntoView {
                         Ok(TeamRetryPolicy { policy, can_manage: false }) => {
                             view! { <p>{policy.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
                         }
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Notice message=saved />
+        </section>
+    }
+}
+
+/// The team's link tracking defaults, which Compose starts each post with: shown to everyone,
+/// changed by owners and admins. A plain form, rendered by the server.
+#[component]
+fn LinkTrackingSection() -> impl IntoView {
+    let save = ServerAction::<SetLinkTracking>::new();
+    let settings = Resource::new(|| (), |_| link_tracking_settings());
+    let error = action_error(save.value());
+    let saved = move || kept_notice(SetLinkTracking::PATH);
+    view! {
+        <section class="panel">
+            <p class="hint">"Crier can add UTM parameters to a post's links, so your analytics tool sees which platform and campaign brought each visit, and can send links through its own short links, which count clicks per post and platform (Analytics shows them). Links are changed only as each post goes out; the post keeps the link as written."</p>
+            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(team) if team.can_manage => {
+                            let kept = kept_values(SetLinkTracking::PATH);
+                            // A refused form comes back as it was sent.
+                            let values = TrackingValues::new(&team, kept.as_ref(), TRACKING_SENT);
+                            view! {
+                                <ActionForm action=save attr:class="stack">
+                                    <FormError error />
+                                    <p>{team.tracking.describe()}</p>
+                                    <LinkTrackingFields values team error=error.get_untracked() />
+                                    <div><button type="submit">"Save link tracking"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        Ok(team) => view! { <p>{team.tracking.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any(),
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}

@@ -67,6 +67,19 @@ pub struct AnalyticsData {
     pub step: String,
     /// The chart's steps.
     pub chart: Vec<ChartStep>,
+    /// Clicks on the team's short links in the range.
+    pub clicks: LinkClicks,
+}
+
+/// Clicks on short links: all, per platform, and the posts with most.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkClicks {
+    /// All clicks.
+    pub total: i64,
+    /// Per platform (its label), those with clicks.
+    pub platforms: Vec<(String, i64)>,
+    /// The posts with most clicks: id, the start of the text, clicks.
+    pub posts: Vec<(String, String, i64)>,
 }
 
 /// The figures for the days `from`..=`until` (`YYYY-MM-DD` in the viewer's zone; default the
@@ -84,6 +97,7 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
     let format = if step == "hour" { "%m-%d %H:%M" } else { "%m-%d" };
     let series = analytics::series(&pool, me.team_id, range.from, range.until, steps).await?;
     let mut pictures = crier_domain::store::account_pictures::urls(&pool, me.team_id).await?;
+    let clicks = crier_domain::store::link_tracking::clicks(&pool, me.team_id, range.from, range.until).await?;
     let row = |label: String, platform: Option<Platform>, o: Outcomes| OutcomeRow {
         label,
         platform,
@@ -119,5 +133,10 @@ pub async fn analytics_view(#[server(default)] from: String, #[server(default)] 
                 queued: b.queued,
             })
             .collect(),
+        clicks: LinkClicks {
+            total: clicks.total,
+            platforms: clicks.by_platform.into_iter().map(|(p, n)| (p.label().to_owned(), n)).collect(),
+            posts: clicks.top_posts.into_iter().map(|p| (p.post_id.to_string(), p.text, p.clicks)).collect(),
+        },
     })
 }

@@ -96,6 +96,11 @@ pub async fn draft_form(post_id: String) -> Result<FormValues, AppError> {
         ),
         ("media", join_list(&shared.iter().map(|m| m.media_id.to_string()).collect::<Vec<_>>())),
         ("media_alt", join_list(&shared.iter().map(|m| m.alt_text.clone().unwrap_or_default()).collect::<Vec<_>>())),
+        ("utm", if content.tracking.utm.is_some() { "on".to_owned() } else { String::new() }),
+        ("utm_campaign", content.tracking.utm.as_ref().and_then(|u| u.campaign.clone()).unwrap_or_default()),
+        ("utm_medium", content.tracking.utm.as_ref().map(|u| u.medium.clone()).unwrap_or_default()),
+        ("short_links", if content.tracking.short_links { "on".to_owned() } else { String::new() }),
+        (super::posts::TRACKING_SENT, "1".to_owned()),
     ];
     Ok(FormValues {
         path: CreatePost::PATH.to_owned(),

@@ -12,6 +12,7 @@ pub mod connections;
 pub mod developers;
 pub mod drafts;
 pub mod imports;
+pub mod link_tracking;
 pub mod media;
 pub mod members;
 pub mod notifications;

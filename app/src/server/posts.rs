@@ -284,6 +284,10 @@ pub async fn create_post(
     #[server(default)] media_alt: Vec<String>,
     #[server(default)] form_key: String,
     #[server(default)] draft: String,
+    #[server(default)] utm: String,
+    #[server(default)] utm_campaign: String,
+    #[server(default)] utm_medium: String,
+    #[server(default)] short_links: String,
 ) -> Result<Scheduled, AppError> {
     use super::ssr::fail_form;
     use crate::components::form::join_list;
@@ -305,6 +309,12 @@ pub async fn create_post(
         ("media", typed_media.as_str()),
         ("media_alt", typed_alts.as_str()),
         ("draft", draft.as_str()),
+        ("utm", utm.as_str()),
+        ("utm_campaign", utm_campaign.as_str()),
+        ("utm_medium", utm_medium.as_str()),
+        ("short_links", short_links.as_str()),
+        // Link tracking's fields were part of what was sent (an unticked box sends nothing).
+        (TRACKING_SENT, "1"),
     ];
     let outcome = async {
         let me = editor().await?;
@@ -322,6 +332,7 @@ pub async fn create_post(
             max_attempts: &max_attempts,
             first_retry_minutes: &first_retry_minutes,
             draft: &draft,
+            tracking: [&utm, &utm_campaign, &utm_medium, &short_links],
         };
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, create_post_once(&me, form)).await
     }
@@ -346,6 +357,17 @@ pub async fn create_post(
     }
 }
 
+/// Marks kept form values that include link tracking's fields, so Compose shows an unticked box
+/// unticked rather than the team's default.
+pub const TRACKING_SENT: &str = "tracking_sent";
+
+/// Link tracking's fields (`utm` and `short_links` are checkboxes: ticked when not empty).
+#[cfg(feature = "ssr")]
+pub(crate) fn parse_tracking([utm, campaign, medium, short]: [&String; 4]) -> Result<crier_domain::link_tracking::LinkTracking, AppError> {
+    crier_domain::link_tracking::LinkTracking::parse(!utm.trim().is_empty(), campaign, medium, !short.trim().is_empty())
+        .map_err(|e| AppError::Fields(vec![e]))
+}
+
 /// Compose's fields as sent.
 #[cfg(feature = "ssr")]
 struct PostForm<'a> {
@@ -362,6 +384,8 @@ struct PostForm<'a> {
     media: &'a [String],
     media_alt: &'a [String],
     draft: &'a str,
+    /// Link tracking: `utm`, `utm_campaign`, `utm_medium`, `short_links`.
+    tracking: [&'a String; 4],
 }
 
 /// Compose's attachments (`media[]` ids, `media_alt[]` the alt text of each, in the same order) as
@@ -407,11 +431,13 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         media: media_ids,
         media_alt,
         draft,
+        tracking,
     } = form;
     {
         let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?
             .with_media(parse_media(media_ids, media_alt)?)
-            .map_err(|e| AppError::Fields(vec![e]))?;
+            .map_err(|e| AppError::Fields(vec![e]))?
+            .with_tracking(parse_tracking(tracking)?);
         let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;
         let draft_id = if draft.trim().is_empty() { None } else { Some(crier_domain::store::parse_id(draft)?) };
@@ -930,6 +956,10 @@ pub struct PostView {
     pub media_lists: Vec<MediaList>,
     /// What each delivery uploaded to its platform.
     pub sent: Vec<SentMedia>,
+    /// What its links get as they go out, in words.
+    pub tracking: String,
+    /// Short-link clicks per delivery (by delivery id), for the deliveries that have short links.
+    pub clicks: Vec<(String, i64)>,
 }
 
 /// One list of a post's media: the shared one, a platform's own, or a thread reply's.
@@ -1003,6 +1033,11 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
             error: a.error.clone(),
         })
         .collect();
+    let clicks = crier_domain::store::link_tracking::clicks_by_delivery(&pool, me.team_id, detail.summary.post_id)
+        .await?
+        .into_iter()
+        .map(|(id, clicks)| (id.to_string(), clicks))
+        .collect();
     Ok(PostView {
         busy: detail.summary.is_about_to_change(chrono::Utc::now()),
         text: detail.content.text.clone(),
@@ -1016,6 +1051,8 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         can_publish: me.role.can_edit(),
         media_lists,
         sent,
+        tracking: detail.content.tracking.describe(),
+        clicks,
     })
 }
 
@@ -1229,11 +1266,13 @@ pub async fn edit_post(
         let me = editor().await?;
         let pool = pool()?;
         let post_id = parse_id(&post_id)?;
-        // The page's form changes the texts and the time; the post keeps its media as they are.
-        let kept_media = posts::get(&pool, me.team_id, post_id).await?.content.media;
+        // The page's form changes the texts and the time; the post keeps its media and link
+        // tracking as they are.
+        let kept = posts::get(&pool, me.team_id, post_id).await?.content;
         let content = parse_content(&text, [text_x, text_linkedin, text_facebook], &link, thread)?
-            .with_media(kept_media)
-            .map_err(|e| AppError::Fields(vec![e]))?;
+            .with_media(kept.media)
+            .map_err(|e| AppError::Fields(vec![e]))?
+            .with_tracking(kept.tracking);
         let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
         let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
         posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;

@@ -41,7 +41,7 @@ pub async fn preview_post(
         overrides: own.iter().filter(|(_, t)| !t.trim().is_empty()).map(|(p, t)| (*p, bounded(t, MAX_TEXT_CHARS))).collect(),
         link: Some(bounded(link.trim(), crier_domain::post::MAX_LINK_LEN)).filter(|l| !l.is_empty()),
         thread: thread.iter().take(MAX_THREAD_ITEMS).map(|t| bounded(t, MAX_THREAD_ITEM_CHARS)).collect(),
-        media: Vec::new(),
+        ..PostContent::default()
     };
     let media = attached_media(&pool, me.team_id, &media, &media_alt).await?;
     let team_accounts = compose_accounts(&pool, me.team_id).await?;

@@ -105,6 +105,8 @@ pub struct Claimed {
     pub can_refresh: bool,
     /// Whether the post carries media (then [`media_of`] says which, for this platform).
     pub has_media: bool,
+    /// What the post's links get as they go out.
+    pub tracking: crate::link_tracking::LinkTracking,
 }
 
 /// Claims up to `limit` due deliveries for `worker`: skips paused accounts and rows other workers
@@ -187,10 +189,12 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
                   a.platform as "platform: Platform", a.kind as "kind: AccountKind", a.external_id, a.name as account_name,
                   a.status as "status: AccountStatus", a.auth_method as "auth_method: AuthMethod", a.credentials,
                   a.token_expires_at, a.can_refresh,
-                  exists (select 1 from post_media m where m.post_id = p.post_id) as "has_media!"
+                  exists (select 1 from post_media m where m.post_id = p.post_id) as "has_media!",
+                  lt.utm as "utm?", lt.utm_campaign as "utm_campaign?", lt.utm_medium as "utm_medium?", lt.short_links as "short_links?"
            from claimed c
            join post p on p.post_id = c.post_id and p.team_id = c.team_id
-           join platform_account a on a.account_id = c.account_id and a.team_id = c.team_id"#,
+           join platform_account a on a.account_id = c.account_id and a.team_id = c.team_id
+           left join post_link_tracking lt on lt.post_id = c.post_id"#,
         worker,
         limit,
         &platforms,
@@ -228,6 +232,7 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
             token_expires_at: r.token_expires_at,
             can_refresh: r.can_refresh,
             has_media: r.has_media,
+            tracking: super::link_tracking::from_claim(r.utm, r.utm_campaign, r.utm_medium, r.short_links),
         })
         .collect())
 }

@@ -221,14 +221,17 @@ async fn schedule_rows(
     problems: &mut Vec<Problem>,
     ids: &mut Vec<Uuid>,
 ) -> Result<(), DomainError> {
+    // Imported posts track their links as the team's defaults say, as Compose starts with them.
+    let tracking = super::link_tracking::team_defaults_on(&mut *conn, importer.team_id).await?;
     for r in ready {
         if problems.len() > import::MAX_PROBLEMS {
             break;
         }
+        let post = posts::NewPost { content: r.post.content.clone().with_tracking(tracking.clone()), ..r.post.clone() };
         let scheduled = if r.queue {
-            posts::add_to_queue(&mut *conn, importer.team_id, importer.actor, None, &r.post, importer.rules).await
+            posts::add_to_queue(&mut *conn, importer.team_id, importer.actor, None, &post, importer.rules).await
         } else {
-            posts::schedule(&mut *conn, importer.team_id, importer.actor, &r.post, importer.rules).await
+            posts::schedule(&mut *conn, importer.team_id, importer.actor, &post, importer.rules).await
         };
         match scheduled {
             Ok(id) => ids.push(id),

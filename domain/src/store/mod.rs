@@ -14,6 +14,7 @@ pub mod form_keys;
 pub mod housekeeping;
 pub mod imports;
 pub mod invites;
+pub mod link_tracking;
 pub mod login;
 pub mod media;
 pub mod media_uploads;

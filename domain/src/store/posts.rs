@@ -381,7 +381,7 @@ pub(super) async fn write_content_parts(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    super::link_tracking::write_for_post(conn, team_id, post_id, &content.tracking).await
 }
 
 /// Empties a post's content parts and planned accounts, before they are written again
@@ -391,6 +391,7 @@ pub(super) async fn clear_parts(conn: &mut PgConnection, post_id: Uuid) -> Resul
     sqlx::query!("delete from post_thread_item where post_id = $1", post_id).execute(&mut *conn).await?;
     sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *conn).await?;
     sqlx::query!("delete from post_planned_account where post_id = $1", post_id).execute(&mut *conn).await?;
+    sqlx::query!("delete from post_link_tracking where post_id = $1", post_id).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -934,7 +935,8 @@ pub(super) async fn content_of(conn: &mut PgConnection, team_id: Uuid, post_id: 
     .into_iter()
     .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
     .collect();
-    Ok(PostContent { text: p.text, overrides, link: p.link, thread: p.thread, media })
+    let tracking = super::link_tracking::of_post(conn, team_id, post_id).await?;
+    Ok(PostContent { text: p.text, overrides, link: p.link, thread: p.thread, media, tracking })
 }
 
 /// A post's new content and time.

@@ -193,14 +193,18 @@ pub async fn generate(
     let now = Utc::now();
     let mut made = Vec::new();
     let mut tx = state.pool.begin().await.map_err(crier_domain::DomainError::from)?;
+    // The posts track their links as the team's defaults say (Settings → Link tracking).
+    let tracking = crier_domain::store::link_tracking::team_defaults_on(&mut tx, caller.team_id()).await?;
     for (platform, account_ids) in targets {
         let (text, thread) = match platform {
             Platform::X => x_thread(&doc),
             other => (long_text(&doc, other), Vec::new()),
         };
-        let content = PostContent::parse(&text, Vec::new(), "", thread.clone()).map_err(|e| {
-            FieldError::new("content_request.source", format!("The derived {} post is not valid: {}", platform.label(), e.message))
-        })?;
+        let content = PostContent::parse(&text, Vec::new(), "", thread.clone())
+            .map_err(|e| {
+                FieldError::new("content_request.source", format!("The derived {} post is not valid: {}", platform.label(), e.message))
+            })?
+            .with_tracking(tracking.clone());
         let new = posts::NewPost {
             content,
             account_ids: account_ids.clone(),

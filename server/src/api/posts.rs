@@ -17,6 +17,7 @@ use super::problem::{ApiError, Forbidden, Internal, Invalid, Malformed, NotFound
 use super::{ApiJson, ApiPath, ApiQuery, ApiState, Cursor, Page};
 use crier_domain::FieldError;
 use crier_domain::delivery::{AttemptOutcome, DeliveryState};
+use crier_domain::link_tracking::LinkTracking;
 use crier_domain::post::{MediaChoice, PostContent};
 use crier_domain::retry::RetryOverride;
 use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
@@ -96,13 +97,62 @@ pub struct ContentJson {
     /// platform's rules (count, kinds, sizes, alt text) are checked for the accounts chosen.
     #[serde(default)]
     pub media: Vec<PostMediaJson>,
+    /// What its links get as they go out; the team's defaults (Settings → Link tracking) when absent.
+    #[serde(default)]
+    pub link_tracking: Option<LinkTrackingJson>,
 }
 
 impl ContentJson {
     /// The content, checked as [`content`] checks it.
     pub(super) async fn parse(self, state: &ApiState, caller: &Caller) -> Result<PostContent, ApiError> {
         let link = self.link.unwrap_or_default();
-        content(state, caller, (&self.text, &self.texts, &link, self.thread), self.media).await
+        let tracking = match self.link_tracking {
+            Some(chosen) => chosen.parse()?,
+            None => crier_domain::store::link_tracking::team_defaults(&state.pool, caller.team_id()).await?,
+        };
+        Ok(content(state, caller, (&self.text, &self.texts, &link, self.thread), self.media).await?.with_tracking(tracking))
+    }
+}
+
+/// Link tracking: UTM parameters (`utm_source` is the platform: twitter, linkedin or facebook;
+/// parameters a link already has are kept) and Crier's short links (`CRIER_PUBLIC_URL/l/…`),
+/// which count clicks per delivery. Links are rewritten only as each delivery goes out.
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkTrackingJson {
+    /// Add UTM parameters.
+    #[serde(default)]
+    pub utm: bool,
+    /// `utm_campaign` (at most 100 characters).
+    #[serde(default)]
+    #[schema(example = "spring-launch")]
+    pub utm_campaign: Option<String>,
+    /// `utm_medium` (at most 100 characters); `social` when absent.
+    #[serde(default)]
+    pub utm_medium: Option<String>,
+    /// Replace links by Crier's short links.
+    #[serde(default)]
+    pub short_links: bool,
+}
+
+impl LinkTrackingJson {
+    fn parse(&self) -> Result<LinkTracking, ApiError> {
+        let (campaign, medium) = (self.utm_campaign.as_deref().unwrap_or_default(), self.utm_medium.as_deref().unwrap_or_default());
+        LinkTracking::parse(self.utm, campaign, medium, self.short_links).map_err(|mut e| {
+            e.field = format!("link_tracking.{}", e.field);
+            e.into()
+        })
+    }
+}
+
+impl From<LinkTracking> for LinkTrackingJson {
+    fn from(tracking: LinkTracking) -> Self {
+        LinkTrackingJson {
+            utm: tracking.utm.is_some(),
+            utm_campaign: tracking.utm.as_ref().and_then(|u| u.campaign.clone()),
+            utm_medium: tracking.utm.map(|u| u.medium),
+            short_links: tracking.short_links,
+        }
     }
 }
 
@@ -162,6 +212,9 @@ pub struct PostPatchJson {
     /// The zone the time is shown in.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// Link tracking (replaces the post's when present).
+    #[serde(default)]
+    pub link_tracking: Option<LinkTrackingJson>,
 }
 
 /// One call to a platform.
@@ -213,6 +266,9 @@ pub struct DeliveryJson {
     /// Its calls, oldest first (only on the single-delivery and single-post views).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempt_log: Option<Vec<AttemptJson>>,
+    /// Clicks on its short links (only on the single-post view, for deliveries that have them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clicks: Option<i64>,
 }
 
 /// A post.
@@ -234,6 +290,9 @@ pub struct PostJson {
     /// Its media, in order (only on the single-post view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub media: Option<Vec<PostMediaJson>>,
+    /// What its links get as they go out (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_tracking: Option<LinkTrackingJson>,
     /// When it is (or was) due.
     pub scheduled_at: DateTime<Utc>,
     /// The zone it was entered in.
@@ -278,6 +337,7 @@ pub(super) fn delivery_json(post_id: Uuid, d: DeliveryChip, attempts: Option<Vec
         permalink: d.permalink,
         error: d.last_error,
         attempt_log: attempts,
+        clicks: None,
     }
 }
 
@@ -290,6 +350,7 @@ fn summary_json(p: PostSummary) -> PostJson {
         link: None,
         thread: None,
         media: None,
+        link_tracking: None,
         scheduled_at: p.scheduled_at,
         timezone: p.timezone.name().to_owned(),
         dry_run: p.dry_run,
@@ -320,6 +381,7 @@ pub(super) fn detail_json(detail: PostDetail) -> PostJson {
         link: content.link,
         thread: Some(content.thread),
         media: Some(content.media.into_iter().map(PostMediaJson::from).collect()),
+        link_tracking: Some(content.tracking.into()),
         scheduled_at: summary.scheduled_at,
         timezone: summary.timezone.name().to_owned(),
         dry_run: summary.dry_run,
@@ -542,7 +604,12 @@ pub async fn create(
               Unauthenticated, NotFound, RateLimited, Internal),
     security(("bearer" = [])))]
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PostJson>, ApiError> {
-    Ok(Json(detail_json(posts::get(&state.pool, caller.team_id(), id).await?)))
+    let mut post = detail_json(posts::get(&state.pool, caller.team_id(), id).await?);
+    let clicks = crier_domain::store::link_tracking::clicks_by_delivery(&state.pool, caller.team_id(), id).await?;
+    for delivery in &mut post.deliveries {
+        delivery.clicks = clicks.get(&delivery.id).copied();
+    }
+    Ok(Json(post))
 }
 
 /// Edit or reschedule a post that has not started publishing.
@@ -564,8 +631,14 @@ pub async fn patch(
     let link = change.link.or(current.content.link.clone()).unwrap_or_default();
     let media = change.media.unwrap_or_else(|| current.content.media.iter().cloned().map(PostMediaJson::from).collect());
     let text = change.text.as_deref().unwrap_or(&current.content.text);
+    let tracking = match &change.link_tracking {
+        Some(chosen) => chosen.parse()?,
+        None => current.content.tracking.clone(),
+    };
     let edit = PostEdit {
-        content: content(&state, &caller, (text, &texts, &link, change.thread.unwrap_or(current.content.thread.clone())), media).await?,
+        content: content(&state, &caller, (text, &texts, &link, change.thread.unwrap_or(current.content.thread.clone())), media)
+            .await?
+            .with_tracking(tracking),
         scheduled_at: match change.scheduled_at {
             Some(at) => not_in_the_past(at)?,
             None => current.summary.scheduled_at,

@@ -16,6 +16,7 @@ mod plain_forms;
 mod same_origin;
 mod security;
 mod server_fn_errors;
+mod short_links;
 mod sign_in_gate;
 mod unsubscribe;
 
@@ -205,6 +206,7 @@ pub fn router(
         .route("/accounts/connect/{platform}", get(oauth::connect))
         .route("/accounts/{id}/picture", get(account_pictures::picture))
         .route("/unsubscribe", get(unsubscribe::confirm).post(unsubscribe::unsubscribe))
+        .route("/l/{code}", get(short_links::follow))
         .route("/oauth/{platform}/callback", get(oauth::callback))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = state.leptos_options.clone();

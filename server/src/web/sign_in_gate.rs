@@ -64,6 +64,8 @@ fn is_not_a_page(path: &str) -> bool {
         || (path.starts_with("/accounts/") && path.ends_with("/picture"))
         // An email's unsubscribe link: its signature is its authority, no session is needed.
         || path == "/unsubscribe"
+        // Posts' short links: anyone who reads the post follows them.
+        || path.starts_with("/l/")
 }
 
 /// Pages anyone may load.
