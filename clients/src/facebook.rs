@@ -40,7 +40,7 @@ pub struct FacebookSettings {
     /// The Graph version API calls use (`{api_url}/{graph_version}/...`), e.g. `v26.0`. Meta retires
     /// versions: see [`FacebookSettings::with_graph_version`].
     pub graph_version: String,
-    /// Permissions requested: `pages_manage_posts pages_read_engagement pages_show_list` (§3.1).
+    /// Permissions requested: `pages_manage_posts pages_read_engagement pages_show_list pages_manage_engagement` (§3.1).
     pub scopes: Vec<String>,
     /// The host `/{page}/videos` is posted to, without a version: `https://graph-video.facebook.com`
     /// ("The single exception is video uploads", media-and-metrics.md §3).
@@ -349,10 +349,29 @@ impl FacebookClient {
         })
     }
 
+    /// Comments on a Page post as the Page (`POST /{page-post-id}/comments` with the Page token).
+    pub async fn comment(&self, post_id: &str, page_token: &SecretString, message: &str) -> Response<Published> {
+        let transport = &self.inner.transport;
+        let request =
+            self.graph(Method::POST, &format!("/{}/comments", encode_segment(post_id)), page_token).json(&json!({ "message": message }));
+        let raw = transport.send(request).await;
+        transport.respond(raw, meta_budget, |raw, now| classify_publish(raw.status, &raw.headers, &raw.body, now))
+    }
+
+    /// A Page post's latest comments (`GET /{page-post-id}/comments`), as [`RecentPost`]s.
+    pub async fn comments(&self, post_id: &str, page_token: &SecretString) -> Response<Vec<RecentPost>> {
+        self.list(&format!("/{}/comments", encode_segment(post_id)), page_token, 100).await
+    }
+
     /// The Page's latest posts, newest first (`GET /{page-id}/feed`, `limit` clamped to 1–100).
     pub async fn recent_posts(&self, page_id: &str, page_token: &SecretString, limit: u8) -> Response<Vec<RecentPost>> {
+        self.list(&format!("/{}/feed", encode_segment(page_id)), page_token, limit).await
+    }
+
+    /// A Graph edge listing posts or comments (`id`, `message`, `created_time`), as [`RecentPost`]s.
+    async fn list(&self, path: &str, page_token: &SecretString, limit: u8) -> Response<Vec<RecentPost>> {
         let transport = &self.inner.transport;
-        let mut url = self.graph_endpoint(&format!("/{}/feed", encode_segment(page_id)));
+        let mut url = self.graph_endpoint(path);
         url.query_pairs_mut().append_pair("fields", "id,message,created_time").append_pair("limit", &limit.clamp(1, 100).to_string());
         let raw = transport.send(self.graph_url(Method::GET, url, page_token)).await;
         transport.respond(raw, meta_budget, |raw, now| {
@@ -361,8 +380,8 @@ impl FacebookClient {
                 return Err(classify_error(raw.status, &raw.headers, &raw.body, now));
             }
             let v = v.ok_or_else(|| transport.unreadable(raw, "JSON"))?;
-            let posts = v.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-            posts.iter().map(|p| self.recent_post(raw, p)).collect()
+            let listed = v.get("data").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            listed.iter().map(|p| self.recent_post(raw, p)).collect()
         })
     }
 

@@ -384,6 +384,46 @@ impl LinkedInClient {
         })
     }
 
+    /// Comments on a post as `author` (`POST /rest/socialActions/{encoded post urn}/comments`).
+    /// Comments are not little text: the text goes as written. The comment's URN comes back in
+    /// `x-restli-id` (or the body's `id`).
+    pub async fn comment(&self, token: &SecretString, author: &LinkedInAuthor, post_urn: &str, text: &str) -> Response<Published> {
+        let transport = &self.inner.transport;
+        let url = self.api_url(&protocol::comments_path(&encode_segment(post_urn)));
+        let body = json!({ "actor": author.urn(), "object": post_urn, "message": { "text": text } });
+        let raw = transport.send(self.rest(Method::POST, url, token).json(&body)).await;
+        transport.respond(raw, no_budget, |raw, now| classify_publish(raw.status, &raw.headers, &raw.body, now))
+    }
+
+    /// A post's latest comments (`GET /rest/socialActions/{encoded post urn}/comments`), as
+    /// [`RecentPost`]s whose text is the comment's.
+    pub async fn comments(&self, token: &SecretString, post_urn: &str) -> Response<Vec<RecentPost>> {
+        let transport = &self.inner.transport;
+        let mut url = self.api_url(&protocol::comments_path(&encode_segment(post_urn)));
+        url.query_pairs_mut().append_pair("count", "100");
+        let raw = transport.send(self.rest(Method::GET, url, token)).await;
+        transport.respond(raw, no_budget, |raw, now| {
+            if !raw.is_success() {
+                return Err(classify_error(raw.status, &raw.headers, &raw.body, now));
+            }
+            let v = raw.json().ok_or_else(|| transport.unreadable(raw, "JSON"))?;
+            let elements = v.get("elements").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+            elements
+                .iter()
+                .map(|e| {
+                    let urn = e.get("$URN").or_else(|| e.get("id")).and_then(Value::as_str);
+                    let Some(urn) = urn else { return Err(transport.unreadable(raw, "a list of comments")) };
+                    Ok(RecentPost {
+                        external_id: urn.to_owned(),
+                        text: e.pointer("/message/text").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                        created_at: e.pointer("/created/time").and_then(Value::as_i64).and_then(DateTime::from_timestamp_millis),
+                        permalink: Some(protocol::permalink(post_urn)),
+                    })
+                })
+                .collect()
+        })
+    }
+
     fn recent_post(&self, raw: &Raw, element: &Value) -> Result<RecentPost, PlatformError> {
         let Some(urn) = element.get("id").and_then(Value::as_str) else {
             return Err(self.inner.transport.unreadable(raw, "a list of posts"));

@@ -64,7 +64,10 @@ async fn login_gives_a_long_lived_user_token_and_page_tokens() {
     let h = start().await;
     let meta = client(&h);
     let start = meta.start_authorization(&redirect());
-    assert_eq!(query(&start.url, "scope").as_deref(), Some("pages_manage_posts,pages_read_engagement,pages_show_list"));
+    assert_eq!(
+        query(&start.url, "scope").as_deref(),
+        Some("pages_manage_posts,pages_read_engagement,pages_show_list,pages_manage_engagement")
+    );
     assert!(start.url.path().ends_with("/facebook/v26.0/dialog/oauth"), "{}", start.url);
     assert!(start.pkce_verifier.is_none());
 

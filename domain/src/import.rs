@@ -16,7 +16,7 @@
 //!   `date` (each account's next free posting time, as Compose's “Add to queue”).
 //! - `link`: a web address.
 //! - `thread`: X replies after the post, separated by a line holding only `---`.
-//! - `media`: library items by name (or id), `;`-separated. https URLs are refused for now.
+//! - `media`: library items by name (or id), or https addresses of files to fetch, `;`-separated.
 //! - UTF-8 with or without a byte-order mark; fields quoted (`"…"`, with `""` for a quote) may
 //!   hold commas and newlines; lines end with LF or CRLF. Rows whose fields are all empty are
 //!   skipped (spreadsheets write them), and count in the numbering.

@@ -130,6 +130,20 @@ pub struct PostContent {
     /// What its links get as it goes out (UTM parameters, short links).
     #[serde(default)]
     pub tracking: crate::link_tracking::LinkTracking,
+    /// A comment under the post, per platform, sent once the post is out (on X a reply by the
+    /// same account).
+    #[serde(default)]
+    pub first_comments: Vec<(Platform, String)>,
+}
+
+/// The longest first comment per platform: X's post limit (weighted), LinkedIn's comment limit,
+/// and on Facebook Crier's own bound (Meta documents none below its post limit).
+pub fn first_comment_limit(platform: Platform) -> usize {
+    match platform {
+        Platform::X => 280,
+        Platform::Linkedin => 1250,
+        Platform::Facebook => 3000,
+    }
 }
 
 impl PostContent {
@@ -188,6 +202,37 @@ impl PostContent {
             ));
         }
         Ok(PostContent { text, overrides, link, thread, ..PostContent::default() })
+    }
+
+    /// With first comments (blank ones dropped, the first per platform kept), each within
+    /// [`first_comment_limit`]; a refusal names the field `first_comment_<platform>`.
+    pub fn with_first_comments(mut self, comments: impl IntoIterator<Item = (Platform, String)>) -> Result<PostContent, FieldError> {
+        let mut kept: Vec<(Platform, String)> = Vec::new();
+        for (platform, text) in comments.into_iter().take(Platform::ALL.len() * 4) {
+            let text = text.trim().to_owned();
+            if text.is_empty() || kept.iter().any(|(p, _)| *p == platform) {
+                continue;
+            }
+            let limit = first_comment_limit(platform);
+            let fits = match platform {
+                Platform::X => crier_text::check(Platform::X, &text).valid,
+                _ => text.chars().count() <= limit,
+            };
+            if !fits {
+                return Err(FieldError::new(
+                    &format!("first_comment_{}", platform.as_str()),
+                    format!("The first comment on {} is too long: {limit} characters at most.", platform.label()),
+                ));
+            }
+            kept.push((platform, text));
+        }
+        self.first_comments = kept;
+        Ok(self)
+    }
+
+    /// The first comment for `platform`, if any.
+    pub fn first_comment_for(&self, platform: Platform) -> Option<&str> {
+        self.first_comments.iter().find(|(p, _)| *p == platform).map(|(_, t)| t.as_str())
     }
 
     /// With `tracking` for its links.

@@ -20,8 +20,9 @@ pub const GRAPH_VIDEO_HOST: &str = "https://graph-video.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
 /// `GRAPH_HOST` + `/` + [`DEFAULT_GRAPH_VERSION`].
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.facebook.com/v26.0";
-/// Page permissions Crier requests (§3.1).
-pub const SCOPES: &[&str] = &["pages_manage_posts", "pages_read_engagement", "pages_show_list"];
+/// Page permissions Crier requests (§3.1); `pages_manage_engagement` lets the Page comment under
+/// its own posts (first comments).
+pub const SCOPES: &[&str] = &["pages_manage_posts", "pages_read_engagement", "pages_show_list", "pages_manage_engagement"];
 
 /// A long-lived user token "generally lasts about 60 days"; there are no refresh tokens (§3.2).
 pub const LONG_LIVED_USER_TOKEN_LIFETIME: TimeDelta = TimeDelta::days(60);

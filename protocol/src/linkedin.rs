@@ -15,6 +15,11 @@ pub mod media;
 pub const API_BASE: &str = "https://api.linkedin.com";
 /// Create a post (`POST`, JSON; 201 with an empty body and the URN in `x-restli-id`) (§2.1, §2.2).
 pub const POSTS_PATH: &str = "/rest/posts";
+
+/// Where a post's comments are (`/rest/socialActions/{encoded post urn}/comments`).
+pub fn comments_path(encoded_post_urn: &str) -> String {
+    format!("/rest/socialActions/{encoded_post_urn}/comments")
+}
 /// The connected member (OIDC `sub`, used as `urn:li:person:<sub>`) (§2.1, §2.5).
 pub const USERINFO_PATH: &str = "/v2/userinfo";
 /// The userinfo claim with the member's profile picture URL (with the `profile` scope, §2.5).

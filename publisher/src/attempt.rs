@@ -332,15 +332,7 @@ async fn publish_x(
     uploads: &mut Uploads<'_>,
 ) -> Attempted {
     let client = ctx.accounts.clients().x_api();
-    let auth = match credentials {
-        Credentials::OAuth2 { access_token, .. } => XAuth::Bearer(access_token.clone()),
-        Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret } => XAuth::OAuth1(OAuth1Credentials {
-            consumer_key: consumer_key.expose_secret().to_owned(),
-            consumer_secret: consumer_secret.clone(),
-            token: access_token.expose_secret().to_owned(),
-            token_secret: access_token_secret.clone(),
-        }),
-    };
+    let auth = x_auth(credentials);
     let mut parts = vec![post.published_text(Platform::X, false)];
     parts.extend(post.thread.iter().cloned());
     let mut thread_ids = claimed.thread_ids.clone();
@@ -399,6 +391,19 @@ async fn publish_x(
                 };
             }
         }
+    }
+}
+
+/// How an X account's calls are signed: its OAuth 2.0 token, or its OAuth 1.0a keys.
+pub(crate) fn x_auth(credentials: &Credentials) -> XAuth {
+    match credentials {
+        Credentials::OAuth2 { access_token, .. } => XAuth::Bearer(access_token.clone()),
+        Credentials::OAuth1 { consumer_key, consumer_secret, access_token, access_token_secret } => XAuth::OAuth1(OAuth1Credentials {
+            consumer_key: consumer_key.expose_secret().to_owned(),
+            consumer_secret: consumer_secret.clone(),
+            token: access_token.expose_secret().to_owned(),
+            token_secret: access_token_secret.clone(),
+        }),
     }
 }
 

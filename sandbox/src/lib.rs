@@ -26,18 +26,20 @@
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
+//! | `POST`/`GET /linkedin/rest/socialActions/{post urn}/comments` | comment on a post as its author (201, `x-restli-id`) / its comments |
 //! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status; an organization logo's `downloadUrl`) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
 //! | `GET /facebook/{v}/oauth/access_token` | code → short-lived user token; `fb_exchange_token` → long-lived |
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
+//! | `POST`/`GET /facebook/{v}/{page_post_id}/comments` | comment as the Page (`pages_manage_engagement`) / the post's comments |
 //! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post; a video's `?fields=status` |
 //! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` (`file_url`, `fbuploader_video_file_chunk`, or `upload_phase` `start`/`transfer` (multipart `video_file_chunk`)/`finish`) | Facebook media: photos, resumable and chunked uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
 //! | `GET /pictures/{platform}/{id}.png` | an account's profile picture, as the platforms' image hosts serve them (the who-am-I answers point here) |
 //! | `PUT /control/pictures/{platform}/{id}` | the bytes (and `Content-Type`) that account's picture answers from now on |
-//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`]) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
+//! | `POST /control/{platform}/faults`, `DELETE …` | inject / clear faults (Facebook also `{"created_then_500": N}`); media: `next_responses[].on` (a step of [`MEDIA_STEPS`], or `comment` for LinkedIn's and Facebook's comments) and `.after` (skip N), `processing_failure` (the next processed upload fails with this reason), `processing_stuck` (processing never ends) |
 //! | `POST /control/{platform}/expire-token` | `{"access_token"}` → expired now (LinkedIn: a refresh token too) |
 //! | `POST /control/{platform}/revoke-user` | `{"user_id"}` → every token of that user dies |
 //! | `POST /control/x/oauth1-credentials` | `{"consumer_key","consumer_secret","access_token","token_secret","username"}` → OAuth 1.0a user-context credentials for that user (`{"user_id"}`) |

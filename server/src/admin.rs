@@ -198,5 +198,5 @@ pub async fn import_csv(
         .and_then(|f| f.take(limits.max_bytes + 1).read_to_end(&mut bytes))
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     let importer = Importer { team_id, actor: Actor::User(member.user_id), timezone: member.timezone, limits, rules };
-    imports::import(pool, importer, &bytes).await.map_err(|e| CliError::Failed(e.into()))
+    imports::import(pool, importer, &bytes, None).await.map_err(|e| CliError::Failed(e.into()))
 }

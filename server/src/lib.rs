@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod database;
 pub mod media_bytes;
+pub mod media_fetch;
 pub mod memory;
 pub mod platforms;
 pub mod resumable;

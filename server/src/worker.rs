@@ -217,8 +217,8 @@ pub async fn enqueue_housekeeping(pool: &PgPool) -> anyhow::Result<()> {
     }
 }
 
-/// Runs the worker pool until `shutdown` completes: the publishing engine, the webhook dispatcher
-/// and the housekeeping queue. In-flight publishes and webhook calls get the configured grace
+/// Runs the worker pool until `shutdown` completes: the publishing engine, the first comment
+/// sender, the webhook dispatcher and the housekeeping queue. In-flight publishes and webhook calls get the configured grace
 /// period, and so does a housekeeping pass in progress.
 pub async fn run(
     pool: PgPool,
@@ -239,10 +239,17 @@ pub async fn run(
     let stopped = crate::stopped;
 
     let scheduler = schedule_housekeeping(pool.clone(), stop_rx.clone());
-    let housekeeping = supervise_housekeeping(pool.clone(), store.clone(), name, settings.shutdown_grace, stop_rx.clone());
+    let housekeeping = supervise_housekeeping(pool.clone(), store.clone(), name.clone(), settings.shutdown_grace, stop_rx.clone());
 
     let stats = Arc::new(EngineStats::default());
     let dispatching = crier_publisher::webhooks::run(pool.clone(), vault.clone(), webhooks, stopped(stop_rx.clone()));
+    let first_comments = crier_publisher::first_comments::FirstCommentConfig {
+        stale_after: settings.stale_after,
+        shutdown_grace: settings.shutdown_grace,
+        refresh_margin: config.refresh_margin,
+        ..crier_publisher::first_comments::FirstCommentConfig::new(name.clone())
+    };
+    let commenting = crier_publisher::first_comments::run(pool.clone(), accounts.clone(), first_comments, stopped(stop_rx.clone()));
     let media = crier_publisher::MediaSettings {
         store,
         rules: crier_domain::post::MediaRules(settings.media.limits.clone()),
@@ -253,7 +260,8 @@ pub async fn run(
         facebook_video: settings.media.facebook_video,
     };
     let publishing = crier_publisher::run(crier_publisher::Context::new(pool, accounts, config, stats, media), stopped(stop_rx));
-    let ((), housekeeping_result, publishing_result, dispatching_result) = tokio::join!(scheduler, housekeeping, publishing, dispatching);
+    let ((), housekeeping_result, publishing_result, dispatching_result, ()) =
+        tokio::join!(scheduler, housekeeping, publishing, dispatching, commenting);
     tracing::info!("worker pool stopped");
     housekeeping_result.map_err(|e| anyhow::anyhow!("the housekeeping queue failed: {e}"))?;
     dispatching_result.map_err(|e| anyhow::anyhow!("the webhook dispatcher failed: {e}"))?;

@@ -250,13 +250,19 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
                 let (account_id, _) = &accounts[i % accounts.len()];
                 // Half due now, half over the next ten seconds.
                 let at = Utc::now() + TimeDelta::milliseconds(if i % 2 == 0 { 0 } else { (i as i64 * 7919) % 10_000 });
-                let body = json!({
+                let mut body = json!({
                     "text": format!("Chaos run {seed} post {i}"),
                     "account_ids": [account_id],
                     "scheduled_at": at,
                     "max_attempts": 12,
                     "retry_base_seconds": 1,
                 });
+                // Every third post has a first comment: a step after the post that kills and
+                // faults must neither lose nor repeat.
+                if i % 3 == 0 {
+                    let comment = format!("Chaos comment {seed} {i}");
+                    body["first_comments"] = json!({ "x": comment, "linkedin": comment, "facebook": comment });
+                }
                 let key = format!("chaos-{seed}-{i}");
                 let deadline = Instant::now() + Duration::from_secs(90);
                 let id = loop {
@@ -365,6 +371,14 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
     )
     .await;
 
+    wait_until(
+        &pool,
+        "every first comment is posted or failed",
+        "select not exists (select 1 from delivery_first_comment where state in ('pending', 'sending'))",
+        limit,
+    )
+    .await;
+
     // Every process stops cleanly on SIGTERM, leaving nothing claimed.
     for child in workers.iter_mut().chain([&mut web_a, &mut web_b]) {
         assert!(Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap().success());
@@ -438,6 +452,38 @@ async fn nothing_is_lost_or_duplicated_through_faults_kills_and_a_database_resta
             other => panic!("{delivery_id} ended {other}"),
         }
     }
+    // Each published post with a first comment has it queued (the outbox), and the platform holds
+    // each posted one exactly once; a failed one (the Page's token died, or LinkedIn will not let
+    // Crier look under a member's post) at most once, and only if an attempt's outcome was unknown.
+    let comments: Vec<(Uuid, String, String, Option<String>, bool)> = sqlx::query_as(
+        "select c.delivery_id, c.text, c.state::text, c.external_id, c.reconcile or coalesce(c.last_error like '%cannot tell%', false)
+         from delivery_first_comment c",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let expected = deliveries
+        .iter()
+        .filter(|d| d.state == "published" && d.text.rsplit(' ').next().and_then(|i| i.parse::<usize>().ok()).is_some_and(|i| i % 3 == 0))
+        .count();
+    assert_eq!(comments.len(), expected, "every published post with a first comment has it queued");
+    let (mut comments_posted, mut comments_failed) = (0, 0);
+    for (delivery_id, text, state, external_id, in_doubt) in &comments {
+        let copies: Vec<_> = ledger.iter().filter(|e| &e.text == text).collect();
+        match state.as_str() {
+            "posted" => {
+                comments_posted += 1;
+                assert_eq!(copies.len(), 1, "{delivery_id}'s first comment is on the platform once");
+                assert_eq!(Some(&copies[0].post_id), external_id.as_ref(), "{delivery_id} names its comment");
+            }
+            "failed" => {
+                comments_failed += 1;
+                assert!(copies.len() <= usize::from(*in_doubt), "{delivery_id}'s failed comment: {} copies", copies.len());
+            }
+            other => panic!("{delivery_id}'s first comment ended {other}"),
+        }
+    }
+    eprintln!("chaos: first comments posted={comments_posted} failed={comments_failed}");
     let ours = ledger.iter().filter(|e| e.text.starts_with(&format!("Chaos run {seed} "))).count();
     assert!((published..=published + unverified).contains(&ours), "the platforms hold the published posts and nothing else: {ours}");
     let injected = sandbox.faults_injected();

@@ -8,6 +8,11 @@ use std::process::Command;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_TYPE;
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crier::config::{WebArgs, WebConfig};
+use crier_outbound::AddressPolicy;
 use support::{Browser, TestApp, connect_x_account, location};
 
 /// The name of the team's (only) X account.
@@ -122,14 +127,9 @@ async fn bad_rows_are_reported_by_row_and_column_and_nothing_is_written() {
     );
     let page = import_page(&ada, csv.as_bytes()).await;
     assert!(page.contains("Nothing was imported"), "{page}");
-    for expected in [
-        "The team has no account named “Someone Else”",
-        "X allows 280",
-        "has passed",
-        "has no posting schedule yet",
-        "Media by web address is not supported yet",
-        "is not a time",
-    ] {
+    for expected in
+        ["The team has no account named “Someone Else”", "X allows 280", "has passed", "has no posting schedule yet", "is not a time"]
+    {
         assert!(page.contains(expected), "{expected} in {page}");
     }
     // Rows as a spreadsheet numbers them (the header is row 1).
@@ -331,4 +331,85 @@ async fn rows_into_the_queue_take_the_next_free_times_once() {
     let again = import_page(&ada, file.as_bytes()).await;
     assert!(again.contains("already imported"), "{again}");
     assert_eq!(posts(&app).await, 2);
+}
+
+/// A web server on this machine serving two pictures (counting how often the first is fetched)
+/// and a missing file.
+async fn file_server(fetched: Arc<AtomicUsize>) -> String {
+    let router = axum::Router::new()
+        .route(
+            "/spring%20photo.png",
+            axum::routing::get(move || {
+                fetched.fetch_add(1, Ordering::SeqCst);
+                async { ([("content-type", "image/png")], crier_media::fixtures::png(64, 48, 3)) }
+            }),
+        )
+        .route("/other.png", axum::routing::get(|| async { ([("content-type", "image/png")], crier_media::fixtures::png(40, 40, 9)) }))
+        .route("/missing.png", axum::routing::get(|| async { (StatusCode::NOT_FOUND, "gone") }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    base
+}
+
+async fn library(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("select file_name from media_item where deleted_at is null order by file_name").fetch_all(&app.pool).await.unwrap()
+}
+
+#[tokio::test]
+async fn media_named_by_web_address_is_fetched_once_and_taken_back_when_the_file_is_refused() {
+    // This machine's addresses are allowed here, as an operator allows an intranet.
+    let mut web = WebConfig::parse(&WebArgs { addr: "127.0.0.1:0".into(), ..WebArgs::default() }).unwrap();
+    web.webhooks_allow_http = true;
+    web.outbound = AddressPolicy::allowing(vec!["127.0.0.0/8".parse().unwrap()]);
+    let app = TestApp::spawn_configured(web).await;
+    let ada = app.owner("Remote", "ada@example.com").await;
+    connect_x_account(&app, &ada).await;
+    let name = x_name(&app).await;
+    let token = token(&ada).await;
+    let fetched = Arc::new(AtomicUsize::new(0));
+    let files = file_server(fetched.clone()).await;
+
+    // Two rows name the same picture: it is fetched once, named after its address, and both use it.
+    let csv = format!(
+        "text,accounts,date,time,media\n\
+         With a photo,{name},2031-01-01,09:00,{files}/spring%20photo.png\n\
+         Same photo,{name},2031-01-01,10:00,{files}/spring%20photo.png\n"
+    );
+    let (status, report) = api_import(&app, &token, "text/csv", csv.clone().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["imported"], 2);
+    assert_eq!(fetched.load(Ordering::SeqCst), 1);
+    assert_eq!(library(&app).await, ["spring photo.png"]);
+    let attached: i64 = sqlx::query_scalar("select count(distinct post_id) from post_media").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(attached, 2);
+
+    // The same file again: nothing new, nothing fetched.
+    let (status, report) = api_import(&app, &token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((report["imported"].as_i64(), report["already_imported"].as_i64()), (Some(0), Some(2)));
+    assert_eq!(fetched.load(Ordering::SeqCst), 1, "rows imported before fetch nothing");
+
+    // One address answers 404 and another is a private one: the file is refused, each row says
+    // why, and the picture fetched for its good row is taken back out of the library.
+    let csv = format!(
+        "text,accounts,date,time,media\n\
+         Good,{name},2031-02-01,09:00,{files}/other.png\n\
+         Gone,{name},2031-02-01,10:00,{files}/missing.png\n\
+         Inside,{name},2031-02-01,11:00,http://10.1.2.3/secret.png\n"
+    );
+    let before = sqlx::query_scalar::<_, i64>("select count(*) from post").fetch_one(&app.pool).await.unwrap();
+    let (status, problem) = api_import(&app, &token, "text/csv", csv.into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    let errors = problem["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["row"] == 3 && e["column"] == "media" && e.to_string().contains("HTTP 404")), "{problem}");
+    assert!(errors.iter().any(|e| e["row"] == 4 && e.to_string().contains("not fetched")), "{problem}");
+    assert_eq!(sqlx::query_scalar::<_, i64>("select count(*) from post").fetch_one(&app.pool).await.unwrap(), before, "nothing written");
+    assert_eq!(library(&app).await, ["spring photo.png"], "what the refused file fetched is taken back");
+
+    // The Import page fetches the same way.
+    let csv = format!("text,accounts,date,time,media\nFrom the page,{name},2031-03-01,09:00,{files}/other.png\n");
+    let page = import_page(&ada, csv.as_bytes()).await;
+    assert!(page.contains("Imported 1 post"), "{page}");
+    assert_eq!(library(&app).await, ["other.png", "spring photo.png"]);
 }

@@ -105,6 +105,7 @@ pub fn ComposePage() -> impl IntoView {
                 match data.await {
                     Ok((view_data, library, previews, kept, explained, (team_tracking, tracking))) => {
                         let open = tracking.is_on();
+                        let comments = first_comment_fields(kept.as_ref());
                         view! {
                             <div class="compose-layout">
                                 <div class="compose-main">
@@ -112,6 +113,7 @@ pub fn ComposePage() -> impl IntoView {
                                         <LibraryPick items=library />
                                     </ComposeForm>
                                     // Server-rendered, outside the island (no wasm), sent with its form.
+                                    {comments}
                                     <details class="panel link-tracking" open=open>
                                         <summary>"Link tracking"</summary>
                                         <p class="hint">"Sent with the post. The team's defaults are in " <a href="/settings#link-tracking">"Settings"</a> "."</p>
@@ -269,6 +271,13 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
             overrides.iter().for_each(|(_, own)| own.set(String::new()));
             thread.set(Vec::new());
             media.clear();
+            // The first comments (outside the island, `first_comment_fields`) go with the post.
+            #[cfg(feature = "hydrate")]
+            for platform in Platform::ALL {
+                if let Some(area) = document().get_element_by_id(&format!("first_comment_{}", platform.as_str())) {
+                    let _ = js_sys::Reflect::set(&area, &"value".into(), &"".into());
+                }
+            }
         }
     });
     // Each post the form sends in place gets a new one-time key: sending it again (a double click)
@@ -458,6 +467,43 @@ fn ComposeForm(data: ComposeData, kept: Option<FormValues>, explained: String, c
 /// [`UndoPost`], which takes the post back while nothing has been sent and brings Compose back
 /// with it. No script is involved, with or without the wasm.
 const UNDO_FORM: &str = "undo-form";
+
+/// The first comment per platform: server-rendered outside the island (no wasm) and sent with
+/// Compose's form; open when one is written.
+fn first_comment_fields(kept: Option<&FormValues>) -> impl IntoView + use<> {
+    let values: Vec<(Platform, String)> = Platform::ALL
+        .into_iter()
+        .map(|p| (p, kept.and_then(|k| k.value(&format!("first_comment_{}", p.as_str()))).unwrap_or_default()))
+        .collect();
+    let open = values.iter().any(|(_, v)| !v.trim().is_empty());
+    let fields = values
+        .into_iter()
+        .map(|(platform, value)| {
+            let name = format!("first_comment_{}", platform.as_str());
+            let limit = crier_domain::post::first_comment_limit(platform);
+            let (label, hint) = match platform {
+                Platform::X => ("On X", format!("A reply by the same account (to the thread's last part), {limit} characters at most.")),
+                Platform::Linkedin => ("On LinkedIn", format!("A comment on the post by its author, {limit} characters at most.")),
+                Platform::Facebook => ("On Facebook", format!("A comment by the Page, {limit} characters at most.")),
+            };
+            let hint_id = format!("{name}-hint");
+            view! {
+                <div class="field">
+                    <label for=name.clone()>{label}</label>
+                    <p class="hint" id=hint_id.clone()>{hint}</p>
+                    <textarea id=name.clone() name=name form=COMPOSE_FORM rows="2" aria-describedby=hint_id>{value}</textarea>
+                </div>
+            }
+        })
+        .collect_view();
+    view! {
+        <details class="panel first-comments" open=open>
+            <summary>"First comment"</summary>
+            <p class="hint">"Posted under each post once it is out, with its own retries; the post's page shows it. Leave empty for none."</p>
+            {fields}
+        </details>
+    }
+}
 
 /// Compose's form, which the link tracking fields outside the island belong to.
 const COMPOSE_FORM: &str = "compose-form";

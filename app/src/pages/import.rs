@@ -107,7 +107,7 @@ fn Format() -> impl IntoView {
                 <li><code>"date"</code> " (required, " <code>"YYYY-MM-DD"</code> ") and " <code>"time"</code> " (" <code>"HH:MM"</code> ", 24-hour), in your timezone; or " <code>"queue"</code> " in " <code>"date"</code> " for each account's next free posting time (set on its queue page)."</li>
                 <li><code>"link"</code> ": a web address."</li>
                 <li><code>"thread"</code> ": X replies after the post, separated by a line holding only " <code>"---"</code> "."</li>
-                <li><code>"media"</code> ": names of items in the " <a href="/media">"Media library"</a> ", separated by " <code>";"</code> "."</li>
+                <li><code>"media"</code> ": names of items in the " <a href="/media">"Media library"</a> ", or https addresses of files (fetched into the library, 20 per import at most), separated by " <code>";"</code> "."</li>
             </ul>
             <p class="hint">"Importing the same rows again adds nothing: each row is recognised by its text, accounts and time."</p>
         </section>

@@ -14,7 +14,7 @@ use crate::components::live::ReloadWhileBusy;
 use crate::components::thumbs::Thumbs;
 use crate::pages::compose::FieldMessage;
 use crate::pages::dashboard::ChipView;
-use crate::server::posts::{CancelPost, EditPost, PostView, RetryFailed, post_page};
+use crate::server::posts::{CancelPost, EditPost, PostView, RetryFailed, RetryFirstComment, post_page};
 use crier_domain::delivery::DeliveryState;
 
 /// A post's page.
@@ -60,6 +60,8 @@ fn PostBody(
     let can_publish = page.can_publish;
     let sent = page.sent;
     let clicks = page.clicks;
+    let first_comments = page.first_comments;
+    let retry_comment = ServerAction::<RetryFirstComment>::new();
     let deliveries = card
         .chips
         .iter()
@@ -92,6 +94,17 @@ fn PostBody(
                 let words = if *n == 1 { "1 click on its short links".to_owned() } else { format!("{n} clicks on its short links") };
                 view! { <p class="hint" data-clicks=n.to_string()>{words}</p> }
             });
+            let comment = first_comments.iter().find(|c| c.delivery_id == chip.delivery_id).cloned().map(|c| {
+                let link = c.permalink.map(|href| view! { " · " <a href=href rel="external noopener" target="_blank">"View it"</a> });
+                let why = c.error.map(|e| view! { <span class="hint">{format!(" — {e}")}</span> });
+                let retry = c.can_retry.then(|| view! {
+                    <ActionForm action=retry_comment attr:class="inline">
+                        <input type="hidden" name="delivery_id" value=c.delivery_id.clone() />
+                        <button type="submit" class="secondary">"Retry the comment"</button>
+                    </ActionForm>
+                });
+                view! { <p class="first-comment" data-first-comment=c.state.to_lowercase()>{format!("First comment: {}", c.state)}{link}{why}</p>{retry} }
+            });
             let failed = chip.state == DeliveryState::Failed && can_publish;
             let (delivery_id, row_id, account) = (chip.delivery_id.clone(), chip.delivery_id.clone(), chip.account.clone());
             view! {
@@ -101,6 +114,7 @@ fn PostBody(
                     {reason}
                     {next}
                     {clicked}
+                    {comment}
                     {uploaded}
                     {failed.then(|| view! {
                         <ActionForm action=retry attr:class="inline">
@@ -161,6 +175,11 @@ fn PostBody(
         .into_iter()
         .map(|(platform, text)| view! { <p><strong>{format!("For {}: ", platform.label())}</strong>{text}</p> })
         .collect_view();
+    let comment_texts = page
+        .first_comment_texts
+        .into_iter()
+        .map(|(platform, text)| view! { <p><strong>{format!("First comment on {}: ", platform.label())}</strong>{text}</p> })
+        .collect_view();
     let thread = page.thread.into_iter().enumerate().map(|(i, t)| view! { <li>{format!("Reply {}: {t}", i + 1)}</li> }).collect_view();
     let media = (!page.media_lists.is_empty()).then(|| {
         let single = page.media_lists.len() == 1;
@@ -185,6 +204,7 @@ fn PostBody(
             {page.link.map(|l| view! { <p>"Link: " <a href=l.clone() rel="external noopener">{l.clone()}</a></p> })}
             {overrides}
             <ol class="thread">{thread}</ol>
+            {comment_texts}
             <p class="hint">{if card.dry_run { format!("Due {} · dry run", card.when) } else { format!("Due {}", card.when) }}</p>
             <p class="hint" data-retry-policy="">{format!("Retries: {}", page.retry.describe())}</p>
             <p class="hint" data-link-tracking="">{format!("Link tracking: {}", page.tracking)}</p>

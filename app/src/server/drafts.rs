@@ -101,6 +101,9 @@ pub async fn draft_form(post_id: String) -> Result<FormValues, AppError> {
         ("utm_medium", content.tracking.utm.as_ref().map(|u| u.medium.clone()).unwrap_or_default()),
         ("short_links", if content.tracking.short_links { "on".to_owned() } else { String::new() }),
         (super::posts::TRACKING_SENT, "1".to_owned()),
+        ("first_comment_x", content.first_comment_for(Platform::X).unwrap_or_default().to_owned()),
+        ("first_comment_linkedin", content.first_comment_for(Platform::Linkedin).unwrap_or_default().to_owned()),
+        ("first_comment_facebook", content.first_comment_for(Platform::Facebook).unwrap_or_default().to_owned()),
     ];
     Ok(FormValues {
         path: CreatePost::PATH.to_owned(),

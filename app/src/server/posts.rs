@@ -288,6 +288,9 @@ pub async fn create_post(
     #[server(default)] utm_campaign: String,
     #[server(default)] utm_medium: String,
     #[server(default)] short_links: String,
+    #[server(default)] first_comment_x: String,
+    #[server(default)] first_comment_linkedin: String,
+    #[server(default)] first_comment_facebook: String,
 ) -> Result<Scheduled, AppError> {
     use super::ssr::fail_form;
     use crate::components::form::join_list;
@@ -315,6 +318,9 @@ pub async fn create_post(
         ("short_links", short_links.as_str()),
         // Link tracking's fields were part of what was sent (an unticked box sends nothing).
         (TRACKING_SENT, "1"),
+        ("first_comment_x", first_comment_x.as_str()),
+        ("first_comment_linkedin", first_comment_linkedin.as_str()),
+        ("first_comment_facebook", first_comment_facebook.as_str()),
     ];
     let outcome = async {
         let me = editor().await?;
@@ -333,6 +339,7 @@ pub async fn create_post(
             first_retry_minutes: &first_retry_minutes,
             draft: &draft,
             tracking: [&utm, &utm_campaign, &utm_medium, &short_links],
+            first_comments: [&first_comment_x, &first_comment_linkedin, &first_comment_facebook],
         };
         super::ssr::once_per_form(&form_key, &me, super::ssr::Replay::Same, create_post_once(&me, form)).await
     }
@@ -386,6 +393,8 @@ struct PostForm<'a> {
     draft: &'a str,
     /// Link tracking: `utm`, `utm_campaign`, `utm_medium`, `short_links`.
     tracking: [&'a String; 4],
+    /// First comments on X, LinkedIn and Facebook.
+    first_comments: [&'a String; 3],
 }
 
 /// Compose's attachments (`media[]` ids, `media_alt[]` the alt text of each, in the same order) as
@@ -432,12 +441,15 @@ async fn create_post_once(me: &crier_domain::store::Member, form: PostForm<'_>) 
         media_alt,
         draft,
         tracking,
+        first_comments,
     } = form;
     {
         let content = parse_content(text, [text_x.clone(), text_linkedin.clone(), text_facebook.clone()], link, thread.to_vec())?
             .with_media(parse_media(media_ids, media_alt)?)
             .map_err(|e| AppError::Fields(vec![e]))?
-            .with_tracking(parse_tracking(tracking)?);
+            .with_tracking(parse_tracking(tracking)?)
+            .with_first_comments(Platform::ALL.into_iter().zip(first_comments.map(|c| c.clone())))
+            .map_err(|e| AppError::Fields(vec![e]))?;
         let retry = crier_domain::retry::RetryOverride::parse(max_attempts, first_retry_minutes).map_err(|e| AppError::Fields(vec![e]))?;
         let account_ids = crier_domain::store::parse_account_ids(accounts)?;
         let draft_id = if draft.trim().is_empty() { None } else { Some(crier_domain::store::parse_id(draft)?) };
@@ -960,6 +972,25 @@ pub struct PostView {
     pub tracking: String,
     /// Short-link clicks per delivery (by delivery id), for the deliveries that have short links.
     pub clicks: Vec<(String, i64)>,
+    /// Its first comments' texts, per platform.
+    pub first_comment_texts: Vec<(Platform, String)>,
+    /// Where each delivery's first comment is (for the deliveries that are out and have one).
+    pub first_comments: Vec<FirstCommentLine>,
+}
+
+/// A delivery's first comment on the post's page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstCommentLine {
+    /// The delivery it is under.
+    pub delivery_id: String,
+    /// "Posted", "Waiting", "Sending", "Failed".
+    pub state: String,
+    /// Where it is seen.
+    pub permalink: Option<String>,
+    /// Why it failed or waits.
+    pub error: Option<String>,
+    /// Whether Retry is offered (failed, and the viewer may publish).
+    pub can_retry: bool,
 }
 
 /// One list of a post's media: the shared one, a platform's own, or a thread reply's.
@@ -1033,6 +1064,17 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
             error: a.error.clone(),
         })
         .collect();
+    let first_comments = crier_domain::store::first_comments::of_post(&pool, me.team_id, detail.summary.post_id)
+        .await?
+        .into_iter()
+        .map(|c| FirstCommentLine {
+            delivery_id: c.delivery_id.to_string(),
+            state: c.state.label().to_owned(),
+            permalink: c.permalink,
+            error: c.error,
+            can_retry: c.state == crier_domain::store::first_comments::FirstCommentState::Failed && me.role.can_edit(),
+        })
+        .collect();
     let clicks = crier_domain::store::link_tracking::clicks_by_delivery(&pool, me.team_id, detail.summary.post_id)
         .await?
         .into_iter()
@@ -1052,6 +1094,8 @@ pub async fn post_page(post_id: String) -> Result<PostView, AppError> {
         media_lists,
         sent,
         tracking: detail.content.tracking.describe(),
+        first_comment_texts: detail.content.first_comments.clone(),
+        first_comments,
         clicks,
     })
 }
@@ -1243,6 +1287,14 @@ pub async fn retry_failed(#[server(default)] post_id: String, #[server(default)]
     Ok(posts::retry_failed(&pool()?, me.team_id, Actor::User(me.user_id), optional(&post_id)?, optional(&delivery_id)?).await?)
 }
 
+/// "Retry" beside a failed first comment: it is looked for, then sent again.
+#[server(prefix = "/api", endpoint = "posts/retry_first_comment")]
+pub async fn retry_first_comment(delivery_id: String) -> Result<bool, AppError> {
+    use super::ssr::pool;
+    let me = editor().await?;
+    Ok(crier_domain::store::first_comments::retry(&pool()?, me.team_id, parse_id(&delivery_id)?).await?)
+}
+
 /// "Save changes" on a post that has not started publishing: its texts, link, thread and time.
 #[server(prefix = "/api", endpoint = "posts/edit")]
 #[allow(clippy::too_many_arguments)]
@@ -1273,6 +1325,7 @@ pub async fn edit_post(
             .with_media(kept.media)
             .map_err(|e| AppError::Fields(vec![e]))?
             .with_tracking(kept.tracking);
+        let content = crier_domain::post::PostContent { first_comments: kept.first_comments, ..content };
         let at = me.timezone.schedule_time(&scheduled_at, parse_occurrence(&occurrence)).map_err(|e| AppError::Fields(vec![e]))?;
         let edit = PostEdit { content, scheduled_at: at, timezone: me.timezone };
         posts::edit(&pool, me.team_id, Actor::User(me.user_id), post_id, &edit, &media()?.rules).await?;

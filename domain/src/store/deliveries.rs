@@ -551,8 +551,19 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
                         'external_id', external_id, 'next_attempt_at', next_attempt_at, 'error_class', error_class,
                         'error_code', error_code, 'http_status', http_status)))
                ) as event (action, metadata)
-           )
-           select delivery_id as "delivery_id!" from done"#,
+           ),
+           -- A published post's first comment, if it has one for this platform, is queued with
+           -- the outcome that makes it due (crier_publisher::first_comments sends it).
+           commented as (
+               insert into delivery_first_comment (delivery_id, team_id, text)
+               select o.delivery_id, o.team_id, c.text
+               from done o join post_first_comment c on c.post_id = o.post_id and c.platform = o.platform::platform
+               where o.state = 'published'
+               on conflict (delivery_id) do nothing
+               returning delivery_id
+           ),
+           woken as (select pg_notify('crier_first_comments', '') from (select 1 from commented limit 1) one)
+           select delivery_id as "delivery_id!" from done left join woken on true"#,
         worker,
         &ids,
         &attempts,

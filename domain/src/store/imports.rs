@@ -92,6 +92,19 @@ pub struct Importer<'a> {
     pub rules: &'a MediaRules,
 }
 
+/// Fetches media a file names by web address into the team's library (the web app's uploads do
+/// it, under the outbound address rules). Called once per import, after every row has been
+/// checked and only for the rows not imported before, so a file with mistakes or imported already
+/// fetches nothing.
+#[async_trait::async_trait]
+pub trait MediaFetcher: Send + Sync {
+    /// Each address's new library item, or in words why it could not be fetched.
+    async fn fetch(&self, urls: &[String]) -> HashMap<String, Result<Uuid, String>>;
+}
+
+/// The most web addresses one import fetches (each may be a large video).
+pub const MAX_MEDIA_URLS: usize = 20;
+
 /// A row matched and checked, ready to schedule.
 struct Ready {
     row: usize,
@@ -99,6 +112,14 @@ struct Ready {
     post: posts::NewPost,
     /// Into its accounts' queues (`post.scheduled_at` is not used).
     queue: bool,
+    /// Media named by web address: each one's place in `post.content.media` (which holds a
+    /// stand-in id until it is fetched) and its address.
+    urls: Vec<(usize, String)>,
+}
+
+/// A media choice's stand-in id until its web address is fetched (unique within a row).
+fn stand_in(place: usize) -> Uuid {
+    Uuid::from_u128(u128::MAX - place as u128)
 }
 
 /// An account of the team, as names are matched against it.
@@ -111,7 +132,12 @@ struct Account {
 
 /// Imports `bytes`. A file with anything to fix writes nothing and answers the report with the
 /// problems; `Err` is reserved for the database failing.
-pub async fn import(pool: &PgPool, importer: Importer<'_>, bytes: &[u8]) -> Result<ImportReport, DomainError> {
+pub async fn import(
+    pool: &PgPool,
+    importer: Importer<'_>,
+    bytes: &[u8],
+    fetcher: Option<&dyn MediaFetcher>,
+) -> Result<ImportReport, DomainError> {
     let (rows, mut problems) = match import::read(bytes, importer.limits) {
         Ok(read) => read,
         Err(problems) => return Ok(ImportReport::refused(0, problems)),
@@ -132,7 +158,7 @@ pub async fn import(pool: &PgPool, importer: Importer<'_>, bytes: &[u8]) -> Resu
     let now = Utc::now();
     let mut ready = Vec::with_capacity(rows.len());
     for row in &rows {
-        match prepare(&importer, row, &accounts, &media) {
+        match prepare(&importer, row, &accounts, &media, fetcher.is_some()) {
             Ok(r) => ready.push(r),
             Err(found) => problems.extend(found),
         }
@@ -162,13 +188,41 @@ pub async fn import(pool: &PgPool, importer: Importer<'_>, bytes: &[u8]) -> Resu
             ));
         }
     }
+    let wanted: Vec<String> = ready.iter().flat_map(|r| r.urls.iter().map(|(_, url)| url.clone())).collect::<Vec<_>>();
+    let mut distinct = wanted.clone();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() > MAX_MEDIA_URLS {
+        problems.push(Problem::file(format!(
+            "The file names {} media by web address; one import fetches {MAX_MEDIA_URLS} at most. Split the file, or upload the files \
+             on the Media page and name them.",
+            distinct.len()
+        )));
+    }
     if !problems.is_empty() {
-        // Still check the other rows against the platforms' rules, so one report says everything.
+        // Still check the other rows against the platforms' rules, so one report says everything
+        // (rows with media by web address cannot be: their media is not fetched for a refused file).
+        ready.retain(|r| r.urls.is_empty());
         let mut tx = pool.begin().await?;
         let mut ids = Vec::new();
         schedule_rows(&mut tx, &importer, &ready, &mut problems, &mut ids).await?;
         tx.rollback().await?;
         return Ok(ImportReport::refused(total, problems));
+    }
+    if let (Some(fetcher), false) = (fetcher, distinct.is_empty()) {
+        let fetched = fetcher.fetch(&distinct).await;
+        for r in &mut ready {
+            for (place, url) in &r.urls {
+                match fetched.get(url) {
+                    Some(Ok(media_id)) => r.post.content.media[*place].media_id = *media_id,
+                    Some(Err(reason)) => problems.push(Problem::at(r.row, Some("media"), format!("{}: {reason}", shorten(url)))),
+                    None => problems.push(Problem::at(r.row, Some("media"), format!("{} was not fetched.", shorten(url)))),
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Ok(ImportReport::refused(total, problems));
+        }
     }
 
     let mut tx = pool.begin().await?;
@@ -263,9 +317,16 @@ fn column(field: &str) -> Option<&'static str> {
 }
 
 /// Matches a row against the team, parses its content and time, and computes its key.
-fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &HashMap<String, Vec<Uuid>>) -> Result<Ready, Vec<Problem>> {
+fn prepare(
+    importer: &Importer<'_>,
+    row: &Row,
+    accounts: &[Account],
+    media: &HashMap<String, Vec<Uuid>>,
+    can_fetch: bool,
+) -> Result<Ready, Vec<Problem>> {
     let number = row.row;
     let mut problems = Vec::new();
+    let mut urls = Vec::new();
     let mut account_ids = Vec::new();
     for name in &row.accounts {
         match match_account(accounts, name) {
@@ -276,11 +337,16 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
     let mut choices = Vec::new();
     for name in &row.media {
         match name {
+            MediaName::Url(url) if can_fetch => {
+                urls.push((choices.len(), url.clone()));
+                choices.push(MediaChoice { media_id: stand_in(choices.len()), alt_text: None, platform: None, item: 0 });
+            }
             MediaName::Url(url) => problems.push(Problem::at(
                 number,
                 Some("media"),
                 format!(
-                    "Media by web address is not supported yet ({}): upload the file on the Media page and name it here.",
+                    "Media by web address ({}) is fetched by the Import page and the API; from the command line, upload the file \
+                     on the Media page and name it here.",
                     shorten(url)
                 ),
             )),
@@ -343,11 +409,13 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
         (Some(content), Some(at)) if problems.is_empty() => {
             account_ids.sort_unstable();
             account_ids.dedup();
-            let key = row_key(importer.team_id, &content, &account_ids, at);
+            let addresses: Vec<&str> = urls.iter().map(|(_, url): &(usize, String)| url.as_str()).collect();
+            let key = row_key(importer.team_id, &content, &addresses, &account_ids, at);
             Ok(Ready {
                 row: number,
                 key,
                 queue: at.is_none(),
+                urls,
                 post: posts::NewPost {
                     content,
                     account_ids,
@@ -364,9 +432,18 @@ fn prepare(importer: &Importer<'_>, row: &Row, accounts: &[Account], media: &Has
 
 /// The row's key: the team, its parsed content (so spacing around cells does not matter), its
 /// accounts (sorted) and its time (none for a row into the queue).
-fn row_key(team_id: Uuid, content: &PostContent, account_ids: &[Uuid], at: Option<DateTime<Utc>>) -> Vec<u8> {
+fn row_key(team_id: Uuid, content: &PostContent, urls: &[&str], account_ids: &[Uuid], at: Option<DateTime<Utc>>) -> Vec<u8> {
     let at = at.map(|at| at.timestamp());
-    let canonical = serde_json::json!({ "v": 1, "team": team_id, "content": content, "accounts": account_ids, "at": at });
+    // The fields a CSV row sets, named one by one: a field added to `PostContent` later (link
+    // tracking, first comments) must not change the keys of rows imported before it existed.
+    let content = serde_json::json!({
+        "text": content.text, "overrides": content.overrides, "link": content.link, "thread": content.thread, "media": content.media,
+    });
+    let mut canonical = serde_json::json!({ "v": 1, "team": team_id, "content": content, "accounts": account_ids, "at": at });
+    // Media by web address is keyed by its address (its library item is new at each fetch).
+    if !urls.is_empty() {
+        canonical["media_urls"] = serde_json::json!(urls);
+    }
     Sha256::digest(canonical.to_string().as_bytes()).to_vec()
 }
 
@@ -467,4 +544,39 @@ async fn library(pool: &PgPool, team_id: Uuid, rows: &[Row]) -> Result<HashMap<S
         }
     }
     Ok(by_name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `PostContent` as it was serialized when the first files were imported.
+    #[derive(Serialize)]
+    struct FirstContent<'a> {
+        text: &'a str,
+        overrides: &'a [(Platform, String)],
+        link: Option<&'a str>,
+        thread: &'a [String],
+        media: &'a [MediaChoice],
+    }
+
+    #[test]
+    fn a_rows_key_is_what_it_was_before_posts_gained_fields() {
+        let team = Uuid::from_u128(7);
+        let content = PostContent::parse("Hello", [(Platform::X, "Hi X".to_owned())], "https://example.com/a", ["Two".to_owned()])
+            .unwrap()
+            .with_tracking(crate::link_tracking::LinkTracking { utm: None, short_links: true })
+            .with_first_comments([(Platform::X, "A comment".to_owned())])
+            .unwrap();
+        let at = Some(DateTime::from_timestamp(1_900_000_000, 0).unwrap());
+        let first = FirstContent {
+            text: &content.text,
+            overrides: &content.overrides,
+            link: content.link.as_deref(),
+            thread: &content.thread,
+            media: &content.media,
+        };
+        let canonical = serde_json::json!({ "v": 1, "team": team, "content": first, "accounts": [team], "at": at.map(|a| a.timestamp()) });
+        assert_eq!(row_key(team, &content, &[], &[team], at), Sha256::digest(canonical.to_string().as_bytes()).to_vec());
+    }
 }

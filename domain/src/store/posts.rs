@@ -381,6 +381,16 @@ pub(super) async fn write_content_parts(
     )
     .execute(&mut *conn)
     .await?;
+    let (comment_platforms, comment_texts): (Vec<Platform>, Vec<String>) = content.first_comments.iter().cloned().unzip();
+    sqlx::query!(
+        r#"insert into post_first_comment (post_id, platform, text)
+           select $1, platform, text from unnest($2::platform[], $3::text[]) as c (platform, text)"#,
+        post_id,
+        &comment_platforms as &[Platform],
+        &comment_texts
+    )
+    .execute(&mut *conn)
+    .await?;
     super::link_tracking::write_for_post(conn, team_id, post_id, &content.tracking).await
 }
 
@@ -392,6 +402,7 @@ pub(super) async fn clear_parts(conn: &mut PgConnection, post_id: Uuid) -> Resul
     sqlx::query!("delete from post_media where post_id = $1", post_id).execute(&mut *conn).await?;
     sqlx::query!("delete from post_planned_account where post_id = $1", post_id).execute(&mut *conn).await?;
     sqlx::query!("delete from post_link_tracking where post_id = $1", post_id).execute(&mut *conn).await?;
+    sqlx::query!("delete from post_first_comment where post_id = $1", post_id).execute(&mut *conn).await?;
     Ok(())
 }
 
@@ -910,7 +921,9 @@ pub(super) async fn content_of(conn: &mut PgConnection, team_id: Uuid, post_id: 
         r#"select p.text, p.link,
                   coalesce((select array_agg(o.platform::text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_platforms!",
                   coalesce((select array_agg(o.text order by o.platform) from post_text_override o where o.post_id = p.post_id), '{}') as "override_texts!",
-                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!"
+                  coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!",
+                  coalesce((select array_agg(c.platform::text order by c.platform) from post_first_comment c where c.post_id = p.post_id), '{}') as "comment_platforms!",
+                  coalesce((select array_agg(c.text order by c.platform) from post_first_comment c where c.post_id = p.post_id), '{}') as "comment_texts!"
            from post p where p.team_id = $1 and p.post_id = $2"#,
         team_id,
         post_id
@@ -936,7 +949,13 @@ pub(super) async fn content_of(conn: &mut PgConnection, team_id: Uuid, post_id: 
     .map(|m| MediaChoice { media_id: m.media_id, alt_text: m.alt_text, platform: m.platform, item: m.item.clamp(0, 255) as u8 })
     .collect();
     let tracking = super::link_tracking::of_post(conn, team_id, post_id).await?;
-    Ok(PostContent { text: p.text, overrides, link: p.link, thread: p.thread, media, tracking })
+    let first_comments = p
+        .comment_platforms
+        .iter()
+        .zip(p.comment_texts)
+        .filter_map(|(platform, text)| Some((platform.parse::<Platform>().ok()?, text)))
+        .collect();
+    Ok(PostContent { text: p.text, overrides, link: p.link, thread: p.thread, media, tracking, first_comments })
 }
 
 /// A post's new content and time.

@@ -73,6 +73,7 @@ pub(super) async fn get_edge(
         ("oauth", "access_token") => access_token(&inner, &version, &params).await,
         ("me", "accounts") => accounts(&inner, &version, &headers, &params).await,
         (_, "feed") | (_, "posts") | (_, "published_posts") => feed(&inner, &version, &node, &headers, &params).await,
+        (_, "comments") => super::comments::list(&inner, &version, &node, &headers, &params).await,
         _ => unknown_path(&node, &edge),
     }
 }
@@ -92,7 +93,7 @@ pub(super) async fn post_edge(
         (_, "videos") if content_type.starts_with("multipart/form-data") => {
             return media::videos_multipart(&inner, &version, &node, &headers, query, body).await;
         }
-        (_, "feed" | "videos" | "uploads") | ("dialog", "oauth") => {}
+        (_, "feed" | "videos" | "uploads" | "comments") | ("dialog", "oauth") => {}
         _ => return unknown_path(&node, &edge),
     }
     let Ok(body) = axum::body::to_bytes(body, FORM_LIMIT).await else {
@@ -121,6 +122,7 @@ pub(super) async fn post_edge(
     }
     match edge.as_str() {
         "feed" => publish(&inner, &version, &node, &headers, &params).await,
+        "comments" => super::comments::create(&inner, &version, &node, &headers, &params).await,
         "videos" => media::videos(&inner, &version, &node, &headers, &params, None).await,
         _ => media::open_session(&inner, &version, &node, &headers, &params).await,
     }

@@ -18,6 +18,7 @@
 // it as is, once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod comments;
 mod consent;
 mod dispatch;
 mod errors;

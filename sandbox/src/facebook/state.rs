@@ -81,6 +81,9 @@ pub(crate) struct FacebookState {
     pub(super) codes: HashMap<String, Code>,
     pub(super) tokens: HashMap<String, Token>,
     pub(super) posts: Vec<Post>,
+    /// Comments on Page posts (see [`super::comments`]).
+    pub(super) comments: Vec<super::comments::Comment>,
+    pub(super) last_comment_id: u64,
     pub(super) last_post_id: u64,
     /// Sliding windows: key → call instants.
     pub(super) calls: HashMap<String, VecDeque<DateTime<Utc>>>,
@@ -123,6 +126,8 @@ impl FacebookState {
             codes: HashMap::new(),
             tokens: HashMap::new(),
             posts: Vec::new(),
+            comments: Vec::new(),
+            last_comment_id: 0,
             last_post_id: 917_077_345_377_399,
             calls: HashMap::new(),
             faults: Faults::new(),

@@ -14,6 +14,7 @@
 // it as is, once per request, so boxing it would buy nothing.
 #![allow(clippy::result_large_err)]
 
+mod comments;
 mod consent;
 mod errors;
 mod front_door;
@@ -48,6 +49,7 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/linkedin/v2/userinfo", get(userinfo::userinfo))
         .route("/linkedin/rest/posts", get(publishing::list_posts).post(publishing::create_post))
         .route("/linkedin/rest/posts/{urn}", get(publishing::get_post).delete(publishing::delete_post))
+        .route("/linkedin/rest/socialActions/{urn}/comments", get(comments::list_comments).post(comments::create_comment))
         .route("/linkedin/rest/organizationAcls", get(organizations::organization_acls))
         .route("/linkedin/rest/organizations/{id}", get(organizations::organization))
         .route("/linkedin/rest/{kind}", post(media::action))

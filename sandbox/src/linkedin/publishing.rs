@@ -177,7 +177,7 @@ fn post_json(p: &Post) -> Value {
 }
 
 /// Reading posts needs the restricted read scopes (§2.2).
-fn may_read(li: &LinkedInState, auth: &Auth, author: &str) -> bool {
+pub(super) fn may_read(li: &LinkedInState, auth: &Auth, author: &str) -> bool {
     if author.strip_prefix("urn:li:person:").is_some() {
         return auth.has("r_member_social");
     }

@@ -85,6 +85,8 @@ pub(crate) struct LinkedInState {
     pub(super) access: HashMap<String, Access>,
     pub(super) refresh: HashMap<String, Refresh>,
     pub(super) posts: Vec<Post>,
+    /// Comments on posts (see [`super::comments`]).
+    pub(super) comments: Vec<super::comments::Comment>,
     pub(super) last_post_id: u64,
     /// (member, app, UTC day) → calls to `POST /rest/posts`.
     pub(super) daily: HashMap<(String, String, chrono::NaiveDate), u32>,
@@ -122,6 +124,7 @@ impl LinkedInState {
             access: HashMap::new(),
             refresh: HashMap::new(),
             posts: Vec::new(),
+            comments: Vec::new(),
             last_post_id: 0,
             daily: HashMap::new(),
             faults: Faults::new(),

@@ -76,8 +76,19 @@ pub async fn import(
     let timezone = super::posts::zone(query.timezone.as_deref())?;
     let bytes = file(request, state.import, &state).await?;
     let importer = Importer { team_id: caller.team_id(), actor: caller.actor(), timezone, limits: state.import, rules: &state.media.rules };
-    let report = imports::import(&state.pool, importer, &bytes).await?;
-    answer(report)
+    let fetcher = crate::media_fetch::UrlMedia::new(
+        &state.media,
+        &state.pool,
+        caller.team_id(),
+        caller.actor(),
+        state.outbound.clone(),
+        state.outbound_allow_http,
+    );
+    let imported = imports::import(&state.pool, importer, &bytes, Some(&fetcher)).await;
+    if !imported.as_ref().is_ok_and(|r| r.is_imported()) {
+        fetcher.take_back().await;
+    }
+    answer(imported?)
 }
 
 fn answer(report: ImportReport) -> Result<Json<ImportJson>, ApiError> {

@@ -20,6 +20,7 @@ use crier_domain::delivery::{AttemptOutcome, DeliveryState};
 use crier_domain::link_tracking::LinkTracking;
 use crier_domain::post::{MediaChoice, PostContent};
 use crier_domain::retry::RetryOverride;
+use crier_domain::store::first_comments::FirstCommentState;
 use crier_domain::store::posts::{self, AttemptRow, DeliveryChip, Idempotent, NewPost, PostDetail, PostEdit, PostFilter, PostSummary};
 use crier_domain::timezone::TimeZone;
 use crier_platform::Platform;
@@ -39,7 +40,7 @@ pub struct PlatformTexts {
 }
 
 impl PlatformTexts {
-    fn pairs(&self) -> Vec<(Platform, String)> {
+    pub(super) fn pairs(&self) -> Vec<(Platform, String)> {
         [(Platform::X, &self.x), (Platform::Linkedin, &self.linkedin), (Platform::Facebook, &self.facebook)]
             .into_iter()
             .filter_map(|(p, t)| t.clone().map(|t| (p, t)))
@@ -100,6 +101,11 @@ pub struct ContentJson {
     /// What its links get as they go out; the team's defaults (Settings → Link tracking) when absent.
     #[serde(default)]
     pub link_tracking: Option<LinkTrackingJson>,
+    /// A comment under the post per platform, sent once it is out (X: a reply by the same
+    /// account; LinkedIn: a comment by the author; Facebook: a comment by the Page). At most 280
+    /// (weighted), 1,250 and 3,000 characters.
+    #[serde(default)]
+    pub first_comments: PlatformTexts,
 }
 
 impl ContentJson {
@@ -110,7 +116,11 @@ impl ContentJson {
             Some(chosen) => chosen.parse()?,
             None => crier_domain::store::link_tracking::team_defaults(&state.pool, caller.team_id()).await?,
         };
-        Ok(content(state, caller, (&self.text, &self.texts, &link, self.thread), self.media).await?.with_tracking(tracking))
+        content(state, caller, (&self.text, &self.texts, &link, self.thread), self.media)
+            .await?
+            .with_tracking(tracking)
+            .with_first_comments(self.first_comments.pairs())
+            .map_err(|e| in_api_terms(e.into()))
     }
 }
 
@@ -215,6 +225,9 @@ pub struct PostPatchJson {
     /// Link tracking (replaces the post's when present).
     #[serde(default)]
     pub link_tracking: Option<LinkTrackingJson>,
+    /// First comments (replace all of them when present; `{}` removes them).
+    #[serde(default)]
+    pub first_comments: Option<PlatformTexts>,
 }
 
 /// One call to a platform.
@@ -269,6 +282,25 @@ pub struct DeliveryJson {
     /// Clicks on its short links (only on the single-post view, for deliveries that have them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clicks: Option<i64>,
+    /// Its first comment, once the post is out (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<FirstCommentJson>,
+}
+
+/// A delivery's first comment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FirstCommentJson {
+    /// pending, sending, posted or failed.
+    #[schema(value_type = String, example = "posted")]
+    pub state: FirstCommentState,
+    /// Attempts made.
+    pub attempts: i16,
+    /// The platform's id for it, once posted.
+    pub external_id: Option<String>,
+    /// Where it is seen.
+    pub permalink: Option<String>,
+    /// Why it failed or waits.
+    pub error: Option<String>,
 }
 
 /// A post.
@@ -293,6 +325,9 @@ pub struct PostJson {
     /// What its links get as they go out (only on the single-post view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link_tracking: Option<LinkTrackingJson>,
+    /// Its first comments per platform (only on the single-post view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comments: Option<PlatformTexts>,
     /// When it is (or was) due.
     pub scheduled_at: DateTime<Utc>,
     /// The zone it was entered in.
@@ -338,6 +373,7 @@ pub(super) fn delivery_json(post_id: Uuid, d: DeliveryChip, attempts: Option<Vec
         error: d.last_error,
         attempt_log: attempts,
         clicks: None,
+        first_comment: None,
     }
 }
 
@@ -351,6 +387,7 @@ fn summary_json(p: PostSummary) -> PostJson {
         thread: None,
         media: None,
         link_tracking: None,
+        first_comments: None,
         scheduled_at: p.scheduled_at,
         timezone: p.timezone.name().to_owned(),
         dry_run: p.dry_run,
@@ -382,6 +419,7 @@ pub(super) fn detail_json(detail: PostDetail) -> PostJson {
         thread: Some(content.thread),
         media: Some(content.media.into_iter().map(PostMediaJson::from).collect()),
         link_tracking: Some(content.tracking.into()),
+        first_comments: Some(PlatformTexts::from_pairs(&content.first_comments)),
         scheduled_at: summary.scheduled_at,
         timezone: summary.timezone.name().to_owned(),
         dry_run: summary.dry_run,
@@ -424,9 +462,10 @@ pub(super) fn supported(field: &str, at: Option<DateTime<Utc>>) -> Result<(), Ap
 fn api_field(mut error: FieldError) -> FieldError {
     error.field = match error.field.as_str() {
         "accounts" => "account_ids".to_owned(),
-        field => match field.strip_prefix("text_") {
-            Some(platform) => format!("texts.{platform}"),
-            None => error.field,
+        field => match (field.strip_prefix("text_"), field.strip_prefix("first_comment_")) {
+            (Some(platform), _) => format!("texts.{platform}"),
+            (_, Some(platform)) => format!("first_comments.{platform}"),
+            _ => error.field,
         },
     };
     error
@@ -606,8 +645,13 @@ pub async fn create(
 pub async fn get(State(state): State<ApiState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> Result<Json<PostJson>, ApiError> {
     let mut post = detail_json(posts::get(&state.pool, caller.team_id(), id).await?);
     let clicks = crier_domain::store::link_tracking::clicks_by_delivery(&state.pool, caller.team_id(), id).await?;
+    let mut comments = crier_domain::store::first_comments::of_post(&state.pool, caller.team_id(), id).await?;
     for delivery in &mut post.deliveries {
         delivery.clicks = clicks.get(&delivery.id).copied();
+        delivery.first_comment = comments.iter().position(|c| c.delivery_id == delivery.id).map(|at| {
+            let c = comments.swap_remove(at);
+            FirstCommentJson { state: c.state, attempts: c.attempts, external_id: c.external_id, permalink: c.permalink, error: c.error }
+        });
     }
     Ok(Json(post))
 }
@@ -638,7 +682,11 @@ pub async fn patch(
     let edit = PostEdit {
         content: content(&state, &caller, (text, &texts, &link, change.thread.unwrap_or(current.content.thread.clone())), media)
             .await?
-            .with_tracking(tracking),
+            .with_tracking(tracking)
+            .with_first_comments(
+                change.first_comments.as_ref().map_or_else(|| current.content.first_comments.clone(), PlatformTexts::pairs),
+            )
+            .map_err(|e| in_api_terms(e.into()))?,
         scheduled_at: match change.scheduled_at {
             Some(at) => not_in_the_past(at)?,
             None => current.summary.scheduled_at,

@@ -72,7 +72,19 @@ pub(super) async fn upload(State(state): State<AppState>, session: Session, mut 
                     limits: state.import,
                     rules: &state.media.rules,
                 };
-                match imports::import(&state.pool, importer, &bytes).await {
+                let fetcher = crate::media_fetch::UrlMedia::new(
+                    &state.media,
+                    &state.pool,
+                    member.team_id,
+                    Actor::User(member.user_id),
+                    state.outbound.clone(),
+                    state.webhooks_allow_http,
+                );
+                let imported = imports::import(&state.pool, importer, &bytes, Some(&fetcher)).await;
+                if !imported.as_ref().is_ok_and(|r| r.is_imported()) {
+                    fetcher.take_back().await;
+                }
+                match imported {
                     Ok(report) => {
                         break ImportOutcome {
                             file_name,
