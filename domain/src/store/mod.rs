@@ -10,6 +10,7 @@ pub mod audit;
 pub mod comments;
 pub mod deliveries;
 pub mod drafts;
+pub mod feeds;
 pub mod form_keys;
 pub mod housekeeping;
 pub mod imports;
