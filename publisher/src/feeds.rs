@@ -331,13 +331,20 @@ fn plain(text: &feed_rs::model::Text) -> String {
     }
 }
 
-/// Polls due feeds until `shutdown` completes: a claim every [`FeedsConfig::tick`] (at once
-/// again while claims come back full).
+/// Polls due feeds until `shutdown` completes: a claim every [`FeedsConfig::tick`], the first a
+/// tick after start (at once again while claims come back full).
 pub async fn run(poller: Arc<Poller>, shutdown: impl Future<Output = ()> + Send) {
     tokio::pin!(shutdown);
     tracing::info!(min_interval_secs = poller.config.min_interval.as_secs(), "feed poller started");
+    let mut busy = false;
     loop {
-        let busy = tokio::select! {
+        if !busy {
+            tokio::select! {
+                _ = &mut shutdown => break,
+                _ = tokio::time::sleep(poller.config.tick) => {}
+            }
+        }
+        busy = tokio::select! {
             _ = &mut shutdown => break,
             polled = poller.poll_due(Utc::now()) => match polled {
                 Ok(reports) => reports.len() as i64 == BATCH,
@@ -347,13 +354,6 @@ pub async fn run(poller: Arc<Poller>, shutdown: impl Future<Output = ()> + Send)
                 }
             },
         };
-        if busy {
-            continue;
-        }
-        tokio::select! {
-            _ = &mut shutdown => break,
-            _ = tokio::time::sleep(poller.config.tick) => {}
-        }
     }
     tracing::info!("feed poller stopped");
 }

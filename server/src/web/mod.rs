@@ -144,6 +144,7 @@ pub fn router(
     accounts: Arc<Accounts>,
     sandbox: Option<Sandbox>,
     media: Arc<app::state::Media>,
+    feeds: Arc<crier_publisher::feeds::Poller>,
     web: WebConfig,
     bound: SocketAddr,
 ) -> Router {
@@ -168,6 +169,7 @@ pub fn router(
         media,
         mailer: web.notify.mailer.clone(),
         import: web.import,
+        feeds,
     };
     let context = {
         let state = state.clone();
