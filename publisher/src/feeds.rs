@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crier_domain::DomainError;
+use crier_domain::{DomainError, FieldError};
 use crier_domain::feed::{FeedTemplate, FeedUrl, ItemFacts, MAX_ITEMS_PER_POLL};
 use crier_domain::post::MediaRules;
 use crier_domain::store::feeds::{self, Claimed, Outcome, Taken};
@@ -169,10 +169,11 @@ impl Poller {
 
         // Keyed, newest first as feeds list them; an item listed twice counts once.
         let mut keyed: Vec<(String, ItemFacts)> = Vec::new();
+        let mut listed = std::collections::HashSet::new();
         for entry in parsed.entries.iter().take(MAX_ENTRIES) {
             let facts = facts(entry);
             if let Some(key) = facts.key()
-                && !keyed.iter().any(|(k, _)| *k == key)
+                && listed.insert(key.clone())
             {
                 keyed.push((key, facts));
             }
@@ -241,6 +242,21 @@ impl Poller {
         let (etag, last_modified) = (header(ETAG), header(LAST_MODIFIED));
         let body = self.http.read_body(response).await.map_err(Failure::outbound)?;
         Ok(Some(Fetched { body, etag, last_modified }))
+    }
+}
+
+/// Refuses a new feed's address when it is, or now resolves to, an address `policy` refuses, so
+/// the form says at once why it will not be fetched. A name that does not resolve now is
+/// accepted: every fetch is checked again.
+pub async fn check_address(policy: &AddressPolicy, url: &FeedUrl) -> Result<(), FieldError> {
+    const RESOLVE_WITHIN: Duration = Duration::from_secs(5);
+    match crier_outbound::check_url(policy, url.as_str(), RESOLVE_WITHIN).await {
+        Err(refused @ OutboundError::Refused { .. }) => Err(FieldError::new("url", refused.to_string())),
+        Err(other) => {
+            tracing::info!(error = %other, "a new feed's host does not resolve now; accepted");
+            Ok(())
+        }
+        Ok(()) => Ok(()),
     }
 }
 

@@ -406,3 +406,65 @@ async fn bad_input_and_private_addresses_are_refused_and_other_teams_see_nothing
         .unwrap();
     assert_eq!(audited, 2);
 }
+
+#[tokio::test]
+async fn the_rest_api_lists_adds_and_removes_feeds_within_the_team() {
+    let app = app(false).await;
+    let owner = app.owner("Api Feeds", "owner@apifeeds.test").await;
+    let x = connect_x_account(&app, &owner).await;
+    let token = |browser: Browser, role: &'static str| async move {
+        let created: Value = browser.call("api_tokens/create", &[("name", "feeds"), ("role", role)]).await.json().await.unwrap();
+        created["secret"].as_str().unwrap().to_owned()
+    };
+    let admin = token(owner, "admin").await;
+    let http = reqwest::Client::new();
+    let feeds_url = format!("{}/api/v1/feeds", app.base);
+
+    let refused = http
+        .post(&feeds_url)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "url": "https://10.0.0.1/feed", "account_ids": [], "template": "{title}", "mode": "later" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = refused.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["account_ids", "mode"], "{problem}");
+    let private = http
+        .post(&feeds_url)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "url": "https://10.0.0.1/feed", "account_ids": [x], "template": "{title}", "mode": "draft" }))
+        .send()
+        .await
+        .unwrap();
+    let problem: Value = private.json().await.unwrap();
+    assert!(problem["errors"][0]["detail"].as_str().unwrap().contains("10.0.0.1 is"), "{problem}");
+
+    let created = http
+        .post(&feeds_url)
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({ "url": "https://feeds.example.org/atom", "account_ids": [x], "template": "{title} {link}", "mode": "queue" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let location = location(&created).unwrap();
+    let feed: Value = created.json().await.unwrap();
+    assert_eq!((feed["mode"].as_str(), feed["account_ids"][0].as_str()), (Some("queue"), Some(x.as_str())));
+    assert_eq!(location, format!("/api/v1/feeds/{}", feed["id"].as_str().unwrap()));
+    let listed: Value = http.get(&feeds_url).bearer_auth(&admin).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+
+    // Another team's token: 404 for the feed, whatever it asks.
+    let other = app.owner("Api Others", "owner@apiothers.test").await;
+    let stranger = token(other, "admin").await;
+    let one = format!("{}{location}", app.base);
+    assert_eq!(http.get(&one).bearer_auth(&stranger).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(http.delete(&one).bearer_auth(&stranger).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    let theirs: Value = http.get(&feeds_url).bearer_auth(&stranger).send().await.unwrap().json().await.unwrap();
+    assert_eq!(theirs.as_array().unwrap().len(), 0);
+
+    assert_eq!(http.delete(&one).bearer_auth(&admin).send().await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(http.get(&one).bearer_auth(&admin).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+}

@@ -171,7 +171,7 @@ pub async fn add_feed(
         once_per_form(&form_key, &me, super::ssr::Replay::Same, async {
             let state = state()?;
             let feed = NewFeed::parse(&url, &accounts, &template, &mode, state.webhooks_allow_http).map_err(AppError::Fields)?;
-            refuse_internal(&state.outbound, feed.url.as_str()).await.map_err(|e| AppError::Fields(vec![e]))?;
+            crier_publisher::feeds::check_address(&state.outbound, &feed.url).await.map_err(|e| AppError::Fields(vec![e]))?;
             feeds::add(&state.pool, &me, &feed).await?;
             Ok(())
         })
@@ -184,22 +184,6 @@ pub async fn add_feed(
             Ok(())
         }
         Err(e) => fail_form(AddFeed::PATH, e, &typed).await,
-    }
-}
-
-/// Refuses a feed address that is, or now resolves to, an address the outbound rules refuse (a
-/// name that does not resolve now is accepted: every fetch is checked again).
-#[cfg(feature = "ssr")]
-async fn refuse_internal(policy: &crier_outbound::AddressPolicy, url: &str) -> Result<(), crier_domain::FieldError> {
-    use crier_outbound::OutboundError;
-    const RESOLVE_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
-    match crier_outbound::check_url(policy, url, RESOLVE_WITHIN).await {
-        Err(refused @ OutboundError::Refused { .. }) => Err(crier_domain::FieldError::new("url", refused.to_string())),
-        Err(other) => {
-            tracing::info!(error = %other, "a new feed's host does not resolve now; accepted");
-            Ok(())
-        }
-        Ok(()) => Ok(()),
     }
 }
 
