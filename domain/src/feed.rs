@@ -216,7 +216,8 @@ impl FeedUrl {
         if raw.len() > MAX_URL_LEN {
             return Err(FieldError::new("url", format!("The address is longer than {MAX_URL_LEN} characters.")));
         }
-        let url = url::Url::parse(raw).map_err(|_| FieldError::new("url", format!("“{raw}” is not a web address: give one {https_only}.")))?;
+        let url =
+            url::Url::parse(raw).map_err(|_| FieldError::new("url", format!("“{raw}” is not a web address: give one {https_only}.")))?;
         match url.scheme() {
             "https" => {}
             "http" if allow_http => {}
@@ -347,19 +348,16 @@ mod tests {
     use super::*;
 
     fn item(title: &str, link: &str, summary: &str) -> ItemFacts {
-        ItemFacts {
-            id: None,
-            title: Some(title.into()),
-            link: Some(link.into()),
-            summary: Some(summary.into()),
-            date: None,
-        }
+        ItemFacts { id: None, title: Some(title.into()), link: Some(link.into()), summary: Some(summary.into()), date: None }
     }
 
     #[test]
     fn templates_fill_their_placeholders() {
         let template = FeedTemplate::parse("New: {title} {link}").unwrap();
-        assert_eq!(template.render(&item(" Crier  ships\nfeeds ", "https://example.com/a", "")), "New: Crier ships feeds https://example.com/a");
+        assert_eq!(
+            template.render(&item(" Crier  ships\nfeeds ", "https://example.com/a", "")),
+            "New: Crier ships feeds https://example.com/a"
+        );
         let braces = FeedTemplate::parse("{{x}} {title}\n\n{summary}\n\n{link}").unwrap();
         assert_eq!(braces.render(&item("T", "https://e.com", "")), "{x} T\n\nhttps://e.com", "an empty placeholder leaves no blank lines");
         let long = "word ".repeat(100);

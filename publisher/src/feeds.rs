@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use crier_domain::{DomainError, FieldError};
 use crier_domain::feed::{FeedTemplate, FeedUrl, ItemFacts, MAX_ITEMS_PER_POLL};
 use crier_domain::post::MediaRules;
 use crier_domain::store::feeds::{self, Claimed, Outcome, Taken};
+use crier_domain::{DomainError, FieldError};
 use crier_outbound::{AddressPolicy, ClientOptions, OutboundClient, OutboundError};
 use reqwest::header::{ACCEPT, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, RETRY_AFTER};
 use sqlx::PgPool;
@@ -137,7 +137,10 @@ impl Poller {
             Err(Failure::Feed { error, retry_after }) => Outcome::Failed { error, retry_after },
             Err(Failure::Crier(e)) => {
                 tracing::error!(feed_id = %feed.feed_id, error = %e, "a feed's items could not be recorded");
-                Outcome::Failed { error: "Crier could not record the feed's items (an internal error); it tries again later.".into(), retry_after: None }
+                Outcome::Failed {
+                    error: "Crier could not record the feed's items (an internal error); it tries again later.".into(),
+                    retry_after: None,
+                }
             }
         };
         match &outcome {
@@ -153,7 +156,8 @@ impl Poller {
 
     /// Fetches the feed and takes its new items.
     async fn read(&self, feed: &Claimed, now: DateTime<Utc>, report: &mut PollReport) -> Result<Outcome, Failure> {
-        let template = FeedTemplate::parse(&feed.template).map_err(|e| Failure::words(format!("The template cannot be used: {}", e.message)))?;
+        let template =
+            FeedTemplate::parse(&feed.template).map_err(|e| Failure::words(format!("The template cannot be used: {}", e.message)))?;
         let url = FeedUrl::parse(&feed.url, self.config.allow_http).map_err(|e| Failure::words(e.message))?;
         let Some(fetched) = self.fetch(feed, url.as_str()).await? else {
             return Ok(Outcome::NotModified);
@@ -165,7 +169,7 @@ impl Poller {
             .build()
             .parse(fetched.body.as_slice())
             .map_err(|e| Failure::words(format!("The address does not serve an RSS or Atom feed Crier can read ({e}).")))?;
-        let title = parsed.title.as_ref().map(|t| plain(t)).filter(|t| !t.is_empty());
+        let title = parsed.title.as_ref().map(plain).filter(|t| !t.is_empty());
 
         // Keyed, newest first as feeds list them; an item listed twice counts once.
         let mut keyed: Vec<(String, ItemFacts)> = Vec::new();
@@ -398,7 +402,10 @@ mod tests {
             <updated>2026-12-14T10:00:00Z</updated><summary>Short</summary></entry></feed>"#;
         let feed = feed_rs::parser::Builder::new().id_generator(|_, _, _| String::new()).build().parse(atom.as_bytes()).unwrap();
         let item = facts(&feed.entries[0]);
-        assert_eq!((item.title.as_deref(), item.link.as_deref(), item.key().as_deref()), (Some("Hi"), Some("https://e.com/a1"), Some("id:urn:a:1")));
+        assert_eq!(
+            (item.title.as_deref(), item.link.as_deref(), item.key().as_deref()),
+            (Some("Hi"), Some("https://e.com/a1"), Some("id:urn:a:1"))
+        );
     }
 
     #[test]

@@ -88,7 +88,9 @@ fn rss(items: &[(&str, &str, DateTime<Utc>)]) -> String {
             )
         })
         .collect();
-    format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>The Example Blog</title><link>https://blog.example.com</link>{items}</channel></rss>")
+    format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>The Example Blog</title><link>https://blog.example.com</link>{items}</channel></rss>"
+    )
 }
 
 fn atom(entries: &[(&str, &str, DateTime<Utc>)]) -> String {
@@ -127,7 +129,13 @@ async fn app(allow_loopback: bool) -> TestApp {
 fn poller(app: &TestApp) -> Poller {
     Poller::new(
         app.pool.clone(),
-        FeedsConfig { min_interval: INTERVAL, tick: Duration::from_secs(86_400), allow_http: true, outbound: loopback(), ..Default::default() },
+        FeedsConfig {
+            min_interval: INTERVAL,
+            tick: Duration::from_secs(86_400),
+            allow_http: true,
+            outbound: loopback(),
+            ..Default::default()
+        },
     )
     .unwrap()
 }
@@ -190,11 +198,12 @@ async fn an_rss_feed_is_polled_conditionally_and_each_item_is_taken_once() {
         .await
         .unwrap();
     assert_eq!(text, "New on the blog: Feeds are here https://blog.example.com/b");
-    let state: String = sqlx::query_scalar("select p.state::text from post p join feed_item i on i.post_id = p.post_id where i.feed_id = $1::uuid")
-        .bind(&feed)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let state: String =
+        sqlx::query_scalar("select p.state::text from post p join feed_item i on i.post_id = p.post_id where i.feed_id = $1::uuid")
+            .bind(&feed)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert_eq!(state, "draft");
 
     // Not due again before the interval; then a conditional GET, answered 304: nothing made.
@@ -261,23 +270,21 @@ async fn atom_items_go_to_the_queue_or_out_at_once_and_what_cannot_go_is_skipped
     assert_eq!(reports.len(), 2);
 
     // The queue: the delivery takes the account's next free time.
-    let slot: Option<DateTime<Utc>> = sqlx::query_scalar(
-        "select d.queue_slot from delivery d join feed_item i on i.post_id = d.post_id where i.feed_id = $1::uuid",
-    )
-    .bind(&queue_feed)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let slot: Option<DateTime<Utc>> =
+        sqlx::query_scalar("select d.queue_slot from delivery d join feed_item i on i.post_id = d.post_id where i.feed_id = $1::uuid")
+            .bind(&queue_feed)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(slot.is_some_and(|s| s > now), "queued at a slot: {slot:?}");
 
     // At once: scheduled for now; the item too long for X is skipped with the reason, not retried.
-    let due: DateTime<Utc> = sqlx::query_scalar(
-        "select d.next_attempt_at from delivery d join feed_item i on i.post_id = d.post_id where i.feed_id = $1::uuid",
-    )
-    .bind(&now_feed)
-    .fetch_one(&app.pool)
-    .await
-    .unwrap();
+    let due: DateTime<Utc> =
+        sqlx::query_scalar("select d.next_attempt_at from delivery d join feed_item i on i.post_id = d.post_id where i.feed_id = $1::uuid")
+            .bind(&now_feed)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
     assert!(due <= Utc::now(), "published now");
     let text: String = sqlx::query_scalar("select p.text from post p join feed_item i on i.post_id = p.post_id where i.feed_id = $1::uuid")
         .bind(&now_feed)

@@ -133,7 +133,12 @@ fn Feed(feed: FeedRow, can_manage: bool, remove: ServerAction<RemoveFeed>, check
 }
 
 #[component]
-fn AddFeedForm(add: ServerAction<AddFeed>, accounts: Vec<FeedAccountChoice>, modes: Vec<(String, String)>, allow_http: bool) -> impl IntoView {
+fn AddFeedForm(
+    add: ServerAction<AddFeed>,
+    accounts: Vec<FeedAccountChoice>,
+    modes: Vec<(String, String)>,
+    allow_http: bool,
+) -> impl IntoView {
     let error = action_error(add.value());
     let typed_accounts = refill_list(AddFeed::PATH, "accounts");
     let mode = refill(AddFeed::PATH, "mode").unwrap_or_else(|| "draft".into());
@@ -144,7 +149,7 @@ fn AddFeedForm(add: ServerAction<AddFeed>, accounts: Vec<FeedAccountChoice>, mod
         accounts
             .into_iter()
             .map(|a| {
-                let checked = typed_accounts.iter().any(|t| *t == a.account_id);
+                let checked = typed_accounts.contains(&a.account_id);
                 view! { <label class="check"><input type="checkbox" name="accounts[]" value=a.account_id checked=checked />" " {a.label}</label> }
             })
             .collect_view()

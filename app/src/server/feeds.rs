@@ -157,12 +157,7 @@ pub async fn add_feed(
     use super::ssr::{current_member, fail_form, notice_for_next_page, once_per_form, state};
     use crate::components::form::join_list;
     let typed_accounts = join_list(&accounts);
-    let typed = [
-        ("url", url.as_str()),
-        ("accounts", typed_accounts.as_str()),
-        ("template", template.as_str()),
-        ("mode", mode.as_str()),
-    ];
+    let typed = [("url", url.as_str()), ("accounts", typed_accounts.as_str()), ("template", template.as_str()), ("mode", mode.as_str())];
     let outcome = async {
         let me = current_member().await?;
         if !me.role.can_manage_members() {

@@ -113,13 +113,9 @@ pub async fn add(pool: &PgPool, me: &Member, feed: &NewFeed) -> Result<Uuid, Dom
     .fetch_one(&mut *tx)
     .await
     .map_err(|e| DomainError::on_constraint(e, "feed_team_url_key", FieldError::new("url", "The team already follows this feed.")))?;
-    sqlx::query!(
-        "insert into feed_account (feed_id, account_id) select $1, unnest($2::uuid[])",
-        feed_id,
-        &feed.account_ids
-    )
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query!("insert into feed_account (feed_id, account_id) select $1, unnest($2::uuid[])", feed_id, &feed.account_ids)
+        .execute(&mut *tx)
+        .await?;
     let host = url::Url::parse(feed.url.as_str()).ok().and_then(|u| u.host_str().map(str::to_owned));
     audit::record(
         &mut *tx,
@@ -299,11 +295,42 @@ fn lease_end(now: DateTime<Utc>, lease: Duration) -> DateTime<Utc> {
 /// Claims up to `limit` feeds due at `now`, oldest due first, for `lease`; feeds another process
 /// holds are skipped.
 pub async fn claim_due(pool: &PgPool, now: DateTime<Utc>, lease: Duration, limit: i64) -> Result<Vec<Claimed>, DomainError> {
+    claim(pool, now, lease, limit, None).await
+}
+
+/// Claims the team's feed `feed_id` now, whether or not it is due ("Check now"): `None` while
+/// another poll of it is under way; [`DomainError::NotFound`] for another team's feed.
+pub async fn claim_one(
+    pool: &PgPool,
+    team_id: Uuid,
+    feed_id: Uuid,
+    now: DateTime<Utc>,
+    lease: Duration,
+) -> Result<Option<Claimed>, DomainError> {
+    let exists = sqlx::query_scalar!(r#"select count(*) as "count!" from feed where team_id = $1 and feed_id = $2"#, team_id, feed_id)
+        .fetch_one(pool)
+        .await?;
+    if exists == 0 {
+        return Err(DomainError::NotFound);
+    }
+    Ok(claim(pool, now, lease, 1, Some((team_id, feed_id))).await?.pop())
+}
+
+/// Claims feeds not held by another poll: the due ones, or the team's feed `only`, due or not.
+async fn claim(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    lease: Duration,
+    limit: i64,
+    only: Option<(Uuid, Uuid)>,
+) -> Result<Vec<Claimed>, DomainError> {
     let rows = sqlx::query_as!(
         ClaimRow,
         r#"with due as (
                select feed_id from feed
-               where next_poll_at <= $1 and (claimed_until is null or claimed_until <= $1)
+               where (claimed_until is null or claimed_until <= $1)
+                 -- An OR the planner can answer from two indexes (feed_due_idx, the key).
+                 and (($4::uuid is null and next_poll_at <= $1) or (feed_id = $5 and team_id = $4))
                order by next_poll_at limit $3 for update skip locked
            ), claimed as (
                update feed f set claimed_until = $2 from due where f.feed_id = due.feed_id
@@ -320,49 +347,13 @@ pub async fn claim_due(pool: &PgPool, now: DateTime<Utc>, lease: Duration, limit
            from claimed c"#,
         now,
         lease_end(now, lease),
-        limit
+        limit,
+        only.map(|(team_id, _)| team_id),
+        only.map(|(_, feed_id)| feed_id)
     )
     .fetch_all(pool)
     .await?;
     Ok(rows.into_iter().map(Claimed::from).collect())
-}
-
-/// Claims the team's feed `feed_id` now, whether or not it is due ("Check now"): `None` while
-/// another poll of it is under way; [`DomainError::NotFound`] for another team's feed.
-pub async fn claim_one(pool: &PgPool, team_id: Uuid, feed_id: Uuid, now: DateTime<Utc>, lease: Duration) -> Result<Option<Claimed>, DomainError> {
-    let exists = sqlx::query_scalar!(r#"select count(*) as "count!" from feed where team_id = $1 and feed_id = $2"#, team_id, feed_id)
-        .fetch_one(pool)
-        .await?;
-    if exists == 0 {
-        return Err(DomainError::NotFound);
-    }
-    let row = sqlx::query_as!(
-        ClaimRow,
-        r#"with one as (
-               select feed_id from feed
-               where team_id = $1 and feed_id = $2 and (claimed_until is null or claimed_until <= $3)
-               for update skip locked
-           ), claimed as (
-               update feed f set claimed_until = $4 from one where f.feed_id = one.feed_id
-               returning f.feed_id, f.team_id, f.url, f.template, f.mode, f.etag, f.last_modified, f.primed, f.created_at,
-                         f.error_count, f.created_by
-           )
-           select c.feed_id as "feed_id!", c.team_id as "team_id!", c.url as "url!", c.template as "template!", c.mode as "mode!",
-                  c.etag, c.last_modified, c.primed as "primed!", c.created_at as "created_at!", c.error_count as "error_count!",
-                  array(select account_id from feed_account fa where fa.feed_id = c.feed_id order by account_id) as "account_ids!: Vec<Uuid>",
-                  coalesce(
-                      (select u.user_id from app_user u where u.user_id = c.created_by and u.team_id = c.team_id),
-                      (select u.user_id from app_user u where u.team_id = c.team_id and u.role = 'owner' order by u.created_at limit 1)
-                  ) as author_id
-           from claimed c"#,
-        team_id,
-        feed_id,
-        now,
-        lease_end(now, lease)
-    )
-    .fetch_optional(pool)
-    .await?;
-    Ok(row.map(Claimed::from))
 }
 
 /// Which of `keys` the feed has not seen yet.

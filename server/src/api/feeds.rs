@@ -100,7 +100,14 @@ impl From<FeedView> for FeedJson {
             items: f
                 .items
                 .into_iter()
-                .map(|i| FeedItemJson { title: i.title, link: i.link, state: i.state, reason: i.reason, post_id: i.post_id, seen_at: i.seen_at })
+                .map(|i| FeedItemJson {
+                    title: i.title,
+                    link: i.link,
+                    state: i.state,
+                    reason: i.reason,
+                    post_id: i.post_id,
+                    seen_at: i.seen_at,
+                })
                 .collect(),
         }
     }

@@ -138,6 +138,7 @@ pub(crate) async fn signed_in_editor(
 }
 
 /// The whole web application.
+#[allow(clippy::too_many_arguments)] // the services `crate::build` assembles once, each shared with other tasks
 pub fn router(
     pool: PgPool,
     vault: Arc<Vault>,
