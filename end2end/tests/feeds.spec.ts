@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from '@playwright/test';
@@ -28,7 +29,8 @@ test('add a feed: a new item becomes a draft when the feed is checked', async ({
     res.end(rss(items));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed.xml`;
+  // A long address, as real ones are: the page wraps it rather than scroll sideways on a phone.
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/blog/${'category-archive-'.repeat(5)}feed.xml`;
   try {
     await signUp(page, newAccount('feeds'));
     await connectX(page, 'feeds_x');
@@ -56,12 +58,24 @@ test('add a feed: a new item becomes a draft when the feed is checked', async ({
     // Published after the feed was added: the first check takes it, and leaves the old one alone.
     const title = `Crier reads feeds ${Date.now()}`;
     items.unshift({ guid: 'new', title, date: new Date(Date.now() + 60_000) });
-    await feed.getByRole('button', { name: /^Check .* now$/ }).click();
+    await feed.getByRole('button', { name: /^Check now: / }).click();
     await expect(page.getByText('Checked: 1 new post(s) made, 0 item(s) skipped.')).toBeVisible();
     await expect(feed).toContainText('E2E Blog');
     await expect(feed).toContainText('First read: 1 item already in the feed left alone; 1 post made.');
     await expect(feed).not.toContainText('Written before the feed was added');
     const row = feed.locator('tr', { hasText: title });
+
+    // The page fits a phone and a laptop, with no axe-core violations.
+    for (const width of [375, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.reload();
+      await expect(feed).toContainText(title);
+      const sideways = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(sideways, `Settings → Feeds scrolls sideways at ${width} px`).toBeLessThanOrEqual(0);
+      const { violations } = await new AxeBuilder({ page }).analyze();
+      expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+    }
+
     await row.getByRole('link', { name: 'Draft' }).click();
     await expect(page.getByLabel('Text', { exact: true })).toHaveValue(`From the blog: ${title} https://blog.example.com/new`);
   } finally {

@@ -76,7 +76,7 @@ fn Feeds(
 fn Feed(feed: FeedRow, can_manage: bool, remove: ServerAction<RemoveFeed>, check: ServerAction<CheckFeed>) -> impl IntoView {
     let (check_id, remove_id) = (feed.feed_id.clone(), feed.feed_id.clone());
     let remove_label = format!("Remove {}", feed.name);
-    let check_label = format!("Check {} now", feed.name);
+    let check_label = format!("Check now: {}", feed.name);
     let items = if feed.items.is_empty() {
         view! { <p class="hint">"No posts from this feed yet."</p> }.into_any()
     } else {
@@ -90,9 +90,9 @@ fn Feed(feed: FeedRow, can_manage: bool, remove: ServerAction<RemoveFeed>, check
                 };
                 view! {
                     <tr data-item-state=i.state>
-                        <td>{i.when}</td>
-                        <td>{i.title}</td>
-                        <td>{what}</td>
+                        <td data-label="Seen">{i.when}</td>
+                        <td data-label="Item">{i.title}</td>
+                        <td data-label="Became">{what}</td>
                     </tr>
                 }
             })
@@ -107,7 +107,7 @@ fn Feed(feed: FeedRow, can_manage: bool, remove: ServerAction<RemoveFeed>, check
         .into_any()
     };
     view! {
-        <section class="panel" data-feed=feed.feed_id.clone()>
+        <section class="panel rss-feed" data-feed=feed.feed_id.clone()>
             <h2>{feed.name}</h2>
             <p><small class="hint">{feed.url}</small></p>
             <p>{format!("{} · to {}", feed.mode, feed.accounts.join(", "))}</p>
