@@ -42,6 +42,8 @@ pub const LEASE: Duration = Duration::from_secs(180);
 const BATCH: i64 = 4;
 /// Entries read of one feed (the newest first, as feeds list them).
 const MAX_ENTRIES: usize = 500;
+/// Characters of an entry's title or summary read (HTML included).
+const MAX_TEXT_READ: usize = 20_000;
 
 /// How a process polls feeds.
 #[derive(Clone, Debug)]
@@ -150,7 +152,7 @@ impl Poller {
         }
         feeds::finish(&self.pool, feed, now, self.config.min_interval, &outcome).await?;
         tracing::info!(feed_id = %feed.feed_id, team_id = %feed.team_id, made = report.made, skipped = report.skipped,
-            not_modified = report.not_modified, error = report.error.as_deref().unwrap_or(""), "feed polled");
+            not_modified = report.not_modified, failed = report.error.is_some(), "feed polled");
         Ok(report)
     }
 
@@ -162,26 +164,13 @@ impl Poller {
         let Some(fetched) = self.fetch(feed, url.as_str()).await? else {
             return Ok(Outcome::NotModified);
         };
-        let parsed = feed_rs::parser::Builder::new()
-            // No made-up ids: an item without one is keyed by its link or title (`ItemFacts::key`).
-            .id_generator(|_, _, _| String::new())
-            .base_uri(Some(url.as_str()))
-            .build()
-            .parse(fetched.body.as_slice())
-            .map_err(|e| Failure::words(format!("The address does not serve an RSS or Atom feed Crier can read ({e}).")))?;
-        let title = parsed.title.as_ref().map(plain).filter(|t| !t.is_empty());
-
-        // Keyed, newest first as feeds list them; an item listed twice counts once.
-        let mut keyed: Vec<(String, ItemFacts)> = Vec::new();
-        let mut listed = std::collections::HashSet::new();
-        for entry in parsed.entries.iter().take(MAX_ENTRIES) {
-            let facts = facts(entry);
-            if let Some(key) = facts.key()
-                && listed.insert(key.clone())
-            {
-                keyed.push((key, facts));
-            }
-        }
+        let validators = (fetched.etag, fetched.last_modified);
+        // Parsing and reading HTML is CPU work (a 2 MB feed): off the tasks that publish.
+        let base = url.as_str().to_owned();
+        let (title, keyed) = tokio::task::spawn_blocking(move || read_feed(&fetched.body, &base))
+            .await
+            .map_err(|e| Failure::Crier(DomainError::Internal(format!("reading a feed failed: {e}"))))?
+            .map_err(Failure::words)?;
         let keys: Vec<String> = keyed.iter().map(|(k, _)| k.clone()).collect();
         let unseen = feeds::unseen(&self.pool, feed.feed_id, &keys).await.map_err(Failure::Crier)?;
         let (mut new, existing): (Vec<_>, Vec<_>) = keyed
@@ -205,7 +194,7 @@ impl Poller {
         }
         let words = describe(feed.primed, existing.len(), report.made, report.skipped, waiting);
         // While items wait, the next poll must read the feed in full: no validators.
-        let (etag, last_modified) = if waiting > 0 { (None, None) } else { (fetched.etag, fetched.last_modified) };
+        let (etag, last_modified) = if waiting > 0 { (None, None) } else { validators };
         Ok(Outcome::Read { title, etag, last_modified, words })
     }
 
@@ -321,6 +310,30 @@ fn describe(primed: bool, existing: usize, made: usize, skipped: usize, waiting:
     words
 }
 
+/// The feed's title and its entries (the first [`MAX_ENTRIES`], newest first as feeds list
+/// them), each with its key; an entry listed twice counts once. `Err`: why it is not a feed.
+fn read_feed(body: &[u8], base: &str) -> Result<(Option<String>, Vec<(String, ItemFacts)>), String> {
+    let parsed = feed_rs::parser::Builder::new()
+        // No made-up ids: an item without one is keyed by its link or title (`ItemFacts::key`).
+        .id_generator(|_, _, _| String::new())
+        .base_uri(Some(base))
+        .build()
+        .parse(body)
+        .map_err(|e| format!("The address does not serve an RSS or Atom feed Crier can read ({e})."))?;
+    let title = parsed.title.as_ref().map(plain).filter(|t| !t.is_empty());
+    let mut keyed = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    for entry in parsed.entries.iter().take(MAX_ENTRIES) {
+        let facts = facts(entry);
+        if let Some(key) = facts.key()
+            && listed.insert(key.clone())
+        {
+            keyed.push((key, facts));
+        }
+    }
+    Ok((title, keyed))
+}
+
 /// An entry as Crier reads it.
 fn facts(entry: &feed_rs::model::Entry) -> ItemFacts {
     let link = entry
@@ -341,7 +354,12 @@ fn facts(entry: &feed_rs::model::Entry) -> ItemFacts {
 
 /// A feed text as plain text: HTML read as a person would.
 fn plain(text: &feed_rs::model::Text) -> String {
-    let content = text.content.trim();
+    // A summary is cut to a few hundred characters: reading more of it is wasted work.
+    let content = match text.content.char_indices().nth(MAX_TEXT_READ) {
+        Some((end, _)) => &text.content[..end],
+        None => text.content.as_str(),
+    }
+    .trim();
     if text.content_type.to_string().contains("html") {
         html2text::from_read_with_decorator(content.as_bytes(), 10_000, html2text::render::TrivialDecorator::new())
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
