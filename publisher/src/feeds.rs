@@ -167,7 +167,7 @@ impl Poller {
         let validators = (fetched.etag, fetched.last_modified);
         // Parsing and reading HTML is CPU work (a 2 MB feed): off the tasks that publish.
         let base = url.as_str().to_owned();
-        let (title, keyed) = tokio::task::spawn_blocking(move || read_feed(&fetched.body, &base))
+        let ReadFeed { title, keyed } = tokio::task::spawn_blocking(move || read_feed(&fetched.body, &base))
             .await
             .map_err(|e| Failure::Crier(DomainError::Internal(format!("reading a feed failed: {e}"))))?
             .map_err(Failure::words)?;
@@ -312,7 +312,7 @@ fn describe(primed: bool, existing: usize, made: usize, skipped: usize, waiting:
 
 /// The feed's title and its entries (the first [`MAX_ENTRIES`], newest first as feeds list
 /// them), each with its key; an entry listed twice counts once. `Err`: why it is not a feed.
-fn read_feed(body: &[u8], base: &str) -> Result<(Option<String>, Vec<(String, ItemFacts)>), String> {
+fn read_feed(body: &[u8], base: &str) -> Result<ReadFeed, String> {
     let parsed = feed_rs::parser::Builder::new()
         // No made-up ids: an item without one is keyed by its link or title (`ItemFacts::key`).
         .id_generator(|_, _, _| String::new())
@@ -331,7 +331,15 @@ fn read_feed(body: &[u8], base: &str) -> Result<(Option<String>, Vec<(String, It
             keyed.push((key, facts));
         }
     }
-    Ok((title, keyed))
+    Ok(ReadFeed { title, keyed })
+}
+
+/// A feed as [`read_feed`] read it.
+struct ReadFeed {
+    /// Its own title.
+    title: Option<String>,
+    /// Its entries, each with its key.
+    keyed: Vec<(String, ItemFacts)>,
 }
 
 /// An entry as Crier reads it.

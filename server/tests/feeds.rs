@@ -185,9 +185,12 @@ async fn an_rss_feed_is_polled_conditionally_and_each_item_is_taken_once() {
         s.last_modified = Some("Mon, 14 Dec 2026 10:00:00 GMT".into());
     }
 
-    let poller = poller(&app);
-    let first = poller.poll_due(now).await.unwrap();
-    assert_eq!(first.len(), 1);
+    // Two processes' pollers at once: one claims the feed, the other skips it.
+    let (poller, rival) = (poller(&app), poller(&app));
+    let (mine, theirs) = tokio::join!(poller.poll_due(now), rival.poll_due(now));
+    let first: Vec<_> = mine.unwrap().into_iter().chain(theirs.unwrap()).collect();
+    assert_eq!(first.len(), 1, "one poll of the feed: {first:?}");
+    assert_eq!(served.lock().unwrap().asked.len(), 1);
     assert_eq!((first[0].made, first[0].skipped, first[0].error.as_deref()), (1, 0, None));
     assert_eq!(served.lock().unwrap().asked[0], (None, None), "the first poll has nothing to send back");
     let seen = items(&app, &feed).await;
@@ -414,18 +417,25 @@ async fn bad_input_and_private_addresses_are_refused_and_other_teams_see_nothing
     assert_eq!(audited, 2);
 }
 
+/// A team API token of `role`, made by `browser`'s member.
+async fn token(browser: &Browser, role: &str) -> String {
+    let created: Value = browser.call("api_tokens/create", &[("name", "feeds"), ("role", role)]).await.json().await.unwrap();
+    created["secret"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn the_rest_api_lists_adds_and_removes_feeds_within_the_team() {
     let app = app(false).await;
     let owner = app.owner("Api Feeds", "owner@apifeeds.test").await;
     let x = connect_x_account(&app, &owner).await;
-    let token = |browser: Browser, role: &'static str| async move {
-        let created: Value = browser.call("api_tokens/create", &[("name", "feeds"), ("role", role)]).await.json().await.unwrap();
-        created["secret"].as_str().unwrap().to_owned()
-    };
-    let admin = token(owner, "admin").await;
+    let admin = token(&owner, "admin").await;
+    let editor = token(&owner, "editor").await;
     let http = reqwest::Client::new();
     let feeds_url = format!("{}/api/v1/feeds", app.base);
+    let body =
+        serde_json::json!({ "url": "https://feeds.example.org/atom", "account_ids": [x], "template": "{title} {link}", "mode": "queue" });
+    let by_editor = http.post(&feeds_url).bearer_auth(&editor).json(&body).send().await.unwrap();
+    assert_eq!(by_editor.status(), StatusCode::FORBIDDEN, "feeds are an admin's");
 
     let refused = http
         .post(&feeds_url)
@@ -448,13 +458,7 @@ async fn the_rest_api_lists_adds_and_removes_feeds_within_the_team() {
     let problem: Value = private.json().await.unwrap();
     assert!(problem["errors"][0]["detail"].as_str().unwrap().contains("10.0.0.1 is"), "{problem}");
 
-    let created = http
-        .post(&feeds_url)
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({ "url": "https://feeds.example.org/atom", "account_ids": [x], "template": "{title} {link}", "mode": "queue" }))
-        .send()
-        .await
-        .unwrap();
+    let created = http.post(&feeds_url).bearer_auth(&admin).json(&body).send().await.unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
     let location = location(&created).unwrap();
     let feed: Value = created.json().await.unwrap();
@@ -465,7 +469,7 @@ async fn the_rest_api_lists_adds_and_removes_feeds_within_the_team() {
 
     // Another team's token: 404 for the feed, whatever it asks.
     let other = app.owner("Api Others", "owner@apiothers.test").await;
-    let stranger = token(other, "admin").await;
+    let stranger = token(&other, "admin").await;
     let one = format!("{}{location}", app.base);
     assert_eq!(http.get(&one).bearer_auth(&stranger).send().await.unwrap().status(), StatusCode::NOT_FOUND);
     assert_eq!(http.delete(&one).bearer_auth(&stranger).send().await.unwrap().status(), StatusCode::NOT_FOUND);
