@@ -27,6 +27,7 @@ use crate::pages::batch::BatchPage;
 use crate::pages::compose::ComposePage;
 use crate::pages::developers::DevelopersPage;
 use crate::pages::drafts::DraftsPage;
+use crate::pages::feed_settings::FeedSettingsPage;
 use crate::pages::import::ImportPage;
 use crate::pages::media::MediaPage;
 use crate::pages::notification_settings::NotificationSettingsPage;
@@ -94,6 +95,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/review") ssr=SsrMode::Async view=ReviewPage />
                     <Route path=path!("/notifications") ssr=SsrMode::Async view=NotificationsPage />
                     <Route path=path!("/settings/notifications") ssr=SsrMode::Async view=NotificationSettingsPage />
+                    <Route path=path!("/settings/feeds") ssr=SsrMode::Async view=FeedSettingsPage />
                     <Route path=path!("/settings/review-links") ssr=SsrMode::Async view=ReviewLinksPage />
                     <Route path=path!("/posts/:id") ssr=SsrMode::Async view=PostDetailPage />
                     <Route path=path!("/media") ssr=SsrMode::Async view=MediaPage />

@@ -42,6 +42,8 @@ pub struct AppState {
     pub mailer: Option<crier_mail::Mailer>,
     /// How large a CSV import may be (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
     pub import: crier_domain::import::ImportLimits,
+    /// The feed poller, for a feed's "Check now" (the same one the process polls due feeds with).
+    pub feeds: Arc<crier_publisher::feeds::Poller>,
 }
 
 /// Media: where the bytes are, how large they may be, and the signer of links platforms fetch.

@@ -23,6 +23,8 @@ pub mod webhook;
 #[cfg(feature = "store")]
 pub mod error;
 #[cfg(feature = "store")]
+pub mod feed;
+#[cfg(feature = "store")]
 pub mod import;
 #[cfg(feature = "store")]
 pub mod media_link;

@@ -19,6 +19,7 @@
 
 pub mod attempt;
 pub mod engine;
+pub mod feeds;
 pub mod first_comments;
 pub mod media;
 pub mod notify;

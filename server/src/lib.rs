@@ -50,6 +50,9 @@ pub struct Application {
     /// How this process sends notifications (every web process does, with or without a worker
     /// pool beside it, so that stalled publishing is noticed even when every worker is dead).
     notifier: crier_publisher::notify::NotifierConfig,
+    /// The teams' feeds' poller (every web process runs one beside the notifier; claims keep two
+    /// from polling one feed at once). The pages' "Check now" uses it too.
+    feeds: Arc<crier_publisher::feeds::Poller>,
 }
 
 impl Application {
@@ -92,6 +95,7 @@ impl Application {
     pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let stop = fan_out(shutdown);
         let notifier = crier_publisher::notify::run(self.pool, self.vault, self.notifier, stopped(stop.clone()));
+        let feeds = crier_publisher::feeds::run(self.feeds, stopped(stop.clone()));
         let web = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(stopped(stop.clone()));
         let served = async {
@@ -103,7 +107,7 @@ impl Application {
                 None => web.await.context("the web server failed"),
             }
         };
-        let (served, notified) = tokio::join!(served, notifier);
+        let (served, notified, ()) = tokio::join!(served, notifier, feeds);
         served.and(notified.map_err(|e| anyhow::anyhow!("the notifier failed: {e}")))
     }
 }
@@ -134,8 +138,16 @@ pub async fn build(database: &Database, web: WebConfig, vault: Arc<Vault>, embed
         stall_after: web.operations.readiness.max_queue_age,
         ..crier_publisher::notify::NotifierConfig::new(worker::unique_worker_name("web"), public_base.clone())
     };
-    let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, web, addr);
-    Ok(Application { listener, router, addr, accounts, vault, metrics, public_base, pool: database.pool.clone(), notifier })
+    let feeds = crier_publisher::feeds::FeedsConfig {
+        min_interval: web.feeds.min_interval,
+        tick: web.feeds.tick,
+        allow_http: web.webhooks_allow_http,
+        outbound: web.outbound.clone(),
+        rules: media.rules.clone(),
+    };
+    let feeds = Arc::new(crier_publisher::feeds::Poller::new(database.pool.clone(), feeds).context("the feed poller cannot be built")?);
+    let router = web::router(database.pool.clone(), vault.clone(), accounts.clone(), assembled.sandbox, media, feeds.clone(), web, addr);
+    Ok(Application { listener, router, addr, accounts, vault, metrics, public_base, pool: database.pool.clone(), notifier, feeds })
 }
 
 /// Where profile pictures may be fetched from: where URLs teams give may point

@@ -8,6 +8,7 @@ pub mod compose;
 pub mod dashboard;
 pub mod developers;
 pub mod drafts;
+pub mod feed_settings;
 pub mod import;
 pub mod invite;
 pub mod login;

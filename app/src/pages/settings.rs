@@ -30,6 +30,7 @@ pub fn SettingsPage() -> impl IntoView {
             <ul>
                 <li><A href="/settings/security">"Security"</A> " — your password, two-factor sign-in, and where you are signed in."</li>
                 <li><A href="/settings/notifications">"Notifications"</A> " — what Crier tells you of, in Crier and by email, and the team's Slack and Teams channels."</li>
+                <li><A href="/settings/feeds">"Feeds"</A> " — RSS and Atom feeds whose new items become drafts or posts."</li>
                 <li><A href="/settings/members">"Members"</A> " — invite people, change roles, remove members."</li>
                 <li><A href="/settings/api">"API"</A> " — tokens for scripts and other systems, and the REST API's reference."</li>
                 <li><A href="/settings/review-links">"Review links"</A> " — show posts to a client without a Crier account, for their approval."</li>

@@ -11,6 +11,7 @@ pub mod comments;
 pub mod connections;
 pub mod developers;
 pub mod drafts;
+pub mod feeds;
 pub mod imports;
 pub mod link_tracking;
 pub mod media;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod comments;
 pub mod deliveries;
 pub mod drafts;
+pub mod feeds;
 pub mod first_comments;
 pub mod form_keys;
 pub mod housekeeping;

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod brief;
 pub mod comments;
 pub mod drafts;
+pub mod feeds;
 pub mod generate;
 pub mod imports;
 pub mod insights;
@@ -155,6 +156,7 @@ impl Cursor {
         (name = "drafts", description = "Posts not yet scheduled: drafts, and submitting them for review or scheduling them"),
         (name = "review", description = "Approvals, comments and a post's activity: a person's acts, which a token does as the \
                                             member who created it, with no more than the token's role"),
+        (name = "feeds", description = "RSS and Atom feeds whose new items become drafts or posts"),
         (name = "media", description = "The team's media library, and resumable uploads for large files"),
         (name = "insights", description = "Analytics, status, the audit trail, text checks"),
         (name = "product brief", description = "The product brief's endpoints, in its shapes"),
@@ -217,6 +219,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(
         .routes(routes!(comments::activity))
         .routes(routes!(comments::add))
         .routes(routes!(comments::edit, comments::delete))
+        .routes(routes!(feeds::list, feeds::create))
+        .routes(routes!(feeds::get, feeds::delete))
         .routes(routes!(media::list, media::upload))
         .routes(routes!(media::get, media::patch, media::delete))
         .routes(routes!(media::content))

@@ -3,6 +3,7 @@
 //! clap collects the raw strings (so `--help` lists every variable); this module parses them into
 //! types, and a bad value stops startup with a message naming the variable and what is wrong.
 
+pub mod feeds;
 pub mod import;
 mod keys;
 pub mod media;
@@ -123,6 +124,9 @@ pub struct WebArgs {
 
     #[command(flatten)]
     pub import: import::ImportArgs,
+
+    #[command(flatten)]
+    pub feeds: feeds::FeedsArgs,
 }
 
 impl Default for WebArgs {
@@ -140,6 +144,7 @@ impl Default for WebArgs {
             platforms: PlatformArgs::default(),
             notify: notify::NotifyArgs::default(),
             import: import::ImportArgs::default(),
+            feeds: feeds::FeedsArgs::default(),
         }
     }
 }
@@ -356,6 +361,18 @@ pub struct WebConfig {
     pub notify: notify::NotifyConfig,
     /// The limits of a CSV import (CRIER_IMPORT_MAX_ROWS, CRIER_IMPORT_MAX_FILE_SIZE).
     pub import: crier_domain::import::ImportLimits,
+    /// How often one feed is polled at most (CRIER_FEEDS_MIN_INTERVAL), and how often the
+    /// poller looks for due feeds (a minute; tests make it rare and poll themselves).
+    pub feeds: FeedsPolling,
+}
+
+/// How the web process polls feeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedsPolling {
+    /// A feed is polled at most once in this long.
+    pub min_interval: Duration,
+    /// How often the poller looks for due feeds.
+    pub tick: Duration,
 }
 
 impl WebConfig {
@@ -423,6 +440,7 @@ impl WebConfig {
             account_picture_max_bytes,
             notify: notify::parse(&args.notify)?,
             import: args.import.parse()?,
+            feeds: FeedsPolling { min_interval: args.feeds.parse()?, tick: Duration::from_secs(60) },
             addr,
             public_url,
             trusted_proxies,

@@ -139,12 +139,14 @@ pub(crate) async fn signed_in_editor(
 }
 
 /// The whole web application.
+#[allow(clippy::too_many_arguments)] // the services `crate::build` assembles once, each shared with other tasks
 pub fn router(
     pool: PgPool,
     vault: Arc<Vault>,
     accounts: Arc<Accounts>,
     sandbox: Option<Sandbox>,
     media: Arc<app::state::Media>,
+    feeds: Arc<crier_publisher::feeds::Poller>,
     web: WebConfig,
     bound: SocketAddr,
 ) -> Router {
@@ -169,6 +171,7 @@ pub fn router(
         media,
         mailer: web.notify.mailer.clone(),
         import: web.import,
+        feeds,
     };
     let context = {
         let state = state.clone();
