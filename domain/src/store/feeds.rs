@@ -501,7 +501,9 @@ async fn write_post(
     rules: &MediaRules,
 ) -> Result<Made, DomainError> {
     let content = PostContent::parse(text, Vec::new(), "", Vec::new())
-        .map_err(|e| FieldError::new(&e.field, format!("The post made from the template is not valid: {}", e.message)))?;
+        .map_err(|e| FieldError::new(&e.field, format!("The post made from the template is not valid: {}", e.message)))?
+        // Its links are tracked as the team's defaults say, as Compose starts every post.
+        .with_tracking(super::link_tracking::team_defaults_on(&mut *conn, feed.team_id).await?);
     match feed.mode {
         FeedMode::Draft => {
             let draft = drafts::Draft { content, account_ids: feed.account_ids.clone(), planned_at: None, timezone: TimeZone::UTC };
