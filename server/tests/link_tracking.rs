@@ -200,7 +200,7 @@ async fn the_teams_defaults_start_compose_and_the_api_and_only_owners_and_admins
     assert_eq!(ledger[0]["text"], "Newsletter\n\nhttps://example.com/issue-7?utm_source=twitter&utm_medium=email&utm_campaign=weekly");
     assert!(post["deliveries"][0].get("clicks").is_none(), "no short links, no clicks to count");
 
-    // Imported and generated posts take the team's defaults too.
+    // Imported, generated and batch posts take the team's defaults too.
     let name: String =
         sqlx::query_scalar("select name from platform_account where account_id = $1::uuid").bind(&x).fetch_one(&app.pool).await.unwrap();
     let csv = format!("text,accounts,date,time,link\nImported,{name},2031-01-01,09:00,https://example.com/csv\n");
@@ -224,7 +224,16 @@ async fn the_teams_defaults_start_compose_and_the_api_and_only_owners_and_admins
     .fetch_all(&app.pool)
     .await
     .unwrap();
-    assert_eq!(tracked.len(), 3, "the API's, the import's and the generated post: {tracked:?}");
+    let batch =
+        owner.call("posts/batch", &[("posts", "2031-03-01 09:00 | Batched https://example.com/b"), ("accounts[]", x.as_str())]).await;
+    assert_eq!(batch.status(), StatusCode::OK);
+    let tracked: Vec<String> = sqlx::query_scalar(
+        "select p.text from post p join post_link_tracking t using (post_id) where t.utm and t.utm_medium = 'email' order by p.created_at",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(tracked.len(), 4, "the API's, the import's, the generated and the batch's post: {tracked:?}");
 
     // Compose sent with both boxes unticked: the post's links go out as written.
     let later = (chrono::Utc::now() + chrono::TimeDelta::days(2)).format("%Y-%m-%dT%H:%M").to_string();

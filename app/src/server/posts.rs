@@ -1374,6 +1374,8 @@ pub async fn schedule_batch(
                     crier_domain::post::MAX_BATCH_POSTS
                 )));
             }
+            // Each post's links are tracked as the team's defaults say, as Compose starts every post.
+            let tracking = crier_domain::store::link_tracking::team_defaults(&pool()?, me.team_id).await?;
             let mut batch = Vec::new();
             for (index, line) in posts.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
                 let number = index + 1;
@@ -1383,7 +1385,8 @@ pub async fn schedule_batch(
                 let at = me.timezone.schedule_time(when, None).map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
                 let content = PostContent::parse(text, [], "", [])
                     .and_then(|content| content.with_media(chosen.clone()))
-                    .map_err(|e| refuse(format!("Line {number}: {}", e.message)))?;
+                    .map_err(|e| refuse(format!("Line {number}: {}", e.message)))?
+                    .with_tracking(tracking.clone());
                 batch.push(NewPost {
                     content,
                     account_ids: account_ids.clone(),
