@@ -84,10 +84,7 @@ fn from_error(error: PlatformError) -> Outcome {
             // are settled by reading the account's timeline. LinkedIn documents no such case, and
             // reading a member's posts needs a permission (r_member_social) apps rarely get, so
             // its 5xx answers are taken at their word and only a call that got no answer is in doubt.
-            let ambiguous = match error.platform {
-                Platform::Linkedin => error.status.is_none(),
-                _ => error.status.is_none_or(|s| s >= 500),
-            };
+            let ambiguous = outcome_unknown(&error);
             Outcome::Temporary { error, ambiguous }
         }
         ErrorClass::RateLimited { until } => Outcome::RateLimited { until, error },
@@ -95,6 +92,23 @@ fn from_error(error: PlatformError) -> Outcome {
         ErrorClass::Permanent => {
             Outcome::Permanent { class: FailureClass::Permanent, code: error.code.clone(), message: error.message.clone() }
         }
+    }
+}
+
+/// Whether a temporary failure may have acted all the same (see [`from_error`]): no answer, or on
+/// X and Meta a server error; LinkedIn's 5xx are taken at their word.
+pub(crate) fn outcome_unknown(error: &PlatformError) -> bool {
+    match error.platform {
+        Platform::Linkedin => error.status.is_none(),
+        _ => error.status.is_none_or(|s| s >= 500),
+    }
+}
+
+/// The author a LinkedIn account posts and comments as: its organization, or its member.
+pub(crate) fn linkedin_author(external_id: &str) -> LinkedInAuthor {
+    match external_id.strip_prefix("urn:li:organization:") {
+        Some(id) => LinkedInAuthor::Organization(id.to_owned()),
+        None => LinkedInAuthor::Member(external_id.strip_prefix("urn:li:person:").unwrap_or(external_id).to_owned()),
     }
 }
 
@@ -143,7 +157,6 @@ async fn track_links(ctx: &Context, claimed: &Claimed, mut post: PostContent) ->
             link.to_owned()
         });
     }
-    links.dedup();
     let base = ctx.media.public_base.as_deref().map(|b| b.trim_end_matches('/'));
     let shorten_here = claimed.tracking.short_links && !claimed.dry_run;
     if shorten_here && base.is_none() {
@@ -434,10 +447,7 @@ async fn publish_linkedin(
     let Credentials::OAuth2 { access_token, .. } = credentials else {
         return Attempted::new(unavailable(Platform::Linkedin), claimed);
     };
-    let author = match claimed.external_id.strip_prefix("urn:li:organization:") {
-        Some(id) => LinkedInAuthor::Organization(id.to_owned()),
-        None => LinkedInAuthor::Member(claimed.external_id.strip_prefix("urn:li:person:").unwrap_or(&claimed.external_id).to_owned()),
-    };
+    let author = linkedin_author(&claimed.external_id);
     let text = post.published_text(Platform::Linkedin, !media.is_empty());
     if claimed.reconcile {
         let recent = client.recent_posts(access_token, &author, 20).await;

@@ -175,15 +175,8 @@ enum Sent {
 fn from_error(error: PlatformError) -> Sent {
     let message = error.to_string();
     match error.class {
-        // No answer, or a server error: the platform may have made the comment before failing.
-        // LinkedIn's 5xx are taken at their word, as the engine takes them for posts.
-        ErrorClass::Temporary => {
-            let unknown = match error.platform {
-                Platform::Linkedin => error.status.is_none(),
-                _ => error.status.is_none_or(|s| s >= 500),
-            };
-            Sent::Temporary { unknown, message }
-        }
+        // The platform may have made the comment before failing, as the engine judges for posts.
+        ErrorClass::Temporary => Sent::Temporary { unknown: attempt::outcome_unknown(&error), message },
         ErrorClass::RateLimited { until } => Sent::RateLimited { until, message },
         ErrorClass::NeedsReauth => {
             Sent::Failed { message: format!("{message} Reconnect the account on the Accounts page, then use Retry on this page.") }
@@ -295,12 +288,7 @@ async fn attempt_comment(ctx: &Sender, comment: &ClaimedComment) -> Sent {
         }
         (Platform::Linkedin, Credentials::OAuth2 { access_token, .. }) => {
             let Some(client) = clients.linkedin() else { return unavailable() };
-            let author = match comment.account_external_id.strip_prefix("urn:li:organization:") {
-                Some(id) => LinkedInAuthor::Organization(id.to_owned()),
-                None => LinkedInAuthor::Member(
-                    comment.account_external_id.strip_prefix("urn:li:person:").unwrap_or(&comment.account_external_id).to_owned(),
-                ),
-            };
+            let author = attempt::linkedin_author(&comment.account_external_id);
             if comment.reconcile {
                 match found(client.comments(access_token, &comment.parent_id).await.value, comment) {
                     Ok(Some(sent)) => return sent,

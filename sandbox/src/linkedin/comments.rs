@@ -63,13 +63,7 @@ pub(super) async fn create_comment(AxumState(inner): Shared, Path(post_urn): Pat
     }
     let id = util::time_id(&mut li.last_post_id, now, 0, 7_000_000_000_000_000_000);
     let urn = format!("urn:li:comment:({post_urn},{id})");
-    li.comments.push(super::comments::Comment {
-        urn: urn.clone(),
-        post_urn: post_urn.clone(),
-        actor: actor.clone(),
-        text: text.clone(),
-        created_at: now,
-    });
+    li.comments.push(Comment { urn: urn.clone(), post_urn: post_urn.clone(), actor: actor.clone(), text: text.clone(), created_at: now });
     state.ledger.push(LedgerEntry {
         platform: "linkedin".to_owned(),
         user_id: auth.member_id,

@@ -47,6 +47,22 @@ use crier_accounts::Accounts;
 use crier_sandbox::Sandbox;
 use crier_vault::Vault;
 
+/// A page of its own, outside the app's layout (no session, no script): `title` is escaped,
+/// `body` is HTML the caller escaped.
+pub(super) fn standalone_page(status: axum::http::StatusCode, title: &str, body: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let title = crier_mail::escape(title);
+    (
+        status,
+        axum::response::Html(format!(
+            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <meta name=\"robots\" content=\"noindex\"><title>{title} · Crier</title></head>\
+             <body style=\"font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5\"><h1>{title}</h1>{body}</body></html>"
+        )),
+    )
+        .into_response()
+}
+
 /// The session cookie's name on plain http (local development).
 pub const SESSION_COOKIE: &str = "crier_session";
 /// The session cookie's name when Crier is served over https. Browsers accept a `__Host-` cookie

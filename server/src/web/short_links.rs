@@ -9,7 +9,7 @@ use app::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, LOCATION, USER_AGENT};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use crier_domain::store::link_tracking;
 
 /// Words in the `User-Agent` of the link-preview crawlers and bots that fetch links by themselves.
@@ -54,22 +54,17 @@ pub(super) async fn follow(State(state): State<AppState>, method: Method, header
         Ok(None) => not_found(),
         Err(error) => {
             tracing::error!(%error, "a short link could not be followed");
-            (StatusCode::SERVICE_UNAVAILABLE, page("This link is resting", "Crier cannot look it up right now. Try again in a moment."))
-                .into_response()
+            super::standalone_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "This link is resting",
+                "<p>Crier cannot look it up right now. Try again in a moment.</p>",
+            )
         }
     }
 }
 
 fn not_found() -> Response {
-    (StatusCode::NOT_FOUND, page("This link does not exist", "Check that it was copied whole.")).into_response()
-}
-
-fn page(title: &str, words: &str) -> Html<String> {
-    Html(format!(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>{title}</title></head>\
-         <body style=\"font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5\"><h1>{title}</h1><p>{words}</p></body></html>"
-    ))
+    super::standalone_page(StatusCode::NOT_FOUND, "This link does not exist", "<p>Check that it was copied whole.</p>")
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use app::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use crier_domain::notification::NotificationKind;
 use crier_domain::store::notify::{self, UnsubscribeLinks};
 use serde::Deserialize;
@@ -34,18 +34,7 @@ fn checked(state: &AppState, link: &Link) -> Option<(Uuid, NotificationKind)> {
 }
 
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let escape = crier_mail::escape;
-    (
-        status,
-        Html(format!(
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{} · Crier</title></head><body style=\"font-family:sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.5\">\
-             <h1>{}</h1>{body}</body></html>",
-            escape(title),
-            escape(title)
-        )),
-    )
-        .into_response()
+    super::standalone_page(status, title, body)
 }
 
 fn invalid() -> Response {
