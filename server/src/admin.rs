@@ -171,7 +171,7 @@ pub async fn import_csv(
     rules: &crier_domain::post::MediaRules,
 ) -> Result<crier_domain::store::imports::ImportReport, CliError> {
     use crier_domain::store::audit::Actor;
-    use crier_domain::store::imports::{self, Importer};
+    use crier_domain::store::imports::{self, Importer, Progress};
     use crier_domain::store::members;
     use std::io::Read;
 
@@ -197,6 +197,7 @@ pub async fn import_csv(
     std::fs::File::open(file)
         .and_then(|f| f.take(limits.max_bytes + 1).read_to_end(&mut bytes))
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-    let importer = Importer { team_id, actor: Actor::User(member.user_id), timezone: member.timezone, limits, rules };
+    let importer =
+        Importer { team_id, actor: Actor::User(member.user_id), timezone: member.timezone, limits, rules, progress: &Progress::default() };
     imports::import(pool, importer, &bytes, None).await.map_err(|e| CliError::Failed(e.into()))
 }

@@ -42,8 +42,37 @@ async fn import_page(browser: &Browser, csv: &[u8]) -> String {
         .part("file", reqwest::multipart::Part::bytes(csv.to_vec()).file_name("posts.csv").mime_str("text/csv").unwrap());
     let response = browser.client.post(format!("{}/compose/import", browser.base)).multipart(form).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER, "the form goes back to the page");
-    assert_eq!(location(&response).as_deref(), Some("/compose/import"));
-    browser.page("/compose/import").await
+    let to = location(&response).unwrap();
+    assert!(to == "/compose/import" || to.starts_with("/compose/import?job="), "{to}");
+    finished_page(browser, &to).await
+}
+
+/// Whether a page is an import's progress (it reloads itself).
+fn in_progress(page: &str) -> bool {
+    page.contains(r#"http-equiv="refresh""#)
+}
+
+/// The Import page at `to` once the import it follows has finished: a running import's page
+/// reloads itself, as a browser would.
+async fn finished_page(browser: &Browser, to: &str) -> String {
+    for _ in 0..600 {
+        let page = browser.page(to).await;
+        if !in_progress(&page) {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the import at {to} did not finish");
+}
+
+/// Starts an import with the form and answers the page it is followed on.
+async fn start_import(browser: &Browser, csv: &[u8]) -> String {
+    let form = reqwest::multipart::Form::new()
+        .part("file", reqwest::multipart::Part::bytes(csv.to_vec()).file_name("big.csv").mime_str("text/csv").unwrap());
+    let response = browser.client.post(format!("{}/compose/import", browser.base)).multipart(form).send().await.unwrap();
+    let to = location(&response).unwrap();
+    assert!(to.starts_with("/compose/import?job="), "{to}");
+    to
 }
 
 async fn token(browser: &Browser) -> String {
@@ -412,4 +441,89 @@ async fn media_named_by_web_address_is_fetched_once_and_taken_back_when_the_file
     let page = import_page(&ada, csv.as_bytes()).await;
     assert!(page.contains("Imported 1 post"), "{page}");
     assert_eq!(library(&app).await, ["other.png", "spring photo.png"]);
+}
+
+#[tokio::test]
+async fn a_running_import_shows_how_far_it_has_come_to_its_member_only() {
+    let (app, ada, name) = team_with_x("Progress").await;
+    let bob = app.member(&ada, "bob@example.com", "editor").await;
+    let eve = app.owner("Elsewhere", "eve@example.com").await;
+    let csv = format!("text,accounts,date,time\n{}", (1..=3).map(|n| format!("Post {n},{name},2199-06-0{n},09:00\n")).collect::<String>());
+    // Hold the import where it claims its rows' keys: it has checked every row and is about to
+    // schedule them.
+    let mut held = app.pool.begin().await.unwrap();
+    sqlx::query("lock table post_import in exclusive mode").execute(&mut *held).await.unwrap();
+    let to = start_import(&ada, csv.as_bytes()).await;
+    let mut page = String::new();
+    for _ in 0..600 {
+        page = ada.page(&to).await;
+        if page.contains("Scheduling the posts") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(in_progress(&page), "a running import's page reloads itself: {page}");
+    assert!(page.contains("Importing big.csv"), "{page}");
+    assert!(page.contains("Scheduling the posts: 0 of 3"), "{page}");
+    assert!(page.contains(r#"<progress max="3" value="0""#), "{page}");
+    for (who, browser) in [("a teammate", &bob), ("another team", &eve)] {
+        let theirs = browser.page(&to).await;
+        assert!(!theirs.contains("big.csv") && !in_progress(&theirs), "{who} sees the import: {theirs}");
+        assert!(theirs.contains("There is no report of this import to show"), "{who}: {theirs}");
+    }
+    assert_eq!(posts(&app).await, 0);
+
+    held.rollback().await.unwrap();
+    let done = finished_page(&ada, &to).await;
+    assert!(done.contains("Imported 3 posts."), "{done}");
+    assert!(done.contains("big.csv ("), "the report names the file and its time: {done}");
+    assert_eq!(posts(&app).await, 3);
+    // The report stays for the page's address (a reload shows it again).
+    assert!(ada.page(&to).await.contains("Imported 3 posts."));
+}
+
+#[tokio::test]
+async fn an_import_whose_process_ended_says_so_and_old_reports_are_pruned() {
+    let (app, ada, _) = team_with_x("Restarted").await;
+    let (team_id, user_id): (uuid::Uuid, uuid::Uuid) =
+        sqlx::query_as("select team_id, user_id from app_user where email = 'ada@example.com'").fetch_one(&app.pool).await.unwrap();
+    // A row as a process leaves it when it ends mid-import: running, not written for a minute.
+    let stopped = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into import_job (job_id, team_id, user_id, file_name, stage, done, total, started_at, updated_at)
+         values ($1, $2, $3, 'lost.csv', 'scheduling', 10, 50, now() - interval '2 minutes', now() - interval '1 minute')",
+    )
+    .bind(stopped)
+    .bind(team_id)
+    .bind(user_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let page = ada.page(&format!("/compose/import?job={stopped}")).await;
+    assert!(!in_progress(&page), "{page}");
+    assert!(page.contains("This import stopped before it finished"), "{page}");
+
+    // A report from last month is pruned when the team starts another import.
+    let old = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into import_job (job_id, team_id, user_id, file_name, stage, report, started_at, updated_at, finished_at)
+         values ($1, $2, $3, 'old.csv', 'finished', '{}', now() - interval '30 days', now() - interval '30 days', now() - interval '30 days')",
+    )
+    .bind(old)
+    .bind(team_id)
+    .bind(user_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    import_page(&ada, b"text,accounts,date,time\n").await;
+    let left: Vec<uuid::Uuid> = sqlx::query_scalar("select job_id from import_job where job_id in ($1, $2)")
+        .bind(stopped)
+        .bind(old)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(left, vec![stopped], "the month-old report is pruned; the stopped one is not finished, so kept");
+    // A finished import cannot be made to run again.
+    let rerun = sqlx::query("update import_job set stage = 'checking' where finished_at is not null").execute(&app.pool).await;
+    assert!(rerun.is_err(), "a finished import has no stage but finished");
 }

@@ -1,16 +1,20 @@
 //! `/compose/import`: bulk import of posts from a CSV file. A plain `multipart/form-data` form
-//! (no island: it works without JavaScript) posts the file to `/compose/import`, which imports it
-//! and comes back here with the report: the counts, or each row and column to fix.
+//! (no island: it works without JavaScript) posts the file to `/compose/import`, which starts the
+//! import and comes back here with `?job=ID`: while the import runs the page shows how far it has
+//! come and reloads itself every second (a `refresh` meta tag, so without JavaScript too); then
+//! the report: the counts, or each row and column to fix.
 
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_query_map;
 
-use crate::server::imports::{ImportOutcome, import_view};
+use crate::server::imports::{ImportOutcome, ImportRunning, import_view};
 
 /// The Import page.
 #[component]
 pub fn ImportPage() -> impl IntoView {
-    let data = Resource::new(|| (), |_| import_view());
+    let query = use_query_map();
+    let data = Resource::new(move || query.with(|q| q.get("job")), import_view);
     view! {
         <Title text="Import posts" />
         <h1>"Import posts from a CSV file"</h1>
@@ -20,6 +24,7 @@ pub fn ImportPage() -> impl IntoView {
                 match data.await {
                     Ok(view_data) => {
                         let outcome = view_data.outcome.map(|o| view! { <Report outcome=o /> });
+                        let running = view_data.running.map(|r| view! { <Running running=r /> });
                         let form = if view_data.can_import {
                             view! {
                                 <form class="panel stack" method="post" action="/compose/import" enctype="multipart/form-data">
@@ -32,13 +37,14 @@ pub fn ImportPage() -> impl IntoView {
                                         <input id="import-file" type="file" name="file" accept=".csv,text/csv" required aria-describedby="import-file-hint" />
                                     </div>
                                     <div class="actions"><button type="submit">"Import"</button></div>
-                                    <p class="hint">"Every row is checked first: if any is wrong, nothing is imported and each row to fix is listed. A large file takes a few seconds."</p>
+                                    <p class="hint">"Every row is checked first: if any is wrong, nothing is imported and each row to fix is listed. A large file takes a few seconds: this page shows how far it has come."</p>
                                 </form>
                             }.into_any()
                         } else {
                             view! { <p class="hint">"Viewers cannot import posts. Ask an owner or admin for the editor role."</p> }.into_any()
                         };
                         view! {
+                            {running}
                             {outcome}
                             {form}
                             <Format />
@@ -51,7 +57,25 @@ pub fn ImportPage() -> impl IntoView {
     }
 }
 
-/// The last import's outcome: the counts, or the table of problems.
+/// An import still running: its stage and count. The page reloads itself until it is done.
+#[component]
+fn Running(running: ImportRunning) -> impl IntoView {
+    let counted = running.of > 0;
+    let count = counted.then(|| format!(": {} of {}", running.done, running.of)).unwrap_or_default();
+    view! {
+        <Meta http_equiv="refresh" content="1" />
+        <section class="panel stack" aria-labelledby="import-running-heading">
+            <h2 id="import-running-heading">{format!("Importing {}", running.file_name)}</h2>
+            <p role="status">{format!("{}{count}…", running.doing)}</p>
+            {counted.then(|| view! {
+                <progress max=running.of value=running.done aria-labelledby="import-running-heading">{format!("{} of {}", running.done, running.of)}</progress>
+            })}
+            <p class="hint">"This page updates itself until the import is done. Leaving it does not stop the import."</p>
+        </section>
+    }
+}
+
+/// An import's outcome: the counts, or the table of problems.
 #[component]
 fn Report(outcome: ImportOutcome) -> impl IntoView {
     let timing = format!("{} ({} ms)", outcome.file_name, outcome.millis);

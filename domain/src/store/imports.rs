@@ -11,6 +11,7 @@
 //! them, and two imports never wait on each other in a circle.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -90,6 +91,69 @@ pub struct Importer<'a> {
     pub limits: ImportLimits,
     /// Each platform's media rules.
     pub rules: &'a MediaRules,
+    /// Where the import says how far it has come (the Import page shows it).
+    pub progress: &'a Progress,
+}
+
+/// What an import is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// Not started: other imports are running.
+    Waiting,
+    /// Checking the rows against the team and the platforms' rules.
+    Checking,
+    /// Fetching media named by web address.
+    Fetching,
+    /// Scheduling the posts.
+    Scheduling,
+}
+
+impl Stage {
+    const ALL: [Stage; 4] = [Stage::Waiting, Stage::Checking, Stage::Fetching, Stage::Scheduling];
+
+    /// Its name in `import_job.stage`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Waiting => "waiting",
+            Stage::Checking => "checking",
+            Stage::Fetching => "fetching",
+            Stage::Scheduling => "scheduling",
+        }
+    }
+
+    /// The stage `import_job.stage` names.
+    pub fn parse(name: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// How far an import has come: its stage, and how many of the stage's items are done. The import
+/// updates it as it goes (a few atomic stores, nothing written anywhere); whoever shows progress
+/// reads it when it likes.
+#[derive(Debug, Default)]
+pub struct Progress {
+    stage: AtomicU8,
+    done: AtomicUsize,
+    of: AtomicUsize,
+}
+
+impl Progress {
+    /// The stage, the items done and the items in it (`done <= of`).
+    pub fn snapshot(&self) -> (Stage, usize, usize) {
+        let stage = Stage::ALL.get(usize::from(self.stage.load(Ordering::Relaxed))).copied().unwrap_or(Stage::Waiting);
+        let of = self.of.load(Ordering::Relaxed);
+        (stage, self.done.load(Ordering::Relaxed).min(of), of)
+    }
+
+    fn begin(&self, stage: Stage, of: usize) {
+        self.done.store(0, Ordering::Relaxed);
+        self.of.store(of, Ordering::Relaxed);
+        self.stage.store(stage as u8, Ordering::Relaxed);
+    }
+
+    fn advance(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// Fetches media a file names by web address into the team's library (the web app's uploads do
@@ -144,6 +208,8 @@ pub async fn import(
     };
     let bad_rows: HashSet<usize> = problems.iter().filter_map(|p| p.row).collect();
     let total = rows.len() + bad_rows.len();
+    let progress = importer.progress;
+    progress.begin(Stage::Checking, rows.len());
     if reviews::must_submit(&mut *pool.acquire().await?, importer.team_id, importer.actor).await? {
         return Ok(ImportReport::refused(
             total,
@@ -203,6 +269,7 @@ pub async fn import(
         // Still check the other rows against the platforms' rules, so one report says everything
         // (rows with media by web address cannot be: their media is not fetched for a refused file).
         ready.retain(|r| r.urls.is_empty());
+        progress.begin(Stage::Checking, ready.len());
         let mut tx = pool.begin().await?;
         let mut ids = Vec::new();
         schedule_rows(&mut tx, &importer, &ready, &mut problems, &mut ids).await?;
@@ -210,7 +277,12 @@ pub async fn import(
         return Ok(ImportReport::refused(total, problems));
     }
     if let (Some(fetcher), false) = (fetcher, distinct.is_empty()) {
-        let fetched = fetcher.fetch(&distinct).await;
+        progress.begin(Stage::Fetching, distinct.len());
+        let mut fetched = HashMap::with_capacity(distinct.len());
+        for url in &distinct {
+            fetched.extend(fetcher.fetch(std::slice::from_ref(url)).await);
+            progress.advance();
+        }
         for r in &mut ready {
             for (place, url) in &r.urls {
                 match fetched.get(url) {
@@ -225,6 +297,7 @@ pub async fn import(
         }
     }
 
+    progress.begin(Stage::Scheduling, ready.len());
     let mut tx = pool.begin().await?;
     let mut sorted = keys.clone();
     sorted.retain(|k| !old.contains(k));
@@ -282,6 +355,7 @@ async fn schedule_rows(
             break;
         }
         let post = posts::NewPost { content: r.post.content.clone().with_tracking(tracking.clone()), ..r.post.clone() };
+        importer.progress.advance();
         let scheduled = if r.queue {
             posts::add_to_queue(&mut *conn, importer.team_id, importer.actor, None, &post, importer.rules).await
         } else {

@@ -14,6 +14,7 @@ pub mod feeds;
 pub mod first_comments;
 pub mod form_keys;
 pub mod housekeeping;
+pub mod import_jobs;
 pub mod imports;
 pub mod invites;
 pub mod link_tracking;

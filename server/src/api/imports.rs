@@ -14,7 +14,7 @@ use super::auth::Caller;
 use super::problem::{ApiError, Forbidden, ImportRefused, Internal, Malformed, RateLimited, TooLarge, Unauthenticated};
 use super::{ApiQuery, ApiState};
 use crier_domain::import::ImportLimits;
-use crier_domain::store::imports::{self, ImportReport, Importer};
+use crier_domain::store::imports::{self, ImportReport, Importer, Progress};
 
 /// Where the file's local dates and times are.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -75,7 +75,14 @@ pub async fn import(
     caller.require_editor()?;
     let timezone = super::posts::zone(query.timezone.as_deref())?;
     let bytes = file(request, state.import, &state).await?;
-    let importer = Importer { team_id: caller.team_id(), actor: caller.actor(), timezone, limits: state.import, rules: &state.media.rules };
+    let importer = Importer {
+        team_id: caller.team_id(),
+        actor: caller.actor(),
+        timezone,
+        limits: state.import,
+        rules: &state.media.rules,
+        progress: &Progress::default(),
+    };
     let fetcher = crate::media_fetch::UrlMedia::new(
         &state.media,
         &state.pool,

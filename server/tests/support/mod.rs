@@ -148,6 +148,16 @@ impl TestApp {
         assert_eq!(response.status(), StatusCode::OK, "sign-up succeeds");
         browser
     }
+
+    /// A signed-in member of `owner`'s team with `role`, invited by `owner` and joined.
+    pub async fn member(&self, owner: &Browser, email: &str, role: &str) -> Browser {
+        let invite: Value = owner.call("create_invite", &[("email", email), ("role", role)]).await.json().await.unwrap();
+        let token = invite["url"].as_str().unwrap_or_else(|| panic!("invite answer: {invite}")).rsplit('/').next().unwrap().to_owned();
+        let joiner = self.browser();
+        let accepted = joiner.call("accept_invite", &[("token", &token), ("password", PASSWORD)]).await;
+        assert_eq!(accepted.status(), StatusCode::OK, "{}", accepted.text().await.unwrap());
+        joiner
+    }
 }
 
 /// A fresh database set up as [`Database::open_url`] sets one up (Crier's migrations, the
