@@ -16,6 +16,7 @@ pub mod post;
 pub mod post_state;
 #[cfg(feature = "store")]
 pub mod posting_schedule;
+pub mod retention;
 pub mod retry;
 pub mod role;
 pub mod webhook;

@@ -2,49 +2,12 @@
 
 mod support;
 
-use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
-use crier_domain::store::accounts::{self, Credentials, NewAccount};
 use crier_domain::store::audit::{self, Actor, AuditFilter};
-use crier_domain::store::vault_keys;
 use crier_platform::Platform;
-use crier_vault::{Vault, VaultKey};
 use serde_json::json;
-use sqlx::PgPool;
-use support::{pool, secret, team};
+use support::{insert_delivery, pool, secret, team};
 use uuid::Uuid;
-
-async fn account(pool: &PgPool, team_id: Uuid) -> Uuid {
-    let key = [8u8; 32];
-    let id = vault_keys::key_ids(pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
-    let vault = Vault::new(VaultKey::new(id, key).unwrap());
-    let new = NewAccount {
-        platform: Platform::X,
-        kind: AccountKind::Profile,
-        external_id: "42".into(),
-        name: "Acme".into(),
-        handle: None,
-        authorized_by: "42".into(),
-        credentials: Credentials::OAuth2 { access_token: secret("t"), refresh_token: None },
-        token_expires_at: None,
-        refresh_expires_at: None,
-        scopes: vec![],
-    };
-    accounts::connect(pool, &vault, team_id, None, new).await.unwrap().account_id
-}
-
-/// A new scheduled delivery (due now).
-async fn insert_delivery(pool: &PgPool, team_id: Uuid, post_id: Uuid, account_id: Uuid) -> Uuid {
-    sqlx::query_scalar(
-        "insert into delivery (team_id, post_id, account_id, next_attempt_at) values ($1, $2, $3, now()) returning delivery_id",
-    )
-    .bind(team_id)
-    .bind(post_id)
-    .bind(account_id)
-    .fetch_one(pool)
-    .await
-    .unwrap()
-}
 
 /// The columns a delivery in `state` must have to satisfy the table's CHECK constraints.
 fn columns(state: DeliveryState) -> &'static str {
@@ -65,7 +28,7 @@ fn set_state(state: DeliveryState) -> sqlx::AssertSqlSafe<String> {
 async fn the_database_allows_exactly_the_transitions_the_state_machine_draws() {
     let pool = pool().await;
     let owner = team(&pool, "Acme", "ada@example.com").await;
-    let account_id = account(&pool, owner.team_id).await;
+    let account_id = support::account(&pool, owner.team_id, Platform::X, "42").await;
     let post_id: Uuid = sqlx::query_scalar(
         "insert into post (team_id, author_id, text, scheduled_at, schedule_timezone) values ($1, $2, 'hello', now(), 'Europe/Berlin') returning post_id",
     )
@@ -233,4 +196,29 @@ async fn the_database_allows_exactly_the_post_transitions_the_lifecycle_draws() 
         .execute(&pool)
         .await;
     assert!(draft.is_ok(), "a draft needs no time: {draft:?}");
+}
+
+#[tokio::test]
+async fn workers_are_woken_only_for_what_falls_due_before_they_look_anyway() {
+    use crier_domain::store::deliveries::{self, DUE_CHANNEL, WAKE_HORIZON};
+    let pool = pool().await;
+    let mut listener = sqlx::postgres::PgListener::connect_with(&pool).await.unwrap();
+    listener.listen(DUE_CHANNEL).await.unwrap();
+    let now = chrono::Utc::now();
+    let horizon = chrono::TimeDelta::from_std(WAKE_HORIZON).unwrap();
+    let tomorrow = now + chrono::TimeDelta::days(1);
+    let soon = now + horizon / 2;
+    let mut conn = pool.acquire().await.unwrap();
+    // Notifications arrive in commit order: had tomorrow's been sent, it would come first.
+    deliveries::wake_workers(&mut conn, tomorrow).await.unwrap();
+    deliveries::wake_workers(&mut conn, now + horizon + chrono::TimeDelta::seconds(5)).await.unwrap();
+    deliveries::wake_workers(&mut conn, soon).await.unwrap();
+    let first = listener.recv().await.unwrap();
+    assert_eq!(
+        deliveries::due_of(first.payload()),
+        Some(soon).map(|s| chrono::DateTime::from_timestamp_millis(s.timestamp_millis()).unwrap())
+    );
+    deliveries::wake_workers(&mut conn, now).await.unwrap();
+    let second = listener.recv().await.unwrap();
+    assert_eq!(deliveries::due_of(second.payload()).map(|d| d.timestamp_millis()), Some(now.timestamp_millis()));
 }

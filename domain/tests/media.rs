@@ -6,19 +6,14 @@ mod support;
 
 use chrono::{TimeDelta, Utc};
 use crier_domain::DomainError;
-use crier_domain::account::AccountKind;
 use crier_domain::post::{MediaChoice, PostContent};
-use crier_domain::store::accounts::{self, Credentials, NewAccount};
 use crier_domain::store::audit::Actor;
 use crier_domain::store::media::{self, MediaFilter, NewMedia};
 use crier_domain::store::posts::{self, NewPost};
-use crier_domain::store::vault_keys;
 use crier_domain::timezone::TimeZone;
 use crier_media::{ContentType, MediaFacts};
 use crier_platform::Platform;
-use crier_vault::{Vault, VaultKey};
-use sqlx::PgPool;
-use support::{pool, secret, team};
+use support::{pool, team};
 use uuid::Uuid;
 
 const QUOTA: u64 = 10_000_000;
@@ -43,25 +38,6 @@ fn image(name: &str, bytes: u64) -> NewMedia {
         alt_text: String::new(),
         has_thumbnail: true,
     }
-}
-
-async fn account(pool: &PgPool, team_id: Uuid) -> Uuid {
-    let key = [9u8; 32];
-    let id = vault_keys::key_ids(pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
-    let vault = Vault::new(VaultKey::new(id, key).unwrap());
-    let new = NewAccount {
-        platform: Platform::X,
-        kind: AccountKind::Profile,
-        external_id: format!("x-{team_id}"),
-        name: "X account".into(),
-        handle: None,
-        authorized_by: "me".into(),
-        credentials: Credentials::OAuth2 { access_token: secret("t"), refresh_token: None },
-        token_expires_at: None,
-        refresh_expires_at: None,
-        scopes: vec![],
-    };
-    accounts::connect(pool, &vault, team_id, None, new).await.unwrap().account_id
 }
 
 fn post_with(media: &[Uuid], account: Uuid) -> NewPost {
@@ -103,7 +79,7 @@ async fn the_library_is_the_teams_own_and_its_quota_holds() {
     assert_eq!(media::usage(&pool, theirs.team_id).await.unwrap(), 0);
 
     // Nor can its posts carry it: the id is refused as if it did not exist.
-    let their_account = account(&pool, theirs.team_id).await;
+    let their_account = support::account(&pool, theirs.team_id, Platform::X, &format!("x-{}", theirs.team_id)).await;
     let mut tx = pool.begin().await.unwrap();
     let error = posts::schedule(
         &mut tx,
@@ -151,7 +127,7 @@ async fn an_item_a_pending_post_carries_cannot_be_deleted_and_frees_its_quota_on
     let pool = pool().await;
     let owner = team(&pool, "Ours", "owner@ours.example").await;
     let actor = Actor::User(owner.user_id);
-    let x = account(&pool, owner.team_id).await;
+    let x = support::account(&pool, owner.team_id, Platform::X, &format!("x-{}", owner.team_id)).await;
     let cat = media::create(&pool, owner.team_id, actor, &image("cat.jpg", 4000), QUOTA).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
@@ -193,7 +169,7 @@ async fn scheduling_checks_each_platforms_media_rules_with_the_configured_limits
     let pool = pool().await;
     let owner = team(&pool, "Ours", "owner@ours.example").await;
     let actor = Actor::User(owner.user_id);
-    let x = account(&pool, owner.team_id).await;
+    let x = support::account(&pool, owner.team_id, Platform::X, &format!("x-{}", owner.team_id)).await;
     let mut ids = Vec::new();
     for n in 0..5 {
         ids.push(media::create(&pool, owner.team_id, actor, &image(&format!("{n}.jpg"), 1000), QUOTA).await.unwrap().media_id);

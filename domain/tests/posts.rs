@@ -5,38 +5,15 @@ mod support;
 
 use chrono::{TimeDelta, Utc};
 use crier_domain::DomainError;
-use crier_domain::account::AccountKind;
 use crier_domain::delivery::DeliveryState;
 use crier_domain::post::PostContent;
-use crier_domain::store::accounts::{self, Credentials, NewAccount};
 use crier_domain::store::audit::Actor;
 use crier_domain::store::posts::{self, NewPost, PostEdit, PostFilter};
-use crier_domain::store::vault_keys;
 use crier_domain::timezone::TimeZone;
 use crier_platform::Platform;
-use crier_vault::{Vault, VaultKey};
 use sqlx::PgPool;
-use support::{pool, secret, team};
+use support::{account, pool, team};
 use uuid::Uuid;
-
-async fn account(pool: &PgPool, team_id: Uuid, platform: Platform, external_id: &str) -> Uuid {
-    let key = [9u8; 32];
-    let id = vault_keys::key_ids(pool, &[vault_keys::fingerprint(&key)]).await.unwrap()[0];
-    let vault = Vault::new(VaultKey::new(id, key).unwrap());
-    let new = NewAccount {
-        platform,
-        kind: AccountKind::Profile,
-        external_id: external_id.into(),
-        name: format!("Account {external_id}"),
-        handle: None,
-        authorized_by: external_id.into(),
-        credentials: Credentials::OAuth2 { access_token: secret("t"), refresh_token: None },
-        token_expires_at: None,
-        refresh_expires_at: None,
-        scopes: vec![],
-    };
-    accounts::connect(pool, &vault, team_id, None, new).await.unwrap().account_id
-}
 
 fn new_post(text: &str, accounts: &[Uuid]) -> NewPost {
     NewPost {

@@ -70,7 +70,8 @@ pub struct PublisherConfig {
     pub refresh_margin: Duration,
     /// How long in-flight publishes may take to finish after shutdown is asked for.
     pub shutdown_grace: Duration,
-    /// The longest an idle worker sleeps without looking (in case a notification was missed).
+    /// The longest an idle worker sleeps without looking (in case a notification was missed); at
+    /// most [`deliveries::WAKE_HORIZON`], beyond which deliveries are not notified.
     pub idle_poll: Duration,
     /// The watchdog reports deliveries due longer ago than this and not claimed.
     pub overdue_after: Duration,
@@ -164,7 +165,8 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl Future<Output = ()> + Send) -
         concurrency,
         batch_size: config.batch_size,
         claim_at: (concurrency / 8).max(1),
-        idle_poll: config.idle_poll,
+        // Deliveries due beyond the horizon are not notified: a longer sleep could miss them.
+        idle_poll: config.idle_poll.min(deliveries::WAKE_HORIZON),
         shutdown_grace: config.shutdown_grace,
         care_every: config.heartbeat,
     };

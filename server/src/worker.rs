@@ -25,7 +25,7 @@ use apalis::prelude::{BackendExt, BoxDynError, Data, Monitor, TaskBuilder, TaskS
 use apalis_postgres::{Config as QueueConfig, PostgresStorage};
 use crier_accounts::Accounts;
 use crier_domain::outage::Outage;
-use crier_domain::store::{housekeeping, status};
+use crier_domain::store::{housekeeping, retention, status};
 use crier_media::storage::MediaStore;
 use crier_publisher::EngineStats;
 use crier_vault::Vault;
@@ -48,6 +48,10 @@ pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
 /// its first poll and heartbeat, which is when a broken start shows.
 pub const HOUSEKEEPING_SETTLES_AFTER: Duration = Duration::from_secs(20);
 
+/// Rows the retention pruner deletes per statement: small enough that publishing's statements
+/// never wait long behind one (measured in BENCHMARKS.md, "Retention").
+pub const RETENTION_BATCH: i64 = 5_000;
+
 /// One housekeeping pass, identified by its time window so that every worker process may
 /// enqueue "the pass for this window" and only one is stored (idempotency key).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,6 +68,7 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<Med
     let pruned = housekeeping::prune(&pool).await?;
     let expiring = housekeeping::warn_expiring(&pool).await?;
     let uploads = crate::resumable::sweep(&store, &pool).await?;
+    let history = retention::prune(&pool, RETENTION_BATCH).await?;
     // Finished passes are only history; keep a day of them.
     let old_jobs = sqlx::query("delete from apalis.jobs where job_type = $1 and status = 'Done' and done_at < now() - interval '1 day'")
         .bind(HOUSEKEEPING_QUEUE)
@@ -80,6 +85,8 @@ async fn run_housekeeping(job: Housekeeping, pool: Data<PgPool>, store: Data<Med
         expiring,
         uploads,
         old_jobs,
+        attempts_pruned = history.attempts,
+        audit_records_pruned = history.audit_records,
         "housekeeping done"
     );
     Ok(())

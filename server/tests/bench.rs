@@ -105,3 +105,22 @@ fn the_mixed_scenario_measures_the_text_posts_lag_beside_photo_posts_and_a_video
     assert!(report["lag_ms"]["p99"].as_f64().is_some(), "{report}");
     assert_eq!(report["video"]["megabytes"], 10.0, "{report}");
 }
+
+#[test]
+fn old_history_is_pruned_beside_a_burst_and_reported() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CRIER_DATA_DIR")
+        .args(["bench", "--posts", "100", "--accounts", "10", "--teams", "2", "--prune-rows", "12000"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "crier bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["published"].as_u64(), report["lost"].as_u64(), report["duplicated"].as_u64()), (Some(100), Some(0), Some(0)));
+    let pruning = &report["pruning"];
+    assert_eq!((pruning["attempts"].as_u64(), pruning["audit_records"].as_u64()), (Some(12_000), Some(12_000)), "{report}");
+    // 5,000 rows a statement: three for each table, the last finding less than a batch.
+    assert_eq!(pruning["batches"].as_u64(), Some(6), "{pruning}");
+    assert!(pruning["seconds"].as_f64().is_some_and(|s| s > 0.0), "{pruning}");
+}

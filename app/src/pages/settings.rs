@@ -14,7 +14,8 @@ use crate::server::link_tracking::{SetLinkTracking, link_tracking_settings};
 use crate::server::posts::TRACKING_SENT;
 use crate::server::reviews::{SetApprovalPolicy, TeamApprovals, approval_settings};
 use crate::server::security::{SetTeamTwoFactor, TeamTwoFactorRule, team_two_factor};
-use crate::server::settings::{SetRetryPolicy, TeamRetryPolicy, retry_settings};
+use crate::server::settings::{SetRetention, SetRetryPolicy, TeamRetention, TeamRetryPolicy, retention_settings, retry_settings};
+use crier_domain::retention::Retention;
 
 /// Team and personal settings.
 #[component]
@@ -78,6 +79,8 @@ pub fn SettingsPage() -> impl IntoView {
         <ApprovalsSection />
         <h2 id="link-tracking">"Link tracking"</h2>
         <LinkTrackingSection />
+        <h2 id="retention">"Data retention"</h2>
+        <RetentionSection />
         <h2>"Two-factor sign-in for the team"</h2>
         <TeamTwoFactorSection />
     }
@@ -194,6 +197,62 @@ fn LinkTrackingSection() -> impl IntoView {
                             .into_any()
                         }
                         Ok(team) => view! { <p>{team.tracking.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any(),
+                        Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <Notice message=saved />
+        </section>
+    }
+}
+
+/// How long the team keeps finished posts' attempts and its audit trail: shown to everyone,
+/// changed by owners and admins. A plain form, rendered by the server.
+#[component]
+fn RetentionSection() -> impl IntoView {
+    let save = ServerAction::<SetRetention>::new();
+    let settings = Resource::new(|| (), |_| retention_settings());
+    let error = action_error(save.value());
+    let saved = move || kept_notice(SetRetention::PATH);
+    view! {
+        <section class="panel">
+            <p class="hint">"Every attempt to publish a post is recorded (when, the platform's answer, how long it took), and so is everything people and Crier do in the team (the audit trail). Records older than these are deleted; posts themselves are kept. Each deletion is itself recorded in the audit trail."</p>
+            <Suspense fallback=|| view! { <p class="hint">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Ok(TeamRetention { retention, can_manage: true }) => {
+                            let attempts = refill(SetRetention::PATH, "attempt_days").unwrap_or_else(|| retention.attempt_days.to_string());
+                            let audit = refill(SetRetention::PATH, "audit_days").unwrap_or_else(|| retention.audit_days.to_string());
+                            let field_error = |name: &'static str| error.get_untracked().and_then(|e| e.field(name));
+                            let (attempts_error, audit_error) = (field_error("attempt_days"), field_error("audit_days"));
+                            view! {
+                                <ActionForm action=save attr:class="stack">
+                                    <FormError error />
+                                    <p>{retention.describe()}</p>
+                                    <div class="field">
+                                        <label for="attempt_days">"Keep attempts of finished posts for (days)"</label>
+                                        <input id="attempt_days" name="attempt_days" type="number" inputmode="numeric" required
+                                            min=Retention::MIN_ATTEMPT_DAYS max=Retention::MAX_DAYS value=attempts
+                                            aria-invalid=attempts_error.is_some().then_some("true") aria-describedby=if attempts_error.is_some() { "attempt_days-hint attempt_days-error" } else { "attempt_days-hint" } />
+                                        <p class="hint" id="attempt_days-hint">{format!("{} to {} days; {} by default.", Retention::MIN_ATTEMPT_DAYS, Retention::MAX_DAYS, Retention::DEFAULT.attempt_days)}</p>
+                                        {attempts_error.clone().map(|m| view! { <p class="field-error" id="attempt_days-error">{m}</p> })}
+                                    </div>
+                                    <div class="field">
+                                        <label for="audit_days">"Keep the audit trail for (days)"</label>
+                                        <input id="audit_days" name="audit_days" type="number" inputmode="numeric" required
+                                            min=Retention::MIN_AUDIT_DAYS max=Retention::MAX_DAYS value=audit
+                                            aria-invalid=audit_error.is_some().then_some("true") aria-describedby=if audit_error.is_some() { "audit_days-hint audit_days-error" } else { "audit_days-hint" } />
+                                        <p class="hint" id="audit_days-hint">{format!("{} to {} days; {} by default.", Retention::MIN_AUDIT_DAYS, Retention::MAX_DAYS, Retention::DEFAULT.audit_days)}</p>
+                                        {audit_error.clone().map(|m| view! { <p class="field-error" id="audit_days-error">{m}</p> })}
+                                    </div>
+                                    <div><button type="submit">"Save retention"</button></div>
+                                </ActionForm>
+                            }
+                            .into_any()
+                        }
+                        Ok(TeamRetention { retention, can_manage: false }) => {
+                            view! { <p>{retention.describe()}</p><p class="hint">"Owners and admins can change this."</p> }.into_any()
+                        }
                         Err(e) => view! { <p class="form-error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}

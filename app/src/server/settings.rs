@@ -56,3 +56,53 @@ pub async fn set_retry_policy(max_attempts: String, first_retry_minutes: String)
         }
     }
 }
+
+/// The team's retention, and whether the viewer may change it (owners and admins).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamRetention {
+    /// The days kept.
+    pub retention: crier_domain::retention::Retention,
+    /// Whether the viewer may change it.
+    pub can_manage: bool,
+}
+
+/// The team's retention.
+#[server(prefix = "/api", endpoint = "settings/retention")]
+pub async fn retention_settings() -> Result<TeamRetention, AppError> {
+    use crier_domain::store::retention;
+
+    use super::ssr::{current_member, pool};
+    let me = current_member().await?;
+    let retention = retention::team(&pool()?, me.team_id).await?;
+    Ok(TeamRetention { retention, can_manage: me.role.can_manage_members() })
+}
+
+/// Changes how long the team keeps attempts and its audit trail. Answers what it now means.
+#[server(prefix = "/api", endpoint = "settings/set_retention")]
+pub async fn set_retention(attempt_days: String, audit_days: String) -> Result<String, AppError> {
+    use crier_domain::retention::Retention;
+    use crier_domain::store::audit::Actor;
+    use crier_domain::store::retention;
+
+    use super::ssr::{current_member, fail_form, notice_for_next_page, pool};
+    let outcome = async {
+        let me = current_member().await?;
+        if !me.role.can_manage_members() {
+            return Err(AppError::Forbidden);
+        }
+        let chosen = Retention::parse(&attempt_days, &audit_days).map_err(|e| AppError::Fields(vec![e]))?;
+        retention::set(&pool()?, me.team_id, Actor::User(me.user_id), chosen).await?;
+        Ok(chosen.describe())
+    }
+    .await;
+    match outcome {
+        Ok(meaning) => {
+            notice_for_next_page(SetRetention::PATH, &format!("Saved. {meaning}")).await;
+            Ok(meaning)
+        }
+        Err(e) => {
+            let typed = [("attempt_days", attempt_days.as_str()), ("audit_days", audit_days.as_str())];
+            fail_form(SetRetention::PATH, e, &typed).await
+        }
+    }
+}

@@ -26,11 +26,20 @@ use crier_platform::Platform;
 /// claim it at once instead of at their next timer.
 pub const DUE_CHANNEL: &str = "crier_delivery_due";
 
+/// A worker never sleeps longer than this without looking for what falls due next (its idle poll
+/// is capped to it), so a delivery due later than this from now needs no notification: the
+/// worker's next look finds it in time. Scheduling posts for tomorrow notifies nobody.
+pub const WAKE_HORIZON: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Tells the workers that something falls due at `due` (delivered when the caller's transaction
-/// commits). The payload is `due` in milliseconds since the epoch: a worker that will look before
-/// then anyway ignores it, so scheduling many posts for later does not wake every worker once
-/// per post ([`due_of`] reads it back).
+/// commits), if it falls due within [`WAKE_HORIZON`]: beyond it nothing is sent (a `NOTIFY`
+/// costs every listening worker a wake-up, and every committing transaction a turn at
+/// PostgreSQL's one notification queue). The payload is `due` in milliseconds since the epoch: a
+/// worker that will look before then anyway ignores it ([`due_of`] reads it back).
 pub async fn wake_workers(conn: &mut PgConnection, due: DateTime<Utc>) -> Result<(), DomainError> {
+    if due > Utc::now() + WAKE_HORIZON {
+        return Ok(());
+    }
     sqlx::query!("select pg_notify('crier_delivery_due', $1)", due.timestamp_millis().to_string()).execute(conn).await?;
     Ok(())
 }

@@ -27,6 +27,7 @@ pub mod notify;
 pub mod oauth_connections;
 pub mod posts;
 pub mod queues;
+pub mod retention;
 pub mod review_links;
 pub mod reviews;
 pub mod security;

@@ -88,6 +88,10 @@ pub struct BenchArgs {
     /// Give up when publishing takes longer than this many seconds.
     #[arg(long = "timeout-secs", default_value_t = 600)]
     pub timeout_secs: u64,
+    /// Write this many attempts and as many audit records from three years ago before
+    /// publishing, and prune them (as the housekeeping pass does) while the posts publish.
+    #[arg(long = "prune-rows", default_value_t = 0)]
+    pub prune_rows: usize,
 }
 
 impl BenchArgs {
@@ -119,6 +123,9 @@ impl BenchArgs {
                 deliveries.div_ceil(100)
             ));
         }
+        if self.baseline && self.prune_rows > 0 {
+            return Err("--baseline has no retention to prune: drop --prune-rows".into());
+        }
         if self.baseline && self.scenario != Scenario::Burst {
             return Err("--baseline compares text-only bursts: drop --scenario".into());
         }
@@ -145,6 +152,8 @@ pub struct Figures {
     pub statements_per_delivery: Option<f64>,
     pub published: i64,
     pub failed: i64,
+    /// Deliveries published on a second or later attempt (a late post's first suspect).
+    pub retried: i64,
     /// Posts the platform never received.
     pub lost: usize,
     /// Posts the platform received more than once.
@@ -152,6 +161,20 @@ pub struct Figures {
     /// The media scenario's large video.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<VideoFigures>,
+    /// Old history pruned while the posts published (--prune-rows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<PruningFigures>,
+}
+
+/// The retention pruner's run beside publishing.
+#[derive(Debug, Serialize)]
+pub struct PruningFigures {
+    pub attempts: u64,
+    pub audit_records: u64,
+    /// Statements it took.
+    pub batches: u64,
+    /// From the workers' start to the last batch.
+    pub seconds: f64,
 }
 
 /// One large video through upload and publish.
@@ -318,6 +341,16 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     scheduled.extend(fixture::schedule(db, &accounts, &due, tag, media_of_text).await?);
     progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
 
+    if args.prune_rows > 0 {
+        let writing = Instant::now();
+        fixture::old_history(db, &accounts, args.prune_rows).await?;
+        progress(&format!(
+            "{tag}: wrote {} old attempts and as many audit records in {:.1} s",
+            args.prune_rows,
+            writing.elapsed().as_secs_f64()
+        ));
+    }
+
     let watch = fixture::bookkeeping_pool(&db.url).await?;
     db.reset_statements().await;
     // Peak memory from here on, not the setup's (Linux resets VmHWM on "5" since 4.0).
@@ -327,6 +360,19 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let started = Utc::now();
 
     let pool = Publishers::start(args, sandbox, db, which)?;
+    let pruning = (args.prune_rows > 0).then(|| {
+        let db_pool = db.pool.clone();
+        tokio::spawn(async move {
+            let started = Instant::now();
+            let pruned = crier_domain::store::retention::prune(&db_pool, crate::worker::RETENTION_BATCH).await;
+            pruned.map(|p| PruningFigures {
+                attempts: p.attempts,
+                audit_records: p.audit_records,
+                batches: p.batches,
+                seconds: round3(started.elapsed().as_secs_f64()),
+            })
+        })
+    });
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     let everything_done = async {
         loop {
@@ -359,8 +405,23 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         }
         (Ok(()), beside) => beside.transpose()?,
     };
-    let (last, published, failed): (Option<DateTime<Utc>>, i64, i64) = sqlx::query_as(
-        "select /* crier-bench */ max(published_at), count(*) filter (where state = 'published'), count(*) filter (where state = 'failed')
+    let pruning = match pruning {
+        Some(task) => match task.await {
+            Ok(Ok(figures)) => Some(figures),
+            Ok(Err(e)) => {
+                pool.stop().await;
+                bail!("{tag}: pruning failed: {e}");
+            }
+            Err(e) => {
+                pool.stop().await;
+                bail!("{tag}: the pruner stopped: {e}");
+            }
+        },
+        None => None,
+    };
+    let (last, published, failed, retried): (Option<DateTime<Utc>>, i64, i64, i64) = sqlx::query_as(
+        "select /* crier-bench */ max(published_at), count(*) filter (where state = 'published'), count(*) filter (where state = 'failed'),
+                count(*) filter (where state = 'published' and attempts > 1)
          from delivery",
     )
     .fetch_one(&watch)
@@ -405,9 +466,11 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         statements_per_delivery: statements.filter(|_| published > 0).map(|s| round1(s as f64 / published as f64)),
         published,
         failed,
+        retried,
         lost: check.lost,
         duplicated: check.duplicated,
         video,
+        pruning,
     };
     progress(&format!("{tag}: {published} published in {seconds:.2} s ({} posts/s)", figures.posts_per_sec));
     Ok(figures)
