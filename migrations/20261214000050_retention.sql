@@ -1,6 +1,6 @@
 -- Retention (crier_domain::store::retention): finished deliveries' attempts and the audit trail
 -- are kept for a number of days per team (a team without a row here keeps the defaults, written
--- once in crier_domain::store::retention), then pruned by the housekeeping pass.
+-- once in crier_domain::retention), then pruned by the housekeeping pass.
 create table team_retention (
     team_id      uuid primary key references team (team_id) on delete cascade,
     attempt_days integer not null,
@@ -11,10 +11,11 @@ create table team_retention (
     constraint team_retention_audit_days check (audit_days between 90 and 3650)
 );
 
--- The pruner reads old rows by time across the table. Rows arrive in time order, so a BRIN
--- index (a few pages, next to nothing to keep up on each insert) finds the old blocks.
-create index delivery_attempt_started_brin on delivery_attempt using brin (started_at);
-create index audit_event_occurred_brin on audit_event using brin (occurred_at);
+-- How far each team's attempts have been pruned: deliveries finished before this had theirs
+-- deleted, so a pass reads only deliveries that finished since (through delivery_team_updated_idx).
+-- The audit trail needs no mark: its (team_id, occurred_at) index finds its oldest record at once.
+-- No index is added to the tables publishing writes on every delivery.
+alter table team add column attempts_pruned_before timestamptz not null default 'epoch';
 
 -- The audit trail stays append-only for everyone but the pruner, which says it is pruning
 -- (`set local crier.audit_pruning = 'on'`, in its own transaction) and may then delete only

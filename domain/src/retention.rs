@@ -9,7 +9,7 @@ use crate::FieldError;
 /// Days kept of each kind of history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retention {
-    /// Attempts of finished (published, failed, cancelled) deliveries, by when they started.
+    /// Attempts of finished (published, failed, cancelled) deliveries, by when the delivery finished.
     pub attempt_days: u16,
     /// Audit records, by when they happened.
     pub audit_days: u16,

@@ -48,9 +48,10 @@ pub const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(300);
 /// its first poll and heartbeat, which is when a broken start shows.
 pub const HOUSEKEEPING_SETTLES_AFTER: Duration = Duration::from_secs(20);
 
-/// Rows the retention pruner deletes per statement: small enough that publishing's statements
-/// never wait long behind one (measured in BENCHMARKS.md, "Retention").
-pub const RETENTION_BATCH: i64 = 5_000;
+/// What the retention pruner deletes per statement: the attempts of this many deliveries, or this
+/// many audit records. Small enough that publishing's statements never wait long behind one
+/// (measured in BENCHMARKS.md, "Retention").
+pub const RETENTION_BATCH: i64 = 2_000;
 
 /// One housekeeping pass, identified by its time window so that every worker process may
 /// enqueue "the pass for this window" and only one is stored (idempotency key).

@@ -118,9 +118,8 @@ fn old_history_is_pruned_beside_a_burst_and_reported() {
     assert!(output.status.success(), "crier bench failed:\n{stderr}");
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!((report["published"].as_u64(), report["lost"].as_u64(), report["duplicated"].as_u64()), (Some(100), Some(0), Some(0)));
+    // The workers' housekeeping pass pruned every old row while the posts went out.
     let pruning = &report["pruning"];
-    assert_eq!((pruning["attempts"].as_u64(), pruning["audit_records"].as_u64()), (Some(12_000), Some(12_000)), "{report}");
-    // 5,000 rows a statement: three for each table, the last finding less than a batch.
-    assert_eq!(pruning["batches"].as_u64(), Some(6), "{pruning}");
+    assert_eq!(pruning["rows"].as_u64(), Some(24_000), "{report}");
     assert!(pruning["seconds"].as_f64().is_some_and(|s| s > 0.0), "{pruning}");
 }

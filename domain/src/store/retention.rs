@@ -1,13 +1,12 @@
 //! Retention's store: each team's choice ([`Retention`], Settings → Data retention) and the
 //! pruner the housekeeping pass runs.
 //!
-//! The pruner deletes in batches, each its own short statement (the audit trail's in its own
-//! transaction, which tells the append-only trigger it is the pruner), so publishing's claims and
-//! completions are never queued behind one long delete. It finds old rows through BRIN indexes on
-//! their times, once across all teams, each row judged by its own team's retention; afterwards
-//! each team whose history was pruned gets a `history_pruned` audit record saying how much.
-
-use std::collections::HashMap;
+//! The pruner goes team by team and deletes in batches, each its own short statement (the audit
+//! trail's in its own transaction, which tells the append-only trigger it is the pruner), so
+//! publishing's claims and completions never queue behind one long delete. It reads through
+//! indexes that exist for the pages anyway (a delivery's team and last change, an audit record's
+//! team and time): nothing is added to what publishing writes per delivery. Each team whose
+//! history was pruned gets a `history_pruned` audit record saying how much.
 
 use serde_json::json;
 use sqlx::PgPool;
@@ -51,104 +50,107 @@ pub struct PrunedHistory {
     pub attempts: u64,
     /// Audit records.
     pub audit_records: u64,
-    /// Statements it took (each deleting at most a batch).
+    /// Statements it took (each deleting the attempts of at most a batch of deliveries, or at
+    /// most a batch of audit records).
     pub batches: u64,
 }
 
-/// Deletes what every team's retention says is old, `batch` rows a statement, until nothing is
-/// left; then records in each team's audit trail how much of its history went.
+/// Deletes what each team's retention says is old, team by team, a batch a statement, until
+/// nothing is left; records in each team's audit trail how much of its history went.
+///
+/// Attempts go with their delivery: those of deliveries that finished (their last change) before
+/// the team's cutoff, read in order of that change from where the last pass stopped (the team's
+/// `attempts_pruned_before`), `batch` deliveries a statement. Audit records are read oldest first
+/// through the team's `(team_id, occurred_at)` index, `batch` a statement.
 pub async fn prune(pool: &PgPool, batch: i64) -> Result<PrunedHistory, DomainError> {
     let defaults = Retention::DEFAULT;
-    // The shortest retention any team has: the bound the BRIN indexes narrow the scan with.
-    let shortest = sqlx::query!(
-        r#"select least($1, min(attempt_days)) as "attempt_days!", least($2, min(audit_days)) as "audit_days!" from team_retention"#,
+    let teams = sqlx::query!(
+        r#"select t.team_id, t.attempts_pruned_before,
+                  coalesce(r.attempt_days, $1) as "attempt_days!", coalesce(r.audit_days, $2) as "audit_days!",
+                  now() as "now!"
+           from team t left join team_retention r on r.team_id = t.team_id
+           order by t.team_id"#,
         i32::from(defaults.attempt_days),
         i32::from(defaults.audit_days)
     )
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await?;
     let mut pruned = PrunedHistory::default();
-    let mut per_team: HashMap<Uuid, [u64; 2]> = HashMap::new();
-    loop {
-        let gone = sqlx::query!(
-            r#"with doomed as (
-                   select a.delivery_id, a.attempt
-                   from delivery_attempt a
-                   join delivery d on d.delivery_id = a.delivery_id
-                   left join team_retention r on r.team_id = a.team_id
-                   where a.started_at < now() - make_interval(days => $1)
-                     and a.started_at < now() - make_interval(days => coalesce(r.attempt_days, $2))
-                     and d.state in ('published', 'dry_run_ok', 'failed', 'cancelled')
-                   limit $3
-               ),
-               gone as (
-                   delete from delivery_attempt a using doomed x
-                   where a.delivery_id = x.delivery_id and a.attempt = x.attempt
-                   returning a.team_id
-               )
-               select team_id as "team_id!", count(*) as "rows!" from gone group by team_id"#,
-            shortest.attempt_days,
-            i32::from(defaults.attempt_days),
-            batch
-        )
-        .fetch_all(pool)
-        .await?;
-        pruned.batches += 1;
-        let rows = tally(&mut per_team, ATTEMPTS, gone.into_iter().map(|g| (g.team_id, g.rows)));
-        pruned.attempts += rows;
-        if rows < batch as u64 {
-            break;
+    for team in teams {
+        let cutoff = team.now - chrono::TimeDelta::days(i64::from(team.attempt_days));
+        let mut attempts = 0;
+        // Keyset: the last delivery read, by (finished, id).
+        let (mut after_at, mut after_id) = (team.attempts_pruned_before, Uuid::nil());
+        while after_at < cutoff {
+            let step = sqlx::query!(
+                r#"with chosen as (
+                       select d.delivery_id, d.updated_at
+                       from delivery d
+                       where d.team_id = $1 and (d.updated_at, d.delivery_id) > ($2, $3) and d.updated_at < $4
+                         and d.state in ('published', 'dry_run_ok', 'failed', 'cancelled')
+                       order by d.updated_at, d.delivery_id
+                       limit $5
+                   ),
+                   gone as (
+                       delete from delivery_attempt a using chosen c where a.delivery_id = c.delivery_id
+                       returning 1
+                   ),
+                   last as (select updated_at, delivery_id from chosen order by updated_at desc, delivery_id desc limit 1)
+                   select (select count(*) from gone) as "attempts!", (select count(*) from chosen) as "deliveries!",
+                          (select updated_at from last) as last_at, (select delivery_id from last) as last_id"#,
+                team.team_id,
+                after_at,
+                after_id,
+                cutoff,
+                batch
+            )
+            .fetch_one(pool)
+            .await?;
+            pruned.batches += 1;
+            attempts += u64::try_from(step.attempts).unwrap_or(0);
+            match (step.last_at, step.last_id) {
+                (Some(at), Some(id)) if step.deliveries == batch => (after_at, after_id) = (at, id),
+                _ => break,
+            }
         }
-    }
-    loop {
-        let mut tx = pool.begin().await?;
-        // Only this transaction may delete (the trigger still refuses anything under the floor).
-        sqlx::query!("set local crier.audit_pruning = 'on'").execute(&mut *tx).await?;
-        let gone = sqlx::query!(
-            r#"with doomed as (
-                   select e.audit_id
-                   from audit_event e
-                   left join team_retention r on r.team_id = e.team_id
-                   where e.occurred_at < now() - make_interval(days => $1)
-                     and e.occurred_at < now() - make_interval(days => coalesce(r.audit_days, $2))
-                   limit $3
-               ),
-               gone as (
-                   delete from audit_event e using doomed x where e.audit_id = x.audit_id
-                   returning e.team_id
-               )
-               select team_id as "team_id!", count(*) as "rows!" from gone group by team_id"#,
-            shortest.audit_days,
-            i32::from(defaults.audit_days),
-            batch
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        pruned.batches += 1;
-        let rows = tally(&mut per_team, AUDIT_RECORDS, gone.into_iter().map(|g| (g.team_id, g.rows)));
-        pruned.audit_records += rows;
-        if rows < batch as u64 {
-            break;
+        if team.attempts_pruned_before < cutoff {
+            sqlx::query!("update team set attempts_pruned_before = $2 where team_id = $1", team.team_id, cutoff).execute(pool).await?;
         }
-    }
-    for (team_id, [attempts, audit_records]) in per_team {
-        let metadata = json!({ "attempts": attempts, "audit_records": audit_records });
-        audit::record(pool, team_id, Actor::System, "history_pruned", "team", Some(&team_id.to_string()), metadata).await?;
+
+        let mut audit_records = 0;
+        loop {
+            let mut tx = pool.begin().await?;
+            // Only this transaction may delete (the trigger still refuses anything under the floor).
+            sqlx::query!("set local crier.audit_pruning = 'on'").execute(&mut *tx).await?;
+            let gone = sqlx::query_scalar!(
+                r#"with doomed as (
+                       select audit_id from audit_event
+                       where team_id = $1 and occurred_at < now() - make_interval(days => $2)
+                       order by occurred_at
+                       limit $3
+                   ),
+                   gone as (delete from audit_event e using doomed d where e.audit_id = d.audit_id returning 1)
+                   select count(*) as "rows!" from gone"#,
+                team.team_id,
+                team.audit_days,
+                batch
+            )
+            .fetch_one(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            pruned.batches += 1;
+            audit_records += u64::try_from(gone).unwrap_or(0);
+            if gone < batch {
+                break;
+            }
+        }
+
+        if attempts + audit_records > 0 {
+            let metadata = json!({ "attempts": attempts, "audit_records": audit_records });
+            audit::record(pool, team.team_id, Actor::System, "history_pruned", "team", Some(&team.team_id.to_string()), metadata).await?;
+        }
+        pruned.attempts += attempts;
+        pruned.audit_records += audit_records;
     }
     Ok(pruned)
-}
-
-/// The places in a team's tally.
-const ATTEMPTS: usize = 0;
-const AUDIT_RECORDS: usize = 1;
-
-/// Adds a batch's deleted rows to each team's tally at `place`; answers the batch's rows.
-fn tally(per_team: &mut HashMap<Uuid, [u64; 2]>, place: usize, gone: impl Iterator<Item = (Uuid, i64)>) -> u64 {
-    gone.map(|(team_id, rows)| {
-        let rows = u64::try_from(rows).unwrap_or(0);
-        per_team.entry(team_id).or_default()[place] += rows;
-        rows
-    })
-    .sum()
 }

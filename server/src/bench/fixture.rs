@@ -399,33 +399,38 @@ pub async fn bookkeeping_pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new().max_connections(2).connect_with(PgConnectOptions::from_str(url)?).await?)
 }
 
-/// History old enough for every retention to prune, written fast (a statement per 1,000 attempts
-/// and per 100,000 audit records, into the tables the store writes, their constraints and
-/// triggers on): `rows` attempts, on cancelled deliveries of posts from three years ago (1,000
-/// attempts each), and `rows` audit records of that time, spread over the teams.
+/// History old enough for every retention to prune, written fast (a statement per 10,000
+/// attempts and per 100,000 audit records, into the tables the store writes, their constraints
+/// and triggers on): `rows` attempts, 10 each on cancelled deliveries of posts from three years
+/// ago, and `rows` audit records of that time, spread over the teams.
 pub async fn old_history(db: &PhaseDatabase, accounts: &Accounts, rows: usize) -> anyhow::Result<()> {
-    const PER_DELIVERY: usize = 1_000;
+    const PER_DELIVERY: usize = 10;
+    const DELIVERIES_PER_STATEMENT: usize = 1_000;
     const AUDIT_PER_STATEMENT: usize = 100_000;
-    for (i, start) in (0..rows).step_by(PER_DELIVERY).enumerate() {
+    let deliveries = rows.div_ceil(PER_DELIVERY);
+    for (i, start) in (0..deliveries).step_by(DELIVERIES_PER_STATEMENT).enumerate() {
         let (owner, account_ids) = &accounts.teams[i % accounts.teams.len()];
-        let n = PER_DELIVERY.min(rows - start) as i32;
+        let n = DELIVERIES_PER_STATEMENT.min(deliveries - start) as i32;
         sqlx::query(
             "with p as (
                  insert into post (team_id, author_id, text, scheduled_at, schedule_timezone)
-                 values ($1, $2, 'old history', now() - interval '3 years', 'UTC') returning post_id
+                 select $1, $2, 'old history', now() - interval '3 years', 'UTC' from generate_series(1, $4)
+                 returning post_id
              ),
              d as (
-                 insert into delivery (team_id, post_id, account_id, state, next_attempt_at)
-                 select $1, post_id, $3, 'cancelled', now() - interval '3 years' from p returning delivery_id
+                 insert into delivery (team_id, post_id, account_id, state, next_attempt_at, updated_at)
+                 select $1, post_id, $3, 'cancelled', now() - interval '3 years', now() - interval '3 years' from p
+                 returning delivery_id
              )
              insert into delivery_attempt (delivery_id, attempt, team_id, worker, started_at, finished_at, outcome)
              select d.delivery_id, g, $1, 'old', now() - interval '3 years', now() - interval '3 years', 'temporary'
-             from d, generate_series(1, $4) g",
+             from d, generate_series(1, $5) g",
         )
         .bind(owner.team_id)
         .bind(owner.user_id)
         .bind(account_ids[0])
         .bind(n)
+        .bind(PER_DELIVERY as i32)
         .execute(&db.pool)
         .await
         .context("writing old attempts")?;

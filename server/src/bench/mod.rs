@@ -88,8 +88,8 @@ pub struct BenchArgs {
     /// Give up when publishing takes longer than this many seconds.
     #[arg(long = "timeout-secs", default_value_t = 600)]
     pub timeout_secs: u64,
-    /// Write this many attempts and as many audit records from three years ago before
-    /// publishing, and prune them (as the housekeeping pass does) while the posts publish.
+    /// Write this many attempts and as many audit records from three years ago before the posts
+    /// are scheduled; the workers' housekeeping pass prunes them while the posts publish.
     #[arg(long = "prune-rows", default_value_t = 0)]
     pub prune_rows: usize,
 }
@@ -169,11 +169,9 @@ pub struct Figures {
 /// The retention pruner's run beside publishing.
 #[derive(Debug, Serialize)]
 pub struct PruningFigures {
-    pub attempts: u64,
-    pub audit_records: u64,
-    /// Statements it took.
-    pub batches: u64,
-    /// From the workers' start to the last batch.
+    /// Old attempts and audit records written before publishing (--prune-rows of each).
+    pub rows: usize,
+    /// From the workers' start until none of them was left.
     pub seconds: f64,
 }
 
@@ -310,6 +308,17 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let accounts = fixture::connect_accounts(db, sandbox, args.teams, args.accounts, tag).await?;
     sandbox.control("/control/x/faults", serde_json::json!({ "latency_ms": args.latency_ms })).await?;
 
+    // Before the posts are scheduled: their due times are counted from then.
+    if args.prune_rows > 0 {
+        let writing = Instant::now();
+        fixture::old_history(db, &accounts, args.prune_rows).await?;
+        progress(&format!(
+            "{tag}: wrote {} old attempts and as many audit records in {:.1} s",
+            args.prune_rows,
+            writing.elapsed().as_secs_f64()
+        ));
+    }
+
     let enqueue_started = Instant::now();
     let due: Vec<DateTime<Utc>> = match args.scenario {
         Scenario::Burst | Scenario::Media => vec![Utc::now(); posts],
@@ -341,16 +350,6 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     scheduled.extend(fixture::schedule(db, &accounts, &due, tag, media_of_text).await?);
     progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
 
-    if args.prune_rows > 0 {
-        let writing = Instant::now();
-        fixture::old_history(db, &accounts, args.prune_rows).await?;
-        progress(&format!(
-            "{tag}: wrote {} old attempts and as many audit records in {:.1} s",
-            args.prune_rows,
-            writing.elapsed().as_secs_f64()
-        ));
-    }
-
     let watch = fixture::bookkeeping_pool(&db.url).await?;
     db.reset_statements().await;
     // Peak memory from here on, not the setup's (Linux resets VmHWM on "5" since 4.0).
@@ -360,17 +359,24 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let started = Utc::now();
 
     let pool = Publishers::start(args, sandbox, db, which)?;
+    // The workers' housekeeping pass prunes (it runs when a worker starts): the bench watches the
+    // old rows go, through the BRIN indexes the pruner reads them by.
     let pruning = (args.prune_rows > 0).then(|| {
-        let db_pool = db.pool.clone();
+        let watch = watch.clone();
         tokio::spawn(async move {
             let started = Instant::now();
-            let pruned = crier_domain::store::retention::prune(&db_pool, crate::worker::RETENTION_BATCH).await;
-            pruned.map(|p| PruningFigures {
-                attempts: p.attempts,
-                audit_records: p.audit_records,
-                batches: p.batches,
-                seconds: round3(started.elapsed().as_secs_f64()),
-            })
+            loop {
+                let left: bool = sqlx::query_scalar(
+                    "select /* crier-bench */ exists (select 1 from delivery_attempt where started_at < now() - interval '1000 days')
+                         or exists (select 1 from audit_event where occurred_at < now() - interval '1000 days')",
+                )
+                .fetch_one(&watch)
+                .await?;
+                if !left {
+                    return Ok::<_, sqlx::Error>(round3(started.elapsed().as_secs_f64()));
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
         })
     });
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
@@ -406,17 +412,24 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         (Ok(()), beside) => beside.transpose()?,
     };
     let pruning = match pruning {
-        Some(task) => match task.await {
-            Ok(Ok(figures)) => Some(figures),
-            Ok(Err(e)) => {
-                pool.stop().await;
-                bail!("{tag}: pruning failed: {e}");
+        Some(watching) => {
+            let left = Duration::from_secs(args.timeout_secs).saturating_sub(enqueue_started.elapsed());
+            match tokio::time::timeout(left, watching).await {
+                Ok(Ok(Ok(seconds))) => Some(PruningFigures { rows: args.prune_rows * 2, seconds }),
+                Ok(Ok(Err(e))) => {
+                    pool.stop().await;
+                    return Err(e.into());
+                }
+                Ok(Err(e)) => {
+                    pool.stop().await;
+                    bail!("{tag}: watching the pruner failed: {e}");
+                }
+                Err(_) => {
+                    pool.stop().await;
+                    bail!("{tag}: old history still there after {} s (--timeout-secs)", args.timeout_secs);
+                }
             }
-            Err(e) => {
-                pool.stop().await;
-                bail!("{tag}: the pruner stopped: {e}");
-            }
-        },
+        }
         None => None,
     };
     let (last, published, failed, retried): (Option<DateTime<Utc>>, i64, i64, i64) = sqlx::query_as(
