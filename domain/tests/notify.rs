@@ -90,3 +90,31 @@ async fn a_claim_takes_each_recipients_messages_together_capped_and_after_the_ga
     let stale = notify::Sent { message_id: parcels[0].messages[0].message_id, attempt: 1, state: "sent", next_at: None, error: None };
     assert_eq!(notify::complete(&pool, "w1", &[stale]).await.unwrap(), 0);
 }
+
+#[test]
+fn unsubscribe_links_in_emails_sent_before_a_key_rotation_keep_working() {
+    use crier_vault::{Vault, VaultKey};
+    let query = |path: &str| -> Vec<String> {
+        let query = path.strip_prefix("/unsubscribe?").unwrap();
+        query.split('&').map(|pair| pair.split_once('=').unwrap().1.to_owned()).collect()
+    };
+    let old = || VaultKey::new(1, [1; 32]).unwrap();
+    let new = || VaultKey::new(2, [2; 32]).unwrap();
+    let user = Uuid::new_v4();
+    let kind = NotificationKind::DeliveryFailed;
+    let sent = notify::UnsubscribeLinks::new(&Vault::new(old())).path(user, kind);
+    let [u, k, s] = <[String; 3]>::try_from(query(&sent)).unwrap();
+
+    // After the rotation, the old key kept as a previous one: the old link still works.
+    let rotated = notify::UnsubscribeLinks::new(&Vault::new(new()).with_previous(old()));
+    assert_eq!(rotated.check(&u, &k, &s), Some((user, kind)));
+    // New links are signed with the new key, and verify.
+    let fresh = rotated.path(user, kind);
+    assert_ne!(fresh, sent);
+    let [u2, k2, s2] = <[String; 3]>::try_from(query(&fresh)).unwrap();
+    assert_eq!(rotated.check(&u2, &k2, &s2), Some((user, kind)));
+    // Once the old key is dropped, so are its links; and a signature never fits another person.
+    let new_only = notify::UnsubscribeLinks::new(&Vault::new(new()));
+    assert_eq!(new_only.check(&u, &k, &s), None);
+    assert_eq!(rotated.check(&Uuid::new_v4().to_string(), &k, &s), None);
+}

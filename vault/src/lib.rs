@@ -286,17 +286,29 @@ impl Vault {
     /// is rotated: whatever it signed (short-lived links) stops verifying then.
     #[must_use]
     pub fn derive_key(&self, purpose: &str) -> SecretBox<[u8; KEY_LEN]> {
-        use hmac::{KeyInit, Mac};
-        let mut mac = <hmac::Hmac<sha256::Sha256> as KeyInit>::new_from_slice(self.current.key.expose_secret())
-            .expect("HMAC takes keys of any length");
-        mac.update(b"crier vault derived key:");
-        mac.update(purpose.as_bytes());
-        SecretBox::new(Box::new(mac.finalize().into_bytes().into()))
+        derived(&self.current, purpose)
+    }
+
+    /// The key for `purpose` derived from every key this vault knows, the current key's first:
+    /// for what must keep verifying across a rotation (links in emails already sent), sign with
+    /// the first and accept any.
+    #[must_use]
+    pub fn derive_keys(&self, purpose: &str) -> Vec<SecretBox<[u8; KEY_LEN]>> {
+        std::iter::once(&self.current).chain(&self.previous).map(|key| derived(key, purpose)).collect()
     }
 
     fn key(&self, id: u8) -> Option<&VaultKey> {
         std::iter::once(&self.current).chain(&self.previous).find(|key| key.id == id)
     }
+}
+
+/// `purpose`'s key derived from `key`: HMAC-SHA-256 over the purpose's name.
+fn derived(key: &VaultKey, purpose: &str) -> SecretBox<[u8; KEY_LEN]> {
+    use hmac::{KeyInit, Mac};
+    let mut mac = <hmac::Hmac<sha256::Sha256> as KeyInit>::new_from_slice(key.key.expose_secret()).expect("HMAC takes keys of any length");
+    mac.update(b"crier vault derived key:");
+    mac.update(purpose.as_bytes());
+    SecretBox::new(Box::new(mac.finalize().into_bytes().into()))
 }
 
 /// What the AEAD authenticates besides the ciphertext: the header, then the caller's `aad`. The

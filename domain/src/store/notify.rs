@@ -83,7 +83,9 @@ pub async fn unsubscribe(pool: &PgPool, user_id: Uuid, kind: NotificationKind) -
 /// vault's current key for this purpose alone (a key rotation ends older links; the settings page
 /// still works).
 pub struct UnsubscribeLinks {
-    key: SecretBox<[u8; 32]>,
+    /// The current vault key's first (it signs), then the older keys' (links in emails sent
+    /// before a rotation keep working).
+    keys: Vec<SecretBox<[u8; 32]>>,
 }
 
 impl std::fmt::Debug for UnsubscribeLinks {
@@ -95,18 +97,18 @@ impl std::fmt::Debug for UnsubscribeLinks {
 impl UnsubscribeLinks {
     /// The signer for an installation's vault.
     pub fn new(vault: &Vault) -> Self {
-        UnsubscribeLinks { key: vault.derive_key("unsubscribe links") }
+        UnsubscribeLinks { keys: vault.derive_keys("unsubscribe links") }
     }
 
-    fn mac(&self, user_id: Uuid, kind: NotificationKind) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose_secret()).expect("HMAC takes a key of any length");
+    fn mac(key: &SecretBox<[u8; 32]>, user_id: Uuid, kind: NotificationKind) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.expose_secret()).expect("HMAC takes a key of any length");
         mac.update(format!("{user_id}/{}", kind.as_str()).as_bytes());
         mac
     }
 
     /// The path and query (after the public URL) that turns `kind` off by email for `user_id`.
     pub fn path(&self, user_id: Uuid, kind: NotificationKind) -> String {
-        let signature = URL_SAFE_NO_PAD.encode(self.mac(user_id, kind).finalize().into_bytes());
+        let signature = URL_SAFE_NO_PAD.encode(Self::mac(&self.keys[0], user_id, kind).finalize().into_bytes());
         format!("/unsubscribe?u={user_id}&k={}&s={signature}", kind.as_str())
     }
 
@@ -115,8 +117,7 @@ impl UnsubscribeLinks {
         let user_id = Uuid::parse_str(user).ok()?;
         let kind = NotificationKind::parse(kind)?;
         let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-        self.mac(user_id, kind).verify_slice(&signature).ok()?;
-        Some((user_id, kind))
+        self.keys.iter().any(|key| Self::mac(key, user_id, kind).verify_slice(&signature).is_ok()).then_some((user_id, kind))
     }
 }
 
