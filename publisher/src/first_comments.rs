@@ -112,10 +112,6 @@ impl Queue for Sender {
         &self.pool
     }
 
-    async fn start(&self) -> Result<(), DomainError> {
-        Ok(())
-    }
-
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedComment>, DomainError> {
         first_comments::claim(&self.pool, &self.config.worker, limit as i64).await
     }

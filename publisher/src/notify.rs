@@ -151,10 +151,6 @@ impl Queue for Notifier {
         &self.pool
     }
 
-    async fn start(&self) -> Result<(), DomainError> {
-        Ok(())
-    }
-
     async fn claim(&self, limit: usize) -> Result<Vec<Parcel>, DomainError> {
         notify::claim(&self.pool, &self.config.worker, limit as i64, self.config.gather).await
     }

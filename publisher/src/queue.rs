@@ -49,8 +49,11 @@ pub(crate) trait Queue: Send + Sync + 'static {
 
     /// The database.
     fn pool(&self) -> &PgPool;
-    /// Before the first claim (a worker registers itself, so its claims are not taken for orphans).
-    fn start(&self) -> impl Future<Output = Result<(), DomainError>> + Send;
+    /// Before the first claim (a worker registers itself, so its claims are not taken for
+    /// orphans); nothing, for a queue whose claims need no registration.
+    fn start(&self) -> impl Future<Output = Result<(), DomainError>> + Send {
+        async { Ok(()) }
+    }
     /// Claims up to `limit` due items (one statement).
     fn claim(&self, limit: usize) -> impl Future<Output = Result<Vec<Self::Item>, DomainError>> + Send;
     /// When the next item falls due, if any is waiting.

@@ -152,10 +152,6 @@ impl Queue for Dispatcher {
         &self.pool
     }
 
-    async fn start(&self) -> Result<(), DomainError> {
-        Ok(())
-    }
-
     async fn claim(&self, limit: usize) -> Result<Vec<ClaimedCall>, DomainError> {
         webhooks::claim(&self.pool, &self.config.worker, limit as i64).await
     }

@@ -78,7 +78,7 @@ pub async fn prune(pool: &PgPool, batch: i64) -> Result<PrunedHistory, DomainErr
     let mut pruned = PrunedHistory::default();
     for team in teams {
         let cutoff = team.now - chrono::TimeDelta::days(i64::from(team.attempt_days));
-        let mut attempts = 0;
+        let (mut attempts, mut read) = (0, 0);
         // Keyset: the last delivery read, by (finished, id).
         let (mut after_at, mut after_id) = (team.attempts_pruned_before, Uuid::nil());
         while after_at < cutoff {
@@ -108,12 +108,15 @@ pub async fn prune(pool: &PgPool, batch: i64) -> Result<PrunedHistory, DomainErr
             .await?;
             pruned.batches += 1;
             attempts += u64::try_from(step.attempts).unwrap_or(0);
+            read += step.deliveries;
             match (step.last_at, step.last_id) {
                 (Some(at), Some(id)) if step.deliveries == batch => (after_at, after_id) = (at, id),
                 _ => break,
             }
         }
-        if team.attempts_pruned_before < cutoff {
+        // A range with no finished delivery costs nothing to read again: the mark (a write to the
+        // team's row) moves only past deliveries read.
+        if read > 0 {
             sqlx::query!("update team set attempts_pruned_before = $2 where team_id = $1", team.team_id, cutoff).execute(pool).await?;
         }
 

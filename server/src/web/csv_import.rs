@@ -19,6 +19,7 @@ use axum::extract::{Multipart, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Redirect, Response};
 use crier_domain::import::TEMPLATE;
+use crier_domain::outage::Outage;
 use crier_domain::store::Member;
 use crier_domain::store::audit::Actor;
 use crier_domain::store::import_jobs;
@@ -141,14 +142,18 @@ async fn run(state: AppState, member: Member, job_id: Uuid, bytes: Vec<u8>) {
 }
 
 /// Writes the import's progress to its row every [`import_jobs::WRITE_EVERY`] until aborted; the
-/// writes also tell the page the import is alive.
+/// writes also tell the page the import is alive. While the database does not answer, it backs
+/// off and logs the outage once, not every tick.
 async fn write_progress(pool: sqlx::PgPool, job_id: Uuid, progress: Arc<Progress>) {
-    let mut every = tokio::time::interval(import_jobs::WRITE_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut writing = Outage::new("recording a CSV import's progress");
     loop {
-        every.tick().await;
-        if let Err(error) = import_jobs::record(&pool, job_id, &progress).await {
-            tracing::warn!(%error, %job_id, "could not record a CSV import's progress");
-        }
+        let wait = match import_jobs::record(&pool, job_id, &progress).await {
+            Ok(()) => {
+                writing.ok();
+                import_jobs::WRITE_EVERY
+            }
+            Err(error) => writing.failed(&error),
+        };
+        tokio::time::sleep(wait).await;
     }
 }
