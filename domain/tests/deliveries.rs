@@ -222,3 +222,57 @@ async fn workers_are_woken_only_for_what_falls_due_before_they_look_anyway() {
     let second = listener.recv().await.unwrap();
     assert_eq!(deliveries::due_of(second.payload()).map(|d| d.timestamp_millis()), Some(now.timestamp_millis()));
 }
+
+#[tokio::test]
+async fn the_watchdog_counts_deliveries_left_due_too_long_except_on_paused_accounts() {
+    use crier_domain::store::deliveries::{self, next_wake};
+    use std::time::Duration;
+    let pool = pool().await;
+    let owner = team(&pool, "Watched", "watch@example.com").await;
+    let (running, paused) = (
+        support::account(&pool, owner.team_id, Platform::X, "running").await,
+        support::account(&pool, owner.team_id, Platform::X, "paused").await,
+    );
+    // Due two minutes ago, due just now, due tomorrow; and published long ago (its due time stays).
+    let due = |account: Uuid, ago: &'static str, state: &'static str| {
+        let pool = pool.clone();
+        let team_id = owner.team_id;
+        async move {
+            let post: Uuid = sqlx::query_scalar(
+                "insert into post (team_id, text, scheduled_at, schedule_timezone) values ($1, 'hello', now(), 'UTC') returning post_id",
+            )
+            .bind(team_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            let published = state == "published";
+            sqlx::query(
+                "insert into delivery (team_id, post_id, account_id, next_attempt_at, state, external_id, published_at)
+                 values ($1, $2, $3, now() - $4::interval, $5::delivery_state, case when $6 then '1' end, case when $6 then now() end)",
+            )
+            .bind(team_id)
+            .bind(post)
+            .bind(account)
+            .bind(ago)
+            .bind(state)
+            .bind(published)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    let late_by = Duration::from_secs(60);
+    assert_eq!(deliveries::overdue(&pool, late_by).await.unwrap(), 0);
+    due(running, "2 minutes", "scheduled").await;
+    due(running, "1 second", "scheduled").await;
+    due(running, "-1 day", "scheduled").await;
+    due(running, "3 days", "published").await;
+    due(paused, "2 minutes", "retrying").await;
+    assert_eq!(deliveries::overdue(&pool, late_by).await.unwrap(), 2, "both two minutes late, neither just due nor published");
+    // A rate-limit pause is waited out on purpose: not a stall.
+    deliveries::pause_account(&pool, owner.team_id, paused, chrono::Utc::now() + chrono::TimeDelta::minutes(10)).await.unwrap();
+    assert_eq!(deliveries::overdue(&pool, late_by).await.unwrap(), 1);
+    // The next wake-up is the running account's oldest, not the paused one's.
+    let wake = next_wake(&pool).await.unwrap().unwrap();
+    assert!(wake < chrono::Utc::now() - chrono::TimeDelta::seconds(100), "{wake}");
+}

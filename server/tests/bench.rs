@@ -35,6 +35,8 @@ fn a_short_burst_through_worker_processes_and_the_baseline_publishes_every_post_
         // The private cluster runs on this machine and loads pg_stat_statements.
         assert!(figures["cpu_seconds"]["postgres"].as_f64().is_some_and(|c| c > 0.0), "{figures}");
         assert!(figures["statements_per_delivery"].as_f64().is_some_and(|s| s > 0.0), "{figures}");
+        // Every delivery writes its row changes to the WAL.
+        assert!(figures["wal_bytes_per_delivery"].as_f64().is_some_and(|w| w > 100.0), "{figures}");
     }
     // The baseline sends a claim and an update per delivery; Crier batches both.
     assert!(report["baseline"]["statements_per_delivery"].as_f64().is_some_and(|s| s >= 2.0), "{report}");
@@ -122,4 +124,73 @@ fn old_history_is_pruned_beside_a_burst_and_reported() {
     let pruning = &report["pruning"];
     assert_eq!(pruning["rows"].as_u64(), Some(24_000), "{report}");
     assert!(pruning["seconds"].as_f64().is_some_and(|s| s > 0.0), "{pruning}");
+}
+
+#[test]
+fn the_month_scenario_writes_its_month_times_the_pages_from_two_web_processes_and_publishes_its_window() {
+    let output = Command::new(env!("CARGO_BIN_EXE_crier"))
+        .env_remove("DATABASE_URL")
+        .env_remove("CRIER_DATA_DIR")
+        .args([
+            "bench",
+            "--scenario",
+            "month",
+            "--posts",
+            "3000",
+            "--history",
+            "2000",
+            "--accounts",
+            "40",
+            "--teams",
+            "8",
+            "--live-accounts",
+            "10",
+            "--window-posts",
+            "50",
+            "--window-secs",
+            "3",
+            "--page-requests",
+            "40",
+            "--web",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "crier bench failed:\n{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    // The window's posts go out once each; the rest of the month stays queued.
+    assert_eq!(
+        (report["scenario"].as_str(), report["posts"].as_u64(), report["published"].as_u64()),
+        (Some("month"), Some(3000), Some(50))
+    );
+    assert_eq!((report["failed"].as_u64(), report["lost"].as_u64(), report["duplicated"].as_u64()), (Some(0), Some(0), Some(0)));
+    let month = &report["month"];
+    assert_eq!((month["teams"].as_u64(), month["accounts"].as_u64()), (Some(8), Some(40)), "{month}");
+    // Every queued post but the window's, and the history, with its attempts and audit records.
+    let written = &month["written"];
+    assert_eq!((written["posts"].as_i64(), written["deliveries"].as_i64()), (Some(2950 + 2000), Some(2950 + 2000)), "{written}");
+    assert_eq!(written["attempts"].as_i64(), Some(2000), "{written}");
+    assert!(written["audit_events"].as_i64().is_some_and(|n| n >= 2950 + 2000), "{written}");
+    // A tenth of each to the first team.
+    assert_eq!(month["big_team_posts"].as_u64(), Some(295 + 200), "{month}");
+    let pages = month["pages"].as_array().unwrap();
+    assert_eq!(pages.iter().map(|p| p["name"].as_str().unwrap()).collect::<Vec<_>>(), ["dashboard", "month calendar", "deep list page"]);
+    for page in pages {
+        // Dealt between two `crier serve --no-worker` processes.
+        assert_eq!(
+            (page["requests"].as_u64(), page["connections"].as_u64(), page["servers"].as_u64()),
+            (Some(40), Some(32), Some(2)),
+            "{page}"
+        );
+        assert!(page["latency_ms"]["p99"].as_f64().is_some_and(|ms| ms > 0.0), "{page}");
+    }
+    assert!(month["disk"]["bytes_per_post"].as_f64().is_some_and(|b| b > 100.0), "{month}");
+    // The claim ran and its scan reads the due index, not the table.
+    let claim = &month["claim"];
+    assert!(claim["calls"].as_i64().is_some_and(|n| n > 0), "{claim}");
+    let plan: Vec<&str> = claim["plan"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(plan.iter().any(|l| l.contains("Index Scan using delivery_due_idx on delivery")), "{plan:?}");
+    assert!(!plan.iter().any(|l| l.contains("Seq Scan on delivery")), "{plan:?}");
+    assert!(!month["slowest"].as_array().unwrap().is_empty(), "{month}");
 }

@@ -673,10 +673,15 @@ async fn requeue(pool: &PgPool, worker: Option<&str>, stale_after: Duration) -> 
 /// When the next delivery falls due (on an account that is not paused), or when the earliest
 /// pause ends that has due deliveries waiting: the moment an idle worker should look again.
 pub async fn next_wake(pool: &PgPool) -> Result<Option<DateTime<Utc>>, DomainError> {
+    // The first as `order by … limit 1`, not `min()` over the join: the planner then walks the due
+    // index from its start and stops at the first delivery of an unpaused account, instead of
+    // joining every queued delivery to its account (milliseconds at 20,000 queued, a quarter of a
+    // second at a million, on every idle poll; see BENCHMARKS.md, "A month of posts").
     Ok(sqlx::query_scalar!(
         r#"select least(
-               (select min(d.next_attempt_at) from delivery d join platform_account a on a.account_id = d.account_id
-                where d.state in ('scheduled', 'retrying') and (a.paused_until is null or a.paused_until <= d.next_attempt_at)),
+               (select d.next_attempt_at from delivery d join platform_account a on a.account_id = d.account_id
+                where d.state in ('scheduled', 'retrying') and (a.paused_until is null or a.paused_until <= d.next_attempt_at)
+                order by d.next_attempt_at limit 1),
                (select min(a.paused_until) from platform_account a
                 where a.paused_until > now()
                   and exists (select 1 from delivery d where d.account_id = a.account_id and d.state in ('scheduled', 'retrying')
@@ -688,17 +693,30 @@ pub async fn next_wake(pool: &PgPool) -> Result<Option<DateTime<Utc>>, DomainErr
 }
 
 /// The watchdog's count: deliveries due for longer than `late_by` that no worker has claimed,
-/// on accounts that are not paused. Anything above zero means no worker is keeping up (or none runs).
+/// on accounts that are not paused, up to [`OVERDUE_COUNTED`]. Anything above zero means no
+/// worker is keeping up (or none runs).
 pub async fn overdue(pool: &PgPool, late_by: Duration) -> Result<i64, DomainError> {
+    // No join: published deliveries keep their past due times, so the planner expects half the
+    // table below `now()` and hashed every account for a join (15 ms a heartbeat at a million
+    // queued). The paused accounts are read once, and the ordered scan of the due index with a
+    // limit cannot turn into a scan of the table.
     Ok(sqlx::query_scalar!(
-        r#"select count(*) as "count!" from delivery d join platform_account a on a.account_id = d.account_id
-           where d.state in ('scheduled', 'retrying') and d.next_attempt_at < now() - make_interval(secs => $1)
-             and (a.paused_until is null or a.paused_until <= now())"#,
-        late_by.as_secs_f64()
+        r#"select count(*) as "count!" from (
+               select 1 from delivery d
+               where d.state in ('scheduled', 'retrying') and d.next_attempt_at < now() - make_interval(secs => $1)
+                 and d.account_id <> all (array(select a.account_id from platform_account a where a.paused_until > now()))
+               order by d.next_attempt_at
+               limit $2
+           ) overdue"#,
+        late_by.as_secs_f64(),
+        OVERDUE_COUNTED,
     )
     .fetch_one(pool)
     .await?)
 }
+
+/// How many overdue deliveries the watchdog counts at most: enough to tell a stall from a blip.
+pub const OVERDUE_COUNTED: i64 = 100_000;
 
 /// Pauses an account until `until` (its rate limit's reset); a later pause already set stays.
 pub async fn pause_account(pool: &PgPool, team_id: Uuid, account_id: Uuid, until: DateTime<Utc>) -> Result<(), DomainError> {

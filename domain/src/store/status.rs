@@ -139,10 +139,12 @@ pub async fn snapshot(pool: &PgPool, stale_after: Duration) -> Result<Snapshot, 
                (select count(*) from publish_worker where last_seen > now() - make_interval(secs => $1)) as "fresh_workers!",
                (select extract(epoch from now() - max(last_seen))::float8 from publish_worker) as last_heartbeat_secs,
                -- Paused accounts' deliveries wait for their reset on purpose: not a sign of trouble.
-               (select extract(epoch from now() - min(d.next_attempt_at))::float8
+               -- The first in due order, not min() over a join (see deliveries::next_wake).
+               (select extract(epoch from now() - d.next_attempt_at)::float8
                 from delivery d join platform_account a on a.account_id = d.account_id
                 where d.state in ('scheduled', 'retrying') and d.next_attempt_at <= now()
-                  and (a.paused_until is null or a.paused_until <= now())) as oldest_due_secs,
+                  and (a.paused_until is null or a.paused_until <= now())
+                order by d.next_attempt_at limit 1) as oldest_due_secs,
                (select count(*) from delivery where state in ('scheduled', 'retrying') and next_attempt_at <= now()) as "due!",
                (select count(*) from delivery where state in ('scheduled', 'retrying') and next_attempt_at > now()) as "waiting!",
                (select count(*) from delivery where state = 'publishing') as "publishing!",

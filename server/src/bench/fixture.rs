@@ -240,6 +240,12 @@ impl PhaseDatabase {
         .unwrap_or_default()
     }
 
+    /// WAL bytes the whole cluster has written since its statistics were reset (`pg_stat_wal`,
+    /// PostgreSQL 14 and later): the differences between two readings are the writes between them.
+    pub async fn wal_bytes(&self) -> Option<i64> {
+        sqlx::query_scalar::<_, i64>("select wal_bytes::int8 from pg_stat_wal").fetch_one(&self.pool).await.ok()
+    }
+
     /// Starts counting statements from zero.
     pub async fn reset_statements(&self) {
         if self.counts_statements {
@@ -247,6 +253,9 @@ impl PhaseDatabase {
         }
     }
 }
+
+/// The password of every benchmark team's owner (the month scenario signs in with it).
+pub const OWNER_PASSWORD: &str = "benchmark password 1234";
 
 /// The teams and their X accounts.
 pub struct Accounts {
@@ -273,7 +282,7 @@ pub async fn connect_accounts(
             &db.pool,
             TeamName::parse(&format!("Bench {tag} {t}"))?,
             EmailAddress::parse(&format!("owner{t}@{tag}.bench.test"))?,
-            Password::parse(SecretString::from("benchmark password 1234".to_owned()))?,
+            Password::parse(SecretString::from(OWNER_PASSWORD.to_owned()))?,
         )
         .await?;
         made.push((owner, Vec::new()));

@@ -15,6 +15,7 @@
 mod baseline;
 mod fixture;
 mod measure;
+mod month;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -47,6 +48,12 @@ pub enum Scenario {
     /// the same window and a --video-mb video uploaded and published at its start: the text posts'
     /// lag while media work runs in the same processes.
     Mixed,
+    /// A month of a large instance: --posts queued over the next 30 days (default 1,000,000) and
+    /// --history published deliveries of the last 30 days, over --accounts (10,000) in --teams
+    /// (1,000), written in bulk; then the claim's plan and time, three pages at 32 connections for
+    /// the team holding a tenth of the posts, the size on disk per post, and the lag and CPU of
+    /// --window-posts falling due over --window-secs among them.
+    Month,
 }
 
 /// `crier bench` options.
@@ -58,12 +65,13 @@ pub struct BenchArgs {
     /// Posts to publish, one delivery each [default: 10000 for burst, 200 for spread].
     #[arg(long)]
     pub posts: Option<usize>,
-    /// X accounts the posts are spread over (X lets each post 100 times per 15 minutes).
-    #[arg(long, default_value_t = 100)]
-    pub accounts: usize,
-    /// Teams the accounts belong to.
-    #[arg(long, default_value_t = 10)]
-    pub teams: usize,
+    /// X accounts the posts are spread over (X lets each post 100 times per 15 minutes)
+    /// [default: 100; 10000 for month].
+    #[arg(long)]
+    pub accounts: Option<usize>,
+    /// Teams the accounts belong to [default: 10; 1000 for month].
+    #[arg(long)]
+    pub teams: Option<usize>,
     /// How long the sandbox takes to answer each API call, in milliseconds.
     #[arg(long = "latency-ms", default_value_t = 50)]
     pub latency_ms: u64,
@@ -92,6 +100,27 @@ pub struct BenchArgs {
     /// are scheduled; the workers' housekeeping pass prunes them while the posts publish.
     #[arg(long = "prune-rows", default_value_t = 0)]
     pub prune_rows: usize,
+    /// The month scenario's published deliveries of the last 30 days, each with its attempt and
+    /// audit record [default: as many as --posts].
+    #[arg(long)]
+    pub history: Option<usize>,
+    /// The month scenario's accounts connected through the sandbox, which the window's posts go
+    /// to (the others hold the rest of the month and are never due during the run).
+    #[arg(long = "live-accounts", default_value_t = 100)]
+    pub live_accounts: usize,
+    /// The month scenario's posts falling due during the measured window (part of --posts).
+    #[arg(long = "window-posts", default_value_t = 1_000)]
+    pub window_posts: usize,
+    /// The month scenario's window, in seconds.
+    #[arg(long = "window-secs", default_value_t = 300)]
+    pub window_secs: u64,
+    /// The month scenario's requests per page, sent over 32 connections.
+    #[arg(long = "page-requests", default_value_t = 640)]
+    pub page_requests: usize,
+    /// 0: the month scenario's pages are served from this process. N: by N separate
+    /// `crier serve --no-worker` processes, the requests dealt round robin between them.
+    #[arg(long, default_value_t = 0)]
+    pub web: usize,
 }
 
 impl BenchArgs {
@@ -100,28 +129,83 @@ impl BenchArgs {
             Scenario::Burst => 10_000,
             Scenario::Spread | Scenario::Mixed => 200,
             Scenario::Media => 1_000,
+            Scenario::Month => 1_000_000,
         })
+    }
+
+    fn accounts(&self) -> usize {
+        self.accounts.unwrap_or(if self.scenario == Scenario::Month { 10_000 } else { 100 })
+    }
+
+    fn teams(&self) -> usize {
+        self.teams.unwrap_or(if self.scenario == Scenario::Month { 1_000 } else { 10 })
+    }
+
+    /// The month scenario's published history.
+    fn history(&self) -> usize {
+        self.history.unwrap_or_else(|| self.posts())
+    }
+
+    /// The accounts the posts that publish during the run go to: every account, but in the month
+    /// scenario only the live ones.
+    fn publishing_accounts(&self) -> usize {
+        match self.scenario {
+            Scenario::Month => self.live_accounts.min(self.accounts()),
+            _ => self.accounts(),
+        }
+    }
+
+    /// The teams those accounts are in: in the month scenario as many as keep the month's
+    /// accounts per team.
+    fn publishing_teams(&self) -> usize {
+        match self.scenario {
+            Scenario::Month => (self.teams() * self.publishing_accounts()).div_ceil(self.accounts()).clamp(1, self.publishing_accounts()),
+            _ => self.teams(),
+        }
+    }
+
+    /// The posts published during the run.
+    fn published_posts(&self) -> usize {
+        match self.scenario {
+            Scenario::Month => self.window_posts,
+            // The mixed scenario sends as many photo posts as text posts.
+            Scenario::Mixed => self.posts() * 2,
+            _ => self.posts(),
+        }
     }
 
     /// Refuses combinations that would measure something else than asked.
     pub fn check(&self) -> Result<(), String> {
-        let posts = self.posts();
-        if posts == 0 || self.accounts == 0 || self.teams == 0 {
+        let (posts, accounts, teams) = (self.posts(), self.accounts(), self.teams());
+        if posts == 0 || accounts == 0 || teams == 0 {
             return Err("--posts, --accounts and --teams must be at least 1".into());
         }
-        if self.teams > self.accounts {
-            return Err(format!("--teams {} is more than --accounts {}: every team needs an account", self.teams, self.accounts));
+        if teams > accounts {
+            return Err(format!("--teams {teams} is more than --accounts {accounts}: every team needs an account"));
+        }
+        if self.scenario == Scenario::Month {
+            if self.window_posts == 0 || self.window_posts > posts {
+                return Err(format!("--window-posts {} must be between 1 and --posts {posts}", self.window_posts));
+            }
+            if self.live_accounts == 0 || self.page_requests == 0 {
+                return Err("--live-accounts and --page-requests must be at least 1".into());
+            }
         }
         // The sandbox enforces X's limit like X does; past it, the run would measure a 15-minute pause.
-        // The mixed scenario sends as many photo posts as text posts.
-        let deliveries = if self.scenario == Scenario::Mixed { posts * 2 } else { posts };
-        let per_account = deliveries.div_ceil(self.accounts);
+        let (deliveries, over) = (self.published_posts(), self.publishing_accounts());
+        let per_account = deliveries.div_ceil(over);
         if per_account > 100 {
+            let flag = if self.scenario == Scenario::Month { "--live-accounts" } else { "--accounts" };
             return Err(format!(
-                "{deliveries} posts over {} accounts is {per_account} per account, but X allows 100 per account per 15 minutes: use --accounts {} or more",
-                self.accounts,
+                "{deliveries} posts over {over} accounts is {per_account} per account, but X allows 100 per account per 15 minutes: use {flag} {} or more",
                 deliveries.div_ceil(100)
             ));
+        }
+        if self.scenario != Scenario::Month && self.web > 0 {
+            return Err("--web serves the month scenario's pages: add --scenario month".into());
+        }
+        if self.scenario == Scenario::Month && self.prune_rows > 0 {
+            return Err("the month scenario writes a history of its own (--history): drop --prune-rows".into());
         }
         if self.baseline && self.prune_rows > 0 {
             return Err("--baseline has no retention to prune: drop --prune-rows".into());
@@ -150,6 +234,9 @@ pub struct Figures {
     pub cpu_seconds: Cpu,
     /// Statements PostgreSQL ran per delivery (pg_stat_statements), when it can count them.
     pub statements_per_delivery: Option<f64>,
+    /// WAL bytes PostgreSQL wrote per delivery (pg_stat_wal): rows and index entries written,
+    /// the cost that grows with each index a delivery's updates must touch.
+    pub wal_bytes_per_delivery: Option<f64>,
     pub published: i64,
     pub failed: i64,
     /// Deliveries published on a second or later attempt (a late post's first suspect).
@@ -164,6 +251,9 @@ pub struct Figures {
     /// Old history pruned while the posts published (--prune-rows).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningFigures>,
+    /// The month scenario's figures (the ones above are its window's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<month::MonthFigures>,
 }
 
 /// The retention pruner's run beside publishing.
@@ -261,7 +351,7 @@ async fn run_on(args: &BenchArgs, server: &Server) -> anyhow::Result<Report> {
     Ok(Report {
         scenario: args.scenario,
         posts: args.posts(),
-        accounts: args.accounts,
+        accounts: args.accounts(),
         workers: args.workers.max(1),
         in_process: args.workers == 0,
         concurrency: args.concurrency,
@@ -304,8 +394,9 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let posts = args.posts();
     // Accounts are connected at full speed; the platform is slow only while publishing.
     sandbox.control("/control/x/faults", serde_json::json!({ "latency_ms": 0 })).await?;
-    progress(&format!("{tag}: connecting {} X accounts in {} teams", args.accounts, args.teams));
-    let accounts = fixture::connect_accounts(db, sandbox, args.teams, args.accounts, tag).await?;
+    let (teams, live) = (args.publishing_teams(), args.publishing_accounts());
+    progress(&format!("{tag}: connecting {live} X accounts in {teams} teams"));
+    let accounts = fixture::connect_accounts(db, sandbox, teams, live, tag).await?;
     sandbox.control("/control/x/faults", serde_json::json!({ "latency_ms": args.latency_ms })).await?;
 
     // Before the posts are scheduled: their due times are counted from then.
@@ -319,16 +410,34 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         ));
     }
 
+    // The month: the rest of its posts, its history, and what is measured before the window.
+    let mut month = match args.scenario {
+        Scenario::Month => {
+            let seeded = month::seed(db, &accounts, args).await?;
+            let figures = month::before_window(db, &seeded, args).await?;
+            Some(figures)
+        }
+        _ => None,
+    };
+
     let enqueue_started = Instant::now();
+    let spread = |posts: usize, secs: u64| -> Vec<DateTime<Utc>> {
+        // Far enough ahead that every post is written before the first falls due.
+        let first = Utc::now() + TimeDelta::seconds(3);
+        let window = secs.max(1) as f64;
+        let mut random = Random::seeded();
+        (0..posts).map(|_| first + TimeDelta::milliseconds((random.unit() * window * 1000.0) as i64)).collect()
+    };
     let due: Vec<DateTime<Utc>> = match args.scenario {
         Scenario::Burst | Scenario::Media => vec![Utc::now(); posts],
-        Scenario::Spread | Scenario::Mixed => {
-            // Far enough ahead that every post is written before the first falls due.
-            let first = Utc::now() + TimeDelta::seconds(3);
-            let window = args.spread_secs.max(1) as f64;
-            let mut random = Random::seeded();
-            (0..posts).map(|_| first + TimeDelta::milliseconds((random.unit() * window * 1000.0) as i64)).collect()
-        }
+        Scenario::Spread | Scenario::Mixed => spread(posts, args.spread_secs),
+        Scenario::Month => spread(args.window_posts, args.window_secs),
+    };
+    // What the run waits for: every delivery, but in the month scenario only those due by the
+    // window's end (the rest of the month stays queued).
+    let due_by = match args.scenario {
+        Scenario::Month => due.iter().max().copied().unwrap_or_else(Utc::now) + TimeDelta::seconds(1),
+        _ => DateTime::<Utc>::MAX_UTC,
     };
     let media = match args.scenario {
         Scenario::Media | Scenario::Mixed => {
@@ -348,10 +457,11 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     };
     let media_of_text = if args.scenario == Scenario::Mixed { &[][..] } else { &media[..] };
     scheduled.extend(fixture::schedule(db, &accounts, &due, tag, media_of_text).await?);
-    progress(&format!("{tag}: scheduled {posts} posts in {:.1} s; publishing", enqueue_started.elapsed().as_secs_f64()));
+    progress(&format!("{tag}: scheduled {} posts in {:.1} s; publishing", due.len(), enqueue_started.elapsed().as_secs_f64()));
 
     let watch = fixture::bookkeeping_pool(&db.url).await?;
     db.reset_statements().await;
+    let wal_before = db.wal_bytes().await;
     // Peak memory from here on, not the setup's (Linux resets VmHWM on "5" since 4.0).
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let pg_before = db.postmaster.and_then(measure::postgres_cpu);
@@ -382,16 +492,19 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     let everything_done = async {
         loop {
-            let open: i64 = sqlx::query_scalar(
-                "select /* crier-bench */ count(*) from delivery where state in ('scheduled', 'retrying', 'publishing')",
+            // Both through the partial indexes on open states: cheap however much is queued later.
+            let open: bool = sqlx::query_scalar(
+                "select /* crier-bench */ exists (select 1 from delivery where state in ('scheduled', 'retrying') and next_attempt_at <= $1)
+                     or exists (select 1 from delivery where state = 'publishing')",
             )
+            .bind(due_by)
             .fetch_one(&watch)
             .await?;
-            if open == 0 {
+            if !open {
                 return Ok(());
             }
             if Instant::now() > deadline {
-                bail!("{tag}: {open} deliveries still not done after {} s (--timeout-secs)", args.timeout_secs);
+                bail!("{tag}: deliveries still not done after {} s (--timeout-secs)", args.timeout_secs);
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -435,11 +548,20 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     let (last, published, failed, retried): (Option<DateTime<Utc>>, i64, i64, i64) = sqlx::query_as(
         "select /* crier-bench */ max(published_at), count(*) filter (where state = 'published'), count(*) filter (where state = 'failed'),
                 count(*) filter (where state = 'published' and attempts > 1)
-         from delivery",
+         from delivery where updated_at >= $1",
     )
+    .bind(started)
     .fetch_one(&watch)
     .await?;
     let statements = db.statements().await;
+    let wal = match wal_before {
+        Some(before) => db.wal_bytes().await.map(|after| after - before),
+        None => None,
+    };
+    if let Some(month) = &mut month {
+        month.claim = month::claim(db).await;
+        month.slowest = month::slowest(db).await;
+    }
     for (calls, query) in db.top_statements(6).await {
         progress(&format!("{tag}: {calls:>7} × {query}"));
     }
@@ -477,6 +599,7 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
             per_1000_deliveries: total.filter(|_| published > 0).map(|t| round3(t * 1000.0 / published as f64)),
         },
         statements_per_delivery: statements.filter(|_| published > 0).map(|s| round1(s as f64 / published as f64)),
+        wal_bytes_per_delivery: wal.filter(|_| published > 0).map(|w| round1(w as f64 / published as f64)),
         published,
         failed,
         retried,
@@ -484,6 +607,7 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
         duplicated: check.duplicated,
         video,
         pruning,
+        month,
     };
     progress(&format!("{tag}: {published} published in {seconds:.2} s ({} posts/s)", figures.posts_per_sec));
     Ok(figures)
@@ -699,6 +823,17 @@ impl Publishers {
 
 /// A child process killed if the benchmark ends early.
 struct KillOnDrop(Child);
+
+impl KillOnDrop {
+    /// Asks the process to stop as an operator would (SIGTERM) and waits for it.
+    async fn stop(mut self) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = self.0.wait();
+        })
+        .await;
+    }
+}
 
 impl Drop for KillOnDrop {
     fn drop(&mut self) {
