@@ -789,12 +789,16 @@ pub async fn failed_count(pool: &PgPool, team_id: Uuid) -> Result<i64, DomainErr
 }
 
 async fn chips(pool: &PgPool, team_id: Uuid, post_ids: &[Uuid]) -> Result<std::collections::HashMap<Uuid, Vec<DeliveryChip>>, DomainError> {
+    // From the ids outwards: with `d.post_id = any($2)` the generic plan also bitmap-scanned the
+    // team's whole (team_id, state) index and ANDed the two, 6 ms a page for a team with 200,000
+    // deliveries (`crier bench --scenario month`); a page's 50 posts are 50 index lookups.
     let rows = sqlx::query!(
         r#"select d.post_id, d.delivery_id, d.account_id, a.name, a.platform as "platform: Platform",
                   d.state as "state: DeliveryState", d.permalink, d.last_error_code, d.last_error_message,
                   d.next_attempt_at, d.attempts
-           from delivery d join platform_account a on a.account_id = d.account_id and a.team_id = d.team_id
-           where d.team_id = $1 and d.post_id = any($2)
+           from unnest($2::uuid[]) as wanted (post_id)
+           join delivery d on d.post_id = wanted.post_id and d.team_id = $1
+           join platform_account a on a.account_id = d.account_id and a.team_id = d.team_id
            order by a.platform, a.name"#,
         team_id,
         post_ids
