@@ -306,6 +306,7 @@ async fn a_calendar_day_counts_all_its_posts_in_the_viewers_zone_and_lists_only_
 
     let days = posts::calendar(&pool, owner.team_id, &bounds, None, 3).await.unwrap();
     assert_eq!(days.iter().map(|d| d.total).collect::<Vec<_>>(), [7, 0, 2]);
+    assert!(days.iter().all(|d| !d.more_than_total), "every count is exact");
     assert_eq!(days.iter().map(|d| d.first.len()).collect::<Vec<_>>(), [3, 0, 2], "at most three posts a day are read");
     assert_eq!(days[0].first.iter().map(|p| p.post_id).collect::<Vec<_>>(), made[..3], "the day's earliest, earliest first");
     assert_eq!(days[2].first.iter().map(|p| p.post_id).collect::<Vec<_>>(), made[7..]);
@@ -321,6 +322,31 @@ async fn a_calendar_day_counts_all_its_posts_in_the_viewers_zone_and_lists_only_
     assert_eq!(scheduled.iter().map(|d| d.total).collect::<Vec<_>>(), [6, 0, 1]);
     assert!(!scheduled[0].first.iter().any(|p| p.post_id == made[1]));
     assert_eq!(posts::failed_count(&pool, owner.team_id).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_calendar_day_stops_counting_at_the_limit_and_says_there_are_more() {
+    let pool = pool().await;
+    let owner = team(&pool, "Acme", "owner@acme.test").await;
+    let x = account(&pool, owner.team_id, Platform::X, "1").await;
+    let start = Utc::now() + TimeDelta::days(2);
+    let limit = posts::CALENDAR_COUNT_LIMIT;
+    // The first day: five more posts than the limit; the second: one fewer.
+    let mut times: Vec<_> = (0..limit + 5).map(|i| start + TimeDelta::minutes(i)).collect();
+    times.extend((0..limit - 1).map(|i| start + TimeDelta::days(1) + TimeDelta::minutes(i)));
+    let made = schedule_at(&pool, &owner, &[x], &times).await;
+    let bounds = [(start, start + TimeDelta::days(1)), (start + TimeDelta::days(1), start + TimeDelta::days(2))];
+
+    let days = posts::calendar(&pool, owner.team_id, &bounds, None, 3).await.unwrap();
+    assert_eq!((days[0].total, days[0].more_than_total), (limit, true), "counted up to the limit, and more");
+    assert_eq!((days[1].total, days[1].more_than_total), (limit - 1, false), "under the limit: exact");
+    assert_eq!(days[0].first.iter().map(|p| p.post_id).collect::<Vec<_>>(), made[..3], "still the day's earliest");
+    // A state filter counts the same way.
+    let scheduled = posts::calendar(&pool, owner.team_id, &bounds, Some(DeliveryState::Scheduled), 3).await.unwrap();
+    assert_eq!((scheduled[0].total, scheduled[0].more_than_total), (limit, true));
+    // Asking for more posts a day than the limit counts at least those.
+    let wide = posts::calendar(&pool, owner.team_id, &bounds[..1], None, limit + 2).await.unwrap();
+    assert_eq!((wide[0].total, wide[0].more_than_total, wide[0].first.len()), (limit + 2, true, (limit + 2) as usize));
 }
 
 #[tokio::test]

@@ -132,6 +132,25 @@ async fn the_list_pages_with_links_and_a_busy_calendar_day_shows_the_first_few_a
 }
 
 #[tokio::test]
+async fn a_day_busier_than_the_calendar_counts_says_at_least_how_many_more() {
+    let app = TestApp::spawn().await;
+    let (owner, x) = team_with_x(&app).await;
+    let limit = crier_domain::store::posts::CALENDAR_COUNT_LIMIT as usize;
+    let lines: Vec<String> = (0..limit + 5).map(|i| format!("2030-04-10 {:02}:{:02} | Flood {i}", 8 + i / 60, i % 60)).collect();
+    schedule(&owner, &x, &lines).await;
+
+    let month = owner.page("/?view=month&at=2030-04-01").await;
+    let busy = day_cell(&month, "2030-04-10");
+    assert_eq!(busy.matches("href=\"/posts/").count(), MONTH_DAY, "{busy}");
+    let more = format!("{}+ more", limit - MONTH_DAY);
+    assert_eq!(link(busy, &more).as_deref(), Some("/?day=2030-04-10"), "counted up to the limit, and said so: {busy}");
+    // The day's list is not capped: it pages through all of them.
+    let day = owner.page("/?day=2030-04-10").await;
+    assert_eq!(listed(&day).len(), PAGE);
+    assert!(link(&day, "next").is_some());
+}
+
+#[tokio::test]
 async fn a_page_link_crier_did_not_make_says_so() {
     let app = TestApp::spawn().await;
     let (owner, _) = team_with_x(&app).await;

@@ -209,7 +209,7 @@ fn DashboardBody(data: DashboardData, retry: ServerAction<RetryFailed>, view: St
                 };
                 let more = (day.more > 0).then(|| {
                     let href = dashboard_href(&[("state", &state), ("day", &day.date)]);
-                    let words = format!("+{} more", day.more);
+                    let words = if day.more_at_least { format!("{}+ more", day.more) } else { format!("+{} more", day.more) };
                     view! { <a class="more" href=href>{words}</a> }
                 });
                 // A new post on that day, from the calendar (Compose starts at 09:00 there).

@@ -688,6 +688,8 @@ pub struct CalendarDay {
     pub posts: Vec<PostCard>,
     /// How many more posts are due that day than `posts` shows (the day's list has them all).
     pub more: i64,
+    /// There are more than `more` (the calendar stops counting a day at a hundred posts).
+    pub more_at_least: bool,
 }
 
 /// A free time in an account's queue, as the week shows it.
@@ -875,6 +877,7 @@ pub async fn dashboard(
             in_range: d >= first && d <= last,
             today: d == today,
             more: found.total - found.first.len() as i64,
+            more_at_least: found.more_than_total,
             posts: found.first.into_iter().map(|p| with_media(card(p, me.timezone, &pictures), &mut thumbs)).collect(),
         })
         .collect();

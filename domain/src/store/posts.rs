@@ -712,18 +712,27 @@ pub fn decode_cursor(cursor: &str) -> Option<(DateTime<Utc>, Uuid)> {
     Some((at, Uuid::parse_str(id).ok()?))
 }
 
+/// How many posts a calendar day counts before it says "at least": what a day costs to draw stays
+/// the same however busy the team is (a month of a team posting 3,000 times a day counted every
+/// post: 100,000 index entries a view, `crier bench --scenario month`).
+pub const CALENDAR_COUNT_LIMIT: i64 = 100;
+
 /// One day of the calendar: how many posts are due in it, and the first few.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CalendarDay {
-    /// How many of the team's posts (matching the state, if any) are due that day.
+    /// How many of the team's posts (matching the state, if any) are due that day, counted up to
+    /// [`CALENDAR_COUNT_LIMIT`].
     pub total: i64,
+    /// The day has more posts than `total` (it stopped counting at the limit).
+    pub more_than_total: bool,
     /// The earliest of them, earliest first, at most the number asked for.
     pub first: Vec<PostSummary>,
 }
 
-/// The calendar's days: for each `[start, end)` in `days`, how many posts are due in it and the
-/// earliest `per_day` of them (with a delivery in `state`, when set). Reads at most `per_day`
-/// posts a day however many there are (the count comes from the index).
+/// The calendar's days: for each `[start, end)` in `days`, how many posts are due in it (up to
+/// [`CALENDAR_COUNT_LIMIT`], or `per_day` if that is more) and the earliest `per_day` of them (with
+/// a delivery in `state`, when set). Reads a bounded number of index entries a day however many
+/// posts there are.
 pub async fn calendar(
     pool: &PgPool,
     team_id: Uuid,
@@ -732,15 +741,19 @@ pub async fn calendar(
     per_day: i64,
 ) -> Result<Vec<CalendarDay>, DomainError> {
     let (starts, ends): (Vec<DateTime<Utc>>, Vec<DateTime<Utc>>) = days.iter().copied().unzip();
+    let count_limit = CALENDAR_COUNT_LIMIT.max(per_day);
     let rows = sqlx::query!(
         r#"select d.day as "day!", c.total as "total!", p.post_id as "post_id?", p.text as "text?", p.scheduled_at as "scheduled_at?",
                   p.schedule_timezone as "schedule_timezone?", p.dry_run as "dry_run?", p.state as "state?: PostState"
            from unnest($2::timestamptz[], $3::timestamptz[]) with ordinality as d (starts, ends, day)
            cross join lateral (
-               select count(*) as total from post c
-               where c.team_id = $1 and c.scheduled_at >= d.starts and c.scheduled_at < d.ends and c.state <> 'cancelled'
-                 and ($4::delivery_state is null or exists (
-                       select 1 from delivery x where x.team_id = $1 and x.post_id = c.post_id and x.state = $4))
+               select count(*) as total from (
+                   select from post c
+                   where c.team_id = $1 and c.scheduled_at >= d.starts and c.scheduled_at < d.ends and c.state <> 'cancelled'
+                     and ($4::delivery_state is null or exists (
+                           select 1 from delivery x where x.team_id = $1 and x.post_id = c.post_id and x.state = $4))
+                   limit $6
+               ) counted
            ) c
            left join lateral (
                select p.post_id, p.text, p.scheduled_at, p.schedule_timezone, p.dry_run, p.state from post p
@@ -756,6 +769,7 @@ pub async fn calendar(
         &ends,
         state as Option<DeliveryState>,
         per_day,
+        count_limit,
     )
     .fetch_all(pool)
     .await?;
@@ -773,7 +787,8 @@ pub async fn calendar(
         }
     }
     let (indexes, rows): (Vec<usize>, Vec<PostRow>) = posts.into_iter().unzip();
-    let mut out: Vec<CalendarDay> = totals.into_iter().map(|total| CalendarDay { total, first: Vec::new() }).collect();
+    let mut out: Vec<CalendarDay> =
+        totals.into_iter().map(|total| CalendarDay { total, more_than_total: total >= count_limit, first: Vec::new() }).collect();
     for (index, post) in indexes.into_iter().zip(with_chips(pool, team_id, rows).await?) {
         out[index].first.push(post);
     }

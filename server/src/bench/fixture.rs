@@ -19,10 +19,12 @@ use crier_domain::{EmailAddress, TeamName};
 use crier_embedded_pg::{EmbeddedPostgres, Options};
 use crier_vault::{Vault, VaultKey};
 use secrecy::SecretString;
+use serde::Serialize;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{ConnectOptions, PgPool};
 use uuid::Uuid;
 
+use super::measure::{round1, round3};
 use crate::database::Database;
 use crate::uploads::Incoming;
 
@@ -222,22 +224,26 @@ impl PhaseDatabase {
         .flatten()
     }
 
-    /// The `n` statements run most often since the last reset, with their call counts (the first
-    /// place to look for round trips to save).
-    pub async fn top_statements(&self, n: i64) -> Vec<(i64, String)> {
+    /// The first `n` statements since the last reset, by call count (round trips to save) or by
+    /// time (where PostgreSQL's share of the CPU goes).
+    pub async fn top_statements(&self, n: i64, by: StatementOrder) -> Vec<Statement> {
         if !self.counts_statements {
             return Vec::new();
         }
-        sqlx::query_as(
-            r"select calls, regexp_replace(left(query, 90), '\s+', ' ', 'g') from pg_stat_statements
-             where dbid = (select oid from pg_database where datname = current_database())
-               and query not like '%crier-bench%' and query not like '%pg_stat_statements%'
-             order by calls desc limit $1",
+        let rows: Vec<(i64, f64, f64, String)> = sqlx::query_as(
+            r"select calls, mean_exec_time, total_exec_time, regexp_replace(left(query, 120), '\s+', ' ', 'g') from pg_stat_statements
+              where dbid = (select oid from pg_database where datname = current_database())
+                and query not like '%crier-bench%' and query not like '%pg_stat_statements%'
+              order by case when $2 then calls::float8 else total_exec_time end desc limit $1",
         )
         .bind(n)
+        .bind(matches!(by, StatementOrder::Calls))
         .fetch_all(&self.pool)
         .await
-        .unwrap_or_default()
+        .unwrap_or_default();
+        rows.into_iter()
+            .map(|(calls, mean, total, query)| Statement { calls, mean_ms: round3(mean), total_ms: round1(total), query })
+            .collect()
     }
 
     /// WAL bytes the whole cluster has written since its statistics were reset (`pg_stat_wal`,
@@ -252,6 +258,23 @@ impl PhaseDatabase {
             let _ = sqlx::query("select pg_stat_statements_reset()").execute(&self.pool).await;
         }
     }
+}
+
+/// Which statements [`PhaseDatabase::top_statements`] lists first.
+pub enum StatementOrder {
+    /// The most often sent.
+    Calls,
+    /// The most time spent in (triggers and foreign-key checks included).
+    TotalTime,
+}
+
+/// One statement from pg_stat_statements.
+#[derive(Debug, Serialize)]
+pub struct Statement {
+    pub calls: i64,
+    pub mean_ms: f64,
+    pub total_ms: f64,
+    pub query: String,
 }
 
 /// The password of every benchmark team's owner (the month scenario signs in with it).

@@ -27,7 +27,7 @@ use crier_clients::{XClient, XSettings};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use fixture::{PhaseDatabase, SandboxProcess, Scheduled, Server};
+use fixture::{PhaseDatabase, SandboxProcess, Scheduled, Server, StatementOrder};
 use measure::{Lag, round1, round3};
 
 use crate::config::{WorkerArgs, WorkerConfig};
@@ -560,10 +560,13 @@ async fn measure_phase(args: &BenchArgs, sandbox: &SandboxProcess, db: &PhaseDat
     };
     if let Some(month) = &mut month {
         month.claim = month::claim(db).await;
-        month.slowest = month::slowest(db).await;
+        month.slowest = db.top_statements(8, StatementOrder::TotalTime).await;
     }
-    for (calls, query) in db.top_statements(6).await {
-        progress(&format!("{tag}: {calls:>7} × {query}"));
+    for s in db.top_statements(6, StatementOrder::Calls).await {
+        progress(&format!("{tag}: {:>7} × {}", s.calls, s.query));
+    }
+    for s in db.top_statements(6, StatementOrder::TotalTime).await {
+        progress(&format!("{tag}: {:>9.1} ms in {:>5} × {}", s.total_ms, s.calls, s.query));
     }
     let pg_cpu = pg_before.and_then(|before| db.postmaster.and_then(measure::postgres_cpu).map(|after| after - before));
     let (app_cpu, peak_rss_mb) = match &pool {
@@ -806,17 +809,7 @@ impl Publishers {
                     Ok(Ok(())) => {}
                 }
             }
-            Publishers::Processes(mut children) => {
-                for child in &children {
-                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
-                }
-                let _ = tokio::task::spawn_blocking(move || {
-                    for child in &mut children {
-                        let _ = child.0.wait();
-                    }
-                })
-                .await;
-            }
+            Publishers::Processes(children) => KillOnDrop::stop_all(children).await,
         }
     }
 }
@@ -826,10 +819,20 @@ struct KillOnDrop(Child);
 
 impl KillOnDrop {
     /// Asks the process to stop as an operator would (SIGTERM) and waits for it.
-    async fn stop(mut self) {
-        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
+    async fn stop(self) {
+        Self::stop_all(vec![self]).await;
+    }
+
+    /// [`KillOnDrop::stop`] for several: all are signalled before the first is waited for, so
+    /// they shut down side by side.
+    async fn stop_all(mut children: Vec<KillOnDrop>) {
+        for child in &children {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.0.id() as i32), nix::sys::signal::Signal::SIGTERM);
+        }
         let _ = tokio::task::spawn_blocking(move || {
-            let _ = self.0.wait();
+            for child in &mut children {
+                let _ = child.0.wait();
+            }
         })
         .await;
     }

@@ -21,7 +21,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::fixture::{Accounts, OWNER_PASSWORD, PhaseDatabase};
+use super::fixture::{Accounts, OWNER_PASSWORD, PhaseDatabase, Statement, StatementOrder};
 use super::measure::{Lag, round1, round3};
 use super::{BenchArgs, KillOnDrop, progress};
 
@@ -115,15 +115,6 @@ pub struct ClaimFigures {
     pub plan: Vec<String>,
 }
 
-/// One statement from pg_stat_statements.
-#[derive(Debug, Serialize)]
-pub struct Statement {
-    pub calls: i64,
-    pub mean_ms: f64,
-    pub total_ms: f64,
-    pub query: String,
-}
-
 /// What [`seed`] made that the pages need.
 pub struct Seeded {
     big_team: Uuid,
@@ -209,11 +200,8 @@ pub async fn seed(db: &PhaseDatabase, live: &Accounts, args: &BenchArgs) -> anyh
         slots.accounts.push(account);
     }
     let split = |n: usize| {
-        if rest.teams.is_empty() {
-            (n, 0)
-        } else {
-            ((n as f64 * BIG_TEAM_SHARE).round() as usize, n - (n as f64 * BIG_TEAM_SHARE).round() as usize)
-        }
+        let big = if rest.teams.is_empty() { n } else { (n as f64 * BIG_TEAM_SHARE).round() as usize };
+        (big, n - big)
     };
     let (big_queued, rest_queued) = split(args.posts() - args.window_posts);
     let (big_history, rest_history) = split(args.history());
@@ -347,7 +335,7 @@ pub async fn before_window(db: &PhaseDatabase, seeded: &Seeded, args: &BenchArgs
         0 => pages_in_process(db, seeded, args.page_requests).await?,
         n => pages_from_processes(db, seeded, args.page_requests, n).await?,
     };
-    let page_statements = slowest(db).await;
+    let page_statements = db.top_statements(8, StatementOrder::TotalTime).await;
     let disk = disk(&db.pool, args.posts() + args.history()).await?;
     Ok(MonthFigures {
         queued: args.posts(),
@@ -556,21 +544,4 @@ async fn explain_claim_scan(pool: &sqlx::PgPool) -> Result<Vec<String>, sqlx::Er
     .await?;
     tx.rollback().await?;
     Ok(lines.into_iter().map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect())
-}
-
-/// The eight statements that took the most time since the statistics were last reset.
-pub async fn slowest(db: &PhaseDatabase) -> Vec<Statement> {
-    if !db.counts_statements {
-        return Vec::new();
-    }
-    let rows: Vec<(i64, f64, f64, String)> = sqlx::query_as(
-        r"select calls, mean_exec_time, total_exec_time, regexp_replace(left(query, 120), '\s+', ' ', 'g') from pg_stat_statements
-          where dbid = (select oid from pg_database where datname = current_database())
-            and query not like '%crier-bench%' and query not like '%pg_stat_statements%'
-          order by total_exec_time desc limit 8",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap_or_default();
-    rows.into_iter().map(|(calls, mean, total, query)| Statement { calls, mean_ms: round3(mean), total_ms: round1(total), query }).collect()
 }
