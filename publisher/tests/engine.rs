@@ -48,8 +48,16 @@ async fn a_post_goes_out_to_x_linkedin_and_a_facebook_page_with_permalinks_attem
     assert!(detail.attempts.iter().all(|a| a.outcome == Some(crier_domain::delivery::AttemptOutcome::Published)
         && a.finished_at.is_some()
         && a.http_status == Some(201)));
-    assert_eq!(env.audited("delivery_attempted").await, 3);
     assert_eq!(env.audited("delivery_published").await, 3);
+    let timed: i64 = sqlx::query_scalar(
+        "select count(*) from audit_event where action = 'delivery_published' and metadata->>'outcome' = 'published'
+           and (metadata->>'duration_ms')::int >= 0 and metadata->>'attempt' = '1'",
+    )
+    .fetch_one(&env.pool)
+    .await
+    .unwrap();
+    assert_eq!(timed, 3, "each attempt's one record says how it went and how long it took");
+    assert_eq!(env.audited("delivery_attempted").await, 0, "one record per attempt, not two");
     assert_eq!(env.audited("post_scheduled").await, 1);
     let nothing_claimed: i64 =
         sqlx::query_scalar("select count(*) from delivery where claimed_by is not null").fetch_one(&env.pool).await.unwrap();

@@ -190,8 +190,8 @@ pub async fn series(
            ), finished as (
                -- When each of the team's deliveries left the queue (null: still in it). Only those
                -- still queued or finished since the range began count for any step: one that
-               -- finished before it is left out by the index on (team_id, updated_at), so the cost
-               -- follows the range, not the team's whole history.
+               -- finished before it is left out by the finished deliveries' index on (team_id,
+               -- updated_at), so the cost follows the range, not the team's whole history.
                select p.scheduled_at as due,
                       case d.state when 'published' then d.published_at
                                    when 'failed' then d.updated_at when 'cancelled' then d.updated_at
@@ -199,7 +199,8 @@ pub async fn series(
                       d.state
                from delivery d join post p on p.post_id = d.post_id and p.team_id = d.team_id
                where d.team_id = $1 and p.scheduled_at < $3
-                 and (d.updated_at >= $2 or d.state in ('scheduled', 'retrying', 'publishing', 'held'))
+                 and ((d.updated_at >= $2 and d.state in ('published', 'dry_run_ok', 'failed', 'cancelled'))
+                      or d.state in ('scheduled', 'retrying', 'publishing', 'held', 'paused'))
            )
            select b.start as "start!",
                   count(*) filter (where f.state = 'published' and f.done_at >= b.start and f.done_at < b.start + make_interval(secs => $4)) as "published!",

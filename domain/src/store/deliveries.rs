@@ -476,7 +476,7 @@ pub struct AttemptStep {
 }
 
 /// Writes a batch of outcomes for `worker`'s claims in one statement: each delivery's new state,
-/// its attempt row, and two audit events (`delivery_attempted` and the outcome's). A completion
+/// its attempt row, and an audit event named for the outcome (`delivery_published`…). A completion
 /// whose claim the worker no longer holds (it was rescued meanwhile) is skipped; the ids applied
 /// are returned.
 pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Result<Vec<Uuid>, DomainError> {
@@ -546,20 +546,19 @@ pub async fn complete(pool: &PgPool, worker: &str, batch: &[Completion]) -> Resu
                from done o where t.delivery_id = o.delivery_id and t.attempt = o.attempt
            ),
            audited as (
+               -- One record per attempt, named for its outcome, with what a reader of the trail
+               -- wants from the attempt row (there used to be a second, `delivery_attempted`).
                insert into audit_event (team_id, actor_kind, action, entity, entity_id, metadata)
-               select team_id, 'system', action, 'delivery', delivery_id::text, metadata
+               select team_id, 'system',
+                      case state when 'published' then 'delivery_published' when 'dry_run_ok' then 'delivery_dry_run_ok'
+                                 when 'retrying' then 'delivery_retry_scheduled' when 'held' then 'delivery_held'
+                                 else 'delivery_failed' end,
+                      'delivery', delivery_id::text,
+                      jsonb_strip_nulls(jsonb_build_object('post_id', post_id, 'platform', platform, 'attempt', attempt,
+                          'outcome', outcome, 'duration_ms', duration_ms, 'external_id', external_id,
+                          'next_attempt_at', next_attempt_at, 'error_class', error_class, 'error_code', error_code,
+                          'http_status', http_status))
                from done
-               cross join lateral (values
-                   ('delivery_attempted',
-                    jsonb_strip_nulls(jsonb_build_object('post_id', post_id, 'platform', platform, 'attempt', attempt,
-                        'outcome', outcome, 'http_status', http_status, 'duration_ms', duration_ms, 'error_class', error_class))),
-                   (case state when 'published' then 'delivery_published' when 'dry_run_ok' then 'delivery_dry_run_ok'
-                               when 'retrying' then 'delivery_retry_scheduled' when 'held' then 'delivery_held'
-                               else 'delivery_failed' end,
-                    jsonb_strip_nulls(jsonb_build_object('post_id', post_id, 'platform', platform, 'attempt', attempt,
-                        'external_id', external_id, 'next_attempt_at', next_attempt_at, 'error_class', error_class,
-                        'error_code', error_code, 'http_status', http_status)))
-               ) as event (action, metadata)
            ),
            -- A published post's first comment, if it has one for this platform, is queued with
            -- the outcome that makes it due (crier_publisher::first_comments sends it).

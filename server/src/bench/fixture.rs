@@ -246,10 +246,11 @@ impl PhaseDatabase {
             .collect()
     }
 
-    /// WAL bytes the whole cluster has written since its statistics were reset (`pg_stat_wal`,
-    /// PostgreSQL 14 and later): the differences between two readings are the writes between them.
+    /// The cluster's WAL position in bytes: the difference between two readings is what every
+    /// process wrote between them. (Not `pg_stat_wal`: backends report into it at most once a
+    /// second, so a short run read it before the workers' writes were counted.)
     pub async fn wal_bytes(&self) -> Option<i64> {
-        sqlx::query_scalar::<_, i64>("select wal_bytes::int8 from pg_stat_wal").fetch_one(&self.pool).await.ok()
+        sqlx::query_scalar::<_, i64>("select (pg_current_wal_lsn() - '0/0'::pg_lsn)::int8").fetch_one(&self.pool).await.ok()
     }
 
     /// Starts counting statements from zero.

@@ -234,7 +234,7 @@ pub struct Figures {
     pub cpu_seconds: Cpu,
     /// Statements PostgreSQL ran per delivery (pg_stat_statements), when it can count them.
     pub statements_per_delivery: Option<f64>,
-    /// WAL bytes PostgreSQL wrote per delivery (pg_stat_wal): rows and index entries written,
+    /// WAL bytes PostgreSQL wrote per delivery (how far the WAL position moved): rows and index entries written,
     /// the cost that grows with each index a delivery's updates must touch.
     pub wal_bytes_per_delivery: Option<f64>,
     pub published: i64,
