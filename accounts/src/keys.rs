@@ -97,7 +97,7 @@ mod tests {
         let AccountsError::Invalid(fields) = error else { panic!("fields expected") };
         let named: Vec<_> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(named, ["api_secret", "access_token_secret"]);
-        let keys = XKeys::parse([" k ".into(), "s".into(), "t".into(), "ts".into()]).ok().expect("all four given");
+        let Ok(keys) = XKeys::parse([" k ".into(), "s".into(), "t".into(), "ts".into()]) else { panic!("all four given") };
         assert_eq!(keys.consumer_key.expose_secret(), "k", "a paste's spaces are dropped");
     }
 }

@@ -371,6 +371,30 @@ async fn sessions_round_trip_expire_and_are_pruned() {
     let stored_keys: Vec<Vec<u8>> = sqlx::query_scalar("select session_id_hash from web_session").fetch_all(&pool).await.unwrap();
     assert_ne!(stored_keys[0], record.id.to_string().into_bytes(), "the cookie value is not stored");
 
+    // A save per request slides the expiry; one that moves it by less than a minute and changes
+    // nothing else writes nothing ("last seen" stays as it was).
+    let seen_at = |pool: sqlx::PgPool| async move {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>("select last_seen_at from web_session").fetch_one(&pool).await.unwrap()
+    };
+    sqlx::query("update web_session set last_seen_at = '2030-01-01T00:00:00Z'").execute(&pool).await.unwrap();
+    let marked = seen_at(pool.clone()).await;
+    record.expiry_date += time::Duration::seconds(30);
+    store.save(&record).await.unwrap();
+    assert_eq!(seen_at(pool.clone()).await, marked, "30 s of sliding is not written");
+    assert_eq!(
+        store.load(&record.id).await.unwrap().unwrap().expiry_date.unix_timestamp(),
+        (record.expiry_date - time::Duration::seconds(30)).unix_timestamp()
+    );
+    record.expiry_date += time::Duration::seconds(60);
+    store.save(&record).await.unwrap();
+    assert_ne!(seen_at(pool.clone()).await, marked, "90 s is");
+    assert_eq!(store.load(&record.id).await.unwrap().unwrap().expiry_date.unix_timestamp(), record.expiry_date.unix_timestamp());
+    sqlx::query("update web_session set last_seen_at = '2030-01-01T00:00:00Z'").execute(&pool).await.unwrap();
+    record.data.insert("flash".to_owned(), serde_json::json!("saved"));
+    store.save(&record).await.unwrap();
+    assert_ne!(seen_at(pool.clone()).await, marked, "a change to the data is written at once");
+    assert_eq!(store.load(&record.id).await.unwrap().unwrap().data, record.data);
+
     record.expiry_date = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
     store.save(&record).await.unwrap();
     assert!(store.load(&record.id).await.unwrap().is_none(), "expired sessions do not load");

@@ -104,7 +104,7 @@ function gif(name: string, width: number, height: number, frames: number) {
   // Four colours (the 0x81 above: a global table of 2^(1+1) entries).
   const palette = Buffer.from([230, 20, 20, 20, 20, 230, 0, 0, 0, 255, 255, 255]);
   const loop = Buffer.concat([Buffer.from([0x21, 0xff, 11]), Buffer.from('NETSCAPE2.0'), Buffer.from([3, 1, 0, 0, 0])]);
-  const parts = [header, palette, loop];
+  const parts: Buffer[] = [header, palette, loop];
   for (let f = 0; f < frames; f++) {
     const control = Buffer.from([0x21, 0xf9, 4, 0, 10, 0, 0, 0]);
     const descriptor = Buffer.concat([Buffer.from([0x2c]), u16le(0), u16le(0), u16le(width), u16le(height), Buffer.from([0])]);

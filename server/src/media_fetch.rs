@@ -87,7 +87,7 @@ impl<'a> UrlMedia<'a> {
             .path_segments()
             .and_then(|mut s| s.next_back())
             .filter(|s| !s.is_empty())
-            .map(|s| percent_decoded(s))
+            .map(percent_decoded)
             .unwrap_or_else(|| "media".to_owned());
         let incoming = Incoming { file_name: &file_name, alt_text: "" };
         let item =

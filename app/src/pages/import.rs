@@ -61,7 +61,7 @@ pub fn ImportPage() -> impl IntoView {
 #[component]
 fn Running(running: ImportRunning) -> impl IntoView {
     let counted = running.of > 0;
-    let count = counted.then(|| format!(": {} of {}", running.done, running.of)).unwrap_or_default();
+    let count = if counted { format!(": {} of {}", running.done, running.of) } else { String::new() };
     view! {
         <Meta http_equiv="refresh" content="1" />
         <section class="panel stack" aria-labelledby="import-running-heading">

@@ -133,7 +133,7 @@ fn AddChannel(add: ServerAction<AddChatChannel>, kinds: Vec<(String, String)>, a
     let boxes = kinds
         .into_iter()
         .map(|(name, words)| {
-            let checked = !refilled || typed_kinds.iter().any(|t| *t == name);
+            let checked = !refilled || typed_kinds.contains(&name);
             view! { <label class="check"><input type="checkbox" name="kinds[]" value=name checked=checked />" " {words}</label> }
         })
         .collect_view();

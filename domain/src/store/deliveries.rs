@@ -191,7 +191,8 @@ pub async fn claim(pool: &PgPool, worker: &str, limit: i64, budgets: &Budgets) -
            select c.delivery_id as "delivery_id!", c.team_id as "team_id!", c.post_id as "post_id!", c.account_id as "account_id!",
                   c.attempts as "attempt!", c.failures as "failures!", c.reconcile as "reconcile!", c.thread_ids as "thread_ids!",
                   c.next_attempt_at as "due_at!",
-                  (select min(t.started_at) from delivery_attempt t where t.delivery_id = c.delivery_id) as reconcile_since,
+                  case when c.reconcile then (select min(t.started_at) from delivery_attempt t where t.delivery_id = c.delivery_id) end
+                      as reconcile_since,
                   p.text, p.link, p.dry_run, p.max_attempts, p.retry_base_seconds,
                   (select o.text from post_text_override o where o.post_id = p.post_id and o.platform = a.platform) as override_text,
                   coalesce((select array_agg(t.text order by t.position) from post_thread_item t where t.post_id = p.post_id), '{}') as "thread!",

@@ -82,6 +82,8 @@ fn to_time(t: DateTime<Utc>) -> session_store::Result<time::OffsetDateTime> {
 /// How long one session operation may take, waiting for a pooled connection included. A session
 /// is one row by its key: only a database that is not answering takes this long.
 pub const STORE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How far a save must move a session's expiry to be written when nothing else changed.
+pub const SLIDE_AT_LEAST: Duration = Duration::from_secs(60);
 /// Fresh ids [`SessionStore::create`] tries before giving up (a collision of 128-bit random ids
 /// should never happen even once: repeated ones mean something else is wrong).
 const CREATE_TRIES: usize = 3;
@@ -139,18 +141,25 @@ impl SessionStore for PgSessionStore {
         let (user_id, addr, agent) = columns(record);
         // A save is a request that used the session: it is "last seen" now. A row deleted meanwhile
         // (signed out from another session) is not brought back: only an existing row is updated.
+        // The session layer saves on every request to slide the inactivity expiry; a save that
+        // changes nothing but moves the expiry by less than [`SLIDE_AT_LEAST`] writes nothing (a
+        // row version and a WAL flush per page view otherwise), so "last seen" is to the minute.
         bounded(
             sqlx::query!(
                 r#"update web_session
                       set data = $2, expires_at = $3, last_seen_at = now(),
                           user_id = (select user_id from app_user where user_id = $4), client_addr = $5, user_agent = $6
-                    where session_id_hash = $1"#,
+                    where session_id_hash = $1
+                      and not (data = $2 and client_addr is not distinct from $5 and user_agent is not distinct from $6
+                               and user_id is not distinct from (select user_id from app_user where user_id = $4)
+                               and $3 >= expires_at and $3 < expires_at + make_interval(secs => $7))"#,
                 key(&record.id),
                 data,
                 to_chrono(record.expiry_date)?,
                 user_id,
                 addr,
                 agent,
+                SLIDE_AT_LEAST.as_secs_f64(),
             )
             .execute(&self.pool),
         )
