@@ -15,6 +15,7 @@
 //! | `POST /x/2/oauth2/revoke` | revoke a token |
 //! | `GET /x/2/users/me` | who am I |
 //! | `POST /x/2/tweets` | publish |
+//! | `GET /x/2/tweets?ids=…` | posts read back with their metrics ([`engagement`]'s numbers) |
 //! | `DELETE /x/2/tweets/{id}` | delete own post |
 //! | `GET /x/2/users/{id}/tweets` | a user's recent posts |
 //! | `GET`/`POST /linkedin/oauth/v2/authorization` | consent page / form |
@@ -26,6 +27,8 @@
 //! | `POST /linkedin/rest/posts` | publish (201, `x-restli-id`) |
 //! | `GET /linkedin/rest/posts?q=author&author={urn}` | an author's recent posts |
 //! | `GET`/`DELETE /linkedin/rest/posts/{urn}` | read / delete a post |
+//! | `GET /linkedin/rest/socialActions/{post urn}` | a post's likes and comments summaries |
+//! | `GET /linkedin/rest/organizationalEntityShareStatistics` | an organization's posts' totals |
 //! | `POST`/`GET /linkedin/rest/socialActions/{post urn}/comments` | comment on a post as its author (201, `x-restli-id`) / its comments |
 //! | `POST /linkedin/rest/{images,videos,documents}?action=initializeUpload`, `POST /linkedin/rest/videos?action=finalizeUpload`, `PUT /linkedin/dms-uploads/{id}`, `GET /linkedin/rest/{images,videos,documents}/{urn}` | LinkedIn media (upload URLs, parts with ETags, status; an organization logo's `downloadUrl`) |
 //! | `GET`/`POST /facebook/{vNN.N}/dialog/oauth` | login dialog / form |
@@ -33,7 +36,8 @@
 //! | `GET /facebook/{v}/me`, `GET /facebook/{v}/me/accounts` | who am I; the Pages with Page tokens |
 //! | `POST`/`GET /facebook/{v}/{page_id}/feed` (`GET` also `…/posts`, `…/published_posts`) | publish / recent posts |
 //! | `POST`/`GET /facebook/{v}/{page_post_id}/comments` | comment as the Page (`pages_manage_engagement`) / the post's comments |
-//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post / delete a post; a video's `?fields=status` |
+//! | `GET`/`DELETE /facebook/{v}/{id}` | a Page or post (`reactions`, `comments`, `shares` counts when asked) / delete a post; a video's `?fields=status` |
+//! | `GET /facebook/{v}/{page_post_id}/insights?metric=…` | a post's lifetime insights |
 //! | `POST /facebook/{v}/{page_id}/photos` (multipart `source`, `published`, `alt_text_custom`), `POST …/{app_id}/uploads`, `POST`/`GET …/upload:{id}` (`file_offset`), `POST …/{page_id}/videos` (`file_url`, `fbuploader_video_file_chunk`, or `upload_phase` `start`/`transfer` (multipart `video_file_chunk`)/`finish`) | Facebook media: photos, resumable and chunked uploads, video posts |
 //! | `DELETE /facebook/{v}/me/permissions` (or `/{user_id}/permissions`) | revoke: the app's grant and every token it issued for that person die |
 //! | `POST /control/{x,linkedin,facebook}/apps` (`meta` still accepted) | register an app (`{"client_id","client_secret","redirect_uri","name"}`; LinkedIn also `"refresh_tokens"`) |
@@ -59,6 +63,7 @@
 
 mod clock;
 mod control;
+mod engagement;
 mod facebook;
 mod faults;
 mod linkedin;
@@ -75,6 +80,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use engagement::{Engagement, engagement};
 pub use facebook::{FacebookLimits, FacebookMediaLimits};
 pub use linkedin::{LinkedInLimits, LinkedInMediaLimits};
 pub use media::{PostMedia, ProcessingConfig};

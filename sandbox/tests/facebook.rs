@@ -546,3 +546,65 @@ async fn faults_scoped_to_facebook_leave_other_platforms_alone() {
     assert_graph_error(h.publish(&page_token, "z").await, StatusCode::BAD_REQUEST, 190, None).await;
     assert!(h.user_token("Sandbox User").await.len() > 10);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Metrics read-back (media-and-metrics.md §3.3).
+
+/// A Page token for PAGE whose person granted `scope`.
+async fn page_token_with(h: &Harness, account: &str, scope: &str) -> String {
+    let mut form: Vec<(&str, String)> = dialog_params().into_iter().filter(|(k, _)| *k != "scope").collect();
+    form.extend([("scope", scope.to_owned()), ("account", account.into()), ("action", "authorize".into()), ("page", PAGE.into())]);
+    let response = h.http.post(h.url("/dialog/oauth")).form(&form).send().await.unwrap();
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let short = body_of(h.exchange(&query_of(&location)["code"], REDIRECT).await).await;
+    let long = body_of(h.long_lived(short["access_token"].as_str().unwrap()).await).await;
+    let accounts = body_of(h.accounts(long["access_token"].as_str().unwrap()).await).await;
+    accounts["data"].as_array().unwrap().iter().find(|p| p["id"] == PAGE).unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_posts_counts_and_insights_grow_with_its_age_for_those_allowed() {
+    let h = start().await;
+    let token = page_token_with(&h, "page-admin", &format!("{SCOPES},read_insights")).await;
+    let id = body_of(h.publish(&token, "Hello Page").await).await["id"].as_str().unwrap().to_owned();
+    h.clock.advance(Duration::from_secs(3 * 24 * 3600));
+    let expected = crier_sandbox::engagement(&id, chrono::TimeDelta::days(3));
+
+    let fields = "reactions.summary(total_count).limit(0),comments.summary(true).limit(0),shares";
+    let post = body_of(h.http.get(h.url(&format!("/{id}"))).query(&[("fields", fields)]).bearer_auth(&token).send().await.unwrap()).await;
+    assert_eq!(post["id"], id.as_str());
+    assert_eq!(post["reactions"]["summary"]["total_count"], expected.likes);
+    assert_eq!(post["comments"]["summary"]["total_count"], expected.replies);
+    match expected.reposts {
+        0 => assert!(post.get("shares").is_none(), "no shares: the field is left out: {post}"),
+        n => assert_eq!(post["shares"]["count"], n),
+    }
+    assert!(post.get("message").is_none(), "only the fields asked for");
+
+    let insights = h.url(&format!("/{id}/insights"));
+    let body =
+        body_of(h.http.get(&insights).query(&[("metric", "post_media_view,post_clicks")]).bearer_auth(&token).send().await.unwrap()).await;
+    let values: Vec<(&str, &Value)> =
+        body["data"].as_array().unwrap().iter().map(|m| (m["name"].as_str().unwrap(), &m["values"][0]["value"])).collect();
+    assert_eq!(
+        values,
+        [("post_media_view", &json!(expected.impressions)), ("post_clicks", &json!(expected.link_clicks + expected.profile_clicks))]
+    );
+    assert_eq!(body["data"][0]["period"], "lifetime");
+
+    // One retired metric fails the whole call.
+    let response = h.http.get(&insights).query(&[("metric", "post_media_view,post_impressions")]).bearer_auth(&token).send().await.unwrap();
+    let body = assert_graph_error(response, StatusCode::BAD_REQUEST, 100, None).await;
+    assert_eq!(body["error"]["message"], "(#100) The value must be a valid insights metric");
+
+    // Without read_insights: no insights; without pages_read_engagement: no counts.
+    let plain = page_token_with(&h, "page-admin", SCOPES).await;
+    let response = h.http.get(&insights).query(&[("metric", "post_clicks")]).bearer_auth(&plain).send().await.unwrap();
+    assert_graph_error(response, StatusCode::BAD_REQUEST, 200, None).await;
+    let blind = page_token_with(&h, "page-admin", "pages_manage_posts,pages_show_list").await;
+    let response = h.http.get(h.url(&format!("/{id}"))).query(&[("fields", fields)]).bearer_auth(&blind).send().await.unwrap();
+    assert_graph_error(response, StatusCode::BAD_REQUEST, 200, None).await;
+    // The post itself stays readable without the counts.
+    let response = h.http.get(h.url(&format!("/{id}"))).query(&[("fields", "message")]).bearer_auth(&blind).send().await.unwrap();
+    assert_eq!(body_of(response).await["message"], "Hello Page");
+}

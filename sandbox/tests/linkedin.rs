@@ -604,3 +604,91 @@ async fn faults_are_per_platform() {
     assert_eq!(h.control("/control/linkedin/faults", json!({"created_then_500": 1})).await.status(), StatusCode::BAD_REQUEST);
     assert_eq!(h.control("/control/nowhere/faults", json!({})).await.status(), StatusCode::NOT_FOUND);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Metrics read-back (media-and-metrics.md §2.6).
+
+/// A token of the default member, administrator of organization 5515715, with `scope`.
+async fn org_admin(h: &Harness, scope: &str) -> Value {
+    let query = h
+        .submit(scope, &[("account", "org-admin"), ("organization", "5515715"), ("organizations_shown", "1"), ("action", "authorize")])
+        .await;
+    body_of(h.exchange(&query["code"], REDIRECT).await).await
+}
+
+fn encoded(urn: &str) -> String {
+    urn.replace(':', "%3A").replace('(', "%28").replace(')', "%29").replace(',', "%2C")
+}
+
+#[tokio::test]
+async fn social_actions_and_share_statistics_report_engagement_to_those_allowed() {
+    let h = start().await;
+    let admin = org_admin(&h, &format!("{ORG_SCOPES} rw_organization_admin")).await;
+    let response = h.post(at(&admin), text_post("urn:li:organization:5515715", "From the org")).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let urn = response.headers()["x-restli-id"].to_str().unwrap().to_owned();
+    let quiet = h.post(at(&admin), text_post("urn:li:organization:5515715", "Just now")).await;
+    let quiet = quiet.headers()["x-restli-id"].to_str().unwrap().to_owned();
+
+    // Two days on (the second post is as old: its numbers differ, not its age).
+    h.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    let expected = crier_sandbox::engagement(&urn, chrono::TimeDelta::days(2));
+    let actions =
+        h.rest(reqwest::Method::GET, &format!("/linkedin/rest/socialActions/{}", encoded(&urn)), at(&admin)).send().await.unwrap();
+    assert_eq!(actions.status(), StatusCode::OK);
+    let actions = body_of(actions).await;
+    assert_eq!(actions["target"], urn.as_str());
+    assert_eq!(actions["likesSummary"]["totalLikes"], expected.likes);
+    assert_eq!(actions["commentsSummary"]["aggregatedTotalComments"], expected.replies);
+
+    let stats_path = format!(
+        "/linkedin/rest/organizationalEntityShareStatistics?q=organizationalEntity&organizationalEntity={}&shares={}",
+        encoded("urn:li:organization:5515715"),
+        encoded(&format!("List({urn},{quiet},urn:li:share:1)")),
+    );
+    let stats = body_of(h.rest(reqwest::Method::GET, &stats_path, at(&admin)).send().await.unwrap()).await;
+    let elements = stats["elements"].as_array().unwrap();
+    assert_eq!(elements.len(), 2, "an unknown post is left out: {stats}");
+    let first = &elements[0];
+    assert_eq!(first["share"], urn.as_str());
+    assert_eq!(first["organizationalEntity"], "urn:li:organization:5515715");
+    assert_eq!(first["totalShareStatistics"]["impressionCount"], expected.impressions);
+    assert_eq!(first["totalShareStatistics"]["likeCount"], expected.likes);
+    assert_eq!(first["totalShareStatistics"]["shareCount"], expected.reposts);
+    assert_eq!(first["totalShareStatistics"]["clickCount"], expected.link_clicks + expected.profile_clicks);
+
+    // Without rw_organization_admin: no share statistics, social actions still.
+    let social_only = org_admin(&h, ORG_SCOPES).await;
+    let response = h.rest(reqwest::Method::GET, &stats_path, at(&social_only)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_of(response).await["serviceErrorCode"], 100);
+    let path = format!("/linkedin/rest/socialActions/{}", encoded(&urn));
+    assert_eq!(h.rest(reqwest::Method::GET, &path, at(&social_only)).send().await.unwrap().status(), StatusCode::OK);
+
+    // A member's own post needs r_member_social (restricted): without it, 403.
+    let member = h.connect(SCOPES, "member-one").await;
+    let mine = h.post(at(&member), text_post(&person(&h, at(&member)).await, "Mine")).await;
+    let mine = mine.headers()["x-restli-id"].to_str().unwrap().to_owned();
+    let path = format!("/linkedin/rest/socialActions/{}", encoded(&mine));
+    assert_eq!(h.rest(reqwest::Method::GET, &path, at(&member)).send().await.unwrap().status(), StatusCode::OK);
+    let unprivileged = h.connect("openid profile email w_member_social", "member-one").await;
+    let response = h.rest(reqwest::Method::GET, &path, at(&unprivileged)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(body_of(response).await["serviceErrorCode"], 100);
+}
+
+#[tokio::test]
+async fn metrics_calls_have_a_daily_throttle_of_their_own() {
+    let h = start_with(|c| c.linkedin_limits = LinkedInLimits { metrics_per_member_per_day: 2, ..LinkedInLimits::default() }).await;
+    let member = h.connect(SCOPES, "member-one").await;
+    let mine = h.post(at(&member), text_post(&person(&h, at(&member)).await, "Mine")).await;
+    let path = format!("/linkedin/rest/socialActions/{}", encoded(mine.headers()["x-restli-id"].to_str().unwrap()));
+    for _ in 0..2 {
+        assert_eq!(h.rest(reqwest::Method::GET, &path, at(&member)).send().await.unwrap().status(), StatusCode::OK);
+    }
+    let response = h.rest(reqwest::Method::GET, &path, at(&member)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body_of(response).await["serviceErrorCode"], 101);
+    // Posting's count is its own.
+    assert_eq!(h.post(at(&member), text_post(&person(&h, at(&member)).await, "Still")).await.status(), StatusCode::CREATED);
+}

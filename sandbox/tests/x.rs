@@ -866,3 +866,96 @@ async fn oauth1_credentials_over_the_control_api_and_revoke_user() {
     let response = h.http.get(&me).header("authorization", h.oauth1("GET", &me, &creds, "c2")).send().await.unwrap();
     assert_unauthorized(response).await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Metrics read-back (media-and-metrics.md §1.6).
+
+#[tokio::test]
+async fn posts_read_back_with_metrics_that_grow_with_age_in_batches_of_at_most_a_hundred() {
+    let h = start_with(XLimits { lookup_ids_per_call: 3, ..XLimits::default() }).await;
+    let token = h.connect("sandbox_user").await;
+    let mut ids = Vec::new();
+    for text in ["one", "two"] {
+        let body: Value = h.post(at(&token), json!({"text": text})).await.json().await.unwrap();
+        ids.push(body["data"]["id"].as_str().unwrap().to_owned());
+    }
+    let lookup = |token: String, ids: String, fields: &'static str| {
+        let url = h.url("/x/2/tweets");
+        let http = h.http.clone();
+        async move { http.get(url).query(&[("ids", ids.as_str()), ("tweet.fields", fields)]).bearer_auth(token).send().await.unwrap() }
+    };
+    let all = "public_metrics,non_public_metrics,organic_metrics";
+
+    // A day later (with fresh tokens: they last two hours): the engagement model's numbers for
+    // each post at that age, every group.
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    let token = h.connect("sandbox_user").await;
+    let response = lookup(at(&token).to_owned(), ids.join(","), all).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers().contains_key("x-rate-limit-remaining"));
+    let body: Value = response.json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    let day = crier_sandbox::engagement(&ids[0], chrono::TimeDelta::days(1));
+    let first = &body["data"][0];
+    assert_eq!(first["id"], ids[0].as_str());
+    assert_eq!(first["public_metrics"]["like_count"], day.likes);
+    assert_eq!(first["public_metrics"]["impression_count"], day.impressions);
+    assert_eq!(first["public_metrics"]["retweet_count"], day.reposts);
+    assert_eq!(first["non_public_metrics"]["url_link_clicks"], day.link_clicks);
+    assert_eq!(first["non_public_metrics"]["engagements"], day.engagements());
+    assert_eq!(first["organic_metrics"]["reply_count"], day.replies);
+    assert!(day.impressions > 0);
+    assert_ne!(body["data"][1]["public_metrics"], first["public_metrics"], "each post has its own numbers");
+
+    // A week later the same post has more.
+    h.clock.advance(Duration::from_secs(6 * 24 * 3600));
+    let (token, other) = (h.connect("sandbox_user").await, h.connect("erin").await);
+    let body: Value = lookup(at(&token).to_owned(), ids[0].clone(), "public_metrics").await.json().await.unwrap();
+    let week = crier_sandbox::engagement(&ids[0], chrono::TimeDelta::days(7));
+    assert_eq!(body["data"][0]["public_metrics"]["impression_count"], week.impressions);
+    assert!(week.impressions > day.impressions);
+    assert!(body["data"][0].get("non_public_metrics").is_none(), "only the groups asked for");
+
+    // Someone else's post: public metrics yes, private ones refused and the post left out.
+    let body: Value = lookup(at(&other).to_owned(), ids[0].clone(), "public_metrics").await.json().await.unwrap();
+    assert_eq!(body["data"][0]["public_metrics"]["like_count"], week.likes);
+    let body: Value = lookup(at(&other).to_owned(), ids[0].clone(), all).await.json().await.unwrap();
+    assert!(body.get("data").is_none(), "{body}");
+    let problems: Vec<&str> = body["errors"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(problems, ["https://api.x.com/2/problems/not-authorized-for-field"; 2]);
+    // One's own, but past 30 days: the same.
+    h.clock.advance(Duration::from_secs(24 * 24 * 3600));
+    let token = h.connect("sandbox_user").await;
+    let body: Value = lookup(at(&token).to_owned(), ids[0].clone(), "non_public_metrics").await.json().await.unwrap();
+    assert_eq!(body["errors"][0]["title"], "Field Authorization Error", "{body}");
+
+    // Unknown ids are problems beside what was found; too many ids, or none, is a 400.
+    let body: Value = lookup(at(&token).to_owned(), format!("{},123", ids[1]), "public_metrics").await.json().await.unwrap();
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(body["errors"][0]["resource_id"], "123");
+    assert_eq!(body["errors"][0]["title"], "Not Found Error");
+    let response = lookup(at(&token).to_owned(), "1,2,3,4".into(), "public_metrics").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("not between 1 and 3"), "{body}");
+    let response = lookup(at(&token).to_owned(), "x1".into(), "public_metrics").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn reading_metrics_has_its_own_rate_limit() {
+    let h = start_with(XLimits { lookup_per_15min: 2, ..XLimits::default() }).await;
+    let token = h.connect("sandbox_user").await;
+    let body: Value = h.post(at(&token), json!({"text": "one"})).await.json().await.unwrap();
+    let id = body["data"]["id"].as_str().unwrap().to_owned();
+    let url = format!("{}?ids={id}&tweet.fields=public_metrics", h.url("/x/2/tweets"));
+    for left in ["1", "0"] {
+        let response = h.http.get(&url).bearer_auth(at(&token)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(header(&response, "x-rate-limit-remaining"), left);
+    }
+    let response = h.http.get(&url).bearer_auth(at(&token)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Publishing's window is its own.
+    assert_eq!(h.post(at(&token), json!({"text": "two"})).await.status(), StatusCode::CREATED);
+}

@@ -24,6 +24,8 @@ const KNOWN_PERMISSIONS: &[&str] = &[
     "pages_read_user_engagement",
     "pages_manage_metadata",
     "business_management",
+    // A post's insights (media-and-metrics.md §3.3).
+    "read_insights",
 ];
 
 const BANNER: &str = "Facebook sandbox: a fake of Meta's Graph API for trying Crier; nothing is posted anywhere.";

@@ -74,6 +74,7 @@ pub(super) async fn get_edge(
         ("me", "accounts") => accounts(&inner, &version, &headers, &params).await,
         (_, "feed") | (_, "posts") | (_, "published_posts") => feed(&inner, &version, &node, &headers, &params).await,
         (_, "comments") => super::comments::list(&inner, &version, &node, &headers, &params).await,
+        (_, "insights") => super::metrics::insights(&inner, &version, &node, &headers, &params).await,
         _ => unknown_path(&node, &edge),
     }
 }

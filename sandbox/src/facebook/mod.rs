@@ -10,7 +10,7 @@
 //! Graph path is), [`consent`] (the login dialog) and [`token`] (the token endpoint),
 //! [`front_door`] (what every API call goes through first: version, faults, token, rate limits),
 //! [`rate_limits`], [`me`] (the person: who am I, de-authorizing), [`pages`] (the Pages a person
-//! granted, a Page or post by id), [`publishing`] (a Page's posts), [`media`] (photos, resumable and chunked video uploads, video
+//! granted, a Page or post by id), [`publishing`] (a Page's posts), [`metrics`] (engagement counts and insights), [`media`] (photos, resumable and chunked video uploads, video
 //! status) and [`errors`] (Meta's error
 //! envelope).
 
@@ -25,6 +25,7 @@ mod errors;
 mod front_door;
 mod me;
 mod media;
+mod metrics;
 mod pages;
 mod publishing;
 mod rate_limits;

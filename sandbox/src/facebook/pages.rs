@@ -1,5 +1,6 @@
 //! Pages: `GET /me/accounts` (the Pages the person granted the app, each with a fresh Page token)
-//! and `GET /{id}` (a Page, or a post, by id), with Graph's `fields` selection.
+//! and `GET /{id}` (a Page, or a post, by id, with its engagement counts when asked), with Graph's
+//! `fields` selection.
 
 use std::collections::HashMap;
 
@@ -16,10 +17,10 @@ use super::token::new_token;
 use crate::Inner;
 use crate::util;
 
-/// Keeps only the asked `fields` (always `id`); a field's sub-selection (`picture{url}`) is
-/// answered whole.
+/// Keeps only the asked `fields` (always `id`); a field's sub-selection (`picture{url}`) or
+/// modifiers (`reactions.summary(total_count).limit(0)`) are answered whole.
 pub(super) fn select(all: Value, fields: &str) -> Value {
-    let wanted: Vec<&str> = fields.split(',').map(|f| f.split('{').next().unwrap_or(f).trim()).collect();
+    let wanted: Vec<&str> = fields.split(',').map(|f| f.split(['{', '.']).next().unwrap_or(f).trim()).collect();
     let mut out = serde_json::Map::new();
     if let Value::Object(map) = all {
         for (k, v) in map {
@@ -85,10 +86,11 @@ pub(super) async fn accounts(inner: &Inner, version: &str, headers: &HeaderMap, 
 }
 
 pub(super) async fn page_node(inner: &Inner, version: &str, node: &str, headers: &HeaderMap, params: &HashMap<String, String>) -> Response {
-    let (_token, usage) = match enter(inner, version, headers, params, false).await {
+    let (token, usage) = match enter(inner, version, headers, params, false).await {
         Ok(entered) => entered,
         Err(response) => return response,
     };
+    let now = inner.now();
     let state = inner.lock();
     let meta = &state.facebook;
     let fields = params.get("fields").map(String::as_str).unwrap_or("id,name");
@@ -97,7 +99,16 @@ pub(super) async fn page_node(inner: &Inner, version: &str, node: &str, headers:
         return util::json(StatusCode::OK, &select(all, fields), usage);
     }
     if let Some(post) = meta.posts.iter().find(|p| !p.deleted && p.id == node) {
-        return util::json(StatusCode::OK, &select(post_json(post), fields), usage);
+        let mut all = post_json(post);
+        if super::metrics::asks_for_engagement(fields) {
+            if !super::metrics::may_read_engagement(&token) {
+                return with_headers(permission("Requires pages_read_engagement permission to manage the object"), usage);
+            }
+            if let Value::Object(map) = &mut all {
+                map.extend(super::metrics::engagement_fields(post, now));
+            }
+        }
+        return util::json(StatusCode::OK, &select(all, fields), usage);
     }
     with_headers(not_found(node, "get"), usage)
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::errors::{forbidden, rest_error, unprocessable};
-use super::front_door::{authed, authed_step, check_versions};
+use super::front_door::{authed_rest, authed_step, check_versions};
 use super::publishing::may_read;
 use crate::LedgerEntry;
 use crate::util;
@@ -81,13 +81,10 @@ pub(super) async fn create_comment(AxumState(inner): Shared, Path(post_urn): Pat
 }
 
 pub(super) async fn list_comments(AxumState(inner): Shared, Path(post_urn): Path<String>, headers: HeaderMap) -> Response {
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_rest(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    if let Err(response) = check_versions(&inner, &headers) {
-        return response;
-    }
     let state = inner.lock();
     let li = &state.linkedin;
     let Some(post) = li.posts.iter().find(|p| !p.deleted && p.urn == post_urn) else {

@@ -68,6 +68,13 @@ pub(super) async fn authed(inner: &Inner, headers: &HeaderMap) -> Result<Auth, R
     front_door(inner, headers, true).await.map(|a| a.expect("checked"))
 }
 
+/// [`authed`], then [`check_versions`]: what every `/rest` call goes through.
+pub(super) async fn authed_rest(inner: &Inner, headers: &HeaderMap) -> Result<Auth, Response> {
+    let auth = authed(inner, headers).await?;
+    check_versions(inner, headers)?;
+    Ok(auth)
+}
+
 /// [`authed`] for a request of a named step.
 pub(super) async fn authed_step(inner: &Inner, headers: &HeaderMap, step: &str) -> Result<Auth, Response> {
     front_door_step(inner, headers, true, Some(step)).await.map(|a| a.expect("checked"))

@@ -7,7 +7,7 @@
 //! One module per concern: [`state`] (what the fake remembers), [`consent`] and [`token`] (OAuth
 //! 2.0 and token introspection), [`front_door`] (what every API call goes through first: faults,
 //! the token, the version headers), [`rate_limits`], [`userinfo`] (who am I), [`organizations`]
-//! (the organizations a member administers), [`publishing`] (posts), [`media`] (images, videos, documents), [`little_text`] (what LinkedIn
+//! (the organizations a member administers), [`publishing`] (posts), [`metrics`] (social actions and share statistics), [`media`] (images, videos, documents), [`little_text`] (what LinkedIn
 //! keeps of a commentary) and [`errors`] (the API's error bodies).
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
@@ -20,6 +20,7 @@ mod errors;
 mod front_door;
 mod little_text;
 mod media;
+mod metrics;
 mod organizations;
 mod publishing;
 mod rate_limits;
@@ -49,6 +50,8 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/linkedin/v2/userinfo", get(userinfo::userinfo))
         .route("/linkedin/rest/posts", get(publishing::list_posts).post(publishing::create_post))
         .route("/linkedin/rest/posts/{urn}", get(publishing::get_post).delete(publishing::delete_post))
+        .route("/linkedin/rest/socialActions/{urn}", get(metrics::social_actions))
+        .route("/linkedin/rest/organizationalEntityShareStatistics", get(metrics::share_statistics))
         .route("/linkedin/rest/socialActions/{urn}/comments", get(comments::list_comments).post(comments::create_comment))
         .route("/linkedin/rest/organizationAcls", get(organizations::organization_acls))
         .route("/linkedin/rest/organizations/{id}", get(organizations::organization))

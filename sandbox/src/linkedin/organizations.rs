@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Shared;
 use super::consent::ORG_SCOPES;
 use super::errors::{forbidden, rest_error};
-use super::front_door::{authed, check_versions};
+use super::front_door::{authed, authed_rest, check_versions};
 use crate::util;
 
 /// `GET /rest/organizationAcls?q=roleAssignee[&role=ADMINISTRATOR][&state=APPROVED]`: the organizations
@@ -22,13 +22,10 @@ pub(super) async fn organization_acls(
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_rest(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    if let Err(response) = check_versions(&inner, &headers) {
-        return response;
-    }
     if !ORG_SCOPES.iter().any(|s| auth.has(s)) {
         return forbidden("Not enough permissions to access: organizationAcls.FINDER-roleAssignee");
     }

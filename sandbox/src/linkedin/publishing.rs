@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Shared;
 use super::errors::{error, forbidden, rest_error, unprocessable};
-use super::front_door::{Auth, authed, authed_step, check_versions};
+use super::front_door::{Auth, authed_rest, authed_step, check_versions};
 use super::little_text::little_text_keep;
 use super::state::{LinkedInState, Post};
 use crate::LedgerEntry;
@@ -189,13 +189,10 @@ pub(super) fn may_read(li: &LinkedInState, auth: &Auth, author: &str) -> bool {
 }
 
 pub(super) async fn get_post(AxumState(inner): Shared, headers: HeaderMap, Path(urn): Path<String>) -> Response {
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_rest(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    if let Err(response) = check_versions(&inner, &headers) {
-        return response;
-    }
     let state = inner.lock();
     match state.linkedin.posts.iter().find(|p| !p.deleted && p.urn == urn) {
         Some(p) if may_read(&state.linkedin, &auth, &p.author) => util::json(StatusCode::OK, &post_json(p), HeaderMap::new()),
@@ -205,13 +202,10 @@ pub(super) async fn get_post(AxumState(inner): Shared, headers: HeaderMap, Path(
 }
 
 pub(super) async fn list_posts(AxumState(inner): Shared, headers: HeaderMap, Query(query): Query<HashMap<String, String>>) -> Response {
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_rest(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    if let Err(response) = check_versions(&inner, &headers) {
-        return response;
-    }
     if query.get("q").map(String::as_str) != Some("author") {
         return rest_error(400, "ILLEGAL_ARGUMENT", "The finder \"q\" must be author.");
     }
@@ -231,13 +225,10 @@ pub(super) async fn list_posts(AxumState(inner): Shared, headers: HeaderMap, Que
 
 /// 204, idempotent (§2.2): an unknown or already deleted post answers 204 too.
 pub(super) async fn delete_post(AxumState(inner): Shared, headers: HeaderMap, Path(urn): Path<String>) -> Response {
-    let auth = match authed(&inner, &headers).await {
+    let auth = match authed_rest(&inner, &headers).await {
         Ok(auth) => auth,
         Err(response) => return response,
     };
-    if let Err(response) = check_versions(&inner, &headers) {
-        return response;
-    }
     let mut state = inner.lock();
     let li = &mut state.linkedin;
     let orgs = li.member(&auth.member_id).map(|m| m.orgs.clone()).unwrap_or_default();

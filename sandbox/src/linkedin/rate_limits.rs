@@ -4,7 +4,9 @@
 
 use axum::http::StatusCode;
 use axum::response::Response;
-use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
 use super::errors::error;
@@ -20,11 +22,16 @@ pub struct LinkedInLimits {
     /// How many monthly `LinkedIn-Version`s are active: the current month (by the sandbox clock)
     /// and the `active_versions - 1` before it ("retired after about a year", §2.1). Default 12.
     pub active_versions: u32,
+    /// Metrics calls (social actions, share statistics) per member per app per UTC day. Not
+    /// published; the development tier's third-party figure is 100 (media-and-metrics.md §2.6).
+    pub metrics_per_member_per_day: u32,
+    /// How far back share statistics reach: 12 months ("a rolling 12-month window", §2.6).
+    pub share_statistics_days: u32,
 }
 
 impl Default for LinkedInLimits {
     fn default() -> Self {
-        LinkedInLimits { posts_per_member_per_day: 150, active_versions: 12 }
+        LinkedInLimits { posts_per_member_per_day: 150, active_versions: 12, metrics_per_member_per_day: 100, share_statistics_days: 365 }
     }
 }
 
@@ -40,12 +47,26 @@ impl LinkedInState {
     /// Member-level daily throttle on `POST /rest/posts`: every call counts, before its body is
     /// checked, and the count resets at 00:00 UTC (§2.6). Once `limit` calls are used, the 429.
     pub(super) fn count_post_call(&mut self, auth: &Auth, limit: u32, now: DateTime<Utc>) -> Result<(), Response> {
-        let day_key = (auth.member_id.clone(), auth.client_id.clone(), now.date_naive());
-        let used = self.daily.get(&day_key).copied().unwrap_or(0);
-        if used >= limit {
-            return Err(daily_throttle());
-        }
-        self.daily.insert(day_key, used + 1);
-        Ok(())
+        count_daily(&mut self.daily, auth, limit, now)
     }
+
+    /// The same daily throttle for metrics calls, counted on their own.
+    pub(super) fn count_metrics_call(&mut self, auth: &Auth, limit: u32, now: DateTime<Utc>) -> Result<(), Response> {
+        count_daily(&mut self.metrics_daily, auth, limit, now)
+    }
+}
+
+/// One call against a per (member, app, UTC day) count of `limit`: the 429 once it is used up.
+fn count_daily(
+    counts: &mut HashMap<(String, String, NaiveDate), u32>,
+    auth: &Auth,
+    limit: u32,
+    now: DateTime<Utc>,
+) -> Result<(), Response> {
+    let used = counts.entry((auth.member_id.clone(), auth.client_id.clone(), now.date_naive())).or_insert(0);
+    if *used >= limit {
+        return Err(daily_throttle());
+    }
+    *used += 1;
+    Ok(())
 }

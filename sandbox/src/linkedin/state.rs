@@ -90,6 +90,8 @@ pub(crate) struct LinkedInState {
     pub(super) last_post_id: u64,
     /// (member, app, UTC day) → calls to `POST /rest/posts`.
     pub(super) daily: HashMap<(String, String, chrono::NaiveDate), u32>,
+    /// Metrics calls per (member, app, UTC day), counted apart from posting.
+    pub(super) metrics_daily: HashMap<(String, String, chrono::NaiveDate), u32>,
     pub(crate) faults: Faults,
     /// Media assets by URN (see [`super::media`]).
     pub(super) assets: HashMap<String, super::media::Asset>,
@@ -127,6 +129,7 @@ impl LinkedInState {
             comments: Vec::new(),
             last_post_id: 0,
             daily: HashMap::new(),
+            metrics_daily: HashMap::new(),
             faults: Faults::new(),
             assets: HashMap::new(),
             uploads: HashMap::new(),

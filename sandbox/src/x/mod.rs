@@ -11,7 +11,7 @@
 //!
 //! One module per concern: [`state`] (what the fake remembers), [`consent`] and [`token`] (OAuth
 //! 2.0), [`oauth1`] (OAuth 1.0a credentials and signatures), [`front_door`] (what every API request
-//! goes through first), [`rate_limits`], [`users`] (who am I), [`publishing`] (posts), [`media`]
+//! goes through first), [`rate_limits`], [`users`] (who am I), [`publishing`] (posts), [`metrics`] (posts read back with their engagement), [`media`]
 //! (uploads, processing, alt text) and [`errors`] (the API's problem bodies).
 
 // The early-return helpers hand back the finished `Response` as their error: the handlers return
@@ -22,6 +22,7 @@ mod consent;
 mod errors;
 mod front_door;
 mod media;
+mod metrics;
 mod oauth1;
 mod publishing;
 mod rate_limits;
@@ -49,7 +50,7 @@ pub(crate) fn routes() -> Router<Arc<Inner>> {
         .route("/x/2/oauth2/token", post(token::token))
         .route("/x/2/oauth2/revoke", post(token::revoke))
         .route("/x/2/users/me", get(users::users_me))
-        .route("/x/2/tweets", post(publishing::create_post))
+        .route("/x/2/tweets", post(publishing::create_post).get(metrics::lookup))
         .route("/x/2/tweets/{id}", delete(publishing::delete_post))
         .route("/x/2/users/{id}/tweets", get(publishing::user_posts))
         .route("/x/2/media/upload", get(media::status).post(media::upload))

@@ -49,7 +49,7 @@ const CREATE_FIELDS: &[&str] = &[
     "share_with_followers",
 ];
 
-fn is_post_id(s: &str) -> bool {
+pub(super) fn is_post_id(s: &str) -> bool {
     (1..=19).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit())
 }
 

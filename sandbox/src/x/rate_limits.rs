@@ -27,6 +27,12 @@ pub struct XLimits {
     pub delete_per_15min: u32,
     /// `GET /2/users/:id/tweets`: 900 (X's published table; not in platforms.md).
     pub timeline_per_15min: u32,
+    /// `GET /2/tweets?ids=` (posts and their metrics) per user: 5,000 (media-and-metrics.md §1.6).
+    pub lookup_per_15min: u32,
+    /// Ids one `GET /2/tweets` may name: 100 (§1.6).
+    pub lookup_ids_per_call: u32,
+    /// Days after posting that `non_public_metrics` and `organic_metrics` stay readable: 30 (§1.6).
+    pub private_metrics_days: u32,
     /// `POST /2/media/upload` (one-shot): 500 (media-and-metrics.md §1.5).
     pub media_upload_per_15min: u32,
     /// Each of initialize, append and finalize: 1,875 (§1.5).
@@ -46,6 +52,9 @@ impl Default for XLimits {
             users_me_per_15min: 75,
             delete_per_15min: 50,
             timeline_per_15min: 900,
+            lookup_per_15min: 5000,
+            lookup_ids_per_call: 100,
+            private_metrics_days: 30,
             media_upload_per_15min: 500,
             media_chunked_per_15min: 1875,
             media_status_per_15min: 1000,
