@@ -22,7 +22,9 @@ pub use media::{PAGE_VIDEO_FINISH_STEP, VideoSource};
 
 use crate::oauth::{OAuth, Scopes, TokenBody};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
-use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
+use crate::{
+    AuthorizationStart, Clock, PostMetrics, PostMetricsRead, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock,
+};
 
 /// Where and how to reach Meta's Graph API.
 #[derive(Clone, Debug)]
@@ -363,6 +365,49 @@ impl FacebookClient {
         self.list(&format!("/{}/comments", encode_segment(post_id)), page_token, 100).await
     }
 
+    /// A Page post's reactions, comments and shares (`GET /{page_post_id}?fields=…`,
+    /// media-and-metrics.md §3.3; needs `pages_read_engagement`), and with `insights` its views
+    /// and clicks (`GET /{page_post_id}/insights`; needs `read_insights`, and Meta computes them
+    /// about once a day). A permission Meta refuses is [`PostMetricsRead::NotAllowed`], a post it
+    /// no longer has [`PostMetricsRead::Gone`].
+    pub async fn post_metrics(&self, post_id: &str, page_token: &SecretString, insights: bool) -> Response<PostMetricsRead> {
+        let transport = &self.inner.transport;
+        let mut url = self.graph_endpoint(&format!("/{}", encode_segment(post_id)));
+        url.query_pairs_mut().append_pair("fields", protocol::ENGAGEMENT_FIELDS);
+        let raw = transport.send(self.graph_url(Method::GET, url, page_token)).await;
+        let counts = transport.respond(raw, meta_budget, |raw, now| {
+            let v = graph_answer(raw, now)?;
+            let Some(v) = v else { return Ok(refused(raw)) };
+            let count = |pointer: &str| v.pointer(pointer).and_then(Value::as_u64);
+            Ok(PostMetricsRead::Read(PostMetrics {
+                likes: count("/reactions/summary/total_count"),
+                replies: count("/comments/summary/total_count"),
+                // Graph leaves `shares` out when there are none.
+                reposts: Some(count("/shares/count").unwrap_or(0)),
+                ..PostMetrics::default()
+            }))
+        });
+        let (Ok(PostMetricsRead::Read(mut figures)), true) = (counts.value.clone(), insights) else { return counts };
+        let mut url = self.graph_endpoint(&format!("/{}/insights", encode_segment(post_id)));
+        url.query_pairs_mut().append_pair("metric", protocol::INSIGHTS_METRICS);
+        let raw = transport.send(self.graph_url(Method::GET, url, page_token)).await;
+        transport.respond(raw, meta_budget, |raw, now| {
+            // Without read_insights the counts still stand.
+            let Some(v) = graph_answer(raw, now)? else { return Ok(PostMetricsRead::Read(figures.clone())) };
+            let metric = |name: &str| {
+                v.get("data")?
+                    .as_array()?
+                    .iter()
+                    .find(|m| m.get("name").and_then(Value::as_str) == Some(name))?
+                    .pointer("/values/0/value")?
+                    .as_u64()
+            };
+            figures.impressions = metric("post_media_view");
+            figures.clicks = metric("post_clicks");
+            Ok(PostMetricsRead::Read(figures.clone()))
+        })
+    }
+
     /// The Page's latest posts, newest first (`GET /{page-id}/feed`, `limit` clamped to 1–100).
     pub async fn recent_posts(&self, page_id: &str, page_token: &SecretString, limit: u8) -> Response<Vec<RecentPost>> {
         self.list(&format!("/{}/feed", encode_segment(page_id)), page_token, limit).await
@@ -399,6 +444,29 @@ impl FacebookClient {
             external_id: id,
         })
     }
+}
+
+/// A Graph answer read for metrics: its JSON; `None` when Meta refused it as a permission it was
+/// not granted (codes 10 and 200–299) or a post it does not have (code 100, subcode 33); else
+/// the error as any call's.
+fn graph_answer(raw: &Raw, now: DateTime<Utc>) -> Result<Option<Value>, PlatformError> {
+    let v = raw.json();
+    let error = v.as_ref().and_then(|v| v.get("error"));
+    if raw.is_success() && error.is_none() {
+        return Ok(v);
+    }
+    let code = error.and_then(|e| e.get("code")).and_then(Value::as_u64);
+    let subcode = error.and_then(|e| e.get("error_subcode")).and_then(Value::as_u64);
+    match (code, subcode) {
+        (Some(10 | 200..=299), _) | (Some(100), Some(33)) => Ok(None),
+        _ => Err(classify_error(raw.status, &raw.headers, &raw.body, now)),
+    }
+}
+
+/// What a refused metrics read means: the post is gone (code 100, subcode 33), or not allowed.
+fn refused(raw: &Raw) -> PostMetricsRead {
+    let subcode = raw.json().and_then(|v| v.pointer("/error/error_subcode").and_then(Value::as_u64));
+    if subcode == Some(33) { PostMetricsRead::Gone } else { PostMetricsRead::NotAllowed }
 }
 
 #[cfg(test)]

@@ -159,6 +159,38 @@ impl<T> Response<T> {
     }
 }
 
+/// What a platform reports one post did, as far as it tells this account (`None`: it does not
+/// report that figure, or not to this account). Counts since the post was published.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PostMetrics {
+    /// Times it was shown.
+    pub impressions: Option<u64>,
+    /// Likes and reactions.
+    pub likes: Option<u64>,
+    /// Reposts and shares.
+    pub reposts: Option<u64>,
+    /// Replies and comments.
+    pub replies: Option<u64>,
+    /// Quote posts (X).
+    pub quotes: Option<u64>,
+    /// Bookmarks (X).
+    pub bookmarks: Option<u64>,
+    /// Clicks on the post (its link, its author).
+    pub clicks: Option<u64>,
+}
+
+/// One post's answer to a metrics read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PostMetricsRead {
+    /// What the platform said.
+    Read(PostMetrics),
+    /// The platform no longer has the post (deleted there).
+    Gone,
+    /// The platform will not tell this account: a permission it was not granted, or (X's private
+    /// figures) a post that is not its own or older than 30 days.
+    NotAllowed,
+}
+
 /// A post found on the account, for reconciling a publish whose outcome is unknown (a timeout, a
 /// Meta "HTTP 500 code 2" that may have created the post).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -21,7 +21,9 @@ pub use media::{LinkedInImage, LinkedInMedia};
 
 use crate::oauth::{OAuth, Scopes};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
-use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
+use crate::{
+    AuthorizationStart, Clock, PostMetrics, PostMetricsRead, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock,
+};
 
 /// Where and how to reach LinkedIn.
 #[derive(Clone, Debug)]
@@ -393,6 +395,103 @@ impl LinkedInClient {
         let body = json!({ "actor": author.urn(), "object": post_urn, "message": { "text": text } });
         let raw = transport.send(self.rest(Method::POST, url, token).json(&body)).await;
         transport.respond(raw, no_budget, |raw, now| classify_publish(raw.status, &raw.headers, &raw.body, now))
+    }
+
+    /// A post's likes and comments (`GET /rest/socialActions/{encoded post urn}`,
+    /// media-and-metrics.md §2.6), for a post the token may read: an organization's with
+    /// `r_organization_social`, a member's with `r_member_social` (which LinkedIn grants to few
+    /// apps). A 403 is [`PostMetricsRead::NotAllowed`], a 404 [`PostMetricsRead::Gone`].
+    pub async fn post_metrics(&self, token: &SecretString, post_urn: &str) -> Response<PostMetricsRead> {
+        let transport = &self.inner.transport;
+        let url = self.api_url(&protocol::social_actions_path(&encode_segment(post_urn)));
+        let raw = transport.send(self.rest(Method::GET, url, token)).await;
+        transport.respond(raw, no_budget, |raw, now| match raw.status {
+            403 => Ok(PostMetricsRead::NotAllowed),
+            404 => Ok(PostMetricsRead::Gone),
+            _ if !raw.is_success() => Err(classify_error(raw.status, &raw.headers, &raw.body, now)),
+            _ => {
+                let v = raw.json().ok_or_else(|| transport.unreadable(raw, "JSON"))?;
+                let count = |pointer: &str| v.pointer(pointer).and_then(Value::as_u64);
+                Ok(PostMetricsRead::Read(PostMetrics {
+                    likes: count("/likesSummary/totalLikes"),
+                    replies: count("/commentsSummary/aggregatedTotalComments"),
+                    ..PostMetrics::default()
+                }))
+            }
+        })
+    }
+
+    /// An organization's posts' totals (`GET /rest/organizationalEntityShareStatistics`, §2.6):
+    /// impressions, clicks, likes, comments and shares, for an administrator with
+    /// `rw_organization_admin` (else every post [`PostMetricsRead::NotAllowed`]). LinkedIn leaves
+    /// out posts with no activity (all zero, it says) and posts older than 12 months, so those
+    /// read as zeros. [`protocol::SHARE_STATISTICS_POSTS_PER_CALL`] posts a call.
+    pub async fn share_statistics(
+        &self,
+        token: &SecretString,
+        organization: &str,
+        post_urns: &[&str],
+    ) -> Response<Vec<(String, PostMetricsRead)>> {
+        let transport = &self.inner.transport;
+        let org_urn = LinkedInAuthor::Organization(organization.to_owned()).urn();
+        let mut read = Vec::with_capacity(post_urns.len());
+        for chunk in post_urns.chunks(protocol::SHARE_STATISTICS_POSTS_PER_CALL) {
+            // Rest.li 2.0: each URN percent-encoded, the `List(…)` around them and its commas not
+            // (an encoded parenthesis is refused), so the query is written by hand.
+            let list = |prefix: &str| {
+                let urns: Vec<String> = chunk.iter().filter(|u| u.starts_with(prefix)).map(|u| encode_segment(u)).collect();
+                (!urns.is_empty()).then(|| format!("List({})", urns.join(",")))
+            };
+            let mut query = format!("q=organizationalEntity&organizationalEntity={}", encode_segment(&org_urn));
+            if let Some(shares) = list("urn:li:share:") {
+                query.push_str(&format!("&shares={shares}"));
+            }
+            if let Some(ugc) = list("urn:li:ugcPost:") {
+                query.push_str(&format!("&ugcPosts={ugc}"));
+            }
+            let mut url = self.api_url(protocol::SHARE_STATISTICS_PATH);
+            url.set_query(Some(&query));
+            let raw = transport.send(self.rest(Method::GET, url, token)).await;
+            let answer = transport.respond(raw, no_budget, |raw, now| {
+                if raw.status == 403 {
+                    return Ok(chunk.iter().map(|u| ((*u).to_owned(), PostMetricsRead::NotAllowed)).collect::<Vec<_>>());
+                }
+                if !raw.is_success() {
+                    return Err(classify_error(raw.status, &raw.headers, &raw.body, now));
+                }
+                let v = raw.json().ok_or_else(|| transport.unreadable(raw, "JSON"))?;
+                let elements = v.get("elements").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+                Ok(chunk
+                    .iter()
+                    .map(|urn| {
+                        let found =
+                            elements.iter().find(|e| e.get("share").or_else(|| e.get("ugcPost")).and_then(Value::as_str) == Some(*urn));
+                        let count = |field: &str| {
+                            Some(
+                                found
+                                    .and_then(|e| e.pointer(&format!("/totalShareStatistics/{field}")))
+                                    .and_then(Value::as_u64)
+                                    .unwrap_or(0),
+                            )
+                        };
+                        let figures = PostMetrics {
+                            impressions: count("impressionCount"),
+                            likes: count("likeCount"),
+                            reposts: count("shareCount"),
+                            replies: count("commentCount"),
+                            clicks: count("clickCount"),
+                            ..PostMetrics::default()
+                        };
+                        ((*urn).to_owned(), PostMetricsRead::Read(figures))
+                    })
+                    .collect())
+            });
+            match answer.value {
+                Ok(found) => read.extend(found),
+                Err(error) => return Response { value: Err(error), budget: None },
+            }
+        }
+        Response { value: Ok(read), budget: None }
     }
 
     /// A post's latest comments (`GET /rest/socialActions/{encoded post urn}/comments`), as

@@ -22,7 +22,9 @@ pub use media::XPost;
 
 use crate::oauth::{OAuth, Scopes};
 use crate::transport::{Raw, Transport, builtin_url, encode_segment, endpoint};
-use crate::{AuthorizationStart, Clock, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock};
+use crate::{
+    AuthorizationStart, Clock, PostMetrics, PostMetricsRead, RecentPost, Response, RevokeOutcome, Timeouts, TokenSet, system_clock,
+};
 
 /// Where and how to reach X. Every URL can be overridden (the sandbox, a proxy, the legacy
 /// `api.twitter.com` host).
@@ -314,6 +316,37 @@ impl XClient {
         })
     }
 
+    /// The metrics of the account's posts `ids` (`GET /2/tweets?ids=`, media-and-metrics.md §1.6),
+    /// [`protocol::METRICS_IDS_PER_CALL`] a call: the public figures for any post, and with
+    /// `private` the clicks X gives only for the account's own posts under 30 days old (a post it
+    /// refuses them for answers [`PostMetricsRead::NotAllowed`]; ask again without). Each id's
+    /// answer, in the order asked; the first refused call ends the read with its error. The budget
+    /// returned is the lookup window's, not publishing's.
+    pub async fn post_metrics(&self, auth: &XAuth, ids: &[&str], private: bool) -> Response<Vec<(String, PostMetricsRead)>> {
+        let transport = &self.inner.transport;
+        let mut read = Vec::with_capacity(ids.len());
+        let mut budget_left = None;
+        for chunk in ids.chunks(protocol::METRICS_IDS_PER_CALL) {
+            let mut url = self.api_url(protocol::LOOKUP_PATH);
+            let fields = if private { protocol::ALL_METRICS } else { protocol::PUBLIC_METRICS };
+            url.query_pairs_mut().append_pair("ids", &chunk.join(",")).append_pair("tweet.fields", fields);
+            let raw = self.send(Method::GET, url, auth, None).await;
+            let answer = transport.respond(raw, budget, |raw, now| {
+                if !raw.is_success() {
+                    return Err(classify_error(raw.status, &raw.headers, &raw.body, now));
+                }
+                let v = raw.json().ok_or_else(|| transport.unreadable(raw, "JSON"))?;
+                Ok(chunk.iter().map(|id| ((*id).to_owned(), metrics_read(&v, id))).collect::<Vec<_>>())
+            });
+            budget_left = answer.budget;
+            match answer.value {
+                Ok(found) => read.extend(found),
+                Err(error) => return Response { value: Err(error), budget: budget_left },
+            }
+        }
+        Response { value: Ok(read), budget: budget_left }
+    }
+
     /// The user's latest posts, newest first (`GET /2/users/:id/tweets`), `max_results` clamped to
     /// X's 5–100; `user_id` from [`XClient::who_am_i`].
     pub async fn recent_posts(&self, auth: &XAuth, user_id: &str, max_results: u8) -> Response<Vec<RecentPost>> {
@@ -341,4 +374,34 @@ impl XClient {
                 .collect()
         })
     }
+}
+
+/// What a `GET /2/tweets?ids=` answer says of `id`: its figures, or the problem X reports for it
+/// (an id it does not mention at all is taken as gone).
+fn metrics_read(answer: &Value, id: &str) -> PostMetricsRead {
+    let found =
+        answer.get("data").and_then(Value::as_array).and_then(|data| data.iter().find(|p| p.get("id").and_then(Value::as_str) == Some(id)));
+    if let Some(post) = found {
+        let count = |pointer: &str| post.pointer(pointer).and_then(Value::as_u64);
+        let clicks = match (count("/non_public_metrics/url_link_clicks"), count("/non_public_metrics/user_profile_clicks")) {
+            (None, None) => None,
+            (links, profile) => Some(links.unwrap_or(0) + profile.unwrap_or(0)),
+        };
+        return PostMetricsRead::Read(PostMetrics {
+            impressions: count("/public_metrics/impression_count").or_else(|| count("/non_public_metrics/impression_count")),
+            likes: count("/public_metrics/like_count"),
+            reposts: count("/public_metrics/retweet_count"),
+            replies: count("/public_metrics/reply_count"),
+            quotes: count("/public_metrics/quote_count"),
+            bookmarks: count("/public_metrics/bookmark_count"),
+            clicks,
+        });
+    }
+    let problems = answer.get("errors").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let about_id = |p: &&Value| p.get("resource_id").or_else(|| p.get("value")).and_then(Value::as_str) == Some(id);
+    let refused = problems
+        .iter()
+        .filter(about_id)
+        .any(|p| p.get("type").and_then(Value::as_str).is_some_and(|t| t.ends_with(protocol::NOT_AUTHORIZED_FOR_FIELD_PROBLEM)));
+    if refused { PostMetricsRead::NotAllowed } else { PostMetricsRead::Gone }
 }

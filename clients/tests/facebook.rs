@@ -257,3 +257,22 @@ async fn debug_output_shows_no_secret() {
     }
     assert!(shown.contains("Sandbox Page") && shown.contains("v26.0"), "{shown}");
 }
+
+#[tokio::test]
+async fn post_metrics_counts_with_the_granted_permissions_and_gone_posts_say_so() {
+    use crier_clients::PostMetricsRead;
+
+    let h = start().await;
+    let meta = client(&h);
+    let (_, token) = page_token(&h, &meta).await;
+    let id = meta.publish(PAGE, &token, &message("Counted")).await.value.unwrap().external_id;
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    let expected = crier_sandbox::engagement(&id, TimeDelta::days(1));
+
+    // Insights asked for but not granted (Crier's scopes have no read_insights): the counts stand.
+    let read = meta.post_metrics(&id, &token, true).await.value.unwrap();
+    let PostMetricsRead::Read(figures) = read else { panic!("{read:?}") };
+    assert_eq!((figures.likes, figures.replies, figures.reposts), (Some(expected.likes), Some(expected.replies), Some(expected.reposts)));
+    assert_eq!((figures.impressions, figures.clicks), (None, None));
+    assert_eq!(meta.post_metrics(&format!("{PAGE}_1"), &token, false).await.value.unwrap(), PostMetricsRead::Gone);
+}

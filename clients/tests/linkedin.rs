@@ -277,3 +277,27 @@ async fn debug_output_shows_no_secret() {
     }
     assert!(shown.contains("202601"), "{shown}");
 }
+
+#[tokio::test]
+async fn post_metrics_for_what_the_token_may_read_and_share_statistics_only_for_admins() {
+    use crier_clients::PostMetricsRead;
+
+    let h = start().await;
+    let li = client(&h);
+    let tokens = connect(&h, &li).await;
+    let org_post = li.publish(&tokens.access_token, &post(LinkedInAuthor::Organization(ORG.into()), "From the org")).await.value.unwrap();
+    let member_post = li.publish(&tokens.access_token, &post(LinkedInAuthor::Member(MEMBER.into()), "Mine")).await.value.unwrap();
+    h.clock.advance(Duration::from_secs(24 * 3600));
+    let expected = crier_sandbox::engagement(&org_post.external_id, TimeDelta::days(1));
+
+    let read = li.post_metrics(&tokens.access_token, &org_post.external_id).await.value.unwrap();
+    let PostMetricsRead::Read(figures) = read else { panic!("{read:?}") };
+    assert_eq!((figures.likes, figures.replies, figures.impressions), (Some(expected.likes), Some(expected.replies), None));
+    // Crier asks for no r_member_social (LinkedIn grants it to few apps): a member's post is not
+    // readable, and says so.
+    assert_eq!(li.post_metrics(&tokens.access_token, &member_post.external_id).await.value.unwrap(), PostMetricsRead::NotAllowed);
+    assert_eq!(li.post_metrics(&tokens.access_token, "urn:li:share:1").await.value.unwrap(), PostMetricsRead::Gone);
+    // Nor rw_organization_admin: share statistics are refused, per post.
+    let stats = li.share_statistics(&tokens.access_token, ORG, &[org_post.external_id.as_str()]).await.value.unwrap();
+    assert_eq!(stats, [(org_post.external_id.clone(), PostMetricsRead::NotAllowed)]);
+}

@@ -372,3 +372,47 @@ async fn debug_output_shows_no_secret() {
     }
     assert!(shown.contains(CLIENT_ID) && shown.contains("XSettings"), "{shown}");
 }
+
+#[tokio::test]
+async fn post_metrics_read_back_a_hundred_ids_a_call_with_what_x_refuses_said_per_post() {
+    use crier_clients::PostMetricsRead;
+
+    let h = start().await;
+    let user_id = h.sandbox.register_x_oauth1(CONSUMER_KEY, CONSUMER_SECRET, ACCESS_TOKEN, TOKEN_SECRET, "signed_user");
+    h.sandbox.register_x_oauth1("other-key", "other-secret", "2-other-token", "other-token-secret", "someone_else");
+    let other = XAuth::OAuth1(OAuth1Credentials {
+        consumer_key: "other-key".into(),
+        consumer_secret: SecretString::from("other-secret"),
+        token: "2-other-token".into(),
+        token_secret: SecretString::from("other-token-secret"),
+    });
+    let x = client(&h);
+    let auth = oauth1(TOKEN_SECRET);
+    let mine = x.publish(&auth, "counted").await.value.unwrap().external_id;
+    assert!(!user_id.is_empty());
+    h.clock.advance(Duration::from_secs(2 * 24 * 3600));
+    let expected = crier_sandbox::engagement(&mine, TimeDelta::days(2));
+
+    // 101 ids: two calls; the unknown ones are gone, the post has its figures, clicks included.
+    let mut ids: Vec<String> = (1..=100).map(|n| n.to_string()).collect();
+    ids.insert(50, mine.clone());
+    let asked: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let read = x.post_metrics(&auth, &asked, true).await;
+    let budget = read.budget.unwrap();
+    let read = read.value.unwrap();
+    assert_eq!(read.len(), 101);
+    assert_eq!(read.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), asked, "in the order asked");
+    let PostMetricsRead::Read(figures) = &read[50].1 else { panic!("{:?}", read[50]) };
+    assert_eq!(figures.impressions, Some(expected.impressions));
+    assert_eq!((figures.likes, figures.reposts, figures.replies), (Some(expected.likes), Some(expected.reposts), Some(expected.replies)));
+    assert_eq!((figures.quotes, figures.bookmarks), (Some(expected.quotes), Some(expected.bookmarks)));
+    assert_eq!(figures.clicks, Some(expected.link_clicks + expected.profile_clicks));
+    assert!(read.iter().enumerate().all(|(i, (_, r))| i == 50 || *r == PostMetricsRead::Gone));
+    assert_eq!((budget.limit, budget.remaining), (Some(5000), Some(4998)), "two calls of the lookup window");
+
+    // Someone else: the public figures, or NotAllowed when asking for the private ones.
+    let theirs = x.post_metrics(&other, &[mine.as_str()], false).await.value.unwrap();
+    let PostMetricsRead::Read(public) = &theirs[0].1 else { panic!("{theirs:?}") };
+    assert_eq!((public.likes, public.clicks), (Some(expected.likes), None));
+    assert_eq!(x.post_metrics(&other, &[mine.as_str()], true).await.value.unwrap()[0].1, PostMetricsRead::NotAllowed);
+}

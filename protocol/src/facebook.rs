@@ -20,6 +20,11 @@ pub const GRAPH_VIDEO_HOST: &str = "https://graph-video.facebook.com";
 pub const DEFAULT_GRAPH_VERSION: &str = "v26.0";
 /// `GRAPH_HOST` + `/` + [`DEFAULT_GRAPH_VERSION`].
 pub const DEFAULT_GRAPH_BASE: &str = "https://graph.facebook.com/v26.0";
+/// A post's counts, as `fields` of `GET /{page_post_id}` (media-and-metrics.md §3.3).
+pub const ENGAGEMENT_FIELDS: &str = "reactions.summary(total_count).limit(0),comments.summary(true).limit(0),shares";
+/// The post insights Crier reads (`GET /{page_post_id}/insights?metric=`, §3.3): views and clicks.
+/// One retired name fails the whole call, so only metrics that still exist are here.
+pub const INSIGHTS_METRICS: &str = "post_media_view,post_clicks";
 /// Page permissions Crier requests (§3.1); `pages_manage_engagement` lets the Page comment under
 /// its own posts (first comments).
 pub const SCOPES: &[&str] = &["pages_manage_posts", "pages_read_engagement", "pages_show_list", "pages_manage_engagement"];

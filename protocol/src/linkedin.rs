@@ -16,6 +16,15 @@ pub const API_BASE: &str = "https://api.linkedin.com";
 /// Create a post (`POST`, JSON; 201 with an empty body and the URN in `x-restli-id`) (§2.1, §2.2).
 pub const POSTS_PATH: &str = "/rest/posts";
 
+/// A post's likes and comments summaries (`GET`, media-and-metrics.md §2.6).
+pub fn social_actions_path(encoded_post_urn: &str) -> String {
+    format!("/rest/socialActions/{encoded_post_urn}")
+}
+/// An organization's posts' totals (`GET`, `q=organizationalEntity`; §2.6).
+pub const SHARE_STATISTICS_PATH: &str = "/rest/organizationalEntityShareStatistics";
+/// Posts one share-statistics call names at most (LinkedIn publishes no number; URLs stay short).
+pub const SHARE_STATISTICS_POSTS_PER_CALL: usize = 20;
+
 /// Where a post's comments are (`/rest/socialActions/{encoded post urn}/comments`).
 pub fn comments_path(encoded_post_urn: &str) -> String {
     format!("/rest/socialActions/{encoded_post_urn}/comments")

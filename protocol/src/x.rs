@@ -29,6 +29,18 @@ pub const USERS_ME_PATH: &str = "/2/users/me";
 /// The `user.fields` Crier asks `/2/users/me` for beyond id, name and username: the profile
 /// picture's URL (`data.profile_image_url`, the 48×48 `_normal` size) (§1.7).
 pub const USERS_ME_FIELDS: &str = "profile_image_url";
+/// Posts read back by id, with their metrics (`GET`, `ids=` up to [`METRICS_IDS_PER_CALL`];
+/// media-and-metrics.md §1.6).
+pub const LOOKUP_PATH: &str = "/2/tweets";
+/// Ids one [`LOOKUP_PATH`] call may name.
+pub const METRICS_IDS_PER_CALL: usize = 100;
+/// The metric groups any caller may read.
+pub const PUBLIC_METRICS: &str = "public_metrics";
+/// Also the ones X gives only for the caller's own posts under 30 days old (link and profile
+/// clicks).
+pub const ALL_METRICS: &str = "public_metrics,non_public_metrics";
+/// The problem type of a field the caller may not read.
+pub const NOT_AUTHORIZED_FOR_FIELD_PROBLEM: &str = "not-authorized-for-field";
 /// One-shot media upload (§1.8).
 pub const MEDIA_UPLOAD_PATH: &str = "/2/media/upload";
 /// Scopes Crier requests (§1.6): read/write posts, identify the user, a refresh token, media.
