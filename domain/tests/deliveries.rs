@@ -275,4 +275,11 @@ async fn the_watchdog_counts_deliveries_left_due_too_long_except_on_paused_accou
     // The next wake-up is the running account's oldest, not the paused one's.
     let wake = next_wake(&pool).await.unwrap().unwrap();
     assert!(wake < chrono::Utc::now() - chrono::TimeDelta::seconds(100), "{wake}");
+
+    // The status snapshot: the one due tomorrow counted as waiting, unless told not to count.
+    use crier_domain::store::status::{Waiting, snapshot};
+    let counted = snapshot(&pool, Duration::from_secs(60), Waiting::Count).await.unwrap();
+    assert_eq!((counted.due, counted.waiting), (3, Some(1)));
+    let probed = snapshot(&pool, Duration::from_secs(60), Waiting::Skip).await.unwrap();
+    assert_eq!((probed.due, probed.waiting, probed.oldest_due_secs.is_some()), (3, None, true));
 }

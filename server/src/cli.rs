@@ -429,7 +429,7 @@ async fn status(config: &Config, args: &StatusArgs) -> Result<bool, CliError> {
         stale_after: std::time::Duration::from_secs(args.stale_after_secs.max(1)),
         max_queue_age: args.readiness.max_queue_age()?,
     };
-    let (readiness, snapshot) = status::readiness(&pool, limits).await;
+    let (readiness, snapshot) = status::readiness(&pool, limits, status::Waiting::Count).await;
     pool.close().await;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&readiness).map_err(|e| CliError::Failed(e.into()))?);
@@ -454,7 +454,11 @@ async fn status(config: &Config, args: &StatusArgs) -> Result<bool, CliError> {
     if let Some(s) = snapshot {
         println!(
             "queue: {} due, {} waiting, {} publishing, {} held; {} worker(s) heartbeating",
-            s.due, s.waiting, s.publishing, s.held, s.fresh_workers
+            s.due,
+            s.waiting.unwrap_or_default(),
+            s.publishing,
+            s.held,
+            s.fresh_workers
         );
     }
     Ok(readiness.ready)

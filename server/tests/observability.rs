@@ -168,6 +168,7 @@ async fn metrics_need_the_bearer_token_and_count_requests_by_their_route() {
         r#"crier_http_request_duration_seconds_bucket{method="GET",route="/login",le="0.005"}"#,
         r#"crier_queue_depth{state="due"} 0"#,
         r#"crier_queue_depth{state="held"} 0"#,
+        r#"crier_queue_depth{state="waiting"} 0"#,
         "crier_workers_alive 0",
         "crier_database_up 1",
     ] {

@@ -118,12 +118,23 @@ pub struct Snapshot {
     pub oldest_due_secs: Option<f64>,
     /// Scheduled or retrying, and due now (also those whose account is paused).
     pub due: i64,
-    /// Scheduled or retrying, due later.
-    pub waiting: i64,
+    /// Scheduled or retrying, due later (`None`: not counted, see [`Waiting`]).
+    pub waiting: Option<i64>,
     /// Claimed by a worker, the platform being called.
     pub publishing: i64,
     /// Waiting for an account to be reconnected.
     pub held: i64,
+}
+
+/// Whether a snapshot counts the deliveries due later: every future post of every team, a
+/// million index entries on a large instance (`crier bench --scenario month`). Metrics and
+/// `crier status` show it; `/readyz`, asked every few seconds, needs only what is due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Waiting {
+    /// Count them.
+    Count,
+    /// Leave them uncounted (`Snapshot::waiting` is `None`).
+    Skip,
 }
 
 /// Whether the database answers a trivial query (liveness: no table is read).
@@ -133,7 +144,7 @@ pub async fn database_answers(pool: &PgPool) -> Result<(), DomainError> {
 }
 
 /// Workers and queue across all teams, in one statement (each count uses its partial index).
-pub async fn snapshot(pool: &PgPool, stale_after: Duration) -> Result<Snapshot, DomainError> {
+pub async fn snapshot(pool: &PgPool, stale_after: Duration, waiting: Waiting) -> Result<Snapshot, DomainError> {
     let row = sqlx::query!(
         r#"select
                (select count(*) from publish_worker where last_seen > now() - make_interval(secs => $1)) as "fresh_workers!",
@@ -146,10 +157,13 @@ pub async fn snapshot(pool: &PgPool, stale_after: Duration) -> Result<Snapshot, 
                   and (a.paused_until is null or a.paused_until <= now())
                 order by d.next_attempt_at limit 1) as oldest_due_secs,
                (select count(*) from delivery where state in ('scheduled', 'retrying') and next_attempt_at <= now()) as "due!",
-               (select count(*) from delivery where state in ('scheduled', 'retrying') and next_attempt_at > now()) as "waiting!",
+               -- A subquery under CASE runs only when its branch is taken.
+               case when $2 then (select count(*) from delivery where state in ('scheduled', 'retrying') and next_attempt_at > now()) end
+                   as waiting,
                (select count(*) from delivery where state = 'publishing') as "publishing!",
                (select count(*) from delivery where state = 'held') as "held!""#,
-        stale_after.as_secs_f64()
+        stale_after.as_secs_f64(),
+        waiting == Waiting::Count,
     )
     .fetch_one(pool)
     .await?;
@@ -171,14 +185,14 @@ pub async fn snapshot(pool: &PgPool, stale_after: Duration) -> Result<Snapshot, 
 ///
 /// An unreachable database is not logged here: `/readyz` may be asked every few seconds through
 /// an outage, and its caller logs the outage once (`crate::outage`).
-pub async fn readiness(pool: &PgPool, limits: ReadinessLimits) -> (Readiness, Option<Snapshot>) {
+pub async fn readiness(pool: &PgPool, limits: ReadinessLimits, waiting: Waiting) -> (Readiness, Option<Snapshot>) {
     let skipped = |name, why: &str| Check { name, verdict: Verdict::Skipped, detail: format!("not checked: {why}") };
     if database_answers(pool).await.is_err() {
         return (database_unreachable(), None);
     }
     let database = Check { name: "database", verdict: Verdict::Pass, detail: "PostgreSQL answers".into() };
     let migrations = migrations(pool).await;
-    match snapshot(pool, limits.stale_after).await {
+    match snapshot(pool, limits.stale_after, waiting).await {
         Ok(snapshot) => {
             let checks =
                 vec![database, migrations, worker_check(&snapshot, limits.stale_after), queue_check(&snapshot, limits.max_queue_age)];

@@ -67,7 +67,7 @@ async fn healthz(State(probes): State<Probes>) -> (StatusCode, Extension<Already
 /// 200 when every check passes; 503 naming the failing checks (`failing`) otherwise (an answer,
 /// not a failure of the request).
 async fn readyz(State(probes): State<Probes>) -> (StatusCode, Extension<AlreadyReported>, Json<Readiness>) {
-    let readiness = match tokio::time::timeout(PROBE_TIMEOUT, status::readiness(&probes.pool, probes.limits)).await {
+    let readiness = match tokio::time::timeout(PROBE_TIMEOUT, status::readiness(&probes.pool, probes.limits, status::Waiting::Skip)).await {
         Ok((readiness, _)) => readiness,
         Err(_) => status::database_unreachable(),
     };

@@ -170,7 +170,9 @@ async fn scrape(State(endpoint): State<Endpoint>, headers: HeaderMap) -> Respons
         )
             .into_response();
     }
-    let read = match tokio::time::timeout(SCRAPE_DB_TIMEOUT, status::snapshot(&endpoint.pool, endpoint.stale_after)).await {
+    let read = match tokio::time::timeout(SCRAPE_DB_TIMEOUT, status::snapshot(&endpoint.pool, endpoint.stale_after, status::Waiting::Count))
+        .await
+    {
         Ok(read) => read.map_err(|e| e.to_string()),
         Err(_) => Err(format!("no answer within {} s", SCRAPE_DB_TIMEOUT.as_secs())),
     };
@@ -178,8 +180,11 @@ async fn scrape(State(endpoint): State<Endpoint>, headers: HeaderMap) -> Respons
         Ok(s) => {
             endpoint.database.ok();
             gauge!(DATABASE_UP).set(1.0);
-            for (state, count) in [("due", s.due), ("waiting", s.waiting), ("publishing", s.publishing), ("held", s.held)] {
-                gauge!(QUEUE_DEPTH, "state" => state).set(count as f64);
+            for (state, count) in [("due", Some(s.due)), ("waiting", s.waiting), ("publishing", Some(s.publishing)), ("held", Some(s.held))]
+            {
+                if let Some(count) = count {
+                    gauge!(QUEUE_DEPTH, "state" => state).set(count as f64);
+                }
             }
             gauge!(QUEUE_OLDEST_DUE).set(s.oldest_due_secs.unwrap_or(0.0));
             gauge!(WORKERS_ALIVE).set(s.fresh_workers as f64);
